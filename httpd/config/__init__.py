@@ -1,0 +1,1 @@
+"""Config engine: grammar (words), reader (read pass), walk (walk pass), errors."""

@@ -1,0 +1,74 @@
+"""Physical lines to logical lines, as Apache's ap_cfg_getline does.
+
+A line ends at LF (a CR before it is dropped).  A line whose last character is a
+backslash continues: that one backslash goes and the next physical line is appended
+as is (its leading whitespace kept).  The logical line is then trimmed of C
+whitespace.  Line numbers count physical lines; a logical line reports its last one.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+WS = " \t\n\r\v\f"
+MAX_LINE = 16 * 1024 * 1024
+
+
+class LineTooLong(Exception):
+    def __init__(self, line_number: int):
+        super().__init__("Line too long")
+        self.line_number = line_number
+
+
+class ConfigFile:
+    """A config source read line by line: a file's text or a list of lines (-C/-c)."""
+
+    __slots__ = ("name", "_lines", "_pos", "line_number")
+
+    def __init__(self, name: str, text: str | None = None, lines: list[str] | None = None):
+        self.name = name
+        if lines is None:
+            lines = text.split("\n")
+            if lines and lines[-1] == "":
+                lines.pop()  # the text ended with LF: no further line
+        self._lines = lines
+        self._pos = 0
+        self.line_number = 0
+
+    @classmethod
+    def from_lines(cls, name: str, lines: list[str]) -> "ConfigFile":
+        # -C/-c: each argument is one line, never continued
+        return cls(name, lines=[l.replace("\n", " ") for l in lines])
+
+    def getline(self) -> Optional[str]:
+        """The next logical line, trimmed (possibly empty), or None at end of file."""
+        lines = self._lines
+        pos = self._pos
+        if pos >= len(lines):
+            return None
+        line = lines[pos]
+        pos += 1
+        if line.endswith("\r"):
+            line = line[:-1]
+        if line.endswith("\\"):
+            parts = [line[:-1]]
+            size = len(line)
+            while pos < len(lines):
+                nxt = lines[pos]
+                pos += 1
+                if nxt.endswith("\r"):
+                    nxt = nxt[:-1]
+                size += len(nxt)
+                if size > MAX_LINE:
+                    self._pos = self.line_number = pos
+                    raise LineTooLong(pos)
+                if nxt.endswith("\\"):
+                    parts.append(nxt[:-1])
+                    continue
+                parts.append(nxt)
+                break
+            line = "".join(parts)
+        elif len(line) > MAX_LINE:
+            self._pos = self.line_number = pos
+            raise LineTooLong(pos)
+        self._pos = self.line_number = pos
+        return line.strip(WS)

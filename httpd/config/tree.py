@@ -1,0 +1,42 @@
+"""The directive tree built by the read pass (Apache's ap_directive_t)."""
+from __future__ import annotations
+
+from typing import Optional
+
+
+class Node:
+    """One directive record: name as typed, raw argument text, file and line.
+
+    Sections have ``children`` (a list, possibly empty); plain directives have None.
+    """
+
+    __slots__ = ("name", "args", "filename", "line", "children", "parent")
+
+    def __init__(self, name: str, args: str, filename: str, line: int,
+                 children: Optional[list["Node"]] = None, parent: Optional["Node"] = None):
+        self.name = name
+        self.args = args
+        self.filename = filename
+        self.line = line
+        self.children = children
+        self.parent = parent
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        kids = "" if self.children is None else f" +{len(self.children)}"
+        return f"<Node {self.name} {self.args!r} {self.filename}:{self.line}{kids}>"
+
+    def find_parent(self, name: str) -> Optional["Node"]:
+        """The nearest enclosing section called ``name`` (case-insensitive)."""
+        p = self.parent
+        lname = name.lower()
+        while p is not None:
+            if p.name.lower() == lname:
+                return p
+            p = p.parent
+        return None
+
+    def walk(self):
+        """This node and every node below it, in file order."""
+        yield self
+        for c in self.children or ():
+            yield from c.walk()

@@ -1,0 +1,277 @@
+"""The walk pass: each stored directive finds its module, is checked and executed.
+
+``invoke_cmd`` is the one generic path every directive goes through (arity, context,
+then the module's handler), exactly as Apache's config.c does, so that errors read
+the same for every module.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ..module import (ACCESS_CONF, NOT_IN_DIR_LOC_FILE, NOT_IN_DIRECTORY, NOT_IN_FILES,
+                      NOT_IN_HTACCESS, NOT_IN_LIMIT, NOT_IN_LOCATION, NOT_IN_PROXY,
+                      NOT_IN_VIRTUALHOST, OR_ALL, OR_AUTHCFG, OR_LIMIT, RSRC_CONF, Args,
+                      Directive)
+from .errors import ConfigError, WalkError
+from .grammar import getword_conf
+from .tree import Node
+
+# The override mask at server level (ap_process_config_tree) and in sections.
+SERVER_OVERRIDE = (RSRC_CONF | OR_ALL) & ~(OR_AUTHCFG | OR_LIMIT)
+SECTION_OVERRIDE = OR_ALL | ACCESS_CONF
+
+_ONE = {Args.TAKE1: "takes one argument", Args.TAKE2: "takes two arguments",
+        Args.TAKE12: "takes 1-2 arguments", Args.TAKE3: "takes three arguments",
+        Args.TAKE23: "takes two or three arguments",
+        Args.TAKE123: "takes one, two or three arguments",
+        Args.TAKE13: "takes one or three arguments",
+        Args.ITERATE2: "requires at least two arguments",
+        Args.ITERATE: "requires at least one argument"}
+
+
+def arity_message(cmd: Directive) -> str:
+    """The message Apache gives when ``cmd`` gets the wrong number of arguments."""
+    if cmd.args is Args.NO_ARGS:
+        return f"{cmd.name} takes no arguments"
+    if cmd.args is Args.FLAG:
+        return f"{cmd.name} must be On or Off"
+    text = f"{cmd.name} {_ONE[cmd.args]}"
+    return f"{text}, {cmd.help}" if cmd.help else text
+
+
+class CmdParms:
+    """What a directive handler sees (Apache's cmd_parms).
+
+    ``server`` is the server being configured (main or a virtual host), ``path`` the
+    section path (None at server level), ``directive`` the node being run, ``process``
+    the global start-up state (ServerRoot, defines, registry, log).
+    """
+
+    __slots__ = ("process", "server", "path", "override", "limited", "directive", "cmd",
+                 "cfg", "section", "context", "htaccess")
+
+    def __init__(self, process: Any, server: Any = None, override: int = SERVER_OVERRIDE,
+                 path: Optional[str] = None, cfg: Any = None):
+        self.process = process
+        self.server = server
+        self.path = path
+        self.override = override
+        self.limited = -1
+        self.directive: Optional[Node] = None
+        self.cmd: Optional[Directive] = None
+        self.cfg = cfg            # the config file being read (read pass only)
+        self.section = None       # the section record being filled (Directory, ...)
+        self.context: Optional[dict] = None  # per-module configs of the current section
+        self.htaccess = False
+
+    def copy(self, **changes: Any) -> "CmdParms":
+        new = CmdParms.__new__(CmdParms)
+        for name in CmdParms.__slots__:
+            setattr(new, name, changes.get(name, getattr(self, name)))
+        return new
+
+    # -- helpers for handlers ------------------------------------------------------------
+    @property
+    def registry(self):
+        return self.process.registry
+
+    @property
+    def log(self):
+        return self.process.log
+
+    def server_root_relative(self, path: str) -> str:
+        return self.process.server_root_relative(path)
+
+    def server_config(self, module: str) -> Any:
+        return self.server.module_config[module]
+
+    def check_context(self, forbidden: int) -> Optional[str]:
+        """Apache's ap_check_cmd_context."""
+        name = self.cmd.name
+        gt = ">" if name.startswith("<") and not name.endswith(">") else ""
+        if forbidden & NOT_IN_VIRTUALHOST and self.server is not None and self.server.is_virtual:
+            return f"{name}{gt} cannot occur within <VirtualHost> section"
+        if forbidden & NOT_IN_LIMIT and self.limited != -1:
+            return f"{name}{gt} cannot occur within <Limit> or <LimitExcept> section"
+        if forbidden & NOT_IN_HTACCESS and self.htaccess:
+            return f"{name}{gt} cannot occur within htaccess files"
+        if (forbidden & NOT_IN_DIR_LOC_FILE) == NOT_IN_DIR_LOC_FILE:
+            if self.path is not None:
+                return f"{name}{gt} cannot occur within directory context"
+            if self.cmd.exec_on_read:
+                return None
+        node = self.directive
+        found = None
+        if forbidden & NOT_IN_DIRECTORY:
+            found = node.find_parent("<Directory") or node.find_parent("<DirectoryMatch")
+        if not found and forbidden & NOT_IN_LOCATION:
+            found = node.find_parent("<Location") or node.find_parent("<LocationMatch")
+        if not found and forbidden & NOT_IN_FILES:
+            found = (node.find_parent("<Files") or node.find_parent("<FilesMatch")
+                     or node.find_parent("<If") or node.find_parent("<ElseIf")
+                     or node.find_parent("<Else"))
+        if not found and forbidden & NOT_IN_PROXY:
+            found = node.find_parent("<Proxy") or node.find_parent("<ProxyMatch")
+        if found:
+            return f"{name}{gt} cannot occur within {found.name}> section"
+        return None
+
+    def walk(self, nodes: list[Node], context: dict, **changes: Any) -> None:
+        """Run ``nodes`` (a section's children) with ``context`` as section configs."""
+        sub = self.copy(context=context, **changes)
+        walk_config(nodes, sub)
+
+
+def invoke_cmd(cmd: Directive, parms: CmdParms, mconfig: Any, args: str) -> Optional[str]:
+    """Check arity and context, then run the handler; return an error message or None."""
+    if not (parms.override & cmd.req_override):
+        node = parms.directive
+        if node is not None and node.parent is not None:
+            return f"{cmd.name} not allowed in {node.parent.name}> context"
+        return f"{cmd.name} not allowed here"
+    parms.cmd = cmd
+    how = cmd.args
+    h = cmd.handler
+    if how is Args.RAW_ARGS:
+        words: tuple = (args,)
+    elif how is Args.TAKE1:
+        w, p = getword_conf(args)
+        if not w or p < len(args):
+            return arity_message(cmd)
+        words = (w,)
+    elif how is Args.FLAG:
+        w, p = getword_conf(args)
+        lw = w.lower()
+        if lw != "on" and lw != "off":
+            return arity_message(cmd)
+        words = (lw == "on",)
+    elif how is Args.TAKE2:
+        w, p = getword_conf(args)
+        w2, p = getword_conf(args, p)
+        if not w or not w2 or p < len(args):
+            return arity_message(cmd)
+        words = (w, w2)
+    elif how is Args.TAKE12:
+        w, p = getword_conf(args)
+        w2, p = getword_conf(args, p)
+        if not w or p < len(args):
+            return arity_message(cmd)
+        words = (w, w2 or None)
+    elif how is Args.TAKE3:
+        w, p = getword_conf(args)
+        w2, p = getword_conf(args, p)
+        w3, p = getword_conf(args, p)
+        if not w or not w2 or not w3 or p < len(args):
+            return arity_message(cmd)
+        words = (w, w2, w3)
+    elif how is Args.TAKE23:
+        w, p = getword_conf(args)
+        w2, p = getword_conf(args, p)
+        w3 = None
+        if p < len(args):
+            w3, p = getword_conf(args, p)
+        if not w or not w2 or p < len(args):
+            return arity_message(cmd)
+        words = (w, w2, w3)
+    elif how is Args.TAKE123 or how is Args.TAKE13:
+        w, p = getword_conf(args)
+        w2 = w3 = None
+        if p < len(args):
+            w2, p = getword_conf(args, p)
+        if p < len(args):
+            w3, p = getword_conf(args, p)
+        bad = not w or p < len(args)
+        if how is Args.TAKE13 and w2 and w3 is None:
+            bad = True
+        if bad:
+            return arity_message(cmd)
+        words = (w, w2, w3)
+    elif how is Args.NO_ARGS:
+        if args:
+            return arity_message(cmd)
+        words = ()
+    elif how is Args.TAKE_ARGV:
+        argv = []
+        p = 0
+        while True:
+            w, p = getword_conf(args, p)
+            if not w and p >= len(args):
+                break
+            argv.append(w)
+            if p >= len(args) or len(argv) >= 64:
+                break
+        words = (argv,)
+    elif how is Args.ITERATE:
+        p = 0
+        err = None
+        first = True
+        while True:
+            w, p = getword_conf(args, p)
+            if not w:
+                if first:
+                    return arity_message(cmd)
+                return err
+            first = False
+            if cmd.forbidden:
+                err = parms.check_context(cmd.forbidden)
+                if err:
+                    return err
+            err = h(parms, mconfig, w)
+            if err:
+                return err
+    elif how is Args.ITERATE2:
+        w, p = getword_conf(args)
+        if not w or p >= len(args):
+            return arity_message(cmd)
+        if cmd.forbidden:
+            err = parms.check_context(cmd.forbidden)
+            if err:
+                return err
+        while True:
+            w2, p = getword_conf(args, p)
+            if not w2:
+                return None
+            err = h(parms, mconfig, w, w2)
+            if err:
+                return err
+    else:  # pragma: no cover
+        return f"{cmd.name} is improperly configured internally (server bug)"
+    if cmd.forbidden:
+        err = parms.check_context(cmd.forbidden)
+        if err:
+            return err
+    return h(parms, mconfig, *words)
+
+
+def section_config(parms: CmdParms, module: Any) -> Any:
+    """The module's config for the current section, created on first use."""
+    ctx = parms.context
+    cfg = ctx.get(module.name)
+    if cfg is None and module.create_dir_config is not None:
+        cfg = ctx[module.name] = module.create_dir_config(parms.path)
+    return cfg
+
+
+def walk_config(nodes: list[Node], parms: CmdParms) -> None:
+    """Run every node in order; raise WalkError at the first failure."""
+    find = parms.process.registry.find_command
+    for node in nodes:
+        parms.directive = node
+        found = find(node.name)
+        if found is None:
+            raise WalkError(f"Invalid command '{node.name}', perhaps misspelled or defined "
+                            "by a module not included in the server configuration", node)
+        module, cmd = found
+        if cmd.exec_on_read:
+            continue
+        mconfig = section_config(parms, module)
+        try:
+            err = invoke_cmd(cmd, parms, mconfig, node.args)
+        except WalkError as e:
+            if e.node is None:
+                e.node = node
+            raise
+        except ConfigError as e:
+            raise WalkError(e.msg, e.node or node) from None
+        if err is not None:
+            raise WalkError(err, node)

@@ -1,0 +1,163 @@
+"""Which modules this server offers, which are built in, and which are loaded.
+
+Modules are found by identifier (``alias_module``), never by file: ``LoadModule
+alias_module /any/dir/mod_alias.so`` loads this project's mod_alias.  Modules from other
+Python packages join through the entry-point group ``httpd.modules``.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Optional
+
+from .build import Build
+from .module import Directive, Module
+
+# identifier -> "package.module" whose MODULE attribute is the declaration
+CATALOGUE: dict[str, str] = {
+    "core_module": "directives.core",
+    "so_module": "directives.mod_so",
+    "watchdog_module": "directives.mod_watchdog",
+    "http_module": "directives.http_core",
+    "log_config_module": "directives.mod_log_config",
+    "logio_module": "directives.mod_logio",
+    "version_module": "directives.mod_version",
+    "unixd_module": "directives.mod_unixd",
+    "alias_module": "directives.mod_alias",
+    "mime_module": "directives.mod_mime",
+    "dir_module": "directives.mod_dir",
+    "authz_core_module": "directives.mod_authz_core",
+    "authz_host_module": "directives.mod_authz_host",
+    "macro_module": "directives.mod_macro",
+    "mpm_prefork_module": "mpms.prefork",
+    "mpm_worker_module": "mpms.worker",
+    "mpm_event_module": "mpms.event",
+}
+
+# Built into every build, in Apache's (Debian's) compiled order; the MPM of a static
+# build follows http_core.
+BUILTIN = ["core_module", "so_module", "watchdog_module", "http_module",
+           "log_config_module", "logio_module", "version_module", "unixd_module"]
+
+MPM_MODULES = {"prefork": "mpm_prefork_module", "worker": "mpm_worker_module",
+               "event": "mpm_event_module"}
+
+# Apache 2.4's other modules: a LoadModule of one of these names a real module that
+# this server does not offer, which gets a clear message rather than a loader error.
+APACHE_MODULES = frozenset("""
+access_compat actions alias allowmethods asis auth_basic auth_digest auth_form authn_anon
+authn_core authn_dbd authn_dbm authn_file authn_socache authnz_fcgi authnz_ldap authz_core
+authz_dbd authz_dbm authz_groupfile authz_host authz_owner authz_user autoindex brotli
+buffer cache cache_disk cache_socache cern_meta cgi cgid charset_lite data dav dav_fs
+dav_lock dbd deflate dialup dir dumpio echo env expires ext_filter file_cache filter
+headers heartbeat heartmonitor http2 ident imagemap include info lbmethod_bybusyness
+lbmethod_byrequests lbmethod_bytraffic lbmethod_heartbeat ldap log_debug log_forensic lua
+macro md mime mime_magic mpm_event mpm_prefork mpm_worker negotiation proxy proxy_ajp
+proxy_balancer proxy_connect proxy_express proxy_fcgi proxy_fdpass proxy_ftp proxy_hcheck
+proxy_html proxy_http proxy_http2 proxy_scgi proxy_uwsgi proxy_wstunnel ratelimit reflector
+remoteip reqtimeout request rewrite sed session session_cookie session_crypto session_dbd
+setenvif slotmem_plain slotmem_shm socache_dbm socache_memcache socache_redis
+socache_shmcb speling ssl status substitute suexec unique_id userdir usertrack vhost_alias
+xml2enc""".split())
+
+ENTRY_POINT_GROUP = "httpd.modules"
+
+
+def import_module_decl(name: str) -> Optional[Module]:
+    """The declaration of module ``name`` from the catalogue or an entry point."""
+    path = CATALOGUE.get(name)
+    if path is not None:
+        return importlib.import_module(path).MODULE
+    try:
+        from importlib.metadata import entry_points
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name == name:
+                mod = ep.load()
+                return mod if isinstance(mod, Module) else getattr(mod, "MODULE", None)
+    except Exception:  # a broken third-party package must not break start-up
+        return None
+    return None
+
+
+class Registry:
+    """The modules of one config generation: static ones first, then LoadModule order."""
+
+    def __init__(self, build: Build):
+        self.build = build
+        self.static: list[Module] = [import_module_decl(n) for n in BUILTIN]
+        if build.static_mpm:
+            self.static.insert(BUILTIN.index("http_module") + 1,
+                               import_module_decl(MPM_MODULES[build.static_mpm]))
+        self.loaded: list[Module] = list(self.static)
+        self.shared: set[str] = set()
+        self._commands: Optional[dict[str, tuple[Module, Directive]]] = None
+
+    # -- lookups --------------------------------------------------------------------------
+    def find_command(self, name: str) -> Optional[tuple[Module, Directive]]:
+        """The (module, directive) called ``name`` among loaded modules; later modules
+        win, as Apache searches its module chain from the most recently added."""
+        cmds = self._commands
+        if cmds is None:
+            cmds = {}
+            for m in self.loaded:
+                for d in m.directives:
+                    cmds[d.name.lower()] = (m, d)
+            self._commands = cmds
+        return cmds.get(name.lower())
+
+    def is_loaded(self, name: str) -> bool:
+        """``<IfModule name>``: identifier or source file name, case-sensitive."""
+        return any(m.name == name or m.source == name for m in self.loaded)
+
+    def get(self, name: str) -> Optional[Module]:
+        for m in self.loaded:
+            if m.name == name:
+                return m
+        return None
+
+    def mpms(self) -> list[Module]:
+        return [m for m in self.loaded if m.is_mpm]
+
+    @property
+    def mpm(self) -> Optional[Module]:
+        mpms = self.mpms()
+        return mpms[0] if len(mpms) == 1 else None
+
+    # -- LoadModule -----------------------------------------------------------------------
+    def load(self, process, name: str, filename: str) -> Optional[str]:
+        """Apache's LoadModule rules, in its order; returns an error message or None."""
+        if self.get(name) is not None:
+            process.log.error("so", "warn", f"AH01574: module {name} is already loaded, skipping")
+            return None
+        if name.endswith("_module"):
+            src = "mod_" + name[: -len("_module")] + ".c"
+            if any(m.source == src for m in self.static):
+                return f"module {name} is built-in and can't be loaded"
+        resolved = process.server_root_relative(filename)
+        base = os.path.basename(filename)
+        owner = None
+        if base.startswith("mod_") and base.endswith(".so"):
+            stem = base[4:-3]
+            if stem in APACHE_MODULES or stem + "_module" in CATALOGUE:
+                owner = stem + "_module"
+        mod = None
+        if name in CATALOGUE or owner is None or owner == name:
+            mod = import_module_decl(name) if name not in BUILTIN else None
+        if mod is not None and mod.is_mpm and self.build.static_mpm:
+            return (f"Cannot load {filename} into server: {name} is not built as a shared "
+                    f"module: this server was configured with --with-mpm="
+                    f"{self.build.static_mpm} and no --enable-mpms-shared")
+        if mod is None:
+            if owner is not None and owner != name:
+                return (f"Can't locate API module structure `{name}' in file {resolved}: "
+                        f"{resolved}: undefined symbol: {name}")
+            if owner is None and not os.path.exists(resolved):
+                return (f"Cannot load {filename} into server: {resolved}: cannot open shared "
+                        "object file: No such file or directory")
+            return (f"Cannot load {filename} into server: {name} is not available in this "
+                    "server (see docs/supported.md)")
+        self.loaded.append(mod)
+        self.shared.add(name)
+        self._commands = None
+        process.log.error("so", "debug", f"AH01575: loaded module {name} from {resolved}")
+        return None
