@@ -33,6 +33,8 @@ class Process:
         self.main_server: ServerRec = None      # type: ignore[assignment]
         self.vhosts: list[ServerRec] = []
         self.config_file: Optional[str] = None
+        self.default_config = SERVER_CONFIG_FILE
+        self.runtime_dir: Optional[str] = None
         self.dump_includes = False
         self.include_depth = 0
         self.include_lines: list[int] = []

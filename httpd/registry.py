@@ -126,7 +126,9 @@ class Registry:
     # -- LoadModule -----------------------------------------------------------------------
     def load(self, process, name: str, filename: str) -> Optional[str]:
         """Apache's LoadModule rules, in its order; returns an error message or None."""
-        if self.get(name) is not None:
+        # "Already loaded" looks only at shared modules, as mod_so does: a built-in
+        # named the Apache way (mod_X.c for X_module) is refused next.
+        if name in self.shared:
             process.log.error("so", "warn", f"AH01574: module {name} is already loaded, skipping")
             return None
         if name.endswith("_module"):
@@ -140,22 +142,30 @@ class Registry:
             stem = base[4:-3]
             if stem in APACHE_MODULES or stem + "_module" in CATALOGUE:
                 owner = stem + "_module"
+        if owner is not None and owner != name:
+            return (f"Can't locate API module structure `{name}' in file {resolved}: "
+                    f"{resolved}: undefined symbol: {name}")
         mod = None
-        if name in CATALOGUE or owner is None or owner == name:
-            mod = import_module_decl(name) if name not in BUILTIN else None
-        if mod is not None and mod.is_mpm and self.build.static_mpm:
-            return (f"Cannot load {filename} into server: {name} is not built as a shared "
-                    f"module: this server was configured with --with-mpm="
-                    f"{self.build.static_mpm} and no --enable-mpms-shared")
+        if name in CATALOGUE and name not in BUILTIN:
+            mod = import_module_decl(name)
+        elif name not in BUILTIN and owner is None:
+            mod = import_module_decl(name)  # a third-party module by entry point
         if mod is None:
-            if owner is not None and owner != name:
-                return (f"Can't locate API module structure `{name}' in file {resolved}: "
-                        f"{resolved}: undefined symbol: {name}")
-            if owner is None and not os.path.exists(resolved):
+            if not os.path.exists(resolved):
                 return (f"Cannot load {filename} into server: {resolved}: cannot open shared "
                         "object file: No such file or directory")
-            return (f"Cannot load {filename} into server: {name} is not available in this "
-                    "server (see docs/supported.md)")
+            what = "is built into" if name in BUILTIN else "is not available in"
+            return f"Cannot load {filename} into server: {name} {what} this server"
+        if mod.is_mpm:
+            mpm_name = name[len("mpm_"):-len("_module")]
+            if self.build.static_mpm == mpm_name:
+                process.log.error("so", "warn",
+                                  f"AH01574: module {name} is already loaded, skipping")
+                return None
+            if mpm_name not in self.build.shared_mpms:
+                return (f"Cannot load {filename} into server: the {mpm_name} MPM is not built "
+                        f"as a shared module in this server (see ./configure "
+                        "--enable-mpms-shared)")
         self.loaded.append(mod)
         self.shared.add(name)
         self._commands = None

@@ -51,7 +51,7 @@ class CmdParms:
                  "cfg", "section", "context", "htaccess")
 
     def __init__(self, process: Any, server: Any = None, override: int = SERVER_OVERRIDE,
-                 path: Optional[str] = None, cfg: Any = None):
+                 path: Optional[str] = None, cfg: Any = None, context: Optional[dict] = None):
         self.process = process
         self.server = server
         self.path = path
@@ -61,7 +61,7 @@ class CmdParms:
         self.cmd: Optional[Directive] = None
         self.cfg = cfg            # the config file being read (read pass only)
         self.section = None       # the section record being filled (Directory, ...)
-        self.context: Optional[dict] = None  # per-module configs of the current section
+        self.context = context    # per-module configs of the current section
         self.htaccess = False
 
     def copy(self, **changes: Any) -> "CmdParms":
