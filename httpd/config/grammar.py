@@ -24,7 +24,7 @@ DQ_WORD = pp.Regex(r'"(?P<body>(?:\\["\\]|[^"])*)(?:"|\Z)').set_name("double-quo
 SQ_WORD = pp.Regex(r"'(?P<body>(?:\\['\\]|[^'])*)(?:'|\Z)").set_name("single-quoted word")
 BARE_WORD = pp.Regex(r"(?P<body>[^ \t\n\r\v\f]+)").set_name("bare word")
 WORD = (DQ_WORD | SQ_WORD | BARE_WORD).set_name("word")
-LINE = pp.ZeroOrMore(WORD) + pp.StringEnd()
+LINE = (pp.ZeroOrMore(WORD) + pp.StringEnd()).parse_with_tabs()
 
 for _el in (DQ_WORD, SQ_WORD, BARE_WORD, WORD, LINE):
     _el.set_whitespace_chars(" \t\n\r\v\f", copy_defaults=False)

@@ -1,0 +1,41 @@
+"""The word grammar: pyparsing's parse and the hot-path splitter agree with Apache."""
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from httpd.config.grammar import getword_conf, parse_line, split_words
+
+
+class TestWords:
+    """Apache's ap_getword_conf rules, one example each (reference section 2.4)."""
+
+    def test_quoted_escapes(self):
+        assert split_words(r'"a\"b" x') == ['a"b', "x"]
+        assert split_words(r"'it\'s'") == ["it's"]
+        assert split_words(r'"a\\b\nc"') == ["a\\b\\nc"]
+
+    def test_unterminated_quote_runs_to_end(self):
+        assert split_words('"no end quote') == ["no end quote"]
+
+    def test_quote_inside_bare_word_is_literal(self):
+        assert split_words('a"b c"') == ['a"b', 'c"']
+
+    def test_word_after_closing_quote_starts_at_once(self):
+        assert split_words('"a"b') == ["a", "b"]
+
+    def test_bare_double_backslash_collapses(self):
+        assert split_words(r"a\\b\c") == ["a\\b\\c"]
+
+    def test_empty_quoted_word(self):
+        assert getword_conf('""') == ("", 2)
+
+    def test_whitespace_is_c_isspace(self):
+        assert split_words("a\tb\vc\fd") == ["a", "b", "c", "d"]
+
+
+ALPHABET = st.sampled_from(list("ab \t\"'\\#<>$") + ["\x00", "\xef"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(ALPHABET, max_size=30).map("".join))
+def test_pyparsing_grammar_and_fast_path_agree(line):
+    assert parse_line(line) == split_words(line)
