@@ -1,0 +1,81 @@
+"""C's number parsing as Apache's directive handlers see it (glibc, LP64).
+
+Most MPM numbers go through atoi(), so junk is 0 rather than an error; the event MPM's
+AsyncRequestWorkerFactor goes through strtod() and rejects what follows the number.
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+C_SPACE = " \t\n\v\f\r"          # isspace() in the C locale
+_LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def is_digits(s: str) -> bool:
+    """Only ASCII 0-9 (str.isdigit() would also take '²' and other Unicode digits)."""
+    return bool(s) and all("0" <= c <= "9" for c in s)
+
+
+def strtol(s: str) -> tuple[int, int]:
+    """strtol(s, &end, 10): ``(value, end)``; end 0 when no digits were read."""
+    i, n = 0, len(s)
+    while i < n and s[i] in C_SPACE:
+        i += 1
+    neg = False
+    if i < n and s[i] in "+-":
+        neg = s[i] == "-"
+        i += 1
+    start = i
+    while i < n and "0" <= s[i] <= "9":
+        i += 1
+    if i == start:
+        return 0, 0
+    v = int(s[start:i])
+    v = -v if neg else v
+    return max(_LONG_MIN, min(_LONG_MAX, v)), i
+
+
+def atoi(s: str) -> int:
+    """atoi(): (int) strtol(s, NULL, 10).  The cast keeps the low 32 bits, so ``abc`` is
+    0, ``1.5`` is 1, ``4294967376`` is 80 and ``99999999999999999999`` (LONG_MAX) is -1."""
+    v = strtol(s)[0] & 0xFFFFFFFF
+    return v - (1 << 32) if v & 0x80000000 else v
+
+
+_FLOAT = re.compile(r"""
+    [+-]?(?:
+        (?P<hex>0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?)
+      | (?P<dec>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
+      | (?P<inf>[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)
+      | (?P<nan>[nN][aA][nN](?:\([0-9A-Za-z_]*\))?)
+    )""", re.X)
+
+
+def strtod(s: str) -> tuple[Optional[float], int]:
+    """strtod(s, &end): ``(value, end)``; ``(None, 0)`` when no number starts ``s``.
+
+    Takes what glibc takes: leading white space, a sign, decimal or hexadecimal
+    (``0x1.8p1``) numbers, ``inf``/``infinity`` and ``nan`` in any case.
+    """
+    i = 0
+    while i < len(s) and s[i] in C_SPACE:
+        i += 1
+    m = _FLOAT.match(s, i)
+    if m is None:
+        return None, 0
+    text = m.group(0)
+    neg = text.startswith("-")
+    if m.group("hex"):
+        # The pattern needs a hex digit after "0x"; "0x" alone matches as the decimal 0.
+        try:
+            v = float.fromhex(m.group("hex"))
+        except OverflowError:
+            v = float("inf")
+    elif m.group("inf"):
+        v = float("inf")
+    elif m.group("nan"):
+        v = float("nan")
+    else:
+        v = float(m.group("dec"))
+    return (-v if neg else v), m.end()
