@@ -1,7 +1,7 @@
-"""What every Unix MPM shares: C number parsing, the MPM descriptor and query codes,
-the per-generation config base, the common directive factories (Apache's
-LISTEN_COMMANDS, StartServers, ServerLimit, MaxRequestWorkers/MaxClients,
-GracefulShutdownTimeout) and the start-up/restart warning helper.
+"""What every Unix MPM shares: the MPM descriptor and query codes, the per-generation
+config base, the common directive factories (Apache's LISTEN_COMMANDS, StartServers,
+ServerLimit, MaxRequestWorkers/MaxClients, GracefulShutdownTimeout) and the
+start-up/restart warning helper.
 
 Apache keeps these numbers in C globals reset by each MPM's pre_config hook.  Here
 they live on the MPM's server config object, created afresh for every config
@@ -23,6 +23,7 @@ __all__ = ["atoi", "MPMQ", "MPM", "MPMConfig", "ListenSettings", "ListenRec", "C
            "listen_commands", "global_directive", "int_directive",
            "start_servers_directive", "server_limit_directive", "max_clients",
            "max_request_workers", "graceful_shutdown_timeout", "mpm_config"]
+
 
 # -- the MPM descriptor ---------------------------------------------------------------------
 
