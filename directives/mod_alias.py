@@ -9,7 +9,7 @@ the expression engine.
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Any, Optional
 
 import attrs
 
@@ -53,15 +53,16 @@ class AliasServerConfig:
 class AliasDirConfig:
     """Per-section state; the ``*_set`` flags say what this section itself set.
 
-    ``alias`` and ``redirect`` are ap_expr string sources (one-argument forms in a
-    section); ``allow_relative`` and ``preserve_path`` are None when not set here.
+    ``alias`` and ``redirect`` are string expressions (the one-argument forms in a
+    section; see parse_expr); ``allow_relative`` and ``preserve_path`` are None when not
+    set here.
     """
 
     redirects: list[AliasEntry] = attrs.field(factory=list)
-    alias: Optional[str] = None
+    alias: Optional[Any] = None
     handler: Optional[str] = None
     alias_set: bool = False
-    redirect: Optional[str] = None
+    redirect: Optional[Any] = None
     redirect_status: int = 0
     redirect_set: bool = False
     allow_relative: Optional[bool] = None
@@ -135,11 +136,35 @@ def is_redirect(status: int) -> bool:
 
 
 def compile_regex(pattern: str) -> Optional[re.Pattern]:
-    """ap_pregcomp (POSIX extended syntax as PCRE reads it), or None."""
+    """ap_pregcomp, or None: the core's PCRE translation when it can be imported."""
+    try:
+        from directives.core.expr import pregcomp
+    except ImportError:
+        pregcomp = None
+    if pregcomp is not None:
+        return pregcomp(pattern)
     try:
         return re.compile(pattern)
     except (re.error, OverflowError, RecursionError):
         return None
+
+
+def parse_expr(cmd, text: str, string: bool):
+    """ap_expr_parse_cmd: (expression, None) or (None, the parser's message).
+
+    The expression engine belongs to the core (directives.core.expr); while it cannot
+    be imported the source text is returned, to be compiled when first used.
+    """
+    try:
+        from directives.core import expr as ap_expr
+    except ImportError:
+        return text, None
+    node = cmd.directive
+    try:
+        return ap_expr.parse(text, string=string, filename=getattr(node, "filename", None),
+                             line=getattr(node, "line", 0)), None
+    except ap_expr.ExprError as e:
+        return None, str(e)
 
 
 def _atoi(text: str) -> int:
@@ -185,7 +210,10 @@ def _add_alias(cmd, dirconf: AliasDirConfig, fake: str, real: Optional[str], han
         return err
     if cmd.path is None:
         return "Alias must have two arguments when used globally"
-    dirconf.alias = fake
+    expr, err = parse_expr(cmd, fake, string=True)
+    if err:
+        return f"Cannot parse alias expression '{fake}': {err}"
+    dirconf.alias = expr
     dirconf.handler = handler
     dirconf.alias_set = True
     return None
@@ -217,6 +245,17 @@ def add_script_alias_regex(cmd, dirconf, fake, real):
 
 # -- Redirect ---------------------------------------------------------------------------
 
+def _set_section_redirect(cmd, dirconf: AliasDirConfig, target: Optional[str], status: int):
+    """``Redirect [status] [url]`` in a section: the section's own target."""
+    if target is not None:
+        expr, err = parse_expr(cmd, target, string=True)
+        if err:
+            return f"Cannot parse redirect expression '{target}': {err}"
+        dirconf.redirect = expr
+    dirconf.redirect_status, dirconf.redirect_set = status, True
+    return None
+
+
 def add_redirect_internal(cmd, dirconf: AliasDirConfig, arg1: str, arg2: Optional[str],
                           arg3: Optional[str], use_regex: bool,
                           status: int = HTTP_MOVED_TEMPORARILY) -> Optional[str]:
@@ -238,14 +277,11 @@ def add_redirect_internal(cmd, dirconf: AliasDirConfig, arg1: str, arg2: Optiona
         return "Redirect: invalid first argument (of three)"
     if cmd.path is not None:
         if grokarg1 and arg2 is not None and arg3 is None and status != HTTP_GONE:
-            dirconf.redirect, dirconf.redirect_status, dirconf.redirect_set = arg2, status, True
-            return None
+            return _set_section_redirect(cmd, dirconf, arg2, status)
         if grokarg1 and arg2 is None and status == HTTP_GONE:
-            dirconf.redirect_status, dirconf.redirect_set = status, True
-            return None
+            return _set_section_redirect(cmd, dirconf, None, status)
         if not grokarg1 and arg2 is None:
-            dirconf.redirect, dirconf.redirect_status, dirconf.redirect_set = arg1, status, True
-            return None
+            return _set_section_redirect(cmd, dirconf, arg1, status)
     fake, url = arg2, arg3
     if arg3 is None and not grokarg1:
         fake, url = arg1, arg2

@@ -13,6 +13,7 @@ adds names while the config is walked.
 from __future__ import annotations
 
 import enum
+import re
 import weakref
 from typing import Any, Callable, Optional
 
@@ -357,6 +358,24 @@ def check_config(process, server) -> Optional[str]:
 
 
 # -- core's providers: all, env, method, expr -------------------------------------------
+def parse_expr(cmd, text: str, string: bool):
+    """ap_expr_parse_cmd: (expression, None) or (None, the parser's message).
+
+    The expression engine belongs to the core (directives.core.expr); while it cannot
+    be imported the source text is returned, to be compiled when first used.
+    """
+    try:
+        from directives.core import expr as ap_expr
+    except ImportError:
+        return text, None
+    node = cmd.directive
+    try:
+        return ap_expr.parse(text, string=string, filename=getattr(node, "filename", None),
+                             line=getattr(node, "line", 0)), None
+    except ap_expr.ExprError as e:
+        return None, str(e)
+
+
 
 def _all_parse(cmd, line: str):
     if line.lower() == "granted":
@@ -379,14 +398,27 @@ def _method_parse(cmd, line: str):
         allowed |= 1 << m
 
 
+@attrs.frozen
+class RequireExpr:
+    """``Require expr``: the expression, and whether it reads REMOTE_USER (then a
+    false result means "denied, no user yet", so authentication runs first)."""
+
+    expr: Any
+    want_user: bool
+
+
 def _expr_parse(cmd, line: str):
-    """The expression's source, for the expression engine; only the empty expression
-    is refused here, with the parser's message."""
-    if line.startswith('"') and line.endswith('"') and len(line) >= 2:
+    # expr_parse_config: surrounding double quotes are dropped
+    if len(line) >= 2 and line[0] == '"' and line[-1] == '"':
         line = line[1:-1]
     if not line.strip():
+        # the parser's own answer to an empty expression
         return None, "Cannot parse expression in require line: syntax error, unexpected $end"
-    return line, None
+    expr, err = parse_expr(cmd, line, string=False)
+    if err:
+        return None, f"Cannot parse expression in require line: {err}"
+    want_user = re.search(r"%\{\s*REMOTE_USER\s*\}", line, re.I) is not None
+    return RequireExpr(expr, want_user), None
 
 
 PROVIDERS = {

@@ -18,7 +18,7 @@ import attrs
 from httpd.config.grammar import getword_conf
 from httpd.module import Module
 
-from .mod_authz_core import AuthzProvider
+from .mod_authz_core import AuthzProvider, parse_expr
 
 APR_EBADIP = "The specified IP address is invalid."
 APR_EBADMASK = "The specified network mask is invalid."
@@ -170,8 +170,11 @@ def ip_parse_config(cmd, require_line: str):
 
 
 def host_parse_config(cmd, require_line: str):
-    # a string expression (``%{...}`` allowed); its source is kept for the engine
-    return require_line, None
+    """``Require host`` / ``forward-dns``: a string expression (``%{...}`` allowed)."""
+    expr, err = parse_expr(cmd, require_line, string=True)
+    if err:
+        return None, f"Cannot parse expression in require line: {err}"
+    return expr, None
 
 
 PROVIDERS = {

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import stat
 import weakref
-from typing import Optional
+from typing import Any, Optional
 
 import attrs
 
@@ -150,6 +150,24 @@ def parse_log_string(fmt: str, handlers: dict[str, bool]) -> tuple[Optional[tupl
 
 
 # -- configuration ----------------------------------------------------------------------
+def parse_expr(cmd, text: str, string: bool):
+    """ap_expr_parse_cmd: (expression, None) or (None, the parser's message).
+
+    The expression engine belongs to the core (directives.core.expr); while it cannot
+    be imported the source text is returned, to be compiled when first used.
+    """
+    try:
+        from directives.core import expr as ap_expr
+    except ImportError:
+        return text, None
+    node = cmd.directive
+    try:
+        return ap_expr.parse(text, string=string, filename=getattr(node, "filename", None),
+                             line=getattr(node, "line", 0)), None
+    except ap_expr.ExprError as e:
+        return None, str(e)
+
+
 
 @attrs.frozen
 class ConfigLog:
@@ -158,15 +176,15 @@ class ConfigLog:
     ``format`` is the compiled ``format_string``; when that string names a LogFormat
     nickname the runtime uses the nickname's format instead (resolved when logs are
     opened, as Apache does, so a later LogFormat still counts).  ``condition_var`` keeps
-    a leading ``!`` for ``env=!VAR``.  ``condition_expr`` is the ``expr=`` source, for
-    the expression engine.  A ``fname`` starting with ``|`` is a piped log.
+    a leading ``!`` for ``env=!VAR``.  ``condition_expr`` is the ``expr=`` condition
+    (see parse_expr).  A ``fname`` starting with ``|`` is a piped log.
     """
 
     fname: str
     format_string: Optional[str] = None
     format: Optional[tuple[LogItem, ...]] = None
     condition_var: Optional[str] = None
-    condition_expr: Optional[str] = None
+    condition_expr: Optional[Any] = None
     inherit: bool = False
     defined_in: Optional[str] = None      # file and line, for AH02297
     defined_line: int = 0
@@ -244,7 +262,9 @@ def add_custom_log(cmd, mconfig, fn, fmt, envclause, inherit=False):
         elif low.startswith("expr="):
             if not envclause[5:]:
                 return "missing condition"
-            condition_expr = envclause[5:]
+            condition_expr, err = parse_expr(cmd, envclause[5:], string=False)
+            if err:
+                return err
         else:
             return "error in condition clause"
     items = None

@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 from typing import Optional
 
 import pytest
@@ -187,3 +192,72 @@ def conf(tmp_path):
     make.dir = tmp_path
     make.file = str(tmp_path / "httpd.conf")
     return make
+
+
+# -- differential runs: real Apache and this server on the same file --------------------
+ROOT = Path(__file__).parent.parent.parent
+APACHE = shutil.which("apache2") or ("/usr/sbin/apache2" if os.path.exists("/usr/sbin/apache2")
+                                     else None)
+MODULE_LINES = "".join(
+    f"LoadModule {name}_module /usr/lib/apache2/modules/mod_{name}.so\n"
+    for name in ("mpm_prefork", "alias", "mime", "dir", "authz_core", "authz_host", "macro"))
+DIFF_PREFIX = MODULE_LINES + "ServerName localhost\nErrorLog error.log\n"
+_STAMP = re.compile(r"^\[[^\]]+\] \[([^\]]+)\] \[pid \d+:tid \d+\] ", re.M)
+_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+
+
+def _run_t(argv: list, case: Path) -> tuple:
+    p = subprocess.run(argv + ["-t", "-d", str(case), "-f", str(case / "httpd.conf")],
+                       cwd=case, env=dict(_ENV, PYTHONPATH=str(ROOT)), timeout=60,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = p.stdout.decode("latin-1").replace(str(case), "<CASE>")
+    out = _STAMP.sub(r"[\1] ", out).replace("apache2:", "httpd:")
+    return p.returncode, out
+
+
+@pytest.fixture
+def differential(tmp_path):
+    """``differential(body)``: ``apache2 -t`` and ``python -m httpd -t`` agree on the
+    file DIFF_PREFIX + body (line 10 is the body's first line).  Skipped without
+    apache2, or while this server's CLI cannot start."""
+    def check(body: str) -> tuple:
+        if APACHE is None:
+            pytest.skip("apache2 is not installed")
+        (tmp_path / "httpd.conf").write_text(DIFF_PREFIX + body)
+        ours = _run_t([sys.executable, "-m", "httpd"], tmp_path)
+        if "Traceback (most recent call last)" in ours[1]:
+            pytest.skip("the httpd CLI does not start yet")
+        theirs = _run_t([APACHE], tmp_path)
+        assert ours == theirs
+        return ours
+    return check
+
+
+# -- a stand-in expression engine, to test how handlers wire ap_expr errors ------------
+
+class _FakeExpr:
+    class ExprError(Exception):
+        pass
+
+    class Expr:
+        def __init__(self, source, string):
+            self.source, self.string = source, string
+
+    @classmethod
+    def parse(cls, text, string=False, filename=None, line=0):
+        if "%{" in text and "}" not in text.split("%{", 1)[1]:
+            raise cls.ExprError("syntax error, unexpected T_ERROR, expecting T_VAR_END or "
+                                "':': Unterminated string or variable")
+        return cls.Expr(text, string)
+
+
+@pytest.fixture
+def fake_expr_engine(monkeypatch):
+    """Makes ``from directives.core import expr`` give a small engine that only knows
+    unterminated ``%{``, with ap_expr's message."""
+    import types
+    pkg = types.ModuleType("directives.core")
+    pkg.expr = _FakeExpr
+    monkeypatch.setitem(sys.modules, "directives.core", pkg)
+    monkeypatch.setitem(sys.modules, "directives.core.expr", _FakeExpr)
+    return _FakeExpr

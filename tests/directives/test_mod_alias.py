@@ -87,7 +87,8 @@ class TestRedirectInSections:
         cmd = _Cmd(path="/l")
         d = AliasDirConfig()
         assert mod_alias.add_redirect.handler(cmd, d, "permanent", "/x", None) is None
-        assert (d.redirect, d.redirect_status, d.redirect_set) == ("/x", 301, True)
+        source = getattr(d.redirect, "source", d.redirect)   # compiled when the engine exists
+        assert (source, d.redirect_status, d.redirect_set) == ("/x", 301, True)
         d = AliasDirConfig()
         assert mod_alias.add_redirect.handler(cmd, d, "gone", "/x", None) is None
         assert d.redirects == [AliasEntry("/x", None, None, None, 410)]
@@ -103,6 +104,7 @@ class _Cmd:
     def __init__(self, path=None):
         self.path = path
         self.server = None
+        self.directive = None
 
 
 class TestAlias:
@@ -184,3 +186,34 @@ class TestHelpersAndMerges:
         vhost = mod_alias.AliasServerConfig([AliasEntry("/v", "/v")], [])
         assert [e.fake for e in mod_alias.merge_server_config(main, vhost).aliases] == \
             ["/v", "/m"]
+
+
+@pytest.mark.parametrize("body", [
+    "Redirect /old\n", "Redirect /old new\n", "Redirect foo /a http://x\n",
+    "RedirectMatch ( /x\n", "Alias /x\n", "Alias /a /d\nAlias /a/b /c\n",
+    "<Location /l>\nAlias /x /y\n</Location>\n", "<Directory /d>\nAlias /x\n</Directory>\n",
+    "<Location /l>\nRedirect /old\n</Location>\n",
+    "<VirtualHost *:80>\nRedirect permanent /x\n</VirtualHost>\n",
+])
+def test_against_apache(differential, body):
+    differential(body)
+
+
+class TestExpressions:
+    UNTERMINATED = ("syntax error, unexpected T_ERROR, expecting T_VAR_END or ':': "
+                    "Unterminated string or variable")
+
+    def test_alias_and_redirect_expressions(self, conf, fake_expr_engine):
+        assert message(conf, in_section("Location /l", 'Alias "%{foo"')) == \
+            f"Cannot parse alias expression '%{{foo': {self.UNTERMINATED}"
+        assert message(conf, in_section("Directory /d", 'Redirect 301 "%{foo"')) == \
+            f"Cannot parse redirect expression '%{{foo': {self.UNTERMINATED}"
+        assert message(conf, in_section("Files f", 'Redirect "%{foo"')) == \
+            f"Cannot parse redirect expression '%{{foo': {self.UNTERMINATED}"
+
+    def test_compiled_targets_are_kept(self):
+        d = AliasDirConfig()
+        cmd = _Cmd(path="/l")
+        assert mod_alias.add_redirect.handler(cmd, d, "/new/%{REQUEST_URI}", None, None) is None
+        assert getattr(d.redirect, "source", d.redirect) == "/new/%{REQUEST_URI}"
+        assert d.redirect_status == 302

@@ -246,3 +246,26 @@ class TestSubnets:
         assert net.matches("10.2.3.4") and net.matches("::ffff:10.2.3.4")
         assert not net.matches("11.0.0.1") and not net.matches("::1")
         assert ipsubnet_create("::1", None).matches("::1")
+
+
+@pytest.mark.parametrize("body", [
+    in_dir("Require ip 10.0.0.0/8 ::1", "Require ip 10.1"), in_dir("Require ip 10.0.0.0/33"),
+    in_dir("Require ip x"), in_dir("Require"), in_dir("Require not ip 1.2.3.4"),
+    in_dir("<RequireAll>", "Require not ip 1.2.3.4", "</RequireAll>"),
+    in_dir("<RequireNone>", "Require ip 1.2.3.4", "</RequireNone>"),
+    in_dir("<RequireAll>", "</RequireAll>"), in_dir("AuthMerging foo"),
+    "Require all granted\n", "<AuthzProviderAlias ip a b c>\n</AuthzProviderAlias>\n",
+])
+def test_against_apache(differential, body):
+    differential(body)
+
+
+class TestExpressions:
+    def test_require_expr_and_host(self, conf, fake_expr_engine):
+        msg = ("Cannot parse expression in require line: syntax error, unexpected T_ERROR, "
+               "expecting T_VAR_END or ':': Unterminated string or variable")
+        assert message(conf, in_dir('Require expr "%{foo"')) == msg
+        assert message(conf, in_dir("Require host %{foo")) == msg
+        root = root_of(conf, in_dir('Require expr "%{REMOTE_USER} == \'me\'"'))
+        parsed = root.children[0].parsed_args
+        assert parsed.want_user and parsed.expr.source == "%{REMOTE_USER} == 'me'"

@@ -78,3 +78,11 @@ def test_merge_is_pure():
         (["a"], False, True, 0, "/f")
     assert mod_dir.merge_dir_config(base, DirConfig(index_names=[])).index_names == []
     assert add.index_names is None and base.checkhandler is None
+
+
+@pytest.mark.parametrize("body", [
+    "DirectoryIndex\n", "DirectoryIndex disabled x\n", "DirectoryIndexRedirect 3xx\n",
+    "DirectoryIndexRedirect foo\n", "DirectorySlash x\n", "FallbackResource\n",
+])
+def test_against_apache(differential, body):
+    differential(body)

@@ -75,12 +75,13 @@ class TestDirectives:
 
     def test_custom_log_records_clauses_and_pipes(self, conf):
         r = conf(MODS, 'CustomLog logs/a combined env=!nolog\n'
-                       'CustomLog "|/bin/cat" "%h" expr=-R\n'
+                       'CustomLog "|/bin/cat" "%h" "expr=-n %{HTTP:X}"\n'
                        'TransferLog logs/t\n')
         logs = r.config("log_config_module").config_logs
         assert [l.fname for l in logs] == ["logs/a", "|/bin/cat", "logs/t"]
         assert logs[0].condition_var == "!nolog" and logs[0].format_string == "combined"
-        assert logs[1].piped and logs[1].condition_expr == "-R"
+        assert logs[1].piped
+        assert getattr(logs[1].condition_expr, "source", logs[1].condition_expr) == "-n %{HTTP:X}"
         assert logs[2].format is None and logs[2].defined_line == 3
 
     @pytest.mark.parametrize("clause,msg", [
@@ -161,3 +162,19 @@ class TestLogio:
         on, off = mod_logio.LogioDirConfig(True), mod_logio.LogioDirConfig(False)
         assert mod_logio.merge_dir_config(on, off).track_ttfb is True
         assert mod_logio.merge_dir_config(mod_logio.LogioDirConfig(), on).track_ttfb is True
+
+
+@pytest.mark.parametrize("body", [
+    'LogFormat "%Z"\n', 'LogFormat "abc %" n\n', "CustomLog x common foo\n",
+    "CustomLog x common env=!\n", "CustomLog /nonexistent/x common\nTransferLog /nonexistent/y\n",
+    '<VirtualHost *:80>\nGlobalLog x common\n</VirtualHost>\n', "LogIOTrackTTFB x\n",
+    'LogFormat "%h %l %u %t \\"%r\\" %>s %b %I %O %^FB" n\nCustomLog "|/bin/cat" n\n',
+])
+def test_against_apache(differential, body):
+    differential(body)
+
+
+def test_expr_clause_errors_come_from_the_parser(conf, fake_expr_engine):
+    assert walk_error(conf, 'CustomLog x common "expr=%{foo"\n') == (
+        "syntax error, unexpected T_ERROR, expecting T_VAR_END or ':': Unterminated string "
+        "or variable")

@@ -181,3 +181,19 @@ class TestDefinition:
             f"[macro:warn] AH02804: macro 'm' (defined on line 1 of \"{conf.file}\"): unknown "
             "flag '/Bogus'"]
         assert mod_macro.state(r.process).macros["m"].arguments == ["$a"]
+
+
+@pytest.mark.parametrize("body", [
+    "<Macro M $a>\nServerAdmin $a\n</Macro>\nUse M x y\n",
+    "<Macro M $a>\nServerAdmin $a\n</Macro>\n\nUse M \"x y\"\n",
+    "<Macro M $a $b>\nServerAdmin $a\n</Macro>\n<Macro m $x>\nServerAdmin $x\n</Macro>\n"
+    "Use m a@b\n",
+    "<Macro M $a>\nServerAdmin $a\n",
+    "<Macro M /Bogus $a>\nServerName $a\n</Macro>\n",
+    "<Macro M>\nUse M\n</Macro>\nUse M\n",
+    "<Macro M $a>\n<Directory $a>\n</Macro>\nUse M /tmp\n",
+    "<Macro M> junk\n</Macro> more\n",
+    "Use\n", "UndefMacro a b\n",
+])
+def test_against_apache(differential, body):
+    differential(body)

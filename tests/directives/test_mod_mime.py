@@ -127,3 +127,12 @@ class TestTypesConfig:
     def test_project_mime_types_parses(self):
         types = mod_mime.read_types(str(Path(__file__).parents[2] / "conf" / "mime.types"))
         assert types.get("html") == "text/html"
+
+
+@pytest.mark.parametrize("body", [
+    "AddType text/html\n", "AddType Text/HTML .HTM\nRemoveType .x\n",
+    "MultiviewsMatch Handlers Any\n", "MultiviewsMatch foo\n", "ModMimeUsePathInfo on\n",
+    "<Location /x>\nMultiviewsMatch Any\n</Location>\n", "TypesConfig /nonexistent/mime.types\n",
+])
+def test_against_apache(differential, body):
+    differential(body)
