@@ -3,8 +3,9 @@
 Server-level Alias/Redirect lines go to the server config (checked in order at
 translate_name); a Redirect inside a section goes to that section's list, and the
 one-argument forms inside ``<Location>`` (``Alias /path`` and ``Redirect [status] url``)
-set the section's single alias or redirect, an ap_expr string kept here as source for
-the expression engine.
+set the section's single alias or redirect, a string expression compiled by the core's
+ap_expr engine.  Regexes go through the core's ap_pregcomp, so RegexDefaultOptions and
+PCRE spellings apply.
 """
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import re
 from typing import Any, Optional
 
 import attrs
+
+from directives.core import expr as ap_expr
+from directives.core.sections import regex_cflags
 
 from httpd.module import (ACCESS_CONF, NOT_IN_DIR_LOC_FILE, NOT_IN_DIRECTORY, NOT_IN_FILES,
                           OR_FILEINFO, RSRC_CONF, Args, Module, directive)
@@ -53,8 +57,8 @@ class AliasServerConfig:
 class AliasDirConfig:
     """Per-section state; the ``*_set`` flags say what this section itself set.
 
-    ``alias`` and ``redirect`` are string expressions (the one-argument forms in a
-    section; see parse_expr); ``allow_relative`` and ``preserve_path`` are None when not
+    ``alias`` and ``redirect`` are compiled string expressions (the one-argument forms
+    in a section); ``allow_relative`` and ``preserve_path`` are None when not
     set here.
     """
 
@@ -135,33 +139,17 @@ def is_redirect(status: int) -> bool:
     return 300 <= status <= 399
 
 
-def compile_regex(pattern: str) -> Optional[re.Pattern]:
-    """ap_pregcomp, or None: the core's PCRE translation when it can be imported."""
-    try:
-        from directives.core.expr import pregcomp
-    except ImportError:
-        pregcomp = None
-    if pregcomp is not None:
-        return pregcomp(pattern)
-    try:
-        return re.compile(pattern)
-    except (re.error, OverflowError, RecursionError):
-        return None
+def compile_regex(cmd, pattern: str) -> Optional[re.Pattern]:
+    """ap_pregcomp with the server's RegexDefaultOptions, or None."""
+    return ap_expr.pregcomp(pattern, regex_cflags(cmd))
 
 
 def parse_expr(cmd, text: str, string: bool):
-    """ap_expr_parse_cmd: (expression, None) or (None, the parser's message).
-
-    The expression engine belongs to the core (directives.core.expr); while it cannot
-    be imported the source text is returned, to be compiled when first used.
-    """
-    try:
-        from directives.core import expr as ap_expr
-    except ImportError:
-        return text, None
+    """ap_expr_parse_cmd with the core's engine: (expression, None) or (None, message)."""
     node = cmd.directive
     try:
-        return ap_expr.parse(text, string=string, filename=getattr(node, "filename", None),
+        return ap_expr.parse(text, string=string, cflags=regex_cflags(cmd),
+                             filename=getattr(node, "filename", None),
                              line=getattr(node, "line", 0)), None
     except ap_expr.ExprError as e:
         return None, str(e)
@@ -180,7 +168,7 @@ def _add_alias_internal(cmd, fake: str, real: str, use_regex: bool, handler) -> 
         return err
     regexp = None
     if use_regex:
-        regexp = compile_regex(fake)
+        regexp = compile_regex(cmd, fake)
         if regexp is None:
             return "Regular expression could not be compiled."
     conf: AliasServerConfig = cmd.server.module_config[MODULE_NAME]
@@ -287,7 +275,7 @@ def add_redirect_internal(cmd, dirconf: AliasDirConfig, arg1: str, arg2: Optiona
         fake, url = arg1, arg2
     regex = None
     if use_regex:
-        regex = compile_regex(fake)
+        regex = compile_regex(cmd, fake)
         if regex is None:
             return "Regular expression could not be compiled."
     if is_redirect(status):

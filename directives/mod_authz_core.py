@@ -19,6 +19,9 @@ from typing import Any, Callable, Optional
 
 import attrs
 
+from directives.core import expr as ap_expr
+from directives.core.sections import M_INVALID, method_number, regex_cflags
+
 from httpd.config.grammar import getword_conf
 from httpd.module import (ACCESS_CONF, GLOBAL_ONLY, OR_AUTHCFG, RSRC_CONF, Args, Module,
                           directive)
@@ -27,12 +30,6 @@ MODULE_NAME = "authz_core_module"
 AUTHZ_PROVIDER_GROUP = "authz"
 METHODS = 64     # bit METHODS-1 of cmd.limited marks "inside a <Require*> section"
 
-# Apache's method numbers (M_GET...); HEAD counts as GET (ap_method_number_of).
-METHOD_NUMBERS = {name: i for i, name in enumerate(
-    "GET PUT POST DELETE CONNECT OPTIONS TRACE PATCH PROPFIND PROPPATCH MKCOL COPY MOVE "
-    "LOCK UNLOCK VERSION-CONTROL CHECKOUT UNCHECKOUT CHECKIN UPDATE LABEL REPORT "
-    "MKWORKSPACE MKACTIVITY BASELINE-CONTROL MERGE".split())}
-METHOD_NUMBERS["HEAD"] = METHOD_NUMBERS["GET"]
 
 
 @attrs.frozen
@@ -359,18 +356,11 @@ def check_config(process, server) -> Optional[str]:
 
 # -- core's providers: all, env, method, expr -------------------------------------------
 def parse_expr(cmd, text: str, string: bool):
-    """ap_expr_parse_cmd: (expression, None) or (None, the parser's message).
-
-    The expression engine belongs to the core (directives.core.expr); while it cannot
-    be imported the source text is returned, to be compiled when first used.
-    """
-    try:
-        from directives.core import expr as ap_expr
-    except ImportError:
-        return text, None
+    """ap_expr_parse_cmd with the core's engine: (expression, None) or (None, message)."""
     node = cmd.directive
     try:
-        return ap_expr.parse(text, string=string, filename=getattr(node, "filename", None),
+        return ap_expr.parse(text, string=string, cflags=regex_cflags(cmd),
+                             filename=getattr(node, "filename", None),
                              line=getattr(node, "line", 0)), None
     except ap_expr.ExprError as e:
         return None, str(e)
@@ -392,8 +382,8 @@ def _method_parse(cmd, line: str):
         w, pos = getword_conf(line, pos)
         if not w:
             return allowed, None
-        m = METHOD_NUMBERS.get(w)
-        if m is None:
+        m = method_number(cmd, w)     # the core's numbers, RegisterHttpMethod included
+        if m == M_INVALID:
             return None, f"Invalid Method '{w}'"
         allowed |= 1 << m
 

@@ -18,6 +18,9 @@ from typing import Any, Optional
 
 import attrs
 
+from directives.core import expr as ap_expr
+from directives.core.sections import regex_cflags
+
 from httpd.module import GLOBAL_ONLY, RSRC_CONF, Args, Module, directive
 
 MODULE_NAME = "log_config_module"
@@ -151,18 +154,11 @@ def parse_log_string(fmt: str, handlers: dict[str, bool]) -> tuple[Optional[tupl
 
 # -- configuration ----------------------------------------------------------------------
 def parse_expr(cmd, text: str, string: bool):
-    """ap_expr_parse_cmd: (expression, None) or (None, the parser's message).
-
-    The expression engine belongs to the core (directives.core.expr); while it cannot
-    be imported the source text is returned, to be compiled when first used.
-    """
-    try:
-        from directives.core import expr as ap_expr
-    except ImportError:
-        return text, None
+    """ap_expr_parse_cmd with the core's engine: (expression, None) or (None, message)."""
     node = cmd.directive
     try:
-        return ap_expr.parse(text, string=string, filename=getattr(node, "filename", None),
+        return ap_expr.parse(text, string=string, cflags=regex_cflags(cmd),
+                             filename=getattr(node, "filename", None),
                              line=getattr(node, "line", 0)), None
     except ap_expr.ExprError as e:
         return None, str(e)

@@ -65,7 +65,16 @@ def _server_admin(cmd, mconfig, arg):
     return None
 
 
-FAKE_CORE = Module("core_module", "core.c", (
+class CoreServerStub:
+    """The two fields of core's server config that modules read through the core's
+    helpers (regex_cflags, method_number)."""
+
+    def __init__(self, server=None):
+        self.regex_default_cflags = None
+        self.methods: dict = {}
+
+
+FAKE_CORE = Module("core_module", "core.c", create_server_config=CoreServerStub, directives=(
     directive("<Directory", Args.RAW_ARGS, RSRC_CONF)(_dir_section),
     directive("<Location", Args.RAW_ARGS, RSRC_CONF)(_dir_section),
     directive("<LocationMatch", Args.RAW_ARGS, RSRC_CONF)(_dir_section),
@@ -78,6 +87,15 @@ FAKE_CORE = Module("core_module", "core.c", (
     directive("ServerName", Args.TAKE1, RSRC_CONF, "The hostname and port of the server",
               forbidden=NOT_IN_DIR_CONTEXT)(_server_admin),
 ))
+
+
+class StubProcess:
+    """Enough of a process for handlers called directly."""
+
+    def __init__(self):
+        server = type("Server", (), {})()
+        server.module_config = {"core_module": CoreServerStub()}
+        self.main_server = server
 
 
 class FakeRegistry:
@@ -231,33 +249,3 @@ def differential(tmp_path):
         assert ours == theirs
         return ours
     return check
-
-
-# -- a stand-in expression engine, to test how handlers wire ap_expr errors ------------
-
-class _FakeExpr:
-    class ExprError(Exception):
-        pass
-
-    class Expr:
-        def __init__(self, source, string):
-            self.source, self.string = source, string
-
-    @classmethod
-    def parse(cls, text, string=False, filename=None, line=0):
-        if "%{" in text and "}" not in text.split("%{", 1)[1]:
-            raise cls.ExprError("syntax error, unexpected T_ERROR, expecting T_VAR_END or "
-                                "':': Unterminated string or variable")
-        return cls.Expr(text, string)
-
-
-@pytest.fixture
-def fake_expr_engine(monkeypatch):
-    """Makes ``from directives.core import expr`` give a small engine that only knows
-    unterminated ``%{``, with ap_expr's message."""
-    import types
-    pkg = types.ModuleType("directives.core")
-    pkg.expr = _FakeExpr
-    monkeypatch.setitem(sys.modules, "directives.core", pkg)
-    monkeypatch.setitem(sys.modules, "directives.core.expr", _FakeExpr)
-    return _FakeExpr

@@ -6,6 +6,8 @@ import pytest
 from directives import mod_alias
 from directives.mod_alias import AliasDirConfig, AliasEntry, alias_matches, is_url
 
+from .conftest import StubProcess
+
 MODS = [mod_alias.MODULE]
 
 
@@ -105,6 +107,7 @@ class _Cmd:
         self.path = path
         self.server = None
         self.directive = None
+        self.process = StubProcess()
 
 
 class TestAlias:
@@ -203,7 +206,7 @@ class TestExpressions:
     UNTERMINATED = ("syntax error, unexpected T_ERROR, expecting T_VAR_END or ':': "
                     "Unterminated string or variable")
 
-    def test_alias_and_redirect_expressions(self, conf, fake_expr_engine):
+    def test_alias_and_redirect_expressions(self, conf):
         assert message(conf, in_section("Location /l", 'Alias "%{foo"')) == \
             f"Cannot parse alias expression '%{{foo': {self.UNTERMINATED}"
         assert message(conf, in_section("Directory /d", 'Redirect 301 "%{foo"')) == \

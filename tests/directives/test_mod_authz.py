@@ -261,7 +261,7 @@ def test_against_apache(differential, body):
 
 
 class TestExpressions:
-    def test_require_expr_and_host(self, conf, fake_expr_engine):
+    def test_require_expr_and_host(self, conf):
         msg = ("Cannot parse expression in require line: syntax error, unexpected T_ERROR, "
                "expecting T_VAR_END or ':': Unterminated string or variable")
         assert message(conf, in_dir('Require expr "%{foo"')) == msg

@@ -174,7 +174,7 @@ def test_against_apache(differential, body):
     differential(body)
 
 
-def test_expr_clause_errors_come_from_the_parser(conf, fake_expr_engine):
+def test_expr_clause_errors_come_from_the_parser(conf):
     assert walk_error(conf, 'CustomLog x common "expr=%{foo"\n') == (
         "syntax error, unexpected T_ERROR, expecting T_VAR_END or ':': Unterminated string "
         "or variable")
