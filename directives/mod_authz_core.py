@@ -21,7 +21,6 @@ import attrs
 
 from directives.core import expr as ap_expr
 from directives.core.sections import M_INVALID, method_number, regex_cflags
-
 from httpd.config.grammar import getword_conf
 from httpd.module import (ACCESS_CONF, GLOBAL_ONLY, OR_AUTHCFG, RSRC_CONF, Args, Module,
                           directive)
@@ -355,6 +354,7 @@ def check_config(process, server) -> Optional[str]:
 
 
 # -- core's providers: all, env, method, expr -------------------------------------------
+
 def parse_expr(cmd, text: str, string: bool):
     """ap_expr_parse_cmd with the core's engine: (expression, None) or (None, message)."""
     node = cmd.directive
@@ -364,7 +364,6 @@ def parse_expr(cmd, text: str, string: bool):
                              line=getattr(node, "line", 0)), None
     except ap_expr.ExprError as e:
         return None, str(e)
-
 
 
 def _all_parse(cmd, line: str):

@@ -20,7 +20,6 @@ import attrs
 
 from directives.core import expr as ap_expr
 from directives.core.sections import regex_cflags
-
 from httpd.module import GLOBAL_ONLY, RSRC_CONF, Args, Module, directive
 
 MODULE_NAME = "log_config_module"
@@ -90,7 +89,11 @@ def _literal_text(fmt: str, i: int) -> tuple[str, int]:
     return "".join(out), i
 
 
-def _item(fmt: str, i: int, handlers: dict[str, bool]) -> tuple[Optional[LogItem], int, Optional[str]]:
+Parsed = tuple[Optional[tuple[LogItem, ...]], Optional[str]]   # (items, error)
+
+
+def _item(fmt: str, i: int,
+          handlers: dict[str, bool]) -> tuple[Optional[LogItem], int, Optional[str]]:
     """parse_log_item: one item starting at ``i``; returns (item, next, error)."""
     if fmt[i] != "%":
         text, i = _literal_text(fmt, i)
@@ -139,7 +142,7 @@ def _item(fmt: str, i: int, handlers: dict[str, bool]) -> tuple[Optional[LogItem
     return None, i, "Ran off end of LogFormat parsing args to some directive"
 
 
-def parse_log_string(fmt: str, handlers: dict[str, bool]) -> tuple[Optional[tuple[LogItem, ...]], Optional[str]]:
+def parse_log_string(fmt: str, handlers: dict[str, bool]) -> Parsed:
     """A format string to its items, ending with the newline item; or an error."""
     items = []
     i = 0
@@ -153,6 +156,7 @@ def parse_log_string(fmt: str, handlers: dict[str, bool]) -> tuple[Optional[tupl
 
 
 # -- configuration ----------------------------------------------------------------------
+
 def parse_expr(cmd, text: str, string: bool):
     """ap_expr_parse_cmd with the core's engine: (expression, None) or (None, message)."""
     node = cmd.directive
@@ -162,7 +166,6 @@ def parse_expr(cmd, text: str, string: bool):
                              line=getattr(node, "line", 0)), None
     except ap_expr.ExprError as e:
         return None, str(e)
-
 
 
 @attrs.frozen

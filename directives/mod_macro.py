@@ -165,7 +165,8 @@ def _next_substitution(buf: str, start: int, names: list[str]) -> tuple[int, int
     chosen, length, which = -1, 0, -1
     for i, name in enumerate(names):
         found = buf.find(name, start)
-        if found >= 0 and (chosen < 0 or found < chosen or (found == chosen and length < len(name))):
+        if found >= 0 and (chosen < 0 or found < chosen
+                           or (found == chosen and length < len(name))):
             chosen, length, which = found, len(name), i
     return chosen, which
 

@@ -21,7 +21,7 @@ from typing import Optional
 import pytest
 
 from httpd.config import reader
-from httpd.config.errors import ConfigError, ReadError, WalkError
+from httpd.config.errors import ConfigError, WalkError
 from httpd.config.grammar import getword_conf
 from httpd.config.lines import ConfigFile
 from httpd.config.walk import CmdParms, walk_config

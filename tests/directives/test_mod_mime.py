@@ -106,8 +106,9 @@ class TestTypesConfig:
         f = tmp_path / "mime.types"
         f.write_text("# comment\ntext/html html HTM\n\n  # indented comment\n"
                      "application/x-thing a \\\n b\ntext/plain html\n")
-        assert mod_mime.read_types(str(f)) == {"html": "text/plain", "htm": "text/html",
-                                               "a": "application/x-thing", "b": "application/x-thing"}
+        assert mod_mime.read_types(str(f)) == {
+            "html": "text/plain", "htm": "text/html",
+            "a": "application/x-thing", "b": "application/x-thing"}
 
     def test_post_config_loads_server_root_relative(self, conf):
         (conf.dir / "t.types").write_text("text/x-a a\n")
