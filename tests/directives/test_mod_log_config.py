@@ -1,4 +1,5 @@
-"""mod_log_config and mod_logio: formats compiled at config time, Apache's messages.
+"""mod_log_config: formats compiled at config time, Apache's messages (mod_logio loaded
+too, for its ``%I %O %S %^FB``).
 
 Expected texts were captured from Apache 2.4.71 (``apache2 -t``).
 """
@@ -150,18 +151,6 @@ class TestCheckConfig:
         assert r.process.warnings == [
             f"(20)Not a directory: AH02297: Cannot access directory '{tmp_path}/f/' for log "
             f"file 'f/x' defined at {conf.file}:1"]
-
-
-class TestLogio:
-    def test_track_ttfb(self, conf):
-        r = conf(MODS, "LogIOTrackTTFB on\n")
-        assert r.dir_config("logio_module").track_ttfb is True
-        assert walk_error(conf, "LogIOTrackTTFB x\n") == "LogIOTrackTTFB must be On or Off"
-
-    def test_merge_keeps_apache_quirk(self):
-        on, off = mod_logio.LogioDirConfig(True), mod_logio.LogioDirConfig(False)
-        assert mod_logio.merge_dir_config(on, off).track_ttfb is True
-        assert mod_logio.merge_dir_config(mod_logio.LogioDirConfig(), on).track_ttfb is True
 
 
 @pytest.mark.parametrize("body", [
