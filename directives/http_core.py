@@ -6,6 +6,7 @@ from typing import Optional
 
 import attrs
 
+from httpd.cparse import atoi
 from httpd.module import NOT_IN_DIR_CONTEXT, RSRC_CONF, Args, Module, directive
 
 MODULE_NAME = "http_module"
@@ -67,11 +68,6 @@ def _set(cmd, **changes) -> None:
     s = cmd.server.module_config
     s[MODULE_NAME] = attrs.evolve(s[MODULE_NAME], **changes)
 
-
-def atoi(text: str) -> int:
-    """C atoi: leading space, optional sign, digits; anything else stops it."""
-    m = re.match(r"[ \t\n\r\v\f]*([+-]?\d+)", text)
-    return int(m.group(1)) if m else 0
 
 
 @directive("KeepAliveTimeout", Args.TAKE1, RSRC_CONF,

@@ -10,7 +10,7 @@ from typing import Any, Optional
 import attrs
 
 from httpd.module import GLOBAL_ONLY, RSRC_CONF, Args, Directive, Module
-from mpms.cparse import C_SPACE
+from httpd.cparse import C_SPACE
 
 NAME = "watchdog_module"
 AP_WD_TM_SLICE = 100_000            # microseconds: the watchdog's tick
@@ -69,4 +69,5 @@ MODULE = Module(
                "Watchdog interval in seconds", forbidden=GLOBAL_ONLY),),
     create_server_config=lambda server: WatchdogConfig(),
     doc="Provides infrastructure for other modules to periodically run tasks",
+    mutex_types=("watchdog-callback",),
 )

@@ -117,6 +117,8 @@ class Module:
     hooks: dict = attrs.field(factory=dict)
     # An MPM module points at its MPM class (see mpms/).
     mpm: Any = None
+    # Mutex types the module registers (ap_mutex_register): names `Mutex` accepts.
+    mutex_types: tuple[str, ...] = ()
     doc: str = ""
 
     @property

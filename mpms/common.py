@@ -16,7 +16,7 @@ import attrs
 
 from httpd.module import GLOBAL_ONLY, RSRC_CONF, Args, Directive
 
-from .cparse import atoi
+from httpd.cparse import atoi
 from .listen import ListenRec, set_listener
 
 __all__ = ["atoi", "MPMQ", "MPM", "MPMConfig", "ListenSettings", "ListenRec", "Clamp",

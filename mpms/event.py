@@ -16,7 +16,7 @@ from httpd.module import Module
 from .common import (global_directive, graceful_shutdown_timeout, int_directive,
                      listen_commands, max_clients, max_request_workers, mpm_config,
                      server_limit_directive, start_servers_directive)
-from .cparse import strtod
+from httpd.cparse import strtod
 from .threaded import Numbers, ThreadedConfig, ThreadedMPM, check_threaded_config
 
 NAME = "mpm_event_module"

@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 import attrs
 
-from .cparse import atoi, is_digits, strtol
+from httpd.cparse import atoi, is_digits, strtol
 
 # APR status codes that reach the log through the scope-id path.
 APR_EGENERAL = 20014

@@ -165,4 +165,5 @@ MODULE = Module(
     check_config=check_config,
     mpm=PREFORK,
     doc="Implements a non-threaded, pre-forking web server",
+    mutex_types=("mpm-accept",),
 )

@@ -67,4 +67,5 @@ MODULE = Module(
     check_config=check_config,
     mpm=WORKER,
     doc="Multi-Processing Module implementing a hybrid multi-threaded multi-process web server",
+    mutex_types=("mpm-accept",),
 )
