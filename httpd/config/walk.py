@@ -39,6 +39,12 @@ def arity_message(cmd: Directive) -> str:
     return f"{text}, {cmd.help}" if cmd.help else text
 
 
+_DIRECTORY = ("<directory", "<directorymatch")
+_LOCATION = ("<location", "<locationmatch")
+_FILES = ("<files", "<filesmatch", "<if", "<elseif", "<else")
+_PROXY = ("<proxy", "<proxymatch")
+
+
 class CmdParms:
     """What a directive handler sees (Apache's cmd_parms).
 
@@ -66,8 +72,10 @@ class CmdParms:
 
     def copy(self, **changes: Any) -> "CmdParms":
         new = CmdParms.__new__(CmdParms)
-        for name in CmdParms.__slots__:
-            setattr(new, name, changes.get(name, getattr(self, name)))
+        for name in _SLOTS:
+            setattr(new, name, getattr(self, name))
+        for name, value in changes.items():
+            setattr(new, name, value)
         return new
 
     # -- helpers for handlers ------------------------------------------------------------
@@ -100,18 +108,31 @@ class CmdParms:
                 return f"{name}{gt} cannot occur within directory context"
             if self.cmd.exec_on_read:
                 return None
-        node = self.directive
-        found = None
+        # One walk up the parents, then a lookup per forbidden kind (nearest first).
+        wanted = []
         if forbidden & NOT_IN_DIRECTORY:
-            found = node.find_parent("<Directory") or node.find_parent("<DirectoryMatch")
-        if not found and forbidden & NOT_IN_LOCATION:
-            found = node.find_parent("<Location") or node.find_parent("<LocationMatch")
-        if not found and forbidden & NOT_IN_FILES:
-            found = (node.find_parent("<Files") or node.find_parent("<FilesMatch")
-                     or node.find_parent("<If") or node.find_parent("<ElseIf")
-                     or node.find_parent("<Else"))
-        if not found and forbidden & NOT_IN_PROXY:
-            found = node.find_parent("<Proxy") or node.find_parent("<ProxyMatch")
+            wanted.append(_DIRECTORY)
+        if forbidden & NOT_IN_LOCATION:
+            wanted.append(_LOCATION)
+        if forbidden & NOT_IN_FILES:
+            wanted.append(_FILES)
+        if forbidden & NOT_IN_PROXY:
+            wanted.append(_PROXY)
+        found = None
+        if wanted:
+            parents = {}
+            p = self.directive.parent
+            while p is not None:
+                parents.setdefault(p.name.lower(), p)
+                p = p.parent
+            if parents:
+                for kinds in wanted:
+                    for kind in kinds:
+                        found = parents.get(kind)
+                        if found:
+                            break
+                    if found:
+                        break
         if found:
             return f"{name}{gt} cannot occur within {found.name}> section"
         return None
@@ -120,6 +141,9 @@ class CmdParms:
         """Run ``nodes`` (a section's children) with ``context`` as section configs."""
         sub = self.copy(context=context, **changes)
         walk_config(nodes, sub)
+
+
+_SLOTS = CmdParms.__slots__
 
 
 def invoke_cmd(cmd: Directive, parms: CmdParms, mconfig: Any, args: str) -> Optional[str]:
