@@ -16,9 +16,8 @@ from typing import Optional
 
 import attrs
 
-from httpd.config import reader
 from httpd.config.grammar import getword_conf
-from httpd.config.lines import ConfigFile, LineTooLong
+from httpd.config.lines import LineTooLong
 from httpd.module import EXEC_ON_READ, OR_ALL, Args, Module, directive
 
 BEGIN_MACRO = "<Macro"
@@ -321,10 +320,9 @@ def use_macro(cmd, sub_tree, arg):
     contents, err = process_content(macro, replacements)
     if err:
         return f"{where} error while substituting: {err}"
-    # Apache splices the expansion into the file being read, so a section may open in
-    # a macro and close after the Use line.  Here the expansion is read as a source of
-    # its own, whose sections must balance, until ConfigFile can take a pushed source.
-    reader.build_config(cmd.copy(cfg=ConfigFile.from_lines(where, contents)), sub_tree)
+    # Spliced into the source being read, as Apache does: a section may open in the
+    # macro and close after the Use line.
+    cfg.push(where, [line.replace("\n", " ") for line in contents])
     return None
 
 

@@ -12,7 +12,7 @@ from typing import Optional
 
 import attrs
 
-from . import APACHE_COMPAT_VERSION, SERVER_BUILT, SERVER_VERSION
+from . import SERVER_BUILT, SERVER_VERSION
 from .config import reader
 from .config.errors import ConfigError, StartupExit, WalkError
 from .config.walk import CmdParms, walk_config

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 
 from httpd.config import reader
-from httpd.config.errors import ConfigError
 from httpd.module import ACCESS_CONF, EXEC_ON_READ, OR_ALL, RSRC_CONF, Args, directive
 
 ANYWHERE = RSRC_CONF | ACCESS_CONF | EXEC_ON_READ

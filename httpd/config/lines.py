@@ -22,7 +22,7 @@ class LineTooLong(Exception):
 class ConfigFile:
     """A config source read line by line: a file's text or a list of lines (-C/-c)."""
 
-    __slots__ = ("name", "_lines", "_pos", "line_number")
+    __slots__ = ("name", "_lines", "_pos", "line_number", "_outer")
 
     def __init__(self, name: str, text: str | None = None, lines: list[str] | None = None):
         self.name = name
@@ -33,6 +33,13 @@ class ConfigFile:
         self._lines = lines
         self._pos = 0
         self.line_number = 0
+        self._outer: list[tuple] = []   # sources to return to after a pushed one
+
+    def push(self, name: str, lines: list[str]) -> None:
+        """Read ``lines`` next, under their own name and line numbers, then carry on with
+        the current source: how mod_macro splices an expansion into the file."""
+        self._outer.append((self.name, self._lines, self._pos, self.line_number))
+        self.name, self._lines, self._pos, self.line_number = name, lines, 0, 0
 
     @classmethod
     def from_lines(cls, name: str, lines: list[str]) -> "ConfigFile":
@@ -43,8 +50,11 @@ class ConfigFile:
         """The next logical line, trimmed (possibly empty), or None at end of file."""
         lines = self._lines
         pos = self._pos
-        if pos >= len(lines):
-            return None
+        while pos >= len(lines):
+            if not self._outer:
+                return None
+            self.name, self._lines, self._pos, self.line_number = self._outer.pop()
+            lines, pos = self._lines, self._pos
         line = lines[pos]
         pos += 1
         if line.endswith("\r"):

@@ -28,3 +28,17 @@ class TestContinuation:
 
     def test_blank_and_whitespace_lines_are_empty(self):
         assert lines("\n  \t \nX\n") == [("", 1), ("", 2), ("X", 3)]
+
+
+class TestPush:
+    """mod_macro splices an expansion into the source being read."""
+
+    def test_pushed_lines_come_next_under_their_own_name(self):
+        cfg = ConfigFile("main", "A\nUse\nC\n")
+        seen = []
+        while (line := cfg.getline()) is not None:
+            seen.append((line, cfg.name, cfg.line_number))
+            if line == "Use":
+                cfg.push("macro", ["X", "Y"])
+        assert seen == [("A", "main", 1), ("Use", "main", 2), ("X", "macro", 1),
+                        ("Y", "macro", 2), ("C", "main", 3)]

@@ -7,7 +7,6 @@ KNOWN_DIFFERENCES.md lists the cases where this server answers differently, and 
 """
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys

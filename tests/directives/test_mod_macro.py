@@ -77,6 +77,12 @@ class TestUse:
                  f"\"{conf.file}\"")
         assert err == f"Syntax error on line 1 of {where}: {where}:1: <Directory> was not closed."
 
+    def test_section_may_close_after_the_use_line(self, conf):
+        """The expansion is spliced into the file, so sections span the boundary."""
+        r = conf(MODS, "<Macro Open $d>\n<Directory $d>\n</Macro>\nUse Open /tmp\n"
+                       "</Directory>\n")
+        assert r.error is None
+
     def test_macros_in_macros_and_undef(self, conf):
         r = conf(MODS, "<Macro Outer $x>\n<Macro Inner $y>\nServerName $y-$x\n</Macro>\n"
                        "</Macro>\nUse Outer a\nUse Inner b\nUndefMacro inner\n")
