@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 import attrs
 
+from httpd.module import OR_UNSET
 from httpd.process import HTTPD_ROOT
 
 # -- Apache's constants (httpd.h, http_core.h) ---------------------------------------------
@@ -118,7 +119,7 @@ class CoreDirConfig:
     opts: int = OPT_UNSET
     opts_add: int = OPT_NONE
     opts_remove: int = OPT_NONE
-    override: int = 32                    # OR_UNSET | OR_NONE
+    override: int = OR_UNSET              # | OR_NONE
     override_opts: int = OPT_UNSET | OPT_ALL | OPT_SYM_OWNER | OPT_MULTI
     override_list: Optional[frozenset] = None   # AllowOverrideList (lower-cased names)
 
@@ -184,7 +185,7 @@ def merge_dir_config(base: CoreDirConfig, new: CoreDirConfig) -> CoreDirConfig:
             c.opts &= ~OPT_INC_WITH_EXEC
     else:
         c.opts, c.opts_add, c.opts_remove = new.opts, new.opts_add, new.opts_remove
-    if not new.override & 32:                    # OR_UNSET
+    if not new.override & OR_UNSET:
         c.override = new.override
     if not new.override_opts & OPT_UNSET:
         c.override_opts = new.override_opts
@@ -353,11 +354,12 @@ def effective_limit_xml_body(d: CoreDirConfig) -> int:
 
 
 def effective_etag_bits(d: CoreDirConfig) -> int:
-    """ETag components: an unset FileETag means MTime Size (2.4's default)."""
-    bits = d.etag_bits if d.etag_bits != ETAG_UNSET else ETAG_BACKWARD
-    if d.etag_bits == ETAG_UNSET:
-        bits = (bits | d.etag_add) & ~d.etag_remove
-    return bits
+    """ap_make_etag's components: ETAG_NONE means no ETag; nothing at all (even after a
+    lone ``FileETag -Size``) means 2.4's default, MTime Size."""
+    bits = ~d.etag_remove & (d.etag_bits | d.etag_add)
+    if bits & ETAG_NONE:
+        return ETAG_NONE
+    return bits or ETAG_BACKWARD
 
 
 def effective_max_ranges(value: Optional[int]) -> int:

@@ -14,10 +14,11 @@ from typing import Optional
 
 import attrs
 
+from httpd.config.grammar import getword_conf
 from httpd.log import ALWAYS, LEVEL_NUM, LEVELS, log_time
 
 from .config import LogConfig, MutexConfig
-from .sections import CORE, core_server, main_core
+from .sections import CORE, core_server, fnmatch_test, main_core
 
 INT_MAX, LONG_MAX = 2**31 - 1, 2**63 - 1
 _NUMBER = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
@@ -85,7 +86,6 @@ def set_document_root(cmd, mconfig, arg):
 
 
 def set_access_name(cmd, mconfig, arg):
-    from httpd.config.grammar import getword_conf
     names, pos = [], 0
     while pos < len(arg):
         word, pos = getword_conf(arg, pos)
@@ -94,7 +94,6 @@ def set_access_name(cmd, mconfig, arg):
 
 
 def server_hostname_port(cmd, mconfig, arg):
-    from .sections import fnmatch_test
     if fnmatch_test(arg):
         return f'Invalid ServerName "{arg}" use ServerAlias to set multiple server names.'
     conf = core_server(cmd)
@@ -115,7 +114,6 @@ def server_hostname_port(cmd, mconfig, arg):
 
 
 def set_server_alias(cmd, mconfig, arg):
-    from httpd.config.grammar import getword_conf
     conf = core_server(cmd)
     if conf.names is None:
         return "ServerAlias only used in <VirtualHost>"
@@ -357,7 +355,6 @@ def mutex_types(cmd) -> set:
 
 
 def set_mutex(cmd, mconfig, arg):
-    from httpd.config.grammar import getword_conf
     mechdir, pos = getword_conf(arg)
     if not mechdir:
         return f"Mutex requires at least a mechanism argument ({MUTEX_MECHS})"

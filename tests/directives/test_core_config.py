@@ -63,8 +63,11 @@ class TestDirFields:
         assert m.response_code_exprs[500].source == "/b"
 
     def test_file_etag_relative_and_absolute(self, tmp_path):
+        # as ap_make_etag: removing from nothing leaves nothing, hence the default
         rel = merged(dir_conf(tmp_path, "FileETag -Size"))
-        assert C.effective_etag_bits(rel) == C.ETAG_MTIME
+        assert C.effective_etag_bits(rel) == C.ETAG_BACKWARD
+        rel = merged(dir_conf(tmp_path, "FileETag All"), dir_conf(tmp_path, "FileETag -Size"))
+        assert C.effective_etag_bits(rel) == C.ETAG_MTIME | C.ETAG_INODE
         m = merged(dir_conf(tmp_path, "FileETag All"), dir_conf(tmp_path, "FileETag -INode"))
         assert m.etag_bits == C.ETAG_MTIME | C.ETAG_SIZE
         assert merged(dir_conf(tmp_path, "FileETag None")).etag_bits == C.ETAG_NONE
