@@ -15,17 +15,19 @@ from typing import Optional
 import attrs
 
 from httpd.config.grammar import getword_conf
+from httpd.cparse import atoi
 from httpd.log import ALWAYS, LEVEL_NUM, LEVELS, log_time
 
 from .config import LogConfig, MutexConfig
 from .sections import CORE, core_server, fnmatch_test, main_core
 
-INT_MAX, LONG_MAX = 2**31 - 1, 2**63 - 1
+LONG_MAX = 2**63 - 1
 _NUMBER = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
 
 
 def strtol(arg: str) -> tuple[int, str, bool]:
-    """C strtol/strtoll base 10: (value, unparsed rest, overflowed)."""
+    """C strtol/strtoll base 10: (value, unparsed rest, overflowed); the overflow is the
+    ERANGE that apr_strtoff and the MaxMemFree check look at."""
     m = _NUMBER.match(arg)
     if not m:
         return 0, arg, False
@@ -33,12 +35,6 @@ def strtol(arg: str) -> tuple[int, str, bool]:
     if not -LONG_MAX - 1 <= value <= LONG_MAX:
         return (LONG_MAX if value > 0 else -LONG_MAX - 1), arg[m.end():], True
     return value, arg[m.end():], False
-
-
-def atoi(arg: str) -> int:
-    """C atoi: leading number or 0, wrapped to a 32-bit int as the cast does."""
-    value = strtol(arg)[0] & 0xFFFFFFFF
-    return value - 2**32 if value > INT_MAX else value
 
 
 def log_server(cmd, level: str, msg: str) -> None:
