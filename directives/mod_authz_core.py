@@ -6,7 +6,7 @@ negated OR for <RequireNone>).  The tree is built and checked while the config i
 walked, with Apache's messages, so the access checker (a later issue) only evaluates it.
 
 Providers are found by name among the loaded modules: each module offers its own
-through ``hooks["authz_providers"]`` (Apache's ap_register_auth_provider), so
+through ``providers["authz"]`` (Apache's ap_register_auth_provider), so
 ``Require ip`` is known only with mod_authz_host loaded.  ``<AuthzProviderAlias>``
 adds names while the config is walked.
 """
@@ -167,13 +167,7 @@ def lookup_provider(process, name: str) -> Optional[AuthzProvider]:
     found = _state(process).aliases.get(name)
     if found is not None:
         return found
-    for m in reversed(process.registry.loaded):
-        offer = m.hooks.get("authz_providers")
-        if offer is not None:
-            provider = offer().get(name)
-            if provider is not None:
-                return provider
-    return None
+    return process.registry.provider("authz", name)
 
 
 def _root_section(cmd, conf: AuthzCoreDirConfig) -> AuthzSection:
@@ -349,7 +343,8 @@ def check_config(process, server) -> Optional[str]:
         if conf.section is not None:
             err = _check_section(conf.section, True)
             if err:
-                return err
+                process.log.startup(err, "error")   # Apache logs AH01624 at error
+                return ""
     return None
 
 
@@ -427,6 +422,7 @@ MODULE = Module(
     create_server_config=create_server_config,
     merge_server_config=merge_server_config,
     check_config=check_config,
-    hooks={"authz_providers": lambda: PROVIDERS, "pre_config": pre_config},
+    hooks={"pre_config": pre_config},
+    providers={"authz": PROVIDERS},
     doc="Core Authorization",
 )

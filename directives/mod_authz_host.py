@@ -186,6 +186,6 @@ PROVIDERS = {
 
 MODULE = Module(
     "authz_host_module", "mod_authz_host.c", (),
-    hooks={"authz_providers": lambda: PROVIDERS},
+    providers={"authz": PROVIDERS},
     doc="Group authorizations based on host (name or IP address)",
 )

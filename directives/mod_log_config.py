@@ -6,7 +6,7 @@ conditions and ``<``/``>``), so a bad format fails ``-t`` with Apache's message 
 log_transaction hook (a later issue) only walks a tuple.
 
 The ``%`` letters are not fixed here: each loaded module offers its own through
-``hooks["log_handlers"]`` (Apache's optional ``ap_register_log_handler``), so ``%I`` is
+``providers["log_handler"]`` (Apache's optional ``ap_register_log_handler``), so ``%I`` is
 known only with mod_logio loaded, exactly as in Apache.
 """
 from __future__ import annotations
@@ -61,12 +61,7 @@ LOG_HANDLERS = {
 
 def log_handlers(process) -> dict[str, bool]:
     """Every ``%`` tag the loaded modules register, with its want_orig default."""
-    found: dict[str, bool] = {}
-    for m in process.registry.loaded:
-        offer = m.hooks.get("log_handlers")
-        if offer is not None:
-            found.update(offer())
-    return found
+    return process.registry.providers("log_handler")
 
 
 def _literal_text(fmt: str, i: int) -> tuple[str, int]:
@@ -355,10 +350,9 @@ def check_config(process, server) -> Optional[str]:
             err = _check_log_dir(process, log)
             if err:
                 errors.append(err)
-    # the caller prints the returned message; the others are printed here, in order
-    for err in errors[:-1]:
+    for err in errors:
         process.log.startup(err, "emerg")
-    return errors[-1] if errors else None
+    return "" if errors else None
 
 
 MODULE = Module(
@@ -367,6 +361,7 @@ MODULE = Module(
     create_server_config=create_server_config,
     merge_server_config=merge_server_config,
     check_config=check_config,
-    hooks={"log_handlers": lambda: dict(LOG_HANDLERS), "pre_config": pre_config},
+    hooks={"pre_config": pre_config},
+    providers={"log_handler": LOG_HANDLERS},
     doc="Logging of the requests made to the server",
 )

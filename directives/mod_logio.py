@@ -43,6 +43,6 @@ MODULE = Module(
     "logio_module", "mod_logio.c", (set_track_ttfb,),
     create_dir_config=create_dir_config,
     merge_dir_config=merge_dir_config,
-    hooks={"log_handlers": lambda: dict(LOG_HANDLERS)},
+    providers={"log_handler": LOG_HANDLERS},
     doc="Logging of input and output bytes per request",
 )

@@ -206,6 +206,10 @@ def read_config(process: Process, opts: Options) -> list:
 def walk(process: Process, tree: list) -> None:
     """The walk pass and the check hooks (MPM clamps, core checks)."""
     server = process.create_main_server()
+    for module in process.registry.loaded:
+        hook = module.hooks.get("pre_config")
+        if hook is not None:
+            hook(process)
     try:
         walk_config(tree, CmdParms(process, server, context=server.lookup_defaults))
     except WalkError as e:
@@ -213,13 +217,21 @@ def walk(process: Process, tree: list) -> None:
         process.log.always(f"AH00526: Syntax error on line {node.line} of {node.filename}:")
         process.log.always(e.msg)
         raise ConfigFailed()
+    if not check_config(process, server):
+        raise ConfigFailed()
+
+
+def check_config(process: Process, server) -> bool:
+    """Every loaded module's check_config hook; False (after AH00014) on failure."""
     for module in process.registry.loaded:
         if module.check_config is not None:
             err = module.check_config(process, server)
-            if err:
-                process.log.startup(err, "emerg")
+            if err is not None:
+                if err:
+                    process.log.startup(err, "emerg")
                 process.log.startup("AH00014: Configuration check failed", "emerg")
-                raise ConfigFailed()
+                return False
+    return True
 
 
 def load_config(process: Process, opts: Options) -> list:
@@ -295,6 +307,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         if not dumped:
             process.log.always("Syntax OK")
         return 0
+    for module in process.registry.loaded:
+        hook = module.hooks.get("post_config")
+        if hook is not None and hook(process, process.main_server) is False:
+            process.log.startup("AH00016: Configuration Failed", "alert")
+            return 1
     # Serving arrives with the HTTP engine (issue A2) and the MPMs' runtime (A3, A4).
     process.log.always(f"{prog}: configuration checked (Syntax OK); serving is not available "
                        "in this build yet: the HTTP engine arrives with the next release")

@@ -111,10 +111,16 @@ class Module:
     create_server_config: Optional[Callable[[Any], Any]] = None
     merge_server_config: Optional[Callable[[Any, Any], Any]] = None
     # check_config(process, server) -> None | str: runs after the walk pass (MPM clamps,
-    # required settings); it logs its own warnings.  A returned string fails the check.
+    # required settings) and logs what it has to say itself.  Returning a string fails
+    # the check: a non-empty one is printed at emerg first (an empty one was logged).
     check_config: Optional[Callable[..., Optional[str]]] = None
-    # Hooks joined by the module: name -> callable.  Ordered by the registry.
+    # Hooks joined by the module: name -> callable.  Start-up hooks: "pre_config"
+    # (process), after the read pass and before the walk; "post_config" (process,
+    # main_server) -> bool, when the server really starts (not under -t).
     hooks: dict = attrs.field(factory=dict)
+    # Providers the module offers to others, by group (Apache's ap_register_provider):
+    # e.g. {"authz": {"ip": ...}, "log_handler": {"I": ...}}.
+    providers: dict = attrs.field(factory=dict)
     # An MPM module points at its MPM class (see mpms/).
     mpm: Any = None
     # Mutex types the module registers (ap_mutex_register): names `Mutex` accepts.

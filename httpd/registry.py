@@ -115,6 +115,21 @@ class Registry:
                 return m
         return None
 
+    def provider(self, group: str, name: str):
+        """Provider ``name`` of ``group`` (ap_lookup_provider); later modules win."""
+        for m in reversed(self.loaded):
+            table = m.providers.get(group)
+            if table and name in table:
+                return table[name]
+        return None
+
+    def providers(self, group: str) -> dict:
+        """Every provider of ``group`` the loaded modules offer, later modules winning."""
+        found: dict = {}
+        for m in self.loaded:
+            found.update(m.providers.get(group, ()))
+        return found
+
     def mpms(self) -> list[Module]:
         return [m for m in self.loaded if m.is_mpm]
 

@@ -16,6 +16,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from httpd.registry import Registry
 from typing import Optional
 
 import pytest
@@ -115,6 +117,9 @@ class FakeRegistry:
     def is_loaded(self, name):
         return any(m.name == name or m.source == name for m in self.loaded)
 
+    provider = Registry.provider
+    providers = Registry.providers
+
 
 class FakeProcess:
     """What handlers use of httpd.process.Process."""
@@ -193,12 +198,9 @@ def run_config(modules, text: str, tmp_path, name: str = "httpd.conf",
         return Result(process, tree, f"AH00526: Syntax error on line {e.node.line} of "
                                      f"{e.node.filename}:\n{e.msg}")
     if check:
-        for m in process.registry.loaded:
-            if m.check_config is not None:
-                err = m.check_config(process, server)
-                if err:
-                    process.log.startup(err, "emerg")
-                    return Result(process, tree, "AH00014: Configuration check failed")
+        from httpd.cli import check_config
+        if not check_config(process, server):
+            return Result(process, tree, "AH00014: Configuration check failed")
     return Result(process, tree, None)
 
 

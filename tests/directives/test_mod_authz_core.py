@@ -131,7 +131,8 @@ class TestContainers:
                  check=True)
         assert r.error == "AH00014: Configuration check failed"
         assert r.process.warnings == [
-            "AH01624: <RequireAll> directive contains only negative authorization directives"]
+            "AH01624: <RequireAll> directive contains only negative authorization directives",
+            "AH00014: Configuration check failed"]
 
     def test_auth_merging_and_forbidden(self, conf):
         r = conf(MODS, in_dir("AuthMerging or", "AuthzSendForbiddenOnFailure on",

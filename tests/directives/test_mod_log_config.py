@@ -143,6 +143,7 @@ class TestCheckConfig:
             f"for log file '/nonexistent/x' defined at {conf.file}:1",
             "(2)No such file or directory: AH02297: Cannot access directory '/nonexistent/' "
             f"for log file '/nonexistent/y' defined at {conf.file}:2",
+            "AH00014: Configuration check failed",
         ]
 
     def test_folder_that_is_a_file(self, conf, tmp_path):
@@ -150,7 +151,7 @@ class TestCheckConfig:
         r = conf(MODS, "CustomLog f/x common\n", check=True)
         assert r.process.warnings == [
             f"(20)Not a directory: AH02297: Cannot access directory '{tmp_path}/f/' for log "
-            f"file 'f/x' defined at {conf.file}:1"]
+            f"file 'f/x' defined at {conf.file}:1", "AH00014: Configuration check failed"]
 
 
 @pytest.mark.parametrize("body", [
