@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 import attrs
 
-from directives.core import expr as ap_expr
+from httpd import expr as ap_expr
 from directives.core.sections import regex_cflags
 from httpd.module import (ACCESS_CONF, NOT_IN_DIR_LOC_FILE, NOT_IN_DIRECTORY, NOT_IN_FILES,
                           OR_FILEINFO, RSRC_CONF, Args, Module, directive)

@@ -19,7 +19,7 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from directives.core import expr as ap_expr
+from httpd import expr as ap_expr
 from directives.core.sections import M_INVALID, method_number, regex_cflags
 from httpd.config.grammar import getword_conf
 from httpd.module import (ACCESS_CONF, GLOBAL_ONLY, OR_AUTHCFG, RSRC_CONF, Args, Module,

@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 import attrs
 
-from directives.core import expr as ap_expr
+from httpd import expr as ap_expr
 from directives.core.sections import regex_cflags
 from httpd.module import GLOBAL_ONLY, RSRC_CONF, Args, Module, directive
 

@@ -16,7 +16,7 @@ from httpd.module import (ACCESS_CONF, GLOBAL_ONLY, NOT_IN_DIR_CONTEXT, OR_ALL, 
 from . import directives_options as O
 from . import directives_process as P
 from . import directives_server as S
-from . import expr
+from httpd import expr
 from .config import (ERRORDOCUMENT_DEFAULT, ETAG_ALL, ETAG_DIGEST, ETAG_INODE, ETAG_MTIME,
                      ETAG_NONE, ETAG_SIZE, ETAG_UNSET, MAXRANGES_DEFAULT, MAXRANGES_NORANGES,
                      MAXRANGES_UNLIMITED)

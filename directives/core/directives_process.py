@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import resource
 
-from . import expr
+from httpd import expr
 from .directives_server import atoi, log_server, strtol
 from .sections import core_server, main_core, method_register
 

@@ -21,7 +21,7 @@ from httpd.module import (GLOBAL_ONLY, NOT_IN_DIR_LOC_FILE, NOT_IN_LIMIT, NOT_IN
                           OR_ALL, OR_AUTHCFG, OR_LIMIT, RSRC_CONF, Args, Directive)
 from httpd.server import create_server
 
-from . import expr
+from httpd import expr
 from .config import (CONDITION_ELSE, CONDITION_ELSEIF, CONDITION_IF, Section,
                      create_dir_config)
 

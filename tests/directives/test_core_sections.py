@@ -8,7 +8,7 @@ import pytest
 
 from directives.core import config as C
 from directives.core.sections import ServerAddr, parse_addr_port
-from tests.directives.core_run import core, load, run_t, syntax_ok, walk_error
+from tests.directives.core_run import core, load, syntax_ok, walk_error
 
 ELSE_ALONE = "<Else> or <ElseIf> section without previous <If> or <ElseIf> section in same scope"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from directives.core import expr
-from directives.core.expr_eval import EvalContext
+from httpd import expr
+from httpd.expr_eval import EvalContext
 
 # Each message was read off ``apache2 -t`` with ``<If "EXPR">``.
 BOOL_CASES = {

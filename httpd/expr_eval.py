@@ -15,7 +15,11 @@ import socket
 import stat
 import time
 import urllib.parse
+from typing import TYPE_CHECKING
 from typing import Optional
+
+if TYPE_CHECKING:  # the parser's node type, only for annotations
+    from .expr import Node
 
 API_VERSION = "20120211"   # MODULE_MAGIC_NUMBER_MAJOR of httpd 2.4
 
