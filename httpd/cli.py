@@ -18,6 +18,7 @@ from .config.errors import ConfigError, StartupExit, WalkError
 from .config.walk import CmdParms, walk_config
 from .log import LEVEL_NUM, StartupLog
 from .process import Process
+from .vhost import fixup_virtual_hosts
 
 OPTSTRING = "C:c:D:d:E:e:f:k:TVvtSXlLMh?"
 K_ACTIONS = ("start", "restart", "graceful", "graceful-stop", "stop")
@@ -217,6 +218,7 @@ def walk(process: Process, tree: list) -> None:
         process.log.always(f"AH00526: Syntax error on line {node.line} of {node.filename}:")
         process.log.always(e.msg)
         raise ConfigFailed()
+    fixup_virtual_hosts(process)
     if not check_config(process, server):
         raise ConfigFailed()
 

@@ -88,6 +88,11 @@ def run_cfg(process) -> str:
         errlog = srr(errlog)
     lines.append(f'Main ErrorLog: "{errlog}"')
     runtime = process.runtime_dir or srr("logs")
+    configured = getattr(core, "mutexes", None) or {}
+    for m in process.registry.loaded:
+        for kind in m.mutex_types:
+            if kind not in configured:
+                lines.append(f"Mutex {kind}: using_defaults")
     lines.append(f'Mutex default: dir="{runtime}/" mechanism=default ')
     lines.append(f'PidFile: "{srr(getattr(core, "pid_fname", None) or "logs/httpd.pid")}"')
     for d in process.defines:

@@ -161,3 +161,45 @@ def test_L_matches_real_apache(conf, mpm):
     theirs = subprocess.run([APACHE, "-L", *args], capture_output=True, text=True).stdout
     assert code == 0
     assert ours == theirs
+
+
+VHOSTS = """Listen 127.0.0.1:18080
+Listen 127.0.0.1:18443
+Listen [::1]:18080
+<VirtualHost 127.0.0.1:18443>
+    ServerName secure.example.test
+</VirtualHost>
+<VirtualHost *:18080>
+    ServerName a.example.test
+</VirtualHost>
+<VirtualHost *:18080>
+    ServerName b.example.test
+    ServerAlias alt.example.test *.b.example.test
+</VirtualHost>
+<VirtualHost 127.0.0.1:18080 [::1]:18080>
+    ServerName c.example.test
+</VirtualHost>
+<VirtualHost 127.0.0.1:18081>
+</VirtualHost>
+"""
+
+
+@pytest.mark.skipif(APACHE is None, reason="needs the real apache2 binary (apt-get install apache2)")
+def test_dump_vhosts_matches_real_apache(conf):
+    args = conf(VHOSTS)
+    code, ours, err = httpd("-t", "-D", "DUMP_VHOSTS", *args)
+    theirs = subprocess.run([APACHE, "-t", "-D", "DUMP_VHOSTS", *args], capture_output=True,
+                            text=True)
+    assert (code, ours) == (theirs.returncode, theirs.stdout)
+
+
+def test_S_dumps_vhosts_and_run_settings(conf):
+    code, out, err = httpd("-S", *conf(VHOSTS))
+    assert code == 0 and err == ""
+    assert out.startswith("VirtualHost configuration:\n")
+    assert "*:18080                is a NameVirtualHost\n" in out
+    assert "                 wild alias *.b.example.test\n" in out
+    assert f'ServerRoot: "{conf.dir}"\n' in out
+    assert "Mutex mpm-accept: using_defaults\n" in out
+    assert out.endswith('Define: DUMP_VHOSTS\nDefine: DUMP_RUN_CFG\n'
+                        'User: name="#-1" id=4294967295\nGroup: name="#-1" id=4294967295\n')

@@ -47,6 +47,7 @@ MODULE = Module(
     merge_dir_config=config.merge_dir_config,
     create_server_config=config.create_server_config,
     merge_server_config=config.merge_server_config,
-    check_config=getattr(config, "check_config", None),
+    check_config=config.check_config,
+    hooks={"fixup_servers": config.fixup_servers},
     doc="Core Apache HTTP Server features that are always available",
 )

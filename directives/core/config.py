@@ -410,3 +410,11 @@ def check_config(process, server) -> Optional[str]:
         if err:
             return err
     return None
+
+
+def fixup_servers(process) -> None:
+    """After the vhost merges: each server's <Directory> sections in Apache's order."""
+    for s in [process.main_server] + process.vhosts:
+        c = s.module_config.get("core_module")
+        if c is not None and c.sec_dir:
+            c.sec_dir = reorder_directories(c.sec_dir)
