@@ -112,13 +112,12 @@ class TestServerMerge:
                            "<Directory /a>\n</Directory>\n"
                            "<VirtualHost *:80>\nServerName v\nDocumentRoot v\n"
                            "<Directory /b>\n</Directory>\nTraceEnable off\n</VirtualHost>\n")
-        main, v = core(p.main_server), core(p.vhosts[0])
-        m = C.merge_server_config(main, v)
+        main, m = core(p.main_server), core(p.vhosts[0])   # merged by the vhost fixup
         assert (m.server_admin, m.timeout, m.server_hostname) == ("main@x", 30, "v")
         assert m.ap_document_root == str(tmp_path / "v") and m.trace_enable == "off"
         assert [s.path for s in m.sec_dir] == ["/a/", "/b/"]
         assert m.log.level == 6 and m.access_name == [".htaccess"] and m.is_virtual
-        assert main.trace_enable is None and v.server_admin is None   # inputs untouched
+        assert main.trace_enable is None   # the main server's own record is untouched
 
     def test_vhost_defaults(self):
         class S:
