@@ -75,13 +75,13 @@ class Directive:
     help: Optional[str] = None
     forbidden: int = 0
 
-    @property
-    def is_section(self) -> bool:
-        return self.name.startswith("<")
+    # derived once: the read and walk passes ask these for every line
+    is_section: bool = attrs.field(init=False, eq=False, repr=False)
+    exec_on_read: bool = attrs.field(init=False, eq=False, repr=False)
 
-    @property
-    def exec_on_read(self) -> bool:
-        return bool(self.req_override & EXEC_ON_READ)
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "is_section", self.name.startswith("<"))
+        object.__setattr__(self, "exec_on_read", bool(self.req_override & EXEC_ON_READ))
 
 
 def directive(name: str, args: Args, req_override: int, help: Optional[str] = None,

@@ -42,6 +42,7 @@ class Process:
         self.skip_docroot_check = False         # -T
         self.foreground = False                 # -X / -DFOREGROUND
         self.mpm_state: object = None           # the MPM's checked settings
+        self.name_cache: dict = {}              # host name -> addresses, for this generation
 
     # -- variables -------------------------------------------------------------------------
     def define(self, name: str, value: Optional[str] = None) -> None:

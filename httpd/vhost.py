@@ -50,14 +50,22 @@ def fixup_virtual_hosts(process) -> None:
     if core is not None and not core.server_hostname:
         core.server_hostname = local_host(process)
     for vh in process.vhosts:
+        # Apache's merge_server_configs / ap_merge_per_dir_configs: a module the virtual
+        # host never configured shares the main server's config; the others merge.
         for m in modules:
             name = m.name
-            if m.merge_server_config is not None and name in vh.module_config:
-                vh.module_config[name] = m.merge_server_config(main.module_config[name],
-                                                               vh.module_config[name])
-            if m.merge_dir_config is not None and name in vh.lookup_defaults:
-                vh.lookup_defaults[name] = m.merge_dir_config(main.lookup_defaults[name],
-                                                              vh.lookup_defaults[name])
+            if name in main.module_config:
+                if name not in vh.module_config:
+                    vh.module_config[name] = main.module_config[name]
+                elif m.merge_server_config is not None:
+                    vh.module_config[name] = m.merge_server_config(main.module_config[name],
+                                                                   vh.module_config[name])
+            if name in main.lookup_defaults:
+                if name not in vh.lookup_defaults:
+                    vh.lookup_defaults[name] = main.lookup_defaults[name]
+                elif m.merge_dir_config is not None:
+                    vh.lookup_defaults[name] = m.merge_dir_config(main.lookup_defaults[name],
+                                                                  vh.lookup_defaults[name])
         vcore = vh.module_config.get(CORE)
         if vcore is not None and not vcore.server_hostname:
             vcore.server_hostname = _vhost_name(process, vh, core)

@@ -103,7 +103,7 @@ class Section:
         return self.configs["core_module"]
 
 
-@attrs.define
+@attrs.define(slots=False)   # dict-backed: merges copy and overlay __dict__ (hot path)
 class CoreDirConfig:
     """core_dir_config.  Field names follow Apache's."""
 
@@ -169,9 +169,37 @@ def _over(new, base):
     return base if new is None else new
 
 
+def _evolve(obj, **changes):
+    """attrs.evolve for these dict-backed records without re-running __init__: a merge
+    runs for every section and virtual host."""
+    new = object.__new__(type(obj))
+    d = new.__dict__
+    d.update(obj.__dict__)
+    d.update(changes)
+    return new
+
+
+def _overlay(c, new, names) -> None:
+    """For each name, ``new``'s value where it is set (not None), else ``c``'s."""
+    cd, nd = c.__dict__, new.__dict__
+    for name in names:
+        v = nd[name]
+        if v is not None:
+            cd[name] = v
+
+
+_DIR_OVERRIDABLE = (
+    "hostname_lookups", "content_md5", "accept_path_info", "use_canonical_name",
+    "use_canonical_phys_port", "limit_cpu", "limit_mem", "limit_nproc", "limit_req_body",
+    "limit_xml_body", "server_signature", "mime_type", "expr_handler", "output_filters",
+    "input_filters", "enable_mmap", "enable_sendfile", "allow_encoded_slashes",
+    "decode_encoded_slashes", "max_ranges", "max_overlaps", "max_reversals", "cgi_pass_auth",
+    "qualify_redirect_url", "read_buf_size")
+
+
 def merge_dir_config(base: CoreDirConfig, new: CoreDirConfig) -> CoreDirConfig:
     """merge_core_dir_configs."""
-    c = attrs.evolve(base, d=new.d, d_is_fnmatch=new.d_is_fnmatch,
+    c = _evolve(base, d=new.d, d_is_fnmatch=new.d_is_fnmatch,
                      d_components=new.d_components, r=new.r, refs=new.refs,
                      condition=new.condition, condition_ifelse=new.condition_ifelse)
     if new.opts & OPT_UNSET:
@@ -193,14 +221,7 @@ def merge_dir_config(base: CoreDirConfig, new: CoreDirConfig) -> CoreDirConfig:
     if new.response_code_exprs is not None:
         c.response_code_exprs = {**(base.response_code_exprs or {}),
                                  **new.response_code_exprs}
-    for name in ("hostname_lookups", "content_md5", "accept_path_info", "use_canonical_name",
-                 "use_canonical_phys_port", "limit_cpu", "limit_mem", "limit_nproc",
-                 "limit_req_body", "limit_xml_body", "server_signature", "mime_type",
-                 "expr_handler", "output_filters", "input_filters", "enable_mmap",
-                 "enable_sendfile", "allow_encoded_slashes", "decode_encoded_slashes",
-                 "max_ranges", "max_overlaps", "max_reversals", "cgi_pass_auth",
-                 "qualify_redirect_url", "read_buf_size"):
-        setattr(c, name, _over(getattr(new, name), getattr(base, name)))
+    _overlay(c, new, _DIR_OVERRIDABLE)
     if base.sec_file and new.sec_file:
         c.sec_file = base.sec_file + new.sec_file
     elif new.sec_file:
@@ -240,7 +261,7 @@ class MutexConfig:
     allow_none: bool = False
 
 
-@attrs.define
+@attrs.define(slots=False)   # dict-backed, like CoreDirConfig
 class CoreServerConfig:
     """core_server_config, the server_rec fields core's directives set, and (on the main
     server only) the process-wide settings Apache keeps in globals."""
@@ -309,22 +330,25 @@ def create_server_config(server: Any) -> CoreServerConfig:
         error_fname=DEFAULT_ERRORLOG, log=LogConfig(LOG_WARNING), timeout=DEFAULT_TIMEOUT)
 
 
+_SERVER_OVERRIDABLE = (
+    "ap_document_root", "access_name", "trace_enable", "protocol", "error_log_format",
+    "error_log_conn", "error_log_req", "merge_trailers", "protocols_honor_order",
+    "merge_slashes", "strict_host_check", "flush_max_threshold", "flush_max_pipelined",
+    "server_admin", "error_fname", "path")
+
+
 def merge_server_config(base: CoreServerConfig, virt: CoreServerConfig) -> CoreServerConfig:
     """merge_core_server_configs plus the server_rec part of ap_fixup_virtual_hosts.
 
     The result starts from ``base`` (so the process-wide settings carry over); what a
     virtual host names for itself (ServerName, ServerAlias, addresses) stays its own."""
-    c = attrs.evolve(base, is_virtual=virt.is_virtual,
+    c = _evolve(base, is_virtual=virt.is_virtual,
                      sec_dir=base.sec_dir + virt.sec_dir, sec_url=base.sec_url + virt.sec_url)
-    for name in ("ap_document_root", "access_name", "trace_enable", "protocol",
-                 "error_log_format", "error_log_conn", "error_log_req", "merge_trailers",
-                 "protocols_honor_order", "merge_slashes", "strict_host_check",
-                 "flush_max_threshold", "flush_max_pipelined", "server_admin",
-                 "error_fname", "path"):
-        setattr(c, name, _over(getattr(virt, name), getattr(base, name)))
+    _overlay(c, virt, _SERVER_OVERRIDABLE)
+    cd, vd = c.__dict__, virt.__dict__
     for name in ("redirect_limit", "subreq_limit", "http09_enable", "http_conformance",
                  "http_methods", "timeout"):
-        setattr(c, name, getattr(virt, name) or getattr(base, name))
+        cd[name] = vd[name] or cd[name]
     c.protocols = list(virt.protocols or base.protocols)
     c.log = merge_log_config(base.log, attrs.evolve(virt.log))
     # copied from the main server when the <VirtualHost> was read, so the vhost's own

@@ -74,6 +74,8 @@ def method_register(cmd, name: str) -> int:
 
 def fnmatch_test(path: str) -> bool:
     """apr_fnmatch_test: does ``path`` hold an unescaped wildcard?"""
+    if "*" not in path and "?" not in path and "]" not in path:
+        return False
     i, bracket = 0, False
     while i < len(path):
         c = path[i]
@@ -350,9 +352,12 @@ def get_addresses(cmd, word: str, default_port: int, out: list) -> Optional[str]
     if host == "*" or host.lower() == "_default_":
         out.append(ServerAddr("0.0.0.0", port, host))
         return None
+    cache = cmd.process.name_cache     # one lookup per name, not per <VirtualHost>
     try:
-        infos = socket.getaddrinfo(host, None, socket.AF_UNSPEC, socket.SOCK_STREAM, 0,
-                                   socket.AI_ADDRCONFIG)
+        infos = cache.get(host)
+        if infos is None:
+            infos = cache[host] = socket.getaddrinfo(host, None, socket.AF_UNSPEC,
+                                                     socket.SOCK_STREAM, 0, socket.AI_ADDRCONFIG)
     except socket.gaierror as e:
         cmd.log.error("core", "error", f"(EAI {abs(e.errno)}){e.strerror}: AH00547: Could not "
                       f"resolve host name {host} -- ignoring!")

@@ -60,6 +60,27 @@ for _el in (DQ_WORD, SQ_WORD, BARE_WORD):
     _el.set_parse_action(lambda t: _word_value(t[0]))
 
 
+_PLAIN = re.compile(r"[^ \t\n\r\v\f\"'\\]+\Z")
+
+
+def single_word(text: str) -> str | None:
+    """``text`` itself when it is one bare word with nothing to unescape (the common
+    case of a one-argument directive), else None: then use getword_conf."""
+    return text if _PLAIN.match(text) else None
+
+
+def first_word(line: str) -> tuple[str, int]:
+    """getword_conf for the first word of a line, fast when it is bare."""
+    m = _FIRST.match(line)
+    word = m.group(1)
+    if "\\" in word or word[:1] in ("\"", "'"):
+        return getword_conf(line)
+    return word, m.end()
+
+
+_FIRST = re.compile(r"[ \t\n\r\v\f]*([^ \t\n\r\v\f]*)[ \t\n\r\v\f]*")
+
+
 def getword_conf(line: str, pos: int = 0) -> tuple[str, int]:
     """Return (word, new_pos) like ``ap_getword_conf``: skips leading and trailing space.
 

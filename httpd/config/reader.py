@@ -14,7 +14,7 @@ from fnmatch import fnmatchcase
 from typing import Optional
 
 from .errors import ConfigError, ReadError
-from .grammar import getword_conf
+from .grammar import first_word, getword_conf
 from .lines import ConfigFile, LineTooLong
 from .tree import Node
 from .walk import CmdParms, invoke_cmd
@@ -33,25 +33,26 @@ def build_config_sub(parms: CmdParms, line: str, stack: list[Node], top: list[No
     """One logical line: store it, or run it now if it is execute-on-read."""
     if not line or line[0] == "#":
         return
-    args = parms.process.resolve_env(line)
-    cmd_name, pos = getword_conf(args)
+    process = parms.process
+    args = process.resolve_env(line) if "${" in line else line
+    cmd_name, pos = first_word(args)
     if not cmd_name:
         return
     rest = args[pos:]
+    first = cmd_name[0]
     if cmd_name[1:2] != "/":
-        if cmd_name.endswith(">"):
+        if cmd_name[-1] == ">":
             cmd_name = cmd_name[:-1]
-        if cmd_name[:1] == "<" and not rest:
+        if first == "<" and not rest:
             rest = ">"
     cfg = parms.cfg
-    node = Node(cmd_name, rest, cfg.name, cfg.line_number)
     parent = stack[-1] if stack else None
+    node = Node(cmd_name, rest, cfg.name, cfg.line_number, None, parent)
     target = parent.children if parent is not None else top
 
-    found = parms.process.registry.find_command(cmd_name)
+    found = process.registry.find_command(cmd_name)
     if found is not None and found[1].exec_on_read:
         sub_tree: list[Node] = []
-        node.parent = parent
         p = parms.copy(directive=node)
         try:
             err = invoke_cmd(found[1], p, sub_tree, rest)
@@ -62,23 +63,20 @@ def build_config_sub(parms: CmdParms, line: str, stack: list[Node], top: list[No
         _attach(sub_tree, parent, target)
         return
 
-    if cmd_name[:1] == "<":
-        if cmd_name[1:2] != "/":
-            node.children = []
-            node.parent = parent
-            target.append(node)
-            stack.append(node)
-        elif not stack:
-            raise ReadError(f"{cmd_name} without matching <{cmd_name[2:]} section", node)
-        else:
-            if not cmd_name.endswith(">"):
-                raise ReadError(f"{cmd_name}> directive missing closing '>'", node)
-            if cmd_name[2:-1].lower() != parent.name[1:].lower():
-                raise ReadError(f"Expected </{parent.name[1:]}> but saw {cmd_name[:-1]}>", node)
-            stack.pop()
-    else:
-        node.parent = parent
+    if first != "<":
         target.append(node)
+    elif cmd_name[1:2] != "/":
+        node.children = []
+        target.append(node)
+        stack.append(node)
+    elif parent is None:
+        raise ReadError(f"{cmd_name} without matching <{cmd_name[2:]} section", node)
+    else:
+        if not cmd_name.endswith(">"):
+            raise ReadError(f"{cmd_name}> directive missing closing '>'", node)
+        if cmd_name[2:-1].lower() != parent.name[1:].lower():
+            raise ReadError(f"Expected </{parent.name[1:]}> but saw {cmd_name[:-1]}>", node)
+        stack.pop()
 
 
 def _getline(cfg: ConfigFile) -> Optional[str]:

@@ -10,7 +10,7 @@ class Node:
     Sections have ``children`` (a list, possibly empty); plain directives have None.
     """
 
-    __slots__ = ("name", "args", "filename", "line", "children", "parent")
+    __slots__ = ("name", "args", "filename", "line", "children", "parent", "_chain")
 
     def __init__(self, name: str, args: str, filename: str, line: int,
                  children: Optional[list["Node"]] = None, parent: Optional["Node"] = None):
@@ -20,6 +20,7 @@ class Node:
         self.line = line
         self.children = children
         self.parent = parent
+        self._chain: Optional[dict] = None
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         kids = "" if self.children is None else f" +{len(self.children)}"
@@ -34,6 +35,16 @@ class Node:
                 return p
             p = p.parent
         return None
+
+    def chain(self) -> dict:
+        """This node and its enclosing sections: lower-cased name -> nearest node.
+        Computed once per section; the walk's context checks ask it for every child."""
+        c = self._chain
+        if c is None:
+            c = dict(self.parent.chain()) if self.parent is not None else {}
+            c[self.name.lower()] = self
+            self._chain = c
+        return c
 
     def walk(self):
         """This node and every node below it, in file order."""

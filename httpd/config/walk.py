@@ -13,7 +13,7 @@ from ..module import (ACCESS_CONF, NOT_IN_DIR_LOC_FILE, NOT_IN_DIRECTORY, NOT_IN
                       NOT_IN_VIRTUALHOST, OR_ALL, OR_AUTHCFG, OR_LIMIT, RSRC_CONF, Args,
                       Directive)
 from .errors import ConfigError, WalkError
-from .grammar import getword_conf
+from .grammar import getword_conf, single_word
 from .tree import Node
 
 # The override mask at server level (ap_process_config_tree) and in sections.
@@ -119,20 +119,16 @@ class CmdParms:
         if forbidden & NOT_IN_PROXY:
             wanted.append(_PROXY)
         found = None
-        if wanted:
-            parents = {}
-            p = self.directive.parent
-            while p is not None:
-                parents.setdefault(p.name.lower(), p)
-                p = p.parent
-            if parents:
-                for kinds in wanted:
-                    for kind in kinds:
-                        found = parents.get(kind)
-                        if found:
-                            break
+        parent = self.directive.parent
+        if wanted and parent is not None:
+            parents = parent.chain()
+            for kinds in wanted:
+                for kind in kinds:
+                    found = parents.get(kind)
                     if found:
                         break
+                if found:
+                    break
         if found:
             return f"{name}{gt} cannot occur within {found.name}> section"
         return None
@@ -159,9 +155,11 @@ def invoke_cmd(cmd: Directive, parms: CmdParms, mconfig: Any, args: str) -> Opti
     if how is Args.RAW_ARGS:
         words: tuple = (args,)
     elif how is Args.TAKE1:
-        w, p = getword_conf(args)
-        if not w or p < len(args):
-            return arity_message(cmd)
+        w = single_word(args)
+        if w is None:
+            w, p = getword_conf(args)
+            if not w or p < len(args):
+                return arity_message(cmd)
         words = (w,)
     elif how is Args.FLAG:
         w, p = getword_conf(args)
@@ -279,6 +277,7 @@ def section_config(parms: CmdParms, module: Any) -> Any:
 def walk_config(nodes: list[Node], parms: CmdParms) -> None:
     """Run every node in order; raise WalkError at the first failure."""
     find = parms.process.registry.find_command
+    ctx = parms.context
     for node in nodes:
         parms.directive = node
         found = find(node.name)
@@ -288,7 +287,9 @@ def walk_config(nodes: list[Node], parms: CmdParms) -> None:
         module, cmd = found
         if cmd.exec_on_read:
             continue
-        mconfig = section_config(parms, module)
+        mconfig = ctx.get(module.name)
+        if mconfig is None and module.create_dir_config is not None:
+            mconfig = ctx[module.name] = module.create_dir_config(parms.path)
         try:
             err = invoke_cmd(cmd, parms, mconfig, node.args)
         except WalkError as e:

@@ -39,3 +39,13 @@ ALPHABET = st.sampled_from(list("ab \t\"'\\#<>$") + ["\x00", "\xef"])
 @given(st.lists(ALPHABET, max_size=30).map("".join))
 def test_pyparsing_grammar_and_fast_path_agree(line):
     assert parse_line(line) == split_words(line)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(ALPHABET, max_size=30).map("".join))
+def test_fast_paths_agree_with_getword_conf(line):
+    from httpd.config.grammar import first_word, single_word
+    assert first_word(line) == getword_conf(line)
+    w = single_word(line)
+    if w is not None:
+        assert getword_conf(line) == (w, len(line))
