@@ -45,6 +45,18 @@ _FILES = ("<files", "<filesmatch", "<if", "<elseif", "<else")
 _PROXY = ("<proxy", "<proxymatch")
 
 
+_FORBIDDEN_KINDS: dict[int, tuple[str, ...]] = {}
+
+
+def _kinds(forbidden: int) -> tuple[str, ...]:
+    kinds: tuple[str, ...] = ()
+    for bit, names in ((NOT_IN_DIRECTORY, _DIRECTORY), (NOT_IN_LOCATION, _LOCATION),
+                       (NOT_IN_FILES, _FILES), (NOT_IN_PROXY, _PROXY)):
+        if forbidden & bit:
+            kinds += names
+    return kinds
+
+
 class CmdParms:
     """What a directive handler sees (Apache's cmd_parms).
 
@@ -108,25 +120,16 @@ class CmdParms:
                 return f"{name}{gt} cannot occur within directory context"
             if self.cmd.exec_on_read:
                 return None
-        # One walk up the parents, then a lookup per forbidden kind (nearest first).
-        wanted = []
-        if forbidden & NOT_IN_DIRECTORY:
-            wanted.append(_DIRECTORY)
-        if forbidden & NOT_IN_LOCATION:
-            wanted.append(_LOCATION)
-        if forbidden & NOT_IN_FILES:
-            wanted.append(_FILES)
-        if forbidden & NOT_IN_PROXY:
-            wanted.append(_PROXY)
+        # The enclosing sections, computed once per section; kinds in Apache's order.
         found = None
         parent = self.directive.parent
-        if wanted and parent is not None:
+        if parent is not None:
+            kinds = _FORBIDDEN_KINDS.get(forbidden)
+            if kinds is None:
+                kinds = _FORBIDDEN_KINDS[forbidden] = _kinds(forbidden)
             parents = parent.chain()
-            for kinds in wanted:
-                for kind in kinds:
-                    found = parents.get(kind)
-                    if found:
-                        break
+            for kind in kinds:
+                found = parents.get(kind)
                 if found:
                     break
         if found:
