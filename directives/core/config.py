@@ -409,7 +409,7 @@ def effective_flush_max_pipelined(s: CoreServerConfig) -> int:
 
 # -- check_config (core_check_config) -----------------------------------------------------
 
-def _check_errorlog_dir(process, server) -> Optional[str]:
+def _check_errorlog_dir(process, server, seen: dict) -> Optional[str]:
     """check_errorlog_dir: the folder of a file ErrorLog must exist (pipes and syslog
     need none).  A virtual host without its own ErrorLog shares the main one."""
     fname = server.module_config["core_module"].error_fname
@@ -417,10 +417,14 @@ def _check_errorlog_dir(process, server) -> Optional[str]:
         return None
     path = process.server_root_relative(fname)
     folder = path[:path.rfind("/") + 1] if "/" in path else ""
-    try:
-        err = None if stat.S_ISDIR(os.stat(folder).st_mode) else errno.ENOTDIR
-    except OSError as e:
-        err = e.errno
+    if folder in seen:   # many servers share a folder: stat it once
+        err = seen[folder]
+    else:
+        try:
+            err = None if stat.S_ISDIR(os.stat(folder).st_mode) else errno.ENOTDIR
+        except OSError as e:
+            err = e.errno
+        seen[folder] = err
     if err is None:
         return None
     desc = (f"error log of vhost defined at {server.defn_name}:{server.defn_line}"
@@ -429,8 +433,9 @@ def _check_errorlog_dir(process, server) -> Optional[str]:
 
 
 def check_config(process, server) -> Optional[str]:
+    seen: dict = {}
     for s in [server] + list(process.vhosts):
-        err = _check_errorlog_dir(process, s)
+        err = _check_errorlog_dir(process, s, seen)
         if err:
             return err
     return None
