@@ -90,20 +90,34 @@ class Registry:
                                import_module_decl(MPM_MODULES[build.static_mpm]))
         self.loaded: list[Module] = list(self.static)
         self.shared: set[str] = set()
-        self._commands: Optional[dict[str, tuple[Module, Directive]]] = None
+        # lower-cased name -> (module, directive), kept up to date as modules load, so
+        # the passes can hold on to it; a later module's directive wins.
+        self.commands: dict[str, tuple[Module, Directive]] = {}
+        for m in self.loaded:
+            self._add_commands(m)
+
+    @classmethod
+    def with_modules(cls, modules: list[Module], build: Optional[Build] = None) -> "Registry":
+        """A registry holding exactly ``modules`` (as if loaded), for tests and tools."""
+        r = cls.__new__(cls)
+        r.build = build or Build()
+        r.static = []
+        r.loaded = list(modules)
+        r.shared = {m.name for m in modules}
+        r.commands = {}
+        for m in r.loaded:
+            r._add_commands(m)
+        return r
+
+    def _add_commands(self, m: Module) -> None:
+        for d in m.directives:
+            self.commands[d.name.lower()] = (m, d)
 
     # -- lookups --------------------------------------------------------------------------
     def find_command(self, name: str) -> Optional[tuple[Module, Directive]]:
         """The (module, directive) called ``name`` among loaded modules; later modules
         win, as Apache searches its module chain from the most recently added."""
-        cmds = self._commands
-        if cmds is None:
-            cmds = {}
-            for m in self.loaded:
-                for d in m.directives:
-                    cmds[d.name.lower()] = (m, d)
-            self._commands = cmds
-        return cmds.get(name.lower())
+        return self.commands.get(name.lower())
 
     def is_loaded(self, name: str) -> bool:
         """``<IfModule name>``: identifier or source file name, case-sensitive."""
@@ -183,6 +197,6 @@ class Registry:
                         "--enable-mpms-shared)")
         self.loaded.append(mod)
         self.shared.add(name)
-        self._commands = None
+        self._add_commands(mod)
         process.log.error("so", "debug", f"AH01575: loaded module {name} from {resolved}")
         return None

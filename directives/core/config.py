@@ -160,9 +160,28 @@ class CoreDirConfig:
     read_buf_size: Optional[int] = None
 
 
+def _prototype(cls):
+    """A fast constructor for a dict-backed attrs record with no validators or
+    converters: copy the defaults, call the factories.  Every section and virtual host
+    creates these records, and attrs' generated __init__ of 48 fields dominated."""
+    proto = cls().__dict__
+    factories = tuple((a.name, a.default.factory) for a in attrs.fields(cls)
+                      if isinstance(a.default, attrs.Factory))
+
+    def make(**values):
+        obj = object.__new__(cls)
+        d = obj.__dict__
+        d.update(proto)
+        for name, factory in factories:
+            d[name] = factory()
+        d.update(values)
+        return obj
+    return make
+
+
 def create_dir_config(path: Optional[str]) -> CoreDirConfig:
     """create_core_dir_config: server level (path None) starts with FollowSymLinks."""
-    return CoreDirConfig(opts=OPT_UNSET if path is not None else OPT_UNSET | OPT_SYM_LINKS)
+    return _new_dir_config(opts=OPT_UNSET if path is not None else OPT_UNSET | OPT_SYM_LINKS)
 
 
 def _over(new, base):
@@ -323,12 +342,15 @@ class CoreServerConfig:
 def create_server_config(server: Any) -> CoreServerConfig:
     """create_core_server_config plus init_server_config / ap_init_virtual_host."""
     if getattr(server, "is_virtual", False):
-        return CoreServerConfig(is_virtual=True, names=[], wild_names=[])
+        return _new_server_config(is_virtual=True, names=[], wild_names=[])
     return CoreServerConfig(
         ap_document_root=DOCUMENT_LOCATION, access_name=[DEFAULT_ACCESS_FNAME],
         accf_map={"http": "data", "https": "data"}, server_admin=DEFAULT_ADMIN,
         error_fname=DEFAULT_ERRORLOG, log=LogConfig(LOG_WARNING), timeout=DEFAULT_TIMEOUT)
 
+
+_new_dir_config = _prototype(CoreDirConfig)
+_new_server_config = _prototype(CoreServerConfig)
 
 _SERVER_OVERRIDABLE = (
     "ap_document_root", "access_name", "trace_enable", "protocol", "error_log_format",

@@ -50,7 +50,7 @@ def build_config_sub(parms: CmdParms, line: str, stack: list[Node], top: list[No
     node = Node(cmd_name, rest, cfg.name, cfg.line_number, None, parent)
     target = parent.children if parent is not None else top
 
-    found = process.registry.find_command(cmd_name)
+    found = process.registry.commands.get(cmd_name.lower())
     if found is not None and found[1].exec_on_read:
         sub_tree: list[Node] = []
         p = parms.copy(directive=node)

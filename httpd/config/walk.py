@@ -279,11 +279,11 @@ def section_config(parms: CmdParms, module: Any) -> Any:
 
 def walk_config(nodes: list[Node], parms: CmdParms) -> None:
     """Run every node in order; raise WalkError at the first failure."""
-    find = parms.process.registry.find_command
+    commands = parms.process.registry.commands
     ctx = parms.context
     for node in nodes:
         parms.directive = node
-        found = find(node.name)
+        found = commands.get(node.name.lower())
         if found is None:
             raise WalkError(f"Invalid command '{node.name}', perhaps misspelled or defined "
                             "by a module not included in the server configuration", node)

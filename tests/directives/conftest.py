@@ -16,8 +16,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-
-from httpd.registry import Registry
 from typing import Optional
 
 import pytest
@@ -28,8 +26,18 @@ from httpd.config.grammar import getword_conf
 from httpd.config.lines import ConfigFile
 from httpd.config.walk import CmdParms, walk_config
 from httpd.log import StartupLog
-from httpd.module import (ACCESS_CONF, NOT_IN_DIR_CONTEXT, OR_ALL, OR_AUTHCFG, OR_LIMIT,
-                          RSRC_CONF, Args, Module, directive)
+from httpd.module import (
+    ACCESS_CONF,
+    NOT_IN_DIR_CONTEXT,
+    OR_ALL,
+    OR_AUTHCFG,
+    OR_LIMIT,
+    RSRC_CONF,
+    Args,
+    Module,
+    directive,
+)
+from httpd.registry import Registry
 from httpd.server import create_server
 
 METHODS = {"GET": 0, "PUT": 1, "POST": 2, "DELETE": 3}
@@ -100,25 +108,8 @@ class StubProcess:
         self.main_server = server
 
 
-class FakeRegistry:
-    def __init__(self, modules):
-        self.loaded = list(modules)
-
-    def find_command(self, name):
-        for m in reversed(self.loaded):
-            d = m.find(name)
-            if d is not None:
-                return m, d
-        return None
-
-    def get(self, name):
-        return next((m for m in self.loaded if m.name == name), None)
-
-    def is_loaded(self, name):
-        return any(m.name == name or m.source == name for m in self.loaded)
-
-    provider = Registry.provider
-    providers = Registry.providers
+def FakeRegistry(modules):
+    return Registry.with_modules(list(modules))
 
 
 class FakeProcess:

@@ -21,25 +21,12 @@ from httpd.config.grammar import getword_conf  # noqa: E402
 from httpd.config.tree import Node  # noqa: E402
 from httpd.config.walk import CmdParms, walk_config  # noqa: E402
 from httpd.log import StartupLog  # noqa: E402
+from httpd.registry import Registry
 from httpd.server import create_server  # noqa: E402
 
 
-class FakeRegistry:
-    def __init__(self, modules):
-        self.loaded = list(modules)
-
-    def find_command(self, name):
-        found = None
-        for m in self.loaded:
-            d = m.find(name)
-            if d is not None:
-                found = (m, d)
-        return found
-
-    @property
-    def mpm(self):
-        mpms = [m for m in self.loaded if m.is_mpm]
-        return mpms[0] if len(mpms) == 1 else None
+def FakeRegistry(modules):
+    return Registry.with_modules(list(modules))
 
 
 class FakeProcess:
