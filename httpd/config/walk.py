@@ -107,23 +107,23 @@ class CmdParms:
 
     def check_context(self, forbidden: int) -> Optional[str]:
         """Apache's ap_check_cmd_context."""
-        name = self.cmd.name
-        gt = ">" if name.startswith("<") and not name.endswith(">") else ""
+        where = None
         if forbidden & NOT_IN_VIRTUALHOST and self.server is not None and self.server.is_virtual:
-            return f"{name}{gt} cannot occur within <VirtualHost> section"
-        if forbidden & NOT_IN_LIMIT and self.limited != -1:
-            return f"{name}{gt} cannot occur within <Limit> or <LimitExcept> section"
-        if forbidden & NOT_IN_HTACCESS and self.htaccess:
-            return f"{name}{gt} cannot occur within htaccess files"
-        if (forbidden & NOT_IN_DIR_LOC_FILE) == NOT_IN_DIR_LOC_FILE:
-            if self.path is not None:
-                return f"{name}{gt} cannot occur within directory context"
-            if self.cmd.exec_on_read:
+            where = "<VirtualHost> section"
+        elif forbidden & NOT_IN_LIMIT and self.limited != -1:
+            where = "<Limit> or <LimitExcept> section"
+        elif forbidden & NOT_IN_HTACCESS and self.htaccess:
+            where = "htaccess files"
+        elif (forbidden & NOT_IN_DIR_LOC_FILE) == NOT_IN_DIR_LOC_FILE and (
+                self.path is not None or self.cmd.exec_on_read):
+            if self.path is None:
                 return None
-        # The enclosing sections, computed once per section; kinds in Apache's order.
-        found = None
-        parent = self.directive.parent
-        if parent is not None:
+            where = "directory context"
+        else:
+            # The enclosing sections, computed once per section; kinds in Apache's order.
+            parent = self.directive.parent
+            if parent is None:
+                return None
             kinds = _FORBIDDEN_KINDS.get(forbidden)
             if kinds is None:
                 kinds = _FORBIDDEN_KINDS[forbidden] = _kinds(forbidden)
@@ -131,10 +131,13 @@ class CmdParms:
             for kind in kinds:
                 found = parents.get(kind)
                 if found:
+                    where = f"{found.name}> section"
                     break
-        if found:
-            return f"{name}{gt} cannot occur within {found.name}> section"
-        return None
+            else:
+                return None
+        name = self.cmd.name
+        gt = ">" if name.startswith("<") and not name.endswith(">") else ""
+        return f"{name}{gt} cannot occur within {where}"
 
     def walk(self, nodes: list[Node], context: dict, **changes: Any) -> None:
         """Run ``nodes`` (a section's children) with ``context`` as section configs."""
