@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import fnmatch
-import hashlib
 import ipaddress
 import os
 import re
@@ -15,8 +14,7 @@ import socket
 import stat
 import time
 import urllib.parse
-from typing import TYPE_CHECKING
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:  # the parser's node type, only for annotations
     from .expr import Node
@@ -145,6 +143,7 @@ def _func(ctx: EvalContext, name: str, arg: str) -> Optional[str]:
     if name == "unbase64":
         return base64.b64decode(arg.encode("latin-1") + b"===").decode("latin-1").split("\0")[0]
     if name in ("sha1", "md5"):
+        import hashlib                 # only md5/sha1 in an expression need it
         return hashlib.new(name, arg.encode("latin-1")).hexdigest()
     if name == "ldap":  # RFC 4515 filter escaping, as apr_ldap_escape does
         return "".join("\\%02x" % ord(c) if c in "\\*()\0" else c for c in arg)

@@ -5,9 +5,7 @@ server runs on, so the listings cannot drift from the behaviour.
 """
 from __future__ import annotations
 
-import platform
 import sys
-from importlib import metadata
 
 from . import APACHE_COMPAT_VERSION, SERVER_BUILT, SERVER_VERSION
 from .module import (ACCESS_CONF, OR_ALL, OR_AUTHCFG, OR_FILEINFO, OR_INDEXES, OR_LIMIT,
@@ -63,6 +61,8 @@ def show_directives(process) -> int:
 
 
 def _versions() -> str:
+    import platform                    # only -V needs these: keep -t start-up lean
+    from importlib import metadata
     parts = [f"Python {platform.python_version()}"]
     for dist in ("pyparsing", "attrs", "structlog", "httptools"):
         try:
