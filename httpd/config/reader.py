@@ -90,8 +90,12 @@ def build_config(parms: CmdParms, top: list[Node]) -> None:
     """Read every line of ``parms.cfg`` into ``top``; unclosed sections are an error."""
     stack: list[Node] = []
     cfg = parms.cfg
-    while (line := _getline(cfg)) is not None:
-        build_config_sub(parms, line, stack, top)
+    getline = cfg.getline
+    try:
+        while (line := getline()) is not None:
+            build_config_sub(parms, line, stack, top)
+    except LineTooLong as e:
+        raise ReadError(f"Error reading {cfg.name} at line {e.line_number}: Line too long") from None
     if stack:
         msgs = [f"{n.filename}:{n.line}: {n.name}> was not closed." for n in reversed(stack)]
         raise ReadError("\n".join(msgs), stack[0])

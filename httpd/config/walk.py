@@ -141,8 +141,19 @@ class CmdParms:
 
     def walk(self, nodes: list[Node], context: dict, **changes: Any) -> None:
         """Run ``nodes`` (a section's children) with ``context`` as section configs."""
-        sub = self.copy(context=context, **changes)
-        walk_config(nodes, sub)
+        # Like Apache, change this cmd_parms for the section and restore it afterwards
+        # (no copy per section: a large config has tens of thousands of them).
+        changes["context"] = context
+        saved = {name: getattr(self, name) for name in changes}
+        saved["directive"] = self.directive
+        saved["cmd"] = self.cmd
+        for name, value in changes.items():
+            setattr(self, name, value)
+        try:
+            walk_config(nodes, self)
+        finally:
+            for name, value in saved.items():
+                setattr(self, name, value)
 
 
 _SLOTS = CmdParms.__slots__
