@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -63,13 +64,16 @@ def generate(d: str, vhosts: int, files: int) -> int:
     return lines
 
 
-def timed(cmd: list[str], cwd: str) -> float:
+def timed(cmd: list[str], cwd: str) -> tuple[float, float]:
+    """(wall seconds, CPU seconds user+sys) of one run."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     elapsed = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0 or b"Syntax OK" not in p.stdout:
         sys.exit(f"{cmd[0]} failed:\n{p.stdout.decode(errors='replace')[-2000:]}")
-    return elapsed
+    return elapsed, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
 def main() -> None:
@@ -88,7 +92,7 @@ def main() -> None:
                 ) + ["-t", "-d", d, "-f", conf]
         env_py = dict(os.environ, PYTHONPATH=ROOT)
         apache = shutil.which("apache2") or shutil.which("httpd-apache")
-        results: dict[str, list[float]] = {"httpd": []}
+        results: dict[str, list[tuple[float, float]]] = {"httpd": []}
         if apache:
             results["apache2"] = []
         os.environ.update(env_py)
@@ -97,15 +101,18 @@ def main() -> None:
             if apache:
                 results["apache2"].append(timed([apache, "-t", "-d", d, "-f", conf], d))
         print(f"config: {args.vhosts} <VirtualHost> blocks, {lines} lines in "
-              f"{args.files + 1} files; {args.runs} runs each, median shown")
-        med = {k: statistics.median(v) for k, v in results.items()}
-        best = {k: min(v) for k, v in results.items()}
-        for k, v in med.items():
-            print(f"  {k:8} -t  median {v:6.3f} s  best {best[k]:6.3f} s   "
-                  f"(runs: {', '.join(f'{x:.3f}' for x in results[k])})")
+              f"{args.files + 1} files; {args.runs} interleaved runs each")
+        stats = {}
+        for k, runs in results.items():
+            wall = [w for w, _ in runs]
+            cpu = [c for _, c in runs]
+            stats[k] = (statistics.median(wall), min(wall), statistics.median(cpu), min(cpu))
+            print(f"  {k:8} -t  wall median {stats[k][0]:6.3f} s, best {stats[k][1]:6.3f} s;"
+                  f"  CPU median {stats[k][2]:6.3f} s, best {stats[k][3]:6.3f} s")
         if apache:
-            print(f"  ratio httpd/apache2: median {med['httpd'] / med['apache2']:.2f}x, "
-                  f"best {best['httpd'] / best['apache2']:.2f}x")
+            h, a = stats["httpd"], stats["apache2"]
+            print(f"  ratio httpd/apache2: wall median {h[0] / a[0]:.2f}x, best {h[1] / a[1]:.2f}x;"
+                  f"  CPU median {h[2] / a[2]:.2f}x, best {h[3] / a[3]:.2f}x")
         else:
             print("  apache2 not installed: install it with apt-get install apache2 to compare")
     finally:
