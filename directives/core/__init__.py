@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from httpd.module import Module
 
-from . import config, read, sections
+from . import config, handler, read, runtime, sections
 from .directives import DIRECTIVES as _PLAIN
 
 ORDER = [
@@ -48,6 +48,6 @@ MODULE = Module(
     create_server_config=config.create_server_config,
     merge_server_config=config.merge_server_config,
     check_config=config.check_config,
-    hooks={"fixup_servers": config.fixup_servers},
+    hooks={"fixup_servers": config.fixup_servers, **runtime.HOOKS, **handler.HOOKS},
     doc="Core Apache HTTP Server features that are always available",
 )

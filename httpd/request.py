@@ -1,0 +1,196 @@
+"""The request record (Apache's request_rec) and what a handler answers with.
+
+One ``Request`` per request, filled by the protocol layer (method, target, headers),
+then by the hooks in order: vhost selection, translate_name (``filename``),
+map_to_storage (``per_dir_config``, ``finfo``), access checks, type_checker
+(``content_type``, ``handler``), the handler (``status``, ``headers_out``, ``body``) and
+log_transaction.  Nothing here does I/O: the body is a description (bytes, a file range,
+parts) that the connection layer writes, with sendfile where it can.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, Iterator, Optional, Union
+
+import attrs
+
+
+class Headers:
+    """An ordered, case-insensitive multi-map of header fields (Apache's apr_table_t)."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Iterable[tuple[str, str]] = ()):
+        self._items: list[tuple[str, str]] = list(items)
+
+    def get(self, name: str, default: Optional[str] = None) -> Optional[str]:
+        """The first value of ``name`` (apr_table_get)."""
+        lname = name.lower()
+        for k, v in self._items:
+            if k.lower() == lname:
+                return v
+        return default
+
+    def get_all(self, name: str) -> list[str]:
+        lname = name.lower()
+        return [v for k, v in self._items if k.lower() == lname]
+
+    def __contains__(self, name: str) -> bool:
+        return self.get(name) is not None
+
+    def __getitem__(self, name: str) -> str:
+        v = self.get(name)
+        if v is None:
+            raise KeyError(name)
+        return v
+
+    def set(self, name: str, value: str) -> None:
+        """Replace every ``name`` with one field (apr_table_set), keeping its place."""
+        lname = name.lower()
+        out, done = [], False
+        for k, v in self._items:
+            if k.lower() == lname:
+                if not done:
+                    out.append((name, value))
+                    done = True
+            else:
+                out.append((k, v))
+        if not done:
+            out.append((name, value))
+        self._items = out
+
+    __setitem__ = set
+
+    def add(self, name: str, value: str) -> None:
+        """Another field, even if ``name`` is present (apr_table_add)."""
+        self._items.append((name, value))
+
+    def merge(self, name: str, value: str) -> None:
+        """Append to the existing value with ", " (apr_table_merge)."""
+        old = self.get(name)
+        self.set(name, value if old is None else f"{old}, {value}")
+
+    def unset(self, name: str) -> None:
+        lname = name.lower()
+        self._items = [(k, v) for k, v in self._items if k.lower() != lname]
+
+    __delitem__ = unset
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._items)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def copy(self) -> "Headers":
+        return Headers(self._items)
+
+    def __repr__(self) -> str:  # pragma: no cover
+        return f"Headers({self._items!r})"
+
+
+@attrs.define(eq=False)
+class ConnInfo:
+    """The connection a request came on (conn_rec): addresses and keep-alive count."""
+
+    client_ip: str
+    client_port: int
+    local_ip: str
+    local_port: int
+    id: int = 0
+    keepalives: int = 0            # requests already served on this connection
+    base_server: Any = None        # the server chosen by address (before Host)
+    bytes_in: int = 0              # for mod_logio's %I and %S
+    bytes_out: int = 0
+    aborted: bool = False
+    remote_host: Optional[str] = None   # reverse DNS, when HostnameLookups asks
+    notes: dict = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class FileRange:
+    """Send ``length`` bytes of the file at ``path`` from ``offset`` (sendfile-able)."""
+
+    path: str
+    offset: int
+    length: int
+
+
+@attrs.frozen
+class Part:
+    """One part of a multipart/byteranges body: its header block and its bytes."""
+
+    header: bytes
+    body: Union[bytes, FileRange]
+
+
+Body = Union[None, bytes, FileRange, list, Iterable[bytes]]
+
+
+@attrs.define(eq=False)
+class Request:
+    """request_rec: everything the hooks read and write about one request."""
+
+    conn: ConnInfo
+    server: Any                                # the virtual host serving it (ServerRec)
+    process: Any                               # the config generation (Process)
+    the_request: str = ""                      # the request line as received
+    method: str = "GET"
+    method_number: int = 0
+    header_only: bool = False                  # HEAD
+    protocol: str = "HTTP/1.1"
+    proto_num: int = 1001                      # 1000 * major + minor
+    unparsed_uri: str = ""                     # the target as received
+    uri: str = ""                              # the decoded, normalised path
+    args: Optional[str] = None                 # query string
+    hostname: Optional[str] = None             # from Host or the absolute URI
+    headers_in: Headers = attrs.field(factory=Headers)
+    request_time: float = 0.0                  # time.time() when the request line came
+    # filled by hooks
+    filename: Optional[str] = None
+    canonical_filename: Optional[str] = None
+    path_info: str = ""
+    finfo: Optional[os.stat_result] = None
+    per_dir_config: dict = attrs.field(factory=dict)
+    content_type: Optional[str] = None
+    content_encoding: Optional[str] = None
+    content_languages: list = attrs.field(factory=list)
+    charset: Optional[str] = None
+    handler: Optional[str] = None
+    user: Optional[str] = None
+    ap_auth_type: Optional[str] = None
+    subprocess_env: dict = attrs.field(factory=dict)
+    notes: dict = attrs.field(factory=dict)
+    # the response
+    status: int = 200
+    status_line: Optional[str] = None
+    headers_out: Headers = attrs.field(factory=Headers)
+    err_headers_out: Headers = attrs.field(factory=Headers)
+    body: Body = None
+    bytes_sent: int = 0                         # body bytes (for %b / %B)
+    mtime: Optional[float] = None               # last modified, for conditionals
+    # internal redirects and errors
+    prev: Optional["Request"] = None
+    next: Optional["Request"] = None
+    main: Optional["Request"] = None            # set on subrequests
+    no_cache: bool = False
+    no_local_copy: bool = False
+    expecting_100: bool = False
+    read_body: Any = None                       # callable(max_bytes) -> bytes, from the connection
+    remaining: int = 0                          # request body bytes not yet read
+    read_chunked: bool = False
+    sent_bodyct: bool = False
+    eos_sent: bool = False
+
+    def module_config(self, module: str) -> Any:
+        """This request's merged per-directory config for ``module``."""
+        cfg = self.per_dir_config.get(module)
+        if cfg is None:
+            cfg = self.server.lookup_defaults.get(module)
+        return cfg
+
+    def server_config(self, module: str) -> Any:
+        return self.server.module_config.get(module)
