@@ -108,6 +108,10 @@ class ConnInfo:
     aborted: bool = False
     remote_host: Optional[str] = None   # reverse DNS, when HostnameLookups asks
     notes: dict = attrs.field(factory=dict)
+    # the current response's keep-alive decision (c->keepalive: None unknown, False
+    # close, True keep-alive), set before log_transaction; for %X and %k
+    keepalive: Optional[bool] = None
+    log_id: Optional[str] = None        # set by the error log when it first logs for it
 
 
 @attrs.frozen
@@ -164,6 +168,9 @@ class Request:
     ap_auth_type: Optional[str] = None
     subprocess_env: dict = attrs.field(factory=dict)
     notes: dict = attrs.field(factory=dict)
+    # per-request module state (Apache's r->request_config), keyed by module name:
+    # e.g. mod_setenvif marks there that its server-level pass already ran
+    request_config: dict = attrs.field(factory=dict)
     # the response
     status: int = 200
     status_line: Optional[str] = None
@@ -184,6 +191,12 @@ class Request:
     read_chunked: bool = False
     sent_bodyct: bool = False
     eos_sent: bool = False
+    # logging (mod_log_config, mod_logio, the error log)
+    request_time_end: float = 0.0               # time.time() at the end; 0: taken at logging
+    first_byte_time: float = 0.0                # time.time() of the first response byte (%^FB)
+    log_id: Optional[str] = None                # set by the error log when it first logs for r
+    trailers_in: Optional[Headers] = None       # for %^ti
+    trailers_out: Optional[Headers] = None      # for %^to
 
     def module_config(self, module: str) -> Any:
         """This request's merged per-directory config for ``module``."""
