@@ -191,6 +191,10 @@ class Request:
     read_chunked: bool = False
     sent_bodyct: bool = False
     eos_sent: bool = False
+    # the response framing and the methods a handler allows (for Allow on OPTIONS/405)
+    chunked: bool = False                       # set by set_keepalive: HTTP/1.1 chunked body
+    allowed: int = 0                            # bit mask of method numbers (allowed_methods)
+    allowed_xmethods: list = attrs.field(factory=list)   # allowed extension method names
     # logging (mod_log_config, mod_logio, the error log)
     request_time_end: float = 0.0               # time.time() at the end; 0: taken at logging
     first_byte_time: float = 0.0                # time.time() of the first response byte (%^FB)
