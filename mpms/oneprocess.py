@@ -1,0 +1,84 @@
+"""Serving in one process (``httpd -X``, Apache's debug mode).
+
+The process binds the listeners, writes the PidFile, and serves connections itself: a
+listener thread accepts and a bounded pool of worker threads runs each connection
+(threads so that one slow client cannot stall the debugger's server).  SIGTERM or
+SIGINT stop it with exit 0; like Apache's -X it leaves the PidFile behind.  The MPMs'
+multi-process runtimes arrive separately and reuse the same connection code.
+"""
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Optional
+
+from .listeners import BindError, Listener, open_listeners
+
+WORKERS = 25          # like one worker/event child's ThreadsPerChild
+
+
+class OneProcess:
+    def __init__(self, generation, workers: int = WORKERS):
+        self.generation = generation
+        self.workers = workers
+        self.listeners: list[Listener] = []
+        self.stopping = threading.Event()
+        self._wake_r, self._wake_w = os.pipe()
+
+    def open(self) -> None:
+        self.listeners = open_listeners(self.generation.listen_settings)
+
+    def stop(self, *_args) -> None:
+        self.stopping.set()
+        try:
+            os.write(self._wake_w, b"x")
+        except OSError:
+            pass
+
+    def run(self) -> int:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self.stop)
+        sel = selectors.DefaultSelector()
+        for ln in self.listeners:
+            ln.sock.setblocking(False)
+            sel.register(ln.sock, selectors.EVENT_READ, ln)
+        sel.register(self._wake_r, selectors.EVENT_READ, None)
+        serve = self.generation.serve_connection
+        with ThreadPoolExecutor(max_workers=self.workers,
+                                thread_name_prefix="httpd-worker") as pool:
+            while not self.stopping.is_set():
+                for key, _ in sel.select(timeout=1.0):
+                    ln = key.data
+                    if ln is None:
+                        continue
+                    try:
+                        conn, addr = ln.sock.accept()
+                    except (BlockingIOError, InterruptedError):
+                        continue
+                    except OSError as e:
+                        self.generation.log_server_error(
+                            "core", "error", f"({e.errno}){os.strerror(e.errno)}: AH00052: "
+                            "accept failed")
+                        continue
+                    conn.setblocking(True)
+                    pool.submit(serve, conn, addr, ln)
+            for ln in self.listeners:
+                ln.sock.close()
+        return 0
+
+
+def run_one_process(generation) -> int:
+    server = OneProcess(generation)
+    try:
+        server.open()
+    except BindError as e:
+        for line in e.lines:
+            generation.process.log.startup(line, "emerg")
+        generation.process.log.startup("AH00015: Unable to open logs", "emerg")
+        return 1
+    generation.write_pid_file()
+    return server.run()

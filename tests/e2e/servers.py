@@ -1,0 +1,127 @@
+"""Start real servers for end-to-end tests: httpd -X, and Apache on the same config.
+
+Each server gets a scratch ServerRoot, a free 127.0.0.1 port, and is stopped by its own
+pid.  The config text is shared: LoadModule lines name Debian's module files, which
+Apache loads and httpd resolves by module name.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+APACHE = shutil.which("apache2")
+MODDIR = "/usr/lib/apache2/modules"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port: int, proc: subprocess.Popen, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not start listening")
+
+
+class Server:
+    """A running server; ``stop()`` ends it by pid."""
+
+    def __init__(self, kind: str, root: Path, port: int, proc: subprocess.Popen):
+        self.kind, self.root, self.port, self.proc = kind, root, port, proc
+
+    @property
+    def error_log(self) -> str:
+        p = self.root / "logs" / "error_log"
+        return p.read_text(errors="replace") if p.exists() else ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def write_config(root: Path, body: str, port: int, mpm: str = "prefork",
+                 modules: tuple = ("authz_core", "authz_host", "mime", "dir", "alias")) -> Path:
+    (root / "logs").mkdir(exist_ok=True)
+    loads = "".join(f"LoadModule {m}_module {MODDIR}/mod_{m}.so\n"
+                    for m in (f"mpm_{mpm}",) + tuple(modules))
+    conf = root / "httpd.conf"
+    conf.write_text(f"ServerRoot {root}\n{loads}Listen 127.0.0.1:{port}\n"
+                    f"ServerName localhost\nPidFile {root}/logs/httpd.pid\n"
+                    f"ErrorLog {root}/logs/error_log\n{body}")
+    return conf
+
+
+def start_httpd(root: Path, body: str, **kw) -> Server:
+    port = free_port()
+    conf = write_config(root, body, port, **kw)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "httpd", "-X", "-d", str(root), "-f",
+                             str(conf)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    try:
+        wait_listening(port, proc)
+    except RuntimeError:
+        proc.kill()
+        out = proc.communicate(timeout=5)[0].decode(errors="replace")
+        raise RuntimeError(f"httpd did not start:\n{out}") from None
+    return Server("httpd", root, port, proc)
+
+
+def start_apache(root: Path, body: str, **kw) -> Optional[Server]:
+    if APACHE is None:
+        return None
+    port = free_port()
+    conf = write_config(root, body, port, **kw)
+    proc = subprocess.Popen([APACHE, "-X", "-d", str(root), "-f", str(conf)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_listening(port, proc)
+    except RuntimeError:
+        proc.kill()
+        out = proc.communicate(timeout=5)[0].decode(errors="replace")
+        raise RuntimeError(f"apache2 did not start:\n{out}") from None
+    return Server("apache2", root, port, proc)
+
+
+def raw_request(port: int, data: bytes, wait: float = 2.5, total: float = 10.0) -> tuple[bytes, bool]:
+    """Send ``data``; read until the server closes (True) or is silent ``wait`` s (False)."""
+    out = bytearray()
+    closed = False
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as s:
+        s.sendall(data)
+        deadline = time.monotonic() + total
+        while time.monotonic() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            except ConnectionError:
+                closed = True
+                break
+            if not chunk:
+                closed = True
+                break
+            out += chunk
+    return bytes(out), closed
