@@ -3,11 +3,14 @@
 Format strings are compiled when the directive is read, into the items Apache's
 ``parse_log_string`` builds (a literal, or a ``%`` letter with its ``{arg}``, status
 conditions and ``<``/``>``), so a bad format fails ``-t`` with Apache's message and the
-log_transaction hook (a later issue) only walks a tuple.
+log_transaction hook only walks a tuple.
 
 The ``%`` letters are not fixed here: each loaded module offers its own through
-``providers["log_handler"]`` (Apache's optional ``ap_register_log_handler``), so ``%I`` is
-known only with mod_logio loaded, exactly as in Apache.
+``providers["log_handler"]`` (tag -> want_orig default, for parsing) and
+``providers["log_item"]`` (tag -> function, for writing) -- Apache's optional
+``ap_register_log_handler`` -- so ``%I`` is known only with mod_logio loaded, exactly as
+in Apache.  The run-time half (opening logs, writing lines, the item functions) is in
+mod_log_config_runtime.py and mod_log_config_items.py.
 """
 from __future__ import annotations
 
@@ -20,7 +23,11 @@ import attrs
 
 from httpd import expr as ap_expr
 from directives.core.sections import regex_cflags
+from httpd.hooks import MIDDLE
 from httpd.module import GLOBAL_ONLY, RSRC_CONF, Args, Module, directive
+
+from . import mod_log_config_runtime as runtime
+from .mod_log_config_items import ITEMS
 
 MODULE_NAME = "log_config_module"
 DEFAULT_LOG_FORMAT = '%h %l %u %t "%r" %>s %b'
@@ -201,6 +208,8 @@ class MultiLogState:
     config_logs: list[ConfigLog] = attrs.field(factory=list)
     server_config_logs: Optional[list[ConfigLog]] = None
     formats: dict[str, str] = attrs.field(factory=lambda: {"CLF": DEFAULT_LOG_FORMAT})
+    # set when the logs are opened: the LogTargets a request to this server writes to
+    targets: Optional[tuple] = attrs.field(default=None, eq=False, repr=False)
 
     def format_for(self, log: ConfigLog, handlers: dict[str, bool]) -> tuple[LogItem, ...]:
         """The items ``log`` is written with: its nickname's, its own, or the server's
@@ -361,7 +370,9 @@ MODULE = Module(
     create_server_config=create_server_config,
     merge_server_config=merge_server_config,
     check_config=check_config,
-    hooks={"pre_config": pre_config},
-    providers={"log_handler": LOG_HANDLERS},
+    hooks={"pre_config": pre_config, "post_config": runtime.post_config,
+           "log_transaction": (runtime.log_transaction, MIDDLE),
+           "child_exit": runtime.child_exit},
+    providers={"log_handler": LOG_HANDLERS, "log_item": ITEMS},
     doc="Logging of the requests made to the server",
 )

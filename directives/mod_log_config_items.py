@@ -1,0 +1,520 @@
+"""mod_log_config's ``%`` items at request time (the log_* functions of mod_log_config.c).
+
+Each item is ``fn(r, arg) -> str | None``; None prints ``-`` (process_item), an empty
+string prints nothing.  Strings that come from the client or the configuration are
+escaped as Apache's ap_escape_logitem does (``\\"``, ``\\\\``, ``\\n`` and friends,
+``\\xhh`` for other bytes); addresses and numbers are not.  Request text is held as
+latin-1 (one character per byte), so ``\\xhh`` is the byte Apache saw.
+
+:func:`compile_format` turns the items the config pass built (LogItem) into tuples for
+the hot path, once per generation.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from typing import Any, Callable, Optional
+
+# -- ap_escape_logitem ------------------------------------------------------------------
+
+_ESCAPES = {"\b": "\\b", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
+            "\\": "\\\\", '"': '\\"'}
+_TABLE = {i: _ESCAPES.get(chr(i), "\\x%02x" % i)
+          for i in range(256) if not 0x20 <= i < 0x7F or chr(i) in '\\"'}
+
+
+def escape_logitem(s: Optional[str]) -> Optional[str]:
+    """ap_escape_logitem (None stays None, so the item prints ``-``)."""
+    if s is None:
+        return None
+    if s.isascii() and s.isprintable() and '"' not in s and "\\" not in s:
+        return s
+    out = s.translate(_TABLE)
+    if not out.isascii():       # text that did not come from bytes: escape its UTF-8
+        out = "".join(c if c.isascii() else "".join("\\x%02x" % b for b in c.encode())
+                      for c in out)
+    return out
+
+
+def table_get(table: Any, name: str) -> Optional[str]:
+    """aprtable_get on a dict (notes, subprocess_env): names are case-insensitive."""
+    v = table.get(name)
+    if v is None and table:
+        lname = name.lower()
+        for k, val in table.items():
+            if k.lower() == lname:
+                return val
+    return v
+
+
+def _header(headers: Any, name: str) -> Optional[str]:
+    """A request header as Apache's merged table holds it: repeated fields joined."""
+    values = headers.get_all(name)
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else ", ".join(values)
+
+
+# -- the connection and the client ----------------------------------------------------------
+
+def _remote_host(r) -> str:
+    """ap_get_remote_host(REMOTE_NAME): the name when HostnameLookups found one."""
+    c = r.conn
+    host = c.remote_host
+    if host is None:
+        core = r.per_dir_config.get("core_module")
+        lookups = getattr(core, "hostname_lookups", None)
+        if lookups in ("on", "double"):
+            host = c.remote_host = _reverse_lookup(c.client_ip, lookups == "double")
+    return host or c.client_ip
+
+
+def _reverse_lookup(ip: str, double: bool) -> str:
+    try:
+        name = socket.gethostbyaddr(ip)[0]
+        if double and ip not in socket.gethostbyname_ex(name)[2]:
+            return ""
+        return name.lower()
+    except (OSError, UnicodeError):
+        return ""
+
+
+def log_remote_host(r, a):
+    return escape_logitem(_remote_host(r))
+
+
+def log_remote_address(r, a):
+    return r.conn.client_ip         # no mod_remoteip: %a and %{c}a agree
+
+
+def log_local_address(r, a):
+    return r.conn.local_ip
+
+
+def log_remote_logname(r, a):
+    return None                     # mod_ident is not part of this server
+
+
+def log_remote_user(r, a):
+    user = r.user
+    if user is None:
+        return "-"
+    return '""' if user == "" else escape_logitem(user)
+
+
+# -- the request ----------------------------------------------------------------------
+
+def _masked_uri(uri: str) -> Optional[str]:
+    """apr_uri_unparse(uri, 0) when the URI carries a password, else None."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep:
+        if not uri.startswith("//"):
+            return None
+        scheme, rest = "", uri[2:]
+    end = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0),
+              default=len(rest))
+    hostinfo, tail = rest[:end], rest[end:]
+    userinfo, at, hostport = hostinfo.rpartition("@")
+    if not at or ":" not in userinfo:
+        return None
+    user = userinfo.partition(":")[0]
+    host, colon, port = hostport.rpartition(":") if not hostport.endswith("]") else (
+        hostport, "", "")
+    if not colon or "]" in port:
+        host, port = hostport, ""
+    default = {"http": "80", "https": "443", "ftp": "21"}.get(scheme.lower())
+    if port and (port.lstrip("0") or "0") in ("0", default):
+        port = ""
+    prefix = f"{scheme}://" if scheme else "//"
+    return f"{prefix}{user}:XXXXXXXX@{host}{':' + port if port else ''}{tail}"
+
+
+def log_request_line(r, a):
+    line = r.the_request
+    if "@" in line:
+        masked = _masked_uri(r.unparsed_uri)
+        if masked is not None:
+            line = f"{r.method} {masked}" + (
+                "" if r.protocol == "HTTP/0.9" else f" {r.protocol}")
+    return escape_logitem(line)
+
+
+def log_request_file(r, a):
+    return escape_logitem(r.filename)
+
+
+def log_request_uri(r, a):
+    return escape_logitem(r.uri)
+
+
+def log_request_method(r, a):
+    return escape_logitem(r.method)
+
+
+def log_log_id(r, a):
+    if a == "c":
+        return r.conn.log_id or "-"
+    return r.log_id or "-"
+
+
+def log_request_protocol(r, a):
+    return escape_logitem(r.protocol)
+
+
+def log_request_query(r, a):
+    return "" if r.args is None else "?" + escape_logitem(r.args)
+
+
+def log_status(r, a):
+    return str(r.status) if r.status > 0 else "-"
+
+
+def log_handler(r, a):
+    return escape_logitem(r.handler)
+
+
+def clf_log_bytes_sent(r, a):
+    return str(r.bytes_sent) if r.sent_bodyct and r.bytes_sent else "-"
+
+
+def log_bytes_sent(r, a):
+    return str(r.bytes_sent) if r.sent_bodyct and r.bytes_sent else "0"
+
+
+def log_header_in(r, a):
+    return escape_logitem(_header(r.headers_in, a))
+
+
+def log_trailer_in(r, a):
+    t = r.trailers_in
+    return None if t is None else escape_logitem(t.get(a))
+
+
+def _field_noparam(value: str) -> str:
+    """ap_field_noparam: a header value without its ``;`` parameters."""
+    semi = value.find(";")
+    return value if semi < 0 else value[:semi].rstrip(" \t\r\n\v\f")
+
+
+def log_header_out(r, a):
+    la = a.lower()
+    if la == "content-type" and r.content_type:
+        return escape_logitem(_field_noparam(r.content_type))
+    if la == "set-cookie":
+        values = r.err_headers_out.get_all(a) + r.headers_out.get_all(a)
+        return escape_logitem(", ".join(values)) if values else None
+    # at logging time Apache's headers_out is err_headers_out overlaid by headers_out
+    v = r.err_headers_out.get(a)
+    return escape_logitem(v if v is not None else r.headers_out.get(a))
+
+
+def log_trailer_out(r, a):
+    t = r.trailers_out
+    return None if t is None else escape_logitem(t.get(a))
+
+
+def log_note(r, a):
+    return escape_logitem(table_get(r.notes, a))
+
+
+def log_env_var(r, a):
+    return escape_logitem(table_get(r.subprocess_env, a))
+
+
+_WS = " \t\n\r\v\f"
+
+
+def log_cookie(r, a):
+    """Version 0 cookies, tolerant of blanks; names compared case-insensitively."""
+    cookies = _header(r.headers_in, "Cookie")
+    if cookies is None:
+        return None
+    la = a.lower()
+    for token in cookies.split(";"):
+        name, eq, value = token.lstrip("=").partition("=")
+        if not name or not value:
+            continue
+        if name.lstrip(" \t").rstrip(_WS).lower() == la:
+            return escape_logitem(value.lstrip(" \t").rstrip(_WS))
+    return None
+
+
+# -- times ----------------------------------------------------------------------------
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+          "Dec")
+
+
+def usec(t: float) -> int:
+    """An apr_time_t (microseconds) from time.time()."""
+    return round(t * 1_000_000)
+
+
+def end_time(r) -> float:
+    """get_request_end_time: taken once, the first time an item asks."""
+    if not r.request_time_end:
+        r.request_time_end = time.time()
+    return r.request_time_end
+
+
+_clf_cache: tuple[int, str] = (-1, "")
+
+
+def clf_time(sec: int) -> str:
+    """``[10/Oct/2000:13:55:36 -0700]`` for a second, cached (Apache keeps four)."""
+    global _clf_cache
+    cached = _clf_cache
+    if cached[0] == sec:
+        return cached[1]
+    tm = time.localtime(sec)
+    off = tm.tm_gmtoff
+    sign = "-" if off < 0 else "+"
+    off = abs(off)
+    text = (f"[{tm.tm_mday:02d}/{MONTHS[tm.tm_mon - 1]}/{tm.tm_year}:{tm.tm_hour:02d}:"
+            f"{tm.tm_min:02d}:{tm.tm_sec:02d} {sign}{off // 3600:02d}{off % 3600 // 60:02d}]")
+    _clf_cache = (sec, text)
+    return text
+
+
+def _strftime(fmt: str, sec: int) -> str:
+    try:
+        return time.strftime(fmt, time.localtime(sec))
+    except (ValueError, UnicodeError):
+        return ""
+
+
+def _time_parts(a: str) -> tuple[bool, str, str]:
+    """log_request_time's reading of ``%{a}t``: (end time?, kind, strftime format).
+
+    ``kind`` is clf, sec, msec, usec, msec_frac, usec_frac or custom.  Done once, when
+    the format is compiled."""
+    if not a:
+        return False, "clf", ""
+    end, fmt, strf = False, a, a
+    if fmt.startswith("begin"):
+        fmt = fmt[5:]
+        if not fmt:
+            return False, "clf", ""
+        if fmt[0] == ":":
+            fmt = strf = fmt[1:]
+    elif fmt.startswith("end"):
+        fmt = fmt[3:]
+        if not fmt:
+            return True, "clf", ""
+        if fmt[0] == ":":
+            end, fmt = True, fmt[1:]
+            strf = fmt
+    if fmt.startswith("msec"):
+        rest = fmt[4:]
+        if not rest:
+            return end, "msec", ""
+        if rest == "_frac":
+            return end, "msec_frac", ""
+    elif fmt.startswith("usec"):
+        rest = fmt[4:]
+        if not rest:
+            return end, "usec", ""
+        if rest == "_frac":
+            return end, "usec_frac", ""
+    elif fmt == "sec":
+        return end, "sec", ""
+    elif not fmt:
+        return end, "clf", ""
+    return end, "custom", strf
+
+
+def make_time_item(a: str) -> Callable:
+    """The ``%{a}t`` item, specialised for its argument at compile time."""
+    end, kind, strf = _time_parts(a)
+
+    def when(r) -> int:
+        return usec(end_time(r) if end else r.request_time)
+
+    if kind == "clf":
+        return lambda r, _: clf_time(when(r) // 1_000_000)
+    if kind == "sec":
+        return lambda r, _: str(when(r) // 1_000_000)
+    if kind == "msec":
+        return lambda r, _: str(when(r) // 1000)
+    if kind == "usec":
+        return lambda r, _: str(when(r))
+    if kind == "msec_frac":
+        return lambda r, _: "%03d" % (when(r) // 1000 % 1000)
+    if kind == "usec_frac":
+        return lambda r, _: "%06d" % (when(r) % 1_000_000)
+    return lambda r, _: _strftime(strf, when(r) // 1_000_000)
+
+
+def log_request_time(r, a):
+    return make_time_item(a)(r, a)
+
+
+def duration(r) -> int:
+    return usec(end_time(r)) - usec(r.request_time)
+
+
+def log_request_duration_microseconds(r, a):
+    return str(duration(r))
+
+
+def log_request_duration_scaled(r, a):
+    unit = a.lower()
+    if unit in ("", "s"):
+        return str(duration(r) // 1_000_000)
+    if unit == "ms":
+        return str(duration(r) // 1000)
+    if unit == "us":
+        return str(duration(r))
+    return a                                    # bogus unit: printed as given
+
+
+# -- the server -----------------------------------------------------------------------
+
+def _core(server) -> Any:
+    return server.module_config.get("core_module")
+
+
+def log_virtual_host(r, a):
+    return escape_logitem(getattr(_core(r.server), "server_hostname", None))
+
+
+def get_server_name(r) -> Optional[str]:
+    """ap_get_server_name: by UseCanonicalName (Off: the client's Host)."""
+    core_dir = r.per_dir_config.get("core_module")
+    ucn = getattr(core_dir, "use_canonical_name", None)
+    hostname = getattr(_core(r.server), "server_hostname", None)
+    if ucn == "on":
+        return hostname
+    if ucn == "dns":
+        c = r.conn
+        local = c.notes.get("local_host")
+        if local is None:
+            try:
+                local = socket.getnameinfo((c.local_ip, 0), socket.NI_NAMEREQD)[0].lower()
+            except (OSError, UnicodeError):
+                local = hostname
+            c.notes["local_host"] = local
+        return local
+    return r.hostname or hostname
+
+
+def log_server_name(r, a):
+    return escape_logitem(get_server_name(r))
+
+
+def default_port(r) -> int:
+    """ap_default_port: this server speaks plain HTTP."""
+    return 80
+
+
+def log_server_port(r, a):
+    which = a.lower()
+    if which in ("", "canonical"):
+        return str(getattr(_core(r.server), "port", 0) or default_port(r))
+    if which == "remote":
+        return str(r.conn.client_port)
+    if which == "local":
+        return str(r.conn.local_port)
+    return a
+
+
+def log_pid_tid(r, a):
+    which = a.lower()
+    if which in ("", "pid"):
+        return str(os.getpid())
+    if which == "tid":
+        return str(threading.get_ident())       # pthread_self, as apr_os_thread_current
+    if which == "hextid":
+        return "%x" % threading.get_ident()
+    return a
+
+
+def _keep_alive_max(r) -> int:
+    http = r.server.module_config.get("http_module")
+    if http is None:
+        return 100
+    value = http.keep_alive_max
+    return 100 if value is None else value
+
+
+def log_connection_status(r, a):
+    """``X`` aborted, ``+`` kept alive, ``-`` closed.  Apache counts this response in
+    c->keepalives when it keeps the connection; ConnInfo.keepalives counts the
+    requests served before it, hence the +1."""
+    c = r.conn
+    if c.aborted:
+        return "X"
+    if c.keepalive:
+        most = _keep_alive_max(r)
+        if not most or most - (c.keepalives + 1) > 0:
+            return "+"
+    return "-"
+
+
+def log_requests_on_connection(r, a):
+    """Apache prints c->keepalives - 1, and c->keepalives counts the responses that
+    kept the connection open (this one included)."""
+    c = r.conn
+    return str(c.keepalives if c.keepalive else max(c.keepalives - 1, 0))
+
+
+# tag -> function: the runtime half of log_pre_config's registrations
+ITEMS: dict[str, Callable] = {
+    "h": log_remote_host, "a": log_remote_address, "A": log_local_address,
+    "l": log_remote_logname, "u": log_remote_user, "t": log_request_time,
+    "f": log_request_file, "b": clf_log_bytes_sent, "B": log_bytes_sent,
+    "i": log_header_in, "o": log_header_out, "n": log_note, "L": log_log_id,
+    "e": log_env_var, "V": log_server_name, "v": log_virtual_host, "p": log_server_port,
+    "P": log_pid_tid, "H": log_request_protocol, "m": log_request_method,
+    "q": log_request_query, "X": log_connection_status, "C": log_cookie,
+    "k": log_requests_on_connection, "r": log_request_line,
+    "D": log_request_duration_microseconds, "T": log_request_duration_scaled,
+    "U": log_request_uri, "s": log_status, "R": log_handler,
+    "^ti": log_trailer_in, "^to": log_trailer_out,
+}
+
+# Items whose function is built for their argument when compiled.
+SPECIALISED = {"t": make_time_item}
+
+
+# -- compiled formats ------------------------------------------------------------------
+
+# (function or None for constant text, argument or the text, status codes or None,
+#  negated, want_orig)
+Compiled = tuple
+
+
+def compile_format(items, functions: dict[str, Callable]) -> tuple[Compiled, ...]:
+    """LogItems to runtime tuples; neighbouring constant text is joined."""
+    out: list[list] = []
+    for it in items:
+        if it.tag is None:
+            if out and out[-1][0] is None:
+                out[-1][1] += it.arg
+            else:
+                out.append([None, it.arg, None, False, False])
+            continue
+        special = SPECIALISED.get(it.tag)
+        fn = special(it.arg) if special is not None else functions[it.tag]
+        conds = frozenset(it.conditions) if it.conditions else None
+        out.append([fn, it.arg, conds, it.negated, it.want_orig])
+    return tuple(tuple(e) for e in out)
+
+
+def render(compiled: tuple[Compiled, ...], r, orig) -> str:
+    """config_log_transaction's loop: one line of text (its newline included)."""
+    parts = []
+    append = parts.append
+    status = r.status
+    for fn, arg, conds, negated, want_orig in compiled:
+        if fn is None:
+            append(arg)
+            continue
+        if conds is not None and (status in conds) == negated:
+            append("-")
+            continue
+        value = fn(orig if want_orig else r, arg)
+        append("-" if value is None else value)
+    return "".join(parts)
