@@ -168,16 +168,18 @@ class Apache:
                 if not chunk:
                     break
                 out += chunk
-                if _complete(bytes(out)):
+                if _complete(bytes(out), raw.startswith(b"HEAD ")):
                     break
         return bytes(out)
 
 
-def _complete(data: bytes) -> bool:
+def _complete(data: bytes, head_only: bool = False) -> bool:
     """A whole response (by Content-Length or the last chunk) is there."""
     head, sep, body = data.partition(b"\r\n\r\n")
     if not sep:
         return False
+    if head_only:
+        return True
     status, fields = parse_head(head.decode("latin-1"))
     names = {k.lower(): v for k, v in fields}
     if status in (204, 304) or status < 200:
