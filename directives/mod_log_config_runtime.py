@@ -100,7 +100,7 @@ def open_writer(process, server, fname: str, buffered: bool):
     if fname.startswith("|"):
         piped = open_piped_log(fname[1:], cwd=process.server_root,
                                log=lambda m: process.log.startup(m, "emerg"))
-        if piped is None:
+        if piped.error is not None:
             return None
         writer: Any = PipeWriter(piped, fname)
     else:

@@ -146,10 +146,11 @@ def open_sink(process, fname: str):
     """open_error_log: a destination for ``fname``, or None (the reason is logged)."""
     if fname.startswith("|"):
         piped = open_piped_log(fname[1:], cwd=process.server_root,
-                               log=lambda m: process.log.startup(m, "emerg"))
-        if piped is None:
-            process.log.startup(f"AH00089: Couldn't start ErrorLog process "
-                                f"'{fname[1:]}'.", "emerg")
+                               log=lambda m: process.log.startup(m, "emerg"), report=False)
+        if piped.error is not None:
+            e = piped.error
+            process.log.startup(f"({e.errno}){os.strerror(e.errno or 0)}: AH00089: "
+                                f"Couldn't start ErrorLog process '{fname[1:]}'.", "emerg")
             return None
         return PipeSink(piped)
     if fname[:6].lower() == "syslog":

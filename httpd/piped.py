@@ -98,6 +98,7 @@ class PipedLog:
         self.owner = os.getpid()
         self.stopping = False
         self.restarts = 0
+        self.error: Optional[OSError] = None
         # Both ends stay open here: the read end is what makes the pipe outlive the
         # program.  Neither is inherited by other programs (PEP 446).
         self.read_fd, self.write_fd = os.pipe()
@@ -113,18 +114,27 @@ class PipedLog:
 
     def spawn(self) -> None:
         """piped_log_spawn; raises OSError when the program cannot be started."""
+        if self.read_fd < 0:
+            raise OSError(9, os.strerror(9))     # closed meanwhile
         argv = self.argv()
         if not argv:
             raise FileNotFoundError(2, os.strerror(2))
-        self.proc = subprocess.Popen(argv, stdin=self.read_fd, cwd=self.cwd, close_fds=True)
+        # execv, as APR_PROGRAM_ENV: no PATH search, a bare name is relative to the
+        # working directory (ServerRoot), so "|cat" fails as it does in Apache
+        exe = argv[0] if "/" in argv[0] else "./" + argv[0]
+        self.proc = subprocess.Popen(argv, executable=exe, stdin=self.read_fd, cwd=self.cwd,
+                                     close_fds=True)
 
-    def start(self) -> bool:
-        """Start the program (and its watcher); False (logged) when it cannot run."""
+    def start(self, report: bool = True) -> bool:
+        """Start the program (and its watcher); False when it cannot run (logged as
+        AH00104 when ``report``; the error is kept in ``self.error``)."""
         try:
             self.spawn()
         except OSError as e:
-            self.log(f"({e.errno}){os.strerror(e.errno or 0)}: AH00104: unable to start "
-                     f"piped log program '{self.program}'")
+            self.error = e
+            if report:
+                self.log(f"({e.errno}){os.strerror(e.errno or 0)}: AH00104: unable to "
+                         f"start piped log program '{self.program}'")
             self.close()
             return False
         if self.reliable:
@@ -208,13 +218,15 @@ _OPEN: list[PipedLog] = []
 
 
 def open_piped_log(text: str, cwd: Optional[str] = None, reliable: bool = True,
-                   log: Optional[Callable[[str], None]] = None) -> Optional[PipedLog]:
-    """ap_open_piped_log: ``text`` is what follows the first ``|``; None when the program
-    cannot be started (already logged as AH00104)."""
+                   log: Optional[Callable[[str], None]] = None,
+                   report: bool = True) -> PipedLog:
+    """ap_open_piped_log: ``text`` is what follows the first ``|``.  When the program
+    cannot be started, the result has ``error`` set (and AH00104 was logged, unless
+    ``report`` is false: the error log words its own message)."""
     program, shell = parse_program(text)
     pl = PipedLog(program, shell, cwd, reliable, log)
-    if not pl.start():
-        return None
+    if not pl.start(report):
+        return pl
     _OPEN.append(pl)
     return pl
 
