@@ -6,8 +6,10 @@ escaped as Apache's ap_escape_logitem does (``\\"``, ``\\\\``, ``\\n`` and frien
 ``\\xhh`` for other bytes); addresses and numbers are not.  Request text is held as
 latin-1 (one character per byte), so ``\\xhh`` is the byte Apache saw.
 
-:func:`compile_format` turns the items the config pass built (LogItem) into tuples for
-the hot path, once per generation.
+:func:`compile_format` turns the items the config pass built (LogItem) into one
+function per format when the logs open (the item loop unrolled, arguments bound, the
+``%{...}t`` and ``%{...}i`` items specialised for their argument), so a request costs
+one call per item and one join.
 """
 from __future__ import annotations
 
@@ -49,12 +51,14 @@ def table_get(table: Any, name: str) -> Optional[str]:
     return v
 
 
-def _header(headers: Any, name: str) -> Optional[str]:
+def _header(headers: Any, name: str, lname: str = "") -> Optional[str]:
     """A request header as Apache's merged table holds it: repeated fields joined."""
-    values = headers.get_all(name)
-    if not values:
-        return None
-    return values[0] if len(values) == 1 else ", ".join(values)
+    lname = lname or name.lower()
+    found = None
+    for k, v in headers:
+        if k.lower() == lname:
+            found = v if found is None else f"{found}, {v}"
+    return found
 
 
 # -- the connection and the client ----------------------------------------------------------
@@ -185,6 +189,11 @@ def log_bytes_sent(r, a):
 
 def log_header_in(r, a):
     return escape_logitem(_header(r.headers_in, a))
+
+
+def make_header_in_item(a: str) -> Callable:
+    lname = a.lower()
+    return lambda r, _: escape_logitem(_header(r.headers_in, a, lname))
 
 
 def log_trailer_in(r, a):
@@ -476,45 +485,47 @@ ITEMS: dict[str, Callable] = {
 }
 
 # Items whose function is built for their argument when compiled.
-SPECIALISED = {"t": make_time_item}
+SPECIALISED = {"t": make_time_item, "i": make_header_in_item}
 
 
 # -- compiled formats ------------------------------------------------------------------
 
-# (function or None for constant text, argument or the text, status codes or None,
-#  negated, want_orig)
-Compiled = tuple
+def compile_format(items, functions: dict[str, Callable]) -> Callable:
+    """LogItems to one function ``line(r, orig) -> str`` (config_log_transaction's
+    loop, unrolled once per format when the logs open).
 
-
-def compile_format(items, functions: dict[str, Callable]) -> tuple[Compiled, ...]:
-    """LogItems to runtime tuples; neighbouring constant text is joined."""
-    out: list[list] = []
-    for it in items:
+    Constant text is joined; each item is a call with its argument bound; a status
+    condition tests the final request's status; ``None`` becomes ``-``."""
+    env: dict[str, Any] = {}
+    parts: list[str] = []
+    text: list[str] = []
+    for i, it in enumerate(items):
         if it.tag is None:
-            if out and out[-1][0] is None:
-                out[-1][1] += it.arg
-            else:
-                out.append([None, it.arg, None, False, False])
+            text.append(it.arg)
             continue
+        if text:
+            parts.append(repr("".join(text)))
+            text = []
         special = SPECIALISED.get(it.tag)
-        fn = special(it.arg) if special is not None else functions[it.tag]
-        conds = frozenset(it.conditions) if it.conditions else None
-        out.append([fn, it.arg, conds, it.negated, it.want_orig])
-    return tuple(tuple(e) for e in out)
+        env[f"f{i}"] = special(it.arg) if special is not None else functions[it.tag]
+        env[f"a{i}"] = it.arg
+        call = f"('-' if (v := f{i}({'o' if it.want_orig else 'r'}, a{i})) is None else v)"
+        if it.conditions:
+            env[f"c{i}"] = frozenset(it.conditions)
+            call = (f"('-' if s in c{i} else {call})" if it.negated
+                    else f"({call} if s in c{i} else '-')")
+        parts.append(call)
+    if text:
+        parts.append(repr("".join(text)))
+    src = ("def line(r, o):\n    s = r.status\n"
+           f"    return ''.join(({', '.join(parts)},))\n" if parts else
+           "def line(r, o):\n    return ''\n")
+    exec(compile(src, "<LogFormat>", "exec"), env)
+    line = env["line"]
+    line.source = src
+    return line
 
 
-def render(compiled: tuple[Compiled, ...], r, orig) -> str:
-    """config_log_transaction's loop: one line of text (its newline included)."""
-    parts = []
-    append = parts.append
-    status = r.status
-    for fn, arg, conds, negated, want_orig in compiled:
-        if fn is None:
-            append(arg)
-            continue
-        if conds is not None and (status in conds) == negated:
-            append("-")
-            continue
-        value = fn(orig if want_orig else r, arg)
-        append("-" if value is None else value)
-    return "".join(parts)
+def render(compiled: Callable, r, orig) -> str:
+    """One line of text for ``r`` (its newline included)."""
+    return compiled(r, orig)

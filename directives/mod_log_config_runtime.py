@@ -21,6 +21,8 @@ from typing import Any, Optional
 import attrs
 
 from httpd import errorlog
+from httpd.expr import ExprError
+from httpd.expr_eval import EvalContext
 from httpd.hooks import OK
 from httpd.piped import open_piped_log
 
@@ -245,12 +247,47 @@ def child_exit(*args) -> None:
 # -- the transaction -------------------------------------------------------------------
 
 def _expr_context(r):
+    """The request's view for ``expr=``: the shared request context when it is there
+    (mod_headers_expr), else a small one of our own."""
     try:
         from .mod_headers_expr import RequestExprContext
-    except ImportError:                  # pragma: no cover - the shared context is absent
-        from httpd.expr_eval import EvalContext
-        return EvalContext()
+    except ImportError:
+        return _LogExprContext(r)
     return RequestExprContext(r)
+
+
+class _LogExprContext(EvalContext):
+    """Enough of a request's variables for the usual ``expr=`` conditions."""
+
+    _VARS = {
+        "REQUEST_METHOD": lambda r: r.method, "REQUEST_URI": lambda r: r.uri,
+        "REQUEST_FILENAME": lambda r: r.filename or "",
+        "QUERY_STRING": lambda r: r.args or "", "THE_REQUEST": lambda r: r.the_request,
+        "REQUEST_STATUS": lambda r: str(r.status), "HANDLER": lambda r: r.handler or "",
+        "CONTENT_TYPE": lambda r: r.content_type or "",
+        "REMOTE_ADDR": lambda r: r.conn.client_ip,
+        "REMOTE_PORT": lambda r: str(r.conn.client_port),
+        "REMOTE_USER": lambda r: r.user or "", "SERVER_PROTOCOL": lambda r: r.protocol,
+        "IS_SUBREQ": lambda r: "true" if r.main is not None else "false",
+        "REQUEST_LOG_ID": lambda r: r.log_id or "",
+    }
+
+    def __init__(self, r):
+        super().__init__()
+        self.r = r
+
+    def request_var(self, name):
+        fn = self._VARS.get(name)
+        return fn(self.r) if fn is not None else ""
+
+    def table(self, which, key):
+        t = getattr(self.r, which, None)
+        if t is None:
+            return None
+        return table_get(t, key) if isinstance(t, dict) else t.get(key)
+
+    def useragent_ip(self):
+        return self.r.conn.client_ip
 
 
 def _wanted(target: LogTarget, r) -> bool:
@@ -261,7 +298,6 @@ def _wanted(target: LogTarget, r) -> bool:
         return table_get(r.subprocess_env, var[1:]) is None
     expr = target.condition_expr
     if expr is not None:
-        from httpd.expr import ExprError
         try:
             return expr.exec(_expr_context(r))
         except ExprError as e:

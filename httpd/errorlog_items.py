@@ -34,12 +34,13 @@ def status_text(status: Any) -> Optional[str]:
 def ctime(now: float, usec: bool = False, msec: bool = False,
           compact: bool = False) -> str:
     """ap_recent_ctime_ex: ``Thu Nov 26 09:34:01.177865 2026`` and its variants."""
-    t = time.localtime(now)
+    sec, us = divmod(round(now * 1_000_000), 1_000_000)
+    t = time.localtime(sec)
     frac = ""
     if usec:
-        frac = ".%06d" % int((now - int(now)) * 1_000_000)
+        frac = ".%06d" % us
     elif msec:
-        frac = ".%03d" % int((now - int(now)) * 1000)
+        frac = ".%03d" % (us // 1000)
     if compact:
         return time.strftime("%Y-%m-%d %H:%M:%S", t) + frac
     return (f"{_DAYS[t.tm_wday]} {_MONTHS[t.tm_mon - 1]} {t.tm_mday:02d} "

@@ -75,7 +75,8 @@ class TestDefaultFormat:
 
     def test_debug_shows_the_callers_file_and_line(self, loaded):
         p = loaded("LogLevel debug\n")
-        errorlog.error_log(p.main_server, "core", "debug", "here"); line = _line_no()
+        line = _line_no() + 1
+        errorlog.error_log(p.main_server, "core", "debug", "here")
         assert text(loaded).endswith(f"] test_errorlog.py({line}): here\n")
 
     def test_long_messages_are_cut(self, loaded):
@@ -227,8 +228,10 @@ class TestErrorLogFormat:
         p = loaded('LogLevel debug\nErrorLogFormat "%T|%{g}T [%5{x}i] [%F|%-E] %M"\n')
         monkeypatch.setattr(errorlog.errorlog_items, "threaded", True)
         r = request(p, headers=[("x", "1")])
-        errorlog.log_rerror(r, "core", "debug", "d"); first = _line_no()
-        errorlog.log_rerror(r, "core", "warn", "w"); second = _line_no()
+        first = _line_no() + 1
+        errorlog.log_rerror(r, "core", "debug", "d")
+        second = _line_no() + 1
+        errorlog.log_rerror(r, "core", "warn", "w")
         tid, gtid = threading.get_ident(), threading.get_native_id()
         # %5{x}i only from notice (5) on: its field goes for the warning
         assert text(loaded).splitlines() == [

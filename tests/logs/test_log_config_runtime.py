@@ -71,7 +71,7 @@ class TestWhichLogs:
         assert read(loaded, "own") == "own own\n"
 
     def test_logs_are_opened_once(self, loaded):
-        p = loaded(self.CONF)
+        loaded(self.CONF)
         assert len(runtime._CURRENT.writers) == 3
 
 
@@ -151,6 +151,17 @@ def test_file_that_cannot_be_opened(tmp_path):
                         r"directory: AH00649: could not open transfer log file "
                         + re.escape(str(tmp_path / "logs")) + r"\.\n", error_log)
     assert p.log.stream.getvalue() == "AH00015: Unable to open logs\n"
+
+
+def test_expr_without_the_shared_request_context(loaded, monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "directives.mod_headers_expr", None)
+    p = loaded('CustomLog logs/e "%U" "expr=%{REQUEST_STATUS} -ge 400 && '
+               '%{HTTP:X-T} == \'y\' && %{REMOTE_ADDR} -ipmatch \'127.0.0.0/8\'"\n')
+    log(p, uri="/ok", headers=[("X-T", "y")])
+    log(p, uri="/missing", status=404, headers=[("X-T", "y")])
+    log(p, uri="/other", status=404)
+    assert read(loaded, "e") == "/missing\n"
 
 
 def test_write_error_is_logged(loaded):
