@@ -202,6 +202,8 @@ def find_etag(line: Optional[str], tok: Optional[str], strong: bool) -> bool:
     weak one drops W/ on both sides."""
     if not line or not tok:
         return False
+    if line == tok and (tok[0] == '"' or (not strong and tok[:3] == 'W/"')):
+        return True               # the usual case: the client sends the tag back as is
     if strong:
         if tok[0] != '"':
             return False

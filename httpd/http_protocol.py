@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import socket
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional, Union
 
 from httpd import SERVER_BASEPRODUCT, __version__
 from httpd.request import FileRange, Part, Request
@@ -33,23 +33,24 @@ PLATFORM = "Unix"
 
 _WDAY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MON = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_date_cache: tuple[int, str] = (-1 << 62, "")
+_date_cache: dict[int, str] = {}
 
 
 def ap_http_date(t: float) -> str:
     """RFC 1123 date in GMT (apr_rfc822_date): ``Thu, 02 Jan 2020 03:04:05 GMT``.
 
-    Whole seconds, as APR prints them; the last answer is cached because every response
-    asks for the current second (ap_recent_rfc822_date)."""
-    global _date_cache
+    Whole seconds, as APR prints them.  Answers are cached: every response asks for the
+    current second (ap_recent_rfc822_date) and a static file's Last-Modified repeats."""
     sec = int(t // 1)
-    cached = _date_cache
-    if cached[0] == sec:
-        return cached[1]
+    text = _date_cache.get(sec)
+    if text is not None:
+        return text
     tm = time.gmtime(sec)
     text = (f"{_WDAY[tm.tm_wday]}, {tm.tm_mday:02d} {_MON[tm.tm_mon - 1]} {tm.tm_year} "
             f"{tm.tm_hour:02d}:{tm.tm_min:02d}:{tm.tm_sec:02d} GMT")
-    _date_cache = (sec, text)
+    if len(_date_cache) >= 4096:
+        _date_cache.clear()
+    _date_cache[sec] = text
     return text
 
 
@@ -192,6 +193,12 @@ def set_content_length(r: Request, length: int) -> None:
     r.headers_out.set("Content-Length", str(length))
 
 
+def sendfile_enabled(r: Request) -> bool:
+    """EnableSendfile for this request's directory (Off unless configured, as in 2.4):
+    whether the connection may hand a FileRange body to sendfile."""
+    return r.module_config(CORE).enable_sendfile is True
+
+
 def set_accept_ranges(r: Request) -> None:
     """ap_set_accept_ranges: "none" when MaxRanges none turns ranges off."""
     r.headers_out.set("Accept-Ranges",
@@ -269,9 +276,22 @@ _BAD_VALUE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
 _FOLD = re.compile(r"\r\n[ \t][ \t]*")
 
 
+_TOKENS_NUL = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:\x00[!#$%&'*+\-.^_`|~0-9A-Za-z]+)*\Z")
+_BAD_VALUE_NUL = re.compile(r"[^\t\x20-\x7e\x80-\xff\x00]")
+
+
 def _check_table(table, strict: bool) -> None:
-    name_ok = _TOKEN.match if strict else _VCHAR_OBS.match
     items = table._items
+    if not items:
+        return
+    # the usual case in three regex calls: every name a token, no value with a CTL
+    n = len(items) - 1
+    names = "\x00".join([k for k, _ in items])
+    values = "\x00".join([v for _, v in items])
+    if (strict and names.count("\x00") == n and values.count("\x00") == n
+            and _TOKENS_NUL.match(names) and not _BAD_VALUE_NUL.search(values)):
+        return
+    name_ok = _TOKEN.match if strict else _VCHAR_OBS.match
     for i, (name, value) in enumerate(items):
         if not name:
             raise BadResponseHeader("AH02428: Empty response header name, aborting request")
@@ -428,19 +448,23 @@ def _validated_status_line(r: Request) -> str:
     return default
 
 
-def finalize_headers(r: Request, keepalive: bool = True) -> tuple[str, list[tuple[str, str]]]:
+def finalize_headers(r: Request, keepalive: Union[bool, Callable[[Request], Any]] = True
+                     ) -> tuple[str, list[tuple[str, str]]]:
     """The status line (``HTTP/1.1 200 OK``) and the header fields to send, in Apache's
     order.  Runs the content-length filter (Content-Length from a body of known
-    length), merges err_headers_out, decides keep-alive (``keepalive=False`` skips it,
-    for a caller that decides itself) and chunking (``r.chunked``), and drops the
-    framing fields of a 204/304.  Raises BadResponseHeader for an unsendable field."""
+    length), merges err_headers_out, decides keep-alive and chunking (``r.chunked``,
+    ``r.conn.keepalive``), and drops the framing fields of a 204/304.  ``keepalive``
+    may be False (decided elsewhere) or a callable run where Apache calls
+    ap_set_keepalive: it may add Keep-Alive/Connection to r.headers_out and set
+    r.chunked, and the fields land where Apache puts them (before Content-Type).
+    Raises BadResponseHeader for an unsendable field."""
     out = r.headers_out
     status = r.status
     header_only_status = status == 204 or status == 304
-    # ap_content_length_filter
+    # ap_content_length_filter (a HEAD or 304 without a body keeps the handler's length)
     n = body_length(r.body)
-    if n is not None and not ((r.header_only or header_only_status) and n == 0
-                              and "Content-Length" in out):
+    if n is not None and (n or not (r.header_only or header_only_status)
+                          or "Content-Length" not in out):
         out.set("Content-Length", str(n))
     check_headers(r)
     if len(r.err_headers_out):
@@ -463,8 +487,10 @@ def finalize_headers(r: Request, keepalive: bool = True) -> tuple[str, list[tupl
         r.conn.keepalive = False
     else:
         protocol = SERVER_PROTOCOL
-    if keepalive:
+    if keepalive is True:
         set_keepalive(r)
+    elif keepalive:
+        keepalive(r)
     if header_only_status:
         out.unset("Transfer-Encoding")
         out.unset("Content-Length")

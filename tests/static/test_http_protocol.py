@@ -209,6 +209,15 @@ def test_keepalive_can_be_left_to_the_caller(make):
     assert "Connection" not in dict(fields) and r.conn.keepalive is None
 
 
+def test_keepalive_callback_lands_before_content_type(make):
+    def decide(r):
+        assert r.headers_out.get("Content-Length") == "1"
+        r.headers_out.set("Connection", "close")
+    r = make(body=b"x", content_type="text/plain")
+    _, fields = P.finalize_headers(r, keepalive=decide)
+    assert [k for k, _ in fields][-2:] == ["Connection", "Content-Type"]
+
+
 def test_head_drops_a_zero_content_length(make):
     r = make(req("HEAD", "/a.txt"), body=b"")
     _, fields = P.finalize_headers(r)
@@ -326,3 +335,11 @@ def test_server_name_and_port(make):
     assert P.get_server_port(r) == 81
     r = make(req("GET", "/a.txt", "Host: [::1]:8080"))
     assert P.get_server_port(r) == 8080
+
+
+def test_sendfile_is_off_unless_configured(make):
+    r = make()
+    assert P.sendfile_enabled(r) is False
+    d = r.per_dir_config["core_module"]
+    r.per_dir_config["core_module"] = type(d)(enable_sendfile=True)
+    assert P.sendfile_enabled(r) is True
