@@ -116,6 +116,31 @@ def parse_http_date(date: Optional[str]) -> int:
     return t if t >= 0 else 0
 
 
+# -- and printing them (apr_rfc822_date) ----------------------------------------------------
+
+_WDAY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MON = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_date_cache: dict[int, str] = {}
+
+
+def ap_http_date(t: float) -> str:
+    """RFC 1123 date in GMT (apr_rfc822_date): ``Thu, 02 Jan 2020 03:04:05 GMT``.
+
+    Whole seconds, as APR prints them.  Answers are cached: every response asks for the
+    current second (ap_recent_rfc822_date) and a static file's Last-Modified repeats."""
+    sec = int(t // 1)
+    text = _date_cache.get(sec)
+    if text is not None:
+        return text
+    tm = time.gmtime(sec)
+    text = (f"{_WDAY[tm.tm_wday]}, {tm.tm_mday:02d} {_MON[tm.tm_mon - 1]} {tm.tm_year} "
+            f"{tm.tm_hour:02d}:{tm.tm_min:02d}:{tm.tm_sec:02d} GMT")
+    if len(_date_cache) >= 4096:
+        _date_cache.clear()
+    _date_cache[sec] = text
+    return text
+
+
 # -- ETags (http_etag.c) --------------------------------------------------------------------
 
 def etag_bits(r: Request) -> int:

@@ -8,10 +8,9 @@ Server, then the merged table (err_headers_out first, then headers_out, as
 apr_table_overlay builds it), with Keep-Alive/Connection/Transfer-Encoding added by the
 keep-alive decision and Content-Type/Content-Encoding/Content-Language last.
 
-Also here, because Apache keeps them in http_protocol.c and protocol.c: the header
-setters handlers use (Last-Modified, Content-Length, Accept-Ranges), the Allow field
-(make_allow), the content type with AddDefaultCharset (ap_make_content_type), the server
-banner per ServerTokens and the ServerSignature footer (ap_psignature).
+Also here, as in http_protocol.c, protocol.c and core.c: the header setters handlers
+use, Allow (make_allow), AddDefaultCharset (ap_make_content_type), the ServerTokens
+banner, the server name and port, and the ServerSignature footer (ap_psignature).
 """
 from __future__ import annotations
 
@@ -21,6 +20,7 @@ import time
 from typing import Any, Callable, Optional, Union
 
 from httpd import SERVER_BASEPRODUCT, __version__
+from httpd.conditional import ap_http_date
 from httpd.request import FileRange, Part, Request
 from httpd.status import STATUS_LINES
 
@@ -28,31 +28,6 @@ CORE = "core_module"
 HTTP = "http_module"
 SERVER_PROTOCOL = "HTTP/1.1"          # AP_SERVER_PROTOCOL
 PLATFORM = "Unix"
-
-# -- dates ----------------------------------------------------------------------------------
-
-_WDAY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MON = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_date_cache: dict[int, str] = {}
-
-
-def ap_http_date(t: float) -> str:
-    """RFC 1123 date in GMT (apr_rfc822_date): ``Thu, 02 Jan 2020 03:04:05 GMT``.
-
-    Whole seconds, as APR prints them.  Answers are cached: every response asks for the
-    current second (ap_recent_rfc822_date) and a static file's Last-Modified repeats."""
-    sec = int(t // 1)
-    text = _date_cache.get(sec)
-    if text is not None:
-        return text
-    tm = time.gmtime(sec)
-    text = (f"{_WDAY[tm.tm_wday]}, {tm.tm_mday:02d} {_MON[tm.tm_mon - 1]} {tm.tm_year} "
-            f"{tm.tm_hour:02d}:{tm.tm_min:02d}:{tm.tm_sec:02d} GMT")
-    if len(_date_cache) >= 4096:
-        _date_cache.clear()
-    _date_cache[sec] = text
-    return text
-
 
 # -- ServerTokens and ServerSignature -------------------------------------------------------
 
@@ -270,14 +245,13 @@ class BadResponseHeader(ValueError):
     caller answers 500 instead, as ap_http_header_filter does with ap_die."""
 
 
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_TOKEN_CHARS = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_TOKEN = re.compile(_TOKEN_CHARS + r"\Z")
+_TOKENS_NUL = re.compile(f"{_TOKEN_CHARS}(?:\x00{_TOKEN_CHARS})*\\Z")   # names joined by NUL
 _VCHAR_OBS = re.compile(r"[\x21-\x7e\x80-\xff]+\Z")
 _BAD_VALUE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
+_BAD_VALUE_NUL = re.compile(r"[^\t\x20-\x7e\x80-\xff\x00]")                 # values joined
 _FOLD = re.compile(r"\r\n[ \t][ \t]*")
-
-
-_TOKENS_NUL = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:\x00[!#$%&'*+\-.^_`|~0-9A-Za-z]+)*\Z")
-_BAD_VALUE_NUL = re.compile(r"[^\t\x20-\x7e\x80-\xff\x00]")
 
 
 def _check_table(table, strict: bool) -> None:
@@ -348,7 +322,7 @@ def set_keepalive(r: Request) -> bool:
             and (r.header_only or status == 204 or status == 304
                  or "Content-Length" in out
                  or find_token(out.get("Transfer-Encoding"), "chunked")
-                 or (r.proto_num >= 1001 and _set_chunked(r)))
+                 or (r.proto_num >= 1001 and _chunk(r)))
             and ka_on
             and ka_timeout > 0
             and (ka_max == 0 or left > 0)
@@ -372,7 +346,7 @@ def set_keepalive(r: Request) -> bool:
     return False
 
 
-def _set_chunked(r: Request) -> bool:
+def _chunk(r: Request) -> bool:
     r.chunked = True        # "THIS CODE IS CORRECT": the test itself chooses chunking
     return True
 
