@@ -5,7 +5,7 @@ translate_name); a Redirect inside a section goes to that section's list, and th
 one-argument forms inside ``<Location>`` (``Alias /path`` and ``Redirect [status] url``)
 set the section's single alias or redirect, a string expression compiled by the core's
 ap_expr engine.  Regexes go through the core's ap_pregcomp, so RegexDefaultOptions and
-PCRE spellings apply.
+PCRE spellings apply.  The request-time side is mod_alias_runtime.py.
 """
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ import attrs
 
 from httpd import expr as ap_expr
 from directives.core.sections import regex_cflags
+from directives import mod_alias_runtime as runtime
+from httpd.hooks import MIDDLE
 from httpd.module import (ACCESS_CONF, NOT_IN_DIR_LOC_FILE, NOT_IN_DIRECTORY, NOT_IN_FILES,
                           OR_FILEINFO, RSRC_CONF, Args, Module, directive)
 
@@ -70,6 +72,7 @@ class AliasDirConfig:
     redirect_set: bool = False
     allow_relative: Optional[bool] = None
     preserve_path: Optional[bool] = None
+    alias_fake: Optional[str] = None        # the <Location> path of a one-argument Alias
 
 
 def create_server_config(server) -> AliasServerConfig:
@@ -91,7 +94,7 @@ def merge_dir_config(base: AliasDirConfig, add: AliasDirConfig) -> AliasDirConfi
     return AliasDirConfig(
         redirects=add.redirects + base.redirects,
         alias=alias_from.alias, handler=alias_from.handler,
-        alias_set=add.alias_set or base.alias_set,
+        alias_set=add.alias_set or base.alias_set, alias_fake=alias_from.alias_fake,
         redirect=redirect_from.redirect, redirect_status=redirect_from.redirect_status,
         redirect_set=add.redirect_set or base.redirect_set,
         allow_relative=(base.allow_relative if add.allow_relative is None
@@ -201,6 +204,7 @@ def _add_alias(cmd, dirconf: AliasDirConfig, fake: str, real: Optional[str], han
     if err:
         return f"Cannot parse alias expression '{fake}': {err}"
     dirconf.alias = expr
+    dirconf.alias_fake = cmd.path
     dirconf.handler = handler
     dirconf.alias_set = True
     return None
@@ -341,5 +345,8 @@ MODULE = Module(
     merge_dir_config=merge_dir_config,
     create_server_config=create_server_config,
     merge_server_config=merge_server_config,
+    hooks={"translate_name": (runtime.translate_alias_redir, MIDDLE),
+           "fixups": (runtime.fixup_redir, MIDDLE)},
     doc="Mapping URLs to filesystem locations, and URL redirection",
 )
+

@@ -3,7 +3,8 @@
 Every ``Require`` line becomes a node of a tree of sections: a section is a provider
 check (``Require ip ...``) or a container (AND for <RequireAll>, OR for <RequireAny>,
 negated OR for <RequireNone>).  The tree is built and checked while the config is
-walked, with Apache's messages, so the access checker (a later issue) only evaluates it.
+walked, with Apache's messages, so the access checker (mod_authz_core_runtime.py) only
+evaluates it.
 
 Providers are found by name among the loaded modules: each module offers its own
 through ``providers["authz"]`` (Apache's ap_register_auth_provider), so
@@ -21,7 +22,9 @@ import attrs
 
 from httpd import expr as ap_expr
 from directives.core.sections import M_INVALID, method_number, regex_cflags
+from directives import mod_authz_core_runtime as runtime
 from httpd.config.grammar import getword_conf
+from httpd.hooks import LAST
 from httpd.module import (ACCESS_CONF, GLOBAL_ONLY, OR_AUTHCFG, RSRC_CONF, Args, Module,
                           directive)
 
@@ -36,7 +39,8 @@ class AuthzProvider:
     """An authorization provider (Apache's authz_provider).
 
     ``parse_require_line(cmd, require_line) -> (parsed, error)`` runs at config time;
-    ``check_authorization`` is the request-time check (a later issue).  ``alias`` is
+    ``check_authorization(r, require_line, parsed) -> authz_status`` is the
+    request-time check (mod_authz_core_runtime.py).  ``alias`` is
     set for names made by <AuthzProviderAlias>.
     """
 
@@ -406,10 +410,10 @@ def _expr_parse(cmd, line: str):
 
 
 PROVIDERS = {
-    "env": AuthzProvider("env"),
-    "all": AuthzProvider("all", _all_parse),
-    "method": AuthzProvider("method", _method_parse),
-    "expr": AuthzProvider("expr", _expr_parse),
+    "env": AuthzProvider("env", None, runtime.env_check),
+    "all": AuthzProvider("all", _all_parse, runtime.all_check),
+    "method": AuthzProvider("method", _method_parse, runtime.method_check),
+    "expr": AuthzProvider("expr", _expr_parse, runtime.expr_check),
 }
 
 
@@ -422,7 +426,9 @@ MODULE = Module(
     create_server_config=create_server_config,
     merge_server_config=merge_server_config,
     check_config=check_config,
-    hooks={"pre_config": pre_config},
+    hooks={"pre_config": pre_config,
+           "access_checker_ex": (runtime.authorize_userless, LAST),
+           "auth_checker": (runtime.authorize_user, LAST)},
     providers={"authz": PROVIDERS},
     doc="Core Authorization",
 )

@@ -1,6 +1,9 @@
 """mod_authz_host (mod_authz_host.c): the ``ip``, ``host``, ``forward-dns`` and ``local``
 authorization providers.  The module has no directives of its own.
 
+At request time each provider answers granted or denied for the client address
+(``Require host`` with a double-reverse lookup, once per connection).
+
 ``Require ip`` arguments are parsed into subnets at config time with APR's rules
 (apr_ipsubnet_create): a full address, a legacy network prefix (``10.1`` is
 10.1.0.0/16), ``addr/bits`` or ``addr/dotted-mask`` -- non-contiguous masks included,
@@ -177,11 +180,123 @@ def host_parse_config(cmd, require_line: str):
     return expr, None
 
 
+# -- request time ------------------------------------------------------------------------
+
+AUTHZ_DENIED, AUTHZ_GRANTED = 0, 1
+_LOCALHOST = (IPSubnet(4, 0x7F000000, 0xFF000000), IPSubnet(6, 1, (1 << 128) - 1))
+
+
+def _log(r, level: str, msg: str) -> None:
+    from httpd.http_request import log_rerror
+    log_rerror(r, "authz_host", level, msg)
+
+
+def ip_check(r, require_line: str, subnets) -> int:
+    """``Require ip``: the client address in one of the subnets."""
+    ip = r.conn.client_ip
+    for subnet in subnets:
+        if subnet.matches(ip):
+            return AUTHZ_GRANTED
+    return AUTHZ_DENIED
+
+
+def local_check(r, require_line: str, parsed) -> int:
+    """``Require local``: the client is the local address, 127.0.0.0/8 or ::1."""
+    ip = r.conn.client_ip
+    if _same_ip(ip, r.conn.local_ip) or any(s.matches(ip) for s in _LOCALHOST):
+        return AUTHZ_GRANTED
+    return AUTHZ_DENIED
+
+
+def _same_ip(a: str, b: str) -> bool:
+    try:
+        x, y = ipaddress.ip_address(a.split("%")[0]), ipaddress.ip_address(b.split("%")[0])
+    except ValueError:
+        return False
+    x = x.ipv4_mapped or x if x.version == 6 else x
+    y = y.ipv4_mapped or y if y.version == 6 else y
+    return x == y
+
+
+def _double_reverse(r) -> Optional[str]:
+    """ap_get_useragent_host(REMOTE_DOUBLE_REV): the client's name when its address
+    resolves to a name that resolves back to the address; once per connection."""
+    notes = r.conn.notes
+    if "double-reverse" in notes:
+        return notes["double-reverse"]
+    ip = r.conn.client_ip
+    name = None
+    try:
+        host = socket.gethostbyaddr(ip)[0]
+        if ip in {a[4][0] for a in socket.getaddrinfo(host, None)}:
+            name = host.lower()
+    except (OSError, UnicodeError):
+        name = None
+    notes["double-reverse"] = name
+    return name
+
+
+def in_domain(domain: str, what: str) -> bool:
+    """in_domain: ``what`` is ``domain`` or a host inside it (whole labels only)."""
+    dl, wl = len(domain), len(what)
+    if wl < dl or what[wl - dl:].lower() != domain.lower():
+        return False
+    return wl == dl or domain[:1] == "." or what[wl - dl - 1] == "."
+
+
+def _words(text: str):
+    pos = 0
+    while True:
+        w, pos = getword_conf(text, pos)
+        if not w:
+            return
+        yield w
+
+
+def host_check(r, require_line: str, expr) -> int:
+    """``Require host``: the client's double-reverse name inside one of the domains."""
+    remote = _double_reverse(r)
+    if remote is None:
+        _log(r, "error", f"AH01753: access check of '{require_line}' to {r.uri} failed, "
+             "reason: unable to get the remote host name")
+        return AUTHZ_DENIED
+    from httpd.http_request import evaluate_str
+    try:
+        require = evaluate_str(r, expr)
+    except Exception as e:
+        _log(r, "error", "AH02593: authz_host authorize: require host: Can't evaluate require "
+             f"expression: {e}")
+        return AUTHZ_DENIED
+    return AUTHZ_GRANTED if any(in_domain(w, remote) for w in _words(require)) \
+        else AUTHZ_DENIED
+
+
+def forward_dns_check(r, require_line: str, expr) -> int:
+    """``Require forward-dns``: a listed name resolves to the client's address."""
+    from httpd.http_request import evaluate_str
+    try:
+        require = evaluate_str(r, expr)
+    except Exception as e:
+        _log(r, "error", "AH03354: authz_host authorize: require forward-dns: Can't evaluate "
+             f"require expression: {e}")
+        return AUTHZ_DENIED
+    client = r.conn.client_ip
+    for name in _words(require):
+        try:
+            infos = socket.getaddrinfo(name, None)
+        except (OSError, UnicodeError):
+            _log(r, "error", f'AH03356: No sockaddr info for "{name}"')
+            continue
+        if any(_same_ip(info[4][0], client) for info in infos):
+            return AUTHZ_GRANTED
+    return AUTHZ_DENIED
+
+
 PROVIDERS = {
-    "ip": AuthzProvider("ip", ip_parse_config),
-    "host": AuthzProvider("host", host_parse_config),
-    "forward-dns": AuthzProvider("forward-dns", host_parse_config),
-    "local": AuthzProvider("local"),
+    "ip": AuthzProvider("ip", ip_parse_config, ip_check),
+    "host": AuthzProvider("host", host_parse_config, host_check),
+    "forward-dns": AuthzProvider("forward-dns", host_parse_config, forward_dns_check),
+    "local": AuthzProvider("local", None, local_check),
 }
 
 MODULE = Module(

@@ -1,4 +1,5 @@
-"""mod_dir (mod_dir.c): index files, the trailing-slash redirect, FallbackResource."""
+"""mod_dir (mod_dir.c): index files, the trailing-slash redirect, FallbackResource.
+The request-time side is mod_dir_runtime.py."""
 from __future__ import annotations
 
 from typing import Optional
@@ -6,7 +7,10 @@ from typing import Optional
 import attrs
 
 from httpd.config.grammar import getword_conf
+from httpd.hooks import LAST
 from httpd.module import OR_INDEXES, Args, Module, directive
+
+from directives import mod_dir_runtime
 
 AP_DEFAULT_INDEX = "index.html"
 REDIRECT_OFF = 0
@@ -111,5 +115,6 @@ MODULE = Module(
     (set_fallback, add_index, configure_slash, configure_checkhandler, configure_redirect),
     create_dir_config=create_dir_config,
     merge_dir_config=merge_dir_config,
+    hooks={"fixups": (mod_dir_runtime.dir_fixups, LAST)},
     doc="Directory index files and trailing-slash redirects",
 )

@@ -4,7 +4,8 @@ Per-section maps are built from AddType and friends (extensions lower-cased, a l
 dot dropped).  Remove* lines are kept apart and applied when sections are merged, so a
 Remove only undoes what outer sections (or the same one) added, as in Apache.
 TypesConfig names the mime.types file; it is read in post_config (like Apache, so
-``-t`` does not open it) into a table shared by every server.
+``-t`` does not open it) into a table shared by every server.  The type checker is in
+mod_mime_runtime.py.
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from httpd.config.grammar import getword_conf
 from httpd.config.lines import ConfigFile, LineTooLong
 from httpd.module import (ACCESS_CONF, NOT_IN_LOCATION, OR_FILEINFO, RSRC_CONF, Args, Module,
                           directive)
+
+from directives import mod_mime_runtime
 
 MODULE_NAME = "mime_module"
 AP_TYPES_CONFIG_FILE = "conf/mime.types"
@@ -276,7 +279,7 @@ MODULE = Module(
     merge_dir_config=merge_dir_config,
     create_server_config=create_server_config,
     merge_server_config=merge_server_config,
-    hooks={"post_config": post_config},
+    hooks={"post_config": post_config, "type_checker": mod_mime_runtime.find_ct},
     doc="Associates the requested filename's extensions with the file's behavior "
         "(handlers and filters) and content (mime-type, language, character set and "
         "encoding)",

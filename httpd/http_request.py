@@ -1,0 +1,600 @@
+"""The request pipeline: ap_process_request (modules/http/http_request.c),
+ap_process_request_internal (server/request.c), ap_invoke_handler (server/config.c),
+ap_die and ap_send_error_response, internal redirects and subrequests.
+
+The caller (the connection) has read the request, chosen the virtual host
+(httpd.vhost_select) and set ``r.uri`` to the path of the request target *as received*
+(still percent-encoded, like Apache's parsed_uri.path) and ``r.args`` to its query.
+``process_request`` then runs every hook from post_read_request to the handler and
+leaves the response in the request record: the response to send is the last request of
+the ``r.next`` chain (``final_request(r)``), as in Apache, where an internal redirect
+(ErrorDocument, DirectoryIndex...) hands the output to the new request.  Writing the
+response and log_transaction are the connection's.
+
+The hook table and the walk caches live as long as a config generation (``generation``).
+"""
+from __future__ import annotations
+
+import re
+import weakref
+from typing import Optional
+
+from . import errorlog as _errorlog
+from .hooks import DECLINED, DONE, OK, HookTable
+from .request import Headers, Request
+from .walks import Walker, file_walk, if_walk, location_walk
+
+CORE = "core_module"
+HTTP_OK = 200
+HTTP_MOVED_TEMPORARILY = 302
+HTTP_BAD_REQUEST = 400
+HTTP_UNAUTHORIZED = 401
+HTTP_INTERNAL_SERVER_ERROR = 500
+M_GET = 0
+DEFAULT_MAX_INTERNAL_REDIRECTS = DEFAULT_MAX_SUBREQ_DEPTH = 10
+
+
+# -- the generation --------------------------------------------------------------------
+
+class Generation:
+    """What a config generation computes once for every request."""
+
+    def __init__(self, process):
+        self.process = process
+        self.hooks = HookTable(process.registry.loaded)
+        self.walker = Walker(process)
+
+
+_GENERATIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def generation(process) -> Generation:
+    gen = _GENERATIONS.get(process)
+    if gen is None:
+        gen = _GENERATIONS[process] = Generation(process)
+    return gen
+
+
+def hook_table(process) -> HookTable:
+    """The generation's hook table, for ``process_request(r, hook_table(process))``."""
+    return generation(process).hooks
+
+
+def log_rerror(r, module: str, level: str, msg: str) -> None:
+    """ap_log_rerror (httpd.errorlog: filtered by the request's LogLevel)."""
+    _errorlog.log_rerror(r, module, level, msg)
+
+
+_LEVELS = {"emerg": 0, "alert": 1, "crit": 2, "error": 3, "warn": 4, "notice": 5, "info": 6,
+           "debug": 7}
+
+
+def log_enabled(r, module: str, level: str) -> bool:
+    """Would LogLevel (per directory, else per server) let ``level`` through for
+    ``module`` (an identifier such as "authz_core_module")?  Lets a hot path skip
+    building a debug message."""
+    d = r.module_config(CORE)
+    lc = d.log if d is not None and d.log is not None else None
+    n = lc.level_for(module) if lc is not None else None
+    if n is None:
+        n = r.server.module_config[CORE].log.level_for(module)
+    return (4 if n is None else n) >= _LEVELS[level]
+
+
+def expr_context(r):
+    """An ap_expr evaluation context over the request."""
+    from directives.mod_headers_expr import RequestExprContext
+    return RequestExprContext(r)
+
+
+def evaluate(r, expr) -> bool:
+    """ap_expr_exec (raises ExprError on an evaluation error)."""
+    return expr.exec(expr_context(r))
+
+
+def evaluate_str(r, expr) -> str:
+    """ap_expr_str_exec (raises ExprError on an evaluation error)."""
+    return expr.str_exec(expr_context(r))
+
+
+def construct_url(r: Request, uri: str) -> str:
+    """ap_construct_url: scheme, the server's name and port (the port only when it is
+    not the scheme's default), then ``uri``."""
+    from .http_protocol import default_port, get_server_name, get_server_port
+    port = get_server_port(r)
+    host = get_server_name(r)
+    if ":" in host:
+        host = f"[{host}]"             # ap_get_server_name_for_url
+    scheme = r.server.module_config[CORE].server_scheme or "http"
+    if port == default_port(r):
+        return f"{scheme}://{host}{uri}"
+    return f"{scheme}://{host}:{port}{uri}"
+
+
+def final_request(r: Request) -> Request:
+    """The request whose response goes out: the last internal redirect of ``r``."""
+    while r.next is not None:
+        r = r.next
+    return r
+
+
+# -- the URI path (ap_normalize_path, ap_unescape_url_ex) -------------------------------
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_PCT = re.compile(r"%([0-9A-Fa-f]{2})")
+_BAD_PCT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _decode_unreserved(m: re.Match) -> str:
+    c = chr(int(m.group(1), 16))
+    return c if c in _UNRESERVED else m.group(0)
+
+
+def normalize_path(path: str, merge_slashes: bool = True) -> Optional[str]:
+    """ap_normalize_path(NOT_ABOVE_ROOT | DECODE_UNRESERVED [| MERGE_SLASHES]): decode
+    the escapes of unreserved characters, then remove dot segments (RFC 3986 5.2.4).
+    None when the path is not absolute, holds an invalid escape or climbs above '/'."""
+    if not path.startswith("/"):
+        return path if path == "*" else None
+    if "%" in path:
+        if _BAD_PCT.search(path):
+            return None
+        path = _PCT.sub(_decode_unreserved, path)
+    if "/." not in path and not (merge_slashes and "//" in path):
+        return path
+    parts = path.split("/")
+    last = len(parts) - 1
+    out: list[str] = []
+    for i in range(1, last + 1):
+        seg = parts[i]
+        if seg == "." or seg == "..":
+            if seg == "..":
+                if not out:
+                    return None
+                out.pop()
+            if i == last:
+                out.append("")
+            continue
+        if not seg and merge_slashes and i != last:
+            continue
+        out.append(seg)
+    return "/" + "/".join(out)
+
+
+def unescape_path(path: str, allow_slashes: bool, decode_slashes: bool) -> tuple[int, str]:
+    """ap_unescape_url_ex after normalisation: (0, decoded), or 400 for an invalid
+    escape, or 404 for an escaped NUL or (AllowEncodedSlashes Off) '/'."""
+    if "%" not in path:
+        return 0, path
+    if _BAD_PCT.search(path):
+        return HTTP_BAD_REQUEST, path
+    bad = False
+
+    def repl(m: re.Match) -> str:
+        nonlocal bad
+        c = chr(int(m.group(1), 16))
+        if c == "\0" or (c == "/" and not allow_slashes):
+            bad = True
+            return m.group(0)
+        if c == "/" and not decode_slashes:
+            return m.group(0)
+        return c
+
+    out = _PCT.sub(repl, path)
+    return (404, path) if bad else (0, out)
+
+
+def parse_uri(r: Request, uri: str) -> None:
+    """ap_parse_uri for a local URI: path and query (a fragment is dropped)."""
+    r.unparsed_uri = uri
+    while uri.startswith("//"):
+        uri = uri[1:]
+    uri = uri.partition("#")[0]
+    path, q, query = uri.partition("?")
+    r.args = query if q else None
+    r.uri = path or "/"
+
+
+# -- ap_process_request_internal --------------------------------------------------------
+
+def _decl_die(r, status: int, phase: str) -> int:
+    if status == DECLINED:
+        log_rerror(r, "core", "crit", f"AH00025: configuration error:  couldn't {phase}: "
+                   f"{r.uri}")
+        return HTTP_INTERNAL_SERVER_ERROR
+    return status
+
+
+def _walk_location_and_if(r, walker: Walker) -> int:
+    status = location_walk(r, walker)
+    if status:
+        return status
+    return if_walk(r, walker, evaluate, log_rerror)
+
+
+def process_request_internal(r: Request, gen: Optional[Generation] = None) -> int:
+    """ap_process_request_internal: from the URI to the fixups; OK or a status."""
+    gen = gen or generation(r.process)
+    table, walker = gen.hooks, gen.walker
+    file_req = r.main is not None and r.filename is not None
+    if not r.per_dir_config:
+        r.per_dir_config = r.server.lookup_defaults
+    sconf = r.server.module_config[CORE]
+    if r.uri and not file_req:
+        path = normalize_path(r.uri, sconf.merge_slashes is not False)
+        if path is None:
+            log_rerror(r, "core", "error", f"AH10244: invalid URI path ({r.unparsed_uri})")
+            return HTTP_BAD_REQUEST
+        d = r.per_dir_config.get(CORE) or r.server.lookup_defaults[CORE]
+        status, path = unescape_path(path, bool(d.allow_encoded_slashes),
+                                     bool(d.decode_encoded_slashes))
+        if status:
+            if status == 404 and not d.allow_encoded_slashes:
+                log_rerror(r, "core", "info", "AH00026: found %2f (encoded '/') in URI path "
+                           f"({r.unparsed_uri}), returning 404")
+            return status
+        if d.allow_encoded_slashes and d.decode_encoded_slashes:
+            path = normalize_path(path, sconf.merge_slashes is not False) or path
+        r.uri = path
+    if not file_req:
+        status = _walk_location_and_if(r, walker)
+        if status:
+            return status
+        status = table.run_first("translate_name", r)
+        if status:
+            return _decl_die(r, status, "translate")
+    r.per_dir_config = r.server.lookup_defaults
+    status = table.run_first("map_to_storage", r)
+    if status:
+        return status
+    status = _walk_location_and_if(r, walker)
+    if status:
+        return status
+    if r.main is None:
+        status = table.run_all("header_parser", r)
+        if status:
+            return status
+    status = _check_access(r, table)
+    if status:
+        return status
+    status = table.run_first("type_checker", r)
+    if status != OK:
+        return _decl_die(r, status, "find types")
+    return table.run_all("fixups", r)
+
+
+def _check_access(r: Request, table: HookTable) -> int:
+    """The authn/authz phases with Satisfy All (mod_access_compat is not offered);
+    skipped when a redirect or a subrequest keeps its parent's config."""
+    prev = r.prev if r.prev is not None else r.main
+    if prev is not None and prev.per_dir_config is r.per_dir_config:
+        r.user, r.ap_auth_type = prev.user, prev.ap_auth_type
+        return OK
+    status = table.run_all("access_checker", r)
+    if status != OK:
+        return _decl_die(r, status, "check access (with Satisfy All)")
+    status = table.run_first("access_checker_ex", r)
+    if status == OK:
+        return OK
+    if status != DECLINED:
+        return _decl_die(r, status, "check access")
+    status = table.run_first("check_user_id", r)
+    if status != OK:
+        return _decl_die(r, status, "check user")
+    if r.user is None:
+        log_rerror(r, "core", "error", "AH00027: No authentication done but request not "
+                   f"allowed without authentication for {r.uri}. Authentication not "
+                   "configured?")
+        return HTTP_INTERNAL_SERVER_ERROR
+    status = table.run_first("auth_checker", r)
+    if status != OK:
+        return _decl_die(r, status, "check authorization")
+    return OK
+
+
+# -- the handler ---------------------------------------------------------------------------
+
+def invoke_handler(r: Request, table: HookTable) -> int:
+    """ap_invoke_handler: without a handler, the content type names one ("" if none)."""
+    old = r.handler
+    if not r.handler:
+        ctype = r.content_type
+        r.handler = ctype.partition(";")[0].rstrip(" ") if ctype else ""
+    result = table.run_first("handler", r)
+    r.handler = old
+    if result == DECLINED and r.handler and r.filename:
+        log_rerror(r, "core", "warn", f'AH00523: handler "{r.handler}" not found for: '
+                   f"{r.filename}")
+    if result not in (OK, DONE, DECLINED) and not 100 <= result <= 599:
+        log_rerror(r, "core", "warn", f"AH00524: Handler for {r.handler} returned invalid "
+                   f"result code {result}")
+        result = HTTP_INTERNAL_SERVER_ERROR
+    return HTTP_INTERNAL_SERVER_ERROR if result == DECLINED else result
+
+
+def process_request(r: Request, table: Optional[HookTable] = None) -> None:
+    """ap_process_request without the writing: post_read_request (the vhost is already
+    chosen), the quick handler, the phases, the handler, and ap_die on an error."""
+    gen = generation(r.process)
+    table = table or gen.hooks
+    if not r.per_dir_config:
+        r.per_dir_config = r.server.lookup_defaults
+    status = table.run_all("post_read_request", r)
+    if status == OK:
+        status = table.run_first("quick_handler", r)
+        if status == DECLINED:
+            status = process_request_internal(r, gen)
+            if status == OK:
+                status = invoke_handler(r, table)
+    if status == DONE:
+        status = OK
+    if status != OK:
+        die(status, r)
+
+
+# -- errors (ap_die, ap_send_error_response) -------------------------------------------------
+
+def response_code_string(r: Request, status: int) -> Optional[str]:
+    """ap_response_code_string: the ErrorDocument for ``status`` (a leading '"' marks a
+    message), or None for the canned page."""
+    from .errors_html import index_status
+    custom = r.request_config.get("custom_response")          # ap_custom_response
+    if custom and status in custom:
+        return custom[status]
+    d = r.module_config(CORE)
+    codes = d.response_code_exprs if d is not None else None
+    if not codes:
+        return None
+    found = codes.get(index_status(status))
+    if found is None or found == "default":
+        return None
+    try:
+        return evaluate_str(r, found)
+    except Exception as e:   # an evaluation error falls back to the canned page
+        log_rerror(r, "core", "error", "AH02841: core: ErrorDocument: can't evaluate format "
+                   f"expression: {e}")
+        return None
+
+
+def _is_url(u: str) -> bool:
+    head, colon, _ = u.partition(":")
+    return bool(colon and head) and all(c.isalnum() or c in "+-." for c in head)
+
+
+def die(status: int, r: Request, recursive_error: Optional[int] = None) -> None:
+    """ap_die_r: answer ``status`` for ``r``: its ErrorDocument (a local URL is an
+    internal redirect, a full URL a 302, text the body) or the canned page.  An error met
+    while serving an ErrorDocument is reported on the original request."""
+    if status == OK or status == DONE:
+        return
+    if recursive_error is None:
+        recursive_error = r.status
+    if not 100 <= status <= 599:
+        log_rerror(r, "core", "error", f"AH01579: Invalid response status {status}")
+        status = HTTP_INTERNAL_SERVER_ERROR
+    first = r
+    custom = None
+    if recursive_error != HTTP_OK:
+        while first.prev is not None and first.prev.status != HTTP_OK:
+            first = first.prev
+    else:
+        custom = response_code_string(r, status)
+        recursive_error = 0
+    r.status = status
+    if custom is not None and not custom.startswith('"'):
+        if _is_url(custom):
+            r.status = HTTP_MOVED_TEMPORARILY
+            r.headers_out.set("Location", custom)
+        elif custom.startswith("/"):
+            r.no_local_copy = True
+            r.subprocess_env["REQUEST_METHOD"] = r.method
+            notes = r.notes.get("error-notes")
+            if notes is not None:
+                r.subprocess_env["ERROR_NOTES"] = notes
+            method, number = r.method, r.method_number
+            r.method, r.method_number = "GET", M_GET
+            internal_redirect(custom, r)
+            r.method, r.method_number = method, number
+            return
+        else:
+            recursive_error = HTTP_INTERNAL_SERVER_ERROR
+            log_rerror(r, "core", "error", "AH00576: Invalid error redirection directive: "
+                       f"{custom}")
+    send_error_response(first, recursive_error)
+    if first is not r:
+        # the page is the original request's; it goes out as the last request's answer
+        _copy_response(first, r)
+
+
+def _copy_response(src: Request, dst: Request) -> None:
+    dst.status, dst.status_line = src.status, src.status_line
+    dst.headers_out, dst.err_headers_out = src.headers_out, src.err_headers_out
+    dst.content_type, dst.content_encoding = src.content_type, src.content_encoding
+    dst.content_languages = src.content_languages
+    dst.body = src.body
+    if "suppress-charset" in src.notes:
+        dst.notes["suppress-charset"] = src.notes["suppress-charset"]
+
+
+def send_error_response(r: Request, recursive_error: int = 0) -> None:
+    """ap_send_error_response: the error's header fields and its page."""
+    from .errors_html import error_page, index_status, is_header_only
+    from .http_protocol import make_allow
+    status = r.status
+    out = r.headers_out
+    location = out.get("Location")
+    if is_header_only(status):
+        r.body = None
+        return
+    if location is None:
+        location = r.err_headers_out.get("Location")
+    r.body = None
+    if r.proto_num >= 1000:
+        # only the "always" fields survive: err_headers_out becomes the table
+        r.headers_out = r.err_headers_out
+        r.err_headers_out = Headers()
+        if 300 <= status <= 399 or status == 201:
+            if location:
+                r.headers_out.set("Location", location)
+            else:
+                location = ""
+        r.content_languages = []
+        r.content_encoding = None
+        if r.subprocess_env.get("suppress-error-charset") is not None:
+            r.notes["suppress-charset"] = "1"
+            r.content_type = "text/html"
+        else:
+            r.content_type = "text/html; charset=iso-8859-1"
+        if status in (405, 501):
+            r.headers_out.set("Allow", make_allow(r))
+        if r.header_only:
+            return
+    custom = response_code_string(r, index_status(status))
+    if custom is not None and custom.startswith('"'):
+        r.body = custom[1:].encode("latin-1", "replace")
+        return
+    r.body = error_page(r, status, location or "", recursive_error)
+
+
+# -- internal redirects and subrequests ------------------------------------------------
+
+def recursion_limit_exceeded(r: Request) -> bool:
+    """ap_is_recursion_limit_exceeded (LimitInternalRecursion)."""
+    conf = r.server.module_config[CORE]
+    rlimit = conf.redirect_limit or DEFAULT_MAX_INTERNAL_REDIRECTS
+    slimit = conf.subreq_limit or DEFAULT_MAX_SUBREQ_DEPTH
+    top, redirects, subreqs = r, 0, 0
+    while top.prev is not None or top.main is not None:
+        if top.prev is not None:
+            redirects += 1
+            if redirects >= rlimit:
+                log_rerror(r, "core", "error", f"AH00124: Request exceeded the limit of "
+                           f"{rlimit} internal redirects due to probable configuration "
+                           "error. Use 'LimitInternalRecursion' to increase the limit if "
+                           "necessary. Use 'LogLevel debug' to get a backtrace.")
+                return True
+            top = top.prev
+        if top.prev is None and top.main is not None:
+            subreqs += 1
+            if subreqs >= slimit:
+                log_rerror(r, "core", "error", f"AH00125: Request exceeded the limit of "
+                           f"{slimit} subrequest nesting levels due to probable "
+                           "configuration error. Use 'LimitInternalRecursion' to increase "
+                           "the limit if necessary. Use 'LogLevel debug' to get a backtrace.")
+                return True
+            top = top.main
+    return False
+
+
+def _internal_internal_redirect(new_uri: str, r: Request) -> Optional[Request]:
+    if recursion_limit_exceeded(r):
+        die(HTTP_INTERNAL_SERVER_ERROR, r)
+        return None
+    new = Request(conn=r.conn, server=r.server, process=r.process, method=r.method,
+                  method_number=r.method_number)
+    parse_uri(new, new_uri)
+    new.per_dir_config = r.server.lookup_defaults
+    new.prev, r.next = r, new
+    new.the_request = r.the_request
+    new.allowed = r.allowed
+    new.status = r.status
+    new.header_only = r.header_only
+    new.protocol, new.proto_num = r.protocol, r.proto_num
+    new.hostname = r.hostname
+    new.request_time = r.request_time
+    new.main = r.main
+    new.headers_in = r.headers_in
+    new.err_headers_out = r.err_headers_out
+    new.subprocess_env = {"REDIRECT_" + k: v for k, v in r.subprocess_env.items()}
+    new.no_cache, new.expecting_100 = r.no_cache, r.expecting_100
+    new.no_local_copy = r.no_local_copy
+    new.read_body, new.remaining, new.read_chunked = r.read_body, r.remaining, r.read_chunked
+    new.subprocess_env["REDIRECT_STATUS"] = str(r.status)
+    status = hook_table(r.process).run_all("post_read_request", new)
+    if status:
+        die(status, new)
+        return None
+    return new
+
+
+def internal_redirect(new_uri: str, r: Request) -> None:
+    """ap_internal_redirect: serve ``new_uri`` instead, as a new request in r.next."""
+    new = _internal_internal_redirect(new_uri, r)
+    if new is None:
+        return
+    gen = generation(r.process)
+    status = gen.hooks.run_first("quick_handler", new)
+    if status == DECLINED:
+        status = process_request_internal(new, gen)
+        if status == OK:
+            status = invoke_handler(new, gen.hooks)
+    die(status, new)
+
+
+def make_sub_request(r: Request) -> Request:
+    """make_sub_request and ap_set_sub_req_protocol."""
+    rnew = Request(conn=r.conn, server=r.server, process=r.process, method="GET",
+                   method_number=M_GET)
+    rnew.hostname = r.hostname
+    rnew.request_time = r.request_time
+    rnew.per_dir_config = r.server.lookup_defaults
+    rnew.allowed = r.allowed
+    rnew.the_request = r.the_request
+    rnew.no_local_copy = True
+    rnew.protocol, rnew.proto_num = "INCLUDED", r.proto_num
+    rnew.headers_in = r.headers_in.copy()
+    if "Content-Length" in r.headers_in or "Transfer-Encoding" in r.headers_in:
+        rnew.headers_in.unset("Content-Length")
+        rnew.headers_in.unset("Transfer-Encoding")
+    rnew.subprocess_env = dict(r.subprocess_env)
+    rnew.expecting_100 = r.expecting_100
+    rnew.main = r
+    return rnew
+
+
+def sub_req_lookup_uri(new_uri: str, r: Request, method: str = "GET") -> Request:
+    """ap_sub_req_method_uri: run the phases (not the handler) for ``new_uri``; a
+    relative URI is taken from the directory of r.uri.  The answer is in rnew.status."""
+    from directives.core.sections import METHODS, M_INVALID
+    rnew = make_sub_request(r)
+    rnew.method, rnew.method_number = method, METHODS.get(method, M_INVALID)
+    if new_uri.startswith("/"):
+        parse_uri(rnew, new_uri)
+    else:
+        udir = r.uri[:r.uri.rfind("/") + 1] if "/" in r.uri else ""
+        parse_uri(rnew, escape_uri(udir) + new_uri)
+    if recursion_limit_exceeded(r):
+        rnew.status = HTTP_INTERNAL_SERVER_ERROR
+        return rnew
+    status = process_request_internal(rnew)
+    if status:
+        rnew.status = status
+    return rnew
+
+
+_URI_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                      "$-_.+!*'(),:@&=~/")
+
+
+def escape_uri(path: str) -> str:
+    """ap_escape_uri (ap_os_escape_path without a prefix): escape what is not allowed
+    in a path segment."""
+    if all(c in _URI_SAFE for c in path):
+        return path
+    return "".join(c if c in _URI_SAFE else "%%%02x" % (ord(c) & 0xFF) for c in path)
+
+
+def internal_fast_redirect(rr: Request, r: Request) -> None:
+    """ap_internal_fast_redirect: ``r`` takes over the subrequest's mapping and config."""
+    r.mtime = rr.mtime
+    r.uri, r.filename, r.canonical_filename = rr.uri, rr.filename, rr.canonical_filename
+    r.path_info, r.args, r.finfo = rr.path_info, rr.args, rr.finfo
+    r.handler = rr.handler
+    r.content_type = rr.content_type
+    r.content_encoding = rr.content_encoding
+    r.content_languages = rr.content_languages
+    r.per_dir_config = rr.per_dir_config
+    r.notes = {**r.notes, **rr.notes}
+    r.headers_out = Headers(rr.headers_out.items() + r.headers_out.items())
+    r.err_headers_out = Headers(rr.err_headers_out.items() + r.err_headers_out.items())
+    r.subprocess_env = {**r.subprocess_env, **rr.subprocess_env}
