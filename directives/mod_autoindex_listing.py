@@ -1,0 +1,494 @@
+"""mod_autoindex at request time: read the directory, build the entries, sort them, and
+hand them to :mod:`.mod_autoindex_html` (handle_autoindex, index_directory,
+make_autoindex_entry, dsortf).
+
+Each entry is looked up the way Apache's ap_sub_req_lookup_dirent does it, through the
+request layer's subrequest when it offers one (so ``Require`` and ``<Files>`` hide
+entries, and mod_mime gives the type behind AddIconByType); without it, the type
+checker hooks alone are run on a bare subrequest.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import stat as stat_mod
+import weakref
+from typing import Optional
+
+import attrs
+
+from httpd.hooks import DECLINED, OK, HookTable
+from httpd.request import Request
+
+from directives.mod_autoindex import (
+    D_ASCENDING, D_DESCENDING, FANCY_INDEXING, FOLDERS_FIRST, IGNORE_CASE, IGNORE_CLIENT,
+    K_DESC, K_LAST_MOD, K_NAME, K_SIZE, MODULE_NAME, SCAN_HTML_TITLES, SHOW_FORBIDDEN,
+    SUPPRESS_COLSORT, TABLE_INDEXING, TRACK_MODIFIED, VERSION_SORT, BY_ENCODING, BY_PATH,
+    BY_TYPE, fnmatch_rx, strcmp_match_rx)
+from directives.mod_autoindex_text import (escape_html, os_escape_path, strcasecmp, strcmp,
+                                           strnatcmp)
+
+DIR_MAGIC_TYPE = "httpd/unix-directory"
+HTTP_FORBIDDEN = 403
+M_GET = 0
+OPT_INDEXES = 1
+MAX_STRING_LEN = 8192
+
+
+# -- matching config items (find_item, find_desc, ignore_entry) ------------------------------
+
+def field_noparam(ctype: Optional[str]) -> Optional[str]:
+    """ap_field_noparam: the type without parameters or trailing blanks."""
+    if ctype is None:
+        return None
+    return ctype.split(";", 1)[0].rstrip(" \t")
+
+
+def find_item(content_type: Optional[str], content_encoding: Optional[str], path: str,
+              items: list, path_only: bool) -> Optional[str]:
+    special = path.startswith("^")      # ^^DIRECTORY^^ and ^^BLANKICON^^
+    for p in items:
+        if not (special or p.path_rx.match(path)):
+            continue
+        if not p.apply_to:
+            return p.data
+        if p.type == BY_PATH or special:
+            if p.to_rx.match(path):
+                return p.data
+        elif not path_only:
+            if not content_encoding:
+                if p.type == BY_TYPE and content_type and p.to_rx_i.match(content_type):
+                    return p.data
+            elif p.type == BY_ENCODING and p.to_rx_i.match(content_encoding):
+                return p.data
+    return None
+
+
+def find_default_item(name: str, items: list) -> Optional[str]:
+    return find_item(None, None, name, items, True)
+
+
+def find_desc(d, filename_full: str) -> Optional[str]:
+    filename_only = filename_full.rpartition("/")[2]
+    for tuple_ in d.desc_list:
+        filename = filename_full if tuple_.full_path else filename_only
+        if tuple_.wildcards:
+            found = tuple_.rx.match(filename) is not None
+        else:
+            found = tuple_.pattern in filename
+        if found:
+            return tuple_.description
+    return None
+
+
+def ignore_entry(d, path: str) -> bool:
+    tt = path.rpartition("/")[2]
+    for p in d.ign_list:
+        if p.path_rx.match(path) and _ignore_pattern(p.apply_to).match(tt):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=1024)
+def _ignore_pattern(apply_to: str):
+    """An IndexIgnore pattern is matched on its last path component."""
+    return strcmp_match_rx(apply_to.rpartition("/")[2])
+
+
+# -- looking entries up (ap_sub_req_lookup_dirent) ---------------------------------------
+
+_HOOKS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _type_hooks(process) -> HookTable:
+    table = _HOOKS.get(process)
+    if table is None:
+        table = _HOOKS[process] = HookTable(process.registry.loaded)
+    return table
+
+
+def _http_request():
+    try:
+        from httpd import http_request
+    except Exception:  # the request layer is optional for the listing
+        return None
+    return http_request
+
+
+def bare_subrequest(r: Request, name: str, filename: str, st) -> Request:
+    """A subrequest with the parent's config that only runs the type checkers."""
+    rr = Request(conn=r.conn, server=r.server, process=r.process, method="GET",
+                 uri=r.uri + name, filename=filename, finfo=st,
+                 per_dir_config=r.per_dir_config, headers_in=r.headers_in, main=r)
+    rr.status = 200
+    try:
+        _type_hooks(r.process).run_first("type_checker", rr)
+    except Exception:  # a type checker that cannot cope with a bare request
+        pass
+    return rr
+
+
+def lookup_dirent(r: Request, name: str, is_dir: bool, st) -> Optional[Request]:
+    """The subrequest for one directory entry, or None."""
+    hr = _http_request()
+    fn = getattr(hr, "sub_req_lookup_dirent", None) if hr is not None else None
+    if fn is not None:
+        return fn(name, is_dir, r)
+    filename = r.filename + name + ("/" if is_dir else "")
+    fn = getattr(hr, "sub_req_lookup_uri", None) if hr is not None else None
+    if fn is not None:
+        rr = fn(os_escape_path(name, True) + ("/" if is_dir else ""), r)
+        if rr.filename is None or rr.finfo is None:
+            # the URI maps elsewhere (an Alias on the name): keep Apache's file view
+            rr = bare_subrequest(r, name, filename, st)
+        return rr
+    return bare_subrequest(r, name, filename, st)
+
+
+def _status_ok(rr: Request, show_forbidden: bool) -> bool:
+    s = rr.status
+    return s == OK or 200 <= s < 400 or (show_forbidden and s in (401, 403))
+
+
+# -- entries ---------------------------------------------------------------------------
+
+@attrs.define(eq=False)
+class Ent:
+    """struct ent: one line of the listing."""
+
+    name: str
+    icon: Optional[str] = None
+    alt: Optional[str] = None
+    desc: Optional[str] = None
+    size: int = -1
+    lm: float = -1
+    isdir: bool = False
+    key: str = K_NAME
+    ascending: bool = True
+    version_sort: bool = False
+    ignore_case: bool = False
+
+
+def normalize_parent(uri: str) -> Optional[str]:
+    """ap_make_full_path(uri, "../") then ap_normalize_path(ALLOW_RELATIVE |
+    NOT_ABOVE_ROOT): None when the parent would be above the root."""
+    path = uri + ("" if uri.endswith("/") else "/") + "../"
+    out: list[str] = []
+    segs = path.split("/")
+    for i, seg in enumerate(segs):
+        last = i == len(segs) - 1
+        if seg == ".":
+            if last:
+                out.append("")
+            continue
+        if seg == "..":
+            if len(out) <= 1:
+                return None
+            out.pop()
+            if last:
+                out.append("")
+            continue
+        if seg == "" and i not in (0, len(segs) - 1):
+            out.append(seg)
+            continue
+        out.append(seg)
+    result = "/".join(out)
+    return result or None
+
+
+def make_parent_entry(opts: int, d, r: Request, keyid: str, direction: str) -> Optional[Ent]:
+    name = normalize_parent(r.uri)
+    if not name:
+        return None
+    testpath = r.filename + ".."          # "/thispath/.." for IndexIgnore and friends
+    if ignore_entry(d, testpath):
+        return None
+    p = Ent(name, key=keyid.upper(), ascending=direction.upper() == D_ASCENDING,
+            version_sort=bool(opts & VERSION_SORT))
+    if opts & FANCY_INDEXING:
+        p.icon = find_default_item(testpath, d.icon_list) or \
+            find_default_item("^^DIRECTORY^^", d.icon_list)
+        p.alt = find_default_item(testpath, d.alt_list) or \
+            find_default_item("^^DIRECTORY^^", d.alt_list) or "PARENTDIR"
+        p.desc = find_desc(d, testpath)
+    return p
+
+
+def find_title(rr: Request) -> Optional[str]:
+    """ScanHTMLTitles: the text after <title> in the first 8 KB of an HTML file."""
+    if rr.status != 200 or rr.content_encoding:
+        return None
+    ctype = field_noparam(rr.content_type)
+    if ctype is None or (ctype.lower() != "text/html"
+                         and rr.content_type != "text/x-server-parsed-html"):
+        return None
+    try:
+        with open(_fs(rr.filename), "rb") as f:
+            buf = f.read(MAX_STRING_LEN - 1).decode("latin-1")
+    except OSError:
+        return None
+    if not buf:
+        return None
+    buf = buf.split("\0", 1)[0]
+    at = buf.lower().find("<title>")
+    if at < 0:
+        return None
+    x = at + 7
+    end = buf.find("<", x)
+    title = buf[x:] if end < 0 else buf[x:end]
+    # a line break right after <title> is skipped, later ones become blanks
+    while title[:1] in ("\r", "\n") and title:
+        title = title[1:]
+    return title.replace("\r", " ").replace("\n", " ")
+
+
+def _fs(path: str):
+    """Request paths are latin-1 strings of the raw bytes."""
+    return path if path.isascii() else path.encode("latin-1", "replace")
+
+
+def make_autoindex_entry(name: str, st, opts: int, d, r: Request, keyid: str,
+                         direction: str, pattern) -> Optional[Ent]:
+    if name in (".", ".."):
+        return None
+    if pattern is not None and not _pattern_match(pattern, name):
+        return None
+    if ignore_entry(d, r.filename + name):
+        return None
+    is_dir = stat_mod.S_ISDIR(st.st_mode)
+    rr = lookup_dirent(r, name, is_dir, st)
+    if rr is None:
+        return None
+    rst = rr.finfo if rr.finfo is not None else st
+    show_forbidden = bool(opts & SHOW_FORBIDDEN) and rr.status in (401, 403)
+    if not (stat_mod.S_ISDIR(rst.st_mode) or stat_mod.S_ISREG(rst.st_mode)) \
+            or not _status_ok(rr, show_forbidden):
+        return None
+    p = Ent(name + "/" if is_dir else name, key=keyid.upper(),
+            ascending=direction.upper() == D_ASCENDING,
+            version_sort=bool(opts & VERSION_SORT), ignore_case=bool(opts & IGNORE_CASE))
+    if opts & (FANCY_INDEXING | TABLE_INDEXING):
+        p.lm = int(rst.st_mtime)
+        filename = rr.filename or (r.filename + name)
+        if is_dir:
+            p.isdir = bool(opts & FOLDERS_FIRST)
+            # the directory's own path, without the trailing slash (1.3 compat)
+            filename = filename[:filename.rfind("/")]
+            p.icon = find_item(None, None, filename, d.icon_list, True) or \
+                find_default_item("^^DIRECTORY^^", d.icon_list)
+            p.alt = find_item(None, None, filename, d.alt_list, True) or \
+                find_default_item("^^DIRECTORY^^", d.alt_list) or "DIR"
+        else:
+            ctype = field_noparam(rr.content_type)
+            p.icon = find_item(ctype, rr.content_encoding, filename, d.icon_list, False)
+            p.alt = find_item(ctype, rr.content_encoding, filename, d.alt_list, False)
+            p.size = rst.st_size
+        p.desc = find_desc(d, filename)
+        if p.desc is None and opts & SCAN_HTML_TITLES:
+            p.desc = find_title(rr)
+    if keyid == K_LAST_MOD and p.lm < 0:
+        p.lm = 0
+    return p
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern_rx(pattern: str):
+    return fnmatch_rx(pattern, noescape=True)
+
+
+def _pattern_match(pattern: str, name: str) -> bool:
+    """apr_fnmatch(P=, name, NOESCAPE | PERIOD): a leading dot must be matched by one."""
+    if name.startswith(".") and not pattern.startswith("."):
+        return False
+    return _pattern_rx(pattern).match(name) is not None
+
+
+# -- sorting (dsortf) ----------------------------------------------------------------------
+
+def dsortf(e1: Ent, e2: Ent) -> int:
+    if e1.name[0] == "/":             # the parent directory always comes first
+        return -1
+    if e2.name[0] == "/":
+        return 1
+    if e1.isdir != e2.isdir:
+        return -1 if e1.isdir else 1
+    c1, c2 = (e1, e2) if e1.ascending else (e2, e1)
+    key = c1.key
+    if key == K_LAST_MOD:
+        if c1.lm != c2.lm:
+            return 1 if c1.lm > c2.lm else -1
+    elif key == K_SIZE:
+        if c1.size != c2.size:
+            return 1 if c1.size > c2.size else -1
+    elif key == K_DESC:
+        a, b = c1.desc or "", c2.desc or ""
+        result = strnatcmp(a, b) if c1.version_sort else strcmp(a, b)
+        if result:
+            return result
+    result = 0
+    if c1.version_sort:
+        if c1.ignore_case:
+            result = strnatcmp(c1.name, c2.name, fold_case=True)
+        if not result:
+            result = strnatcmp(c1.name, c2.name)
+    if not result and c1.ignore_case:
+        result = strcasecmp(c1.name, c2.name)
+    if not result:
+        result = strcmp(c1.name, c2.name)
+    return result
+
+
+# -- the query string ----------------------------------------------------------------------
+
+def _sep_ok(q: str, i: int) -> bool:
+    return i >= len(q) or q[i] in "&;"
+
+
+def parse_query(args: Optional[str], opts: int, keyid: str, direction: str):
+    """C=, O=, F=, V= and P= as index_directory reads them; a malformed part ends it.
+    Returns (opts, keyid, direction, pattern, colargs)."""
+    if opts & IGNORE_CLIENT:
+        return opts | SUPPRESS_COLSORT, keyid, direction, None, ""
+    fval = vval = ppre = epattern = ""
+    pstring = None
+    q = args or ""
+    while q:
+        head = q[:2]
+        c2 = q[2:3]
+        if head == "C=" and c2 and c2 in "NMSD" and _sep_ok(q, 3):
+            keyid = c2
+        elif head == "O=" and c2 in (D_ASCENDING, D_DESCENDING) and c2 and _sep_ok(q, 3):
+            direction = c2
+        elif head == "F=" and c2 and c2 in "012" and _sep_ok(q, 3):
+            if c2 == "0":
+                opts &= ~(FANCY_INDEXING | TABLE_INDEXING)
+            elif c2 == "1":
+                opts = (opts | FANCY_INDEXING) & ~TABLE_INDEXING
+            else:
+                opts |= FANCY_INDEXING | TABLE_INDEXING
+            fval = ";F=" + c2
+        elif head == "V=" and c2 and c2 in "01" and _sep_ok(q, 3):
+            opts = opts & ~VERSION_SORT if c2 == "0" else opts | VERSION_SORT
+            vval = ";V=" + c2
+        elif head == "P=":
+            rest = q[2:]
+            eos = 0
+            while eos < len(rest) and rest[eos] not in "&;":
+                eos += 1
+            if eos == 0:
+                pstring = None
+            else:
+                pstring = _unescape_url(rest[:eos])
+                if pstring is not None:
+                    ppre, epattern = ";P=", os_escape_path(pstring, True)
+            q = rest[eos + 1:] if eos < len(rest) else ""
+            continue
+        else:
+            break
+        q = q[4:] if len(q) > 3 else ""
+    return opts, keyid, direction, pstring, fval + vval + ppre + epattern
+
+
+def _unescape_url(s: str) -> Optional[str]:
+    """ap_unescape_url: None for a bad %-escape, an encoded NUL or an encoded slash."""
+    out = []
+    i, n = 0, len(s)
+    while i < n:
+        c = s[i]
+        if c == "%":
+            h = s[i + 1:i + 3]
+            if len(h) < 2 or not all(x in "0123456789abcdefABCDEF" for x in h):
+                return None
+            v = int(h, 16)
+            if v == 0 or v == 0x2F:
+                return None
+            out.append(chr(v))
+            i += 3
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+# -- the handler ---------------------------------------------------------------------------
+
+def read_directory(path: str) -> list[tuple[str, os.stat_result]]:
+    """(name, stat) for every entry, symlinks followed; entries that cannot be
+    stat()ed are left out."""
+    out = []
+    bpath = path.encode("latin-1", "replace")
+    with os.scandir(bpath) as it:
+        for entry in it:
+            name = entry.name.decode("latin-1")
+            try:
+                st = entry.stat(follow_symlinks=True)
+            except OSError:
+                continue
+            out.append((name, st))
+    return out
+
+
+def index_directory(r: Request, d) -> int:
+    from directives import mod_autoindex_html as html
+    try:
+        entries = read_directory(r.filename)
+    except OSError as e:
+        _log(r, "error", f"({e.errno}){os.strerror(e.errno)}: AH01275: Can't open directory "
+                         f"for index: {r.filename}")
+        return HTTP_FORBIDDEN
+    ctype = d.ctype or "text/html"
+    charset = d.charset if d.charset is not None else "ISO-8859-1"
+    r.content_type = f"{ctype};charset={charset}" if charset else ctype
+    opts = d.opts
+    if opts & TRACK_MODIFIED and r.finfo is not None:
+        html.track_modified(r)
+    if r.header_only:
+        return OK
+    keyid = d.default_keyid or K_NAME
+    direction = d.default_direction or D_ASCENDING
+    opts, keyid, direction, pattern, colargs = parse_query(r.args, opts, keyid, direction)
+    title = escape_html(r.uri)
+    while len(title) > 1 and title.endswith("/"):
+        title = title[:-1]
+    out: list[str] = []
+    html.emit_head(out, r, d, d.header, opts, title)
+    ents = []
+    parent = make_parent_entry(opts, d, r, keyid, direction)
+    if parent is not None:
+        ents.append(parent)
+    for name, st in entries:
+        p = make_autoindex_entry(name, st, opts, d, r, keyid, direction, pattern)
+        if p is not None:
+            ents.append(p)
+    ents.sort(key=functools.cmp_to_key(dsortf))
+    html.output_directories(out, ents, d, r, opts, keyid, direction, colargs)
+    html.emit_tail(out, r, d, d.readme, opts)
+    r.body = "".join(out).encode("latin-1", "replace")
+    return OK
+
+
+def _log(r, level: str, msg: str) -> None:
+    from directives.mod_headers_expr import log_rerror
+    log_rerror(r, "autoindex", level, msg)
+
+
+def handle_autoindex(r: Request) -> int:
+    """The handler hook: a directory with no index file (r.handler is
+    httpd/unix-directory, as the core sets it for directories)."""
+    if r.handler != DIR_MAGIC_TYPE:
+        return DECLINED
+    core = r.module_config("core_module")
+    allow_opts = getattr(core, "opts", 0) if core is not None else 0
+    d = r.module_config(MODULE_NAME)
+    r.allowed |= 1 << M_GET
+    if r.method_number != M_GET:
+        return DECLINED
+    if allow_opts & OPT_INDEXES:
+        if not r.filename.endswith("/"):
+            r.filename += "/"
+        return index_directory(r, d)
+    names = r.notes.get("dir-index-names") or "none"
+    _log(r, "error", f"AH01276: Cannot serve directory {r.filename}: No matching "
+                     f"DirectoryIndex ({names}) found, and server-generated directory "
+                     "index forbidden by Options directive")
+    return HTTP_FORBIDDEN

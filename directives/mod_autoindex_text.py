@@ -1,0 +1,185 @@
+"""The small text routines a directory listing needs, as APR and httpd spell them:
+apr_strfsize, apr_strnatcmp, ap_os_escape_path, ap_escape_html, terminate_description.
+
+Strings are latin-1 (one character per byte), so byte-wise rules carry over.
+"""
+from __future__ import annotations
+
+import functools
+
+_SAFE_PATH = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                       b"$-_.+!*'(),:;@&=/~")
+
+
+@functools.lru_cache(maxsize=4096)
+def os_escape_path(path: str, partial: bool = False) -> str:
+    """ap_os_escape_path: %xx (lower-case hex) for what a path may not hold; a name
+    whose first ':' comes before any '/' gets "./" so it is not read as a scheme."""
+    prefix = ""
+    if not partial:
+        colon = path.find(":")
+        slash = path.find("/")
+        if colon >= 0 and (slash < 0 or colon < slash):
+            prefix = "./"
+    return prefix + "".join(c if ord(c) < 256 and ord(c) in _SAFE_PATH else "%%%02x" % ord(c)
+                            for c in path)
+
+
+def escape_html(s: str) -> str:
+    """ap_escape_html: <, >, & and the double quote."""
+    if not any(c in s for c in '<>&"'):
+        return s
+    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
+
+
+def strfsize(size: int) -> str:
+    """apr_strfsize: a size in at most four characters ("  - " when unknown)."""
+    if size < 0:
+        return "  - "
+    if size < 973:
+        return ("%3d " % size)[:4]
+    units = "KMGTPE"
+    o = 0
+    while True:
+        remain = size & 1023
+        size >>= 10
+        if size >= 973:
+            o += 1
+            continue
+        if size < 9 or (size == 9 and remain < 973):
+            remain = ((remain * 5) + 256) // 512
+            if remain >= 10:
+                size, remain = size + 1, 0
+            return ("%d.%d%c" % (size, remain, units[o]))[:4]
+        if remain >= 512:
+            size += 1
+        return ("%3d%c" % (size, units[o]))[:4]
+
+
+def _signed(c: str) -> int:
+    """A char compared as C's (signed) char on the platforms Apache ships for."""
+    v = ord(c)
+    return v - 256 if v >= 128 else v
+
+
+_SPACE = frozenset(" \t\n\v\f\r")
+
+
+def _isdigit(s: str, i: int) -> bool:
+    return i < len(s) and "0" <= s[i] <= "9"
+
+
+def _compare_right(a: str, ai: int, b: str, bi: int) -> int:
+    """Right-aligned numbers: the longest run wins, else the first difference."""
+    bias = 0
+    while True:
+        da, db = _isdigit(a, ai), _isdigit(b, bi)
+        if not da and not db:
+            return bias
+        if not da:
+            return -1
+        if not db:
+            return 1
+        if a[ai] < b[bi]:
+            bias = bias or -1
+        elif a[ai] > b[bi]:
+            bias = bias or 1
+        ai += 1
+        bi += 1
+
+
+def _compare_left(a: str, ai: int, b: str, bi: int) -> int:
+    """Left-aligned (fractional) numbers: the first difference wins."""
+    while True:
+        da, db = _isdigit(a, ai), _isdigit(b, bi)
+        if not da and not db:
+            return 0
+        if not da:
+            return -1
+        if not db:
+            return 1
+        if a[ai] < b[bi]:
+            return -1
+        if a[ai] > b[bi]:
+            return 1
+        ai += 1
+        bi += 1
+
+
+def strnatcmp(a: str, b: str, fold_case: bool = False) -> int:
+    """apr_strnatcmp / apr_strnatcasecmp (Martin Pool's natural order)."""
+    ai = bi = 0
+    la, lb = len(a), len(b)
+    while True:
+        while ai < la and a[ai] in _SPACE:
+            ai += 1
+        while bi < lb and b[bi] in _SPACE:
+            bi += 1
+        ca = a[ai] if ai < la else ""
+        cb = b[bi] if bi < lb else ""
+        if _isdigit(a, ai) and _isdigit(b, bi):
+            if ca == "0" or cb == "0":
+                result = _compare_left(a, ai, b, bi)
+            else:
+                result = _compare_right(a, ai, b, bi)
+            if result:
+                return result
+        if not ca and not cb:
+            return 0
+        va = _signed(ca) if ca else 0
+        vb = _signed(cb) if cb else 0
+        if fold_case:
+            if 97 <= va <= 122:
+                va -= 32
+            if 97 <= vb <= 122:
+                vb -= 32
+        if va != vb:
+            return -1 if va < vb else 1
+        ai += 1
+        bi += 1
+
+
+def strcmp(a: str, b: str) -> int:
+    """strcmp on latin-1 strings (unsigned bytes, as glibc compares)."""
+    return (a > b) - (a < b)
+
+
+def strcasecmp(a: str, b: str) -> int:
+    """strcasecmp: ASCII letters folded to lower case."""
+    la, lb = _ascii_lower(a), _ascii_lower(b)
+    return (la > lb) - (la < lb)
+
+
+_LOWER = {i: i + 32 for i in range(65, 91)}
+
+
+def _ascii_lower(s: str) -> str:
+    return s.translate(_LOWER)
+
+
+def terminate_description(desc: str, maxsize: int) -> str:
+    """Cut a description to ``maxsize`` visible characters: tags count for nothing, an
+    entity for one; a cut description ends in ">" (Apache's "Grump")."""
+    x, n = 0, len(desc)
+    while x < n and (maxsize > 0 or desc[x] == "<"):
+        c = desc[x]
+        if c == "<":
+            while x < n and desc[x] != ">":
+                x += 1
+            if x >= n:
+                maxsize = 0
+                break
+        elif c == "&":
+            maxsize -= 1
+            while x < n and desc[x] != ";":
+                x += 1
+            if x >= n:
+                maxsize = 0
+                break
+        else:
+            maxsize -= 1
+        x += 1
+    if not maxsize and x < n:
+        return desc[:x - 1] + ">" if x else ""
+    return desc
