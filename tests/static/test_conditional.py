@@ -9,7 +9,6 @@ import pytest
 
 from httpd import conditional as C
 from httpd.request import Headers
-from tests.static import harness
 from tests.static.test_handler import req
 
 LM = "Thu, 02 Jan 2020 03:04:05 GMT"
