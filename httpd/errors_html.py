@@ -1,16 +1,24 @@
-"""Apache's canned error pages (http_protocol.c ap_send_error_response,
-get_canned_error_string, core.c ap_psignature), byte for byte as 2.4.71 sends them.
+"""Error responses: ap_die (http_request.c), ap_send_error_response with Apache's
+canned pages (http_protocol.c get_canned_error_string), byte for byte as 2.4.71 sends
+them, and ErrorDocument (core.c ap_response_code_string).
 
-Everything here is a pure function of the request record: ``error_page`` builds the
-body.  The signature footer, the banner and the Allow field come from
+``error_page`` is a pure function of the request record.  The signature footer, the banner and the Allow field come from
 :mod:`httpd.http_protocol`, where Apache keeps them too.  The status table is Apache's own
 (status_lines): a status Apache does not know (418, 425, 509...) is answered with the
 page of 500, exactly as ``ap_index_of_response`` makes Apache do.
 """
 from __future__ import annotations
 
+from typing import Optional
+
+from .hooks import DONE, OK
 from .http_protocol import escape_html, signature
+from .request import Headers, Request
 from .status import STATUS_LINES
+
+CORE = "core_module"
+HTTP_OK, HTTP_MOVED_TEMPORARILY, HTTP_INTERNAL_SERVER_ERROR = 200, 302, 500
+M_GET = 0
 
 DOCTYPE = ('<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" '
            '"http://www.w3.org/TR/html4/strict.dtd">\n')
@@ -183,3 +191,127 @@ def error_page(r, status: int, location: str = "", recursive_error: int = 0) -> 
                   "the request.</p>\n"]
     parts += [signature(r, "<hr>\n"), "</body></html>\n"]
     return "".join(parts).encode("latin-1", "replace")
+
+
+# -- errors (ap_die, ap_send_error_response) -------------------------------------------------
+
+def response_code_string(r: Request, status: int) -> Optional[str]:
+    """ap_response_code_string: the ErrorDocument for ``status`` (a leading '"' marks a
+    message), or None for the canned page."""
+    custom = r.request_config.get("custom_response")          # ap_custom_response
+    if custom and status in custom:
+        return custom[status]
+    d = r.module_config(CORE)
+    codes = d.response_code_exprs if d is not None else None
+    if not codes:
+        return None
+    found = codes.get(index_status(status))
+    if found is None or found == "default":
+        return None
+    from .http_request import evaluate_str, log_rerror
+    try:
+        return evaluate_str(r, found)
+    except Exception as e:   # an evaluation error falls back to the canned page
+        log_rerror(r, "core", "error", "AH02841: core: ErrorDocument: can't evaluate format "
+                   f"expression: {e}")
+        return None
+
+
+def _is_url(u: str) -> bool:
+    head, colon, _ = u.partition(":")
+    return bool(colon and head) and all(c.isalnum() or c in "+-." for c in head)
+
+
+def die(status: int, r: Request, recursive_error: Optional[int] = None) -> None:
+    """ap_die_r: answer ``status`` for ``r``: its ErrorDocument (a local URL is an
+    internal redirect, a full URL a 302, text the body) or the canned page.  An error met
+    while serving an ErrorDocument is reported on the original request."""
+    from .http_request import internal_redirect, log_rerror
+    if status == OK or status == DONE:
+        return
+    if recursive_error is None:
+        recursive_error = r.status
+    if not 100 <= status <= 599:
+        log_rerror(r, "core", "error", f"AH01579: Invalid response status {status}")
+        status = HTTP_INTERNAL_SERVER_ERROR
+    first = r
+    custom = None
+    if recursive_error != HTTP_OK:
+        while first.prev is not None and first.prev.status != HTTP_OK:
+            first = first.prev
+    else:
+        custom = response_code_string(r, status)
+        recursive_error = 0
+    r.status = status
+    if custom is not None and not custom.startswith('"'):
+        if _is_url(custom):
+            r.status = HTTP_MOVED_TEMPORARILY
+            r.headers_out.set("Location", custom)
+        elif custom.startswith("/"):
+            r.no_local_copy = True
+            r.subprocess_env["REQUEST_METHOD"] = r.method
+            notes = r.notes.get("error-notes")
+            if notes is not None:
+                r.subprocess_env["ERROR_NOTES"] = notes
+            method, number = r.method, r.method_number
+            r.method, r.method_number = "GET", M_GET
+            internal_redirect(custom, r)
+            r.method, r.method_number = method, number
+            return
+        else:
+            recursive_error = HTTP_INTERNAL_SERVER_ERROR
+            log_rerror(r, "core", "error", "AH00576: Invalid error redirection directive: "
+                       f"{custom}")
+    send_error_response(first, recursive_error)
+    if first is not r:
+        # the page is the original request's; it goes out as the last request's answer
+        _copy_response(first, r)
+
+
+def _copy_response(src: Request, dst: Request) -> None:
+    dst.status, dst.status_line = src.status, src.status_line
+    dst.headers_out, dst.err_headers_out = src.headers_out, src.err_headers_out
+    dst.content_type, dst.content_encoding = src.content_type, src.content_encoding
+    dst.content_languages = src.content_languages
+    dst.body = src.body
+    if "suppress-charset" in src.notes:
+        dst.notes["suppress-charset"] = src.notes["suppress-charset"]
+
+
+def send_error_response(r: Request, recursive_error: int = 0) -> None:
+    """ap_send_error_response: the error's header fields and its page."""
+    from .http_protocol import make_allow
+    status = r.status
+    out = r.headers_out
+    location = out.get("Location")
+    if is_header_only(status):
+        r.body = None
+        return
+    if location is None:
+        location = r.err_headers_out.get("Location")
+    r.body = None
+    if r.proto_num >= 1000:
+        # only the "always" fields survive: err_headers_out becomes the table
+        r.headers_out = r.err_headers_out
+        r.err_headers_out = Headers()
+        if 300 <= status <= 399 or status == 201:
+            if location:
+                r.headers_out.set("Location", location)
+            else:
+                location = ""
+        r.content_languages = []
+        r.content_encoding = None
+        if r.subprocess_env.get("suppress-error-charset") is not None:
+            r.notes["suppress-charset"] = "1"
+            r.content_type = "text/html"
+        else:
+            r.content_type = "text/html; charset=iso-8859-1"
+        if status in (405, 501):
+            r.headers_out.set("Allow", make_allow(r))
+        if r.header_only:
+            return
+    custom = response_code_string(r, index_status(status))
+    if custom is not None and custom.startswith('"'):
+        r.body = custom[1:].encode("latin-1", "replace")
+        return
+    r.body = error_page(r, status, location or "", recursive_error)

@@ -20,15 +20,15 @@ import weakref
 from typing import Optional
 
 from . import errorlog as _errorlog
+from .errors_html import die, send_error_response  # noqa: F401 (part of this API)
+from .expr_eval import EvalContext
 from .hooks import DECLINED, DONE, OK, HookTable
 from .request import Headers, Request
-from .walks import Walker, file_walk, if_walk, location_walk
+from .walks import Walker, if_walk, location_walk
 
 CORE = "core_module"
 HTTP_OK = 200
-HTTP_MOVED_TEMPORARILY = 302
 HTTP_BAD_REQUEST = 400
-HTTP_UNAUTHORIZED = 401
 HTTP_INTERNAL_SERVER_ERROR = 500
 M_GET = 0
 DEFAULT_MAX_INTERNAL_REDIRECTS = DEFAULT_MAX_SUBREQ_DEPTH = 10
@@ -81,10 +81,43 @@ def log_enabled(r, module: str, level: str) -> bool:
     return (4 if n is None else n) >= _LEVELS[level]
 
 
+_CONTEXT = None
+
+
 def expr_context(r):
-    """An ap_expr evaluation context over the request."""
-    from directives.mod_headers_expr import RequestExprContext
-    return RequestExprContext(r)
+    """An ap_expr evaluation context over the request (the one mod_headers shares)."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        try:
+            from directives.mod_headers_expr import RequestExprContext as _CONTEXT
+        except ImportError:   # pragma: no cover - only without mod_headers' file
+            _CONTEXT = _BasicContext
+    return _CONTEXT(r)
+
+
+class _BasicContext(EvalContext):
+    """The request variables <If> needs most, when the shared context is absent."""
+
+    def __init__(self, r):
+        super().__init__()
+        self.r = r
+
+    def request_var(self, name: str) -> Optional[str]:
+        r = self.r
+        return {"REQUEST_URI": r.uri, "DOCUMENT_URI": r.uri, "QUERY_STRING": r.args or "",
+                "REQUEST_METHOD": r.method, "REQUEST_FILENAME": r.filename or "",
+                "REMOTE_ADDR": r.conn.client_ip, "REMOTE_USER": r.user or "",
+                "THE_REQUEST": r.the_request, "SERVER_PROTOCOL": r.protocol,
+                "HANDLER": r.handler or "", "CONTENT_TYPE": r.content_type or "",
+                "PATH_INFO": r.path_info, "IS_SUBREQ": "true" if r.main else "false"
+                }.get(name, "")
+
+    def table(self, which: str, key: str) -> Optional[str]:
+        t = getattr(self.r, which, None)
+        return t.get(key) if t is not None else None
+
+    def useragent_ip(self) -> Optional[str]:
+        return self.r.conn.client_ip
 
 
 def evaluate(r, expr) -> bool:
@@ -306,7 +339,8 @@ def invoke_handler(r: Request, table: HookTable) -> int:
         log_rerror(r, "core", "warn", f'AH00523: handler "{r.handler}" not found for: '
                    f"{r.filename}")
     if result not in (OK, DONE, DECLINED) and not 100 <= result <= 599:
-        log_rerror(r, "core", "warn", f"AH00524: Handler for {r.handler} returned invalid "
+        name = "(null)" if r.handler is None else r.handler    # C's printf of NULL
+        log_rerror(r, "core", "warn", f"AH00524: Handler for {name} returned invalid "
                    f"result code {result}")
         result = HTTP_INTERNAL_SERVER_ERROR
     return HTTP_INTERNAL_SERVER_ERROR if result == DECLINED else result
@@ -330,130 +364,6 @@ def process_request(r: Request, table: Optional[HookTable] = None) -> None:
         status = OK
     if status != OK:
         die(status, r)
-
-
-# -- errors (ap_die, ap_send_error_response) -------------------------------------------------
-
-def response_code_string(r: Request, status: int) -> Optional[str]:
-    """ap_response_code_string: the ErrorDocument for ``status`` (a leading '"' marks a
-    message), or None for the canned page."""
-    from .errors_html import index_status
-    custom = r.request_config.get("custom_response")          # ap_custom_response
-    if custom and status in custom:
-        return custom[status]
-    d = r.module_config(CORE)
-    codes = d.response_code_exprs if d is not None else None
-    if not codes:
-        return None
-    found = codes.get(index_status(status))
-    if found is None or found == "default":
-        return None
-    try:
-        return evaluate_str(r, found)
-    except Exception as e:   # an evaluation error falls back to the canned page
-        log_rerror(r, "core", "error", "AH02841: core: ErrorDocument: can't evaluate format "
-                   f"expression: {e}")
-        return None
-
-
-def _is_url(u: str) -> bool:
-    head, colon, _ = u.partition(":")
-    return bool(colon and head) and all(c.isalnum() or c in "+-." for c in head)
-
-
-def die(status: int, r: Request, recursive_error: Optional[int] = None) -> None:
-    """ap_die_r: answer ``status`` for ``r``: its ErrorDocument (a local URL is an
-    internal redirect, a full URL a 302, text the body) or the canned page.  An error met
-    while serving an ErrorDocument is reported on the original request."""
-    if status == OK or status == DONE:
-        return
-    if recursive_error is None:
-        recursive_error = r.status
-    if not 100 <= status <= 599:
-        log_rerror(r, "core", "error", f"AH01579: Invalid response status {status}")
-        status = HTTP_INTERNAL_SERVER_ERROR
-    first = r
-    custom = None
-    if recursive_error != HTTP_OK:
-        while first.prev is not None and first.prev.status != HTTP_OK:
-            first = first.prev
-    else:
-        custom = response_code_string(r, status)
-        recursive_error = 0
-    r.status = status
-    if custom is not None and not custom.startswith('"'):
-        if _is_url(custom):
-            r.status = HTTP_MOVED_TEMPORARILY
-            r.headers_out.set("Location", custom)
-        elif custom.startswith("/"):
-            r.no_local_copy = True
-            r.subprocess_env["REQUEST_METHOD"] = r.method
-            notes = r.notes.get("error-notes")
-            if notes is not None:
-                r.subprocess_env["ERROR_NOTES"] = notes
-            method, number = r.method, r.method_number
-            r.method, r.method_number = "GET", M_GET
-            internal_redirect(custom, r)
-            r.method, r.method_number = method, number
-            return
-        else:
-            recursive_error = HTTP_INTERNAL_SERVER_ERROR
-            log_rerror(r, "core", "error", "AH00576: Invalid error redirection directive: "
-                       f"{custom}")
-    send_error_response(first, recursive_error)
-    if first is not r:
-        # the page is the original request's; it goes out as the last request's answer
-        _copy_response(first, r)
-
-
-def _copy_response(src: Request, dst: Request) -> None:
-    dst.status, dst.status_line = src.status, src.status_line
-    dst.headers_out, dst.err_headers_out = src.headers_out, src.err_headers_out
-    dst.content_type, dst.content_encoding = src.content_type, src.content_encoding
-    dst.content_languages = src.content_languages
-    dst.body = src.body
-    if "suppress-charset" in src.notes:
-        dst.notes["suppress-charset"] = src.notes["suppress-charset"]
-
-
-def send_error_response(r: Request, recursive_error: int = 0) -> None:
-    """ap_send_error_response: the error's header fields and its page."""
-    from .errors_html import error_page, index_status, is_header_only
-    from .http_protocol import make_allow
-    status = r.status
-    out = r.headers_out
-    location = out.get("Location")
-    if is_header_only(status):
-        r.body = None
-        return
-    if location is None:
-        location = r.err_headers_out.get("Location")
-    r.body = None
-    if r.proto_num >= 1000:
-        # only the "always" fields survive: err_headers_out becomes the table
-        r.headers_out = r.err_headers_out
-        r.err_headers_out = Headers()
-        if 300 <= status <= 399 or status == 201:
-            if location:
-                r.headers_out.set("Location", location)
-            else:
-                location = ""
-        r.content_languages = []
-        r.content_encoding = None
-        if r.subprocess_env.get("suppress-error-charset") is not None:
-            r.notes["suppress-charset"] = "1"
-            r.content_type = "text/html"
-        else:
-            r.content_type = "text/html; charset=iso-8859-1"
-        if status in (405, 501):
-            r.headers_out.set("Allow", make_allow(r))
-        if r.header_only:
-            return
-    custom = response_code_string(r, index_status(status))
-    if custom is not None and custom.startswith('"'):
-        r.body = custom[1:].encode("latin-1", "replace")
-        return
-    r.body = error_page(r, status, location or "", recursive_error)
 
 
 # -- internal redirects and subrequests ------------------------------------------------
