@@ -328,15 +328,31 @@ def main(argv: Optional[list[str]] = None) -> int:
         if not dumped:
             process.log.always("Syntax OK")
         return 0
+    return serve(process, opts)
+
+
+def serve(process: Process, opts: Options) -> int:
+    """Start serving this generation: post_config hooks, logs, then the MPM."""
     for module in process.registry.loaded:
         hook = module.hooks.get("post_config")
         if hook is not None and hook(process, process.main_server) is False:
             process.log.startup("AH00016: Configuration Failed", "alert")
             return 1
-    # Serving arrives with the HTTP engine (issue A2) and the MPMs' runtime (A3, A4).
-    process.log.always(f"{prog}: configuration checked (Syntax OK); serving is not available "
-                       "in this build yet: the HTTP engine arrives with the next release")
-    return 1
+    if not opts.debug:
+        # The MPMs' multi-process runtimes arrive with the next releases (issue A3, A4).
+        process.log.always(f"{process.argv0}: serving as a daemon needs the MPM's process "
+                           "runtime, which is not in this release; run in one process with "
+                           f"-X (e.g. {process.argv0} -X -d DIR -f FILE)")
+        return 1
+    from . import errorlog
+    from .connection import Serving
+    from mpms.oneprocess import run_one_process
+    errorlog.open_logs(process, replace_stderr=False)
+    serving = Serving(process)
+    try:
+        return run_one_process(serving)
+    finally:
+        errorlog.close_logs(process)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,476 @@
+"""One client connection: socket bytes <-> the sans-I/O protocol <-> the request pipeline.
+
+This is the only place where request-path code touches a socket, so every MPM (the
+one-process debug mode, prefork, worker, event) serves a connection by calling
+``serve_connection``.  It reads with Apache's timeouts (Timeout while a request is in
+progress, KeepAliveTimeout between requests), builds the Request record, runs the hooks,
+writes the response (sendfile for file bodies when EnableSendfile is on), logs the
+transaction and decides whether the connection lives on.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import time
+from typing import Any, Iterable, Optional
+
+from . import protocol as proto
+from .request import ConnInfo, FileRange, Part, Request
+
+READ_SIZE = 65536
+LINGER_SECONDS = 2.0        # Apache's MAX_SECS_TO_LINGER
+LINGER_BYTES = 1 << 20
+
+
+class ClientGone(Exception):
+    """The client closed or reset the connection, or did not send in time."""
+
+
+class Timeout(Exception):
+    pass
+
+
+class Channel:
+    """Blocking socket I/O with per-phase timeouts and byte counts (for %I/%O)."""
+
+    def __init__(self, sock: socket.socket, info: ConnInfo):
+        self.sock = sock
+        self.info = info
+
+    def recv(self, timeout: float) -> bytes:
+        self.sock.settimeout(timeout)
+        try:
+            data = self.sock.recv(READ_SIZE)
+        except socket.timeout:
+            raise Timeout() from None
+        except (ConnectionError, OSError):
+            raise ClientGone() from None
+        self.info.bytes_in += len(data)
+        return data
+
+    def send(self, data: bytes, timeout: float) -> None:
+        if not data:
+            return
+        self.sock.settimeout(timeout)
+        try:
+            self.sock.sendall(data)
+        except (socket.timeout, ConnectionError, OSError):
+            self.info.aborted = True
+            raise ClientGone() from None
+        self.info.bytes_out += len(data)
+
+    def sendfile(self, fr: FileRange, timeout: float, use_sendfile: bool) -> int:
+        """Send a file range; returns the bytes sent (short if the file shrank)."""
+        sent = 0
+        with open(fr.path, "rb") as f:
+            if use_sendfile:
+                self.sock.settimeout(timeout)
+                try:
+                    sent = self.sock.sendfile(f, fr.offset, fr.length) or 0
+                except (socket.timeout, ConnectionError, OSError):
+                    self.info.aborted = True
+                    raise ClientGone() from None
+                self.info.bytes_out += sent
+                return sent
+            f.seek(fr.offset)
+            left = fr.length
+            while left > 0:
+                chunk = f.read(min(left, READ_SIZE))
+                if not chunk:
+                    break
+                self.send(chunk, timeout)
+                sent += len(chunk)
+                left -= len(chunk)
+        return sent
+
+    def lingering_close(self) -> None:
+        """Apache's ap_lingering_close: stop sending, drain what the client still sends
+        for a short while (so it reads our response instead of a reset), then close."""
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + LINGER_SECONDS
+            drained = 0
+            while drained < LINGER_BYTES:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.sock.settimeout(min(left, 0.5))
+                data = self.sock.recv(READ_SIZE)
+                if not data:
+                    break
+                drained += len(data)
+        except OSError:
+            pass
+        finally:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+
+
+def body_iter(body: Any) -> Iterable[Any]:
+    """The pieces of a response body description, in order."""
+    if body is None:
+        return ()
+    if isinstance(body, (bytes, bytearray, memoryview, FileRange)):
+        return (body,)
+    return body
+
+
+# -- the serving side of a config generation -------------------------------------------------
+
+class Serving:
+    """What serving needs from one config generation, computed once: the hook table,
+    per-server limits and timeouts, the vhost tables."""
+
+    def __init__(self, process: Any):
+        from . import http_request, vhost_select
+        self.process = process
+        self.gen = http_request.generation(process)
+        self.hooks = self.gen.hooks
+        self.vhosts = vhost_select.lookup(process)
+        self._limits: dict[int, proto.Limits] = {}
+        self._next_id = 0
+
+    def limits_for(self, server: Any) -> proto.Limits:
+        found = self._limits.get(id(server))
+        if found is None:
+            found = self._limits[id(server)] = proto.Limits.from_core(
+                server.module_config["core_module"])
+        return found
+
+    def timeout_for(self, server: Any) -> float:
+        t = server.module_config["core_module"].timeout
+        return float(t) if t else 60.0
+
+    def keepalive_timeout_for(self, server: Any) -> float:
+        http = server.module_config.get("http_module")
+        return http.effective.keep_alive_timeout if http is not None else 5.0
+
+    def next_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    # -- what an MPM asks of the generation it serves --------------------------------------
+    @property
+    def listen_settings(self):
+        return self.process.mpm_state.listen
+
+    def serve_connection(self, sock: socket.socket, addr: tuple, listener: Any) -> None:
+        serve_connection(self, sock, addr, sock.getsockname())
+
+    def log_server_error(self, module: str, level: str, msg: str) -> None:
+        from . import errorlog
+        errorlog.error_log(self.process.main_server, module, level, msg)
+
+    def write_pid_file(self) -> None:
+        """PidFile, as Apache's ap_log_pid (the old file is replaced)."""
+        core = self.process.main_server.module_config["core_module"]
+        path = self.process.server_root_relative(core.pid_fname)
+        try:
+            with open(path, "w") as f:
+                f.write(f"{os.getpid()}\n")
+        except OSError as e:
+            self.log_server_error("core", "error", f"({e.errno}){os.strerror(e.errno)}: "
+                                  f"AH00099: could not create {path}")
+
+
+def serve_connection(serving: Serving, sock: socket.socket, addr: tuple, local: tuple) -> None:
+    """Serve one accepted connection until it closes; never raises."""
+    from . import errorlog, vhost_select
+    info = ConnInfo(client_ip=_ip(addr[0]), client_port=addr[1], local_ip=_ip(local[0]),
+                    local_port=local[1], id=serving.next_id())
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError:
+        pass
+    ch = Channel(sock, info)
+    base = vhost_select.update_vhost_given_ip(serving.process, info)
+    hconn = proto.HTTPConnection(serving.limits_for(base))
+    timeout = serving.timeout_for(base)
+    ka_timeout = serving.keepalive_timeout_for(base)
+    try:
+        while True:
+            idle = hconn.keepalives > 0
+            ev = _next_head(ch, hconn, ka_timeout if idle else timeout, timeout)
+            if isinstance(ev, proto.RequestHead):
+                keep = _serve_request(serving, ch, hconn, info, base, ev, timeout)
+            elif isinstance(ev, proto.ProtocolError):
+                _answer_protocol_error(serving, ch, hconn, info, base, ev, timeout)
+                keep = False
+            else:                       # ConnectionClosed
+                if getattr(ev, "reason", ""):
+                    errorlog.log_cerror(info, "reqtimeout", "info", ev.reason)
+                keep = False
+            if not keep or not hconn.start_next_request():
+                break
+    except ClientGone:
+        info.aborted = True
+    except Exception as e:  # a bug must cost one connection, never the worker
+        info.aborted = True
+        try:
+            errorlog.log_cerror(info, "core", "error",
+                                f"AH00000: connection handler failed: {e!r}")
+        except Exception:
+            pass
+    finally:
+        ch.lingering_close()
+
+
+def _ip(host: str) -> str:
+    return host[7:] if host.startswith("::ffff:") and "." in host else host
+
+
+def _next_head(ch: Channel, hconn: proto.HTTPConnection, first_timeout: float,
+               timeout: float) -> Any:
+    """The next request head (or error / close), reading as needed."""
+    got_bytes = hconn.buffered > 0
+    while True:
+        ev = hconn.next_event()
+        if ev is not proto.NEED_DATA:
+            return ev
+        try:
+            data = ch.recv(timeout if got_bytes else first_timeout)
+        except Timeout:
+            return hconn.timed_out()
+        got_bytes = got_bytes or bool(data)
+        hconn.receive_data(data)
+
+
+def _new_request(serving: Serving, info: ConnInfo, base: Any) -> Request:
+    return Request(conn=info, server=base, process=serving.process, request_time=time.time(),
+                   per_dir_config=base.lookup_defaults)
+
+
+def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, info: ConnInfo,
+                   base: Any, head: Any, timeout: float) -> bool:
+    """One request: build the record, run the pipeline, write and log the response."""
+    from . import http_request, vhost_select
+    from .request import Headers
+    r = _new_request(serving, info, base)
+    r.the_request = head.request_line
+    r.method = head.method
+    r.method_number = head.method_number
+    r.header_only = head.header_only
+    r.protocol = head.protocol
+    r.proto_num = head.proto_num
+    r.unparsed_uri = head.target
+    r.uri = head.path
+    r.args = head.args
+    r.hostname = head.hostname
+    r.headers_in = Headers(proto.merge_headers(head.headers))
+    r.expecting_100 = head.expect_continue
+    info.keepalive = None
+    status = vhost_select.update_vhost_from_headers(r)
+    r.per_dir_config = r.server.lookup_defaults
+    body = _BodyReader(ch, hconn, r, timeout)
+    r.read_body = body.read
+    if status != 200:
+        http_request.die(status, r)
+    else:
+        http_request.process_request(r, serving.hooks)
+    final = http_request.final_request(r)
+    _send_response(serving, ch, hconn, final, timeout)
+    _log_transaction(serving, r, final)
+    return bool(info.keepalive)
+
+
+class _BodyReader:
+    """r.read_body(n): the request body through the protocol, with LimitRequestBody of
+    the mapped directory; the client gets 100 Continue when it waits for it."""
+
+    def __init__(self, ch: Channel, hconn: proto.HTTPConnection, r: Request, timeout: float):
+        self.ch, self.hconn, self.r, self.timeout = ch, hconn, r, timeout
+        self.started = False
+        self.done = False
+        self.buf = bytearray()
+
+    def _limit(self) -> int:
+        from directives.core.config import effective_limit_req_body
+        core = self.r.module_config("core_module")
+        return effective_limit_req_body(core) if core is not None else 0
+
+    def read(self, n: int = -1) -> bytes:
+        if self.done and not self.buf:
+            return b""
+        if not self.started:
+            self.started = True
+            first = self.hconn.start_body(self._limit())
+            if first:
+                self.r.expecting_100 = False     # the client got its 100 Continue
+            self.ch.send(first, self.timeout)
+        while not self.done and (n < 0 or len(self.buf) < n):
+            ev = self.hconn.next_event()
+            if ev is proto.NEED_DATA:
+                try:
+                    data = self.ch.recv(self.timeout)
+                except Timeout:
+                    ev = self.hconn.timed_out()
+                else:
+                    self.hconn.receive_data(data)
+                    continue
+            if isinstance(ev, proto.BodyData):
+                self.buf += ev.data
+            elif isinstance(ev, proto.EndOfBody):
+                self.done = True
+                self.r.notes["trailers"] = ev.trailers
+            elif isinstance(ev, proto.ProtocolError):
+                self.done = True
+                raise BodyError(ev)
+            else:
+                self.done = True
+        if n < 0:
+            out, self.buf = bytes(self.buf), bytearray()
+        else:
+            out, self.buf = bytes(self.buf[:n]), self.buf[n:]
+        return out
+
+    def discard(self, status: int) -> None:
+        """ap_discard_request_body after the response is decided."""
+        if self.done:
+            return
+        try:
+            if not self.started:
+                self.started = True
+                self.ch.send(self.hconn.discard_body(self._limit(), status), self.timeout)
+                self.done = False
+            while True:
+                ev = self.hconn.next_event()
+                if ev is proto.NEED_DATA:
+                    try:
+                        data = self.ch.recv(self.timeout)
+                    except Timeout:
+                        self.hconn.timed_out()
+                        break
+                    self.hconn.receive_data(data)
+                    continue
+                if isinstance(ev, proto.BodyData):
+                    continue
+                break
+        finally:
+            self.done = True
+
+
+class BodyError(Exception):
+    """Reading the request body failed (413, 400, 408): ``status`` is the answer."""
+
+    def __init__(self, ev: Any):
+        super().__init__(ev.reason)
+        self.status = ev.status
+        self.event = ev
+
+
+# -- writing the response --------------------------------------------------------------------
+
+def _send_response(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, r: Request,
+                   timeout: float) -> None:
+    """The response head and body: the header filter's fields in Apache's order, framed
+    by Content-Length or chunked, file ranges with sendfile when EnableSendfile is on."""
+    from . import http_protocol
+    r.conn.keepalive = r.conn.keepalive if r.conn.keepalive is False else None
+    try:
+        status_line, fields = http_protocol.finalize_headers(r)
+    except http_protocol.BadResponseHeader as e:
+        from . import errorlog
+        errorlog.log_rerror(r, "http", "error", f"AH02430: Response header {e}")
+        r.status, r.body, r.chunked = 500, None, False
+        r.headers_out, r.err_headers_out = type(r.headers_out)(), type(r.headers_out)()
+        r.conn.keepalive = False
+        status_line, fields = http_protocol.finalize_headers(r, keepalive=False)
+    # the protocol layer learns what was decided, for the next request
+    hconn.keep_alive = bool(r.conn.keepalive)
+    hconn.response_chunked = bool(r.chunked)
+    if r.proto_num == 9:                   # HTTP/0.9 (only with Allow0.9): the body alone
+        head = b""
+        hconn.keep_alive = False
+        r.conn.keepalive = False
+    else:
+        head = http_protocol.response_head(status_line, fields)
+    r.first_byte_time = time.time()
+    no_body = r.header_only or r.status in (204, 304) or 100 <= r.status < 200
+    if no_body or r.body is None:
+        ch.send(head, timeout)
+    else:
+        _send_body(ch, head, r, timeout, http_protocol.sendfile_enabled(r))
+    if r.conn.keepalive:
+        r.conn.keepalives += 1
+    hconn.keepalives = r.conn.keepalives
+
+
+def _send_body(ch: Channel, head: bytes, r: Request, timeout: float, use_sendfile: bool) -> None:
+    chunked = bool(r.chunked)
+    pending = head
+    sent = 0
+    for piece in body_iter(r.body):
+        if isinstance(piece, Part):
+            parts = (piece.header, piece.body)
+        else:
+            parts = (piece,)
+        for p in parts:
+            if isinstance(p, FileRange):
+                if chunked:
+                    ch.send(pending + b"%x\r\n" % p.length, timeout)
+                    pending = b""
+                    n = ch.sendfile(p, timeout, use_sendfile)
+                    ch.send(b"\r\n", timeout)
+                else:
+                    ch.send(pending, timeout)
+                    pending = b""
+                    n = ch.sendfile(p, timeout, use_sendfile)
+                sent += n
+                if n < p.length:       # the file shrank: the framing is broken, close
+                    r.conn.keepalive = False
+                    r.bytes_sent = sent
+                    raise ClientGone()
+                continue
+            data = bytes(p)
+            if not data:
+                continue
+            sent += len(data)
+            if chunked:
+                data = b"%x\r\n%s\r\n" % (len(data), data)
+            if len(pending) + len(data) <= READ_SIZE:
+                pending += data        # small pieces go out with the head
+            else:
+                ch.send(pending, timeout)
+                pending = data
+    if chunked:
+        pending += b"0\r\n\r\n"
+    ch.send(pending, timeout)
+    r.bytes_sent = sent
+    r.sent_bodyct = True
+
+
+def _answer_protocol_error(serving: Serving, ch: Channel, hconn: proto.HTTPConnection,
+                           info: ConnInfo, base: Any, err: Any, timeout: float) -> None:
+    """A request that could not be read: log why, answer the status, close."""
+    from . import errorlog, http_request
+    r = _new_request(serving, info, base)
+    r.the_request = err.request_line
+    r.protocol, r.proto_num = "HTTP/1.0", 1000
+    r.method = err.request_line.split(" ", 1)[0] if err.request_line else "GET"
+    info.keepalive = False
+    for line in err.log:
+        errorlog.log_cerror(info, "core", "debug" if err.status == 408 else "info", line)
+    if err.status == 408 and not err.request_line:
+        pass    # Apache answers 408 for a half-sent request too
+    r.status = err.status
+    http_request.die(err.status, r)
+    final = http_request.final_request(r)
+    final.conn.keepalive = False
+    hconn.keep_alive = False
+    try:
+        _send_response(serving, ch, hconn, final, timeout)
+    finally:
+        _log_transaction(serving, r, final)
+
+
+def _log_transaction(serving: Serving, r: Request, final: Request) -> None:
+    r.request_time_end = time.time()
+    if final is not r:
+        final.request_time_end = r.request_time_end
+    try:
+        serving.hooks.run_all("log_transaction", r)
+    except Exception as e:  # logging must not take the connection down
+        from . import errorlog
+        errorlog.log_rerror(r, "core", "error", f"log_transaction failed: {e!r}")
