@@ -70,6 +70,16 @@ class Headers:
         old = self.get(name)
         self.set(name, value if old is None else f"{old}, {value}")
 
+    def merge_first(self, name: str, value: str) -> None:
+        """apr_table_merge to the letter: ", value" goes onto the first ``name`` field
+        and any later duplicates stay as they are (``merge`` folds them into one)."""
+        lname = name.lower()
+        for i, (k, v) in enumerate(self._items):
+            if k.lower() == lname:
+                self._items[i] = (k, f"{v}, {value}")
+                return
+        self._items.append((name, value))
+
     def unset(self, name: str) -> None:
         lname = name.lower()
         self._items = [(k, v) for k, v in self._items if k.lower() != lname]
