@@ -32,8 +32,28 @@ def log_rerror(r, module: str, level: str, msg: str) -> None:
         log.error(module, level, msg)
 
 
-def _core_dir(r):
-    return r.module_config("core_module")
+def _merge_vary(r, ctx) -> None:
+    """What a condition read of the request headers goes into Vary, as ap_expr_exec
+    does after a successful evaluation; never Host (RFC 7231 7.1.4, as Apache skips
+    it for both %{HTTP_HOST} and req('Host'))."""
+    names = [n for n in ctx.vary if n.lower() != "host"]
+    if names:
+        r.headers_out.merge_first("Vary", ", ".join(names))
+
+
+def exec_expr(r, expr) -> tuple[bool, "RequestExprContext"]:
+    """ap_expr_exec_re: the result and the context (its last capturing match is
+    there for $1..$9); raises ExprError."""
+    ctx = RequestExprContext(r)
+    result = expr.exec(ctx)
+    _merge_vary(r, ctx)
+    return result, ctx
+
+
+def exec_str(r, expr) -> str:
+    """ap_expr_str_exec; raises ExprError.  A string result adds nothing to Vary
+    (Apache only does that for conditions)."""
+    return expr.str_exec(RequestExprContext(r))
 
 
 def _core_server(r):

@@ -19,7 +19,7 @@ from typing import Optional
 from httpd import expr as ap_expr
 from httpd.hooks import DECLINED
 
-from directives.mod_headers_expr import RequestExprContext, log_rerror, table_get
+from directives.mod_headers_expr import exec_expr, exec_str, log_rerror, table_get
 
 MODULE_NAME = "headers_module"
 HTTP_INTERNAL_SERVER_ERROR = 500
@@ -89,7 +89,7 @@ def process_tags(hdr, r) -> str:
     """The entry's value for this request."""
     if hdr.expr_out is not None:
         try:
-            return hdr.expr_out.str_exec(RequestExprContext(r))
+            return exec_str(r, hdr.expr_out)
         except ap_expr.ExprError as e:
             log_rerror(r, "headers", "error", f"AH02557: Can't evaluate value expression: {e}")
             return ""
@@ -185,18 +185,6 @@ def _token_present(val: str, new_val: str) -> bool:
     return False
 
 
-def _merge_first(headers, name: str, value: str) -> None:
-    """apr_table_mergen: append ", value" to the first field only (later duplicates stay)."""
-    items = headers.items()
-    low = name.lower()
-    for idx, (k, v) in enumerate(items):
-        if k.lower() == low:
-            items[idx] = (k, f"{v}, {value}")
-            headers.__init__(items)
-            return
-    headers.add(name, value)
-
-
 def _echo(r, hdr) -> None:
     """Copy every request header whose name matches into headers_out."""
     rx = hdr.regex
@@ -236,7 +224,7 @@ def do_headers_fixup(r, headers, fixup, early: bool) -> bool:
             continue                 # early entries only early, the others only late
         if hdr.expr is not None:
             try:
-                if not hdr.expr.exec(RequestExprContext(r)):
+                if not exec_expr(r, hdr.expr)[0]:
                     continue
             except ap_expr.ExprError as e:
                 log_rerror(r, "headers", "error",
@@ -251,14 +239,14 @@ def do_headers_fixup(r, headers, fixup, early: bool) -> bool:
         if action == "add":
             headers.add(hdr.header, process_tags(hdr, r))
         elif action == "append":
-            _merge_first(headers, hdr.header, process_tags(hdr, r))
+            headers.merge_first(hdr.header, process_tags(hdr, r))
         elif action == "merge":
             val = headers.get(hdr.header)
             new_val = process_tags(hdr, r)
             if val is None:
                 headers.add(hdr.header, new_val)
             elif not _token_present(val, new_val):
-                _merge_first(headers, hdr.header, new_val)
+                headers.merge_first(hdr.header, new_val)
         elif action == "set":
             value = process_tags(hdr, r)
             if hdr.is_content_type:

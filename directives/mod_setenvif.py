@@ -25,7 +25,7 @@ from httpd.module import OR_FILEINFO, Args, Module, directive
 from httpd.config.grammar import getword_conf
 
 from directives.core.sections import regex_cflags
-from directives.mod_headers_expr import RequestExprContext, log_rerror, table_get
+from directives.mod_headers_expr import exec_expr, log_rerror, table_get
 
 MODULE_NAME = "setenvif_module"
 HTTP_INTERNAL_SERVER_ERROR = 500
@@ -218,7 +218,7 @@ add_browser_nocase = attrs.evolve(add_browser, name="BrowserMatchNoCase")
 
 # -- request time -------------------------------------------------------------------------
 
-def pregsub(template: str, source: str, m: Optional[re.Match]) -> Optional[str]:
+def pregsub(template: str, m: Optional[re.Match]) -> Optional[str]:
     """ap_pregsub: ``$0``..``$9`` from the match, ``\\x`` is a literal x; None when the
     result is too long (AP_PREGSUB_MAXLEN)."""
     if "$" not in template and "\\" not in template:
@@ -234,7 +234,7 @@ def pregsub(template: str, source: str, m: Optional[re.Match]) -> Optional[str]:
             if m is not None and no <= (m.re.groups or 0):
                 start, end = m.span(no)
                 if start < end:
-                    out.append(source[start:end])
+                    out.append(m.string[start:end])
             continue
         if c == "\\" and i < n:
             c = template[i]
@@ -284,35 +284,40 @@ def match_headers(r) -> int:
     env = r.subprocess_env
     last_name = None
     val: Optional[str] = None
+    # The last capturing match stays for later lines, as Apache's regmatch array does:
+    # a SetEnvIfExpr without a regex still substitutes $0..$9 from it.
+    last: Optional[re.Match] = None
     for b in sconf.conditionals:
-        m = None
         if b.expr is None:
             if b.name is not last_name:
                 last_name = b.name
                 val = _attribute(r, b)
-        if val is None:
-            val = ""          # a missing attribute matches as "" (so ^$ works)
-        if b.pattern is not None:
-            hit = b.pattern in (val.lower() if b.icase else val)
-        elif b.preg is not None:
-            m = b.preg.search(val)
-            hit = m is not None
+            if val is None:
+                val = ""          # a missing attribute matches as "" (so ^$ works)
+            if b.pattern is not None:
+                if b.pattern not in (val.lower() if b.icase else val):
+                    continue
+            else:
+                m = b.preg.search(val)
+                if m is None:
+                    continue
+                last = m
         else:
-            ctx = RequestExprContext(r)
             try:
-                hit = b.expr.exec(ctx)
+                hit, ctx = exec_expr(r, b.expr)
             except ap_expr.ExprError as e:
-                log_rerror(r, "setenvif", "error", f"AH01505: {e}")   # noqa: apache logs
-                hit = False
-            m = ctx.re_match
-            val = ctx.re_source if m is not None else None
-        if not hit:
-            continue
+                log_rerror(r, "setenvif", "error", f"Evaluation of expression from "
+                           f"{b.expr.filename}:{b.expr.line} failed: {e}")
+                continue
+            if ctx.re_match is not None:
+                last = ctx.re_match
+            if not hit:
+                continue
         for name, value in b.features.items():
             if value == UNSET:
                 _env_unset(env, name)
             elif b.pattern is None:
-                replaced = pregsub(value, val or "", m)
+                replaced = pregsub(value, last)
                 if replaced is None:
                     log_rerror(r, "setenvif", "crit",
                                "AH01505: Regular expression replacement failed for "

@@ -117,7 +117,26 @@ CASES = {
     "headersuppress": "HeaderName HEADER.html\nReadmeName FOOT.html\n"
                       "IndexOptions SuppressHTMLPreamble",
     "headermissing": "HeaderName NOPE.html\nReadmeName NOPE.txt",
+    "track": "IndexOptions TrackModified FancyIndexing",
+    "forbidden": "IndexOptions FancyIndexing",
+    "showforbidden": "IndexOptions FancyIndexing ShowForbidden",
+    "diritems": "IndexOptions FancyIndexing HTMLTable",
 }
+# lines a case adds at server level (Location-scoped AddIcon and friends never match a
+# file, so these go where they take effect); {root} is the listed directory
+EXTRA = {
+    "forbidden": '<Directory {root}>\n<Files "a.txt">\nRequire all denied\n</Files>\n'
+                 '</Directory>',
+    "showforbidden": '<Directory {root}>\n<Files "a.txt">\nRequire all denied\n</Files>\n'
+                     '</Directory>',
+    "diritems": 'AddIcon /icons/sub.gif sub\nAddAlt "SUB" sub\nAddIcon (ZD,/icons/z.gif) Zdir\n'
+                'AddDescription "Deep one" sub/deeper\nAddDescription "Under root" '
+                '{root}/ver*\nDefaultIcon /icons/unknown.gif\nIndexIgnoreReset On\n'
+                'AddDescription "dot" .hidden',
+}
+# cases whose entries depend on access checks, which only the request layer's
+# subrequests run
+NEEDS_SUBREQUESTS = ("forbidden", "showforbidden")
 # cases listed with every query string; the others only without one
 QUERY_CASES = ("plain", "fancy", "table", "debian", "nosort", "ignoreclient", "folders")
 QUERIES = ["C=M;O=D", "C=S;O=A", "C=D;O=D", "C=N;O=D", "F=0", "F=1", "F=2", "V=1",
@@ -154,5 +173,6 @@ def uris(case: str) -> list[str]:
 def config(case: str, root: Path, types: str) -> str:
     """GLOBAL for ``root`` plus the case's Alias and <Location>."""
     target = root / "hdr" if case.startswith("header") else root
-    return (GLOBAL.replace("{root}", str(root)).replace("{types}", types)
+    extra = EXTRA.get(case, "").replace("{root}", str(root))
+    return (GLOBAL.replace("{root}", str(root)).replace("{types}", types) + extra + "\n"
             + f"Alias /{case} {target}\n<Location /{case}>\n{CASES[case]}\n</Location>\n")
