@@ -26,7 +26,7 @@ def _log(r, level: str, msg: str) -> None:
     log_rerror(r, "authz_core", level, msg)
 
 
-def apply_authz_sections(r, section, parent_and: bool) -> int:
+def apply_authz_sections(r, section, parent_and: bool, debug: bool = False) -> int:
     """apply_authz_sections: one node of the Require tree."""
     if not section.limited & (1 << r.method_number):
         # the directive is limited to other methods
@@ -42,7 +42,7 @@ def apply_authz_sections(r, section, parent_and: bool) -> int:
         result = AUTHZ_NEUTRAL
         is_and = section.op.value == "and"
         for child in section.children:
-            child_result = apply_authz_sections(r, child, is_and)
+            child_result = apply_authz_sections(r, child, is_and, debug)
             if child_result == AUTHZ_GENERAL_ERROR:
                 return AUTHZ_GENERAL_ERROR
             if child_result == AUTHZ_NEUTRAL:
@@ -67,7 +67,7 @@ def apply_authz_sections(r, section, parent_and: bool) -> int:
         elif result in (AUTHZ_DENIED, AUTHZ_DENIED_NO_USER):
             # not being refused is no reason to grant
             result = AUTHZ_NEUTRAL
-    if _debug(r):
+    if debug:
         _log(r, "debug", f"AH01626: authorization result of {section.describe()}: "
              f"{_RESULT_NAMES[result]}")
     return result
@@ -114,7 +114,7 @@ def authorize_user_core(r, after_authn: bool) -> int:
         if _debug(r):
             _log(r, "debug", "AH01628: authorization result: granted (no directives)")
         return OK
-    result = apply_authz_sections(r, section, True)
+    result = apply_authz_sections(r, section, True, _debug(r))
     if result == AUTHZ_GRANTED:
         return OK
     if result == AUTHZ_DENIED_NO_USER:

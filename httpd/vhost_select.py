@@ -242,21 +242,14 @@ def _strict_ok(host: str) -> bool:
     return len(tld) == 1 or not tld[1] or (tld[1][0].isascii() and tld[1][0].isalpha())
 
 
-def fix_hostname(r, host_header: Optional[str], strict: bool) -> tuple[int, bool]:
-    """fix_hostname: normalise r.hostname (from ``host_header`` or, when None, from the
-    absolute request target); returns (status, is an IPv6 literal)."""
-    src = host_header if host_header is not None else r.hostname
-    if not src:
-        return HTTP_OK, False
+def _fix_hostname(src: str, from_header: bool, strict: bool) -> tuple[int, Optional[str], bool]:
+    """fix_hostname on one name: (status, the normalised host, is an IPv6 literal)."""
     if src.isdigit():
-        if strict:
-            return HTTP_BAD_REQUEST, False          # RFC 3986 7.4
-        r.hostname = src
-        return HTTP_OK, False
-    if host_header is not None:
+        return (HTTP_BAD_REQUEST, None, False) if strict else (HTTP_OK, src, False)
+    if from_header:
         parsed = parse_host_port(src)
         if parsed is None:
-            return HTTP_BAD_REQUEST, False
+            return HTTP_BAD_REQUEST, None, False
         host = parsed[0]
         v6 = src.startswith("[")
     else:
@@ -265,13 +258,34 @@ def fix_hostname(r, host_header: Optional[str], strict: bool) -> tuple[int, bool
     if v6:
         host = host.lower()
         if not _v6_ok(host):
-            return HTTP_BAD_REQUEST, v6
+            return HTTP_BAD_REQUEST, None, v6
     else:
         host = _non_v6(host)
         if host is None or (strict and not _strict_ok(host)):
-            return HTTP_BAD_REQUEST, v6
-    r.hostname = host
-    return HTTP_OK, v6
+            return HTTP_BAD_REQUEST, None, v6
+    return HTTP_OK, host, v6
+
+
+_HOSTS: dict = {}
+
+
+def fix_hostname(r, host_header: Optional[str], strict: bool) -> tuple[int, bool]:
+    """fix_hostname: normalise r.hostname (from ``host_header`` or, when None, from the
+    absolute request target); returns (status, is an IPv6 literal).  Answers are
+    remembered (a bounded table: clients choose the names)."""
+    src = host_header if host_header is not None else r.hostname
+    if not src:
+        return HTTP_OK, False
+    key = (src, host_header is not None, strict)
+    hit = _HOSTS.get(key)
+    if hit is None:
+        if len(_HOSTS) >= MAX_NAME_CACHE:
+            _HOSTS.clear()
+        hit = _HOSTS[key] = _fix_hostname(src, host_header is not None, strict)
+    status, host, v6 = hit
+    if status == HTTP_OK:
+        r.hostname = host
+    return status, v6
 
 
 def update_vhost_from_headers(r, require_match: bool = False) -> int:
@@ -283,7 +297,9 @@ def update_vhost_from_headers(r, require_match: bool = False) -> int:
     core = r.server.module_config[CORE]
     strict = core.http_conformance != 2               # not HttpProtocolOptions Unsafe
     host_header = r.headers_in.get("Host")
-    from_url = r.hostname is not None
+    # a name from an absolute target (the protocol layer may also have copied the Host
+    # field's name into r.hostname: that one is checked again here, from the field)
+    from_url = r.hostname is not None and "://" in r.unparsed_uri[:16]
     status, v6 = fix_hostname(r, None if from_url else host_header, strict)
     if status != HTTP_OK:
         return status

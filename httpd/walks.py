@@ -174,6 +174,8 @@ class ServerSections:
              if sec.core.r is None and sec.core.d_is_fnmatch else None)
             for sec in sconf.sec_url)
         self.levels: dict[str, tuple] = {}           # dir path -> (sections, opts)
+        self.paths: dict[tuple, tuple] = {}          # (path, rooted) -> sections, when
+        # the whole path was walked on Apache's fast path (it exists, links are fine)
 
 
 class Walker:
@@ -197,12 +199,13 @@ class Walker:
             m = self.fnmatchers[pattern] = fnmatch_regex(pattern).match
         return m
 
-    def realpath(self, path: str) -> str:
-        rp = self.realpaths.get(path)
+    def root_realpath(self, root: str) -> str:
+        """A mapping root with its links resolved (roots come from the config)."""
+        rp = self.realpaths.get(root)
         if rp is None:
             if len(self.realpaths) >= MAX_CACHE:
                 self.realpaths.clear()
-            rp = self.realpaths[path] = os.path.realpath(path)
+            rp = self.realpaths[root] = _realpath(root)
         return rp
 
 
@@ -211,6 +214,11 @@ class Walker:
 def _fs(path: str):
     """A path for the os module: request paths are latin-1 strings of the raw bytes."""
     return path if path.isascii() else path.encode("latin-1", "replace")
+
+
+def _realpath(path: str) -> str:
+    rp = os.path.realpath(_fs(path))
+    return rp if isinstance(rp, str) else rp.decode("latin-1")
 
 
 def _opts_merge(opts: tuple, core) -> tuple:
@@ -319,13 +327,20 @@ def directory_walk(r, walker: Walker, log) -> int:
     root = r.notes.get("storage-root")
     if root:
         root = (canonical_filename(root) or "").rstrip("/")
+    root_slash = root + "/" if root else ""
     base_core = r.per_dir_config.get(CORE) or r.server.lookup_defaults[CORE]
     opts = (base_core.opts, base_core.opts_add, base_core.opts_remove, base_core.override)
     levels = ss.levels
     matched: tuple = ()
     thisinfo = None
     cur, rest, seg = "/", full[1:], 1
-    while True:
+    # a path walked before without a single lstat: the same sections again
+    fast_key = (full, bool(root)) if finfo is not None else None
+    hit = ss.paths.get(fast_key) if fast_key is not None else None
+    if hit is not None:
+        matched, cur, rest = hit, full, ""
+    all_fast = hit is None and fast_key is not None
+    while hit is None:
         # the sections of this level (every level tested here exists on disk)
         test = cur if seg == 1 or cur.endswith("/") else cur + "/"
         info = levels.get(test)
@@ -343,9 +358,12 @@ def directory_walk(r, walker: Walker, log) -> int:
             break
         o = opts[0]
         if (finfo is not None and (o & (OPT_SYM_OWNER | OPT_SYM_LINKS)) == OPT_SYM_LINKS
-                and (not root or _explicit_symlinks(opts))):
-            seg += 1                # Apache's fast path: the whole path is known to exist
+                and (not root or not cur.startswith(root_slash) or _explicit_symlinks(opts))):
+            # Apache's fast path: the whole path exists and links may be followed (above
+            # the root always; below it only by an explicit FollowSymLinks)
+            seg += 1
             continue
+        all_fast = False
         try:
             thisinfo = os.lstat(_fs(cur))
         except OSError as e:
@@ -355,12 +373,10 @@ def directory_walk(r, walker: Walker, log) -> int:
             return _stat_error(r, e, log)
         if stat.S_ISLNK(thisinfo.st_mode):
             thisinfo = _resolve_symlink(cur, thisinfo, o)
-            if thisinfo is not None and root and not _explicit_symlinks(opts) \
-                    and cur.startswith(root + "/") \
-                    and not _inside(os.path.realpath(_fs(cur)) if cur.isascii() else
-                                    os.fsdecode(os.path.realpath(_fs(cur))),
-                                    walker.realpath(root)):
-                thisinfo = None
+            if thisinfo is not None and root and cur.startswith(root_slash) \
+                    and not _explicit_symlinks(opts) \
+                    and not _inside(_realpath(cur), walker.root_realpath(root)):
+                thisinfo = None         # a link leaving the root (see the docstring)
             if thisinfo is None:
                 log(r, "core", "error", f"AH00037: Symbolic link not allowed or link target "
                     f"not accessible: {cur}")
@@ -372,6 +388,8 @@ def directory_walk(r, walker: Walker, log) -> int:
                 "directory")
             return HTTP_FORBIDDEN
         seg += 1
+    if all_fast and not rest and cur == full and len(ss.paths) < MAX_CACHE:
+        ss.paths[fast_key] = matched
     r.finfo = finfo if finfo is not None else thisinfo
     r.filename = r.canonical_filename = cur
     r.path_info = _join_path_info(rest, saved)

@@ -156,3 +156,16 @@ class TestHostChecks:
         assert r.hostname == "www.example.com"
         r, _ = _pick(s, "[::A]:1")
         assert r.hostname == "::a"
+
+
+def test_host_name_copied_by_the_protocol_layer_is_not_an_absolute_target(server):
+    """The protocol layer may set r.hostname from the Host field: the field (and its
+    port) must stay as it is."""
+    s = server("DocumentRoot $ROOT\n")
+    conn = ConnInfo("127.0.0.1", 5000, "127.0.0.1", 80)
+    vhost_select.update_vhost_given_ip(s.process, conn)
+    r = Request(conn=conn, server=conn.base_server, process=s.process, uri="/",
+                unparsed_uri="/", hostname="example.com",
+                headers_in=Headers([("Host", "Example.com:8080")]))
+    assert vhost_select.update_vhost_from_headers(r) == 200
+    assert r.headers_in.get("Host") == "Example.com:8080" and r.hostname == "example.com"
