@@ -67,9 +67,10 @@ def write_config(root: Path, body: str, port: int, mpm: str = "prefork",
     loads = "".join(f"LoadModule {m}_module {MODDIR}/mod_{m}.so\n"
                     for m in (f"mpm_{mpm}",) + tuple(modules))
     conf = root / "httpd.conf"
+    types = f"TypesConfig {ROOT}/conf/mime.types\n" if "mime" in modules else ""
     conf.write_text(f"ServerRoot {root}\n{loads}Listen 127.0.0.1:{port}\n"
                     f"ServerName localhost\nPidFile {root}/logs/httpd.pid\n"
-                    f"ErrorLog {root}/logs/error_log\n{body}")
+                    f"ErrorLog {root}/logs/error_log\n{types}{body}")
     return conf
 
 
