@@ -431,6 +431,86 @@ LimitInternalRecursion 4
     },
 }
 
+SCENARIOS.update({
+    "encoded_slashes": {
+        "files": {"htdocs/on/a/b.txt": "ab", "htdocs/nd/a/b.txt": "nd"},
+        "config": ROOT_RULES + """AllowEncodedSlashes On
+<VirtualHost *:$PORT>
+    ServerName nodecode.example
+    DocumentRoot $ROOT/htdocs
+    AllowEncodedSlashes NoDecode
+</VirtualHost>
+<VirtualHost *:$PORT>
+    ServerName on.example
+    DocumentRoot $ROOT/htdocs
+    AllowEncodedSlashes On
+</VirtualHost>
+""",
+        "requests": [("GET", "/on/a%2fb.txt", {"Host": "on.example"}),
+                     ("GET", "/nd/a%2fb.txt", {"Host": "nodecode.example"}),
+                     ("GET", "/nd/a%2fb.txt", {"Host": "on.example"}),
+                     ("GET", "/on/a%2f..%2fa%2fb.txt", {"Host": "on.example"}),
+                     ("GET", "/on/a%00b", {"Host": "on.example"})],
+    },
+    "locations": {
+        "files": {"htdocs/loc/a.txt": "a", "htdocs/locx/a.txt": "x", "htdocs/d/f.txt": "f",
+                  "htdocs/d/sub/g.txt": "g"},
+        "config": ROOT_RULES + """<Location /loc>
+    ForceType text/loc
+</Location>
+<Location /d/>
+    ForceType text/d-slash
+</Location>
+<LocationMatch "^/d//f">
+    ForceType text/double
+</LocationMatch>
+<Location /d/*/g.txt>
+    ForceType text/wild
+</Location>
+<DirectoryMatch "/f\.txt$">
+    ForceType text/dirmatch-file
+</DirectoryMatch>
+<DirectoryMatch "/sub/?$">
+    ForceType text/dirmatch-dir
+</DirectoryMatch>
+<Directory $ROOT/htdocs/d/f.txt>
+    ForceType text/dir-on-file
+</Directory>
+""",
+        "requests": [("GET", "/loc/a.txt"), ("GET", "/locx/a.txt"), ("GET", "/loc"),
+                     ("GET", "/d/f.txt"), ("GET", "//d//f.txt"), ("GET", "/d/sub/g.txt"),
+                     ("GET", "/d")],
+    },
+    "merge_slashes_off": {
+        "files": {"htdocs/d/f.txt": "f"},
+        "config": ROOT_RULES + """MergeSlashes Off
+<Location /d/f.txt>
+    ForceType text/loc
+</Location>
+""",
+        "requests": [("GET", "/d/f.txt"), ("GET", "/d//f.txt"), ("GET", "//d/f.txt")],
+    },
+    "serverpath": {
+        "files": {"v1/who.txt": "v1", "v2/who.txt": "v2"},
+        "config": ROOT_RULES + """<Directory $ROOT>
+    Require all granted
+</Directory>
+<VirtualHost *:$PORT>
+    ServerName one.example
+    DocumentRoot $ROOT/v1
+</VirtualHost>
+<VirtualHost *:$PORT>
+    ServerName two.example
+    ServerPath /two
+    DocumentRoot $ROOT/v2
+</VirtualHost>
+""",
+        "requests": [("GET", "/two/who.txt", {"Host": "two.example"}),
+                     ("GET", "/who.txt", {"Host": "two.example"}),
+                     ("GET", "/two/who.txt", {"Host": "one.example"})],
+    },
+})
+
 # Where this server answers differently on purpose (reliability.md 1.3), with the reason.
 DELIBERATE = {
     ("symlinks", "GET", "/out.txt"): "a link leaving the DocumentRoot needs an explicit "
