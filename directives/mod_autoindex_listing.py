@@ -25,8 +25,8 @@ from directives.mod_autoindex import (
     K_DESC, K_LAST_MOD, K_NAME, K_SIZE, MODULE_NAME, SCAN_HTML_TITLES, SHOW_FORBIDDEN,
     SUPPRESS_COLSORT, TABLE_INDEXING, TRACK_MODIFIED, VERSION_SORT, BY_ENCODING, BY_PATH,
     BY_TYPE, fnmatch_rx, strcmp_match_rx)
-from directives.mod_autoindex_text import (escape_html, os_escape_path, strcasecmp, strcmp,
-                                           strnatcmp)
+from directives.mod_autoindex_text import (escape_html, natkey, os_escape_path, strcasecmp,
+                                           strcmp, strnatcmp)
 
 DIR_MAGIC_TYPE = "httpd/unix-directory"
 HTTP_FORBIDDEN = 403
@@ -306,6 +306,7 @@ def _pattern_match(pattern: str, name: str) -> bool:
 # -- sorting (dsortf) ----------------------------------------------------------------------
 
 def dsortf(e1: Ent, e2: Ent) -> int:
+    """Apache's comparison, kept as the reference that sort_entries must agree with."""
     if e1.name[0] == "/":             # the parent directory always comes first
         return -1
     if e2.name[0] == "/":
@@ -336,6 +337,44 @@ def dsortf(e1: Ent, e2: Ent) -> int:
     if not result:
         result = strcmp(c1.name, c2.name)
     return result
+
+
+def _ascii_lower(s: str) -> str:
+    return s.translate(_LOWER)
+
+
+_LOWER = {i: i + 32 for i in range(65, 91)}
+
+
+def name_key(e: Ent) -> tuple:
+    """dsortf's name comparison as a key: natural (case-blind, then exact) order
+    under VersionSort, then strcasecmp under IgnoreCase, then strcmp."""
+    name = e.name
+    return (natkey(name, True) if e.version_sort and e.ignore_case else (),
+            natkey(name) if e.version_sort else (),
+            _ascii_lower(name) if e.ignore_case else "", name)
+
+
+def sort_key(e: Ent) -> tuple:
+    key = e.key
+    if key == K_LAST_MOD:
+        return (e.lm,) + name_key(e)
+    if key == K_SIZE:
+        return (e.size,) + name_key(e)
+    if key == K_DESC:
+        desc = e.desc or ""
+        return (natkey(desc) if e.version_sort else desc,) + name_key(e)
+    return name_key(e)
+
+
+def sort_entries(ents: list) -> list:
+    """The order dsortf gives, computed with keys: the parent first, directories next
+    under FoldersFirst, each group in the column's order (names being unique, the
+    descending order is the exact reverse)."""
+    parent = [e for e in ents if e.name.startswith("/")]
+    rest = sorted((e for e in ents if not e.name.startswith("/")), key=sort_key,
+                  reverse=bool(ents) and not ents[-1].ascending)
+    return parent + [e for e in rest if e.isdir] + [e for e in rest if not e.isdir]
 
 
 # -- the query string ----------------------------------------------------------------------
@@ -460,7 +499,7 @@ def index_directory(r: Request, d) -> int:
         p = make_autoindex_entry(name, st, opts, d, r, keyid, direction, pattern)
         if p is not None:
             ents.append(p)
-    ents.sort(key=functools.cmp_to_key(dsortf))
+    ents = sort_entries(ents)
     html.output_directories(out, ents, d, r, opts, keyid, direction, colargs)
     html.emit_tail(out, r, d, d.readme, opts)
     r.body = "".join(out).encode("latin-1", "replace")

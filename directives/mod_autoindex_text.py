@@ -6,6 +6,7 @@ Strings are latin-1 (one character per byte), so byte-wise rules carry over.
 from __future__ import annotations
 
 import functools
+import re
 
 _SAFE_PATH = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
                        b"$-_.+!*'(),:;@&=/~")
@@ -138,6 +139,34 @@ def strnatcmp(a: str, b: str, fold_case: bool = False) -> int:
             return -1 if va < vb else 1
         ai += 1
         bi += 1
+
+
+_RUNS = re.compile(r"[0-9]+|[^0-9]")
+_FOLD = {i: i - 32 for i in range(97, 123)}
+
+
+@functools.lru_cache(maxsize=8192)
+def natkey(s: str, fold_case: bool = False) -> tuple:
+    """A sort key that orders as apr_strnatcmp (apr_strnatcasecmp with ``fold_case``).
+
+    strnatcmp skips blanks, compares a run of digits with another run (by magnitude,
+    or digit by digit when either starts with 0, which makes such runs sort first) and
+    anything else byte by byte as signed chars.  Each element is (class, ...): bytes
+    below '0' are class 0, digit runs 1, bytes above '9' class 2, so a digit against a
+    non-digit orders as their bytes do; the trailing (0, 0) is the end of the string,
+    which sorts after the high (negative) bytes as C's NUL does."""
+    if fold_case:
+        s = s.translate(_FOLD)
+    out = []
+    for tok in _RUNS.findall(s):
+        c = tok[0]
+        if "0" <= c <= "9":
+            out.append((1, 0, tok) if c == "0" else (1, 1, len(tok), tok))
+        elif c not in _SPACE:
+            v = _signed(c)
+            out.append((0, v) if v < 48 else (2, v))
+    out.append((0, 0))
+    return tuple(out)
 
 
 def strcmp(a: str, b: str) -> int:

@@ -70,14 +70,15 @@ class HeaderEntry:
 
 @attrs.define
 class HeadersConfig:
+    """The three lists; ``early`` entries are kept apart (``early_*``) so that each
+    phase walks only its own entries, in config order as Apache does."""
+
     fixup_in: list[HeaderEntry] = attrs.field(factory=list)
     fixup_out: list[HeaderEntry] = attrs.field(factory=list)
     fixup_err: list[HeaderEntry] = attrs.field(factory=list)
-
-    @property
-    def has_early(self) -> bool:
-        return any(e.early for lst in (self.fixup_in, self.fixup_err, self.fixup_out)
-                   for e in lst)
+    early_in: list[HeaderEntry] = attrs.field(factory=list)
+    early_out: list[HeaderEntry] = attrs.field(factory=list)
+    early_err: list[HeaderEntry] = attrs.field(factory=list)
 
 
 def create_dir_config(path: Optional[str]) -> HeadersConfig:
@@ -85,8 +86,8 @@ def create_dir_config(path: Optional[str]) -> HeadersConfig:
 
 
 def merge_dir_config(base: HeadersConfig, add: HeadersConfig) -> HeadersConfig:
-    return HeadersConfig(base.fixup_in + add.fixup_in, base.fixup_out + add.fixup_out,
-                         base.fixup_err + add.fixup_err)
+    return HeadersConfig(*(getattr(base, f.name) + getattr(add, f.name)
+                           for f in attrs.fields(HeadersConfig)))
 
 
 # -- value format strings ------------------------------------------------------------------
@@ -236,8 +237,9 @@ def header_inout_cmd(cmd, conf: HeadersConfig, inout: str, action: str, hdr: str
                 return err
     entry = HeaderEntry(kind, header, tags, regex, condition_var, expr, expr_out,
                         header.lower() == "content-type")
-    {HDR_IN: conf.fixup_in, HDR_OUT_ALWAYS: conf.fixup_err,
-     HDR_OUT_ONSUCCESS: conf.fixup_out}[inout].append(entry)
+    lists = (conf.early_in, conf.early_err, conf.early_out) if entry.early \
+        else (conf.fixup_in, conf.fixup_err, conf.fixup_out)
+    lists[(HDR_IN, HDR_OUT_ALWAYS, HDR_OUT_ONSUCCESS).index(inout)].append(entry)
     return None
 
 

@@ -217,11 +217,10 @@ def _edit(r, headers, hdr) -> bool:
 
 
 def do_headers_fixup(r, headers, fixup, early: bool) -> bool:
-    """Apply ``fixup`` (a list of entries) to ``headers``; False when an edit overflowed."""
+    """Apply ``fixup`` (a list of entries, all early or all late as ``early`` says) to
+    ``headers``; False when an edit overflowed."""
     for hdr in fixup:
         envar = hdr.condition_var
-        if hdr.early != early:
-            continue                 # early entries only early, the others only late
         if hdr.expr is not None:
             try:
                 if not exec_expr(r, hdr.expr)[0]:
@@ -290,10 +289,10 @@ def headers_fixup(r) -> int:
 def headers_early(r) -> int:
     """post_read_request (FIRST): the ``early`` entries of the server's lists."""
     conf = _conf(r)
-    if conf is None or not conf.has_early:
+    if conf is None or not (conf.early_in or conf.early_err or conf.early_out):
         return DECLINED
-    for headers, fixup in ((r.headers_in, conf.fixup_in), (r.err_headers_out, conf.fixup_err),
-                           (r.headers_out, conf.fixup_out)):
+    for headers, fixup in ((r.headers_in, conf.early_in), (r.err_headers_out, conf.early_err),
+                           (r.headers_out, conf.early_out)):
         if fixup and not do_headers_fixup(r, headers, fixup, True):
             log_rerror(r, "headers", "crit", "AH01504: Regular expression replacement "
                                              "failed (replacement too long?)")

@@ -189,7 +189,8 @@ class TestHeaderMessages:
         conf = p.main_server.lookup_defaults["headers_module"]
         assert [e.header for e in conf.fixup_out] == ["X-A", "^X", "X-D", "Content-type"]
         assert [e.header for e in conf.fixup_err] == ["X-B"]
-        assert [(e.header, e.early) for e in conf.fixup_in] == [("X-C", True)]
+        assert conf.fixup_in == [] and [(e.header, e.early) for e in conf.early_in] == [
+            ("X-C", True)]
         a, echo, d, ct = conf.fixup_out
         assert a.constant == "1" and echo.regex.search("X-Y")
         assert d.condition_var == "!BAR" and d.constant is None
