@@ -74,10 +74,10 @@ def write_config(root: Path, body: str, port: int, mpm: str = "prefork",
     return conf
 
 
-def start_httpd(root: Path, body: str, **kw) -> Server:
+def start_httpd(root: Path, body: str, env: Optional[dict] = None, **kw) -> Server:
     port = free_port()
     conf = write_config(root, body, port, **kw)
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
     proc = subprocess.Popen([sys.executable, "-m", "httpd", "-X", "-d", str(root), "-f",
                              str(conf)], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
@@ -90,12 +90,13 @@ def start_httpd(root: Path, body: str, **kw) -> Server:
     return Server("httpd", root, port, proc)
 
 
-def start_apache(root: Path, body: str, **kw) -> Optional[Server]:
+def start_apache(root: Path, body: str, env: Optional[dict] = None, **kw) -> Optional[Server]:
     if APACHE is None:
         return None
     port = free_port()
     conf = write_config(root, body, port, **kw)
     proc = subprocess.Popen([APACHE, "-X", "-d", str(root), "-f", str(conf)],
+                            env=dict(os.environ, **(env or {})),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         wait_listening(port, proc)

@@ -52,6 +52,10 @@ def make_tree(root: Path) -> Path:
         "with space/x y.txt": "space\n",
         "plain/p.txt": "p\n",
         "errors/404.html": "<h1>custom 404</h1>\n",
+        "sub/nested/one.txt": "1\n",
+        "sub/nested/three.txt": "333\n",
+        "fancy/a.txt": "a\n",
+        "fancy/b.html": "<b>bb</b>\n",
     }
     for name, text in files.items():
         p = docs / name
@@ -90,6 +94,9 @@ def config(root: Path, docs: Path) -> str:
 <Directory {docs}/etag-all>
     FileETag All
 </Directory>
+<Directory {docs}/fancy>
+    IndexOptions FancyIndexing HTMLTable
+</Directory>
 <Directory {docs}/plain>
     DirectorySlash Off
 </Directory>
@@ -98,6 +105,8 @@ def config(root: Path, docs: Path) -> str:
 </Directory>
 DirectoryIndex index.html
 TraceEnable off
+LogFormat "%h %l %u %t \\"%r\\" %>s %b \\"%{{Referer}}i\\" \\"%{{User-Agent}}i\\"" combined
+CustomLog ${{ACCESS_LOG}} combined
 AddType application/x-custom .custom
 AddCharset UTF-8 .json
 AddLanguage en .en
@@ -210,6 +219,9 @@ REQUESTS = {
     "http10": "GET /hello.txt HTTP/1.0\r\n\r\n",
     "http10-missing": "GET /nope HTTP/1.0\r\n\r\n",
     "custom-type": get("/x.custom"),
+    "autoindex": get("/errors/"),
+    "autoindex-sorted": get("/sub/nested/?C=S;O=D"),
+    "autoindex-fancy": get("/fancy/"),
 }
 
 
@@ -239,8 +251,10 @@ def parse(data: bytes) -> tuple[int, dict, bytes]:
 def servers(tmp_path_factory):
     root = tmp_path_factory.mktemp("diff")
     docs = make_tree(root)
-    ap = start_apache(root, config(root, docs), modules=MODULES)
-    ours = start_httpd(root, config(root, docs), modules=MODULES)
+    ap = start_apache(root, config(root, docs), modules=MODULES,
+                      env={"ACCESS_LOG": str(root / "logs" / "apache_access_log")})
+    ours = start_httpd(root, config(root, docs), modules=MODULES,
+                       env={"ACCESS_LOG": str(root / "logs" / "httpd_access_log")})
     yield ap, ours
     ap.stop()
     ours.stop()
@@ -278,3 +292,23 @@ def test_same_answer(servers, name):
 
 def test_enough_cases():
     assert len(REQUESTS) >= 60
+
+
+STAMP = re.compile(r"\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\]")
+
+
+def test_access_log_lines_are_apaches(servers):
+    """The combined-format line of every request above, byte for byte (bar the time)."""
+    ap, ours = servers
+    for name, req in REQUESTS.items():
+        raw = req.replace("Connection: close\r\n",
+                          "User-Agent: Tester/1.0 (x\"y)\r\nReferer: http://r.test/?a=\\b\r\n"
+                          "Connection: close\r\n").encode("latin-1")
+        raw_request(ap.port, raw, wait=2.0)
+        raw_request(ours.port, raw, wait=2.0)
+    time.sleep(0.5)
+    logs = ap.root / "logs"
+    theirs = STAMP.sub("[T]", (logs / "apache_access_log").read_text("latin-1")).splitlines()
+    mine = STAMP.sub("[T]", (logs / "httpd_access_log").read_text("latin-1")).splitlines()
+    assert len(mine) == len(theirs)
+    assert mine == theirs
