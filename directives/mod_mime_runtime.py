@@ -6,7 +6,7 @@ accumulate, encodings join with ", ", AddHandler sets the handler and AddCharset
 a charset parameter to the type.  A directory gets the magic type mod_dir looks for.
 
 What an (extension config, file name) pair yields never changes within a config
-generation, so it is computed once and remembered.
+generation, so it is computed once and remembered in the generation's caches.
 """
 from __future__ import annotations
 
@@ -18,8 +18,6 @@ MODULE_NAME = "mime_module"
 DIR_MAGIC_TYPE = "httpd/unix-directory"
 MULTIMATCH_ANY, MULTIMATCH_HANDLERS = 1, 4
 MAX_CACHE = 20000
-
-_CACHE: dict = {}
 
 
 def analyze_ct(ctype: str) -> Optional[tuple[str, list[tuple[str, str]]]]:
@@ -113,12 +111,14 @@ def find_ct(r) -> int:
     types = (sconf.types if sconf is not None else None) or {}
     resource = r.filename + r.path_info if conf.use_path_info else r.filename
     name = resource.rpartition("/")[2]
+    from httpd.http_request import generation
+    cache = generation(r.process).caches.setdefault(MODULE_NAME, {})
     key = (id(conf), id(types), name)
-    hit = _CACHE.get(key)
+    hit = cache.get(key)
     if hit is None or hit[0] is not conf or hit[1] is not types:
-        if len(_CACHE) >= MAX_CACHE:
-            _CACHE.clear()
-        hit = _CACHE[key] = (conf, types, _find(conf, types, name))
+        if len(cache) >= MAX_CACHE:
+            cache.clear()
+        hit = cache[key] = (conf, types, _find(conf, types, name))
     ctype, languages, encoding, handler, found_metadata = hit[2]
     if ctype:
         r.content_type = ctype

@@ -43,6 +43,9 @@ class Generation:
         self.process = process
         self.hooks = HookTable(process.registry.loaded)
         self.walker = Walker(process)
+        # per-module memo tables that must not outlive the generation (mod_mime's types
+        # by file name...), by module name
+        self.caches: dict[str, dict] = {}
 
 
 _GENERATIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
