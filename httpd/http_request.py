@@ -166,13 +166,16 @@ def _decode_unreserved(m: re.Match) -> str:
     return c if c in _UNRESERVED else m.group(0)
 
 
-def normalize_path(path: str, merge_slashes: bool = True) -> Optional[str]:
+def normalize_path(path: str, merge_slashes: bool = True, decode: bool = True,
+                   clamp: bool = False) -> Optional[str]:
     """ap_normalize_path(NOT_ABOVE_ROOT | DECODE_UNRESERVED [| MERGE_SLASHES]): decode
     the escapes of unreserved characters, then remove dot segments (RFC 3986 5.2.4).
-    None when the path is not absolute, holds an invalid escape or climbs above '/'."""
+    None when the path is not absolute, holds an invalid escape or climbs above '/';
+    with ``clamp`` a '..' at the root is dropped instead, and ``decode`` False leaves
+    escapes alone (a second pass must never decode twice)."""
     if not path.startswith("/"):
         return path if path == "*" else None
-    if "%" in path:
+    if decode and "%" in path:
         if _BAD_PCT.search(path):
             return None
         path = _PCT.sub(_decode_unreserved, path)
@@ -185,9 +188,10 @@ def normalize_path(path: str, merge_slashes: bool = True) -> Optional[str]:
         seg = parts[i]
         if seg == "." or seg == "..":
             if seg == "..":
-                if not out:
+                if out:
+                    out.pop()
+                elif not clamp:
                     return None
-                out.pop()
             if i == last:
                 out.append("")
             continue
@@ -270,7 +274,10 @@ def process_request_internal(r: Request, gen: Optional[Generation] = None) -> in
                            f"({r.unparsed_uri}), returning 404")
             return status
         if d.allow_encoded_slashes and d.decode_encoded_slashes:
-            path = normalize_path(path, sconf.merge_slashes is not False) or path
+            # decoded slashes may make new dot segments ("/.%2F/"): once more, as Apache
+            # does, without decoding again and keeping to the root
+            path = normalize_path(path, sconf.merge_slashes is not False, decode=False,
+                                  clamp=True)
         r.uri = path
     if not file_req:
         status = _walk_location_and_if(r, walker)

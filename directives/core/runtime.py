@@ -47,6 +47,11 @@ def core_translate(r) -> int:
                                             or uri[len(spath):len(spath) + 1] in ("/", "")):
         path = uri[len(spath):]
     root = document_root(r)
+    if "/../" in f"/{path}/" or "/./" in f"/{path}/":
+        # apr_filepath_merge(SECUREROOT) refuses what would leave the root; a normalised
+        # URI never gets here, a module's rewritten one might
+        log_rerror(r, "core", "error", f"AH00127: Cannot map {r.the_request} to file")
+        return HTTP_FORBIDDEN
     r.filename = r.canonical_filename = merge_filepath(root, path.lstrip("/"))
     r.notes["storage-root"] = root
     return OK

@@ -239,3 +239,31 @@ class TestRedirectsAndSubrequests:
         assert hook_table(s.process) is hook_table(s.process)
         r = s.get("/a.txt")
         process_request(r)                    # a table of None means the generation's
+
+
+class TestDecodedSlashes:
+    """AllowEncodedSlashes On decodes %2F: the path is normalised again, but never
+    decoded twice and never above the root."""
+
+    @pytest.fixture
+    def srv(self, server):
+        return server(ROOT + "AllowEncodedSlashes On\n", {**FILES, "htdocs/%2e%2e/x": "lit"})
+
+    # the answers are apache2's
+    def test_climbing_with_decoded_slashes_stays_inside(self, srv):
+        r = srv.get("/..%2f..%2f..%2fetc%2fpasswd")
+        assert r.status == 404 and r.uri == "/etc/passwd"
+        assert r.filename == str(srv.root / "htdocs" / "etc")
+        assert srv.get("/sub/..%2f..%2fa.txt").filename.endswith("/htdocs/a.txt")
+
+    def test_no_second_decoding(self, srv):
+        r = srv.get("/%252e%252e/x")
+        assert r.status == 200 and r.filename.endswith("/htdocs/%2e%2e/x")
+
+    def test_dot_segments_from_decoded_slashes(self, srv):
+        r = srv.get("/sub/.%2f..%2fa.txt")
+        assert r.status == 200 and r.filename.endswith("/htdocs/a.txt")
+
+    def test_clamped_normalisation(self):
+        assert normalize_path("/../../x", clamp=True) == "/x"
+        assert normalize_path("/a/%2e", decode=False) == "/a/%2e"
