@@ -22,6 +22,30 @@ LINGER_SECONDS = 2.0        # Apache's MAX_SECS_TO_LINGER
 LINGER_BYTES = 1 << 20
 
 
+class Deadline:
+    """A mod_reqtimeout stage: ``timeout`` seconds, extended by one second per
+    ``min_rate`` bytes received, never past ``max_timeout`` (0: no deadline)."""
+
+    __slots__ = ("end", "cap", "rate")
+
+    def __init__(self, stage: Any, now: float):
+        self.end = now + stage.timeout if stage.timeout else None
+        self.cap = now + stage.max_timeout if stage.max_timeout else None
+        self.rate = stage.min_rate
+
+    def got(self, nbytes: int) -> None:
+        if self.end is not None and self.rate and nbytes:
+            self.end += nbytes / self.rate
+            if self.cap is not None and self.end > self.cap:
+                self.end = self.cap
+
+    def wait(self, timeout: float) -> float:
+        """How long the next read may wait: the socket Timeout or what is left."""
+        if self.end is None:
+            return timeout
+        return max(0.0, min(timeout, self.end - time.monotonic()))
+
+
 class ClientGone(Exception):
     """The client closed or reset the connection, or did not send in time."""
 
@@ -143,6 +167,11 @@ class Serving:
         t = server.module_config["core_module"].timeout
         return float(t) if t else 60.0
 
+    def read_stages(self, server: Any) -> tuple:
+        """(header stage, body stage) of mod_reqtimeout for this server."""
+        from directives.mod_reqtimeout import effective
+        return effective(server.module_config.get("reqtimeout_module"))
+
     def keepalive_timeout_for(self, server: Any) -> float:
         http = server.module_config.get("http_module")
         return http.effective.keep_alive_timeout if http is not None else 5.0
@@ -189,12 +218,14 @@ def serve_connection(serving: Serving, sock: socket.socket, addr: tuple, local: 
     hconn = proto.HTTPConnection(serving.limits_for(base))
     timeout = serving.timeout_for(base)
     ka_timeout = serving.keepalive_timeout_for(base)
+    header_stage, body_stage = serving.read_stages(base)
     try:
         while True:
             idle = hconn.keepalives > 0
-            ev = _next_head(ch, hconn, ka_timeout if idle else timeout, timeout)
+            ev = _next_head(ch, hconn, ka_timeout if idle else timeout, timeout, header_stage,
+                            idle)
             if isinstance(ev, proto.RequestHead):
-                keep = _serve_request(serving, ch, hconn, info, base, ev, timeout)
+                keep = _serve_request(serving, ch, hconn, info, base, ev, timeout, body_stage)
             elif isinstance(ev, proto.ProtocolError):
                 _answer_protocol_error(serving, ch, hconn, info, base, ev, timeout)
                 keep = False
@@ -222,17 +253,30 @@ def _ip(host: str) -> str:
 
 
 def _next_head(ch: Channel, hconn: proto.HTTPConnection, first_timeout: float,
-               timeout: float) -> Any:
-    """The next request head (or error / close), reading as needed."""
+               timeout: float, stage: Any, idle: bool) -> Any:
+    """The next request head (or error / close), reading as needed.  A new connection's
+    header deadline runs from the start; a kept-alive one waits KeepAliveTimeout for the
+    first byte, then the deadline runs (as mod_reqtimeout does)."""
     got_bytes = hconn.buffered > 0
+    deadline = Deadline(stage, time.monotonic()) if (got_bytes or not idle) else None
     while True:
         ev = hconn.next_event()
         if ev is not proto.NEED_DATA:
             return ev
+        if deadline is None:
+            wait = first_timeout
+        else:
+            wait = deadline.wait(timeout)
+            if wait <= 0:
+                return hconn.timed_out()
         try:
-            data = ch.recv(timeout if got_bytes else first_timeout)
+            data = ch.recv(wait)
         except Timeout:
             return hconn.timed_out()
+        if data and deadline is None:
+            deadline = Deadline(stage, time.monotonic())
+        if deadline is not None:
+            deadline.got(len(data))
         got_bytes = got_bytes or bool(data)
         hconn.receive_data(data)
 
@@ -243,7 +287,7 @@ def _new_request(serving: Serving, info: ConnInfo, base: Any) -> Request:
 
 
 def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, info: ConnInfo,
-                   base: Any, head: Any, timeout: float) -> bool:
+                   base: Any, head: Any, timeout: float, body_stage: Any) -> bool:
     """One request: build the record, run the pipeline, write and log the response."""
     from . import http_request, vhost_select
     from .request import Headers
@@ -263,15 +307,17 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
     info.keepalive = None
     status = vhost_select.update_vhost_from_headers(r)
     r.per_dir_config = r.server.lookup_defaults
-    body = _BodyReader(ch, hconn, r, timeout)
+    body = _BodyReader(ch, hconn, r, timeout, body_stage)
     r.read_body = body.read
     if status != 200:
         http_request.die(status, r)
     else:
         http_request.process_request(r, serving.hooks)
     final = http_request.final_request(r)
-    _send_response(serving, ch, hconn, final, timeout)
-    _log_transaction(serving, r, final)
+    try:
+        _send_response(serving, ch, hconn, final, timeout)
+    finally:   # an aborted response is logged too (%X: X)
+        _log_transaction(serving, r, final)
     return bool(info.keepalive)
 
 
@@ -279,8 +325,11 @@ class _BodyReader:
     """r.read_body(n): the request body through the protocol, with LimitRequestBody of
     the mapped directory; the client gets 100 Continue when it waits for it."""
 
-    def __init__(self, ch: Channel, hconn: proto.HTTPConnection, r: Request, timeout: float):
+    def __init__(self, ch: Channel, hconn: proto.HTTPConnection, r: Request, timeout: float,
+                 stage: Any):
         self.ch, self.hconn, self.r, self.timeout = ch, hconn, r, timeout
+        self.stage = stage
+        self.deadline: Optional[Deadline] = None
         self.started = False
         self.done = False
         self.buf = bytearray()
@@ -302,9 +351,8 @@ class _BodyReader:
         while not self.done and (n < 0 or len(self.buf) < n):
             ev = self.hconn.next_event()
             if ev is proto.NEED_DATA:
-                try:
-                    data = self.ch.recv(self.timeout)
-                except Timeout:
+                data = self._recv()
+                if data is None:
                     ev = self.hconn.timed_out()
                 else:
                     self.hconn.receive_data(data)
@@ -325,6 +373,20 @@ class _BodyReader:
             out, self.buf = bytes(self.buf[:n]), self.buf[n:]
         return out
 
+    def _recv(self) -> Optional[bytes]:
+        """Bytes of the body, or None when Timeout or the body deadline passed."""
+        if self.deadline is None:
+            self.deadline = Deadline(self.stage, time.monotonic())
+        wait = self.deadline.wait(self.timeout)
+        if wait <= 0:
+            return None
+        try:
+            data = self.ch.recv(wait)
+        except Timeout:
+            return None
+        self.deadline.got(len(data))
+        return data
+
     def discard(self, status: int) -> None:
         """ap_discard_request_body after the response is decided."""
         if self.done:
@@ -337,9 +399,8 @@ class _BodyReader:
             while True:
                 ev = self.hconn.next_event()
                 if ev is proto.NEED_DATA:
-                    try:
-                        data = self.ch.recv(self.timeout)
-                    except Timeout:
+                    data = self._recv()
+                    if data is None:
                         self.hconn.timed_out()
                         break
                     self.hconn.receive_data(data)

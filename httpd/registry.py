@@ -33,6 +33,7 @@ CATALOGUE: dict[str, str] = {
     "headers_module": "directives.mod_headers",
     "env_module": "directives.mod_env",
     "setenvif_module": "directives.mod_setenvif",
+    "reqtimeout_module": "directives.mod_reqtimeout",
     "mpm_prefork_module": "mpms.prefork",
     "mpm_worker_module": "mpms.worker",
     "mpm_event_module": "mpms.event",
