@@ -31,7 +31,7 @@ from directives.mod_autoindex_text import (escape_html, natkey, os_escape_path, 
 DIR_MAGIC_TYPE = "httpd/unix-directory"
 HTTP_FORBIDDEN = 403
 M_GET = 0
-OPT_INDEXES = 1
+OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_OWNER = 1, 4, 64
 MAX_STRING_LEN = 8192
 
 
@@ -115,12 +115,17 @@ def _http_request():
     return http_request
 
 
-def bare_subrequest(r: Request, name: str, filename: str, st) -> Request:
-    """A subrequest with the parent's config that only runs the type checkers."""
+def bare_subrequest(r: Request, name: str, filename: str, st, lst=None) -> Request:
+    """A subrequest with the parent's config that only runs the type checkers (and
+    refuses a symlink the directory's Options do not let it follow, as the directory
+    walk would)."""
     rr = Request(conn=r.conn, server=r.server, process=r.process, method="GET",
                  uri=r.uri + name, filename=filename, finfo=st,
                  per_dir_config=r.per_dir_config, headers_in=r.headers_in, main=r)
     rr.status = 200
+    if lst is not None and not _symlink_allowed(r, st, lst):
+        rr.status, rr.finfo = HTTP_FORBIDDEN, None
+        return rr
     try:
         _type_hooks(r.process).run_first("type_checker", rr)
     except Exception:  # a type checker that cannot cope with a bare request
@@ -128,7 +133,16 @@ def bare_subrequest(r: Request, name: str, filename: str, st) -> Request:
     return rr
 
 
-def lookup_dirent(r: Request, name: str, is_dir: bool, st) -> Optional[Request]:
+def _symlink_allowed(r: Request, st, lst) -> bool:
+    core = r.module_config("core_module")
+    opts = getattr(core, "opts", 0) if core is not None else 0
+    if opts & OPT_SYM_LINKS:
+        return True
+    # SymLinksIfOwnerMatch: the link and its target have one owner
+    return bool(opts & OPT_SYM_OWNER) and st.st_uid == lst.st_uid
+
+
+def lookup_dirent(r: Request, name: str, is_dir: bool, st, lst=None) -> Optional[Request]:
     """The subrequest for one directory entry, or None."""
     hr = _http_request()
     fn = getattr(hr, "sub_req_lookup_dirent", None) if hr is not None else None
@@ -137,12 +151,8 @@ def lookup_dirent(r: Request, name: str, is_dir: bool, st) -> Optional[Request]:
     filename = r.filename + name + ("/" if is_dir else "")
     fn = getattr(hr, "sub_req_lookup_uri", None) if hr is not None else None
     if fn is not None:
-        rr = fn(os_escape_path(name, True) + ("/" if is_dir else ""), r)
-        if rr.filename is None or rr.finfo is None:
-            # the URI maps elsewhere (an Alias on the name): keep Apache's file view
-            rr = bare_subrequest(r, name, filename, st)
-        return rr
-    return bare_subrequest(r, name, filename, st)
+        return fn(os_escape_path(name, True) + ("/" if is_dir else ""), r)
+    return bare_subrequest(r, name, filename, st, lst)
 
 
 def _status_ok(rr: Request, show_forbidden: bool) -> bool:
@@ -248,7 +258,7 @@ def _fs(path: str):
 
 
 def make_autoindex_entry(name: str, st, opts: int, d, r: Request, keyid: str,
-                         direction: str, pattern) -> Optional[Ent]:
+                         direction: str, pattern, lst=None) -> Optional[Ent]:
     if name in (".", ".."):
         return None
     if pattern is not None and not _pattern_match(pattern, name):
@@ -256,7 +266,7 @@ def make_autoindex_entry(name: str, st, opts: int, d, r: Request, keyid: str,
     if ignore_entry(d, r.filename + name):
         return None
     is_dir = stat_mod.S_ISDIR(st.st_mode)
-    rr = lookup_dirent(r, name, is_dir, st)
+    rr = lookup_dirent(r, name, is_dir, st, lst)
     if rr is None:
         return None
     rst = rr.finfo if rr.finfo is not None else st
@@ -451,9 +461,9 @@ def _unescape_url(s: str) -> Optional[str]:
 
 # -- the handler ---------------------------------------------------------------------------
 
-def read_directory(path: str) -> list[tuple[str, os.stat_result]]:
-    """(name, stat) for every entry, symlinks followed; entries that cannot be
-    stat()ed are left out."""
+def read_directory(path: str) -> list[tuple[str, os.stat_result, Optional[os.stat_result]]]:
+    """(name, stat, lstat of a symlink or None) for every entry, symlinks followed;
+    entries that cannot be stat()ed are left out."""
     out = []
     bpath = path.encode("latin-1", "replace")
     with os.scandir(bpath) as it:
@@ -461,9 +471,10 @@ def read_directory(path: str) -> list[tuple[str, os.stat_result]]:
             name = entry.name.decode("latin-1")
             try:
                 st = entry.stat(follow_symlinks=True)
+                lst = entry.stat(follow_symlinks=False) if entry.is_symlink() else None
             except OSError:
                 continue
-            out.append((name, st))
+            out.append((name, st, lst))
     return out
 
 
@@ -495,8 +506,8 @@ def index_directory(r: Request, d) -> int:
     parent = make_parent_entry(opts, d, r, keyid, direction)
     if parent is not None:
         ents.append(parent)
-    for name, st in entries:
-        p = make_autoindex_entry(name, st, opts, d, r, keyid, direction, pattern)
+    for name, st, lst in entries:
+        p = make_autoindex_entry(name, st, opts, d, r, keyid, direction, pattern, lst)
         if p is not None:
             ents.append(p)
     ents = sort_entries(ents)

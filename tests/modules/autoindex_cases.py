@@ -20,6 +20,7 @@ FILES = {                    # name -> (size, mtime)
     "sp ace;x:y.c": (9 * 1024 * 1024, MTIME),
     "a_really_long_file_name_that_goes_beyond_width.txt": (1, MTIME),
     ".hidden": (0, MTIME), "foo~": (0, MTIME), "sub/inner.txt": (1, MTIME),
+    "noext": (100, MTIME), "image.png": (2048, MTIME), "caf\xe9.txt": (7, MTIME),
 }
 HTML = "<html><head><title>The\nB page</title></head></html>" + " " * 1400
 
@@ -29,11 +30,15 @@ def make_tree(root: Path) -> Path:
     (root / "sub" / "deeper").mkdir(parents=True, exist_ok=True)
     (root / "Zdir").mkdir(exist_ok=True)
     for name, (size, mtime) in FILES.items():
-        with open(root / name, "wb") as f:
+        path = os.path.join(bytes(root), name.encode("latin-1"))    # one byte a char
+        with open(path, "wb") as f:
             if size:
                 f.seek(size - 1)
                 f.write(b"x")
-        os.utime(root / name, (mtime, mtime))
+        os.utime(path, (mtime, mtime))
+    for link, target in (("link.txt", "a.txt"), ("broken", "nowhere")):
+        if not os.path.lexists(root / link):
+            os.symlink(target, root / link)
     (root / "b.html").write_text(HTML)
     os.utime(root / "b.html", (MTIME + 3600, MTIME + 3600))
     for d in ("sub/deeper", "sub", "Zdir", "."):
