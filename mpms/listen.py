@@ -98,6 +98,10 @@ def resolve(host: Optional[str], port: int) -> tuple:
     flags = socket.AI_ADDRCONFIG | (socket.AI_PASSIVE if host is None else 0)
     try:
         infos = socket.getaddrinfo(host, port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, flags)
+    except UnicodeError:
+        # Python's IDNA step refuses the name before the resolver sees it: to APR this
+        # is an unknown name
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
     except socket.gaierror as e:
         retry = (getattr(socket, "EAI_ADDRFAMILY", None), socket.EAI_BADFLAGS)
         if e.errno not in retry:

@@ -356,8 +356,12 @@ def get_addresses(cmd, word: str, default_port: int, out: list) -> Optional[str]
     try:
         infos = cache.get(host)
         if infos is None:
-            infos = cache[host] = socket.getaddrinfo(host, None, socket.AF_UNSPEC,
-                                                     socket.SOCK_STREAM, 0, socket.AI_ADDRCONFIG)
+            try:
+                infos = socket.getaddrinfo(host, None, socket.AF_UNSPEC, socket.SOCK_STREAM, 0,
+                                           socket.AI_ADDRCONFIG)
+            except UnicodeError:   # refused by Python's IDNA step: an unknown name to APR
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
+            cache[host] = infos
     except socket.gaierror as e:
         cmd.log.error("core", "error", f"(EAI {abs(e.errno)}){e.strerror}: AH00547: Could not "
                       f"resolve host name {host} -- ignoring!")
