@@ -246,7 +246,7 @@ class HTTPConnection:
         Content-Length and Transfer-Encoding among them are replaced by the framing.
         ``keep_alive`` is the server's policy (False: close after this response)."""
         status = int(status_line[:3])
-        head = self.head if self._state != ERROR else None
+        head = self.head
         if head is not None and head.proto_num == 9:
             self.keep_alive = False          # HTTP/0.9: the body alone, then close
             self.response_chunked = False

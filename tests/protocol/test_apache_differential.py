@@ -5,6 +5,8 @@ status, whether it closed, and its error-log lines at LogLevel debug:
 * apache-heads.json: 482 request heads (hand-picked request lines, fields and Host
   values, line-length and field-count boundaries, blank-line runs, and random mutations
   of a browser request), to ``/`` where the pipeline answers 200;
+* apache-heads-unsafe.json: the same plus 24 more, to an instance with
+  ``HttpProtocolOptions Unsafe``;
 * apache-bodies.json: 236 POSTs to a CGI script (chunk-size lines, extensions, BWS,
   trailers, Transfer-Encoding lists, mutations);
 * apache-keepalive.json: 288 responses (GET/HEAD x HTTP/1.0, 1.1, 2.0 x Connection
@@ -36,6 +38,7 @@ def load(name: str) -> list:
 
 
 HEADS = load("apache-heads.json")
+HEADS_UNSAFE = load("apache-heads-unsafe.json")     # the same and more, HttpProtocolOptions Unsafe
 BODIES = load("apache-bodies.json")
 KEEPALIVE = load("apache-keepalive.json")
 
@@ -57,8 +60,16 @@ def stricter(ev: ProtocolError) -> bool:
 
 @pytest.mark.parametrize("i", range(len(HEADS)))
 def test_heads(i):
-    case = HEADS[i]
-    conn = HTTPConnection(APACHE_LIMITS)
+    check_head(HEADS[i], APACHE_LIMITS)
+
+
+@pytest.mark.parametrize("i", range(len(HEADS_UNSAFE)))
+def test_heads_unsafe(i):
+    check_head(HEADS_UNSAFE[i], Limits(http09=True, strict=False))
+
+
+def check_head(case: dict, limits: Limits) -> None:
+    conn = HTTPConnection(limits)
     conn.receive_data(case["raw"].encode("latin-1"))
     ev = conn.next_event()
     status = case["apache_status"]
