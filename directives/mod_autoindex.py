@@ -232,7 +232,7 @@ def merge_dir_config(base: AutoindexConfig, add: AutoindexConfig) -> AutoindexCo
         readme=add.readme or base.readme,
         icon_height=add.icon_height or base.icon_height,
         icon_width=add.icon_width or base.icon_width,
-        ctype=add.ctype or base.ctype,
+        ctype=add.ctype if add.ctype is not None else base.ctype,
         charset=add.charset if add.charset is not None else base.charset,
         datetime_format=add.datetime_format or base.datetime_format,
         alt_list=add.alt_list + base.alt_list,

@@ -181,29 +181,35 @@ class Ent:
 
 def normalize_parent(uri: str) -> Optional[str]:
     """ap_make_full_path(uri, "../") then ap_normalize_path(ALLOW_RELATIVE |
-    NOT_ABOVE_ROOT): None when the parent would be above the root."""
+    NOT_ABOVE_ROOT): None when the parent would be above the root (or empty)."""
     path = uri + ("" if uri.endswith("/") else "/") + "../"
     out: list[str] = []
-    segs = path.split("/")
-    for i, seg in enumerate(segs):
-        last = i == len(segs) - 1
-        if seg == ".":
-            if last:
-                out.append("")
-            continue
-        if seg == "..":
-            if len(out) <= 1:
-                return None
-            out.pop()
-            if last:
-                out.append("")
-            continue
-        if seg == "" and i not in (0, len(segs) - 1):
-            out.append(seg)
-            continue
-        out.append(seg)
-    result = "/".join(out)
-    return result or None
+    ok = True
+    i, n = 0, len(path)
+    if not path.startswith("/"):
+        i = 0
+    else:
+        out.append("/")
+        i = 1
+    while i < n:
+        if not out or out[-1] == "/":
+            if path[i] == "." and (i + 1 >= n or path[i + 1] == "/"):
+                i += 2                                   # a "./" segment
+                continue
+            if path[i] == "." and i + 1 < n and path[i + 1] == "." and \
+                    (i + 2 >= n or path[i + 2] == "/"):
+                if len(out) > 1:                         # drop the previous segment
+                    out.pop()
+                    while out and out[-1] != "/":
+                        out.pop()
+                else:
+                    ok = False                           # above the root
+                i += 3
+                continue
+        out.append(path[i])
+        i += 1
+    result = "".join(out)
+    return result if ok and result else None
 
 
 def make_parent_entry(opts: int, d, r: Request, keyid: str, direction: str) -> Optional[Ent]:
@@ -486,7 +492,7 @@ def index_directory(r: Request, d) -> int:
         _log(r, "error", f"({e.errno}){os.strerror(e.errno)}: AH01275: Can't open directory "
                          f"for index: {r.filename}")
         return HTTP_FORBIDDEN
-    ctype = d.ctype or "text/html"
+    ctype = d.ctype if d.ctype is not None else "text/html"     # "Type=" gives ""
     charset = d.charset if d.charset is not None else "ISO-8859-1"
     r.content_type = f"{ctype};charset={charset}" if charset else ctype
     opts = d.opts

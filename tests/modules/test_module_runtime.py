@@ -193,6 +193,22 @@ class TestAutoindexHandler:
         assert r.body is None and r.content_type == "text/html;charset=ISO-8859-1"
 
 
+class TestContentType:
+    @pytest.mark.parametrize("lines,ctype", [
+        ("", "text/html;charset=ISO-8859-1"),
+        ("IndexOptions Type=", ";charset=ISO-8859-1"),        # as Apache 2.4.71 sends it
+        ("IndexOptions Type=text/x-a Charset=", "text/x-a"),
+        ("IndexOptions Type=\n<Location />\nIndexOptions Charset=x\n</Location>",
+         ";charset=x")])
+    def test_type_and_charset(self, tmp_path, lines, ctype):
+        p = harness.load(tmp_path, "<Directory />\nOptions Indexes\n</Directory>\n" + lines)
+        r = listing_request(p, tmp_path)
+        r.per_dir_config = harness.merged(p, p.main_server, [
+            s for s in harness.sections(p) if s.path == "/"])
+        assert listing.handle_autoindex(r) == OK
+        assert r.content_type == ctype
+
+
 class TestText:
     @pytest.mark.parametrize("size,text", [
         (-1, "  - "), (0, "  0 "), (972, "972 "), (973, "1.0K"), (1451, "1.4K"),
