@@ -309,10 +309,10 @@ def process_request_internal(r: Request, gen: Optional[Generation] = None) -> in
 def _check_access(r: Request, table: HookTable) -> int:
     """The authn/authz phases with Satisfy All (mod_access_compat is not offered);
     skipped when a redirect or a subrequest keeps its parent's config."""
-    prev = r.prev if r.prev is not None else r.main
-    if prev is not None and prev.per_dir_config is r.per_dir_config:
-        r.user, r.ap_auth_type = prev.user, prev.ap_auth_type
-        return OK
+    for prev in (r.prev, r.main):
+        if prev is not None and prev.per_dir_config is r.per_dir_config:
+            r.user, r.ap_auth_type = prev.user, prev.ap_auth_type
+            return OK
     status = table.run_all("access_checker", r)
     if status != OK:
         return _decl_die(r, status, "check access (with Satisfy All)")
