@@ -303,12 +303,14 @@ def headers_early(r) -> int:
 def apply_response_headers(r, error: bool = False) -> None:
     """Header directives on the response, just before its headers are written.
 
-    ``error`` is True when the response comes from the error path (ap_die /
-    ap_send_error_response: an error status, a redirect from a hook, ErrorDocument
-    text): then only ``Header always`` applies.  Otherwise (the handler produced the
-    response) ``always`` entries go to err_headers_out and the others to headers_out,
-    in that order.  Call it once per response, on the request whose response is sent
-    (the last one of an internal redirect chain).
+    ``error`` is True when the response comes from the error path (ap_die and
+    ap_send_error_response: an error status from any phase, a redirect from a hook, a
+    416 from the byte-range filter): then only ``Header always`` applies, on
+    err_headers_out.  Otherwise (the handler made the response, a 304 from its
+    conditional check included, as apache2 does) ``always`` entries go to
+    err_headers_out and the others to headers_out, in that order.  Call it once per
+    response, on the request whose response is sent (the last of an internal redirect
+    chain).
     """
     conf = _conf(r)
     if conf is None:
