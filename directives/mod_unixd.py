@@ -151,3 +151,32 @@ MODULE = Module(
     create_server_config=create_server_config,
     doc="Basic (required) security for Unix-family platforms.",
 )
+
+
+def setup_child(process: Any) -> Optional[str]:
+    """ap_unixd_setup_child: a process about to serve, started as root, becomes User and
+    Group (ChrootDir first): group, then the user's supplementary groups, then the user.
+    Returns an error line (the caller exits) or None.  Nothing to do when not root, or
+    when User was never set (#-1)."""
+    import os
+    if os.geteuid() != 0:
+        return None
+    cfg: UnixdConfig = process.main_server.module_config[NAME]
+    if cfg.user_id == uid_t(-1):
+        return None
+    try:
+        if cfg.chroot_dir:
+            os.chroot(cfg.chroot_dir)
+            os.chdir("/")
+        if cfg.group_id != uid_t(-1):
+            os.setgid(cfg.group_id)
+            name = cfg.user_name
+            if name.startswith("#"):
+                os.setgroups([cfg.group_id])
+            else:
+                os.initgroups(name, cfg.group_id)
+        os.setuid(cfg.user_id)
+    except OSError as e:
+        return (f"({e.errno}){os.strerror(e.errno)}: AH02162: setuid: unable to change to "
+                f"uid: {cfg.user_id}")
+    return None

@@ -81,4 +81,9 @@ def run_one_process(generation) -> int:
         generation.process.log.startup("AH00015: Unable to open logs", "emerg")
         return 1
     generation.write_pid_file()
+    from directives.mod_unixd import setup_child
+    err = setup_child(generation.process)      # bind as root, then serve as User/Group
+    if err:
+        generation.process.log.startup(err, "alert")
+        return 1
     return server.run()
