@@ -38,7 +38,7 @@ def _take_headers(r, rr) -> None:
 
 def fixup_dflt(r, d) -> int:
     """FallbackResource: a request that maps to nothing is served by the fallback."""
-    from httpd.http_request import internal_fast_redirect, sub_req_lookup_uri
+    from httpd.subrequest import internal_fast_redirect, sub_req_lookup_uri
     name = d.dflt
     if name is None or name.lower() == "disabled":
         return DECLINED
@@ -58,8 +58,8 @@ def fixup_dflt(r, d) -> int:
 
 def fixup_dir(r, d) -> int:
     """A directory: redirect to the name with a '/', or serve an index file."""
-    from httpd.http_request import (construct_url, escape_uri, internal_fast_redirect,
-                                    sub_req_lookup_uri)
+    from httpd.http_request import construct_url, escape_uri
+    from httpd.subrequest import internal_fast_redirect, sub_req_lookup_uri
     if not r.handler:
         r.handler = DIR_MAGIC_TYPE       # in case mod_mime named no handler
     if r.path_info:

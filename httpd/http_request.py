@@ -1,6 +1,7 @@
 """The request pipeline: ap_process_request (modules/http/http_request.c),
 ap_process_request_internal (server/request.c), ap_invoke_handler (server/config.c),
-ap_die and ap_send_error_response, internal redirects and subrequests.
+ap_die and ap_send_error_response (in errors_html.py), internal redirects; subrequests
+are in subrequest.py.
 
 The caller (the connection) has read the request, chosen the virtual host
 (httpd.vhost_select) and set ``r.uri`` to the path of the request target *as received*
@@ -23,7 +24,7 @@ from . import errorlog as _errorlog
 from .errors_html import die, send_error_response  # noqa: F401 (part of this API)
 from .expr_eval import EvalContext
 from .hooks import DECLINED, DONE, OK, HookTable
-from .request import Headers, Request
+from .request import Request
 from .walks import Walker, if_walk, location_walk
 
 CORE = "core_module"
@@ -451,47 +452,6 @@ def internal_redirect(new_uri: str, r: Request) -> None:
     die(status, new)
 
 
-def make_sub_request(r: Request) -> Request:
-    """make_sub_request and ap_set_sub_req_protocol."""
-    rnew = Request(conn=r.conn, server=r.server, process=r.process, method="GET",
-                   method_number=M_GET)
-    rnew.hostname = r.hostname
-    rnew.request_time = r.request_time
-    rnew.per_dir_config = r.server.lookup_defaults
-    rnew.allowed = r.allowed
-    rnew.the_request = r.the_request
-    rnew.no_local_copy = True
-    rnew.protocol, rnew.proto_num = "INCLUDED", r.proto_num
-    rnew.headers_in = r.headers_in.copy()
-    if "Content-Length" in r.headers_in or "Transfer-Encoding" in r.headers_in:
-        rnew.headers_in.unset("Content-Length")
-        rnew.headers_in.unset("Transfer-Encoding")
-    rnew.subprocess_env = dict(r.subprocess_env)
-    rnew.expecting_100 = r.expecting_100
-    rnew.main = r
-    return rnew
-
-
-def sub_req_lookup_uri(new_uri: str, r: Request, method: str = "GET") -> Request:
-    """ap_sub_req_method_uri: run the phases (not the handler) for ``new_uri``; a
-    relative URI is taken from the directory of r.uri.  The answer is in rnew.status."""
-    from directives.core.sections import METHODS, M_INVALID
-    rnew = make_sub_request(r)
-    rnew.method, rnew.method_number = method, METHODS.get(method, M_INVALID)
-    if new_uri.startswith("/"):
-        parse_uri(rnew, new_uri)
-    else:
-        udir = r.uri[:r.uri.rfind("/") + 1] if "/" in r.uri else ""
-        parse_uri(rnew, escape_uri(udir) + new_uri)
-    if recursion_limit_exceeded(r):
-        rnew.status = HTTP_INTERNAL_SERVER_ERROR
-        return rnew
-    status = process_request_internal(rnew)
-    if status:
-        rnew.status = status
-    return rnew
-
-
 _URI_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
                       "$-_.+!*'(),:@&=~/")
 
@@ -502,19 +462,3 @@ def escape_uri(path: str) -> str:
     if all(c in _URI_SAFE for c in path):
         return path
     return "".join(c if c in _URI_SAFE else "%%%02x" % (ord(c) & 0xFF) for c in path)
-
-
-def internal_fast_redirect(rr: Request, r: Request) -> None:
-    """ap_internal_fast_redirect: ``r`` takes over the subrequest's mapping and config."""
-    r.mtime = rr.mtime
-    r.uri, r.filename, r.canonical_filename = rr.uri, rr.filename, rr.canonical_filename
-    r.path_info, r.args, r.finfo = rr.path_info, rr.args, rr.finfo
-    r.handler = rr.handler
-    r.content_type = rr.content_type
-    r.content_encoding = rr.content_encoding
-    r.content_languages = rr.content_languages
-    r.per_dir_config = rr.per_dir_config
-    r.notes = {**r.notes, **rr.notes}
-    r.headers_out = Headers(rr.headers_out.items() + r.headers_out.items())
-    r.err_headers_out = Headers(rr.err_headers_out.items() + r.err_headers_out.items())
-    r.subprocess_env = {**r.subprocess_env, **rr.subprocess_env}

@@ -7,8 +7,8 @@ import structlog
 
 from httpd.hooks import DECLINED, DONE, OK, HookTable
 from httpd.http_request import (escape_uri, generation, hook_table, invoke_handler,
-                                normalize_path, parse_uri, process_request,
-                                sub_req_lookup_uri, unescape_path)
+                                normalize_path, parse_uri, process_request, unescape_path)
+from httpd.subrequest import sub_req_lookup_uri
 from httpd.module import Module
 from httpd.request import Request
 

@@ -102,12 +102,12 @@ ModMimeUsePathInfo On
         assert srv.get("/f.h").handler == "my-handler"
 
     def test_use_path_info(self, srv):
-        from httpd.http_request import sub_req_lookup_uri
+        from httpd.subrequest import sub_req_lookup_uri
         rr = sub_req_lookup_uri("/pi/script/x.one", srv.get("/f.h"))
         assert rr.path_info == "/x.one" and rr.content_type == "text/one"
 
     def test_directories_get_the_magic_type(self, srv):
-        from httpd.http_request import sub_req_lookup_uri
+        from httpd.subrequest import sub_req_lookup_uri
         rr = sub_req_lookup_uri("/pi/", srv.get("/f.h"))
         assert rr.content_type == "httpd/unix-directory"
 
