@@ -467,12 +467,11 @@ def _unescape_url(s: str) -> Optional[str]:
 
 # -- the handler ---------------------------------------------------------------------------
 
-def read_directory(path: str) -> list[tuple[str, os.stat_result, Optional[os.stat_result]]]:
-    """(name, stat, lstat of a symlink or None) for every entry, symlinks followed;
-    entries that cannot be stat()ed are left out."""
+def read_directory(it) -> list[tuple[str, os.stat_result, Optional[os.stat_result]]]:
+    """(name, stat, lstat of a symlink or None) for every entry of an open scandir,
+    symlinks followed; entries that cannot be stat()ed are left out."""
     out = []
-    bpath = path.encode("latin-1", "replace")
-    with os.scandir(bpath) as it:
+    with it:
         for entry in it:
             name = entry.name.decode("latin-1")
             try:
@@ -487,7 +486,7 @@ def read_directory(path: str) -> list[tuple[str, os.stat_result, Optional[os.sta
 def index_directory(r: Request, d) -> int:
     from directives import mod_autoindex_html as html
     try:
-        entries = read_directory(r.filename)
+        it = os.scandir(r.filename.encode("latin-1", "replace"))
     except OSError as e:
         _log(r, "error", f"({e.errno}){os.strerror(e.errno)}: AH01275: Can't open directory "
                          f"for index: {r.filename}")
@@ -499,7 +498,9 @@ def index_directory(r: Request, d) -> int:
     if opts & TRACK_MODIFIED and r.finfo is not None:
         html.track_modified(r)
     if r.header_only:
+        it.close()                       # opened only to answer 403 as Apache would
         return OK
+    entries = read_directory(it)
     keyid = d.default_keyid or K_NAME
     direction = d.default_direction or D_ASCENDING
     opts, keyid, direction, pattern, colargs = parse_query(r.args, opts, keyid, direction)

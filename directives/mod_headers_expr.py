@@ -26,7 +26,15 @@ def table_get(table: dict, key: str) -> Optional[str]:
 
 
 def log_rerror(r, module: str, level: str, msg: str) -> None:
-    """ap_log_rerror until the request error log exists: the process log."""
+    """ap_log_rerror: the request layer's (with the client's address) when it is
+    there, else the process log."""
+    try:
+        from httpd.http_request import log_rerror as request_log
+    except Exception:  # the request layer is optional for these modules
+        request_log = None
+    if request_log is not None:
+        request_log(r, module, level, msg)
+        return
     log = getattr(getattr(r, "process", None), "log", None)
     if log is not None:
         log.error(module, level, msg)
