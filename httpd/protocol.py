@@ -47,6 +47,10 @@ DEFAULT_KEEPALIVE = KeepAlive()
 HEADER_TIMEOUT = "AH01382: Request header read timeout"
 BODY_TIMEOUT = "AH01382: Request body read timeout"
 AH00567 = "AH00567: request failed: error reading the headers"
+# the response fields response_head looks at, in their usual spellings (no lower() per field)
+_SPECIAL = {n: n.lower() for n in ("Content-Length", "Transfer-Encoding", "Content-Type",
+                                   "Connection", "Date", "Server", "ETag", "Last-Modified",
+                                   "Accept-Ranges", "Cache-Control", "Vary", "Expires")}
 
 
 def continue_bytes() -> bytes:
@@ -149,6 +153,7 @@ class HTTPConnection:
                 self._state = DONE
                 return ev
             # a ProtocolError
+            ev.request_line = self.head.request_line
             if self._state == NEXT:
                 # the response went out already: Apache just closes (no second answer)
                 self._close()
@@ -267,7 +272,12 @@ class HTTPConnection:
         response_close = False
         connection_at = -1
         for name, value in headers:
-            key = name.lower()
+            key = _SPECIAL.get(name)
+            if key is None:
+                if name[:1] not in "CcTt":
+                    fields.append((name, value))
+                    continue
+                key = name.lower()
             if key == "content-length":
                 if body_length is None and value.isdigit():
                     body_length = int(value)
@@ -291,12 +301,12 @@ class HTTPConnection:
         else:
             decision = set_keepalive(
                 policy=policy, keepalives=self.keepalives, proto_num=head.proto_num,
-                request_connection=head.header("Connection"), status=status,
+                request_connection=head.connection, status=status,
                 header_only=head_only, has_length=body_length is not None,
                 conn_close=self._conn_close,
                 expecting_100=head.expect_continue and not self._continue_sent,
                 response_close=response_close, nokeepalive=nokeepalive,
-                via=head.header("Via") is not None, stopping=stopping)
+                via=nokeepalive and head.header("Via") is not None, stopping=stopping)
         if body_length is not None and status != 204 and not 100 <= status < 200:
             fields.append(("Content-Length", str(body_length)))
         for name, value in decision.headers:
@@ -379,13 +389,14 @@ class HTTPConnection:
         state = self._state
         if state == IDLE:
             if self._reader.line_read:
+                line = self._reader.rl.the_request
                 self._fail()
-                return ProtocolError(408, HEADER_TIMEOUT, (HEADER_TIMEOUT, AH00567))
+                return ProtocolError(408, HEADER_TIMEOUT, (HEADER_TIMEOUT, AH00567), line)
             idle = not self._buf and self._reader.pos == 0 and self.keepalives > 0
             self._close()
             return ConnectionClosed("" if idle else HEADER_TIMEOUT)
         if state == BODY or state == DISCARD:
             self._fail()
-            return ProtocolError(408, BODY_TIMEOUT)
+            return ProtocolError(408, BODY_TIMEOUT, request_line=self.head.request_line)
         self._close()
         return ConnectionClosed(BODY_TIMEOUT if state == NEXT else "")

@@ -16,7 +16,7 @@ import re
 from typing import Optional
 
 from .protocol_events import NEED_DATA, BodyData, EndOfBody, Limits, ProtocolError
-from .protocol_head import FieldReader, merged_too_long, NOTE_MERGED
+from .protocol_fields import NOTE_MERGED, FieldReader, merged_too_long
 from .protocol_uri import field_name_len
 
 _SIZE_STRICT = re.compile(rb"([0-9A-Fa-f]+)[ \t]{0,10}(?:;[^\x00-\x08\x0a-\x1f\x7f]*)?\r")

@@ -122,6 +122,7 @@ class RequestHead:
     hostname: Optional[str] = None
     port: Optional[int] = None
     must_close: bool = False                # CL+TE, or TE on HTTP/1.0: never keep-alive
+    connection: Optional[str] = None        # the merged Connection value
 
     def header(self, name: str) -> Optional[str]:
         """The merged value of ``name`` (apr_table_get after apr_table_compress)."""

@@ -83,15 +83,16 @@ class URI:
 
 def _path(u: URI, s: str, i: int) -> URI:
     """deal_with_path: the path up to '?' or '#', then the query and the fragment."""
-    n = len(s)
-    j = i
-    while j < n and s[j] != "?" and s[j] != "#":
-        j += 1
+    q = s.find("?", i)
+    h = s.find("#", i)
+    j = q if q >= 0 and (h < 0 or q < h) else h
+    if j < 0:
+        if len(s) != i:
+            u.path = s[i:]
+        return u
     if j != i:
         u.path = s[i:j]
-    if j == n:
-        return u
-    if s[j] == "?":
+    if j == q:
         rest = s[j + 1:]
         k = rest.find("#")
         if k >= 0:
@@ -189,6 +190,9 @@ def uri_parse_hostinfo(s: str) -> Optional[URI]:
 
 def parse_uri(target: str, method_number: int) -> tuple[Optional[URI], str]:
     """ap_parse_uri: (the parsed URI or None when unparsable, r->uri)."""
+    if target[:1] == "/" and target[1:2] != "/" and method_number != M_CONNECT:
+        u = _path(URI(), target, 0)            # origin-form, the common case
+        return u, u.path if u.path is not None else "/"
     while target[:2] == "//":
         target = target[1:]
     u = uri_parse_hostinfo(target) if method_number == M_CONNECT else uri_parse(target)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from httpd.protocol import (CONTINUE, NEED_DATA, PAUSED, BodyData, EndOfBody, HTTPConnection,
-                            Limits, ProtocolError, RequestHead)
+                            Limits, RequestHead)
 
 POST = b"POST /cgi-bin/echo.cgi HTTP/1.1\r\nHost: localhost\r\n"
 CHUNKED = POST + b"Transfer-Encoding: chunked\r\n\r\n"

@@ -214,6 +214,7 @@ def test_timeout_in_the_fields():
     ev = conn.timed_out()
     assert (ev.status, ev.log) == (408, ("AH01382: Request header read timeout",
                                          "AH00567: request failed: error reading the headers"))
+    assert ev.request_line == "GET / HTTP/1.1"
 
 
 def test_timeout_in_the_body():
@@ -225,6 +226,7 @@ def test_timeout_in_the_body():
     assert conn.next_event() is NEED_DATA
     ev = conn.timed_out()
     assert (ev.status, ev.reason) == (408, "AH01382: Request body read timeout")
+    assert ev.request_line == "POST / HTTP/1.1"
     head = conn.response_head("408 Request Timeout", [], 10)
     assert b"Connection: close" in head
 
