@@ -71,9 +71,9 @@ def lookup_named(r, name: str):
     """The subrequest for HeaderName/ReadmeName: a URI relative to the listed
     directory.  The request layer's subrequest when there is one; else the file next
     to the listing (or under DocumentRoot for an absolute name) with its type."""
-    from directives.mod_autoindex_listing import _http_request, bare_subrequest
-    hr = _http_request()
-    fn = getattr(hr, "sub_req_lookup_uri", None) if hr is not None else None
+    from directives.mod_autoindex_listing import _subrequests, bare_subrequest
+    sub = _subrequests()
+    fn = getattr(sub, "sub_req_lookup_uri", None) if sub is not None else None
     if fn is not None:
         return fn(name, r)
     if name.startswith("/"):

@@ -107,12 +107,13 @@ def _type_hooks(process) -> HookTable:
     return table
 
 
-def _http_request():
+def _subrequests():
+    """The request layer's subrequest functions (httpd.subrequest), or None."""
     try:
-        from httpd import http_request
+        from httpd import subrequest
     except Exception:  # the request layer is optional for the listing
         return None
-    return http_request
+    return subrequest
 
 
 def bare_subrequest(r: Request, name: str, filename: str, st, lst=None) -> Request:
@@ -143,16 +144,15 @@ def _symlink_allowed(r: Request, st, lst) -> bool:
 
 
 def lookup_dirent(r: Request, name: str, is_dir: bool, st, lst=None) -> Optional[Request]:
-    """The subrequest for one directory entry, or None."""
-    hr = _http_request()
-    fn = getattr(hr, "sub_req_lookup_dirent", None) if hr is not None else None
+    """The subrequest for one directory entry (ap_sub_req_lookup_dirent), or None."""
+    sub = _subrequests()
+    fn = getattr(sub, "sub_req_lookup_dirent", None) if sub is not None else None
     if fn is not None:
-        return fn(name, is_dir, r)
-    filename = r.filename + name + ("/" if is_dir else "")
-    fn = getattr(hr, "sub_req_lookup_uri", None) if hr is not None else None
+        return fn(name, r)
+    fn = getattr(sub, "sub_req_lookup_uri", None) if sub is not None else None
     if fn is not None:
         return fn(os_escape_path(name, True) + ("/" if is_dir else ""), r)
-    return bare_subrequest(r, name, filename, st, lst)
+    return bare_subrequest(r, name, r.filename + name + ("/" if is_dir else ""), st, lst)
 
 
 def _status_ok(rr: Request, show_forbidden: bool) -> bool:

@@ -48,10 +48,10 @@ def lookup_mode(request, monkeypatch):
     """Entries looked up through the request layer's subrequests, or without them
     (only the type checkers run: access checks cannot hide anything)."""
     if request.param == "bare":
-        monkeypatch.setattr(listing, "_http_request", lambda: None)
+        monkeypatch.setattr(listing, "_subrequests", lambda: None)
     else:
-        hr = listing._http_request()
-        if hr is None or not hasattr(hr, "sub_req_lookup_uri"):
+        sub = listing._subrequests()
+        if sub is None or not hasattr(sub, "sub_req_lookup_dirent"):
             pytest.skip("the request layer has no subrequests yet")
     return request.param
 
