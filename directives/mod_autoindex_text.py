@@ -212,3 +212,81 @@ def terminate_description(desc: str, maxsize: int) -> str:
     if not maxsize and x < n:
         return desc[:x - 1] + ">" if x else ""
     return desc
+
+
+# -- wildcard matching, compiled once ---------------------------------------------------------
+
+def strcmp_match_rx(pattern: str, icase: bool = False) -> re.Pattern:
+    """ap_strcmp_match (or ap_strcasecmp_match) as a regex: ``*`` any run, ``?`` one
+    character, everything else literal, over the whole string."""
+    out = []
+    for c in pattern:
+        out.append(".*" if c == "*" else "." if c == "?" else re.escape(c))
+    return re.compile("".join(out) + r"\Z", re.S | (re.I if icase else 0))
+
+
+def fnmatch_rx(pattern: str, noescape: bool = False) -> re.Pattern:
+    """apr_fnmatch without FNM_PATHNAME: ``*``, ``?``, ``[...]`` (``!``/``^`` negate,
+    ranges) and, unless ``noescape``, ``\\`` quoting the next character."""
+    out = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        i += 1
+        if c == "*":
+            out.append(".*")
+        elif c == "?":
+            out.append(".")
+        elif c == "\\" and not noescape and i < n:
+            out.append(re.escape(pattern[i]))
+            i += 1
+        elif c == "[":
+            j = i
+            negate = j < n and pattern[j] in "!^"
+            if negate:
+                j += 1
+            k = j + 1 if j < n and pattern[j] == "]" else j
+            while k < n and pattern[k] != "]":
+                k += 1
+            if k >= n:                      # no closing bracket: a literal [
+                out.append(re.escape(c))
+                continue
+            body = pattern[j:k]
+            chars = []
+            p = 0
+            while p < len(body):
+                ch = body[p]
+                if ch == "\\" and not noescape and p + 1 < len(body):
+                    ch = body[p + 1]
+                    p += 1
+                if p + 2 < len(body) and body[p + 1] == "-":
+                    chars.append(f"{re.escape(ch)}-{re.escape(body[p + 2])}")
+                    p += 3
+                    continue
+                chars.append(re.escape(ch))
+                p += 1
+            out.append(("[^" if negate else "[") + "".join(chars) + "]")
+            i = k + 1
+        else:
+            out.append(re.escape(c))
+    return re.compile("".join(out) + r"\Z", re.S)
+
+
+def is_matchexp(s: str) -> bool:
+    return "*" in s or "?" in s
+
+
+def fnmatch_test(s: str) -> bool:
+    """apr_fnmatch_test: does the pattern use wildcards ([...] counts when closed)?"""
+    i, n = 0, len(s)
+    while i < n:
+        c = s[i]
+        if c in "?*":
+            return True
+        if c == "\\" and i + 1 < n:
+            i += 2
+            continue
+        if c == "[" and "]" in s[i + 1:]:
+            return True
+        i += 1
+    return False
