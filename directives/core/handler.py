@@ -21,7 +21,7 @@ import hashlib
 import os
 import stat as _stat
 
-from httpd import log as _log
+from httpd import errorlog as _errorlog
 from httpd.byterange import apply_byterange
 from httpd.conditional import meets_conditions, set_etag
 from httpd.hooks import DECLINED, DONE, OK, REALLY_FIRST, REALLY_LAST
@@ -42,15 +42,8 @@ TRACE_BODY_MAX = 65536
 
 
 def log_rerror(r: Request, level: str, msg: str) -> None:
-    """ap_log_rerror for core: the request error log when it exists, else the process
-    log (so the messages are never lost while the request log is being built)."""
-    fn = getattr(_log, "log_rerror", None)
-    if fn is not None:
-        fn(r, "core", level, msg)
-        return
-    plog = getattr(r.process, "log", None)
-    if plog is not None:
-        plog.error("core", level, msg)
+    """ap_log_rerror for core."""
+    _errorlog.log_rerror(r, "core", level, msg)
 
 
 # -- request bodies the handler does not want ------------------------------------------------
@@ -144,6 +137,12 @@ def _serve_file(r: Request, d) -> int:
 
 def default_handler(r: Request) -> int:
     """default_handler: the last handler of every request."""
+    if r.handler == "cgi-script":
+        # Stricter than Apache, which serves a script's source as a file when no CGI
+        # module is loaded: a ScriptAlias or `SetHandler cgi-script` file is never sent.
+        log_rerror(r, "error", f"AH00000: cgi-script handler is not available in this server "
+                   f"(no mod_cgi): refusing to send {r.filename} as a file")
+        return HTTP_FORBIDDEN
     d = r.module_config(CORE)
     allow_methods(r, False, M_GET, M_OPTIONS, M_POST)
     status = discard_request_body(r)

@@ -516,4 +516,6 @@ DELIBERATE = {
     ("symlinks", "GET", "/out.txt"): "a link leaving the DocumentRoot needs an explicit "
                                      "Options FollowSymLinks",
     ("symlinks", "GET", "/outdir/secret.txt"): "same: the link is a directory",
+    ("alias", "GET", "/cgi/x.txt"): "without mod_cgi a ScriptAlias file is refused (403), "
+                                    "never sent as its source",
 }
