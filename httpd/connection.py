@@ -155,6 +155,11 @@ class Serving:
         self.vhosts = vhost_select.lookup(process)
         self._limits: dict[int, proto.Limits] = {}
         self._next_id = 0
+        # output-filter work done once per response, by loaded modules (mod_headers)
+        self.response_fixups = []
+        if process.registry.get("headers_module") is not None:
+            from directives.mod_headers import apply_response_headers
+            self.response_fixups.append(apply_response_headers)
 
     def limits_for(self, server: Any) -> proto.Limits:
         found = self._limits.get(id(server))
@@ -428,6 +433,9 @@ def _send_response(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, r
     """The response head and body: the header filter's fields in Apache's order, framed
     by Content-Length or chunked, file ranges with sendfile when EnableSendfile is on."""
     from . import http_protocol
+    error = "error-response" in r.notes
+    for fixup in serving.response_fixups:
+        fixup(r, error=error)
     r.conn.keepalive = r.conn.keepalive if r.conn.keepalive is False else None
     try:
         status_line, fields = http_protocol.finalize_headers(r)

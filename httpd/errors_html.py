@@ -274,6 +274,8 @@ def _copy_response(src: Request, dst: Request) -> None:
     dst.content_type, dst.content_encoding = src.content_type, src.content_encoding
     dst.content_languages = src.content_languages
     dst.body = src.body
+    if "error-response" in src.notes:
+        dst.notes["error-response"] = src.notes["error-response"]
     if "suppress-charset" in src.notes:
         dst.notes["suppress-charset"] = src.notes["suppress-charset"]
 
@@ -281,6 +283,7 @@ def _copy_response(src: Request, dst: Request) -> None:
 def send_error_response(r: Request, recursive_error: int = 0) -> None:
     """ap_send_error_response: the error's header fields and its page."""
     from .http_protocol import make_allow
+    r.notes["error-response"] = "1"     # output filters see the error path (mod_headers)
     status = r.status
     out = r.headers_out
     location = out.get("Location")
