@@ -12,133 +12,13 @@ from __future__ import annotations
 import os
 import socket
 import time
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 from . import protocol as proto
 from .request import ConnInfo, FileRange, Part, Request
 
-READ_SIZE = 65536
-LINGER_SECONDS = 2.0        # Apache's MAX_SECS_TO_LINGER
-LINGER_BYTES = 1 << 20
-
-
-class Deadline:
-    """A mod_reqtimeout stage: ``timeout`` seconds, extended by one second per
-    ``min_rate`` bytes received, never past ``max_timeout`` (0: no deadline)."""
-
-    __slots__ = ("end", "cap", "rate")
-
-    def __init__(self, stage: Any, now: float):
-        self.end = now + stage.timeout if stage.timeout else None
-        self.cap = now + stage.max_timeout if stage.max_timeout else None
-        self.rate = stage.min_rate
-
-    def got(self, nbytes: int) -> None:
-        if self.end is not None and self.rate and nbytes:
-            self.end += nbytes / self.rate
-            if self.cap is not None and self.end > self.cap:
-                self.end = self.cap
-
-    def wait(self, timeout: float) -> float:
-        """How long the next read may wait: the socket Timeout or what is left."""
-        if self.end is None:
-            return timeout
-        return max(0.0, min(timeout, self.end - time.monotonic()))
-
-
-class ClientGone(Exception):
-    """The client closed or reset the connection, or did not send in time."""
-
-
-class Timeout(Exception):
-    pass
-
-
-class Channel:
-    """Blocking socket I/O with per-phase timeouts and byte counts (for %I/%O)."""
-
-    def __init__(self, sock: socket.socket, info: ConnInfo):
-        self.sock = sock
-        self.info = info
-
-    def recv(self, timeout: float) -> bytes:
-        self.sock.settimeout(timeout)
-        try:
-            data = self.sock.recv(READ_SIZE)
-        except socket.timeout:
-            raise Timeout() from None
-        except (ConnectionError, OSError):
-            raise ClientGone() from None
-        self.info.bytes_in += len(data)
-        return data
-
-    def send(self, data: bytes, timeout: float) -> None:
-        if not data:
-            return
-        self.sock.settimeout(timeout)
-        try:
-            self.sock.sendall(data)
-        except (socket.timeout, ConnectionError, OSError):
-            self.info.aborted = True
-            raise ClientGone() from None
-        self.info.bytes_out += len(data)
-
-    def sendfile(self, fr: FileRange, timeout: float, use_sendfile: bool) -> int:
-        """Send a file range; returns the bytes sent (short if the file shrank)."""
-        sent = 0
-        with open(fr.path, "rb") as f:
-            if use_sendfile:
-                self.sock.settimeout(timeout)
-                try:
-                    sent = self.sock.sendfile(f, fr.offset, fr.length) or 0
-                except (socket.timeout, ConnectionError, OSError):
-                    self.info.aborted = True
-                    raise ClientGone() from None
-                self.info.bytes_out += sent
-                return sent
-            f.seek(fr.offset)
-            left = fr.length
-            while left > 0:
-                chunk = f.read(min(left, READ_SIZE))
-                if not chunk:
-                    break
-                self.send(chunk, timeout)
-                sent += len(chunk)
-                left -= len(chunk)
-        return sent
-
-    def lingering_close(self) -> None:
-        """Apache's ap_lingering_close: stop sending, drain what the client still sends
-        for a short while (so it reads our response instead of a reset), then close."""
-        try:
-            self.sock.shutdown(socket.SHUT_WR)
-            deadline = time.monotonic() + LINGER_SECONDS
-            drained = 0
-            while drained < LINGER_BYTES:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self.sock.settimeout(min(left, 0.5))
-                data = self.sock.recv(READ_SIZE)
-                if not data:
-                    break
-                drained += len(data)
-        except OSError:
-            pass
-        finally:
-            try:
-                self.sock.close()
-            except OSError:
-                pass
-
-
-def body_iter(body: Any) -> Iterable[Any]:
-    """The pieces of a response body description, in order."""
-    if body is None:
-        return ()
-    if isinstance(body, (bytes, bytearray, memoryview, FileRange)):
-        return (body,)
-    return body
+from .channel import (READ_SIZE, Channel, ClientGone, Deadline, Timeout,
+                      body_iter)
 
 
 # -- the serving side of a config generation -------------------------------------------------

@@ -11,10 +11,8 @@ from __future__ import annotations
 import os
 import selectors
 import signal
-import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Optional
 
 from .listeners import BindError, Listener, open_listeners
 
