@@ -15,7 +15,7 @@ from typing import Any, Optional
 import attrs
 
 from httpd import expr as ap_expr
-from directives.core.sections import regex_cflags
+from directives.core.sections import parse_expr, regex_cflags
 from directives import mod_alias_runtime as runtime
 from httpd.hooks import MIDDLE
 from httpd.module import (ACCESS_CONF, NOT_IN_DIR_LOC_FILE, NOT_IN_DIRECTORY, NOT_IN_FILES,
@@ -145,16 +145,6 @@ def compile_regex(cmd, pattern: str) -> Optional[re.Pattern]:
     """ap_pregcomp with the server's RegexDefaultOptions, or None."""
     return ap_expr.pregcomp(pattern, regex_cflags(cmd))
 
-
-def parse_expr(cmd, text: str, string: bool):
-    """ap_expr_parse_cmd with the core's engine: (expression, None) or (None, message)."""
-    node = cmd.directive
-    try:
-        return ap_expr.parse(text, string=string, cflags=regex_cflags(cmd),
-                             filename=getattr(node, "filename", None),
-                             line=getattr(node, "line", 0)), None
-    except ap_expr.ExprError as e:
-        return None, str(e)
 
 
 def _atoi(text: str) -> int:

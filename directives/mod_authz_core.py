@@ -20,8 +20,7 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from httpd import expr as ap_expr
-from directives.core.sections import M_INVALID, method_number, regex_cflags
+from directives.core.sections import M_INVALID, method_number, parse_expr
 from directives import mod_authz_core_runtime as runtime
 from httpd.config.grammar import getword_conf
 from httpd.hooks import LAST
@@ -353,16 +352,6 @@ def check_config(process, server) -> Optional[str]:
 
 
 # -- core's providers: all, env, method, expr -------------------------------------------
-
-def parse_expr(cmd, text: str, string: bool):
-    """ap_expr_parse_cmd with the core's engine: (expression, None) or (None, message)."""
-    node = cmd.directive
-    try:
-        return ap_expr.parse(text, string=string, cflags=regex_cflags(cmd),
-                             filename=getattr(node, "filename", None),
-                             line=getattr(node, "line", 0)), None
-    except ap_expr.ExprError as e:
-        return None, str(e)
 
 
 def _all_parse(cmd, line: str):

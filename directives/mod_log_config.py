@@ -21,8 +21,7 @@ from typing import Any, Optional
 
 import attrs
 
-from httpd import expr as ap_expr
-from directives.core.sections import regex_cflags
+from directives.core.sections import parse_expr
 from httpd.hooks import MIDDLE
 from httpd.module import GLOBAL_ONLY, RSRC_CONF, Args, Module, directive
 
@@ -158,16 +157,6 @@ def parse_log_string(fmt: str, handlers: dict[str, bool]) -> Parsed:
 
 
 # -- configuration ----------------------------------------------------------------------
-
-def parse_expr(cmd, text: str, string: bool):
-    """ap_expr_parse_cmd with the core's engine: (expression, None) or (None, message)."""
-    node = cmd.directive
-    try:
-        return ap_expr.parse(text, string=string, cflags=regex_cflags(cmd),
-                             filename=getattr(node, "filename", None),
-                             line=getattr(node, "line", 0)), None
-    except ap_expr.ExprError as e:
-        return None, str(e)
 
 
 @attrs.frozen

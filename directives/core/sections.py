@@ -50,6 +50,18 @@ def regex_cflags(cmd) -> int:
     return expr.AP_REG_DEFAULT if flags is None else flags
 
 
+def parse_expr(cmd, text: str, string: bool):
+    """ap_expr_parse_cmd: (expression, None) or (None, message), with RegexDefaultOptions
+    and the directive's file and line for the expression's error messages."""
+    node = cmd.directive
+    try:
+        return expr.parse(text, string=string, cflags=regex_cflags(cmd),
+                          filename=getattr(node, "filename", None),
+                          line=getattr(node, "line", 0)), None
+    except expr.ExprError as e:
+        return None, str(e)
+
+
 def method_number(cmd, name: str) -> int:
     """ap_method_number_of: exact (case-sensitive) lookup, M_INVALID when unknown."""
     if name in METHODS:
