@@ -70,8 +70,9 @@ class Serving:
     def listen_settings(self):
         return self.process.mpm_state.listen
 
-    def serve_connection(self, sock: socket.socket, addr: tuple, listener: Any) -> None:
-        serve_connection(self, sock, addr, sock.getsockname())
+    def serve_connection(self, sock: socket.socket, addr: tuple, listener: Any,
+                         score: Any = None) -> None:
+        serve_connection(self, sock, addr, sock.getsockname(), score)
 
     def log_server_error(self, module: str, level: str, msg: str) -> None:
         from . import errorlog
@@ -89,8 +90,13 @@ class Serving:
                                   f"AH00099: could not create {path}")
 
 
-def serve_connection(serving: Serving, sock: socket.socket, addr: tuple, local: tuple) -> None:
-    """Serve one accepted connection until it closes; never raises."""
+def serve_connection(serving: Serving, sock: socket.socket, addr: tuple, local: tuple,
+                     score: Any = None) -> None:
+    """Serve one accepted connection until it closes; never raises.
+
+    ``score`` is the MPM's scoreboard slot (``set_status``, ``request_started``,
+    ``request_done``), updated as Apache does: R reading a request, K waiting between
+    keep-alive requests, W answering, L logging, C closing."""
     from . import errorlog, vhost_select
     info = ConnInfo(client_ip=_ip(addr[0]), client_port=addr[1], local_ip=_ip(local[0]),
                     local_port=local[1], id=serving.next_id())
@@ -107,10 +113,13 @@ def serve_connection(serving: Serving, sock: socket.socket, addr: tuple, local: 
     try:
         while True:
             idle = hconn.keepalives > 0
+            if score is not None:
+                score.set_status("K" if idle else "R")
             ev = _next_head(ch, hconn, ka_timeout if idle else timeout, timeout, header_stage,
                             idle)
             if isinstance(ev, proto.RequestHead):
-                keep = _serve_request(serving, ch, hconn, info, base, ev, timeout, body_stage)
+                keep = _serve_request(serving, ch, hconn, info, base, ev, timeout, body_stage,
+                                      score)
             elif isinstance(ev, proto.ProtocolError):
                 _answer_protocol_error(serving, ch, hconn, info, base, ev, timeout)
                 keep = False
@@ -130,6 +139,8 @@ def serve_connection(serving: Serving, sock: socket.socket, addr: tuple, local: 
         except Exception:
             pass
     finally:
+        if score is not None:
+            score.set_status("C")
         ch.lingering_close()
 
 
@@ -172,7 +183,8 @@ def _new_request(serving: Serving, info: ConnInfo, base: Any) -> Request:
 
 
 def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, info: ConnInfo,
-                   base: Any, head: Any, timeout: float, body_stage: Any) -> bool:
+                   base: Any, head: Any, timeout: float, body_stage: Any,
+                   score: Any = None) -> bool:
     """One request: build the record, run the pipeline, write and log the response."""
     from . import http_request, vhost_select
     from .request import Headers
@@ -190,6 +202,9 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
     r.headers_in = Headers(proto.merge_headers(head.headers))
     r.expecting_100 = head.expect_continue
     info.keepalive = None
+    if score is not None:
+        score.set_status("W")
+        score.request_started(r)
     status = vhost_select.update_vhost_from_headers(r)
     r.per_dir_config = r.server.lookup_defaults
     body = _BodyReader(ch, hconn, r, timeout, body_stage)
@@ -202,7 +217,11 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
     try:
         _send_response(serving, ch, hconn, final, timeout)
     finally:   # an aborted response is logged too (%X: X)
+        if score is not None:
+            score.set_status("L")
         _log_transaction(serving, r, final)
+        if score is not None:
+            score.request_done(r)
     return bool(info.keepalive)
 
 
@@ -356,6 +375,13 @@ def _send_body(ch: Channel, head: bytes, r: Request, timeout: float, use_sendfil
         else:
             parts = (piece,)
         for p in parts:
+            if isinstance(p, FileRange) and p.length <= SMALL_FILE:
+                # a small file goes out in one write with the head (one syscall instead
+                # of a send and a sendfile), as Apache's core output filter coalesces
+                data = _read_range(p)
+                if len(data) < p.length:       # the file shrank: close after it
+                    r.conn.keepalive = False
+                p = data
             if isinstance(p, FileRange):
                 if chunked:
                     ch.send(pending + b"%x\r\n" % p.length, timeout)
@@ -388,6 +414,19 @@ def _send_body(ch: Channel, head: bytes, r: Request, timeout: float, use_sendfil
     ch.send(pending, timeout)
     r.bytes_sent = sent
     r.sent_bodyct = True
+
+
+SMALL_FILE = 16384
+
+
+def _read_range(fr: FileRange) -> bytes:
+    try:
+        with open(fr.path, "rb") as f:
+            if fr.offset:
+                f.seek(fr.offset)
+            return f.read(fr.length)
+    except OSError:
+        return b""
 
 
 def _answer_protocol_error(serving: Serving, ch: Channel, hconn: proto.HTTPConnection,
