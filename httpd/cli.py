@@ -87,6 +87,7 @@ class Options:
     list_directives: bool = False
     debug: bool = False
     help: bool = False
+    argv: list[str] = attrs.field(factory=list)     # as given, for AH00094
 
 
 def parse_args(prog: str, argv: list[str]) -> Options:
@@ -280,6 +281,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         prog = "httpd"
     try:
         opts = parse_args(prog, argv[1:])
+        opts.argv = [prog] + list(argv[1:])
     except UsageError as e:
         if e.args[0]:
             print(e.args[0], file=sys.stderr)
@@ -331,28 +333,95 @@ def main(argv: Optional[list[str]] = None) -> int:
     return serve(process, opts)
 
 
-def serve(process: Process, opts: Options) -> int:
-    """Start serving this generation: post_config hooks, logs, then the MPM."""
+def post_config(process: Process) -> bool:
     for module in process.registry.loaded:
         hook = module.hooks.get("post_config")
         if hook is not None and hook(process, process.main_server) is False:
             process.log.startup("AH00016: Configuration Failed", "alert")
-            return 1
+            return False
+    return True
+
+
+def serve(process: Process, opts: Options) -> int:
+    """Start serving this generation: -k first, post_config hooks, logs, then the MPM."""
+    from . import control
     if not opts.debug:
-        # The MPMs' multi-process runtimes arrive with the next releases (issue A3, A4).
-        process.log.always(f"{process.argv0}: serving as a daemon needs the MPM's process "
-                           "runtime, which is not in this release; run in one process with "
-                           f"-X (e.g. {process.argv0} -X -d DIR -f FILE)")
+        code = control.signal_server(process, opts.k or "start")
+        if code is not None:
+            return code
+    if not post_config(process):
         return 1
     from . import errorlog
     from .connection import Serving
-    from mpms.oneprocess import run_one_process
-    errorlog.open_logs(process, replace_stderr=False)
-    serving = Serving(process)
+    if opts.debug:
+        from mpms.oneprocess import run_one_process
+        errorlog.open_logs(process, replace_stderr=False)
+        serving = Serving(process)
+        try:
+            return run_one_process(serving)
+        finally:
+            errorlog.close_logs(process)
+    mpm = process.registry.mpms()[0].mpm
+    run = getattr(mpm, "run", None)
+    if run is None:
+        # worker's and event's process runtimes arrive with issue A4
+        process.log.always(f"{process.argv0}: the {mpm.name} MPM cannot serve as a daemon in "
+                           "this release; use prefork, or run in one process with -X")
+        return 1
+    from mpms.listeners import BindError, open_listeners
     try:
-        return run_one_process(serving)
-    finally:
-        errorlog.close_logs(process)
+        listeners = open_listeners(process.mpm_state.listen)
+    except BindError as e:
+        for line in e.lines:
+            process.log.startup(line, "emerg")
+        process.log.startup("AH00015: Unable to open logs", "emerg")
+        return 1
+    if not process.foreground:
+        control.detach()
+    process.command_line = " ".join([process.argv0] + list(opts.argv[1:]))
+    if not errorlog.open_logs(process, replace_stderr=True):
+        process.log.startup("AH00015: Unable to open logs", "emerg")
+        return 1
+    control.write_pid_file(process)
+
+    def on_exit(current: Process) -> None:
+        control.remove_pid_file(current)
+
+    def reload(current: Process):
+        return reload_generation(current, opts)
+
+    return run(process, Serving(process), listeners, reload=reload, on_exit=on_exit)
+
+
+def reload_generation(old: Process, opts: Options):
+    """A restart's new generation: the read and walk passes again, post_config, the logs.
+    A broken config leaves the old generation serving; the error is in the error log."""
+    import io
+    from mpms.prefork_runtime import Reloaded
+    from . import errorlog
+    from .connection import Serving
+    buf = io.StringIO()
+    process = make_process(old.argv0, opts, buf)
+    process.mpm_state = old.mpm_state          # ServerLimit survives a restart
+    process.command_line = getattr(old, "command_line", old.argv0)
+    try:
+        with config_gc():
+            load_config(process, opts)
+    except (ConfigFailed, StartupExit):
+        return Reloaded(error=buf.getvalue().strip().replace("\n", " "))
+    if getattr(process.mpm_state, "mpm", None) != getattr(old.mpm_state, "mpm", None):
+        return Reloaded(error=f"AH00534: {old.argv0}: Configuration error: The MPM cannot "
+                        "be changed during restart.", fatal=True)
+    if not post_config(process):
+        return Reloaded(error=buf.getvalue().strip())
+    if buf.getvalue():
+        for line in buf.getvalue().splitlines():
+            errorlog.error_log(old.main_server, "core", "warn", line)
+    errorlog.close_logs(old)
+    if not errorlog.open_logs(process, replace_stderr=True):
+        errorlog.open_logs(old, replace_stderr=True)
+        return Reloaded(error="AH00015: Unable to open logs")
+    return Reloaded(process, Serving(process))
 
 
 if __name__ == "__main__":  # pragma: no cover

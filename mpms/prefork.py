@@ -167,3 +167,11 @@ MODULE = Module(
     doc="Implements a non-threaded, pre-forking web server",
     mutex_types=("mpm-accept",),
 )
+
+
+def _run(process: Any, serving: Any, listeners: list, reload=None, on_exit=None) -> int:
+    from .prefork_runtime import run
+    return run(process, serving, listeners, reload=reload, on_exit=on_exit)
+
+
+PREFORK.run = _run     # the process runtime (mpms/prefork_runtime.py)

@@ -1,0 +1,319 @@
+"""prefork's process runtime (prefork.c prefork_run, child_main, server_main_loop).
+
+The parent binds nothing itself (the caller hands it the listeners), never serves, and
+keeps idle children between MinSpareServers and MaxSpareServers.  Its signal handlers
+only enqueue (gunicorn's arbiter style); the main loop acts on them between ticks, so
+no restart ever runs inside a signal handler.  Children are forked from the parent's
+current generation and serve one connection at a time.
+"""
+from __future__ import annotations
+
+import os
+import select
+import selectors
+import signal
+import time
+from typing import Any, Callable, Optional
+
+from . import children as ch
+from .children import Children, Slot
+from .listeners import BindError, open_listeners
+from .pod import Pod
+from .prefork_child import child_main
+
+TAG = "mpm_prefork"
+MAX_SPAWN_RATE = 32
+HOLD_OFF_AFTER_GRACEFUL = 10
+
+PARENT_SIGNALS = {signal.SIGTERM: "stop", signal.SIGINT: "stop", signal.SIGHUP: "restart",
+                  signal.SIGUSR1: "graceful", signal.SIGWINCH: "graceful-stop"}
+
+
+class Reloaded:
+    """What a restart needs from the config: a new generation or why there is none."""
+
+    def __init__(self, process: Any = None, serving: Any = None, error: str = "",
+                 fatal: bool = False):
+        self.process, self.serving, self.error, self.fatal = process, serving, error, fatal
+
+
+class PreforkRuntime:
+    def __init__(self, process: Any, serving: Any, listeners: list,
+                 reload: Optional[Callable[[Any], Reloaded]] = None,
+                 on_exit: Optional[Callable[[Any], None]] = None):
+        self.process = process
+        self.serving = serving
+        self.settings = process.mpm_state.for_run()
+        self.listeners = listeners
+        self.reload = reload
+        self.on_exit = on_exit            # remove the PidFile, close logs
+        self.generation = 0
+        self.children = Children(self.settings.server_limit)
+        self.pod = Pod()
+        self.spawn_rate = 1
+        self.hold_off = 0
+        self.remaining_to_start = 0
+        self.reported_max_workers = False  # AH00161 once in the parent's life
+        self.pending: list[str] = []
+        self._wake_r, self._wake_w = os.pipe()
+        for fd in (self._wake_r, self._wake_w):
+            os.set_blocking(fd, False)
+        self.lock_path: Optional[str] = None
+
+    # -- logging ---------------------------------------------------------------------------
+    def log(self, level: str, msg: str, module: str = TAG) -> None:
+        from httpd import errorlog
+        errorlog.error_log(self.process.main_server, module, level, msg)
+
+    def _log_started(self) -> None:
+        from httpd.http_protocol import server_banner
+        self.log("notice", f"AH00163: {server_banner('Full')} configured -- resuming normal "
+                           "operations")
+        self.log("info", f"AH00164: Server built: {_built()}")
+        line = getattr(self.process, "command_line", None) or self.process.argv0
+        self.log("notice", f"AH00094: Command line: '{line}'", module="core")
+
+    # -- signals ---------------------------------------------------------------------------
+    def _enqueue(self, signum, _frame) -> None:
+        if signum == signal.SIGCHLD:
+            what = None
+        else:
+            what = PARENT_SIGNALS.get(signum)
+        if what is not None:
+            self.pending.append(what)
+        try:
+            os.write(self._wake_w, b"x")
+        except OSError:
+            pass
+
+    def _install_signals(self) -> None:
+        for sig in list(PARENT_SIGNALS) + [signal.SIGCHLD]:
+            signal.signal(sig, self._enqueue)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+    def _sleep(self, seconds: float) -> None:
+        try:
+            select.select([self._wake_r], [], [], max(seconds, 0))
+        except InterruptedError:
+            pass
+        try:
+            while os.read(self._wake_r, 512):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+
+    # -- children --------------------------------------------------------------------------
+    def _lock_file(self) -> Optional[str]:
+        """The mpm-accept mutex is only needed with more than one listener."""
+        if len(self.listeners) < 2:
+            return None
+        if self.lock_path is None:
+            import tempfile
+            fd, self.lock_path = tempfile.mkstemp(prefix="httpd-accept.")
+            os.close(fd)
+        return self.lock_path
+
+    def make_child(self, slot: int) -> Optional[ch.Child]:
+        process, serving, listeners = self.process, self.serving, self.listeners
+        lock = self._lock_file()
+        status = self.children.status
+        pod = self.pod
+        wake = (self._wake_r, self._wake_w)
+
+        def main(s: int) -> int:
+            for fd in wake:
+                os.close(fd)
+            return child_main(process, serving, listeners, pod, Slot(status, s, None), lock)
+
+        child = self.children.spawn(slot, self.generation, main)
+        if child is None:
+            self.log("error", "AH00159: fork: Unable to fork new process")
+        return child
+
+    def startup_children(self, number: int) -> None:
+        for slot in self.children.free_slots(self.settings.max_request_workers, number):
+            self.make_child(slot)
+
+    def _child_exited(self, child: ch.Child, status: int) -> Optional[int]:
+        """process_child_status and the one-for-one replacement after a graceful
+        restart.  Returns an exit code when the server must stop."""
+        said = ch.describe_exit(child.pid, status)
+        if said is not None:
+            self.log(said[0], said[1], module="core")
+        if os.WIFEXITED(status):
+            code = os.WEXITSTATUS(status)
+            if code == ch.APEXIT_CHILDSICK:
+                self.spawn_rate = 1
+            elif code == ch.APEXIT_CHILDFATAL and child.generation == self.generation:
+                self.log("alert", f"AH00050: Child {child.pid} returned a Fatal error... "
+                                  "Apache is exiting!", module="core")
+                return ch.APEXIT_CHILDFATAL
+        if self.remaining_to_start > 0 and child.slot < self.settings.max_request_workers:
+            self.remaining_to_start -= 1
+            self.make_child(child.slot)
+        return None
+
+    # -- maintenance -----------------------------------------------------------------------
+    def idle_server_maintenance(self) -> None:
+        """perform_idle_server_maintenance, reference section 2.1."""
+        s = self.settings
+        idle = self.children.idle_count(self.generation)
+        if idle > s.max_spare_servers:
+            self.pod.signal()
+            self.spawn_rate = 1
+        elif idle < s.min_spare_servers:
+            free = self.children.free_slots(s.max_request_workers, self.spawn_rate)
+            if not free:
+                if not self.reported_max_workers:
+                    self.log("error", "AH00161: server reached MaxRequestWorkers setting, "
+                                      "consider raising the MaxRequestWorkers setting")
+                    self.reported_max_workers = True
+                self.spawn_rate = 1
+            else:
+                if self.spawn_rate >= 8:
+                    self.log("info", "AH00162: server seems busy, (you may need to increase "
+                                     "StartServers, or Min/MaxSpareServers), spawning "
+                                     f"{self.spawn_rate} children, there are {idle} idle, and "
+                                     f"{len(self.children)} total children")
+                for slot in free:
+                    self.make_child(slot)
+                if self.hold_off > 0:
+                    self.hold_off -= 1
+                elif self.spawn_rate < MAX_SPAWN_RATE:
+                    self.spawn_rate *= 2
+        else:
+            self.spawn_rate = 1
+
+    # -- the main loop ---------------------------------------------------------------------
+    def run(self) -> int:
+        self._install_signals()
+        self._log_started()
+        self.startup_children(self.settings.start_servers)
+        next_tick = time.monotonic() + 1.0
+        reaped = False
+        try:
+            while True:
+                self._sleep(next_tick - time.monotonic())
+                while self.pending:
+                    what = self.pending.pop(0)
+                    code = self._act(what)
+                    if code is not None:
+                        return code
+                    next_tick = time.monotonic() + 1.0
+                for child, status in self.children.reap():
+                    reaped = True
+                    code = self._child_exited(child, status)
+                    if code is not None:
+                        self._shutdown(signal.SIGTERM)
+                        return code
+                if time.monotonic() >= next_tick:
+                    next_tick = time.monotonic() + 1.0
+                    if self.remaining_to_start and not reaped:
+                        # a lull after a graceful restart: the rest start at once
+                        self.startup_children(self.remaining_to_start)
+                        self.remaining_to_start = 0
+                    elif not reaped:
+                        self.idle_server_maintenance()
+                    reaped = False
+        finally:
+            self.pod.close()
+            if self.lock_path:
+                try:
+                    os.unlink(self.lock_path)
+                except OSError:
+                    pass
+
+    def _act(self, what: str) -> Optional[int]:
+        if what == "stop":
+            self._shutdown(signal.SIGTERM)
+            self.log("notice", "AH00169: caught SIGTERM, shutting down")
+            return 0
+        if what == "graceful-stop":
+            return self._graceful_stop()
+        if what == "restart":
+            self.log("notice", "AH00173: SIGHUP received.  Attempting to restart")
+            return self._restart(graceful=False)
+        if what == "graceful":
+            self.log("notice", "AH00171: Graceful restart requested, doing restart")
+            return self._restart(graceful=True)
+        return None
+
+    def _shutdown(self, sig: int) -> None:
+        self.children.kill(sig)
+        self.children.reclaim(self.log, terminate=True)
+        for ln in self.listeners:
+            ln.sock.close()
+        if self.on_exit is not None:
+            self.on_exit(self.process)
+
+    def _graceful_stop(self) -> int:
+        for ln in self.listeners:
+            ln.sock.close()
+        for c in self.children:
+            c.signalled = True
+        self.children.kill(signal.SIGUSR1)
+        if self.on_exit is not None:
+            self.on_exit(self.process)
+        self.log("notice", "AH00170: caught SIGWINCH, shutting down gracefully")
+        timeout = self.settings.graceful_shutdown_timeout
+        deadline = time.monotonic() + timeout if timeout else None
+        while len(self.children):
+            self.children.reap()
+            if not len(self.children):
+                break
+            if "stop" in self.pending or (deadline is not None and time.monotonic() >= deadline):
+                break
+            self._sleep(1.0)
+        if len(self.children):
+            self.children.reclaim(self.log, terminate=True)
+        return 0
+
+    def _restart(self, graceful: bool) -> Optional[int]:
+        new = self.reload(self.process) if self.reload is not None else Reloaded(
+            self.process, self.serving)
+        if new.fatal:
+            self.log("emerg", new.error, module="core")
+            self._shutdown(signal.SIGTERM)
+            return 1
+        if new.process is None:
+            self.log("error", f"AH00000: restart failed, still serving the previous "
+                              f"configuration: {new.error}", module="core")
+            return None
+        try:
+            listeners = open_listeners(new.process.mpm_state.listen, keep=self.listeners)
+        except BindError as e:
+            for line in e.lines:
+                self.log("error", line, module="core")
+            return None
+        old_gen = [c for c in self.children]
+        self.listeners = listeners
+        self.process, self.serving = new.process, new.serving
+        self.settings = new.process.mpm_state.for_run()
+        self.generation += 1
+        self.pod.drain()
+        if graceful:
+            for c in old_gen:
+                c.signalled = True
+                self.children.status.set(c.slot, ch.GRACEFUL)
+            self.children.kill(signal.SIGUSR1, old_gen)
+            self.remaining_to_start = self.settings.start_servers
+            self.hold_off = HOLD_OFF_AFTER_GRACEFUL
+        else:
+            self.children.kill(signal.SIGHUP, old_gen)
+            self.children.reclaim(self.log, terminate=False)
+            self.children = Children(self.settings.server_limit)   # a fresh scoreboard
+            self.spawn_rate = 1
+            self.startup_children(self.settings.start_servers)
+        self._log_started()
+        return None
+
+
+def _built() -> str:
+    from httpd import SERVER_BUILT
+    return SERVER_BUILT
+
+
+def run(process: Any, serving: Any, listeners: list, reload=None, on_exit=None) -> int:
+    """PREFORK.run: the parent's life, from the first fork to the last reap."""
+    return PreforkRuntime(process, serving, listeners, reload, on_exit).run()
