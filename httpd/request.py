@@ -16,27 +16,32 @@ import attrs
 
 
 class Headers:
-    """An ordered, case-insensitive multi-map of header fields (Apache's apr_table_t)."""
+    """An ordered, case-insensitive multi-map of header fields (Apache's apr_table_t).
 
-    __slots__ = ("_items",)
+    The lower-cased names are kept beside the fields, so a lookup compares strings
+    without lower-casing every field each time (tables are read many times per request).
+    """
+
+    __slots__ = ("_items", "_keys")
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()):
         self._items: list[tuple[str, str]] = list(items)
+        self._keys: list[str] = [k.lower() for k, _ in self._items]
 
     def get(self, name: str, default: Optional[str] = None) -> Optional[str]:
         """The first value of ``name`` (apr_table_get)."""
+        keys = self._keys
         lname = name.lower()
-        for k, v in self._items:
-            if k.lower() == lname:
-                return v
+        if lname in keys:
+            return self._items[keys.index(lname)][1]
         return default
 
     def get_all(self, name: str) -> list[str]:
         lname = name.lower()
-        return [v for k, v in self._items if k.lower() == lname]
+        return [kv[1] for k, kv in zip(self._keys, self._items) if k == lname]
 
     def __contains__(self, name: str) -> bool:
-        return self.get(name) is not None
+        return name.lower() in self._keys
 
     def __getitem__(self, name: str) -> str:
         v = self.get(name)
@@ -47,23 +52,25 @@ class Headers:
     def set(self, name: str, value: str) -> None:
         """Replace every ``name`` with one field (apr_table_set), keeping its place."""
         lname = name.lower()
-        out, done = [], False
-        for k, v in self._items:
-            if k.lower() == lname:
-                if not done:
-                    out.append((name, value))
-                    done = True
-            else:
-                out.append((k, v))
-        if not done:
-            out.append((name, value))
-        self._items = out
+        keys = self._keys
+        if lname not in keys:
+            keys.append(lname)
+            self._items.append((name, value))
+            return
+        i = keys.index(lname)
+        self._items[i] = (name, value)
+        if keys.count(lname) > 1:
+            keep = [(k, kv) for j, (k, kv) in enumerate(zip(keys, self._items))
+                    if k != lname or j == i]
+            self._keys = [k for k, _ in keep]
+            self._items = [kv for _, kv in keep]
 
     __setitem__ = set
 
     def add(self, name: str, value: str) -> None:
         """Another field, even if ``name`` is present (apr_table_add)."""
         self._items.append((name, value))
+        self._keys.append(name.lower())
 
     def merge(self, name: str, value: str) -> None:
         """Append to the existing value with ", " (apr_table_merge)."""
@@ -74,15 +81,21 @@ class Headers:
         """apr_table_merge to the letter: ", value" goes onto the first ``name`` field
         and any later duplicates stay as they are (``merge`` folds them into one)."""
         lname = name.lower()
-        for i, (k, v) in enumerate(self._items):
-            if k.lower() == lname:
-                self._items[i] = (k, f"{v}, {value}")
-                return
-        self._items.append((name, value))
+        keys = self._keys
+        if lname in keys:
+            i = keys.index(lname)
+            k, v = self._items[i]
+            self._items[i] = (k, f"{v}, {value}")
+            return
+        self.add(name, value)
 
     def unset(self, name: str) -> None:
         lname = name.lower()
-        self._items = [(k, v) for k, v in self._items if k.lower() != lname]
+        if lname not in self._keys:
+            return
+        keep = [(k, kv) for k, kv in zip(self._keys, self._items) if k != lname]
+        self._keys = [k for k, _ in keep]
+        self._items = [kv for _, kv in keep]
 
     __delitem__ = unset
 
@@ -96,7 +109,10 @@ class Headers:
         return len(self._items)
 
     def copy(self) -> "Headers":
-        return Headers(self._items)
+        new = Headers.__new__(Headers)
+        new._items = list(self._items)
+        new._keys = list(self._keys)
+        return new
 
     def __repr__(self) -> str:  # pragma: no cover
         return f"Headers({self._items!r})"
