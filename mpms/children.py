@@ -106,10 +106,35 @@ def describe_exit(pid: int, status: int) -> Optional[tuple[str, str]]:
 class Children:
     """The live children, by pid, and the slots they occupy."""
 
-    def __init__(self, slots: int):
+    def __init__(self, slots: int, scoreboard=None):
         self.status = StatusArray(slots)
+        self.scoreboard = scoreboard        # httpd.scoreboard.Scoreboard, for mod_status
         self.by_pid: dict[int, Child] = {}
         self.max_slot_used = -1
+
+    def slot_handle(self, slot: int) -> Slot:
+        board = self.scoreboard
+        return Slot(self.status, slot, board.worker(slot, 0) if board is not None else None)
+
+    def _board_set(self, slot: int, pid: int, generation: int, letter: str) -> None:
+        board = self.scoreboard
+        if board is None:
+            return
+        ps = board.process(slot)
+        ps.pid = pid
+        ps.generation = generation
+        ps.quiescing = 0
+        ws = board.worker(slot, 0)
+        ws.pid = pid
+        ws.generation = generation
+        ws.set_status(letter)
+
+    def mark_graceful(self, child: Child) -> None:
+        """An old-generation child told to finish: G on the board, no longer idle."""
+        child.signalled = True
+        self.status.set(child.slot, GRACEFUL)
+        if self.scoreboard is not None:
+            self.scoreboard.worker(child.slot, 0).set_status(GRACEFUL)
 
     def __len__(self) -> int:
         return len(self.by_pid)
@@ -131,13 +156,17 @@ class Children:
         """Fork a child into ``slot``; the child runs ``child_main(slot)`` and never
         returns from here (os._exit with its result)."""
         self.status.set(slot, STARTING)
+        self._board_set(slot, 0, generation, STARTING)
         try:
             pid = os.fork()
         except OSError:
             self.status.set(slot, DEAD)
+            self._board_set(slot, 0, generation, DEAD)
             return None
         if pid == 0:
             code = 0
+            if self.scoreboard is not None:
+                self.scoreboard.my_generation = generation
             try:
                 code = child_main(slot)
             except SystemExit as e:
@@ -147,6 +176,9 @@ class Children:
             finally:
                 os._exit(code or 0)
         child = Child(pid, slot, generation)
+        if self.scoreboard is not None:     # the status is the child's own from now on
+            self.scoreboard.process(slot).pid = pid
+            self.scoreboard.worker(slot, 0).pid = pid
         self.by_pid[pid] = child
         self.max_slot_used = max(self.max_slot_used, slot)
         return child
@@ -167,6 +199,7 @@ class Children:
             if child is None:
                 continue            # not ours (a piped logger, say)
             self.status.set(child.slot, DEAD)
+            self._board_set(child.slot, 0, child.generation, DEAD)
             out.append((child, status))
         return out
 

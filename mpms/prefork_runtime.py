@@ -16,7 +16,7 @@ import time
 from typing import Any, Callable, Optional
 
 from . import children as ch
-from .children import Children, Slot
+from .children import Children
 from .listeners import BindError, open_listeners
 from .pod import Pod
 from .prefork_child import child_main
@@ -48,7 +48,7 @@ class PreforkRuntime:
         self.reload = reload
         self.on_exit = on_exit            # remove the PidFile, close logs
         self.generation = 0
-        self.children = Children(self.settings.server_limit)
+        self.children = Children(self.settings.server_limit, self._new_board())
         self.pod = Pod()
         self.spawn_rate = 1
         self.hold_off = 0
@@ -59,6 +59,23 @@ class PreforkRuntime:
         for fd in (self._wake_r, self._wake_w):
             os.set_blocking(fd, False)
         self.lock_path: Optional[str] = None
+
+    def _new_board(self):
+        """A fresh scoreboard (ap_create_scoreboard), published as process.scoreboard for
+        mod_status and mod_headers; None when this build has no scoreboard."""
+        try:
+            from httpd.scoreboard import Scoreboard
+        except ImportError:
+            return None
+        core = self.process.main_server.module_config["core_module"]
+        extended = getattr(core, "extended_status", None)
+        if extended is None:      # mod_status turns ExtendedStatus on unless told otherwise
+            extended = self.process.registry.get("status_module") is not None
+        board = Scoreboard.create(self.settings.server_limit, 1,
+                                  max_servers=self.settings.max_request_workers,
+                                  threads_per_child=1, extended_status=bool(extended))
+        self.process.scoreboard = board
+        return board
 
     # -- logging ---------------------------------------------------------------------------
     def log(self, level: str, msg: str, module: str = TAG) -> None:
@@ -117,14 +134,14 @@ class PreforkRuntime:
     def make_child(self, slot: int) -> Optional[ch.Child]:
         process, serving, listeners = self.process, self.serving, self.listeners
         lock = self._lock_file()
-        status = self.children.status
+        board_slot = self.children.slot_handle
         pod = self.pod
         wake = (self._wake_r, self._wake_w)
 
         def main(s: int) -> int:
             for fd in wake:
                 os.close(fd)
-            return child_main(process, serving, listeners, pod, Slot(status, s, None), lock)
+            return child_main(process, serving, listeners, pod, board_slot(s), lock)
 
         child = self.children.spawn(slot, self.generation, main)
         if child is None:
@@ -251,7 +268,7 @@ class PreforkRuntime:
         for ln in self.listeners:
             ln.sock.close()
         for c in self.children:
-            c.signalled = True
+            self.children.mark_graceful(c)
         self.children.kill(signal.SIGUSR1)
         if self.on_exit is not None:
             self.on_exit(self.process)
@@ -293,16 +310,25 @@ class PreforkRuntime:
         self.generation += 1
         self.pod.drain()
         if graceful:
+            board = self.children.scoreboard
+            if board is not None:         # the statistics survive a graceful restart
+                board.global_score.running_generation = self.generation
+                board.global_score.config_generation += 1
+                self.process.scoreboard = board
             for c in old_gen:
-                c.signalled = True
-                self.children.status.set(c.slot, ch.GRACEFUL)
+                self.children.mark_graceful(c)
             self.children.kill(signal.SIGUSR1, old_gen)
             self.remaining_to_start = self.settings.start_servers
             self.hold_off = HOLD_OFF_AFTER_GRACEFUL
         else:
             self.children.kill(signal.SIGHUP, old_gen)
             self.children.reclaim(self.log, terminate=False)
-            self.children = Children(self.settings.server_limit)   # a fresh scoreboard
+            old_board = self.children.scoreboard
+            self.children = Children(self.settings.server_limit, self._new_board())
+            if old_board is not None and self.children.scoreboard is not None:
+                g = self.children.scoreboard.global_score
+                g.running_generation = self.generation
+                g.config_generation = old_board.global_score.config_generation + 1
             self.spawn_rate = 1
             self.startup_children(self.settings.start_servers)
         self._log_started()

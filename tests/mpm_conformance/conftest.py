@@ -1,0 +1,185 @@
+"""A real multi-process server per test, for every MPM with a process runtime.
+
+The server runs in the foreground (-DFOREGROUND) on a free 127.0.0.1 port from a scratch
+ServerRoot readable by User nobody; it is stopped by its own pid, and any child still
+alive afterwards is killed by pid.  Every wait is bounded in time.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+import pytest
+
+from tests.e2e.servers import ROOT, free_port, wait_listening, write_config
+
+MPMS = ["prefork"]          # worker and event join when their runtimes land (A4)
+AS_ROOT = os.geteuid() == 0
+
+
+def children_of(pid: int) -> list[int]:
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(name))
+    return sorted(out)
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def wait_for(cond: Callable[[], bool], seconds: float, step: float = 0.05) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
+
+
+class MPMServer:
+    def __init__(self, mpm: str, root: Path, port: int, proc: subprocess.Popen):
+        self.mpm, self.root, self.port, self.proc = mpm, root, port, proc
+        self.pid = proc.pid
+        self.seen_children: set[int] = set()
+
+    @property
+    def conf(self) -> Path:
+        return self.root / "httpd.conf"
+
+    @property
+    def error_log(self) -> str:
+        p = self.root / "logs" / "error_log"
+        return p.read_text(errors="replace") if p.exists() else ""
+
+    def children(self) -> list[int]:
+        kids = children_of(self.pid)
+        self.seen_children.update(kids)
+        return kids
+
+    def signal(self, sig: int) -> None:
+        os.kill(self.pid, sig)
+
+    def get(self, path: str = "/index.html", timeout: float = 5.0) -> tuple[int, bytes]:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                      .encode())
+            data = read_all(s, timeout)
+        status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else 0
+        return status, data.split(b"\r\n\r\n", 1)[-1]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.children()
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        for pid in self.seen_children:      # only processes this test started
+            if alive(pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+
+def read_all(s: socket.socket, timeout: float) -> bytes:
+    out = bytearray()
+    deadline = time.monotonic() + timeout
+    s.settimeout(timeout)
+    while time.monotonic() < deadline:
+        try:
+            chunk = s.recv(65536)
+        except (socket.timeout, ConnectionError):
+            break
+        if not chunk:
+            break
+        out += chunk
+    return bytes(out)
+
+
+def scratch_root() -> Path:
+    """A ServerRoot the unprivileged children can read (pytest's tmp dirs are 0700)."""
+    root = Path(tempfile.mkdtemp(prefix="httpd-mpm-"))
+    root.chmod(0o755)
+    (root / "logs").mkdir()
+    (root / "htdocs").mkdir()
+    (root / "htdocs" / "index.html").write_text("hello\n")
+    for p in (root / "htdocs", root / "htdocs" / "index.html"):
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    return root
+
+
+def config_body(root: Path, settings: str = "") -> str:
+    user = "User nobody\nGroup nogroup\n" if AS_ROOT else ""
+    return (f"DocumentRoot {root}/htdocs\n<Directory {root}/htdocs>\nRequire all granted\n"
+            f"</Directory>\nLogLevel info\n{user}{settings}")
+
+
+def start_server(mpm: str, settings: str = "", root: Optional[Path] = None) -> MPMServer:
+    root = root or scratch_root()
+    port = free_port()
+    write_config(root, config_body(root, settings), port, mpm=mpm,
+                 modules=("authz_core", "mime", "dir"))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "httpd", "-DFOREGROUND", "-d", str(root),
+                             "-f", str(root / "httpd.conf")], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_listening(port, proc, 15)
+    except RuntimeError:
+        proc.kill()
+        err = proc.communicate(timeout=5)[1].decode(errors="replace")
+        shutil.rmtree(root, ignore_errors=True)
+        raise RuntimeError(f"{mpm} server did not start:\n{err}") from None
+    return MPMServer(mpm, root, port, proc)
+
+
+@pytest.fixture(params=MPMS)
+def mpm(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def server_factory(mpm):
+    started: list[MPMServer] = []
+
+    def make(settings: str = "StartServers 2\nMinSpareServers 2\nMaxSpareServers 4\n"
+                             "MaxRequestWorkers 10\n") -> MPMServer:
+        srv = start_server(mpm, settings)
+        started.append(srv)
+        return srv
+
+    yield make
+    for srv in started:
+        srv.stop()
+        shutil.rmtree(srv.root, ignore_errors=True)
+
+
+@pytest.fixture
+def server(server_factory) -> MPMServer:
+    return server_factory()
