@@ -156,7 +156,13 @@ def start_server(mpm: str, settings: str = "", root: Optional[Path] = None) -> M
         err = proc.communicate(timeout=5)[1].decode(errors="replace")
         shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"{mpm} server did not start:\n{err}") from None
-    return MPMServer(mpm, root, port, proc)
+    srv = MPMServer(mpm, root, port, proc)
+    # the parent's signal handlers are in place once it logs this, and children follow
+    if not wait_for(lambda: "resuming normal operations" in srv.error_log
+                    and srv.children(), 10):
+        srv.stop()
+        raise RuntimeError(f"{mpm} server did not start its children:\n{srv.error_log}")
+    return srv
 
 
 @pytest.fixture(params=MPMS)
