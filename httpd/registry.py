@@ -34,6 +34,7 @@ CATALOGUE: dict[str, str] = {
     "env_module": "directives.mod_env",
     "setenvif_module": "directives.mod_setenvif",
     "reqtimeout_module": "directives.mod_reqtimeout",
+    "status_module": "directives.mod_status",
     "mpm_prefork_module": "mpms.prefork",
     "mpm_worker_module": "mpms.worker",
     "mpm_event_module": "mpms.event",

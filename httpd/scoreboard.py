@@ -258,7 +258,9 @@ class WorkerScore(_WorkerBase):
 
 def vhost_of(r: Any) -> str:
     """``server_hostname:local port``, as Apache's worker_score vhost."""
-    name = getattr(r.server, "server_hostname", None) or ""
+    mc = getattr(r.server, "module_config", None)
+    core = mc.get("core_module") if mc else None
+    name = getattr(core, "server_hostname", None) or getattr(r.server, "server_hostname", "")
     return f"{name}:{r.conn.local_port}"
 
 
