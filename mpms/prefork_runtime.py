@@ -74,6 +74,7 @@ class PreforkRuntime:
         board = Scoreboard.create(self.settings.server_limit, 1,
                                   max_servers=self.settings.max_request_workers,
                                   threads_per_child=1, extended_status=bool(extended))
+        board.global_score.see_request_tail = 1 if getattr(core, "see_request_tail", False) else 0
         self.process.scoreboard = board
         return board
 

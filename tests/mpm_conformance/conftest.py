@@ -140,11 +140,12 @@ def config_body(root: Path, settings: str = "") -> str:
             f"</Directory>\nLogLevel info\n{user}{settings}")
 
 
-def start_server(mpm: str, settings: str = "", root: Optional[Path] = None) -> MPMServer:
+def start_server(mpm: str, settings: str = "", root: Optional[Path] = None,
+                 modules: tuple = ()) -> MPMServer:
     root = root or scratch_root()
     port = free_port()
     write_config(root, config_body(root, settings), port, mpm=mpm,
-                 modules=("authz_core", "mime", "dir"))
+                 modules=("authz_core", "mime", "dir") + tuple(modules))
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "httpd", "-DFOREGROUND", "-d", str(root),
                              "-f", str(root / "httpd.conf")], env=env,
@@ -175,8 +176,8 @@ def server_factory(mpm):
     started: list[MPMServer] = []
 
     def make(settings: str = "StartServers 2\nMinSpareServers 2\nMaxSpareServers 4\n"
-                             "MaxRequestWorkers 10\n") -> MPMServer:
-        srv = start_server(mpm, settings)
+                             "MaxRequestWorkers 10\n", modules: tuple = ()) -> MPMServer:
+        srv = start_server(mpm, settings, modules=modules)
         started.append(srv)
         return srv
 

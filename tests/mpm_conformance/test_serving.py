@@ -84,3 +84,38 @@ def test_children_run_as_user_and_group_the_parent_stays_root(server):
     assert ids(server.pid) == (0, 0)
     for kid in server.children():
         assert ids(kid) == (65534, 65534)
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def test_several_listeners_with_serialized_accept(server_factory):
+    from tests.e2e.servers import free_port
+    p2 = free_port()
+    extra = f"Listen 127.0.0.1:{p2}\n"
+    p3 = None
+    if _ipv6_loopback():
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+            p3 = s.getsockname()[1]
+        extra += f"Listen [::1]:{p3}\n"
+    server = server_factory("StartServers 3\nMinSpareServers 2\nMaxSpareServers 4\n" + extra)
+    targets = [("127.0.0.1", server.port), ("127.0.0.1", p2)] + ([("::1", p3)] if p3 else [])
+    for _ in range(3):
+        for host, port in targets:
+            with socket.create_connection((host, port), timeout=5) as s:
+                s.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+                data = read_all(s, 5)
+            assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(b"hello\n"), (host, port)
+    server.signal(signal.SIGUSR1)          # the sockets survive a graceful restart
+    assert wait_for(lambda: server.error_log.count("resuming normal operations") == 2, 5)
+    for host, port in targets:
+        with socket.create_connection((host, port), timeout=5) as s:
+            s.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+            assert read_all(s, 5).endswith(b"hello\n")

@@ -1,0 +1,36 @@
+"""mod_status over the MPM's shared scoreboard: children's slots and generations."""
+from __future__ import annotations
+
+import signal
+
+from .conftest import wait_for
+
+STATUS = ("StartServers 3\nMinSpareServers 2\nMaxSpareServers 4\nMaxRequestWorkers 10\n"
+          "<Location /server-status>\nSetHandler server-status\n</Location>\n")
+
+
+def _auto(server) -> dict:
+    status, body = server.get("/server-status?auto")
+    assert status == 200
+    return dict(line.split(": ", 1) for line in body.decode().splitlines() if ": " in line)
+
+
+def test_server_status_counts_the_children(server_factory):
+    server = server_factory(STATUS, modules=("status",))
+    assert wait_for(lambda: _auto(server)["IdleWorkers"] == "2", 3)
+    auto = _auto(server)
+    assert auto["ServerMPM"] == "prefork"
+    assert auto["BusyWorkers"] == "1"              # the child answering this request
+    assert auto["Scoreboard"].count("W") == 1 and auto["Scoreboard"].count("_") == 2
+    assert (auto["ParentServerConfigGeneration"], auto["ParentServerMPMGeneration"]) == ("1", "0")
+
+
+def test_graceful_restart_keeps_the_statistics_and_counts_generations(server_factory):
+    server = server_factory(STATUS, modules=("status",))
+    for _ in range(3):
+        assert server.get()[0] == 200
+    server.signal(signal.SIGUSR1)
+    assert wait_for(lambda: _auto(server)["ParentServerMPMGeneration"] == "1", 5)
+    auto = _auto(server)
+    assert auto["ParentServerConfigGeneration"] == "2"
+    assert int(auto["Total Accesses"]) >= 3
