@@ -1,0 +1,119 @@
+"""server-status served for real: httpd in one process (-X) and under the prefork
+runtime (-DFOREGROUND), side by side with Apache on the same config."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.servers import (APACHE, ROOT, Server, free_port, start_apache, start_httpd,
+                               wait_listening, write_config)
+
+MODULES = ("authz_core", "status")
+BODY = ("<Location /server-status>\nSetHandler server-status\n</Location>\n"
+        "StartServers 2\nMinSpareServers 2\nMaxSpareServers 4\nMaxRequestWorkers 5\n")
+
+
+def fetch(port: int, path: str) -> tuple[int, dict, str]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as resp:
+        return resp.status, dict(resp.headers), resp.read().decode("latin-1")
+
+
+def fields(text: str) -> dict:
+    out = {}
+    for line in text.splitlines()[1:]:
+        k, _, v = line.partition(":")
+        out[k] = v.strip()
+    return out
+
+
+def _status_codes(port: int, n: int) -> None:
+    for _ in range(n):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/missing", timeout=10)
+        except urllib.error.HTTPError:
+            pass
+
+
+def test_one_process_auto_and_html(tmp_path):
+    srv = start_httpd(tmp_path, BODY, modules=MODULES)
+    try:
+        _status_codes(srv.port, 3)
+        status, headers, text = fetch(srv.port, "/server-status?auto")
+        assert status == 200
+        assert headers["Content-Type"] == "text/plain; charset=ISO-8859-1"
+        f = fields(text)
+        assert f["ServerMPM"] == "prefork"
+        assert int(f["Total Accesses"]) >= 3
+        assert f["Scoreboard"] == "W" and f["BusyWorkers"] == "1"
+        status, headers, html = fetch(srv.port, "/server-status?refresh=2")
+        assert headers["Refresh"] == "2"
+        assert "<title>Apache Status</title>" in html and "</table>" in html
+    finally:
+        srv.stop()
+
+
+def start_foreground(root: Path, body: str, modules) -> Server:
+    port = free_port()
+    conf = write_config(root, body, port, modules=modules)
+    proc = subprocess.Popen([sys.executable, "-m", "httpd", "-DFOREGROUND", "-d", str(root),
+                             "-f", str(conf)], env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)     # its own process group to signal
+    try:
+        wait_listening(port, proc)
+    except RuntimeError:
+        proc.kill()
+        raise
+    return Server("httpd", root, port, proc)
+
+
+def _wait_for(port: int, pred, seconds: float = 10.0) -> dict:
+    deadline = time.monotonic() + seconds
+    f: dict = {}
+    while time.monotonic() < deadline:
+        f = fields(fetch(port, "/server-status?auto")[2])
+        if pred(f):
+            return f
+        time.sleep(0.2)
+    return f
+
+
+@pytest.mark.skipif(APACHE is None, reason="needs the real apache2 binary")
+def test_prefork_children_report_like_apache(tmp_path):
+    ours_root, real_root = tmp_path / "ours", tmp_path / "real"
+    ours_root.mkdir()
+    real_root.mkdir()
+    try:
+        ours = start_foreground(ours_root, BODY, MODULES)
+    except RuntimeError as e:        # the prefork runtime is another part of the server
+        pytest.skip(f"prefork runtime did not start: {e}")
+    real = None
+    try:
+        port = free_port()
+        conf = write_config(real_root, BODY, port, modules=MODULES)
+        proc = subprocess.Popen([APACHE, "-DFOREGROUND", "-d", str(real_root), "-f", str(conf)],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        wait_listening(port, proc)
+        real = Server("apache2", real_root, port, proc)
+        for srv in (ours, real):
+            _status_codes(srv.port, 4)
+        two = lambda f: f.get("IdleWorkers") is not None and \
+            int(f["IdleWorkers"]) + int(f["BusyWorkers"]) >= 2
+        fo, fr = _wait_for(ours.port, two), _wait_for(real.port, two)
+        # Apache's fields, in its order (CPULoad appears once the children used CPU time)
+        assert [k for k in fo if k != "CPULoad"] == [k for k in fr if k != "CPULoad"]
+        assert len(fo["Scoreboard"]) == len(fr["Scoreboard"]) == 5   # MaxRequestWorkers
+        assert fo["BusyWorkers"] == fr["BusyWorkers"] == "1"
+        assert int(fo["Total Accesses"]) >= 4
+    finally:
+        for srv in (ours, real):
+            if srv is not None:
+                srv.stop()
