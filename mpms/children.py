@@ -67,6 +67,11 @@ class Slot:
         if self.worker is not None:
             self.worker.set_status(letter)
 
+    def connection_started(self, client_ip: str) -> None:
+        self.status.set(self.index, BUSY_READ)
+        if self.worker is not None:
+            self.worker.connection_started(client_ip)
+
     def request_started(self, r) -> None:
         if self.worker is not None:
             self.worker.request_started(r)

@@ -15,7 +15,7 @@ import selectors
 import signal
 from typing import Any, Optional
 
-from .children import APEXIT_CHILDFATAL, BUSY_READ, READY
+from .children import APEXIT_CHILDFATAL, READY
 
 
 class _Graceful(Exception):
@@ -66,7 +66,7 @@ def child_main(process: Any, serving: Any, listeners: list, pod: Any, slot: Any,
         except _Graceful:
             break
         state["idle"] = False
-        slot.set_status(BUSY_READ)
+        slot.connection_started(addr[0])
         conn.setblocking(True)
         serving.serve_connection(conn, addr, listener, score=slot)
         served += 1

@@ -119,3 +119,15 @@ def test_several_listeners_with_serialized_accept(server_factory):
         with socket.create_connection((host, port), timeout=5) as s:
             s.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
             assert read_all(s, 5).endswith(b"hello\n")
+
+
+def test_graceful_shutdown_timeout_bounds_a_graceful_stop(server_factory):
+    server = server_factory("StartServers 2\nMinSpareServers 1\nMaxSpareServers 3\n"
+                            "GracefulShutdownTimeout 1\nTimeout 30\n")
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    s.sendall(b"GET /index.html HTTP/1.1\r\nHost: localhost\r\n")   # never finished
+    assert wait_for(lambda: len(server.children()) >= 2, 3)
+    server.signal(signal.SIGWINCH)
+    assert server.proc.wait(8) == 0
+    assert read_all(s, 3) == b""            # the straggler was terminated
+    s.close()

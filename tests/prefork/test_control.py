@@ -137,3 +137,20 @@ def test_a_taken_port_fails_before_detaching(daemon):
                           f"to address 127.0.0.1:{daemon.port}\n"
                           "no listening sockets available, shutting down\n"
                           "AH00015: Unable to open logs\n")
+
+
+def test_a_bad_config_fails_graceful_before_any_signal(daemon):
+    res = daemon.k("-k", "start")
+    assert res.returncode == 0
+    assert wait_for(lambda: daemon.pid() is not None, 5)
+    pid = daemon.pid()
+    daemon.started.add(pid)
+    conf = daemon.root / "httpd.conf"
+    good = conf.read_text()
+    conf.write_text(good + "NoSuchDirective\n")
+    res = daemon.k("-k", "graceful")
+    assert res.returncode == 1 and "Invalid command 'NoSuchDirective'" in res.stderr
+    assert "AH00171" not in (daemon.root / "logs" / "error_log").read_text()
+    conf.write_text(good)
+    assert daemon.k("-k", "stop").returncode == 0
+    assert wait_for(lambda: not alive(pid), 10)
