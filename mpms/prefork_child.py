@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import select
 import selectors
 import signal
 from typing import Any, Optional
@@ -51,18 +52,14 @@ def child_main(process: Any, serving: Any, listeners: list, pod: Any, slot: Any,
 
     core = process.main_server.module_config["core_module"]
     max_conn = getattr(core, "max_requests_per_child", 0) or 0
-    sel = selectors.DefaultSelector()
-    for ln in listeners:
-        ln.sock.setblocking(False)
-        sel.register(ln.sock, selectors.EVENT_READ, ln)
-    sel.register(pod.r, selectors.EVENT_READ, None)
+    poll = _poller(listeners, pod)
     served = 0
     while not state["graceful"]:
         if max_conn and served >= max_conn:
             break
         slot.set_status(READY)
         try:
-            conn, addr, listener = _accept(sel, pod, lockfd, state)
+            conn, addr, listener = _accept(poll, pod, lockfd, state)
         except _Graceful:
             break
         state["idle"] = False
@@ -74,7 +71,29 @@ def child_main(process: Any, serving: Any, listeners: list, pod: Any, slot: Any,
     return 0
 
 
-def _accept(sel, pod, lockfd, state) -> tuple:
+def _poller(listeners: list, pod: Any):
+    """The wait for a connection or the pod.  On Linux, epoll with EPOLLEXCLUSIVE wakes one
+    idle child per event instead of all of them (the herd Apache avoids by blocking in
+    accept); elsewhere a plain selector."""
+    for ln in listeners:
+        ln.sock.setblocking(False)
+    exclusive = getattr(select, "EPOLLEXCLUSIVE", 0)
+    if exclusive and hasattr(select, "epoll"):
+        ep = select.epoll()
+        by_fd = {pod.r: None}
+        for ln in listeners:
+            by_fd[ln.sock.fileno()] = ln
+        for fd in by_fd:
+            ep.register(fd, select.EPOLLIN | exclusive)
+        return lambda: [by_fd[fd] for fd, _ in ep.poll()]
+    sel = selectors.DefaultSelector()
+    for ln in listeners:
+        sel.register(ln.sock, selectors.EVENT_READ, ln)
+    sel.register(pod.r, selectors.EVENT_READ, None)
+    return lambda: [key.data for key, _ in sel.select()]
+
+
+def _accept(poll, pod, lockfd, state) -> tuple:
     """poll + accept under the accept mutex; raises _Graceful for the pod or SIGUSR1."""
     state["idle"] = True
     if state["graceful"]:
@@ -83,8 +102,7 @@ def _accept(sel, pod, lockfd, state) -> tuple:
         fcntl.flock(lockfd, fcntl.LOCK_EX)
     try:
         while True:
-            for key, _ in sel.select():
-                ln = key.data
+            for ln in poll():
                 if ln is None:
                     if pod.check() is not None:
                         raise _Graceful()
