@@ -24,6 +24,11 @@ from httpd.module import Module
 from httpd.scoreboard import READY, Scoreboard
 
 MODULE_NAME = "status_module"
+# ap_run_status_hook(r, flags): a module joins with hooks={"status_hook": fn}, where
+# fn(r, flags) returns text to add to the report (or None); flags are mod_status.h's
+STATUS_SHORT = 0x1      # ?auto
+STATUS_NOTABLE = 0x2
+STATUS_EXTENDED = 0x4
 HANDLERS = ("server-status", "application/x-httpd-status")   # STATUS_MAGIC_TYPE too
 M_GET = 0
 
@@ -86,6 +91,18 @@ def _mpm(process: Any) -> tuple[str, bool]:
     return mpm.name, bool(mpm.is_async)
 
 
+def _status_hooks(process: Any) -> tuple:
+    """The loaded modules' status_hook functions, in load order (found once per process)."""
+    found = _HOOKS.get(process)
+    if found is None:
+        found = _HOOKS[process] = tuple(
+            m.hooks["status_hook"] for m in process.registry.loaded if "status_hook" in m.hooks)
+    return found
+
+
+_HOOKS: "weakref.WeakKeyDictionary[Any, tuple]" = weakref.WeakKeyDictionary()
+
+
 def status_handler(r: Any) -> int:
     if r.handler not in HANDLERS:
         return DECLINED
@@ -113,6 +130,10 @@ def status_handler(r: Any) -> int:
         sb = _local_board(process)
         sb.worker(0, 0).request_started(r)       # this request is what the slot is doing
     name, is_async = _mpm(process)
+    extended = extended_status(process)
+    flags = ((STATUS_SHORT if short else 0) | (STATUS_NOTABLE if no_table else 0)
+             | (STATUS_EXTENDED if extended else 0))
+    extensions = "".join(filter(None, (fn(r, flags) for fn in _status_hooks(process))))
     try:
         load = os.getloadavg()
     except OSError:
@@ -120,9 +141,9 @@ def status_handler(r: Any) -> int:
     snap = Snapshot(board=sb, now=time.time(), server_name=get_server_name(r),
                     local_ip=r.conn.local_ip, server_version=server_banner("Full"),
                     server_built=SERVER_BUILT, mpm_name=name, is_async=is_async,
-                    extended=extended_status(process), loadavg=load,
+                    extended=extended, loadavg=load,
                     signature="" if short else signature(r, "<hr />\n"),
-                    escape_logitem=escape_logitem)
+                    escape_logitem=escape_logitem, extensions=extensions)
     r.body = render(snap, short, no_table).encode("latin-1", "replace")
     return OK
 

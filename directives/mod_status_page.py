@@ -99,6 +99,7 @@ class Snapshot:
     loadavg: tuple = (0.0, 0.0, 0.0)
     signature: str = ""            # ap_psignature("<hr />\n", r)
     escape_logitem: Any = None
+    extensions: str = ""           # what other modules' status_hook added
 
 
 # -- APR's number formatting ------------------------------------------------------------------
@@ -252,6 +253,7 @@ def render(snap: Snapshot, short: bool, no_table: bool) -> str:
         written += 1
     if short:
         w("\n")
+        w(snap.extensions)
         return "".join(out)
     w("</pre>\n")
     w(SCOREBOARD_KEY)
@@ -261,6 +263,7 @@ def render(snap: Snapshot, short: bool, no_table: bool) -> str:
           "the <code>ExtendedStatus On</code> directive.\n")
     else:
         _workers(w, snap, no_table)
+    w(snap.extensions)
     w(snap.signature)
     w("</body></html>\n")
     return "".join(out)

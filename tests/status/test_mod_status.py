@@ -203,3 +203,17 @@ def test_handler_counts_requests_under_one_process(tmp_path):
     fields = dict(map(str.strip, line.split(":", 1)) for line in r.body.decode().splitlines()[1:])
     assert fields["Total Accesses"] == "2" and fields["Total kBytes"] == "2"
     assert board.worker(0, 0).status == "W"
+
+
+def test_status_hook_adds_text_before_the_signature(tmp_path, monkeypatch):
+    r = _status_request(tmp_path)
+    seen = []
+
+    def hook(req, flags):
+        seen.append(flags)
+        return "<p>extra</p>\n"
+
+    monkeypatch.setitem(mod_status._HOOKS, r.process, (hook,))
+    assert mod_status.status_handler(r) == OK
+    assert r.body.decode().endswith("</table>\n<p>extra</p>\n</body></html>\n")
+    assert seen == [mod_status.STATUS_EXTENDED]
