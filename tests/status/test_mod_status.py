@@ -217,3 +217,33 @@ def test_status_hook_adds_text_before_the_signature(tmp_path, monkeypatch):
     assert mod_status.status_handler(r) == OK
     assert r.body.decode().endswith("</table>\n<p>extra</p>\n</body></html>\n")
     assert seen == [mod_status.STATUS_EXTENDED]
+
+
+def test_html_scoreboard_wraps_every_64_slots():
+    sb = board(150, 1, 150, 1, {(0, 0): ("W", 1)})
+    html = render(snap(sb), short=False, no_table=False)
+    pre = re.search(r"</dl><pre>(.*?)</pre>", html, re.S).group(1)
+    assert pre.split("\n") == ["W" + "." * 63, "." * 64, "." * 22]
+    auto = render(snap(sb), short=True, no_table=False)
+    assert auto.endswith("Scoreboard: W" + "." * 149 + "\n")
+
+
+def test_event_process_table_stopping_and_old_generation():
+    sb = board(3, 4, 3, 2, {(0, 0): ("W", 1), (1, 0): ("G", 1), (2, 0): ("_", 0)})
+    sb.process(1).quiescing = 1
+    sb.process(1).generation = 3
+    sb.process(2).not_accepting = 1
+    sb.process(0).connections = 4
+    sb.process(0).keep_alive = 2
+    html = render(snap(sb, is_async=True, mpm="event"), short=False, no_table=False)
+    assert ("<tr><td>0</td><td>5000</td><td>no</td><td>4</td><td>yes</td><td>1</td><td>0</td>"
+            "<td>1</td><td>0</td><td>0</td><td>2</td><td>0</td></tr>\n") in html
+    assert "<td>1</td><td>5001</td><td>yes (old gen)</td><td>0</td><td>yes</td>" in html
+    assert "<td>2</td><td>5002</td><td>no</td><td>0</td><td>no</td>" in html
+    assert ("<tr><td>Sum</td><td>3</td><td>1</td><td>4</td><td>&nbsp;</td><td>1</td>"
+            "<td>0</td><td>3</td>") in html
+    auto = fields = dict(map(str.strip, line.split(":", 1)) for line in render(
+        snap(sb, is_async=True, mpm="event"), short=True, no_table=False).splitlines()[1:])
+    assert (fields["Processes"], fields["Stopping"], fields["ConnsTotal"],
+            fields["ConnsAsyncKeepAlive"]) == ("3", "1", "4", "2")
+    assert auto["Scoreboard"] == "W_G___"      # ThreadsPerChild 2 of ThreadLimit 4
