@@ -21,7 +21,7 @@ from typing import Any, Optional
 from httpd import SERVER_BUILT
 from httpd.hooks import DECLINED, MIDDLE, OK, REALLY_LAST
 from httpd.module import Module
-from httpd.scoreboard import READY, Scoreboard
+from httpd.scoreboard import READY, Scoreboard, extended_status
 
 MODULE_NAME = "status_module"
 # ap_run_status_hook(r, flags): a module joins with hooks={"status_hook": fn}, where
@@ -36,20 +36,10 @@ M_GET = 0
 _LOCAL: "weakref.WeakKeyDictionary[Any, Scoreboard]" = weakref.WeakKeyDictionary()
 
 
-def extended_status(process: Any) -> bool:
-    """ap_extended_status: the core directive if given, else On because we are loaded."""
-    core = process.main_server.module_config["core_module"]
-    flag = getattr(core, "extended_status", None)
-    return True if flag is None else bool(flag)
-
-
 def _local_board(process: Any) -> Scoreboard:
     sb = _LOCAL.get(process)
     if sb is None:
-        sb = _LOCAL[process] = Scoreboard.create(1, 1, shared=False,
-                                                 extended_status=extended_status(process))
-        core = process.main_server.module_config["core_module"]
-        sb.global_score.see_request_tail = 1 if getattr(core, "see_request_tail", False) else 0
+        sb = _LOCAL[process] = Scoreboard.for_process(process, 1, 1, shared=False)
         ps = sb.process(0)
         ps.pid = os.getpid()
         w = sb.worker(0, 0)

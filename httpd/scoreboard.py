@@ -284,6 +284,23 @@ def copy_request(r: Any, see_tail: bool) -> str:
     return line[:limit]
 
 
+def _core(process: Any) -> Any:
+    return process.main_server.module_config["core_module"]
+
+
+def extended_status(process: Any) -> bool:
+    """ap_extended_status: ExtendedStatus if the config says, else On when mod_status is
+    loaded (Apache since 2.3.6), else Off."""
+    flag = getattr(_core(process), "extended_status", None)
+    if flag is not None:
+        return bool(flag)
+    return process.registry.get("status_module") is not None
+
+
+def see_request_tail(process: Any) -> bool:
+    return bool(getattr(_core(process), "see_request_tail", False))
+
+
 # -- the board --------------------------------------------------------------------------------
 
 @attrs.define
@@ -327,8 +344,8 @@ class Scoreboard:
     @classmethod
     def create(cls, server_limit: int, thread_limit: int, *, shared: bool = True,
                max_servers: Optional[int] = None, threads_per_child: Optional[int] = None,
-               extended_status: bool = True, restart_time: Optional[float] = None
-               ) -> "Scoreboard":
+               extended_status: bool = True, see_request_tail: bool = False,
+               restart_time: Optional[float] = None) -> "Scoreboard":
         """A fresh board (ap_create_scoreboard): every worker slot open (``.``)."""
         if server_limit < 1 or thread_limit < 1:
             raise ValueError("server_limit and thread_limit must be at least 1")
@@ -348,11 +365,23 @@ class Scoreboard:
         g.max_servers = server_limit if max_servers is None else max_servers
         g.threads_per_child = thread_limit if threads_per_child is None else threads_per_child
         g.extended_status = 1 if extended_status else 0
+        g.see_request_tail = 1 if see_request_tail else 0
         base, step = sb._worker_base, WorkerScore.SIZE
         dead = ord(DEAD)
         for k in range(server_limit * thread_limit):
             buf[base + k * step + _STATUS_OFF] = dead
         return sb
+
+    @classmethod
+    def for_process(cls, process: Any, server_limit: int, thread_limit: int,
+                    max_servers: Optional[int] = None, threads_per_child: Optional[int] = None,
+                    shared: bool = True) -> "Scoreboard":
+        """A board for this config: ExtendedStatus (On by default once mod_status is
+        loaded, as Apache's status_pre_config does) and SeeRequestTail from core."""
+        return cls.create(server_limit, thread_limit, shared=shared, max_servers=max_servers,
+                          threads_per_child=threads_per_child,
+                          extended_status=extended_status(process),
+                          see_request_tail=see_request_tail(process))
 
     def close(self) -> None:
         if isinstance(self._buf, mmap.mmap):

@@ -247,3 +247,14 @@ def test_event_process_table_stopping_and_old_generation():
     assert (fields["Processes"], fields["Stopping"], fields["ConnsTotal"],
             fields["ConnsAsyncKeepAlive"]) == ("3", "1", "4", "2")
     assert auto["Scoreboard"] == "W_G___"      # ThreadsPerChild 2 of ThreadLimit 4
+
+
+def test_board_for_process_takes_core_settings(tmp_path):
+    process = harness.load(tmp_path, STATUS_CONF + "SeeRequestTail On\n")
+    g = Scoreboard.for_process(process, 2, 1, shared=False).global_score
+    assert (g.extended_status, g.see_request_tail) == (1, 1)
+    process = harness.load(tmp_path, "ExtendedStatus Off\n")
+    g = Scoreboard.for_process(process, 2, 1, shared=False).global_score
+    assert (g.extended_status, g.see_request_tail) == (0, 0)
+    process = harness.load(tmp_path, "")            # no mod_status: Apache's default Off
+    assert Scoreboard.for_process(process, 1, 1, shared=False).global_score.extended_status == 0
