@@ -353,6 +353,7 @@ def serve(process: Process, opts: Options) -> int:
         return 1
     from . import errorlog
     from .connection import Serving
+    errorlog.set_mpm_threaded(process.registry.mpms()[0].mpm.threaded != "no")
     if opts.debug:
         from mpms.oneprocess import run_one_process
         errorlog.open_logs(process, replace_stderr=False)

@@ -383,13 +383,27 @@ def log_cerror(conn, module: str, level: str, msg: str, status: Any = None,
 # -- rendering ------------------------------------------------------------------------
 
 
+# Whether the running MPM is threaded (AP_MPMQ_IS_THREADED): a non-threaded MPM's lines
+# carry [pid N] only, as Apache's log_tid decides.  Unknown until an MPM runs: then the
+# thread id is shown, as in Apache's start-up messages.
+MPM_THREADED = True
+
+
+def set_mpm_threaded(threaded: bool) -> None:
+    global MPM_THREADED
+    MPM_THREADED = threaded
+
+
 def render_default(info: Info, msg: str) -> str:
     """do_errorlog_default."""
     parts = []
     if not info.using_syslog:
         parts.append(f"[{ctime(time.time(), usec=True)}] ")
-    parts.append(f"[{info.module}:{LEVELS[info.level]}] [pid {os.getpid()}:tid "
-                 f"{threading.get_native_id()}] ")
+    if MPM_THREADED:
+        parts.append(f"[{info.module}:{LEVELS[info.level]}] [pid {os.getpid()}:tid "
+                     f"{threading.get_native_id()}] ")
+    else:
+        parts.append(f"[{info.module}:{LEVELS[info.level]}] [pid {os.getpid()}] ")
     if info.level >= DEBUG and info.file:
         parts.append(f"{info.file}({info.line}): ")
     st = status_text(info.status)
