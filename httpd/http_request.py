@@ -25,7 +25,8 @@ from .errors_html import die, send_error_response  # noqa: F401 (part of this AP
 from .expr_eval import EvalContext
 from .hooks import DECLINED, DONE, OK, HookTable
 from .request import Request
-from .walks import Walker, if_walk, location_walk
+from .walks import Walker
+from .walks_sections import if_walk, location_walk
 
 CORE = "core_module"
 HTTP_OK = 200

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import select
-import selectors
 import signal
 import time
 from typing import Any, Callable, Optional

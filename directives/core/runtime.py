@@ -60,7 +60,8 @@ def core_translate(r) -> int:
 def core_map_to_storage(r) -> int:
     """core_map_to_storage: ap_directory_walk, then ap_file_walk."""
     from httpd.http_request import generation, log_rerror
-    from httpd.walks import directory_walk, file_walk
+    from httpd.walks import directory_walk
+    from httpd.walks_sections import file_walk
     walker = generation(r.process).walker
     status = directory_walk(r, walker, log_rerror)
     if status:
