@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import time
 import weakref
-from typing import Any, Optional
+from typing import Any
 
 from httpd import SERVER_BUILT
 from httpd.hooks import DECLINED, MIDDLE, OK, REALLY_LAST
@@ -33,7 +33,7 @@ HANDLERS = ("server-status", "application/x-httpd-status")   # STATUS_MAGIC_TYPE
 M_GET = 0
 
 # -X: the single process's own board, by process (a restart makes a new Process)
-_LOCAL: "weakref.WeakKeyDictionary[Any, Scoreboard]" = weakref.WeakKeyDictionary()
+_LOCAL: weakref.WeakKeyDictionary[Any, Scoreboard] = weakref.WeakKeyDictionary()
 
 
 def _local_board(process: Any) -> Scoreboard:
@@ -90,7 +90,7 @@ def _status_hooks(process: Any) -> tuple:
     return found
 
 
-_HOOKS: "weakref.WeakKeyDictionary[Any, tuple]" = weakref.WeakKeyDictionary()
+_HOOKS: weakref.WeakKeyDictionary[Any, tuple] = weakref.WeakKeyDictionary()
 
 
 def status_handler(r: Any) -> int:

@@ -11,12 +11,24 @@ from __future__ import annotations
 
 import struct
 import time
-from typing import Any, Optional
+from typing import Any
 
 import attrs
 
-from httpd.scoreboard import (BUSY_DNS, BUSY_KEEPALIVE, BUSY_LOG, BUSY_READ, BUSY_WRITE,
-                              CLOSING, DEAD, GRACEFUL, IDLE_KILL, READY, STARTING, Scoreboard)
+from httpd.scoreboard import (
+    BUSY_DNS,
+    BUSY_KEEPALIVE,
+    BUSY_LOG,
+    BUSY_READ,
+    BUSY_WRITE,
+    CLOSING,
+    DEAD,
+    GRACEFUL,
+    IDLE_KILL,
+    READY,
+    STARTING,
+    Scoreboard,
+)
 
 KBYTE = 1024
 MBYTE = 1048576
@@ -410,7 +422,7 @@ def _workers(w, snap: Snapshot, no_table: bool) -> None:
         w(TABLE_KEY)
 
 
-def refresh_value(args: str) -> Optional[str]:
+def refresh_value(args: str) -> str | None:
     """``refresh[=N]`` anywhere in the query: the Refresh header (atol; < 1 means 10)."""
     loc = args.find("refresh")
     if loc < 0:

@@ -24,7 +24,7 @@ import mmap
 import os
 import struct
 import time
-from typing import Any, Optional
+from typing import Any
 
 import attrs
 
@@ -55,7 +55,7 @@ PROTOCOL_LEN = 16
 class _Field:
     """One packed field of a record; reads and writes go straight to the mapping."""
 
-    __slots__ = ("st", "offset", "name")
+    __slots__ = ("name", "offset", "st")
 
     def __init__(self, fmt: str, offset: int):
         self.st = struct.Struct("<" + fmt)
@@ -124,7 +124,7 @@ def _layout(spec: list[tuple[str, str]]) -> tuple[dict[str, _Field], int]:
 
 
 class _View:
-    __slots__ = ("_buf", "_base")
+    __slots__ = ("_base", "_buf")
 
     def __init__(self, buf, base: int):
         self._buf = buf
@@ -334,7 +334,7 @@ class Scoreboard:
         self._worker_base = self._proc_base + server_limit * ProcessScore.SIZE
         self.global_score = GlobalScore(buf, 0)
         # the generation this process was forked in (ap_my_generation); None: the running one
-        self.my_generation: Optional[int] = None
+        self.my_generation: int | None = None
 
     @staticmethod
     def size_for(server_limit: int, thread_limit: int) -> int:
@@ -343,9 +343,9 @@ class Scoreboard:
 
     @classmethod
     def create(cls, server_limit: int, thread_limit: int, *, shared: bool = True,
-               max_servers: Optional[int] = None, threads_per_child: Optional[int] = None,
+               max_servers: int | None = None, threads_per_child: int | None = None,
                extended_status: bool = True, see_request_tail: bool = False,
-               restart_time: Optional[float] = None) -> "Scoreboard":
+               restart_time: float | None = None) -> Scoreboard:
         """A fresh board (ap_create_scoreboard): every worker slot open (``.``)."""
         if server_limit < 1 or thread_limit < 1:
             raise ValueError("server_limit and thread_limit must be at least 1")
@@ -374,8 +374,8 @@ class Scoreboard:
 
     @classmethod
     def for_process(cls, process: Any, server_limit: int, thread_limit: int,
-                    max_servers: Optional[int] = None, threads_per_child: Optional[int] = None,
-                    shared: bool = True) -> "Scoreboard":
+                    max_servers: int | None = None, threads_per_child: int | None = None,
+                    shared: bool = True) -> Scoreboard:
         """A board for this config: ExtendedStatus (On by default once mod_status is
         loaded, as Apache's status_pre_config does) and SeeRequestTail from core."""
         return cls.create(server_limit, thread_limit, shared=shared, max_servers=max_servers,
@@ -413,7 +413,7 @@ class Scoreboard:
         return "".join(chr(buf[base + k * step]) for k in range(n))
 
     # -- totals ------------------------------------------------------------------------------
-    def counts(self, extended: Optional[bool] = None) -> Counts:
+    def counts(self, extended: bool | None = None) -> Counts:
         """mod_status's pass over the board: busy/idle/graceful, letters, and (with
         ExtendedStatus) accesses, kB, duration and CPU times."""
         if extended is None:

@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import re
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from directives import mod_status
-from directives.mod_status_page import (Snapshot, apr_g, format_byte_out, format_kbyte_out,
-                                        refresh_value, render, show_time)
+from directives.mod_status_page import (
+    Snapshot,
+    apr_g,
+    format_byte_out,
+    format_kbyte_out,
+    refresh_value,
+    render,
+    show_time,
+)
 from httpd.hooks import DECLINED, OK
 from httpd.http_protocol import server_banner
 from httpd.scoreboard import Scoreboard
@@ -222,7 +228,7 @@ def test_status_hook_adds_text_before_the_signature(tmp_path, monkeypatch):
 def test_html_scoreboard_wraps_every_64_slots():
     sb = board(150, 1, 150, 1, {(0, 0): ("W", 1)})
     html = render(snap(sb), short=False, no_table=False)
-    pre = re.search(r"</dl><pre>(.*?)</pre>", html, re.S).group(1)
+    pre = re.search(r"</dl><pre>(.*?)</pre>", html, re.DOTALL).group(1)
     assert pre.split("\n") == ["W" + "." * 63, "." * 64, "." * 22]
     auto = render(snap(sb), short=True, no_table=False)
     assert auto.endswith("Scoreboard: W" + "." * 149 + "\n")

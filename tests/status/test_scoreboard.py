@@ -7,8 +7,16 @@ import time
 import pytest
 
 from httpd.request import ConnInfo, Request
-from httpd.scoreboard import (DEAD, GRACEFUL, READY, REQUEST_LEN, GlobalScore, ProcessScore,
-                              Scoreboard, WorkerScore, copy_request)
+from httpd.scoreboard import (
+    DEAD,
+    READY,
+    REQUEST_LEN,
+    GlobalScore,
+    ProcessScore,
+    Scoreboard,
+    WorkerScore,
+    copy_request,
+)
 
 
 class _Server:

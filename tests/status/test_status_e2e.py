@@ -3,7 +3,6 @@ runtime (-DFOREGROUND), side by side with Apache on the same config."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -12,8 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.servers import (APACHE, ROOT, Server, free_port, start_apache, start_httpd,
-                               wait_listening, write_config)
+from tests.e2e.servers import (
+    APACHE,
+    ROOT,
+    Server,
+    free_port,
+    start_httpd,
+    wait_listening,
+    write_config,
+)
 
 MODULES = ("authz_core", "status")
 BODY = ("<Location /server-status>\nSetHandler server-status\n</Location>\n"
@@ -45,7 +51,7 @@ def test_one_process_auto_and_html(tmp_path):
     srv = start_httpd(tmp_path, BODY, modules=MODULES)
     try:
         _status_codes(srv.port, 3)
-        status, headers, text = fetch(srv.port, "/server-status?auto")
+        status, headers, _ = fetch(srv.port, "/server-status?auto")
         assert status == 200
         assert headers["Content-Type"] == "text/plain; charset=ISO-8859-1"
         # a request is counted when it is logged, just after its response went out
