@@ -60,20 +60,12 @@ class PreforkRuntime:
         self.lock_path: Optional[str] = None
 
     def _new_board(self):
-        """A fresh scoreboard (ap_create_scoreboard), published as process.scoreboard for
-        mod_status and mod_headers; None when this build has no scoreboard."""
-        try:
-            from httpd.scoreboard import Scoreboard
-        except ImportError:
-            return None
-        core = self.process.main_server.module_config["core_module"]
-        extended = getattr(core, "extended_status", None)
-        if extended is None:      # mod_status turns ExtendedStatus on unless told otherwise
-            extended = self.process.registry.get("status_module") is not None
-        board = Scoreboard.create(self.settings.server_limit, 1,
-                                  max_servers=self.settings.max_request_workers,
-                                  threads_per_child=1, extended_status=bool(extended))
-        board.global_score.see_request_tail = 1 if getattr(core, "see_request_tail", False) else 0
+        """A fresh scoreboard (ap_create_scoreboard) for this config, published as
+        process.scoreboard for mod_status and mod_headers."""
+        from httpd.scoreboard import Scoreboard
+        board = Scoreboard.for_process(self.process, self.settings.server_limit, 1,
+                                       max_servers=self.settings.max_request_workers,
+                                       threads_per_child=1)
         self.process.scoreboard = board
         return board
 
