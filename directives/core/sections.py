@@ -136,70 +136,73 @@ def _canonical_dir(path: str) -> str:
     return merged if merged.endswith("/") else merged + "/"
 
 
+def _target(cmd, arg: str, match_name: str, tilde_after_match: bool):
+    """The path or regex of a path section: (path, pos, regex, error).  ``~`` before the
+    pattern, or the *Match form, makes it a regex; <DirectoryMatch ~ re> also skips the
+    ``~`` (dirsection), the Location and Files forms do not."""
+    name = cmd.cmd.name
+    path, pos = getword_conf(arg)
+    regex = None
+    if path == "~" or name == match_name:
+        if path == "~" and (tilde_after_match or name != match_name):
+            path, pos = getword_conf(arg, pos)
+        regex = expr.pregcomp(path, regex_cflags(cmd))
+        if regex is None:
+            return path, pos, None, "Regex could not be compiled"
+    return path, pos, regex, None
+
+
+def _walk_section(cmd, arg: str, pos: int, path: str, regex, changes: dict):
+    """Walk the section's children with its own configs; the recorded Section, or the
+    error for trailing arguments."""
+    configs = {CORE: create_dir_config(path)}
+    cmd.walk(cmd.directive.children or [], configs, **changes)
+    name = cmd.cmd.name
+    section = _section(cmd, name[1:], path, regex, configs)
+    _finish(section, path, regex)
+    if pos < len(arg):
+        return section, f"Multiple {name}> arguments not (yet) supported."
+    return section, None
+
+
 def dirsection(cmd, mconfig, arg):
     arg, err = _container_arg(cmd, arg)
     if err:
         return err
-    name = cmd.cmd.name
-    path, pos = getword_conf(arg)
-    regex = None
-    if path == "~" or name == "<DirectoryMatch":
-        if path == "~":
-            path, pos = getword_conf(arg, pos)
-        regex = expr.pregcomp(path, regex_cflags(cmd))
-        if regex is None:
-            return "Regex could not be compiled"
-    elif path != "/":
+    path, pos, regex, err = _target(cmd, arg, "<DirectoryMatch", tilde_after_match=True)
+    if err:
+        return err
+    if regex is None and path != "/":
         path = _canonical_dir(path)
-    configs = {CORE: create_dir_config(path)}
-    cmd.walk(cmd.directive.children or [], configs, path=path, override=SECTION_OVERRIDE)
-    section = _section(cmd, name[1:], path, regex, configs)
-    _finish(section, path, regex)
+    section, err = _walk_section(cmd, arg, pos, path, regex,
+                                 {"path": path, "override": SECTION_OVERRIDE})
     # "/" has no components so that it always sorts and merges first
     section.core.d_components = 0 if path == "/" else path.count("/")
     core_server(cmd).sec_dir.append(section)
-    if pos < len(arg):
-        return f"Multiple {name}> arguments not (yet) supported."
-    return None
+    return err
 
 
 def urlsection(cmd, mconfig, arg):
     arg, err = _container_arg(cmd, arg)
     if err:
         return err
-    name = cmd.cmd.name
-    path, pos = getword_conf(arg)
-    regex = None
-    if name == "<LocationMatch" or path == "~":
-        if path == "~" and name != "<LocationMatch":
-            path, pos = getword_conf(arg, pos)
-        regex = expr.pregcomp(path, regex_cflags(cmd))
-        if regex is None:
-            return "Regex could not be compiled"
-    configs = {CORE: create_dir_config(path)}
-    cmd.walk(cmd.directive.children or [], configs, path=path, override=SECTION_OVERRIDE)
-    section = _section(cmd, name[1:], path, regex, configs)
-    _finish(section, path, regex)
+    path, pos, regex, err = _target(cmd, arg, "<LocationMatch", tilde_after_match=False)
+    if err:
+        return err
+    section, err = _walk_section(cmd, arg, pos, path, regex,
+                                 {"path": path, "override": SECTION_OVERRIDE})
     core_server(cmd).sec_url.append(section)
-    if pos < len(arg):
-        return f"Multiple {name}> arguments not (yet) supported."
-    return None
+    return err
 
 
 def filesection(cmd, mconfig, arg):
     arg, err = _container_arg(cmd, arg)
     if err:
         return err
-    name = cmd.cmd.name
-    path, pos = getword_conf(arg)
-    regex = None
-    if name == "<FilesMatch" or path == "~":
-        if path == "~" and name != "<FilesMatch":
-            path, pos = getword_conf(arg, pos)
-        regex = expr.pregcomp(path, regex_cflags(cmd))
-        if regex is None:
-            return "Regex could not be compiled"
-    else:
+    path, pos, regex, err = _target(cmd, arg, "<FilesMatch", tilde_after_match=False)
+    if err:
+        return err
+    if regex is None:
         # canonical, but with no fixed root the case and aliases cannot be tested
         trailing = path.endswith("/")
         path = os.path.normpath(path) if path else path
@@ -208,16 +211,11 @@ def filesection(cmd, mconfig, arg):
     changes = {"path": path}
     if cmd.path is None:
         changes["override"] = SECTION_OVERRIDE
-    configs = {CORE: create_dir_config(path)}
-    cmd.walk(cmd.directive.children or [], configs, **changes)
-    section = _section(cmd, name[1:], path, regex, configs)
-    _finish(section, path, regex)
+    section, err = _walk_section(cmd, arg, pos, path, regex, changes)
     if mconfig.sec_file is None:
         mconfig.sec_file = []
     mconfig.sec_file.append(section)
-    if pos < len(arg):
-        return f"Multiple {name}> arguments not (yet) supported."
-    return None
+    return err
 
 
 _IF_KINDS = {"<If": CONDITION_IF, "<ElseIf": CONDITION_ELSEIF, "<Else": CONDITION_ELSE}
