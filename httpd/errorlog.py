@@ -39,7 +39,6 @@ import base64
 import json
 import os
 import sys
-import syslog
 import threading
 import time
 import weakref
@@ -53,117 +52,13 @@ from . import errorlog_items
 from .config.errors import escape_logitem as escape_errorlog_item
 from .errorlog_items import ITEMS, ctime, status_text
 from .log import LEVEL_NUM, LEVELS
-from .piped import open_piped_log
+from .errorlog_sinks import FileSink, StreamSink, SyslogSink, open_sink
 
 NOTICE, DEBUG = LEVEL_NUM["notice"], LEVEL_NUM["debug"]
 WARN = LEVEL_NUM["warn"]
 MAX_STRING_LEN = 8192
 JSON_DEFINE = "ErrorLogJSON"
 FIELD_SEP, MESSAGE, REQUIRED, NULL_AS_HYPHEN = 1, 2, 4, 8   # ap_errorlog_format_item flags
-
-# -- destinations ---------------------------------------------------------------------
-
-
-class FileSink:
-    def __init__(self, fd: int):
-        self.fd = fd
-
-    def write(self, text: str, level: int) -> None:
-        data = text.encode("latin-1", "backslashreplace")
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.fd, view):]
-
-    def close(self) -> None:
-        if self.fd > 2:
-            os.close(self.fd)
-        self.fd = -1
-
-
-class PipeSink(FileSink):
-    def __init__(self, piped):
-        super().__init__(piped.write_fd)
-        self.piped = piped
-
-    def close(self) -> None:
-        self.piped.close()
-
-
-class StreamSink:
-    """Standard error, before the logs are open (and for -X style runs)."""
-
-    def write(self, text: str, level: int) -> None:
-        sys.stderr.write(text)
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        pass
-
-
-class SyslogSink:
-    using_syslog = True
-
-    def write(self, text: str, level: int) -> None:
-        syslog.syslog(level if level < 8 else syslog.LOG_DEBUG, text.rstrip("\n"))
-
-    def close(self) -> None:
-        pass
-
-
-FACILITIES = (("auth", syslog.LOG_AUTH), ("authpriv", syslog.LOG_AUTHPRIV),
-              ("cron", syslog.LOG_CRON), ("daemon", syslog.LOG_DAEMON), ("ftp", 11 << 3),
-              ("kern", syslog.LOG_KERN), ("lpr", syslog.LOG_LPR), ("mail", syslog.LOG_MAIL),
-              ("news", syslog.LOG_NEWS), ("syslog", syslog.LOG_SYSLOG),
-              ("user", syslog.LOG_USER), ("uucp", syslog.LOG_UUCP)) + tuple(
-    (f"local{i}", getattr(syslog, f"LOG_LOCAL{i}")) for i in range(8))
-
-
-def _open_syslog(process, fname: str) -> Optional[SyslogSink]:
-    """``syslog``, ``syslog:facility`` or ``syslog:facility:tag`` (facility names may be
-    abbreviated: Apache compares only as many letters as were given)."""
-    opts = syslog.LOG_NDELAY | syslog.LOG_CONS | syslog.LOG_PID
-    colon = fname.find(":")
-    if colon < 0:
-        syslog.openlog(process.argv0, opts, syslog.LOG_LOCAL7)
-        return SyslogSink()
-    facility, _, tag = fname[colon + 1:].partition(":")
-    tag = tag or process.argv0
-    if not facility:
-        syslog.openlog(tag, opts, syslog.LOG_LOCAL7)
-        return SyslogSink()
-    low = facility.lower()
-    for name, value in FACILITIES:
-        if name[:len(low)] == low:
-            syslog.openlog(tag, opts, value)
-            return SyslogSink()
-    process.log.startup(f"(20024)The given path is misformatted or contained invalid "
-                        f"characters: AH10036: {process.argv0}: could not open syslog error "
-                        f"log {fname[colon + 1:]}.", "emerg")
-    return None
-
-
-def open_sink(process, fname: str):
-    """open_error_log: a destination for ``fname``, or None (the reason is logged)."""
-    if fname.startswith("|"):
-        piped = open_piped_log(fname[1:], cwd=process.server_root,
-                               log=lambda m: process.log.startup(m, "emerg"), report=False)
-        if piped.error is not None:
-            e = piped.error
-            process.log.startup(f"({e.errno}){os.strerror(e.errno or 0)}: AH00089: "
-                                f"Couldn't start ErrorLog process '{fname[1:]}'.", "emerg")
-            return None
-        return PipeSink(piped)
-    if fname[:6].lower() == "syslog":
-        return _open_syslog(process, fname)
-    path = process.server_root_relative(fname)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-    except OSError as e:
-        process.log.startup(f"({e.errno}){os.strerror(e.errno)}: AH00091: {process.argv0}: "
-                            f"could not open error log file {path}.", "emerg")
-        return None
-    return FileSink(fd)
-
 
 # -- per-server state -----------------------------------------------------------------
 
