@@ -21,6 +21,7 @@ from typing import Any, Callable, Optional, Union
 
 from httpd import SERVER_BASEPRODUCT, __version__
 from httpd.conditional import ap_http_date
+from httpd.http_headers_check import BadResponseHeader, check_headers  # noqa: F401 (API)
 from httpd.request import FileRange, Part, Request
 from httpd.status import STATUS_LINES
 
@@ -236,56 +237,6 @@ def make_content_type(r: Request, ctype: Optional[str]) -> Optional[str]:
     if "charset=" in low or not _NEEDCSET.search(ctype):
         return ctype
     return f"{ctype}; charset={d.add_default_charset_name}"
-
-
-# -- response header checks (check_headers, HttpProtocolOptions Strict) --------------------
-
-class BadResponseHeader(ValueError):
-    """A handler set a header field Apache would refuse to send (AH02428-AH02430): the
-    caller answers 500 instead, as ap_http_header_filter does with ap_die."""
-
-
-_TOKEN_CHARS = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-_TOKEN = re.compile(_TOKEN_CHARS + r"\Z")
-_TOKENS_NUL = re.compile(f"{_TOKEN_CHARS}(?:\x00{_TOKEN_CHARS})*\\Z")   # names joined by NUL
-_VCHAR_OBS = re.compile(r"[\x21-\x7e\x80-\xff]+\Z")
-_BAD_VALUE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
-_BAD_VALUE_NUL = re.compile(r"[^\t\x20-\x7e\x80-\xff\x00]")                 # values joined
-_FOLD = re.compile(r"\r\n[ \t][ \t]*")
-
-
-def _check_table(table, strict: bool) -> None:
-    items = table._items
-    if not items:
-        return
-    # the usual case in three regex calls: every name a token, no value with a CTL
-    n = len(items) - 1
-    names = "\x00".join([k for k, _ in items])
-    values = "\x00".join([v for _, v in items])
-    if (strict and names.count("\x00") == n and values.count("\x00") == n
-            and _TOKENS_NUL.match(names) and not _BAD_VALUE_NUL.search(values)):
-        return
-    name_ok = _TOKEN.match if strict else _VCHAR_OBS.match
-    for i, (name, value) in enumerate(items):
-        if not name:
-            raise BadResponseHeader("AH02428: Empty response header name, aborting request")
-        if not name_ok(name):
-            raise BadResponseHeader(f"AH02429: Response header name '{name}' contains "
-                                    "invalid characters, aborting request")
-        if _BAD_VALUE.search(value):
-            folded = _FOLD.sub(" ", value)          # obs-fold becomes one space
-            if _BAD_VALUE.search(folded):
-                raise BadResponseHeader(f"AH02430: Response header '{name}' value of "
-                                        f"'{value}' contains invalid characters, "
-                                        "aborting request")
-            items[i] = (name, folded)
-
-
-def check_headers(r: Request) -> None:
-    """check_headers: raise BadResponseHeader for a field that must not be sent."""
-    strict = r.server.module_config[CORE].http_conformance != 2     # not Unsafe
-    _check_table(r.headers_out, strict)
-    _check_table(r.err_headers_out, strict)
 
 
 # -- the keep-alive decision (ap_set_keepalive) ---------------------------------------------
