@@ -15,6 +15,7 @@ import time
 import pytest
 
 from directives import mod_log_config_items as items
+from directives import mod_log_config_times as log_times
 from directives.mod_logio import LogioDirConfig
 from httpd.request import ConnInfo, Headers
 
@@ -235,7 +236,7 @@ class TestTimes:
                          ("UTC", "[26/Nov/2026:11:11:53 +0000]")):
             monkeypatch.setenv("TZ", tz)
             time.tzset()
-            items._clf_cache = (-1, "")
+            log_times._clf_cache = (-1, "")
             assert line("%t", make_request()) == text
         time.tzset()
 
