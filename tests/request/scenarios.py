@@ -9,33 +9,8 @@ replaces the default ``localhost``.
 """
 from __future__ import annotations
 
-MIME_TYPES = ("text/html html htm\ntext/plain txt\nimage/png png\nimage/gif gif\n"
-              "application/x-gzip gz\napplication/x-tar tar\ntext/css css\n")
-
-BASE_FILES = {
-    "htdocs/index.html": "<p>index</p>\n",
-    "htdocs/a.txt": "a\n",
-    "htdocs/page.html": "<p>page</p>\n",
-    "htdocs/sub/index.html": "sub\n",
-    "htdocs/sub/file.txt": "file\n",
-    "htdocs/noidx/x.txt": "x\n",
-    "htdocs/dir with space/f.txt": "f\n",
-    "htdocs/err/404.html": "custom 404\n",
-    "other/x.txt": "other x\n",
-    "other/sub/y.txt": "other y\n",
-    "outside/secret.txt": "secret\n",
-}
-
-ROOT_RULES = """DocumentRoot $ROOT/htdocs
-<Directory />
-    Options FollowSymLinks
-    AllowOverride None
-    Require all denied
-</Directory>
-<Directory $ROOT/htdocs>
-    Require all granted
-</Directory>
-"""
+from tests.request.scenarios_base import BASE_FILES, MIME_TYPES, ROOT_RULES  # noqa: F401
+from tests.request.scenarios_more import MORE_SCENARIOS
 
 SCENARIOS = {
     "basic": {
@@ -339,97 +314,9 @@ LimitInternalRecursion 4
 """,
         "requests": [("GET", "/nothere"), ("GET", "/loopdir/")],
     },
-    "vhosts": {
-        "files": {"v1/who.txt": "v1", "v2/who.txt": "v2", "v3/who.txt": "v3",
-                  "v4/who.txt": "v4", "v5/who.txt": "v5"},
-        "config": ROOT_RULES + """<Directory $ROOT>
-    Require all granted
-</Directory>
-<VirtualHost *:$PORT>
-    ServerName one.example
-    DocumentRoot $ROOT/v1
-</VirtualHost>
-<VirtualHost *:$PORT>
-    ServerName two.example
-    ServerAlias alias.two.example *.wild.example
-    DocumentRoot $ROOT/v2
-</VirtualHost>
-<VirtualHost 127.0.0.2:$PORT>
-    ServerName ip.example
-    DocumentRoot $ROOT/v3
-</VirtualHost>
-<VirtualHost 127.0.0.2:$PORT>
-    ServerName ip2.example
-    DocumentRoot $ROOT/v4
-</VirtualHost>
-<VirtualHost *:$PORT>
-    ServerName port.example:8080
-    DocumentRoot $ROOT/v5
-</VirtualHost>
-""",
-        "listen": ["127.0.0.1", "127.0.0.2"],
-        "requests": [
-            ("GET", "/who.txt", {"Host": "one.example"}),
-            ("GET", "/who.txt", {"Host": "TWO.example."}),
-            ("GET", "/who.txt", {"Host": "alias.two.example:123"}),
-            ("GET", "/who.txt", {"Host": "x.wild.example"}),
-            ("GET", "/who.txt", {"Host": "unknown.example"}),
-            ("GET", "/who.txt", {"Host": "port.example"}),
-            ("GET", "http://two.example/who.txt", {"Host": "one.example"}),
-            ("GET", "/who.txt", {"Host": "ip2.example", "@local": "127.0.0.2"}),
-            ("GET", "/who.txt", {"Host": "nobody", "@local": "127.0.0.2"}),
-            ("GET", "/who.txt", {"Host": "one.example", "@local": "127.0.0.2"}),
-            ("GET", "/who.txt", {"Host": "a..b"}),
-            ("GET", "/who.txt", {"Host": "a/b"}),
-            ("GET", "/who.txt", {"Host": "my_host"}),
-            ("GET", "/who.txt", {"Host": "localhost:abc"}),
-            ("GET", "/who.txt", {"Host": "[::1]:18080"}),
-        ],
-    },
-    "symlinks": {
-        "files": {"htdocs/in.txt": ("->", "a.txt"), "htdocs/out.txt": ("->", "$ROOT/outside/secret.txt"),
-                  "htdocs/outdir": ("->", "$ROOT/outside"),
-                  "htdocs/nofollow/in.txt": ("->", "../a.txt"),
-                  "htdocs/owner/out.txt": ("->", "$ROOT/outside/secret.txt"),
-                  "htdocs/owner/in.txt": ("->", "../a.txt")},
-        "config": """DocumentRoot $ROOT/htdocs
-<Directory />
-    Require all denied
-</Directory>
-<Directory $ROOT/htdocs>
-    Require all granted
-</Directory>
-<Directory $ROOT/outside>
-    Require all granted
-</Directory>
-<Directory $ROOT/htdocs/nofollow>
-    Options None
-</Directory>
-<Directory $ROOT/htdocs/owner>
-    Options SymLinksIfOwnerMatch
-</Directory>
-""",
-        "requests": [("GET", "/in.txt"), ("GET", "/out.txt"), ("GET", "/outdir/secret.txt"),
-                     ("GET", "/nofollow/in.txt"), ("GET", "/owner/out.txt"),
-                     ("GET", "/owner/in.txt")],
-    },
-    "symlinks_explicit": {
-        "files": {"htdocs/out.txt": ("->", "$ROOT/outside/secret.txt")},
-        "config": """DocumentRoot $ROOT/htdocs
-<Directory />
-    Options FollowSymLinks
-    Require all denied
-</Directory>
-<Directory $ROOT/htdocs>
-    Require all granted
-</Directory>
-<Directory $ROOT/outside>
-    Require all granted
-</Directory>
-""",
-        "requests": [("GET", "/out.txt")],
-    },
+
 }
+SCENARIOS.update(MORE_SCENARIOS)
 
 SCENARIOS.update({
     "encoded_slashes": {
