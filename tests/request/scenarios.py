@@ -354,7 +354,7 @@ SCENARIOS.update({
 <Location /d/*/g.txt>
     ForceType text/wild
 </Location>
-<DirectoryMatch "/f\.txt$">
+<DirectoryMatch "/f\\.txt$">
     ForceType text/dirmatch-file
 </DirectoryMatch>
 <DirectoryMatch "/sub/?$">
