@@ -379,7 +379,7 @@ def index_directory(r: Request, d) -> int:
 
 
 def _log(r, level: str, msg: str) -> None:
-    from directives.mod_headers_expr import log_rerror
+    from httpd.request_expr import log_rerror
     log_rerror(r, "autoindex", level, msg)
 
 

@@ -19,7 +19,7 @@ from typing import Optional
 from httpd import expr as ap_expr
 from httpd.hooks import DECLINED
 
-from directives.mod_headers_expr import exec_expr, exec_str, log_rerror, table_get
+from httpd.request_expr import exec_expr, exec_str, log_rerror, table_get
 
 MODULE_NAME = "headers_module"
 HTTP_INTERNAL_SERVER_ERROR = 500

@@ -22,11 +22,11 @@ import attrs
 
 from httpd import errorlog
 from httpd.expr import ExprError
-from httpd.expr_eval import EvalContext
 from httpd.hooks import OK
 from httpd.piped import open_piped_log
+from httpd.request_expr import RequestExprContext
 
-from .mod_log_config_items import table_get, compile_format, render
+from .mod_log_config_items import compile_format, render, table_get
 
 LOG_BUFSIZE = getattr(select, "PIPE_BUF", 512)
 XFER_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT
@@ -246,50 +246,6 @@ def child_exit(*args) -> None:
 
 # -- the transaction -------------------------------------------------------------------
 
-def _expr_context(r):
-    """The request's view for ``expr=``: the shared request context when it is there
-    (mod_headers_expr), else a small one of our own."""
-    try:
-        from .mod_headers_expr import RequestExprContext
-    except ImportError:
-        return _LogExprContext(r)
-    return RequestExprContext(r)
-
-
-class _LogExprContext(EvalContext):
-    """Enough of a request's variables for the usual ``expr=`` conditions."""
-
-    _VARS = {
-        "REQUEST_METHOD": lambda r: r.method, "REQUEST_URI": lambda r: r.uri,
-        "REQUEST_FILENAME": lambda r: r.filename or "",
-        "QUERY_STRING": lambda r: r.args or "", "THE_REQUEST": lambda r: r.the_request,
-        "REQUEST_STATUS": lambda r: str(r.status), "HANDLER": lambda r: r.handler or "",
-        "CONTENT_TYPE": lambda r: r.content_type or "",
-        "REMOTE_ADDR": lambda r: r.conn.client_ip,
-        "REMOTE_PORT": lambda r: str(r.conn.client_port),
-        "REMOTE_USER": lambda r: r.user or "", "SERVER_PROTOCOL": lambda r: r.protocol,
-        "IS_SUBREQ": lambda r: "true" if r.main is not None else "false",
-        "REQUEST_LOG_ID": lambda r: r.log_id or "",
-    }
-
-    def __init__(self, r):
-        super().__init__()
-        self.r = r
-
-    def request_var(self, name):
-        fn = self._VARS.get(name)
-        return fn(self.r) if fn is not None else ""
-
-    def table(self, which, key):
-        t = getattr(self.r, which, None)
-        if t is None:
-            return None
-        return table_get(t, key) if isinstance(t, dict) else t.get(key)
-
-    def useragent_ip(self):
-        return self.r.conn.client_ip
-
-
 def _wanted(target: LogTarget, r) -> bool:
     var = target.condition_var
     if var is not None:
@@ -299,7 +255,7 @@ def _wanted(target: LogTarget, r) -> bool:
     expr = target.condition_expr
     if expr is not None:
         try:
-            return expr.exec(_expr_context(r))
+            return expr.exec(RequestExprContext(r))
         except ExprError as e:
             errorlog.log_rerror(r, "log_config", "warn",
                                 f"AH00644: Error evaluating log condition: {e}")

@@ -25,7 +25,7 @@ from httpd.module import OR_FILEINFO, Args, Module, directive
 from httpd.config.grammar import getword_conf
 
 from directives.core.sections import regex_cflags
-from directives.mod_headers_expr import exec_expr, log_rerror, table_get
+from httpd.request_expr import exec_expr, log_rerror, table_get
 
 MODULE_NAME = "setenvif_module"
 HTTP_INTERNAL_SERVER_ERROR = 500

@@ -22,7 +22,6 @@ from typing import Optional
 
 from . import errorlog as _errorlog
 from .errors_html import die, send_error_response  # noqa: F401 (part of this API)
-from .expr_eval import EvalContext
 from .hooks import DECLINED, DONE, OK, HookTable
 from .request import Request
 from .walks import Walker
@@ -86,43 +85,10 @@ def log_enabled(r, module: str, level: str) -> bool:
     return (4 if n is None else n) >= _LEVELS[level]
 
 
-_CONTEXT = None
-
-
 def expr_context(r):
-    """An ap_expr evaluation context over the request (the one mod_headers shares)."""
-    global _CONTEXT
-    if _CONTEXT is None:
-        try:
-            from directives.mod_headers_expr import RequestExprContext as _CONTEXT
-        except ImportError:   # pragma: no cover - only without mod_headers' file
-            _CONTEXT = _BasicContext
-    return _CONTEXT(r)
-
-
-class _BasicContext(EvalContext):
-    """The request variables <If> needs most, when the shared context is absent."""
-
-    def __init__(self, r):
-        super().__init__()
-        self.r = r
-
-    def request_var(self, name: str) -> Optional[str]:
-        r = self.r
-        return {"REQUEST_URI": r.uri, "DOCUMENT_URI": r.uri, "QUERY_STRING": r.args or "",
-                "REQUEST_METHOD": r.method, "REQUEST_FILENAME": r.filename or "",
-                "REMOTE_ADDR": r.conn.client_ip, "REMOTE_USER": r.user or "",
-                "THE_REQUEST": r.the_request, "SERVER_PROTOCOL": r.protocol,
-                "HANDLER": r.handler or "", "CONTENT_TYPE": r.content_type or "",
-                "PATH_INFO": r.path_info, "IS_SUBREQ": "true" if r.main else "false"
-                }.get(name, "")
-
-    def table(self, which: str, key: str) -> Optional[str]:
-        t = getattr(self.r, which, None)
-        return t.get(key) if t is not None else None
-
-    def useragent_ip(self) -> Optional[str]:
-        return self.r.conn.client_ip
+    """An ap_expr evaluation context over the request."""
+    from .request_expr import RequestExprContext
+    return RequestExprContext(r)
 
 
 def evaluate(r, expr) -> bool:

@@ -153,9 +153,7 @@ def test_file_that_cannot_be_opened(tmp_path):
     assert p.log.stream.getvalue() == "AH00015: Unable to open logs\n"
 
 
-def test_expr_without_the_shared_request_context(loaded, monkeypatch):
-    import sys
-    monkeypatch.setitem(sys.modules, "directives.mod_headers_expr", None)
+def test_expr_conditions_see_the_request(loaded):
     p = loaded('CustomLog logs/e "%U" "expr=%{REQUEST_STATUS} -ge 400 && '
                '%{HTTP:X-T} == \'y\' && %{REMOTE_ADDR} -ipmatch \'127.0.0.0/8\'"\n')
     log(p, uri="/ok", headers=[("X-T", "y")])

@@ -1,8 +1,6 @@
 """What an ap_expr sees of a request (util_expr_eval.c's request and connection
-variables), for mod_headers' ``expr=`` and mod_setenvif's SetEnvIfExpr.
-
-Nothing here is specific to mod_headers: it reads only the Request record, so the core's
-``<If>`` at request time can share it.  Also the small apr_table helpers the modules
+variables): the one evaluation context of the request layer, used by ``<If>``,
+mod_headers' ``expr=``, mod_setenvif's SetEnvIfExpr and mod_log_config's ``expr=``.  Also the small apr_table helpers the modules
 need on ``r.subprocess_env``, which is a dict but, like Apache's table, is looked up
 case-insensitively.
 """
