@@ -30,13 +30,6 @@ def _run(argv: list[str], cwd: str) -> tuple[int, str]:
     return p.returncode, out
 
 
-def _cli_ready() -> bool:
-    code, _ = _run([sys.executable, "-m", "httpd", "-l"], ROOT)
-    return code == 0
-
-
-needs_cli = pytest.mark.skipif(not _cli_ready(), reason="the httpd CLI pipeline does not load yet")
-
 ROOT_ERROR = ("Error:\\tApache has not been designed to serve pages while\\n\\trunning as root.  "
               "There are known race conditions that\\n\\twill allow any local user to read any "
               "file on the system.\\n\\tIf you still desire to serve pages as root then\\n\\tadd "
@@ -124,7 +117,6 @@ def _write(tmp_path, mpm: str, body: str) -> str:
     return d
 
 
-@needs_cli
 @pytest.mark.parametrize("mpm,body,args,want", CASES,
                          ids=[f"{c[0]}:{c[1].splitlines()[0]}{''.join(c[2])}" for c in CASES])
 def test_httpd_t(tmp_path, mpm, body, args, want):
