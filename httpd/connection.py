@@ -17,8 +17,8 @@ from typing import Any, Optional
 from . import protocol as proto
 from .request import ConnInfo, FileRange, Part, Request
 
-from .channel import (READ_SIZE, Channel, ClientGone, Deadline, Timeout,
-                      body_iter)
+from .channel import (LINGER_BYTES, LINGER_SECONDS, READ_SIZE, Channel, ClientGone,
+                      Deadline, Timeout, body_iter)
 
 
 # -- the serving side of a config generation -------------------------------------------------
@@ -71,8 +71,8 @@ class Serving:
         return self.process.mpm_state.listen
 
     def serve_connection(self, sock: socket.socket, addr: tuple, listener: Any,
-                         score: Any = None) -> None:
-        serve_connection(self, sock, addr, sock.getsockname(), score)
+                         score: Any = None, park: Any = None) -> None:
+        serve_connection(self, sock, addr, sock.getsockname(), score, park)
 
     def log_server_error(self, module: str, level: str, msg: str) -> None:
         from . import errorlog
@@ -91,57 +91,130 @@ class Serving:
 
 
 def serve_connection(serving: Serving, sock: socket.socket, addr: tuple, local: tuple,
-                     score: Any = None) -> None:
-    """Serve one accepted connection until it closes; never raises.
+                     score: Any = None, park: Any = None) -> None:
+    """Serve one accepted connection until it closes (or is parked); never raises.
 
     ``score`` is the MPM's scoreboard slot (``set_status``, ``request_started``,
     ``request_done``), updated as Apache does: R reading a request, K waiting between
-    keep-alive requests, W answering, L logging, C closing."""
-    from . import errorlog, vhost_select
-    info = ConnInfo(client_ip=_ip(addr[0]), client_port=addr[1], local_ip=_ip(local[0]),
-                    local_port=local[1], id=serving.next_id())
-    try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except OSError:
-        pass
-    ch = Channel(sock, info)
-    base = vhost_select.update_vhost_given_ip(serving.process, info)
-    hconn = proto.HTTPConnection(serving.limits_for(base))
-    timeout = serving.timeout_for(base)
-    ka_timeout = serving.keepalive_timeout_for(base)
-    header_stage, body_stage = serving.read_stages(base)
-    try:
-        while True:
-            idle = hconn.keepalives > 0
-            if score is not None:
-                score.set_status("K" if idle else "R")
-            ev = _next_head(ch, hconn, ka_timeout if idle else timeout, timeout, header_stage,
-                            idle)
-            if isinstance(ev, proto.RequestHead):
-                keep = _serve_request(serving, ch, hconn, info, base, ev, timeout, body_stage,
-                                      score)
-            elif isinstance(ev, proto.ProtocolError):
-                _answer_protocol_error(serving, ch, hconn, info, base, ev, timeout)
-                keep = False
-            else:                       # ConnectionClosed
-                if getattr(ev, "reason", ""):
-                    errorlog.log_cerror(info, "reqtimeout", "info", ev.reason)
-                keep = False
-            if not keep or not hconn.start_next_request():
-                break
-    except ClientGone:
-        info.aborted = True
-    except Exception as e:  # a bug must cost one connection, never the worker
-        info.aborted = True
+    keep-alive requests, W answering, L logging, C closing.
+
+    ``park`` is the event MPM's selector: ``park(conn, reason, timeout)``.  With it, a
+    connection that would wait for its next keep-alive request with nothing buffered is
+    handed over (``"keepalive"``, KeepAliveTimeout) instead of holding the thread, and a
+    closing connection's lingering read is handed over too (``"linger"``); the MPM calls
+    ``resume_connection`` when the socket is readable again, or ``conn.close()``."""
+    Conn(serving, sock, addr, local).run(score, park)
+
+
+def resume_connection(conn: "Conn", score: Any = None, park: Any = None) -> None:
+    """A parked keep-alive connection is readable: serve on as serve_connection would."""
+    conn.run(score, park, resumed=True)
+
+
+class Conn:
+    """One client connection between requests: what serving it again needs."""
+
+    __slots__ = ("serving", "sock", "info", "ch", "base", "hconn", "timeout", "ka_timeout",
+                 "header_stage", "body_stage", "_linger_end", "_lingered")
+
+    def __init__(self, serving: Serving, sock: socket.socket, addr: tuple, local: tuple):
+        from . import vhost_select
+        self.serving = serving
+        self.sock = sock
+        info = self.info = ConnInfo(client_ip=_ip(addr[0]), client_port=addr[1],
+                                    local_ip=_ip(local[0]), local_port=local[1],
+                                    id=serving.next_id())
         try:
-            errorlog.log_cerror(info, "core", "error",
-                                f"AH00000: connection handler failed: {e!r}")
-        except Exception:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
             pass
-    finally:
+        self.ch = Channel(sock, info)
+        base = self.base = vhost_select.update_vhost_given_ip(serving.process, info)
+        self.hconn = proto.HTTPConnection(serving.limits_for(base))
+        self.timeout = serving.timeout_for(base)
+        self.ka_timeout = serving.keepalive_timeout_for(base)
+        self.header_stage, self.body_stage = serving.read_stages(base)
+        self._linger_end = 0.0
+        self._lingered = 0
+
+    def run(self, score: Any = None, park: Any = None, resumed: bool = False) -> None:
+        """Serve requests until the connection closes or, with ``park``, goes idle
+        (``resumed``: the selector saw the socket readable, so read before parking)."""
+        serving, ch, hconn, info = self.serving, self.ch, self.hconn, self.info
+        base, timeout = self.base, self.timeout
+        try:
+            while True:
+                idle = hconn.keepalives > 0
+                if idle and park is not None and not hconn.buffered and not resumed:
+                    if score is not None:
+                        score.set_status("_")
+                    park(self, "keepalive", self.ka_timeout)
+                    return
+                if score is not None:
+                    score.set_status("K" if idle else "R")
+                ev = _next_head(ch, hconn, self.ka_timeout if idle else timeout, timeout,
+                                self.header_stage, idle)
+                if isinstance(ev, proto.RequestHead):
+                    keep = _serve_request(serving, ch, hconn, info, base, ev, timeout,
+                                          self.body_stage, score)
+                elif isinstance(ev, proto.ProtocolError):
+                    _answer_protocol_error(serving, ch, hconn, info, base, ev, timeout)
+                    keep = False
+                else:                       # ConnectionClosed
+                    if getattr(ev, "reason", ""):
+                        from . import errorlog
+                        errorlog.log_cerror(info, "reqtimeout", "info", ev.reason)
+                    keep = False
+                if not keep or not hconn.start_next_request():
+                    break
+                resumed = False
+        except ClientGone:
+            info.aborted = True
+        except Exception as e:  # a bug must cost one connection, never the worker
+            info.aborted = True
+            try:
+                from . import errorlog
+                errorlog.log_cerror(info, "core", "error",
+                                    f"AH00000: connection handler failed: {e!r}")
+            except Exception:
+                pass
         if score is not None:
             score.set_status("C")
+        if park is not None and self._start_linger():
+            park(self, "linger", LINGER_SECONDS)
+            return
         ch.lingering_close()
+
+    # -- the event MPM's side of closing ---------------------------------------------------
+    def _start_linger(self) -> bool:
+        """Half-close for a lingering read in the selector; False when already closed."""
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self.close()
+            return False
+        self._linger_end = time.monotonic() + LINGER_SECONDS
+        return True
+
+    def linger_read(self) -> bool:
+        """Read and drop what the client still sends; False when lingering is over."""
+        try:
+            self.sock.settimeout(0)
+            data = self.sock.recv(READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return time.monotonic() < self._linger_end
+        except OSError:
+            return False
+        if not data:
+            return False
+        self._lingered += len(data)
+        return self._lingered < LINGER_BYTES and time.monotonic() < self._linger_end
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
 
 
 def _ip(host: str) -> str:
