@@ -158,7 +158,7 @@ def _range_field(r: Request) -> Optional[str]:
 
 def _slice(body: Union[bytes, FileRange], start: int, end: int):
     if isinstance(body, FileRange):
-        return FileRange(body.path, body.offset + start, end - start + 1)
+        return FileRange(body.path, body.offset + start, end - start + 1, body.data)
     return bytes(body[start:end + 1])
 
 

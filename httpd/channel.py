@@ -2,7 +2,9 @@
 writes with byte counts (for %I/%O), sendfile, and Apache's lingering close."""
 from __future__ import annotations
 
+import os
 import socket
+import struct
 import time
 from typing import Any, Iterable
 
@@ -45,20 +47,50 @@ class Timeout(Exception):
     pass
 
 
+_TIMEVAL = struct.Struct("@ll")
+
+
+def _timeval(seconds: float) -> bytes:
+    whole = int(seconds)
+    micro = int((seconds - whole) * 1_000_000)
+    if whole == 0 and micro == 0:
+        micro = 1            # 0 would mean "no timeout" to the kernel
+    return _TIMEVAL.pack(whole, micro)
+
+
 class Channel:
-    """Blocking socket I/O with per-phase timeouts and byte counts (for %I/%O)."""
+    """Blocking socket I/O with per-phase timeouts and byte counts (for %I/%O).
+
+    The socket stays in blocking mode and the timeouts are the kernel's (SO_RCVTIMEO,
+    SO_SNDTIMEO), set only when they change: a read or a write is one system call, where
+    a Python socket timeout costs a poll and a mode switch around every call."""
+
+    __slots__ = ("sock", "info", "_rcv", "_snd")
 
     def __init__(self, sock: socket.socket, info: ConnInfo):
         self.sock = sock
         self.info = info
+        self._rcv = self._snd = None
+        sock.settimeout(None)
+
+    def _recv_timeout(self, timeout: float) -> None:
+        if timeout != self._rcv:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(timeout))
+            self._rcv = timeout
+
+    def _send_timeout(self, timeout: float) -> None:
+        if timeout != self._snd:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(timeout))
+            self._snd = timeout
 
     def recv(self, timeout: float) -> bytes:
-        self.sock.settimeout(timeout)
+        if timeout != self._rcv:
+            self._recv_timeout(timeout)
         try:
             data = self.sock.recv(READ_SIZE)
-        except socket.timeout:
+        except BlockingIOError:            # SO_RCVTIMEO passed
             raise Timeout() from None
-        except (ConnectionError, OSError):
+        except OSError:
             raise ClientGone() from None
         self.info.bytes_in += len(data)
         return data
@@ -66,10 +98,11 @@ class Channel:
     def send(self, data: bytes, timeout: float) -> None:
         if not data:
             return
-        self.sock.settimeout(timeout)
+        if timeout != self._snd:
+            self._send_timeout(timeout)
         try:
             self.sock.sendall(data)
-        except (socket.timeout, ConnectionError, OSError):
+        except OSError:                    # reset, closed, or SO_SNDTIMEO passed
             self.info.aborted = True
             raise ClientGone() from None
         self.info.bytes_out += len(data)
@@ -79,10 +112,20 @@ class Channel:
         sent = 0
         with open(fr.path, "rb") as f:
             if use_sendfile:
-                self.sock.settimeout(timeout)
+                if timeout != self._snd:
+                    self._send_timeout(timeout)
+                out, fd = self.sock.fileno(), f.fileno()
+                offset, left = fr.offset, fr.length
                 try:
-                    sent = self.sock.sendfile(f, fr.offset, fr.length) or 0
-                except (socket.timeout, ConnectionError, OSError):
+                    while left > 0:
+                        n = os.sendfile(out, fd, offset, min(left, 1 << 30))
+                        if n == 0:         # end of file: it shrank
+                            break
+                        offset += n
+                        left -= n
+                        sent += n
+                except OSError:           # reset, or SO_SNDTIMEO passed (EAGAIN)
+                    self.info.bytes_out += sent
                     self.info.aborted = True
                     raise ClientGone() from None
                 self.info.bytes_out += sent

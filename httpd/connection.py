@@ -15,7 +15,8 @@ import time
 from typing import Any, Optional
 
 from . import protocol as proto
-from .request import ConnInfo, FileRange, Part, Request
+from . import http_protocol, http_request, vhost_select
+from .request import SMALL_FILE, ConnInfo, FileRange, Headers, Part, Request
 
 from .channel import (LINGER_BYTES, LINGER_SECONDS, READ_SIZE, Channel, ClientGone,
                       Deadline, Timeout, body_iter)
@@ -259,8 +260,6 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
                    base: Any, head: Any, timeout: float, body_stage: Any,
                    score: Any = None) -> bool:
     """One request: build the record, run the pipeline, write and log the response."""
-    from . import http_request, vhost_select
-    from .request import Headers
     r = _new_request(serving, info, base)
     r.the_request = head.request_line
     r.method = head.method
@@ -274,6 +273,10 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
     r.hostname = head.hostname
     r.headers_in = Headers(proto.merge_headers(head.headers))
     r.expecting_100 = head.expect_continue
+    if head.body == "chunked":
+        r.read_chunked = True
+    elif head.body == "length":
+        r.remaining = head.content_length
     info.keepalive = None
     if score is not None:
         score.set_status("W")
@@ -404,7 +407,6 @@ def _send_response(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, r
                    timeout: float) -> None:
     """The response head and body: the header filter's fields in Apache's order, framed
     by Content-Length or chunked, file ranges with sendfile when EnableSendfile is on."""
-    from . import http_protocol
     error = "error-response" in r.notes
     for fixup in serving.response_fixups:
         fixup(r, error=error)
@@ -451,7 +453,11 @@ def _send_body(ch: Channel, head: bytes, r: Request, timeout: float, use_sendfil
             if isinstance(p, FileRange) and p.length <= SMALL_FILE:
                 # a small file goes out in one write with the head (one syscall instead
                 # of a send and a sendfile), as Apache's core output filter coalesces
-                data = _read_range(p)
+                data = p.data
+                if data is None:
+                    data = _read_range(p)
+                elif p.offset or p.length != len(data):
+                    data = data[p.offset:p.offset + p.length]
                 if len(data) < p.length:       # the file shrank: close after it
                     r.conn.keepalive = False
                 p = data
@@ -488,8 +494,6 @@ def _send_body(ch: Channel, head: bytes, r: Request, timeout: float, use_sendfil
     r.bytes_sent = sent
     r.sent_bodyct = True
 
-
-SMALL_FILE = 16384
 
 
 def _read_range(fr: FileRange) -> bytes:

@@ -142,11 +142,21 @@ class ConnInfo:
 
 @attrs.frozen
 class FileRange:
-    """Send ``length`` bytes of the file at ``path`` from ``offset`` (sendfile-able)."""
+    """Send ``length`` bytes of the file at ``path`` from ``offset`` (sendfile-able).
+
+    ``data``, when the handler already read a small file whole (it opened it anyway),
+    holds the file's bytes from offset 0, so the writer slices instead of opening the
+    file a second time."""
 
     path: str
     offset: int
     length: int
+    data: Optional[bytes] = attrs.field(default=None, eq=False, repr=False)
+
+
+# files up to this size are read whole by the handler and go out in one write with the
+# response head (as Apache's core output filter coalesces small buckets)
+SMALL_FILE = 16384
 
 
 @attrs.frozen

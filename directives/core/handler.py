@@ -28,7 +28,7 @@ from httpd.hooks import DECLINED, DONE, OK, REALLY_FIRST, REALLY_LAST
 from httpd.http_protocol import (DROPS_CONNECTION, allow_methods, make_allow,
                                  set_accept_ranges, set_content_length, set_last_modified,
                                  update_mtime)
-from httpd.request import FileRange, Request
+from httpd.request import SMALL_FILE, FileRange, Request
 
 from .sections import M_INVALID, METHODS
 
@@ -39,6 +39,7 @@ HTTP_NOT_FOUND, HTTP_FORBIDDEN, HTTP_METHOD_NOT_ALLOWED = 404, 403, 405
 HTTP_BAD_REQUEST, HTTP_REQUEST_ENTITY_TOO_LARGE = 400, 413
 HTTP_NOT_IMPLEMENTED, HTTP_SERVICE_UNAVAILABLE = 501, 503
 TRACE_BODY_MAX = 65536
+_O_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 
 
 def log_rerror(r: Request, level: str, msg: str) -> None:
@@ -51,6 +52,8 @@ def log_rerror(r: Request, level: str, msg: str) -> None:
 def discard_request_body(r: Request) -> int:
     """ap_discard_request_body: read and drop a body so the connection can go on."""
     if r.main is not None or r.conn.keepalive is False:
+        return OK
+    if not r.remaining and not r.read_chunked:     # the request has no body
         return OK
     if r.status in DROPS_CONNECTION:
         r.conn.keepalive = False
@@ -113,26 +116,35 @@ def _serve_file(r: Request, d) -> int:
         return HTTP_NOT_FOUND
     path = r.filename
     try:
-        os.close(os.open(path, os.O_RDONLY))   # the permission check Apache's open makes
+        fd = os.open(path, _O_READ)     # the permission check Apache's open makes
     except OSError as e:
         return _open_error(r, e)
-    update_mtime(r, st.st_mtime)
-    set_last_modified(r)
-    set_etag(r)
-    set_accept_ranges(r)
-    size = st.st_size
-    set_content_length(r, size)
-    if d.content_md5:
-        try:
-            r.headers_out.set("Content-MD5", _content_md5(path))
-        except OSError as e:
-            return _open_error(r, e)
-    status = meets_conditions(r)
-    if status != OK:
-        r.status = status        # Apache sends 304/412 itself: headers kept, empty body
-        r.body = b""
-        return OK
-    return apply_byterange(r, FileRange(path, 0, size))
+    try:
+        update_mtime(r, st.st_mtime)
+        set_last_modified(r)
+        set_etag(r)
+        set_accept_ranges(r)
+        size = st.st_size
+        set_content_length(r, size)
+        if d.content_md5:
+            try:
+                r.headers_out.set("Content-MD5", _content_md5(path))
+            except OSError as e:
+                return _open_error(r, e)
+        status = meets_conditions(r)
+        if status != OK:
+            r.status = status    # Apache sends 304/412 itself: headers kept, empty body
+            r.body = b""
+            return OK
+        data = None
+        if size <= SMALL_FILE and not r.header_only:
+            try:               # read now, while it is open: the writer sends these bytes
+                data = os.read(fd, size)
+            except OSError:
+                data = None
+    finally:
+        os.close(fd)
+    return apply_byterange(r, FileRange(path, 0, size, data))
 
 
 def default_handler(r: Request) -> int:

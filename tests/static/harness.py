@@ -316,6 +316,9 @@ def build_request(process, doc: Path, raw: bytes, request_time: Optional[float] 
         if r.finfo is not None and os.path.isfile(filename):
             r.content_type = TYPES.get(os.path.splitext(filename)[1])
     pending = [body]
+    # what the connection sets from the head's framing
+    r.read_chunked = "chunked" in (headers.get("Transfer-Encoding") or "").lower()
+    r.remaining = int(headers.get("Content-Length") or 0) if not r.read_chunked else 0
 
     def read_body(n: int) -> bytes:
         data, pending[0] = pending[0][:n], pending[0][n:]

@@ -202,4 +202,5 @@ def test_bad_request_body_closes(ours_only):
     def read(n):
         raise BadBody()
     r.read_body = read
+    r.remaining = 5          # the client announced a body
     assert H.default_handler(r) == 400 and r.conn.keepalive is False
