@@ -3,7 +3,7 @@ lingering closes wait in one poller per child instead of holding a thread.
 
 This file holds event's directive table, defaults and check_config (shared with worker
 in threaded.py, with event's AH numbers and ThreadLimit cap) and AsyncRequestWorkerFactor;
-the process runtime comes later.
+the process runtime is mpms/event_runtime.py.
 """
 from __future__ import annotations
 
@@ -95,3 +95,11 @@ MODULE = Module(
     doc="A variant of the worker MPM with the goal of consuming threads only for "
         "connections with active processing",
 )
+
+
+def _run(process: Any, serving: Any, listeners: list, reload=None, on_exit=None) -> int:
+    from .event_runtime import run
+    return run(process, serving, listeners, reload=reload, on_exit=on_exit)
+
+
+EVENT.run = _run     # the process runtime (mpms/event_runtime.py)

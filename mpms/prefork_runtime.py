@@ -37,6 +37,17 @@ class Reloaded:
 
 
 class PreforkRuntime:
+    """The parent.  worker's and event's parents (mpms/threaded_runtime.py) subclass it:
+    they differ in the AH numbers below, the scoreboard's shape, the child, the spare
+    policy and how children are told to go (the ``_tell_*`` hooks)."""
+
+    TAG = TAG
+    AH_STARTED, AH_BUILT = "AH00163", "AH00164"
+    AH_STOP = "AH00169: caught SIGTERM, shutting down"
+    AH_GRACEFUL_STOP = "AH00170: caught SIGWINCH, shutting down gracefully"
+    AH_RESTART = "AH00173: SIGHUP received.  Attempting to restart"
+    AH_GRACEFUL = "AH00171: Graceful restart requested, doing restart"
+
     def __init__(self, process: Any, serving: Any, listeners: list,
                  reload: Optional[Callable[[Any], Reloaded]] = None,
                  on_exit: Optional[Callable[[Any], None]] = None):
@@ -70,15 +81,15 @@ class PreforkRuntime:
         return board
 
     # -- logging ---------------------------------------------------------------------------
-    def log(self, level: str, msg: str, module: str = TAG) -> None:
+    def log(self, level: str, msg: str, module: Optional[str] = None) -> None:
         from httpd import errorlog
-        errorlog.error_log(self.process.main_server, module, level, msg)
+        errorlog.error_log(self.process.main_server, module or self.TAG, level, msg)
 
     def _log_started(self) -> None:
         from httpd.http_protocol import server_banner
-        self.log("notice", f"AH00163: {server_banner('Full')} configured -- resuming normal "
-                           "operations")
-        self.log("info", f"AH00164: Server built: {_built()}")
+        self.log("notice", f"{self.AH_STARTED}: {server_banner('Full')} configured -- "
+                           "resuming normal operations")
+        self.log("info", f"{self.AH_BUILT}: Server built: {_built()}")
         line = getattr(self.process, "command_line", None) or self.process.argv0
         self.log("notice", f"AH00094: Command line: '{line}'", module="core")
 
@@ -236,15 +247,15 @@ class PreforkRuntime:
     def _act(self, what: str) -> Optional[int]:
         if what == "stop":
             self._shutdown(signal.SIGTERM)
-            self.log("notice", "AH00169: caught SIGTERM, shutting down")
+            self.log("notice", self.AH_STOP)
             return 0
         if what == "graceful-stop":
             return self._graceful_stop()
         if what == "restart":
-            self.log("notice", "AH00173: SIGHUP received.  Attempting to restart")
+            self.log("notice", self.AH_RESTART)
             return self._restart(graceful=False)
         if what == "graceful":
-            self.log("notice", "AH00171: Graceful restart requested, doing restart")
+            self.log("notice", self.AH_GRACEFUL)
             return self._restart(graceful=True)
         return None
 
@@ -259,12 +270,10 @@ class PreforkRuntime:
     def _graceful_stop(self) -> int:
         for ln in self.listeners:
             ln.sock.close()
-        for c in self.children:
-            self.children.mark_graceful(c)
-        self.children.kill(signal.SIGUSR1)
+        self._tell_graceful(list(self.children))
         if self.on_exit is not None:
             self.on_exit(self.process)
-        self.log("notice", "AH00170: caught SIGWINCH, shutting down gracefully")
+        self.log("notice", self.AH_GRACEFUL_STOP)
         timeout = self.settings.graceful_shutdown_timeout
         deadline = time.monotonic() + timeout if timeout else None
         while len(self.children):
@@ -277,6 +286,18 @@ class PreforkRuntime:
         if len(self.children):
             self.children.reclaim(self.log, terminate=True)
         return 0
+
+    def _tell_graceful(self, children: list) -> None:
+        """Finish the current connection, then go: prefork sends each child SIGUSR1 by
+        pid (not to the group, so CGIs and piped loggers are left alone)."""
+        for c in children:
+            self.children.mark_graceful(c)
+        self.children.kill(signal.SIGUSR1, children)
+
+    def _tell_restart(self, children: list) -> None:
+        """Go now (a hard restart), then wait for them: SIGHUP, no initial SIGTERM."""
+        self.children.kill(signal.SIGHUP, children)
+        self.children.reclaim(self.log, terminate=False)
 
     def _restart(self, graceful: bool) -> Optional[int]:
         new = self.reload(self.process) if self.reload is not None else Reloaded(
@@ -307,14 +328,11 @@ class PreforkRuntime:
                 board.global_score.running_generation = self.generation
                 board.global_score.config_generation += 1
                 self.process.scoreboard = board
-            for c in old_gen:
-                self.children.mark_graceful(c)
-            self.children.kill(signal.SIGUSR1, old_gen)
+            self._tell_graceful(old_gen)
             self.remaining_to_start = self.settings.start_servers
             self.hold_off = HOLD_OFF_AFTER_GRACEFUL
         else:
-            self.children.kill(signal.SIGHUP, old_gen)
-            self.children.reclaim(self.log, terminate=False)
+            self._tell_restart(old_gen)
             old_board = self.children.scoreboard
             self.children = Children(self.settings.server_limit, self._new_board())
             if old_board is not None and self.children.scoreboard is not None:

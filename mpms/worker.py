@@ -2,7 +2,7 @@
 connection for its whole life, keep-alive waits included.
 
 This file holds worker's directive table, defaults and check_config (shared with event
-in threaded.py, with worker's AH numbers); the process runtime comes later.
+in threaded.py, with worker's AH numbers); the process runtime is mpms/worker_runtime.py.
 """
 from __future__ import annotations
 
@@ -69,3 +69,11 @@ MODULE = Module(
     doc="Multi-Processing Module implementing a hybrid multi-threaded multi-process web server",
     mutex_types=("mpm-accept",),
 )
+
+
+def _run(process: Any, serving: Any, listeners: list, reload=None, on_exit=None) -> int:
+    from .worker_runtime import run
+    return run(process, serving, listeners, reload=reload, on_exit=on_exit)
+
+
+WORKER.run = _run     # the process runtime (mpms/worker_runtime.py)

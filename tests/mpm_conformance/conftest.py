@@ -21,8 +21,64 @@ import pytest
 
 from tests.e2e.servers import ROOT, free_port, wait_listening, write_config
 
-MPMS = ["prefork"]          # worker and event join when their runtimes land (A4)
+MPMS = ["prefork", "worker", "event"]
 AS_ROOT = os.geteuid() == 0
+
+# The tests speak prefork's language: a "server" is one unit of capacity (a process).
+# Under worker and event a unit is a process of THREADS_PER_CHILD threads, so the
+# spare and limit directives are scaled into their thread forms (translate()).  What
+# is by nature different per MPM is listed here and nowhere else.
+THREADS_PER_CHILD = {"prefork": 1, "worker": 2, "event": 2}
+MESSAGES = {
+    "prefork": {
+        "started": "AH00163: ",
+        "graceful": "AH00171: Graceful restart requested, doing restart",
+        "restart": "AH00173: SIGHUP received.  Attempting to restart",
+        "stop": "AH00169: caught SIGTERM, shutting down",
+        "graceful_stop": "AH00170: caught SIGWINCH, shutting down gracefully",
+        # prefork counts processes: MinSpareServers above MaxRequestWorkers is "reached"
+        "max_workers": "AH00161: server reached MaxRequestWorkers setting, consider "
+                       "raising the MaxRequestWorkers setting",
+    },
+    "worker": {
+        "started": "AH00292: ",
+        "graceful": "AH00297: SIGUSR1 received.  Doing graceful restart",
+        "restart": "AH00298: SIGHUP received.  Attempting to restart",
+        "stop": "AH00295: caught SIGTERM, shutting down",
+        "graceful_stop": "AH00296: caught SIGWINCH, shutting down gracefully",
+        # worker and event count threads: idle threads remain, so "within MinSpareThreads"
+        "max_workers": "AH00287: server is within MinSpareThreads of MaxRequestWorkers, "
+                       "consider raising the MaxRequestWorkers setting",
+    },
+    "event": {
+        "started": "AH00489: ",
+        "graceful": "AH00493: SIGUSR1 received.  Doing graceful restart",
+        "restart": "AH00494: SIGHUP received.  Attempting to restart",
+        "stop": "AH00491: caught SIGTERM, shutting down",
+        "graceful_stop": "AH00492: caught SIGWINCH, shutting down gracefully",
+        "max_workers": "AH10159: server is within MinSpareThreads of MaxRequestWorkers, "
+                       "consider raising the MaxRequestWorkers setting",
+    },
+}
+# the MPM a restart switches to (ThreadsPerChild stays valid between worker and event)
+OTHER_MPM = {"prefork": "worker", "worker": "event", "event": "worker"}
+
+_SCALED = {"minspareservers": "MinSpareThreads", "maxspareservers": "MaxSpareThreads",
+           "maxrequestworkers": "MaxRequestWorkers"}
+
+
+def translate(mpm: str, settings: str) -> str:
+    """prefork's process-count directives in ``mpm``'s terms (see THREADS_PER_CHILD)."""
+    tpc = THREADS_PER_CHILD[mpm]
+    if tpc == 1:
+        return settings
+    out = [f"ThreadsPerChild {tpc}"]
+    for line in settings.splitlines():
+        words = line.split()
+        if len(words) == 2 and words[0].lower() in _SCALED:
+            line = f"{_SCALED[words[0].lower()]} {int(words[1]) * tpc}"
+        out.append(line)
+    return "\n".join(out) + "\n"
 
 
 def children_of(pid: int) -> list[int]:
@@ -64,6 +120,8 @@ class MPMServer:
         self.mpm, self.root, self.port, self.proc = mpm, root, port, proc
         self.pid = proc.pid
         self.seen_children: set[int] = set()
+        self.says = MESSAGES[mpm]                 # this MPM's log lines
+        self.threads_per_child = THREADS_PER_CHILD[mpm]
 
     @property
     def conf(self) -> Path:
@@ -144,7 +202,7 @@ def start_server(mpm: str, settings: str = "", root: Optional[Path] = None,
                  modules: tuple = ()) -> MPMServer:
     root = root or scratch_root()
     port = free_port()
-    write_config(root, config_body(root, settings), port, mpm=mpm,
+    write_config(root, config_body(root, translate(mpm, settings)), port, mpm=mpm,
                  modules=("authz_core", "mime", "dir") + tuple(modules))
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "httpd", "-DFOREGROUND", "-d", str(root),

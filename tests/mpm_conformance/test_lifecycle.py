@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 
-from .conftest import alive, read_all, wait_for
+from .conftest import OTHER_MPM, alive, read_all, wait_for
 
 
 def _load(server, stop: threading.Event, results: list) -> None:
@@ -38,7 +38,7 @@ def test_graceful_restart_under_light_load_loses_no_request(server):
     assert set(results) == {200}, [r for r in results if r != 200][:5]
     assert server.pid == server.proc.pid and server.proc.poll() is None
     log = server.error_log
-    assert "AH00171: Graceful restart requested, doing restart" in log
+    assert server.says["graceful"] in log
     assert log.count("configured -- resuming normal operations") == 2
     assert wait_for(lambda: len(server.children()) >= 2, 3)
 
@@ -58,7 +58,7 @@ def test_graceful_restart_lets_a_busy_child_finish_its_connection(server):
 def test_hard_restart_replaces_every_child(server):
     old = set(server.children())
     server.signal(signal.SIGHUP)
-    assert wait_for(lambda: "AH00173: SIGHUP received.  Attempting to restart" in server.error_log, 5)
+    assert wait_for(lambda: server.says["restart"] in server.error_log, 5)
     assert wait_for(lambda: len(set(server.children()) - old) >= 2, 5)
     assert not any(alive(p) for p in old)
     assert server.get() == (200, b"hello\n")
@@ -80,8 +80,9 @@ def test_broken_config_on_restart_keeps_the_old_generation_serving(server):
 
 def test_changing_the_mpm_on_restart_stops_the_server(server_factory):
     server = server_factory("StartServers 2\n")      # valid for both MPMs
-    text = server.conf.read_text().replace("mod_mpm_prefork.so", "mod_mpm_worker.so") \
-        .replace("mpm_prefork_module", "mpm_worker_module")
+    other = OTHER_MPM[server.mpm]
+    text = server.conf.read_text().replace(f"mod_mpm_{server.mpm}.so", f"mod_mpm_{other}.so") \
+        .replace(f"mpm_{server.mpm}_module", f"mpm_{other}_module")
     server.conf.write_text(text)
     server.signal(signal.SIGHUP)
     assert server.proc.wait(15) == 1
@@ -120,14 +121,25 @@ def test_a_child_killed_mid_request_loses_only_its_connection(server):
     victim_conn.sendall(b"GET /index.html HTTP/1.1\r\nHost: localhost\r\n")
     assert wait_for(lambda: _try_owner(server, victim_conn) is not None, 3)
     victim = _owner(server, victim_conn)
-    other = socket.create_connection(("127.0.0.1", server.port), timeout=5)
-    other.sendall(b"GET /index.html HTTP/1.1\r\nHost: localhost\r\n")
+    # Under worker and event a process holds several connections, and they die with it:
+    # the survivor must be one that another child holds.
+    other, same = None, []
+    for _ in range(server.threads_per_child + 1):
+        c = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        c.sendall(b"GET /index.html HTTP/1.1\r\nHost: localhost\r\n")
+        assert wait_for(lambda: _try_owner(server, c) is not None, 3)
+        if _owner(server, c) != victim:
+            other = c
+            break
+        same.append(c)
+    assert other is not None
     os.kill(victim, signal.SIGKILL)
     other.sendall(b"Connection: close\r\n\r\n")
     assert read_all(other, 5).startswith(b"HTTP/1.1 200 ")
     other.close()
-    assert read_all(victim_conn, 3) == b""        # the killed child's client sees the end
-    victim_conn.close()
+    for c in [victim_conn] + same:
+        assert read_all(c, 3) == b""        # the killed child's clients see the end
+        c.close()
     # the parent notices and the spare count is back within 2 s
     assert wait_for(lambda: not alive(victim) and len(server.children()) >= 2, 2.5)
     assert server.get() == (200, b"hello\n")
@@ -181,8 +193,8 @@ def test_idle_children_above_max_spare_are_retired_one_per_second(server_factory
 def test_max_request_workers_reached_is_logged_once(server_factory):
     server = server_factory("StartServers 1\nMinSpareServers 10\nMaxSpareServers 12\n"
                             "MaxRequestWorkers 3\nServerLimit 3\n")
-    assert wait_for(lambda: "AH00161: server reached MaxRequestWorkers setting, consider "
-                            "raising the MaxRequestWorkers setting" in server.error_log, 6)
+    said = server.says["max_workers"]
+    assert wait_for(lambda: said in server.error_log, 6)
     assert len(server.children()) == 3
     time.sleep(1.2)
-    assert server.error_log.count("AH00161") == 1
+    assert server.error_log.count(said.split(":")[0]) == 1

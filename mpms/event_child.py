@@ -1,0 +1,254 @@
+"""An event child (event.c listener_thread, worker_thread): worker's threads, but one
+selector in the listener thread holds every connection that has nothing to do, so a
+worker thread is taken only when a connection has a request to process.
+
+Connections wait in the selector in two states (httpd/connection.py parks them there
+through the ``park`` callback and returns the worker thread):
+- "keepalive": between requests, with no byte buffered.  Readable -> queued for the
+  next idle worker (resume_connection).  KeepAliveTimeout passed -> closed here.
+- "linger": Apache's lingering close after shutdown(SHUT_WR).  Readable -> the bytes
+  are read and dropped here (non-blocking, cheap); EOF, the byte limit or the 2 s
+  linger timeout -> closed.
+
+Timeouts are kept in one FIFO per (state, timeout) value, as event.c's timeout queues:
+entries join at the tail in time order, so expiry looks at heads only.
+
+The per-process connection limit (event.c connections_above_limit): new connections
+are accepted only while
+    connections - lingering < ThreadsPerChild + (idle workers - listeners disabled) * factor
+with the factor truncated to an integer (>= 1), and never with no idle worker.  Above
+it the listening sockets leave the selector and the scoreboard says not accepting, so
+the kernel gives new connections to other children (or keeps them in the backlog).
+When the listener had to queue work with every worker busy, or the process is dying,
+all idle keep-alive connections are closed at once, so their clients reconnect
+elsewhere instead of waiting behind busy workers.
+"""
+from __future__ import annotations
+
+import inspect
+import selectors
+import threading
+import time
+from typing import Any
+
+from httpd import connection
+
+from .listeners import Listener
+from .threaded_child import ThreadedChild
+
+CAN_PARK = "park" in inspect.signature(connection.serve_connection).parameters
+MAX_WAIT = 1.0        # the selector wakes at least this often (scoreboard counts)
+
+
+class _Entry:
+    """A parked connection: where it waits and until when."""
+
+    __slots__ = ("conn", "fd", "reason", "deadline", "queue")
+
+    def __init__(self, conn: Any, fd: int, reason: str, deadline: float, queue: dict):
+        self.conn, self.fd, self.reason = conn, fd, reason
+        self.deadline, self.queue = deadline, queue
+
+
+class EventChild(ThreadedChild):
+    def __init__(self, *args, factor: float = 2.0, **kw):
+        super().__init__(*args, **kw)
+        # event.c stores factor*16 and divides by 16 in integers: 1.5 acts as 1
+        self.factor = max(1, int(factor))
+        self.parks: list = []              # (conn, reason, timeout) from workers
+        self.parks_lock = threading.Lock()
+        self.connections = 0               # open connections of this process
+        self.lingering = 0
+        self.keepalive = 0
+        self._local = threading.local()
+
+    # -- the worker side -------------------------------------------------------------------
+    def park(self, conn: Any, reason: str, timeout: float) -> None:
+        """Called by serve_connection in a worker thread: hand the connection to the
+        listener's selector and let the thread go."""
+        self._local.parked = True
+        with self.parks_lock:
+            self.parks.append((conn, reason, timeout))
+        self.wake()
+
+    def handle(self, item: Any, ws: Any) -> None:
+        self._local.parked = False
+        if item[0] == "new":
+            _, sock, addr, ln = item
+            ws.connection_started(addr[0])
+            sock.setblocking(True)
+            if CAN_PARK:
+                self.serving.serve_connection(sock, addr, ln, score=ws, park=self.park)
+            else:
+                self.serving.serve_connection(sock, addr, ln, score=ws)
+        else:
+            connection.resume_connection(item[1], score=ws, park=self.park)
+        if not self._local.parked:          # it ended and was closed
+            with self.lock:
+                self.connections -= 1
+        ws.connection_done()
+
+    # -- the listener ----------------------------------------------------------------------
+    def below_limit(self, listening: bool) -> bool:
+        idle = self.idle
+        if idle <= 0:
+            return False
+        disabled = 0 if listening else 1
+        return self.connections - self.lingering < self.threads + (idle - disabled) * self.factor
+
+    def listener_loop(self) -> None:
+        sel = selectors.DefaultSelector()
+        sel.register(self._wake_r, selectors.EVENT_READ, None)
+        for ln in self.listeners:
+            ln.sock.setblocking(False)
+        queues: dict[tuple, dict[int, _Entry]] = {}
+        listening = False
+        closed_listeners = False
+        ps = self.ps
+        while True:
+            dying = self.graceful.is_set()
+            if dying and not closed_listeners:
+                if listening:
+                    for ln in self.listeners:
+                        sel.unregister(ln.sock)
+                    listening = False
+                for ln in self.listeners:      # new connections go to other children
+                    ln.sock.close()
+                closed_listeners = True
+                self._close_keepalives(sel, queues)
+            if dying and self.connections <= 0:
+                break
+            want = not dying and self.below_limit(listening)
+            if want != listening:
+                for ln in self.listeners:
+                    if want:
+                        sel.register(ln.sock, selectors.EVENT_READ, ln)
+                    else:
+                        sel.unregister(ln.sock)
+                listening = want
+            self.listener_stopped = not listening
+            ps.not_accepting = 0 if listening or dying else 1
+            ps.connections, ps.keep_alive, ps.lingering_close = \
+                self.connections, self.keepalive, self.lingering
+            if listening and not self.below_limit(True):
+                wait = 0.0       # a worker was taken meanwhile: re-check before polling
+            else:
+                wait = self._next_expiry(queues)
+            busy = False
+            for key, _ in sel.select(wait):
+                data = key.data
+                if data is None:
+                    self.drain_wake()
+                elif isinstance(data, Listener):
+                    if self.graceful.is_set() or not self.below_limit(True):
+                        continue
+                    try:
+                        sock, addr = data.sock.accept()
+                    except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                        continue           # another child was quicker
+                    except OSError as e:
+                        self.serving.log_server_error(
+                            "core", "error", f"({e.errno}){e.strerror}: AH00000: accept "
+                                             "failed")
+                        continue
+                    with self.lock:
+                        self.connections += 1
+                    self.push(("new", sock, addr, data))
+                    if self.count_connection():
+                        self.start_graceful()      # MaxConnectionsPerChild
+                elif data.reason == "keepalive":
+                    self._forget(sel, data)
+                    self.keepalive -= 1
+                    busy = busy or self.idle <= 0
+                    self.push(("resume", data.conn))
+                elif not _linger_read(data.conn):
+                    self._forget(sel, data)
+                    self._closed(data)
+            self._take_parks(sel, queues)
+            if busy or self.graceful.is_set():
+                self._close_keepalives(sel, queues)
+            self._expire(sel, queues)
+        sel.close()
+
+    def _next_expiry(self, queues: dict) -> float:
+        now = time.monotonic()
+        wait = MAX_WAIT
+        for q in queues.values():
+            for entry in q.values():          # the head: the oldest of this queue
+                wait = min(wait, entry.deadline - now)
+                break
+        return max(wait, 0.0)
+
+    def _take_parks(self, sel: Any, queues: dict) -> None:
+        with self.parks_lock:
+            parks, self.parks = self.parks, []
+        now = time.monotonic()
+        for conn, reason, timeout in parks:
+            if reason == "keepalive" and self.graceful.is_set():
+                _close(conn)                      # a dying process keeps no idle client
+                with self.lock:
+                    self.connections -= 1
+                continue
+            q = queues.setdefault((reason, timeout), {})
+            try:
+                fd = conn.sock.fileno()
+                entry = _Entry(conn, fd, reason, now + timeout, q)
+                sel.register(fd, selectors.EVENT_READ, entry)
+            except (OSError, ValueError):
+                _close(conn)
+                with self.lock:
+                    self.connections -= 1
+                continue
+            q[fd] = entry
+            if reason == "keepalive":
+                self.keepalive += 1
+            else:
+                self.lingering += 1
+
+    def _forget(self, sel: Any, entry: _Entry) -> None:
+        entry.queue.pop(entry.fd, None)
+        try:
+            sel.unregister(entry.fd)
+        except (KeyError, ValueError):
+            pass
+
+    def _closed(self, entry: _Entry) -> None:
+        _close(entry.conn)
+        if entry.reason == "keepalive":
+            self.keepalive -= 1
+        else:
+            self.lingering -= 1
+        with self.lock:
+            self.connections -= 1
+
+    def _expire(self, sel: Any, queues: dict) -> None:
+        now = time.monotonic()
+        for q in queues.values():
+            while q:
+                entry = next(iter(q.values()))
+                if entry.deadline > now:
+                    break
+                self._forget(sel, entry)
+                self._closed(entry)
+
+    def _close_keepalives(self, sel: Any, queues: dict) -> None:
+        for (reason, _), q in queues.items():
+            if reason != "keepalive":
+                continue
+            for entry in list(q.values()):
+                self._forget(sel, entry)
+                self._closed(entry)
+
+
+def _linger_read(conn: Any) -> bool:
+    try:
+        return bool(conn.linger_read())
+    except Exception:
+        return False
+
+
+def _close(conn: Any) -> None:
+    try:
+        conn.close()
+    except Exception:
+        pass

@@ -1,0 +1,217 @@
+"""A worker or event child (worker.c / event.c child_main): ThreadsPerChild worker
+threads, one listener thread, and the main thread blocked on the pipe of death.
+
+The listener hands work to idle workers over one FIFO queue.  ``idle`` counts workers
+blocked on the queue less the items already queued for them, so the listener knows
+when no worker is free (worker then stops accepting; event stops accepting and closes
+its idle keep-alive connections).  Workers tell the listener when they become idle
+through a wake pipe only while it has stopped accepting, so the common path costs no
+syscall.
+
+Going away:
+- '!' on the pod, the pod's EOF (the parent closed it: restart, stop, or the parent
+  died), SIGUSR1 or MaxConnectionsPerChild: graceful.  The listener stops accepting
+  and closes this process's copies of the listening sockets, the process is marked
+  quiescing on the scoreboard, queued and in-flight connections are finished, then
+  the workers and the process exit.
+- '$' on the pod, SIGTERM or SIGHUP: exit now.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import select
+import signal
+import threading
+from typing import Any
+
+from .children import APEXIT_CHILDFATAL, DEAD, GRACEFUL, READY, STARTING
+from .pod import RESTART_CHAR
+
+STOP = None          # the queue item that ends a worker thread
+
+
+class _Wake(Exception):
+    """Raised out of the main thread's pod wait by SIGUSR1."""
+
+
+class ThreadedChild:
+    """The parts worker and event share; ``listener_loop`` is each MPM's own."""
+
+    def __init__(self, process: Any, serving: Any, listeners: list, pod: Any, board: Any,
+                 slot: int, generation: int, threads: int, max_connections: int):
+        self.process, self.serving, self.listeners = process, serving, listeners
+        self.pod, self.board, self.slot = pod, board, slot
+        self.generation = generation
+        self.threads = threads
+        self.max_connections = max_connections
+        self.ps = board.process(slot)
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.waiting = 0              # workers blocked on the queue
+        self.queued = 0               # items put and not yet taken
+        self.accepted = 0
+        self.graceful = threading.Event()
+        self.listener_stopped = False   # the listener wants a wake-up when a worker frees
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._workers: list[threading.Thread] = []
+        self._in_wait = False
+
+    # -- idle accounting -------------------------------------------------------------------
+    @property
+    def idle(self) -> int:
+        """Workers free for new work (ap_queue_info's idlers)."""
+        return self.waiting - self.queued
+
+    def push(self, item: Any) -> None:
+        with self.lock:
+            self.queued += 1
+        self.queue.put(item)
+
+    def wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"x")
+        except (BlockingIOError, OSError):
+            pass
+
+    def drain_wake(self) -> None:
+        try:
+            while os.read(self._wake_r, 4096):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+
+    # -- workers ---------------------------------------------------------------------------
+    def worker(self, j: int) -> None:
+        ws = self.board.worker(self.slot, j)
+        ws.tid = threading.get_native_id()
+        ws.pid = os.getpid()
+        ws.generation = self.generation
+        while True:
+            ws.set_status(GRACEFUL if self.graceful.is_set() else READY)
+            with self.lock:
+                self.waiting += 1
+            if self.listener_stopped:
+                self.wake()
+            item = self.queue.get()
+            with self.lock:
+                self.waiting -= 1
+                self.queued -= 1
+            if item is STOP:
+                break
+            try:
+                self.handle(item, ws)
+            except Exception as e:     # a bug costs one connection, never the thread
+                self.serving.log_server_error("core", "error",
+                                              f"AH00000: worker thread failed: {e!r}")
+        ws.set_status(DEAD)
+
+    def handle(self, item: Any, ws: Any) -> None:
+        """Serve one queued item: (socket, address, listener) for worker."""
+        sock, addr, ln = item
+        ws.connection_started(addr[0])
+        sock.setblocking(True)
+        self.serving.serve_connection(sock, addr, ln, score=ws)
+        ws.connection_done()
+
+    def count_connection(self) -> bool:
+        """One more accepted connection; True when MaxConnectionsPerChild is reached."""
+        self.accepted += 1
+        return bool(self.max_connections) and self.accepted >= self.max_connections
+
+    # -- the listener (each MPM's own) -----------------------------------------------------
+    def listener_loop(self) -> None:
+        raise NotImplementedError
+
+    def _listener(self) -> None:
+        try:
+            self.listener_loop()
+        except Exception as e:
+            self.serving.log_server_error("core", "error", f"AH00000: listener failed: {e!r}")
+        finally:
+            for ln in self.listeners:     # this process's copies only
+                try:
+                    ln.sock.close()
+                except OSError:
+                    pass
+            self.start_graceful()
+
+    def start_graceful(self) -> None:
+        if self.graceful.is_set():
+            return
+        self.graceful.set()
+        self.ps.quiescing = 1
+        self.wake()
+        try:
+            os.kill(os.getpid(), signal.SIGUSR1)     # wake the main thread from select
+        except OSError:
+            pass
+
+    # -- the process -----------------------------------------------------------------------
+    def run(self) -> int:
+        def on_term(_signum, _frame):
+            os._exit(0)
+
+        def on_usr1(_signum, _frame):
+            self.start_graceful()
+            if self._in_wait:
+                self._in_wait = False
+                raise _Wake()
+
+        signal.signal(signal.SIGTERM, on_term)
+        signal.signal(signal.SIGHUP, on_term)
+        signal.signal(signal.SIGUSR1, on_usr1)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGWINCH, signal.SIG_IGN)
+        self.pod.child_side()
+        from directives.mod_unixd import setup_child
+        err = setup_child(self.process)
+        if err:
+            self.serving.log_server_error("core", "alert", err)
+            return APEXIT_CHILDFATAL
+        self.ps.quiescing = 0
+        self.ps.not_accepting = 0
+        for j in range(self.threads):
+            self.board.worker(self.slot, j).set_status(STARTING)
+            t = threading.Thread(target=self.worker, args=(j,), daemon=True,
+                                 name=f"httpd-worker-{j}")
+            t.start()
+            self._workers.append(t)
+        listener = threading.Thread(target=self._listener, daemon=True, name="httpd-listener")
+        listener.start()
+        try:
+            self._in_wait = True
+            self._wait_for_pod()
+        except _Wake:
+            pass
+        self._in_wait = False
+        self.start_graceful()
+        listener.join()
+        for _ in self._workers:
+            self.push(STOP)
+        for t in self._workers:
+            t.join()
+        return 0
+
+    def _wait_for_pod(self) -> None:
+        """ap_mpm_podx_check in the main thread, until something says go."""
+        fd = self.pod.r
+        while not self.graceful.is_set():
+            try:
+                ready, _, _ = select.select([fd], [], [], 1.0)
+            except InterruptedError:
+                continue
+            if not ready:
+                continue
+            try:
+                data = os.read(fd, 1)
+            except (BlockingIOError, InterruptedError):
+                continue           # another child took the byte
+            except OSError:
+                data = b""
+            if data == RESTART_CHAR:
+                os._exit(0)
+            return                 # '!' or EOF

@@ -1,0 +1,85 @@
+"""worker's process runtime (worker.c worker_run, listener_thread, worker_thread).
+
+The parent is the threaded parent (mpms/threaded_runtime.py) with worker's AH numbers.
+A child's listener accepts only when a worker thread is idle, as worker's listener
+waits for an idler (ap_queue_info_wait_for_idler) before it polls: connections beyond
+the process's threads wait in the kernel's listen backlog, or are taken by another
+child that has a free thread.  A worker thread then owns the connection to its end,
+keep-alive waits included.
+
+Accept is non-blocking after a poll, so two listeners (or two children) racing for one
+connection cost one EAGAIN, not a blocked thread: no mpm-accept mutex is taken.
+"""
+from __future__ import annotations
+
+import selectors
+from typing import Any
+
+from .threaded_child import ThreadedChild
+from .threaded_runtime import ThreadedRuntime, child_settings
+
+
+class WorkerChild(ThreadedChild):
+    def listener_loop(self) -> None:
+        sel = selectors.DefaultSelector()
+        for ln in self.listeners:
+            ln.sock.setblocking(False)
+            sel.register(ln.sock, selectors.EVENT_READ, ln)
+        sel.register(self._wake_r, selectors.EVENT_READ, None)
+        registered = True
+        while not self.graceful.is_set():
+            if self.idle <= 0:
+                # no idler: stop polling the listeners until a worker frees up
+                if registered:
+                    for ln in self.listeners:
+                        sel.unregister(ln.sock)
+                    registered = False
+                self.listener_stopped = True
+                if self.idle <= 0:
+                    sel.select(1.0)
+                    self.drain_wake()
+                    continue
+            if not registered:
+                for ln in self.listeners:
+                    sel.register(ln.sock, selectors.EVENT_READ, ln)
+                registered = True
+            self.listener_stopped = False
+            for key, _ in sel.select(1.0):
+                ln = key.data
+                if ln is None:
+                    self.drain_wake()
+                    continue
+                if self.graceful.is_set() or self.idle <= 0:
+                    break
+                try:
+                    sock, addr = ln.sock.accept()
+                except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                    continue           # another child was quicker
+                except OSError as e:
+                    self.serving.log_server_error(
+                        "core", "error", f"({e.errno}){e.strerror}: AH00000: accept failed")
+                    continue
+                self.push((sock, addr, ln))
+                if self.count_connection():
+                    return             # MaxConnectionsPerChild: a graceful exit
+        sel.close()
+
+
+class WorkerRuntime(ThreadedRuntime):
+    TAG = "mpm_worker"
+    AH_STARTED, AH_BUILT = "AH00292", "AH00293"
+    AH_STOP = "AH00295: caught SIGTERM, shutting down"
+    AH_GRACEFUL_STOP = "AH00296: caught SIGWINCH, shutting down gracefully"
+    AH_RESTART = "AH00298: SIGHUP received.  Attempting to restart"
+    AH_GRACEFUL = "AH00297: SIGUSR1 received.  Doing graceful restart"
+
+    def child_main(self, slot: int) -> int:
+        threads, max_conn = child_settings(self.process)
+        child = WorkerChild(self.process, self.serving, self.listeners, self.pod,
+                            self.children.scoreboard, slot, self.generation, threads, max_conn)
+        return child.run()
+
+
+def run(process: Any, serving: Any, listeners: list, reload=None, on_exit=None) -> int:
+    """WORKER.run: the parent's life, from the first fork to the last reap."""
+    return WorkerRuntime(process, serving, listeners, reload, on_exit).run()
