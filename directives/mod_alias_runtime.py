@@ -10,6 +10,9 @@ the cgi-script handler (running CGI is not part of this server).
 from __future__ import annotations
 
 from httpd.hooks import DECLINED, OK
+from directives.core import directives as _m_directives
+from httpd import http_request as _m_http_request
+from directives import mod_alias as _m_mod_alias
 
 MODULE_NAME = "alias_module"
 HTTP_INTERNAL_SERVER_ERROR = 500
@@ -17,14 +20,14 @@ _PREGSUB_ERROR = object()
 
 
 def _log(r, level: str, msg: str) -> None:
-    from httpd.http_request import log_rerror
+    log_rerror = _m_http_request.log_rerror
     log_rerror(r, "alias", level, msg)
 
 
 def alias_matches(uri: str, fake: str) -> int:
     """How many characters of ``uri`` the alias ``fake`` matches (0: no match); runs
     of '/' match each other and the last component must match a whole one."""
-    from directives.mod_alias import alias_matches as matches
+    matches = _m_mod_alias.alias_matches
     return matches(uri, fake)
 
 
@@ -52,7 +55,7 @@ def pregsub(template: str, subject: str, m) -> str:
 
 def _escape_target(found: str) -> str:
     """A regex redirect target: escape the path part, keep query and fragment."""
-    from httpd.http_request import escape_uri
+    escape_uri = _m_http_request.escape_uri
     head, hsh, frag = found.partition("#")
     head, q, query = head.partition("?")
     out = escape_uri(head)
@@ -68,7 +71,7 @@ def try_alias(r):
     dirconf = r.module_config(MODULE_NAME)
     if dirconf is None or dirconf.alias is None:
         return None
-    from httpd.http_request import evaluate_str
+    evaluate_str = _m_http_request.evaluate_str
     try:
         found = evaluate_str(r, dirconf.alias)
     except Exception as e:
@@ -92,7 +95,7 @@ def try_redirect(r):
         return None
     found = ""
     if dirconf.redirect is not None:
-        from httpd.http_request import evaluate_str
+        evaluate_str = _m_http_request.evaluate_str
         try:
             found = evaluate_str(r, dirconf.redirect)
         except Exception as e:
@@ -104,7 +107,7 @@ def try_redirect(r):
 
 def try_alias_list(r, entries, is_redir: bool):
     """(target, status) of the first entry that matches r.uri, or None."""
-    from httpd.http_request import escape_uri
+    escape_uri = _m_http_request.escape_uri
     uri = r.uri
     for alias in entries:
         found = None
@@ -141,8 +144,8 @@ def _redirect(r, found, status: int) -> int:
     if found is _PREGSUB_ERROR:
         return HTTP_INTERNAL_SERVER_ERROR
     if 300 <= status <= 399:
-        from directives.core.directives import is_url
-        from httpd.http_request import construct_url
+        is_url = _m_directives.is_url
+        construct_url = _m_http_request.construct_url
         dirconf = r.module_config(MODULE_NAME)
         relative = bool(dirconf is not None and dirconf.allow_relative)
         if found.startswith("/") and not relative:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from httpd.config.grammar import getword_conf
 from httpd.hooks import DECLINED, OK
+from httpd import http_request as _m_http_request
 
 AUTHZ_DENIED, AUTHZ_GRANTED, AUTHZ_NEUTRAL, AUTHZ_GENERAL_ERROR, AUTHZ_DENIED_NO_USER = \
     0, 1, 2, 3, 4
@@ -22,7 +23,7 @@ MODULE_NAME = "authz_core_module"
 
 
 def _log(r, level: str, msg: str) -> None:
-    from httpd.http_request import log_rerror
+    log_rerror = _m_http_request.log_rerror
     log_rerror(r, "authz_core", level, msg)
 
 
@@ -74,7 +75,7 @@ def apply_authz_sections(r, section, parent_and: bool, debug: bool = False) -> i
 
 
 def _debug(r) -> bool:
-    from httpd.http_request import log_enabled
+    log_enabled = _m_http_request.log_enabled
     return log_enabled(r, MODULE_NAME, "debug")
 
 
@@ -83,7 +84,7 @@ def check_provider(r, provider, args: str, parsed) -> int:
     own arguments and its body's settings merged in for the duration."""
     alias = provider.alias
     if alias is not None:
-        from httpd.http_request import generation
+        generation = _m_http_request.generation
         saved = r.per_dir_config
         if alias.sec_auth:
             r.per_dir_config = generation(r.process).walker.merger.merge(saved, alias.sec_auth)
@@ -178,7 +179,7 @@ def method_check(r, line: str, parsed) -> int:
 
 
 def expr_check(r, line: str, parsed) -> int:
-    from httpd.http_request import evaluate
+    evaluate = _m_http_request.evaluate
     try:
         ok = evaluate(r, parsed.expr)
     except Exception as e:   # ap_expr_exec < 0

@@ -17,7 +17,7 @@ import attrs
 
 from httpd.cparse import atoi
 from httpd.config.grammar import getword_conf
-from httpd.hooks import MIDDLE
+from httpd.hooks import DECLINED, MIDDLE
 from httpd.module import OR_ALL, OR_INDEXES, Args, Module, directive
 
 from directives.mod_autoindex_text import (fnmatch_rx, fnmatch_test, is_matchexp,  # noqa: F401
@@ -414,6 +414,8 @@ index_head_insert = directive("IndexHeadInsert", Args.TAKE1, OR_INDEXES,
 
 
 def _handler(r):
+    if r.handler != "httpd/unix-directory":      # DIR_MAGIC_TYPE: not a listing
+        return DECLINED
     # imported on first use: -t, -L and the docs never build a listing
     from directives.mod_autoindex_listing import handle_autoindex
     return handle_autoindex(r)

@@ -6,6 +6,9 @@ for requests that map to nothing.
 from __future__ import annotations
 
 from httpd.hooks import DECLINED, OK
+from httpd import http_request as _m_http_request
+from httpd import request as _m_request
+from httpd import subrequest as _m_subrequest
 
 MODULE_NAME = "dir_module"
 DIR_MAGIC_TYPE = "httpd/unix-directory"
@@ -30,7 +33,7 @@ def _usable(rr) -> bool:
 
 def _take_headers(r, rr) -> None:
     """r takes the subrequest's notes and header fields (apr_table_overlay)."""
-    from httpd.request import Headers
+    Headers = _m_request.Headers
     r.notes = {**rr.notes, **r.notes}
     r.headers_out = Headers(r.headers_out.items() + rr.headers_out.items())
     r.err_headers_out = Headers(r.err_headers_out.items() + rr.err_headers_out.items())
@@ -38,7 +41,7 @@ def _take_headers(r, rr) -> None:
 
 def fixup_dflt(r, d) -> int:
     """FallbackResource: a request that maps to nothing is served by the fallback."""
-    from httpd.subrequest import internal_fast_redirect, sub_req_lookup_uri
+    internal_fast_redirect, sub_req_lookup_uri = _m_subrequest.internal_fast_redirect, _m_subrequest.sub_req_lookup_uri
     name = d.dflt
     if name is None or name.lower() == "disabled":
         return DECLINED
@@ -58,8 +61,8 @@ def fixup_dflt(r, d) -> int:
 
 def fixup_dir(r, d) -> int:
     """A directory: redirect to the name with a '/', or serve an index file."""
-    from httpd.http_request import construct_url, escape_uri
-    from httpd.subrequest import internal_fast_redirect, sub_req_lookup_uri
+    construct_url, escape_uri = _m_http_request.construct_url, _m_http_request.escape_uri
+    internal_fast_redirect, sub_req_lookup_uri = _m_subrequest.internal_fast_redirect, _m_subrequest.sub_req_lookup_uri
     if not r.handler:
         r.handler = DIR_MAGIC_TYPE       # in case mod_mime named no handler
     if r.path_info:

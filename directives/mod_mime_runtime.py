@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Optional
 
 from httpd.hooks import DECLINED, OK
+from httpd import http_request as _m_http_request
 
 MODULE_NAME = "mime_module"
 DIR_MAGIC_TYPE = "httpd/unix-directory"
@@ -111,7 +112,7 @@ def find_ct(r) -> int:
     types = (sconf.types if sconf is not None else None) or {}
     resource = r.filename + r.path_info if conf.use_path_info else r.filename
     name = resource.rpartition("/")[2]
-    from httpd.http_request import generation
+    generation = _m_http_request.generation
     cache = generation(r.process).caches.setdefault(MODULE_NAME, {})
     key = (id(conf), id(types), name)
     hit = cache.get(key)

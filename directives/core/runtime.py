@@ -8,6 +8,19 @@ The walks themselves are httpd/walks.py; their caches belong to the config gener
 from __future__ import annotations
 
 from httpd.hooks import OK, REALLY_FIRST, REALLY_LAST
+import httpd.http_request as _m_http_request
+
+_walkers: tuple = ()
+
+
+def _walk_functions() -> tuple:
+    """(directory_walk, file_walk), imported on first use: httpd.walks imports core."""
+    global _walkers
+    if not _walkers:
+        from httpd.walks import directory_walk
+        from httpd.walks_sections import file_walk
+        _walkers = (directory_walk, file_walk)
+    return _walkers
 
 CORE = "core_module"
 HTTP_BAD_REQUEST = 400
@@ -34,7 +47,7 @@ def merge_filepath(root: str, path: str) -> str:
 
 def core_translate(r) -> int:
     """ap_core_translate: the file under DocumentRoot (minus a matching ServerPath)."""
-    from httpd.http_request import log_rerror
+    log_rerror = _m_http_request.log_rerror
     uri = r.uri
     if not uri or (uri[0] != "/" and uri != "*"):
         log_rerror(r, "core", "error", f"AH00126: Invalid URI in request '{uri}' "
@@ -59,9 +72,8 @@ def core_translate(r) -> int:
 
 def core_map_to_storage(r) -> int:
     """core_map_to_storage: ap_directory_walk, then ap_file_walk."""
-    from httpd.http_request import generation, log_rerror
-    from httpd.walks import directory_walk
-    from httpd.walks_sections import file_walk
+    generation, log_rerror = _m_http_request.generation, _m_http_request.log_rerror
+    directory_walk, file_walk = _walkers or _walk_functions()
     walker = generation(r.process).walker
     status = directory_walk(r, walker, log_rerror)
     if status:
@@ -82,7 +94,7 @@ def core_override_type(r) -> int:
     if conf.mime_type and conf.mime_type != "none":
         r.content_type = conf.mime_type
     if conf.expr_handler is not None:
-        from httpd.http_request import evaluate_str, log_rerror
+        evaluate_str, log_rerror = _m_http_request.evaluate_str, _m_http_request.log_rerror
         try:
             val = evaluate_str(r, conf.expr_handler)
         except Exception as e:   # Apache answers 500 when the expression fails
