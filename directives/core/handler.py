@@ -28,6 +28,7 @@ from httpd.hooks import DECLINED, DONE, OK, REALLY_FIRST, REALLY_LAST
 from httpd.http_protocol import (DROPS_CONNECTION, allow_methods, make_allow,
                                  set_accept_ranges, set_content_length, set_last_modified,
                                  update_mtime)
+from httpd.filecache import CACHE as _FILES
 from httpd.request import SMALL_FILE, FileRange, Request
 
 from .sections import M_INVALID, METHODS
@@ -115,10 +116,14 @@ def _serve_file(r: Request, d) -> int:
         log_rerror(r, "info", f"AH00128: File does not exist: {r.filename}")
         return HTTP_NOT_FOUND
     path = r.filename
-    try:
-        fd = os.open(path, _O_READ)     # the permission check Apache's open makes
-    except OSError as e:
-        return _open_error(r, e)
+    cached = _FILES.get(path, st) if not d.content_md5 else None
+    if cached is None:
+        try:
+            fd = os.open(path, _O_READ)     # the permission check Apache's open makes
+        except OSError as e:
+            return _open_error(r, e)
+    else:
+        fd = -1          # read before with this very inode, size, mtime and ctime
     try:
         update_mtime(r, st.st_mtime)
         set_last_modified(r)
@@ -136,14 +141,17 @@ def _serve_file(r: Request, d) -> int:
             r.status = status    # Apache sends 304/412 itself: headers kept, empty body
             r.body = b""
             return OK
-        data = None
-        if size <= SMALL_FILE and not r.header_only:
+        data = cached
+        if data is None and size <= SMALL_FILE and not r.header_only:
             try:               # read now, while it is open: the writer sends these bytes
                 data = os.read(fd, size)
             except OSError:
                 data = None
+            else:
+                _FILES.put(path, st, data)
     finally:
-        os.close(fd)
+        if fd >= 0:
+            os.close(fd)
     return apply_byterange(r, FileRange(path, 0, size, data))
 
 
