@@ -9,10 +9,11 @@ the cgi-script handler (running CGI is not part of this server).
 """
 from __future__ import annotations
 
+import sys
+
 from httpd.hooks import DECLINED, OK
 from directives.core import directives as _m_directives
 from httpd import http_request as _m_http_request
-from directives import mod_alias as _m_mod_alias
 
 MODULE_NAME = "alias_module"
 HTTP_INTERNAL_SERVER_ERROR = 500
@@ -27,7 +28,8 @@ def _log(r, level: str, msg: str) -> None:
 def alias_matches(uri: str, fake: str) -> int:
     """How many characters of ``uri`` the alias ``fake`` matches (0: no match); runs
     of '/' match each other and the last component must match a whole one."""
-    matches = _m_mod_alias.alias_matches
+    # mod_alias imports this module; by request time it is loaded
+    matches = sys.modules["directives.mod_alias"].alias_matches
     return matches(uri, fake)
 
 
