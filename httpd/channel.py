@@ -107,6 +107,22 @@ class Channel:
             raise ClientGone() from None
         self.info.bytes_out += len(data)
 
+    def sendv(self, first: bytes, second: bytes, timeout: float) -> None:
+        """Two buffers in one writev (sendmsg), as Apache's core output filter writes a
+        response head and a file's bytes; partial writes continue where they stopped."""
+        if timeout != self._snd:
+            self._send_timeout(timeout)
+        total = len(first) + len(second)
+        try:
+            n = self.sock.sendmsg((first, second))
+            if n < total:
+                rest = memoryview(first + second if n < len(first) else second)
+                self.sock.sendall(rest[n if n < len(first) else n - len(first):])
+        except OSError:                    # reset, closed, or SO_SNDTIMEO passed
+            self.info.aborted = True
+            raise ClientGone() from None
+        self.info.bytes_out += total
+
     def sendfile(self, fr: FileRange, timeout: float, use_sendfile: bool) -> int:
         """Send a file range; returns the bytes sent (short if the file shrank)."""
         sent = 0

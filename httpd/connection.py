@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from . import protocol as proto
 from . import http_protocol, http_request, vhost_select
-from .request import SMALL_FILE, ConnInfo, FileRange, Headers, Part, Request
+from .request import ConnInfo, FileRange, Headers, Part, Request
 
 from .channel import (LINGER_BYTES, LINGER_SECONDS, READ_SIZE, Channel, ClientGone,
                       Deadline, Timeout, body_iter)
@@ -450,9 +450,9 @@ def _send_body(ch: Channel, head: bytes, r: Request, timeout: float, use_sendfil
         else:
             parts = (piece,)
         for p in parts:
-            if isinstance(p, FileRange) and p.length <= SMALL_FILE:
-                # a small file goes out in one write with the head (one syscall instead
-                # of a send and a sendfile), as Apache's core output filter coalesces
+            if isinstance(p, FileRange) and (p.data is not None or p.length <= COALESCE):
+                # a file read by the handler, or a small range, goes out in one write
+                # with the head (one syscall instead of a send and a sendfile)
                 data = p.data
                 if data is None:
                     data = _read_range(p)
@@ -486,14 +486,17 @@ def _send_body(ch: Channel, head: bytes, r: Request, timeout: float, use_sendfil
             if len(pending) + len(data) <= READ_SIZE:
                 pending += data        # small pieces go out with the head
             else:
-                ch.send(pending, timeout)
-                pending = data
+                ch.sendv(pending, data, timeout)    # one writev, no copy into pending
+                pending = b""
     if chunked:
         pending += b"0\r\n\r\n"
     ch.send(pending, timeout)
     r.bytes_sent = sent
     r.sent_bodyct = True
 
+
+
+COALESCE = 16384          # a file range up to this size is read and sent with the head
 
 
 def _read_range(fr: FileRange) -> bytes:

@@ -7,15 +7,17 @@ identity and times are unchanged: device, inode, size, mtime and ctime (in ns) o
 request's own ``stat``.  Any write, truncation, rename over it, chmod or chown changes
 one of them (ctime cannot be set from user space), so the answer is the one a fresh
 open would give, without the open, read and close.  A failed open is never cached.
-The cache holds at most ``MAX_BYTES`` per process and is emptied when full.
+The cache holds at most ``MAX_BYTES`` (4 MB) per process and is emptied when full.
 """
 from __future__ import annotations
 
 import os
 from typing import Optional
 
+from .request import SMALL_FILE
+
 MAX_BYTES = 4 << 20
-MAX_FILE = 16384
+MAX_FILE = SMALL_FILE
 
 
 def _identity(st: os.stat_result) -> tuple:

@@ -154,9 +154,10 @@ class FileRange:
     data: Optional[bytes] = attrs.field(default=None, eq=False, repr=False)
 
 
-# files up to this size are read whole by the handler and go out in one write with the
-# response head (as Apache's core output filter coalesces small buckets)
-SMALL_FILE = 16384
+# files up to this size are read whole by the handler (and kept by httpd.filecache);
+# they go out in one writev with the response head, as Apache's core output filter
+# writes a mapped file's bucket with the head
+SMALL_FILE = 262144
 
 
 @attrs.frozen
