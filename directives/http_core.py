@@ -44,13 +44,20 @@ class HttpServerConfig:
     keep_alive: Optional[bool] = None
     keep_alive_timeout: Optional[float] = None
     keep_alive_max: Optional[int] = None
+    _effective: Optional["HttpServerConfig"] = attrs.field(default=None, init=False,
+                                                           eq=False, repr=False)
 
     @property
     def effective(self) -> "HttpServerConfig":
-        return HttpServerConfig(
-            True if self.keep_alive is None else self.keep_alive,
-            5.0 if self.keep_alive_timeout is None else self.keep_alive_timeout,
-            100 if self.keep_alive_max is None else self.keep_alive_max)
+        """The values with Apache's defaults filled in (computed once: read per request)."""
+        eff = self._effective
+        if eff is None:
+            eff = HttpServerConfig(
+                True if self.keep_alive is None else self.keep_alive,
+                5.0 if self.keep_alive_timeout is None else self.keep_alive_timeout,
+                100 if self.keep_alive_max is None else self.keep_alive_max)
+            object.__setattr__(self, "_effective", eff)
+        return eff
 
 
 def create_server_config(server) -> HttpServerConfig:

@@ -53,9 +53,17 @@ _GENERATIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def generation(process) -> Generation:
+    try:
+        return process.http_generation     # one attribute read on the request path
+    except AttributeError:
+        pass
     gen = _GENERATIONS.get(process)
     if gen is None:
         gen = _GENERATIONS[process] = Generation(process)
+    try:
+        process.http_generation = gen
+    except AttributeError:                  # a slotted stand-in (tests)
+        pass
     return gen
 
 
