@@ -19,9 +19,12 @@ are accepted only while
 with the factor truncated to an integer (>= 1), and never with no idle worker.  Above
 it the listening sockets leave the selector and the scoreboard says not accepting, so
 the kernel gives new connections to other children (or keeps them in the backlog).
-When the listener had to queue work with every worker busy, or the process is dying,
-all idle keep-alive connections are closed at once, so their clients reconnect
-elsewhere instead of waiting behind busy workers.
+When work has waited in the queue with every worker busy for BUSY_GRACE, or the
+process is dying, all idle keep-alive connections are closed at once, so their clients
+reconnect elsewhere instead of waiting behind busy workers.  (Apache decides on the
+instant no worker is free; a Python worker between sending a response and waiting for
+the next job is slow enough that the instant would purge on every burst.)  A parked
+connection that speaks is always queued, never dropped.
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ from .threaded_child import ThreadedChild
 
 CAN_PARK = "park" in inspect.signature(connection.serve_connection).parameters
 MAX_WAIT = 1.0        # the selector wakes at least this often (scoreboard counts)
+BUSY_GRACE = 0.1      # work queued with no free worker this long: workers are busy
 
 
 class _Entry:
@@ -60,7 +64,6 @@ class EventChild(ThreadedChild):
         self.connections = 0               # open connections of this process
         self.lingering = 0
         self.keepalive = 0
-        self._local = threading.local()
 
     # -- the worker side -------------------------------------------------------------------
     def park(self, conn: Any, reason: str, timeout: float) -> None:
@@ -69,6 +72,7 @@ class EventChild(ThreadedChild):
         self._local.parked = True
         with self.parks_lock:
             self.parks.append((conn, reason, timeout))
+        self.release()          # the thread is free from here on
         self.wake()
 
     def handle(self, item: Any, ws: Any) -> None:
@@ -86,7 +90,7 @@ class EventChild(ThreadedChild):
         if not self._local.parked:          # it ended and was closed
             with self.lock:
                 self.connections -= 1
-        ws.connection_done()
+            ws.connection_done()
 
     # -- the listener ----------------------------------------------------------------------
     def below_limit(self, listening: bool) -> bool:
@@ -104,6 +108,7 @@ class EventChild(ThreadedChild):
         queues: dict[tuple, dict[int, _Entry]] = {}
         listening = False
         closed_listeners = False
+        busy_since = None
         ps = self.ps
         while True:
             dying = self.graceful.is_set()
@@ -134,7 +139,8 @@ class EventChild(ThreadedChild):
                 wait = 0.0       # a worker was taken meanwhile: re-check before polling
             else:
                 wait = self._next_expiry(queues)
-            busy = False
+                if busy_since is not None:
+                    wait = min(wait, BUSY_GRACE)
             for key, _ in sel.select(wait):
                 data = key.data
                 if data is None:
@@ -159,13 +165,20 @@ class EventChild(ThreadedChild):
                 elif data.reason == "keepalive":
                     self._forget(sel, data)
                     self.keepalive -= 1
-                    busy = busy or self.idle <= 0
                     self.push(("resume", data.conn))
                 elif not _linger_read(data.conn):
                     self._forget(sel, data)
                     self._closed(data)
             self._take_parks(sel, queues)
-            if busy or self.graceful.is_set():
+            if self.idle < 0:                    # work waits for a worker
+                now = time.monotonic()
+                if busy_since is None:
+                    busy_since = now
+                elif now - busy_since >= BUSY_GRACE:
+                    self._close_keepalives(sel, queues)
+            else:
+                busy_since = None
+            if self.graceful.is_set():
                 self._close_keepalives(sel, queues)
             self._expire(sel, queues)
         sel.close()

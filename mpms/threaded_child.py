@@ -1,12 +1,13 @@
 """A worker or event child (worker.c / event.c child_main): ThreadsPerChild worker
 threads, one listener thread, and the main thread blocked on the pipe of death.
 
-The listener hands work to idle workers over one FIFO queue.  ``idle`` counts workers
-blocked on the queue less the items already queued for them, so the listener knows
-when no worker is free (worker then stops accepting; event stops accepting and closes
-its idle keep-alive connections).  Workers tell the listener when they become idle
-through a wake pipe only while it has stopped accepting, so the common path costs no
-syscall.
+The listener hands work to idle workers over one FIFO queue.  ``idle`` is the threads
+not busy with a connection, less the items already queued for them, so the listener
+knows when no worker is free (worker then stops accepting; event stops accepting and
+closes its idle keep-alive connections).  A thread stops being busy the moment its
+connection is done with it (event: parked), before it loops back to the queue.
+Workers tell the listener when they free up through a wake pipe only while it has
+stopped accepting, so the common path costs no syscall.
 
 Going away:
 - '!' on the pod, the pod's EOF (the parent closed it: restart, stop, or the parent
@@ -48,7 +49,7 @@ class ThreadedChild:
         self.ps = board.process(slot)
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.lock = threading.Lock()
-        self.waiting = 0              # workers blocked on the queue
+        self.busy = 0                 # workers holding a connection
         self.queued = 0               # items put and not yet taken
         self.accepted = 0
         self.graceful = threading.Event()
@@ -58,12 +59,13 @@ class ThreadedChild:
         os.set_blocking(self._wake_w, False)
         self._workers: list[threading.Thread] = []
         self._in_wait = False
+        self._local = threading.local()
 
     # -- idle accounting -------------------------------------------------------------------
     @property
     def idle(self) -> int:
         """Workers free for new work (ap_queue_info's idlers)."""
-        return self.waiting - self.queued
+        return self.threads - self.busy - self.queued
 
     def push(self, item: Any) -> None:
         with self.lock:
@@ -89,24 +91,32 @@ class ThreadedChild:
         ws.tid = threading.get_native_id()
         ws.pid = os.getpid()
         ws.generation = self.generation
+        local = self._local
         while True:
             ws.set_status(GRACEFUL if self.graceful.is_set() else READY)
-            with self.lock:
-                self.waiting += 1
-            if self.listener_stopped:
-                self.wake()
             item = self.queue.get()
             with self.lock:
-                self.waiting -= 1
+                self.busy += 1
                 self.queued -= 1
             if item is STOP:
                 break
+            local.released = False
             try:
                 self.handle(item, ws)
             except Exception as e:     # a bug costs one connection, never the thread
                 self.serving.log_server_error("core", "error",
                                               f"AH00000: worker thread failed: {e!r}")
+            if not local.released:
+                self.release()
         ws.set_status(DEAD)
+
+    def release(self) -> None:
+        """This thread is done with its connection: one more idle worker."""
+        self._local.released = True
+        with self.lock:
+            self.busy -= 1
+        if self.listener_stopped:
+            self.wake()
 
     def handle(self, item: Any, ws: Any) -> None:
         """Serve one queued item: (socket, address, listener) for worker."""

@@ -199,10 +199,12 @@ def config_body(root: Path, settings: str = "") -> str:
 
 
 def start_server(mpm: str, settings: str = "", root: Optional[Path] = None,
-                 modules: tuple = ()) -> MPMServer:
+                 modules: tuple = (), raw: bool = False) -> MPMServer:
+    """``raw``: the settings are already in ``mpm``'s own terms (no translate())."""
     root = root or scratch_root()
     port = free_port()
-    write_config(root, config_body(root, translate(mpm, settings)), port, mpm=mpm,
+    body = config_body(root, settings if raw else translate(mpm, settings))
+    write_config(root, body, port, mpm=mpm,
                  modules=("authz_core", "mime", "dir") + tuple(modules))
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "httpd", "-DFOREGROUND", "-d", str(root),
