@@ -1,21 +1,25 @@
 #!/usr/bin/env python3
 """The keep-alive flood: httpd's event and worker MPMs beside Apache's, in one run.
 
-    python bench/flood.py [--idle 5000] [--probes 200] [--only NAME,...]
+    python bench/flood.py [--idle 5000] [--probes 200] [--flood-wait 60] [--only NAME,...]
 
-For each server (httpd event, Apache event, httpd worker, Apache worker; the same
-numbers for all: ThreadsPerChild 25, ServerLimit 16, MaxRequestWorkers 400,
-StartServers 4):
+For each server: httpd event, Apache event, gunicorn gthread (4 processes x 25
+threads, its keep-alive connections wait in a selector too), httpd worker, Apache
+worker; the Apache-style ones all with StartServers 4, ServerLimit 16, ThreadsPerChild
+25, MaxRequestWorkers 400, KeepAliveTimeout 300 (event: AsyncRequestWorkerFactor 64,
+so 4 processes may hold 4 x (25 + 25 x 64) = 6500 connections):
 1. flood: one client process opens --idle connections, sends one GET on each and keeps
    every answered connection idle (keep-alive).  Answers are awaited at most
-   --flood-wait seconds: under worker each idle connection owns a thread, so only
-   MaxRequestWorkers of them are answered and the rest wait in the backlog.
+   --flood-wait seconds (worker: 10 s): under worker each idle connection owns a
+   thread, so only MaxRequestWorkers of them are answered and the rest wait in the
+   backlog.
 2. probes: --probes fresh requests, each on a new connection (Connection: close),
    timed one after the other (p50/p99), with a 2 s timeout each (a timeout counts as
-   failed; worker's probes stop after 10 failures in a row).  The resident memory of
-   the server's processes (VmRSS of the parent and its children) is read meanwhile.
+   failed; worker's probes stop after 10 failures in a row).  Then the resident memory
+   of the server's processes (VmRSS of the parent and its children) and how many of
+   the flood's connections the server still holds open.
 3. recovery: the flood's connections are closed; the time until a fresh request is
-   answered again (at most 30 s), then how many idle connections were still open.
+   answered again (at most 30 s).
 
 Everything runs on 127.0.0.1; servers are stopped by their own pid; RLIMIT_NOFILE is
 raised here (and inherited by the servers).  Prints a Markdown table.
@@ -36,7 +40,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from http_bench import ROOT, apache_conf, free_port, make_docroot, start, stop  # noqa: E402
+from http_bench import (GUNICORN_APP, ROOT, apache_conf, free_port, make_docroot,  # noqa: E402
+                        start, stop)
 
 REQUEST = b"GET /1k.bin HTTP/1.1\r\nHost: localhost\r\n\r\n"
 PROBE = b"GET /1k.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
@@ -185,33 +190,47 @@ def still_open(socks: list[socket.socket]) -> int:
     return n
 
 
-def run_one(name: str, mpm: str, ours: bool, root: Path, docs: Path, args) -> dict:
-    port = free_port()
-    conf = apache_conf(root, docs, port, mpm, 4, ours=ours)
-    ka = 300 if mpm == "event" else 5
-    text = conf.read_text().replace("StartServers 4\n", "")
+def command(kind: str, mpm: str, root: Path, docs: Path, port: int) -> tuple[list, dict]:
+    """The command line and environment of one server under test."""
+    if kind == "gunicorn":
+        # the threaded WSGI server: 4 processes x 25 threads, keep-alive in a selector
+        (root / "bench_app.py").write_text(GUNICORN_APP)
+        return ([shutil.which("gunicorn"), "-w", "4", "-k", "gthread", "--threads", "25",
+                 "--worker-connections", "2000", "--keep-alive", "300", "--backlog", "4096",
+                 "-b", f"127.0.0.1:{port}", "--chdir", str(root), "bench_app:app"],
+                dict(os.environ, BENCH_DOCS=str(docs)))
+    conf = apache_conf(root, docs, port, mpm, 4, ours=kind == "httpd")
+    text = conf.read_text()
     text = "\n".join(line for line in text.splitlines()
-                     if not line.split(" ")[0] in ("ServerLimit", "ThreadsPerChild",
-                                                   "MinSpareThreads", "MaxSpareThreads",
-                                                   "MaxRequestWorkers"))
-    extra = FLOOD_SETTINGS.format(ka=ka)
+                     if line.split(" ")[0] not in ("StartServers", "ServerLimit",
+                                                   "ThreadsPerChild", "MinSpareThreads",
+                                                   "MaxSpareThreads", "MaxRequestWorkers"))
+    # idle connections are kept for the whole run, so under worker they keep their threads
+    extra = FLOOD_SETTINGS.format(ka=300)
     if mpm == "event":
         # 4 processes x (25 + 25 idle x 64) = 6500 connections before the limit
         extra += "AsyncRequestWorkerFactor 64\n"
     conf.write_text(text + "\n" + extra)
-    if ours:
-        cmd = [sys.executable, "-m", "httpd", "-DFOREGROUND", "-f", str(conf)]
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
-    else:
-        cmd = ["apache2", "-DFOREGROUND", "-f", str(conf)]
-        env = None
+    if kind == "httpd":
+        return ([sys.executable, "-m", "httpd", "-DFOREGROUND", "-f", str(conf)],
+                dict(os.environ, PYTHONPATH=str(ROOT)))
+    return ["apache2", "-DFOREGROUND", "-f", str(conf)], dict(os.environ)
+
+
+def run_one(name: str, mpm: str, kind: str, root: Path, docs: Path, args) -> dict:
+    port = free_port()
+    cmd, env = command(kind, mpm, root, docs, port)
     proc = start(cmd, port, env)
     row = {"name": name}
     try:
         time.sleep(2.0)                 # StartServers children up
         rss_before = tree_rss_kb(proc.pid)
-        wait = args.flood_wait if mpm == "event" else min(args.flood_wait, 10.0)
-        socks, answered, took = flood(port, args.idle, wait)
+        if mpm == "worker":
+            # every connection is opened at once: beyond the threads they wait
+            socks, answered, took = flood(port, args.idle, min(args.flood_wait, 10.0),
+                                          batch=args.idle)
+        else:
+            socks, answered, took = flood(port, args.idle, args.flood_wait)
         row["answered"] = answered
         row["flood_s"] = took
         row["rss_before"] = rss_before
@@ -250,10 +269,11 @@ def main() -> None:
     limit = raise_nofile(args.idle * 2 + 1024)
     if limit < args.idle + 256:
         sys.exit(f"RLIMIT_NOFILE is {limit}: too low for --idle {args.idle}")
-    targets = [("httpd event", "event", True), ("Apache event", "event", False),
-               ("httpd worker", "worker", True), ("Apache worker", "worker", False)]
-    if not shutil.which("apache2"):
-        targets = [t for t in targets if t[2]]
+    targets = [("httpd event", "event", "httpd"), ("Apache event", "event", "apache"),
+               ("gunicorn gthread", "event", "gunicorn"),
+               ("httpd worker", "worker", "httpd"), ("Apache worker", "worker", "apache")]
+    targets = [t for t in targets if t[2] == "httpd" or shutil.which(
+        "apache2" if t[2] == "apache" else "gunicorn")]
     if args.only:
         keep = {x.strip() for x in args.only.split(",")}
         targets = [t for t in targets if t[0] in keep]
@@ -262,10 +282,11 @@ def main() -> None:
     rows = []
     try:
         docs = make_docroot(root)
-        for name, mpm, ours in targets:
+        for name, mpm, kind in targets:
             sub = root / name.replace(" ", "-")
             sub.mkdir()
-            rows.append(run_one(name, mpm, ours, sub, docs, args))
+            sub.chmod(0o755)
+            rows.append(run_one(name, mpm, kind, sub, docs, args))
     finally:
         shutil.rmtree(root, ignore_errors=True)
     print(f"Keep-alive flood: {args.idle} idle connections from one client, then "

@@ -184,6 +184,7 @@ class ThreadedChild:
             return APEXIT_CHILDFATAL
         self.ps.quiescing = 0
         self.ps.not_accepting = 0
+        _stack_size(self.process)
         for j in range(self.threads):
             self.board.worker(self.slot, j).set_status(STARTING)
             t = threading.Thread(target=self.worker, args=(j,), daemon=True,
@@ -225,3 +226,14 @@ class ThreadedChild:
             if data == RESTART_CHAR:
                 os._exit(0)
             return                 # '!' or EOF
+
+
+def _stack_size(process: Any) -> None:
+    """ThreadStackSize for the worker and listener threads (0: the OS default)."""
+    core = process.main_server.module_config["core_module"]
+    size = getattr(core, "thread_stacksize", 0) or 0
+    if size:
+        try:
+            threading.stack_size(max(size, 32768))    # Python's own floor
+        except (ValueError, RuntimeError):
+            pass
