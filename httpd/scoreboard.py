@@ -20,6 +20,7 @@ microseconds and clock ticks.
 """
 from __future__ import annotations
 
+import atexit
 import mmap
 import os
 import struct
@@ -284,6 +285,36 @@ def copy_request(r: Any, see_tail: bool) -> str:
     return line[:limit]
 
 
+def _file_mapping(path: str, size: int) -> mmap.mmap:
+    """create_namebased_scoreboard: the file must not exist before (an old one is
+    removed), it is made 0600 and mapped shared; the parent that made it removes it
+    when it exits (Apache's pool cleanup)."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        os.ftruncate(fd, size)
+        buf = mmap.mmap(fd, size, flags=mmap.MAP_SHARED,
+                        prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    except OSError:
+        os.close(fd)
+        os.unlink(path)
+        raise
+    os.close(fd)
+    atexit.register(_remove_board_file, path, os.getpid())
+    return buf
+
+
+def _remove_board_file(path: str, creator: int) -> None:
+    if os.getpid() == creator:          # a forked child leaving must not remove it
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
 def _core(process: Any) -> Any:
     return process.main_server.module_config["core_module"]
 
@@ -345,12 +376,17 @@ class Scoreboard:
     def create(cls, server_limit: int, thread_limit: int, *, shared: bool = True,
                max_servers: int | None = None, threads_per_child: int | None = None,
                extended_status: bool = True, see_request_tail: bool = False,
-               restart_time: float | None = None) -> Scoreboard:
-        """A fresh board (ap_create_scoreboard): every worker slot open (``.``)."""
+               restart_time: float | None = None, path: str | None = None) -> Scoreboard:
+        """A fresh board (ap_create_scoreboard): every worker slot open (``.``).
+        ``path`` (ScoreBoardFile): a shared mapping of that file, which other programs
+        can map too, instead of anonymous memory; raises OSError when it cannot be
+        made."""
         if server_limit < 1 or thread_limit < 1:
             raise ValueError("server_limit and thread_limit must be at least 1")
         size = cls.size_for(server_limit, thread_limit)
-        if shared:
+        if shared and path:
+            buf = _file_mapping(path, size)
+        elif shared:
             buf = mmap.mmap(-1, size, flags=mmap.MAP_SHARED,
                             prot=mmap.PROT_READ | mmap.PROT_WRITE)
         else:
@@ -377,11 +413,25 @@ class Scoreboard:
                     max_servers: int | None = None, threads_per_child: int | None = None,
                     shared: bool = True) -> Scoreboard:
         """A board for this config: ExtendedStatus (On by default once mod_status is
-        loaded, as Apache's status_pre_config does) and SeeRequestTail from core."""
-        return cls.create(server_limit, thread_limit, shared=shared, max_servers=max_servers,
-                          threads_per_child=threads_per_child,
-                          extended_status=extended_status(process),
-                          see_request_tail=see_request_tail(process))
+        loaded, as Apache's status_pre_config does), SeeRequestTail and ScoreBoardFile
+        from core.  A ScoreBoardFile that cannot be made stops the server (exit 1)
+        after AH00001, as Apache's pre_mpm failure does."""
+        path = None
+        fname = _core(process).scoreboard_fname if shared else None
+        if fname:
+            path = process.server_root_relative(fname)
+        try:
+            return cls.create(server_limit, thread_limit, shared=shared,
+                              max_servers=max_servers, threads_per_child=threads_per_child,
+                              extended_status=extended_status(process),
+                              see_request_tail=see_request_tail(process), path=path)
+        except OSError as e:
+            from . import errorlog
+            errorlog.error_log(process.main_server, "core", "crit",
+                               f"({e.errno}){os.strerror(e.errno or 0)}: AH00001: unable to "
+                               f'create or access scoreboard "{path}" (name-based shared '
+                               "memory failure)")
+            raise SystemExit(1) from None
 
     def close(self) -> None:
         if isinstance(self._buf, mmap.mmap):
