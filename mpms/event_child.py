@@ -47,7 +47,7 @@ BUSY_GRACE = 0.1      # work queued with no free worker this long: workers are b
 class _Entry:
     """A parked connection: where it waits and until when."""
 
-    __slots__ = ("conn", "fd", "reason", "deadline", "queue")
+    __slots__ = ("conn", "deadline", "fd", "queue", "reason")
 
     def __init__(self, conn: Any, fd: int, reason: str, deadline: float, queue: dict):
         self.conn, self.fd, self.reason = conn, fd, reason
@@ -125,6 +125,8 @@ class EventChild(ThreadedChild):
                 break
             want = not dying and self.below_limit(listening)
             if want != listening:
+                if not dying:
+                    self._log_accepting(want)
                 for ln in self.listeners:
                     if want:
                         sel.register(ln.sock, selectors.EVENT_READ, ln)
@@ -182,6 +184,19 @@ class EventChild(ThreadedChild):
                 self._close_keepalives(sel, queues)
             self._expire(sel, queues)
         sel.close()
+
+    def _log_accepting(self, on: bool) -> None:
+        """event.c's debug lines when the listeners are enabled or disabled."""
+        if on:
+            msg = (f"AH00457: Accepting new connections again: {self.connections} active "
+                   f"conns ({self.lingering} lingering/0 clogged/0 suspended), {self.idle} "
+                   "idle workers")
+        elif self.idle <= 0:
+            msg = "All workers busy, not accepting new conns in this process"
+        else:
+            msg = (f"Too many open connections ({self.connections}), not accepting new "
+                   "conns in this process")
+        self.serving.log_server_error("mpm_event", "debug", msg)
 
     def _next_expiry(self, queues: dict) -> float:
         now = time.monotonic()

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import signal
-from typing import Any, Optional
+from typing import Any
 
 from . import children as ch
 from .pod import GRACEFUL_CHAR, RESTART_CHAR, Pod
@@ -67,7 +67,7 @@ class ThreadedRuntime(PreforkRuntime):
         """What a forked child runs (worker or event child); set by the subclass."""
         raise NotImplementedError
 
-    def make_child(self, slot: int) -> Optional[ch.Child]:
+    def make_child(self, slot: int) -> ch.Child | None:
         wake = (self._wake_r, self._wake_w)
 
         def main(s: int) -> int:
@@ -115,7 +115,7 @@ class ThreadedRuntime(PreforkRuntime):
         for slot in free[:min(number, room)]:
             self.make_child(slot)
 
-    def _child_exited(self, child: ch.Child, status: int) -> Optional[int]:
+    def _child_exited(self, child: ch.Child, status: int) -> int | None:
         self._mark_threads(child.slot, ch.DEAD)
         board = self.children.scoreboard
         ps = board.process(child.slot)

@@ -127,7 +127,7 @@ def test_a_child_killed_mid_request_loses_only_its_connection(server):
     for _ in range(server.threads_per_child + 1):
         c = socket.create_connection(("127.0.0.1", server.port), timeout=5)
         c.sendall(b"GET /index.html HTTP/1.1\r\nHost: localhost\r\n")
-        assert wait_for(lambda: _try_owner(server, c) is not None, 3)
+        assert wait_for(lambda c=c: _try_owner(server, c) is not None, 3)
         if _owner(server, c) != victim:
             other = c
             break

@@ -75,7 +75,7 @@ def answered_within(s: socket.socket, seconds: float) -> bool:
     s.settimeout(seconds)
     try:
         return bool(s.recv(1, socket.MSG_PEEK))
-    except (socket.timeout, BlockingIOError):
+    except (TimeoutError, BlockingIOError):
         return False
     finally:
         s.settimeout(5.0)
@@ -87,7 +87,7 @@ def closed_within(s: socket.socket, seconds: float) -> bool:
         return s.recv(4096) == b""
     except ConnectionResetError:
         return True
-    except socket.timeout:
+    except TimeoutError:
         return False
     finally:
         s.settimeout(5.0)
