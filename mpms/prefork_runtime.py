@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional
 
 from . import children as ch
 from .children import Children
-from .listeners import BindError, open_listeners
+from .listeners import BindError, bucket_count, duplicate_listeners, open_listeners
 from .pod import Pod
 from .prefork_child import child_main
 
@@ -53,13 +53,20 @@ class PreforkRuntime:
                  on_exit: Optional[Callable[[Any], None]] = None):
         self.process = process
         self.serving = serving
-        self.settings = process.mpm_state.for_run()
+        # ListenCoresBucketsRatio: children of slot i accept from bucket i % num_buckets,
+        # each with its own sockets, pod and accept mutex (prefork.c all_buckets)
+        self.num_buckets, self._bucket_note = bucket_count(
+            process.mpm_state.listen.cores_buckets_ratio)
+        self.settings = process.mpm_state.for_run(self.num_buckets)
         self.listeners = listeners
+        self.buckets = duplicate_listeners(process.mpm_state.listen, listeners,
+                                           self.num_buckets)
+        self.pods = [Pod() for _ in range(self.num_buckets)]
+        self._kill_bucket = -1          # the pod that retires the next idle child
         self.reload = reload
         self.on_exit = on_exit            # remove the PidFile, close logs
         self.generation = 0
         self.children = Children(self.settings.server_limit, self._new_board())
-        self.pod = Pod()
         self.spawn_rate = 1
         self.hold_off = 0
         self.remaining_to_start = 0
@@ -68,7 +75,11 @@ class PreforkRuntime:
         self._wake_r, self._wake_w = os.pipe()
         for fd in (self._wake_r, self._wake_w):
             os.set_blocking(fd, False)
-        self.lock_path: Optional[str] = None
+        self.lock_paths: dict[int, str] = {}
+
+    @property
+    def pod(self) -> Pod:
+        return self.pods[0]
 
     def _new_board(self):
         """A fresh scoreboard (ap_create_scoreboard) for this config, published as
@@ -124,26 +135,36 @@ class PreforkRuntime:
             pass
 
     # -- children --------------------------------------------------------------------------
-    def _lock_file(self) -> Optional[str]:
-        """The mpm-accept mutex is only needed with more than one listener."""
+    def _lock_file(self, bucket: int) -> Optional[str]:
+        """The mpm-accept mutex (one per bucket) is only needed with more than one
+        listener."""
         if len(self.listeners) < 2:
             return None
-        if self.lock_path is None:
+        path = self.lock_paths.get(bucket)
+        if path is None:
             import tempfile
-            fd, self.lock_path = tempfile.mkstemp(prefix="httpd-accept.")
+            fd, path = tempfile.mkstemp(prefix="httpd-accept.")
             os.close(fd)
-        return self.lock_path
+            self.lock_paths[bucket] = path
+        return path
 
     def make_child(self, slot: int) -> Optional[ch.Child]:
-        process, serving, listeners = self.process, self.serving, self.listeners
-        lock = self._lock_file()
+        bucket = slot % self.num_buckets
+        process, serving, listeners = self.process, self.serving, self.buckets[bucket]
+        lock = self._lock_file(bucket)
         board_slot = self.children.slot_handle
-        pod = self.pod
+        pod = self.pods[bucket]
+        others = [p for i, p in enumerate(self.pods) if i != bucket]
+        others_ln = [ln for i, b in enumerate(self.buckets) if i != bucket for ln in b]
         wake = (self._wake_r, self._wake_w)
 
         def main(s: int) -> int:
             for fd in wake:
                 os.close(fd)
+            for p in others:            # a child sees only its own bucket
+                p.close()
+            for ln in others_ln:
+                ln.sock.close()
             return child_main(process, serving, listeners, pod, board_slot(s), lock)
 
         child = self.children.spawn(slot, self.generation, main)
@@ -180,7 +201,9 @@ class PreforkRuntime:
         s = self.settings
         idle = self.children.idle_count(self.generation)
         if idle > s.max_spare_servers:
-            self.pod.signal()
+            # one child goes; the buckets take turns (bucket_kill_child_record)
+            self._kill_bucket = (self._kill_bucket + 1) % self.num_buckets
+            self.pods[self._kill_bucket].signal()
             self.spawn_rate = 1
         elif idle < s.min_spare_servers:
             free = self.children.free_slots(s.max_request_workers, self.spawn_rate)
@@ -208,6 +231,8 @@ class PreforkRuntime:
     # -- the main loop ---------------------------------------------------------------------
     def run(self) -> int:
         self._install_signals()
+        if self._bucket_note is not None:
+            self.log(self._bucket_note[0], self._bucket_note[1], module="core")
         self._log_started()
         self.startup_children(self.settings.start_servers)
         next_tick = time.monotonic() + 1.0
@@ -237,10 +262,11 @@ class PreforkRuntime:
                         self.idle_server_maintenance()
                     reaped = False
         finally:
-            self.pod.close()
-            if self.lock_path:
+            for pod in self.pods:
+                pod.close()
+            for path in self.lock_paths.values():
                 try:
-                    os.unlink(self.lock_path)
+                    os.unlink(path)
                 except OSError:
                     pass
 
@@ -259,17 +285,20 @@ class PreforkRuntime:
             return self._restart(graceful=True)
         return None
 
+    def _close_listeners(self) -> None:
+        for bucket in self.buckets:
+            for ln in bucket:
+                ln.sock.close()
+
     def _shutdown(self, sig: int) -> None:
         self.children.kill(sig)
         self.children.reclaim(self.log, terminate=True)
-        for ln in self.listeners:
-            ln.sock.close()
+        self._close_listeners()
         if self.on_exit is not None:
             self.on_exit(self.process)
 
     def _graceful_stop(self) -> int:
-        for ln in self.listeners:
-            ln.sock.close()
+        self._close_listeners()
         self._tell_graceful(list(self.children))
         if self.on_exit is not None:
             self.on_exit(self.process)
@@ -316,12 +345,27 @@ class PreforkRuntime:
             for line in e.lines:
                 self.log("error", line, module="core")
             return None
+        if not graceful:     # a graceful restart keeps the bucket count (prefork_open_logs)
+            self.num_buckets, self._bucket_note = bucket_count(
+                new.process.mpm_state.listen.cores_buckets_ratio)
+            if self._bucket_note is not None:
+                self.log(self._bucket_note[0], self._bucket_note[1], module="core")
+        try:
+            buckets = duplicate_listeners(new.process.mpm_state.listen, listeners,
+                                          self.num_buckets, keep=self.buckets)
+        except BindError as e:
+            for line in e.lines:
+                self.log("crit", line, module="core")
+            return None
         old_gen = [c for c in self.children]
-        self.listeners = listeners
+        self.listeners, self.buckets = listeners, buckets
         self.process, self.serving = new.process, new.serving
-        self.settings = new.process.mpm_state.for_run()
+        self.settings = new.process.mpm_state.for_run(self.num_buckets)
         self.generation += 1
-        self.pod.drain()
+        for pod in self.pods:
+            pod.drain()
+        while len(self.pods) < self.num_buckets:
+            self.pods.append(Pod())
         if graceful:
             board = self.children.scoreboard
             if board is not None:         # the statistics survive a graceful restart

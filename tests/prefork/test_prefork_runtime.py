@@ -46,7 +46,8 @@ def runtime(start, min_spare, max_spare, limit):
     rt = PreforkRuntime.__new__(PreforkRuntime)
     rt.settings = FakeSettings(start, min_spare, max_spare, limit)
     rt.children = FakeChildren(start)
-    rt.pod = FakePod(rt.children)
+    rt.pods = [FakePod(rt.children)]
+    rt.num_buckets, rt._kill_bucket = 1, -1
     rt.generation = 0
     rt.spawn_rate = 1
     rt.hold_off = 0
