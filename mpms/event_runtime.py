@@ -43,7 +43,7 @@ class EventRuntime(ThreadedRuntime):
     def child_main(self, slot: int) -> int:
         threads, max_conn = child_settings(self.process)
         factor = self.process.mpm_state.async_request_worker_factor or 2.0
-        child = EventChild(self.process, self.serving, self.listeners, self.pod,
+        child = EventChild(self.process, self.serving, self.listeners, self.child_pod,
                            self.children.scoreboard, slot, self.generation, threads,
                            max_conn, factor=factor)
         return child.run()

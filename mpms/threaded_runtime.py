@@ -43,6 +43,14 @@ class ThreadedRuntime(PreforkRuntime):
         super().__init__(*args, **kw)
         self.reported_within_min_spare = False
         self.successive_kills = 0
+        # the current generation's pod (prefork's own pod stays unused here)
+        self.child_pod = Pod()
+
+    def run(self) -> int:
+        try:
+            return super().run()
+        finally:
+            self.child_pod.close()
 
     # -- the board -------------------------------------------------------------------------
     def _new_board(self):
@@ -155,7 +163,7 @@ class ThreadedRuntime(PreforkRuntime):
         idle, active, total, free = self._counts()
         if idle > s.max_spare_threads:
             if self._may_kill(active, total):
-                self.pod.signal(GRACEFUL_CHAR)
+                self.child_pod.signal(GRACEFUL_CHAR)
             self.spawn_rate = 1
         elif idle < s.min_spare_threads:
             room = s.daemons_limit - active
@@ -202,10 +210,10 @@ class ThreadedRuntime(PreforkRuntime):
         """One byte per child on the current pod, then a fresh pod for whoever is forked
         next; the old one is closed here (its children see EOF after their bytes)."""
         for _ in children:
-            if not self.pod.signal(char):
+            if not self.child_pod.signal(char):
                 break                      # the pipe is full: EOF tells the rest
-        self.pod.close()
-        self.pod = Pod()
+        self.child_pod.close()
+        self.child_pod = Pod()
 
     def _tell_graceful(self, children: list) -> None:
         for c in children:

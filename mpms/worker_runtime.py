@@ -75,7 +75,7 @@ class WorkerRuntime(ThreadedRuntime):
 
     def child_main(self, slot: int) -> int:
         threads, max_conn = child_settings(self.process)
-        child = WorkerChild(self.process, self.serving, self.listeners, self.pod,
+        child = WorkerChild(self.process, self.serving, self.listeners, self.child_pod,
                             self.children.scoreboard, slot, self.generation, threads, max_conn)
         return child.run()
 
