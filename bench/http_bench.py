@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""httpd beside Apache (prefork and event), nginx and gunicorn, in one run, with wrk.
+"""httpd beside Apache, nginx and gunicorn, in one run, with wrk.
 
-    python bench/http_bench.py [--procs 4] [--duration 10] [--connections 16]
-                               [--httpd-mode X|prefork] [--only NAME,...]
+    python bench/http_bench.py [--set prefork|threaded] [--procs 4] [--threads 25]
+                               [--duration 10] [--connections 16] [--only NAME,...]
 
-Every server serves the same files from a scratch directory on 127.0.0.1 with the same
-number of processes and keep-alive on; each URL (a 1 KB file, a 100 KB file, a 404, a
-directory listing) is loaded by wrk for --duration seconds.  Servers are started here,
-stopped by their own pid, and every loop is bounded in time.  Prints a Markdown table
-(requests per second, median and p99 latency) with the command line and the machine.
+--set prefork (the default): httpd prefork, Apache prefork and event, nginx, gunicorn
+(sync workers), every one with --procs processes.  --set threaded: httpd worker and
+event, Apache worker and event, gunicorn (gthread), every one with --procs processes
+of --threads threads.  Every server serves the same files from a scratch directory on
+127.0.0.1 with keep-alive on; each URL (a 1 KB file, a 100 KB file, a 404, a directory
+listing) is loaded by wrk for --duration seconds.  Servers are started here, stopped by
+their own pid, and every loop is bounded in time.  Prints a Markdown table (requests
+per second, median and p99 latency) with the command line and the machine.
 """
 from __future__ import annotations
 
@@ -61,15 +64,16 @@ def make_docroot(root: Path) -> Path:
     return docs
 
 
-def apache_conf(root: Path, docs: Path, port: int, mpm: str, procs: int, ours: bool) -> Path:
+def apache_conf(root: Path, docs: Path, port: int, mpm: str, procs: int, ours: bool,
+                threads: int = 25) -> Path:
     if mpm == "prefork":
         pool = (f"StartServers {procs}\nMinSpareServers {procs}\nMaxSpareServers {procs}\n"
                 f"ServerLimit {procs}\nMaxRequestWorkers {procs}\n")
     else:
-        pool = (f"StartServers {procs}\nServerLimit {procs}\nThreadsPerChild 25\n"
-                f"MinSpareThreads 25\nMaxSpareThreads {25 * procs}\n"
-                f"MaxRequestWorkers {25 * procs}\n")
-    name = "httpd" if ours else f"apache-{mpm}"
+        pool = (f"StartServers {procs}\nServerLimit {procs}\nThreadsPerChild {threads}\n"
+                f"MinSpareThreads {threads}\nMaxSpareThreads {threads * procs}\n"
+                f"MaxRequestWorkers {threads * procs}\n")
+    name = f"httpd-{mpm}" if ours else f"apache-{mpm}"
     logs = root / name
     logs.mkdir(exist_ok=True)
     conf = logs / "httpd.conf"
@@ -136,27 +140,27 @@ def app(environ, start_response):
 '''
 
 
-def servers(root: Path, docs: Path, procs: int, httpd_mode: str):
-    """(name, start function) for every server available here."""
+def servers(root: Path, docs: Path, procs: int, which: str, threads: int):
+    """(name, start function) for every server of the set available here."""
     out = []
-
-    def ours():
-        port = free_port()
-        mpm = "prefork"
-        conf = apache_conf(root, docs, port, mpm, procs, ours=True)
-        args = ["-X"] if httpd_mode == "X" else ["-DFOREGROUND"]
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
-        return port, start([sys.executable, "-m", "httpd", *args, "-f", str(conf)], port, env)
-    label = "httpd (-X, one process)" if httpd_mode == "X" else "httpd prefork"
-    out.append((label, ours))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    ours_mpms = ("prefork",) if which == "prefork" else ("worker", "event")
+    apache_mpms = ("prefork", "event") if which == "prefork" else ("worker", "event")
+    for mpm in ours_mpms:
+        def ours(mpm=mpm):
+            port = free_port()
+            conf = apache_conf(root, docs, port, mpm, procs, True, threads)
+            return port, start([sys.executable, "-m", "httpd", "-DFOREGROUND", "-f",
+                                str(conf)], port, env)
+        out.append((f"httpd {mpm}", ours))
     if shutil.which("apache2"):
-        for mpm in ("prefork", "event"):
+        for mpm in apache_mpms:
             def apache(mpm=mpm):
                 port = free_port()
-                conf = apache_conf(root, docs, port, mpm, procs, ours=False)
+                conf = apache_conf(root, docs, port, mpm, procs, False, threads)
                 return port, start(["apache2", "-DFOREGROUND", "-f", str(conf)], port)
             out.append((f"Apache {mpm}", apache))
-    if shutil.which("nginx"):
+    if shutil.which("nginx") and which == "prefork":
         def nginx():
             port = free_port()
             d = root / "nginx"
@@ -182,15 +186,18 @@ def servers(root: Path, docs: Path, procs: int, httpd_mode: str):
         out.append(("nginx", nginx))
     gunicorn = shutil.which("gunicorn")
     if gunicorn:
+        kind = ["-k", "sync"] if which == "prefork" else ["-k", "gthread", "--threads",
+                                                          str(threads)]
         def gun():
             port = free_port()
             app = root / "bench_app.py"
             app.write_text(GUNICORN_APP)
-            env = dict(os.environ, BENCH_DOCS=str(docs))
-            return port, start([gunicorn, "-w", str(procs), "-k", "sync", "-b",
+            genv = dict(os.environ, BENCH_DOCS=str(docs))
+            return port, start([gunicorn, "-w", str(procs), *kind, "-b",
                                 f"127.0.0.1:{port}", "--chdir", str(root), "bench_app:app"],
-                               port, env)
-        out.append(("gunicorn (sync, WSGI app)", gun))
+                               port, genv)
+        label = "sync" if which == "prefork" else f"gthread, {threads} threads"
+        out.append((f"gunicorn ({label}, WSGI app)", gun))
     return out
 
 
@@ -217,7 +224,8 @@ def main() -> None:
     ap.add_argument("--procs", type=int, default=4)
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=16)
-    ap.add_argument("--httpd-mode", choices=("X", "prefork"), default="X")
+    ap.add_argument("--set", choices=("prefork", "threaded"), default="prefork")
+    ap.add_argument("--threads", type=int, default=25)
     ap.add_argument("--only", default="")
     args = ap.parse_args()
     if not shutil.which("wrk"):
@@ -226,7 +234,7 @@ def main() -> None:
     docs = make_docroot(root)
     results: dict = {}
     try:
-        for name, starter in servers(root, docs, args.procs, args.httpd_mode):
+        for name, starter in servers(root, docs, args.procs, args.set, args.threads):
             if args.only and not any(o.lower() in name.lower() for o in args.only.split(",")):
                 continue
             try:
