@@ -251,16 +251,19 @@ def _next_head(ch: Channel, hconn: proto.HTTPConnection, first_timeout: float,
         hconn.receive_data(data)
 
 
-def _new_request(serving: Serving, info: ConnInfo, base: Any) -> Request:
+def _new_request(serving: Serving, info: ConnInfo, base: Any,
+                 headers_in: Optional[Headers] = None) -> Request:
+    if headers_in is None:
+        headers_in = Headers()
     return Request(conn=info, server=base, process=serving.process, request_time=time.time(),
-                   per_dir_config=base.lookup_defaults)
+                   per_dir_config=base.lookup_defaults, headers_in=headers_in)
 
 
 def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, info: ConnInfo,
                    base: Any, head: Any, timeout: float, body_stage: Any,
                    score: Any = None) -> bool:
     """One request: build the record, run the pipeline, write and log the response."""
-    r = _new_request(serving, info, base)
+    r = _new_request(serving, info, base, Headers(proto.merge_headers(head.headers)))
     r.the_request = head.request_line
     r.method = head.method
     r.method_number = head.method_number
@@ -271,7 +274,6 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
     r.uri = head.path
     r.args = head.args
     r.hostname = head.hostname
-    r.headers_in = Headers(proto.merge_headers(head.headers))
     r.expecting_100 = head.expect_continue
     if head.body == "chunked":
         r.read_chunked = True

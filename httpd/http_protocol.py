@@ -446,7 +446,7 @@ def finalize_headers(r: Request, keepalive: Union[bool, Callable[[Request], Any]
         out.unset("Content-Length")
     # basic_http_header: Date and Server first, never twice
     fields = [("Date", date), ("Server", banner_of(r))]
-    fields += [(k, v) for k, v in out if k.lower() not in ("date", "server")]
+    fields += [kv for k, kv in zip(out._keys, out._items) if k != "date" and k != "server"]
     return f"{protocol} {line}", fields
 
 

@@ -25,8 +25,12 @@ class Headers:
     __slots__ = ("_items", "_keys")
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()):
-        self._items: list[tuple[str, str]] = list(items)
-        self._keys: list[str] = [k.lower() for k, _ in self._items]
+        if not items:
+            self._items: list[tuple[str, str]] = []
+            self._keys: list[str] = []
+            return
+        self._items = list(items)
+        self._keys = [k.lower() for k, _ in self._items]
 
     def get(self, name: str, default: Optional[str] = None) -> Optional[str]:
         """The first value of ``name`` (apr_table_get)."""
