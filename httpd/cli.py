@@ -391,7 +391,14 @@ def serve(process: Process, opts: Options) -> int:
     def reload(current: Process):
         return reload_generation(current, opts)
 
-    return run(process, Serving(process), listeners, reload=reload, on_exit=on_exit)
+    try:
+        return run(process, Serving(process), listeners, reload=reload, on_exit=on_exit)
+    except Exception:
+        # a bug in the parent: Apache's fatal-signal handler line, then the traceback
+        # (on stderr, which is the error log by now), and the parent dies as Apache's does
+        errorlog.error_log(process.main_server, "core", "emerg", "AH00060: seg fault or "
+                           "similar nasty error detected in the parent process")
+        raise
 
 
 def reload_generation(old: Process, opts: Options):
