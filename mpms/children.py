@@ -33,6 +33,8 @@ APEXIT_CHILDFATAL = 0xF    # the whole server must stop
 
 # Signals the parent itself sends: a child dying of these is not news (AH00052 is not logged).
 QUIET_SIGNALS = frozenset({signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGKILL})
+# children this parent sent SIGKILL to (reclaim): their deaths are expected and quiet
+_SENT_KILL: set[int] = set()
 
 
 class StatusArray:
@@ -98,7 +100,12 @@ def describe_exit(pid: int, status: int) -> Optional[tuple[str, str]]:
     """(level, message) for an exit worth logging, Apache's process_child_status."""
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
+        if sig == signal.SIGKILL and pid not in _SENT_KILL:
+            # Stricter than Apache, which never reports SIGKILL: one the parent did not
+            # send (the OOM killer, an operator) is worth a line
+            return ("notice", f"AH00052: child pid {pid} exit signal Killed (9)")
         if sig in QUIET_SIGNALS:
+            _SENT_KILL.discard(pid)
             return None
         name = signal.strsignal(sig) or f"signal {sig}"
         if os.WCOREDUMP(status):
@@ -224,6 +231,8 @@ class Children:
 
     def kill(self, sig: int, children: Optional[list[Child]] = None) -> None:
         for c in (self.by_pid.values() if children is None else children):
+            if sig == signal.SIGKILL:
+                _SENT_KILL.add(c.pid)
             try:
                 os.kill(c.pid, sig)
             except ProcessLookupError:
