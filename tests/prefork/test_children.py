@@ -6,7 +6,7 @@ import signal
 import time
 
 from mpms import children as ch
-from mpms.children import Children, StatusArray, describe_exit
+from mpms.children import _SENT_KILL, Children, StatusArray, describe_exit
 
 
 def _reap_all(kids: Children, seconds: float = 5.0) -> list:
@@ -64,9 +64,16 @@ def test_describe_exit_reports_crashes_but_not_our_own_signals():
         "notice", "AH00052: child pid 12 exit signal Segmentation fault (11)")
     assert describe_exit(12, segv)[1].startswith("AH00051: child pid 12 exit signal "
                                                  "Segmentation fault (11), possible coredump")
-    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGKILL):
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1):
         assert describe_exit(12, sig) is None
     assert describe_exit(12, 0) is None
+
+
+def test_a_sigkill_the_parent_did_not_send_is_reported():
+    assert describe_exit(13, signal.SIGKILL) == (
+        "notice", "AH00052: child pid 13 exit signal Killed (9)")
+    _SENT_KILL.add(14)                  # what Children.kill(SIGKILL) records
+    assert describe_exit(14, signal.SIGKILL) is None
 
 
 def test_reclaim_terminates_and_collects_every_child():
