@@ -10,6 +10,11 @@ through the ``park`` callback and returns the worker thread):
   are read and dropped here (non-blocking, cheap); EOF, the byte limit or the 2 s
   linger timeout -> closed.
 
+Before a worker hands a keep-alive connection over it looks for the next request for
+PEEK_BEFORE_PARK (1 ms) and serves it itself when it is there: a busy client then
+costs no trip through the listener (two thread switches and four syscalls, which in
+Python halve the requests per second), while an idle one holds its thread 1 ms.
+
 Timeouts are kept in one FIFO per (state, timeout) value, as event.c's timeout queues:
 entries join at the tail in time order, so expiry looks at heads only.
 
@@ -29,6 +34,7 @@ connection that speaks is always queued, never dropped.
 from __future__ import annotations
 
 import inspect
+import select
 import selectors
 import threading
 import time
@@ -42,6 +48,7 @@ from .threaded_child import ThreadedChild
 CAN_PARK = "park" in inspect.signature(connection.serve_connection).parameters
 MAX_WAIT = 1.0        # the selector wakes at least this often (scoreboard counts)
 BUSY_GRACE = 0.1      # work queued with no free worker this long: workers are busy
+PEEK_BEFORE_PARK = 0.001   # how long a worker looks for the next request before parking
 
 
 class _Entry:
@@ -67,16 +74,13 @@ class EventChild(ThreadedChild):
 
     # -- the worker side -------------------------------------------------------------------
     def park(self, conn: Any, reason: str, timeout: float) -> None:
-        """Called by serve_connection in a worker thread: hand the connection to the
-        listener's selector and let the thread go."""
-        self._local.parked = True
-        with self.parks_lock:
-            self.parks.append((conn, reason, timeout))
-        self.release()          # the thread is free from here on
-        self.wake()
+        """Called by serve_connection in a worker thread as it lets the connection go;
+        ``handle`` hands it to the listener once serve_connection has returned."""
+        self._local.parked = (conn, reason, timeout)
 
     def handle(self, item: Any, ws: Any) -> None:
-        self._local.parked = False
+        local = self._local
+        local.parked = None
         if item[0] == "new":
             _, sock, addr, ln = item
             ws.connection_started(addr[0])
@@ -87,10 +91,23 @@ class EventChild(ThreadedChild):
                 self.serving.serve_connection(sock, addr, ln, score=ws)
         else:
             connection.resume_connection(item[1], score=ws, park=self.park)
-        if not self._local.parked:          # it ended and was closed
-            with self.lock:
-                self.connections -= 1
-            ws.connection_done()
+        while local.parked is not None:
+            conn, reason, _ = parked = local.parked
+            # The next request is often there already (the client answered while this
+            # thread logged): serving it here saves the round trip through the
+            # listener, two thread switches and four syscalls.
+            if reason != "keepalive" or self.graceful.is_set() \
+                    or not _readable(conn.sock, PEEK_BEFORE_PARK):
+                with self.parks_lock:
+                    self.parks.append(parked)
+                self.release()          # the thread is free from here on
+                self.wake()
+                return
+            local.parked = None
+            connection.resume_connection(conn, score=ws, park=self.park)
+        with self.lock:                 # it ended and was closed
+            self.connections -= 1
+        ws.connection_done()
 
     # -- the listener ----------------------------------------------------------------------
     def below_limit(self, listening: bool) -> bool:
@@ -266,6 +283,13 @@ class EventChild(ThreadedChild):
             for entry in list(q.values()):
                 self._forget(sel, entry)
                 self._closed(entry)
+
+
+def _readable(sock: Any, wait: float) -> bool:
+    try:
+        return bool(select.select([sock], [], [], wait)[0])
+    except (OSError, ValueError):
+        return False
 
 
 def _linger_read(conn: Any) -> bool:
