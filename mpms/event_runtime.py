@@ -40,10 +40,10 @@ class EventRuntime(ThreadedRuntime):
                          f"active children, and {total - active} children that are shutting "
                          "down")
 
-    def child_main(self, slot: int) -> int:
+    def child_main(self, slot: int, listeners: list, pod: Any) -> int:
         threads, max_conn = child_settings(self.process)
         factor = self.process.mpm_state.async_request_worker_factor or 2.0
-        child = EventChild(self.process, self.serving, self.listeners, self.child_pod,
+        child = EventChild(self.process, self.serving, listeners, pod,
                            self.children.scoreboard, slot, self.generation, threads,
                            max_conn, factor=factor)
         return child.run()

@@ -14,7 +14,10 @@ What differs from prefork (mpms/prefork_runtime.py, which this subclasses):
   MaxRequestWorkers/ThreadsPerChild *active* processes, ServerLimit in all (event's
   rule, used for worker too so that one slot is one process);
 - a child killed by a signal is replaced at once (worker.c/event.c since 2.4.59),
-  warning from the third in a row.
+  warning from the third in a row;
+- with ListenCoresBucketsRatio, process slot i serves listener bucket i % n (its own
+  SO_REUSEPORT sockets and pod), and maintenance runs per bucket with the spare and
+  process limits divided by n, so no bucket is ever left without a child.
 """
 from __future__ import annotations
 
@@ -43,14 +46,25 @@ class ThreadedRuntime(PreforkRuntime):
         super().__init__(*args, **kw)
         self.reported_within_min_spare = False
         self.successive_kills = 0
-        # the current generation's pod (prefork's own pod stays unused here)
-        self.child_pod = Pod()
+        # the current generation's pods, one per bucket (prefork's own stay unused here)
+        self.child_pods = [Pod() for _ in range(self.num_buckets)]
 
     def run(self) -> int:
         try:
             return super().run()
         finally:
-            self.child_pod.close()
+            for pod in self.child_pods:
+                pod.close()
+
+    @property
+    def spawn_rate(self) -> int:
+        """The spawn rate of bucket 0 (each bucket ramps on its own); setting it sets
+        every bucket's, as a restart or a sick child does."""
+        return self.rates[0]
+
+    @spawn_rate.setter
+    def spawn_rate(self, value: int) -> None:
+        self.rates = [value] * max(1, getattr(self, "num_buckets", 1))
 
     # -- the board -------------------------------------------------------------------------
     def _new_board(self):
@@ -71,17 +85,26 @@ class ThreadedRuntime(PreforkRuntime):
                 ws.pid = pid
 
     # -- children --------------------------------------------------------------------------
-    def child_main(self, slot: int) -> int:
+    def child_main(self, slot: int, listeners: list, pod: Pod) -> int:
         """What a forked child runs (worker or event child); set by the subclass."""
         raise NotImplementedError
 
     def make_child(self, slot: int) -> ch.Child | None:
         wake = (self._wake_r, self._wake_w)
+        bucket = slot % self.num_buckets
+        pod = self.child_pods[bucket]
+        buckets = getattr(self, "buckets", [self.listeners])
+        others = [p for p in self.child_pods if p is not pod]
+        others_ln = [ln for i, b in enumerate(buckets) if i != bucket for ln in b]
 
         def main(s: int) -> int:
             for fd in wake:
                 os.close(fd)
-            return self.child_main(s)
+            for p in others:            # a child sees only its own bucket
+                p.close()
+            for ln in others_ln:
+                ln.sock.close()
+            return self.child_main(s, buckets[bucket], pod)
 
         # every thread slot counts as idle (starting) from the fork on, as the parent's
         # next tick must not see a half-started child as missing capacity
@@ -93,19 +116,21 @@ class ThreadedRuntime(PreforkRuntime):
             self.log("error", "AH00159: fork: Unable to fork new process")
         return child
 
-    def _counts(self) -> tuple[int, int, int, list[int]]:
-        """(idle threads, active processes, all processes, free slots) as the
-        maintenance pass sees them."""
+    def _counts(self, bucket: int = 0) -> tuple[int, int, int, list[int]]:
+        """(idle threads, active processes, all processes, free slots) of one bucket
+        as the maintenance pass sees them."""
         board = self.children.scoreboard
         by_slot = {c.slot: c for c in self.children}
         tpc = self.settings.threads_per_child
-        idle = active = 0
+        n = self.num_buckets
+        idle = active = total = 0
         free = []
-        for slot in range(self.settings.server_limit):
+        for slot in range(bucket, self.settings.server_limit, n):
             c = by_slot.get(slot)
             if c is None:
                 free.append(slot)
                 continue
+            total += 1
             ps = board.process(slot)
             if c.generation != self.generation or c.signalled or ps.quiescing:
                 continue
@@ -115,12 +140,14 @@ class ThreadedRuntime(PreforkRuntime):
             for j in range(tpc):
                 if board.worker(slot, j).status in IDLE:
                     idle += 1
-        return idle, active, len(by_slot), free
+        return idle, active, total, free
 
     def startup_children(self, number: int) -> None:
-        _, active, _, free = self._counts()
-        room = max(0, self.settings.daemons_limit - active)
-        for slot in free[:min(number, room)]:
+        """Up to ``number`` children, the buckets taking turns."""
+        counts = [self._counts(b) for b in range(self.num_buckets)]
+        room = max(0, self.settings.daemons_limit - sum(c[1] for c in counts))
+        slots = sorted(slot for c in counts for slot in c[3])
+        for slot in slots[:min(number, room)]:
             self.make_child(slot)
 
     def _child_exited(self, child: ch.Child, status: int) -> int | None:
@@ -146,29 +173,38 @@ class ThreadedRuntime(PreforkRuntime):
             self.startup_children(1)
         elif os.WIFSIGNALED(status) and child.generation == self.generation \
                 and not child.signalled:
-            # a crash: restart now rather than at the next tick
+            # a crash: restart now, in its slot (its bucket), rather than at the next tick
             self.successive_kills += 1
             if self.successive_kills % 10 == 3:
                 self.log("warn", f"{self.AH_KILLED_SUCCESSIVELY}: children are killed "
                                  "successively!")
-            self.startup_children(1)
+            if sum(self._counts(b)[1] for b in range(self.num_buckets)) \
+                    < self.settings.daemons_limit:
+                self.make_child(child.slot)
         else:
             self.successive_kills = 0
         return None
 
     # -- maintenance -----------------------------------------------------------------------
     def idle_server_maintenance(self) -> None:
-        """perform_idle_server_maintenance, reference sections 2.2 and 2.3."""
-        s = self.settings
-        idle, active, total, free = self._counts()
-        if idle > s.max_spare_threads:
+        """perform_idle_server_maintenance, reference sections 2.2 and 2.3: once per
+        bucket, with the limits divided among the buckets."""
+        for bucket in range(self.num_buckets):
+            self._maintain(bucket)
+
+    def _maintain(self, bucket: int) -> None:
+        s, n = self.settings, self.num_buckets
+        idle, active, total, free = self._counts(bucket)
+        rate = self.rates[bucket]
+        limit = max(1, s.daemons_limit // n)
+        if idle > s.max_spare_threads // n:
             if self._may_kill(active, total):
-                self.child_pod.signal(GRACEFUL_CHAR)
-            self.spawn_rate = 1
-        elif idle < s.min_spare_threads:
-            room = s.daemons_limit - active
+                self.child_pods[bucket].signal(GRACEFUL_CHAR)
+            rate = 1
+        elif idle < s.min_spare_threads // n:
+            room = limit - active
             if room <= 0 or not free:
-                if active >= s.daemons_limit:
+                if active >= limit:
                     if idle == 0:
                         if not self.reported_max_workers:
                             self.log("error", f"{self.AH_REACHED_MAX}: server reached "
@@ -182,19 +218,20 @@ class ThreadedRuntime(PreforkRuntime):
                         self.reported_within_min_spare = True
                 else:
                     self.log("error", self.AH_SCOREBOARD_FULL)
-                self.spawn_rate = 1
-                return
-            n = min(self.spawn_rate, len(free), room)
-            if self.spawn_rate >= 8:
-                self._log_busy(n, idle, active, total)
-            for slot in free[:n]:
-                self.make_child(slot)
-            if self.hold_off > 0:
-                self.hold_off -= 1
-            elif self.spawn_rate < MAX_SPAWN_RATE:
-                self.spawn_rate *= 2
+                rate = 1
+            else:
+                spawn = min(rate, len(free), room)
+                if rate >= 8:
+                    self._log_busy(spawn, idle, active, total)
+                for slot in free[:spawn]:
+                    self.make_child(slot)
+                if self.hold_off > 0:
+                    self.hold_off -= 1
+                elif rate < MAX_SPAWN_RATE // n:
+                    rate *= 2
         else:
-            self.spawn_rate = 1
+            rate = 1
+        self.rates[bucket] = rate
 
     def _may_kill(self, active: int, total: int) -> bool:
         return True
@@ -207,13 +244,15 @@ class ThreadedRuntime(PreforkRuntime):
 
     # -- telling children ------------------------------------------------------------------
     def _retire_pod(self, children: list, char: bytes) -> None:
-        """One byte per child on the current pod, then a fresh pod for whoever is forked
-        next; the old one is closed here (its children see EOF after their bytes)."""
-        for _ in children:
-            if not self.child_pod.signal(char):
-                break                      # the pipe is full: EOF tells the rest
-        self.child_pod.close()
-        self.child_pod = Pod()
+        """One byte per child on its bucket's pod, then fresh pods for whoever is forked
+        next; the old ones are closed here (their children see EOF after their bytes).
+        A full pipe needs no more bytes: EOF tells the rest."""
+        old = self.child_pods
+        for c in children:
+            old[c.slot % len(old)].signal(char)
+        for pod in old:
+            pod.close()
+        self.child_pods = [Pod() for _ in range(self.num_buckets)]
 
     def _tell_graceful(self, children: list) -> None:
         for c in children:

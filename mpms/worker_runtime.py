@@ -73,9 +73,9 @@ class WorkerRuntime(ThreadedRuntime):
     AH_RESTART = "AH00298: SIGHUP received.  Attempting to restart"
     AH_GRACEFUL = "AH00297: SIGUSR1 received.  Doing graceful restart"
 
-    def child_main(self, slot: int) -> int:
+    def child_main(self, slot: int, listeners: list, pod: Any) -> int:
         threads, max_conn = child_settings(self.process)
-        child = WorkerChild(self.process, self.serving, self.listeners, self.child_pod,
+        child = WorkerChild(self.process, self.serving, listeners, pod,
                             self.children.scoreboard, slot, self.generation, threads, max_conn)
         return child.run()
 

@@ -165,6 +165,39 @@ class MPMServer:
                     pass
 
 
+def owner_of(server, client: socket.socket) -> int:
+    """The child whose socket is the other end of ``client``."""
+    port = client.getsockname()[1]
+    inode = None
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            parts = line.split()
+            remote_port = int(parts[2].split(":")[1], 16)
+            local_port = int(parts[1].split(":")[1], 16)
+            if remote_port == port and local_port == server.port:
+                inode = parts[9]
+    assert inode is not None
+    for pid in server.children():
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == f"socket:[{inode}]":
+                    return pid
+            except OSError:
+                continue
+    raise AssertionError("no child holds the connection")
+
+
+def try_owner_of(server, conn):
+    try:
+        return owner_of(server, conn)
+    except AssertionError:
+        return None
+
+
 def read_all(s: socket.socket, timeout: float) -> bytes:
     out = bytearray()
     deadline = time.monotonic() + timeout

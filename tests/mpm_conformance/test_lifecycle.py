@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 
-from .conftest import OTHER_MPM, alive, read_all, wait_for
+from .conftest import OTHER_MPM, alive, owner_of, read_all, try_owner_of, wait_for
 
 
 def _load(server, stop: threading.Event, results: list) -> None:
@@ -90,45 +90,19 @@ def test_changing_the_mpm_on_restart_stops_the_server(server_factory):
         in server.error_log
 
 
-def _owner(server, client: socket.socket) -> int:
-    """The child whose socket is the other end of ``client``."""
-    port = client.getsockname()[1]
-    inode = None
-    with open("/proc/net/tcp") as f:
-        for line in f.readlines()[1:]:
-            parts = line.split()
-            remote_port = int(parts[2].split(":")[1], 16)
-            local_port = int(parts[1].split(":")[1], 16)
-            if remote_port == port and local_port == server.port:
-                inode = parts[9]
-    assert inode is not None
-    for pid in server.children():
-        try:
-            fds = os.listdir(f"/proc/{pid}/fd")
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                if os.readlink(f"/proc/{pid}/fd/{fd}") == f"socket:[{inode}]":
-                    return pid
-            except OSError:
-                continue
-    raise AssertionError("no child holds the connection")
-
-
 def test_a_child_killed_mid_request_loses_only_its_connection(server):
     victim_conn = socket.create_connection(("127.0.0.1", server.port), timeout=5)
     victim_conn.sendall(b"GET /index.html HTTP/1.1\r\nHost: localhost\r\n")
-    assert wait_for(lambda: _try_owner(server, victim_conn) is not None, 3)
-    victim = _owner(server, victim_conn)
+    assert wait_for(lambda: try_owner_of(server, victim_conn) is not None, 3)
+    victim = owner_of(server, victim_conn)
     # Under worker and event a process holds several connections, and they die with it:
     # the survivor must be one that another child holds.
     other, same = None, []
     for _ in range(server.threads_per_child + 1):
         c = socket.create_connection(("127.0.0.1", server.port), timeout=5)
         c.sendall(b"GET /index.html HTTP/1.1\r\nHost: localhost\r\n")
-        assert wait_for(lambda c=c: _try_owner(server, c) is not None, 3)
-        if _owner(server, c) != victim:
+        assert wait_for(lambda c=c: try_owner_of(server, c) is not None, 3)
+        if owner_of(server, c) != victim:
             other = c
             break
         same.append(c)
@@ -146,13 +120,6 @@ def test_a_child_killed_mid_request_loses_only_its_connection(server):
     # the parent logs it (stricter than Apache, which is silent about SIGKILL)
     assert wait_for(lambda: f"AH00052: child pid {victim} exit signal Killed (9)"
                     in server.error_log, 2)
-
-
-def _try_owner(server, conn):
-    try:
-        return _owner(server, conn)
-    except AssertionError:
-        return None
 
 
 def test_a_crashing_child_is_logged_as_apache_does(server):

@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from .conftest import AS_ROOT, read_all, wait_for
+from .conftest import AS_ROOT, read_all, try_owner_of, wait_for
 
 
 def test_serves_from_children_not_the_parent(server):
@@ -62,6 +62,8 @@ def test_graceful_stop_waits_for_the_request_in_flight(server):
     s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
     s.sendall(b"GET /index.html HTTP/1.1\r\nHost: localhost\r\n")    # the head is not done
     assert wait_for(lambda: len(server.children()) >= 2, 3)
+    # accepted by a child: one still in the listen backlog is reset when it closes
+    assert wait_for(lambda: try_owner_of(server, s) is not None, 3)
     server.signal(signal.SIGWINCH)
     assert wait_for(lambda: server.says["graceful_stop"] in server.error_log, 5)
     s.sendall(b"Connection: close\r\n\r\n")

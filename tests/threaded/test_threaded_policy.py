@@ -49,7 +49,8 @@ def runtime(cls=WorkerRuntime, **kw) -> ThreadedRuntime:
     s = rt.settings
     board = Scoreboard.create(s.server_limit, s.thread_limit, shared=False)
     rt.children = FakeChildren(board)
-    rt.child_pod = FakePod()
+    rt.num_buckets = 1
+    rt.child_pods = [FakePod()]
     rt.generation = 0
     rt.spawn_rate = 1
     rt.hold_off = 0
@@ -77,7 +78,7 @@ def test_idle_threads_below_the_minimum_fork_children_on_the_ramp():
     # +1, +2, +4, then 32 idle < 40: +8, stopped by MaxRequestWorkers/ThreadsPerChild
     assert counts == [2, 4, 8, 16]
     rt.idle_server_maintenance()
-    assert len(rt.children) == 16 and rt.child_pod.bytes == 1     # 64 idle > 60
+    assert len(rt.children) == 16 and rt.child_pods[0].bytes == 1     # 64 idle > 60
 
 
 def test_too_many_idle_threads_retire_one_child_per_tick():
@@ -85,9 +86,9 @@ def test_too_many_idle_threads_retire_one_child_per_tick():
     for slot in range(4):
         rt.make_child(slot)                  # 16 idle threads
     rt.idle_server_maintenance()
-    assert rt.child_pod.bytes == 1
+    assert rt.child_pods[0].bytes == 1
     rt.idle_server_maintenance()
-    assert rt.child_pod.bytes == 2           # nobody left yet: one more, never all at once
+    assert rt.child_pods[0].bytes == 2           # nobody left yet: one more, never all at once
 
 
 def test_busy_threads_and_quiescing_processes_are_not_idle():
@@ -123,10 +124,10 @@ def test_event_waits_for_a_retiring_child_before_retiring_another():
         rt.make_child(slot)
     rt.children.scoreboard.process(3).quiescing = 1      # one is already leaving
     rt.idle_server_maintenance()
-    assert rt.child_pod.bytes == 0
+    assert rt.child_pods[0].bytes == 0
     rt.children.kids.pop(3)
     rt.idle_server_maintenance()
-    assert rt.child_pod.bytes == 1
+    assert rt.child_pods[0].bytes == 1
 
 
 def test_event_leaves_out_the_idle_threads_of_a_process_not_accepting():
@@ -136,3 +137,18 @@ def test_event_leaves_out_the_idle_threads_of_a_process_not_accepting():
     rt.children.scoreboard.process(1).not_accepting = 1
     assert rt._counts()[0] == 4
     assert runtime(WorkerRuntime)._counts()[0] == 0
+
+
+def test_each_listener_bucket_keeps_its_own_spare_threads():
+    rt = runtime(min_spare_threads=8, max_spare_threads=16)
+    rt.num_buckets = 2
+    rt.child_pods = [FakePod(), FakePod()]
+    rt.spawn_rate = 1
+    rt.make_child(0)                 # bucket 0: 4 idle = 8 / 2 buckets
+    rt.make_child(2)                 # bucket 0: 8 idle
+    rt.idle_server_maintenance()
+    assert sorted(rt.children.kids) == [0, 1, 2]      # bucket 1 (odd slots) got one
+    for slot in (4, 6):
+        rt.make_child(slot)          # bucket 0: 16 idle > 16 / 2
+    rt.idle_server_maintenance()
+    assert [p.bytes for p in rt.child_pods] == [1, 0]

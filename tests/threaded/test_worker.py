@@ -1,8 +1,11 @@
 """worker (and what event shares with it): threads as the unit of capacity."""
 from __future__ import annotations
 
+import os
 import signal
 import time
+
+import pytest
 
 from tests.mpm_conformance.conftest import wait_for
 
@@ -84,3 +87,17 @@ def test_graceful_restart_lets_every_busy_thread_finish(start):
         s.sendall(b"Connection: close\r\n\r\n")
         assert response(s).startswith(b"HTTP/1.1 200 ")
     assert wait_for(lambda: not (set(server.children()) & old), 5)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="two listener buckets need 2 cores")
+@pytest.mark.parametrize("mpm", ["worker", "event"])
+def test_every_listener_bucket_is_served(start, mpm):
+    # ListenCoresBucketsRatio 1 on 2+ cores: SO_REUSEPORT buckets, slot i in bucket i % n;
+    # the kernel spreads connections over the buckets, so each must have a child
+    server = start(mpm, "StartServers 1\nThreadsPerChild 2\nMinSpareThreads 2\n"
+                        "MaxSpareThreads 8\nMaxRequestWorkers 8\nListenCoresBucketsRatio 1\n")
+    assert wait_for(lambda: len(server.children()) >= 2, 3)
+    for _ in range(20):
+        assert server.get(timeout=3) == (200, b"hello\n")
+    assert "AH02819: Using 2 listeners bucket(s)" in server.error_log or \
+        (os.cpu_count() or 1) > 2
