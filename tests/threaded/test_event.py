@@ -1,6 +1,7 @@
 """event: idle connections wait in the child's selector, not in a thread."""
 from __future__ import annotations
 
+import re
 import signal
 import time
 
@@ -107,3 +108,24 @@ def test_lingering_close_does_not_hold_a_thread(start):
     assert time.monotonic() - t0 < 1.0             # the threads were free meanwhile
     # (the count is the listener's: it may lag the status request by a loop)
     assert wait_for(lambda: _auto(server)["ConnsAsyncClosing"] in ("2", "3"), 1.0)
+
+
+def test_the_html_status_page_has_the_process_table(start):
+    server = start("event", ONE_PROCESS.replace("ServerLimit 1", "ServerLimit 2")
+                   + "AsyncRequestWorkerFactor 10\n" + STATUS, modules=("status",))
+    idle = []
+    for _ in range(3):
+        idle.append(keepalive(server))
+        time.sleep(0.1)                            # parked before the next one
+    status, body = server.get("/server-status")
+    assert status == 200 and idle
+    page = body.decode()
+    assert "Async connections" in page
+    pid = server.children()[0]
+    # Slot, PID, Stopping, Connections total/accepting, Threads busy/graceful/idle,
+    # Async connections wait-io/writing/keep-alive/closing
+    row = re.search(rf"<tr><td>0</td><td>{pid}</td><td>no</td><td>(\d+)</td><td>yes</td>"
+                    r"<td>(\d+)</td><td>0</td><td>(\d+)</td><td>0</td><td>0</td>"
+                    r"<td>(\d+)</td><td>(\d+)</td></tr>", page)
+    assert row, page[page.find("Async"):][:600]
+    assert row.group(4) == "3"                     # the three parked clients
