@@ -226,42 +226,59 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--set", choices=("prefork", "threaded"), default="prefork")
     ap.add_argument("--threads", type=int, default=25)
+    ap.add_argument("--runs", type=int, default=1,
+                    help="interleaved rounds over all servers; the median is reported")
+    ap.add_argument("--urls", default="", help="comma-separated column names to run")
     ap.add_argument("--only", default="")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
+    urls = {k: v for k, v in URLS.items()
+            if not args.urls or any(u.strip().lower() == k.lower()
+                                    for u in args.urls.split(","))}
     root = Path(tempfile.mkdtemp(prefix="http-bench-"))
     docs = make_docroot(root)
     results: dict = {}
     try:
-        for name, starter in servers(root, docs, args.procs, args.set, args.threads):
-            if args.only and not any(o.lower() in name.lower() for o in args.only.split(",")):
-                continue
-            try:
-                port, proc = starter()
-            except RuntimeError as e:
-                print(f"{name}: did not start ({e})", file=sys.stderr)
-                continue
-            try:
-                for label, path in URLS.items():
-                    results[(name, label)] = wrk(port, path, args.duration, args.connections)
-            finally:
-                stop(proc)
+        for _ in range(args.runs):
+            for name, starter in servers(root, docs, args.procs, args.set, args.threads):
+                if args.only and not any(o.lower() in name.lower()
+                                         for o in args.only.split(",")):
+                    continue
+                try:
+                    port, proc = starter()
+                except RuntimeError as e:
+                    print(f"{name}: did not start ({e})", file=sys.stderr)
+                    continue
+                try:
+                    wrk(port, next(iter(urls.values())), 1, args.connections)   # warm-up
+                    for label, path in urls.items():
+                        results.setdefault((name, label), []).append(
+                            wrk(port, path, args.duration, args.connections))
+                finally:
+                    stop(proc)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     print(f"command: {' '.join(sys.argv)}")
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
           f"{platform.python_version()}, {platform.platform()}")
-    print(f"load: wrk -t2 -c{args.connections} -d{args.duration}s, keep-alive, 127.0.0.1\n")
+    print(f"load: wrk -t2 -c{args.connections} -d{args.duration}s, keep-alive, 127.0.0.1; "
+          f"{args.runs} interleaved run(s), median shown\n")
     names = list(dict.fromkeys(n for n, _ in results))
-    print("| server | " + " | ".join(URLS) + " |")
-    print("|---|" + "---|" * len(URLS))
+    print("| server | " + " | ".join(urls) + " |")
+    print("|---|" + "---|" * len(urls))
     for n in names:
         cells = []
-        for label in URLS:
-            r = results.get((n, label))
-            cells.append("-" if r is None else
-                         f"{r['rps']:.0f} req/s (p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms)")
+        for label in urls:
+            runs = results.get((n, label))
+            if not runs:
+                cells.append("-")
+                continue
+            r = sorted(runs, key=lambda x: x["rps"])[len(runs) // 2]
+            spread = (f" [{min(x['rps'] for x in runs):.0f}-{max(x['rps'] for x in runs):.0f}]"
+                      if len(runs) > 1 else "")
+            cells.append(f"{r['rps']:.0f} req/s{spread} (p50 {r['p50']:.2f} ms, "
+                         f"p99 {r['p99']:.2f} ms)")
         print(f"| {n} | " + " | ".join(cells) + " |")
 
 
