@@ -25,17 +25,33 @@ _BAD_VALUE_NUL = re.compile(r"[^\t\x20-\x7e\x80-\xff\x00]")                 # va
 _FOLD = re.compile(r"\r\n[ \t][ \t]*")
 
 
+# fields that passed the strict check (valid under both rules): a static file's
+# Last-Modified, ETag, Content-Length... repeat from one response to the next
+_PASSED: set = set()
+_PASSED_MAX = 4096
+
+
 def _check_table(table, strict: bool) -> None:
     items = table._items
     if not items:
+        return
+    passed = _PASSED
+    for item in items:
+        if item not in passed:
+            break
+    else:
         return
     # the usual case in three regex calls: every name a token, no value with a CTL
     n = len(items) - 1
     names = "\x00".join([k for k, _ in items])
     values = "\x00".join([v for _, v in items])
-    if (strict and names.count("\x00") == n and values.count("\x00") == n
+    if (names.count("\x00") == n and values.count("\x00") == n
             and _TOKENS_NUL.match(names) and not _BAD_VALUE_NUL.search(values)):
+        if len(passed) > _PASSED_MAX:
+            passed.clear()
+        passed.update(items)
         return
+
     name_ok = _TOKEN.match if strict else _VCHAR_OBS.match
     for i, (name, value) in enumerate(items):
         if not name:

@@ -133,13 +133,21 @@ class Merger:
         """The request's config after a walk matched ``sections`` (none: unchanged)."""
         if not sections:
             return base
-        key = (id(base),) + tuple(map(id, sections))
-        hit = self.cache.get(key)
+        # the walks hand back the same cached tuple for the same path: try its identity
+        # first (each entry keeps its objects alive, so an id is never reused under it)
+        hit = self.cache.get((id(base), id(sections)))
         if hit is not None:
             return hit[1]
-        result = self.merge(base, self.sections(sections))
-        self._put(key, ((base, sections), result))
-        return result
+        key = (id(base),) + tuple(map(id, sections))
+        hit = self.cache.get(key)
+        if hit is None:
+            hit = ((base, sections), self.merge(base, self.sections(sections)))
+            self._put(key, hit)
+        if hit[0][1] is sections:
+            # the entry keeps this very tuple alive, so its id can be a key too (a tuple
+            # made afresh per request gets no such entry: it would pile up)
+            self._put((id(base), id(sections)), hit)
+        return hit[1]
 
     def _put(self, key, value) -> None:
         if len(self.cache) >= MAX_CACHE:
