@@ -194,6 +194,11 @@ def apply_byterange(r: Request, body: Union[bytes, FileRange]) -> int:
         r.headers_out.set("Content-Range", f"bytes {start}-{end}/{clength}")
         r.body = _slice(body, start, end)
         return OK
+    return _multipart(r, body, indexes, clength)
+
+
+def _multipart(r: Request, body: Union[bytes, FileRange], indexes: list, clength: int) -> int:
+    """Several ranges: a multipart/byteranges body."""
     boundary = multipart_boundary(r.process)
     orig_ct = make_content_type(r, r.content_type)
     r.content_type = "multipart/byteranges; boundary=" + boundary

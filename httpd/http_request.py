@@ -182,6 +182,12 @@ def unescape_path(path: str, allow_slashes: bool, decode_slashes: bool) -> tuple
     escape, or 404 for an escaped NUL or (AllowEncodedSlashes Off) '/'."""
     if "%" not in path:
         return 0, path
+    return _unescape_escapes(path, allow_slashes, decode_slashes)
+
+
+def _unescape_escapes(path: str, allow_slashes: bool, decode_slashes: bool) -> tuple[int, str]:
+    """unescape_path's work when there is a '%' (its own function: the closure cell it
+    needs would otherwise be made on every call, escapes or not)."""
     if _BAD_PCT.search(path):
         return HTTP_BAD_REQUEST, path
     bad = False

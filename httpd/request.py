@@ -64,12 +64,17 @@ class Headers:
         i = keys.index(lname)
         self._items[i] = (name, value)
         if keys.count(lname) > 1:
-            keep = [(k, kv) for j, (k, kv) in enumerate(zip(keys, self._items))
-                    if k != lname or j == i]
-            self._keys = [k for k, _ in keep]
-            self._items = [kv for _, kv in keep]
+            self._keep_only(lname, i)
 
     __setitem__ = set
+
+    def _keep_only(self, lname: str, i: int) -> None:
+        """Drop every ``lname`` field but the one at ``i`` (set's rare case, kept out of
+        set itself so its common path makes no closure cells)."""
+        keep = [(k, kv) for j, (k, kv) in enumerate(zip(self._keys, self._items))
+                if k != lname or j == i]
+        self._keys = [k for k, _ in keep]
+        self._items = [kv for _, kv in keep]
 
     def add(self, name: str, value: str) -> None:
         """Another field, even if ``name`` is present (apr_table_add)."""

@@ -317,11 +317,15 @@ def update_vhost_from_headers(r, require_match: bool = False) -> int:
                 return HTTP_BAD_REQUEST
         else:
             _check_serverpath(r, chain)
-    elif require_match and r.hostname:
-        names, wild = _names_of(r.server)
-        if r.hostname not in names and not any(w.match(r.hostname) for w in wild):
-            return HTTP_BAD_REQUEST
+    elif require_match and r.hostname and not _claims(r.server, r.hostname):
+        return HTTP_BAD_REQUEST
     return HTTP_OK
+
+
+def _claims(server, hostname: str) -> bool:
+    """Does ``server`` answer to ``hostname`` (its names or wildcards)?"""
+    names, wild = _names_of(server)
+    return hostname in names or any(w.match(hostname) for w in wild)
 
 
 def _target_port(target: str) -> Optional[str]:
