@@ -12,6 +12,16 @@ from httpd.config.grammar import getword_conf
 from httpd.hooks import DECLINED, OK
 from httpd import http_request as _m_http_request
 
+_AND = None        # Logic.AND, bound on first use (mod_authz_core imports this module)
+
+
+def _logic_and():
+    global _AND
+    from directives.mod_authz_core import Logic
+    _AND = Logic.AND
+    return _AND
+
+
 AUTHZ_DENIED, AUTHZ_GRANTED, AUTHZ_NEUTRAL, AUTHZ_GENERAL_ERROR, AUTHZ_DENIED_NO_USER = \
     0, 1, 2, 3, 4
 _RESULT_NAMES = {AUTHZ_DENIED: "denied", AUTHZ_GRANTED: "granted", AUTHZ_NEUTRAL: "neutral",
@@ -41,7 +51,7 @@ def apply_authz_sections(r, section, parent_and: bool, debug: bool = False) -> i
             r.notes.pop(AUTHZ_PROVIDER_NAME_NOTE, None)
     else:
         result = AUTHZ_NEUTRAL
-        is_and = section.op.value == "and"
+        is_and = section.op is (_AND or _logic_and())   # identity: Enum.value is slow
         for child in section.children:
             child_result = apply_authz_sections(r, child, is_and, debug)
             if child_result == AUTHZ_GENERAL_ERROR:

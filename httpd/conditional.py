@@ -197,14 +197,27 @@ def make_etag(r: Request, force_weak: bool = False) -> str:
         weak = "W/"
     if st is None:
         return f'{weak}"{mtime_us:x}"'
-    parts = []
-    if bits & ETAG_INODE:
-        parts.append(f"{st.st_ino:x}")
-    if bits & ETAG_SIZE:
-        parts.append(f"{st.st_size:x}")
-    if bits & ETAG_MTIME:
-        parts.append(f"{mtime_us:x}")
-    return f'{weak}"{"-".join(parts)}"'
+    key = (st.st_ino, st.st_size, mtime_us, bits)
+    tag = _etag_cache.get(key)
+    if tag is None:
+        parts = []
+        if bits & ETAG_INODE:
+            parts.append(f"{st.st_ino:x}")
+        if bits & ETAG_SIZE:
+            parts.append(f"{st.st_size:x}")
+        if bits & ETAG_MTIME:
+            parts.append(f"{mtime_us:x}")
+        tag = f'"{"-".join(parts)}"'
+        if len(_etag_cache) >= _ETAG_CACHE_MAX:
+            _etag_cache.clear()
+        _etag_cache[key] = tag
+    return weak + tag if weak else tag
+
+
+# "inode-size-mtime" strings by (inode, size, mtime, FileETag bits): a file's tag is
+# the same from one response to the next
+_etag_cache: dict = {}
+_ETAG_CACHE_MAX = 4096
 
 
 def _is_reg(st: os.stat_result) -> bool:
