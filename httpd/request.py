@@ -149,9 +149,11 @@ class ConnInfo:
     log_id: Optional[str] = None        # set by the error log when it first logs for it
 
 
-@attrs.frozen
+@attrs.define
 class FileRange:
     """Send ``length`` bytes of the file at ``path`` from ``offset`` (sendfile-able).
+    Treated as immutable (not declared frozen: a frozen attrs class pays a
+    object.__setattr__ per field, and one is made per response).
 
     ``data``, when the handler already read a small file whole (it opened it anyway),
     holds the file's bytes from offset 0, so the writer slices instead of opening the
