@@ -365,7 +365,7 @@ def serve(process: Process, opts: Options) -> int:
     mpm = process.registry.mpms()[0].mpm
     run = getattr(mpm, "run", None)
     if run is None:
-        # worker's and event's process runtimes arrive with issue A4
+        # every MPM offered here has a runtime; a third-party MPM module might not
         process.log.always(f"{process.argv0}: the {mpm.name} MPM cannot serve as a daemon in "
                            "this release; use prefork, or run in one process with -X")
         return 1
