@@ -445,14 +445,17 @@ def finalize_headers(r: Request, keepalive: Union[bool, Callable[[Request], Any]
     if r.header_only and out.get("Content-Length") == "0":
         out.unset("Content-Length")
     # basic_http_header: Date and Server first, never twice
-    fields = [("Date", date), ("Server", banner_of(r))]
-    fields += [kv for k, kv in zip(out._keys, out._items) if k != "date" and k != "server"]
-    return f"{protocol} {line}", fields
+    items = out._items
+    keys = out._keys
+    if "date" in keys or "server" in keys:
+        items = [kv for k, kv in zip(keys, items) if k != "date" and k != "server"]
+    return f"{protocol} {line}", [("Date", date), ("Server", banner_of(r)), *items]
 
 
 def response_head(status_line: str, fields: list[tuple[str, str]]) -> bytes:
     """The bytes of a response head: status line, fields, blank line."""
-    lines = [status_line]
-    lines += [f"{k}: {v}" for k, v in fields]
-    lines.append("\r\n")
-    return "\r\n".join(lines).encode("latin-1", "replace")
+    try:
+        text = "\r\n".join([status_line, *map(": ".join, fields), "\r\n"])
+    except TypeError:          # a module set a value that is not a str
+        text = "\r\n".join([status_line, *(f"{k}: {v}" for k, v in fields), "\r\n"])
+    return text.encode("latin-1", "replace")
