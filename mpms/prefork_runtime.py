@@ -159,12 +159,7 @@ class PreforkRuntime:
         wake = (self._wake_r, self._wake_w)
 
         def main(s: int) -> int:
-            for fd in wake:
-                os.close(fd)
-            for p in others:            # a child sees only its own bucket
-                p.close()
-            for ln in others_ln:
-                ln.sock.close()
+            close_inherited(wake, others, others_ln)
             return child_main(process, serving, listeners, pod, board_slot(s), lock)
 
         child = self.children.spawn(slot, self.generation, main)
@@ -392,6 +387,17 @@ class PreforkRuntime:
 def _built() -> str:
     from httpd import SERVER_BUILT
     return SERVER_BUILT
+
+
+def close_inherited(wake: tuple, pods: list, listeners: list) -> None:
+    """In a new child: the parent's wake pipe, and the pods and sockets of the other
+    listener buckets (a child sees only its own bucket)."""
+    for fd in wake:
+        os.close(fd)
+    for p in pods:
+        p.close()
+    for ln in listeners:
+        ln.sock.close()
 
 
 def run(process: Any, serving: Any, listeners: list, reload=None, on_exit=None) -> int:

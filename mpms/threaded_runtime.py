@@ -27,7 +27,7 @@ from typing import Any
 
 from . import children as ch
 from .pod import GRACEFUL_CHAR, RESTART_CHAR, Pod
-from .prefork_runtime import PreforkRuntime
+from .prefork_runtime import PreforkRuntime, close_inherited
 
 MAX_SPAWN_RATE = 32
 IDLE = (ch.READY, ch.STARTING)
@@ -98,12 +98,7 @@ class ThreadedRuntime(PreforkRuntime):
         others_ln = [ln for i, b in enumerate(buckets) if i != bucket for ln in b]
 
         def main(s: int) -> int:
-            for fd in wake:
-                os.close(fd)
-            for p in others:            # a child sees only its own bucket
-                p.close()
-            for ln in others_ln:
-                ln.sock.close()
+            close_inherited(wake, others, others_ln)
             return self.child_main(s, buckets[bucket], pod)
 
         # every thread slot counts as idle (starting) from the fork on, as the parent's
