@@ -171,9 +171,10 @@ class PreforkRuntime:
         for slot in self.children.free_slots(self.settings.max_request_workers, number):
             self.make_child(slot)
 
-    def _child_exited(self, child: ch.Child, status: int) -> Optional[int]:
-        """process_child_status and the one-for-one replacement after a graceful
-        restart.  Returns an exit code when the server must stop."""
+    def _process_child_status(self, child: ch.Child, status: int) -> tuple[Optional[int], bool]:
+        """process_child_status: log how a child ended.  (exit code when the server must
+        stop: CHILDFATAL from the running generation, AH00050; whether it was sick:
+        CHILDSICK, which resets the spawn rate)."""
         said = ch.describe_exit(child.pid, status)
         if said is not None:
             self.log(said[0], said[1], module="core")
@@ -181,10 +182,19 @@ class PreforkRuntime:
             code = os.WEXITSTATUS(status)
             if code == ch.APEXIT_CHILDSICK:
                 self.spawn_rate = 1
-            elif code == ch.APEXIT_CHILDFATAL and child.generation == self.generation:
+                return None, True
+            if code == ch.APEXIT_CHILDFATAL and child.generation == self.generation:
                 self.log("alert", f"AH00050: Child {child.pid} returned a Fatal error... "
                                   "Apache is exiting!", module="core")
-                return ch.APEXIT_CHILDFATAL
+                return ch.APEXIT_CHILDFATAL, False
+        return None, False
+
+    def _child_exited(self, child: ch.Child, status: int) -> Optional[int]:
+        """process_child_status and the one-for-one replacement after a graceful
+        restart.  Returns an exit code when the server must stop."""
+        code, _sick = self._process_child_status(child, status)
+        if code is not None:
+            return code
         if self.remaining_to_start > 0 and child.slot < self.settings.max_request_workers:
             self.remaining_to_start -= 1
             self.make_child(child.slot)

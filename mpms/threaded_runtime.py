@@ -151,18 +151,9 @@ class ThreadedRuntime(PreforkRuntime):
         ps = board.process(child.slot)
         ps.quiescing = ps.not_accepting = 0
         ps.connections = ps.keep_alive = ps.lingering_close = 0
-        said = ch.describe_exit(child.pid, status)
-        if said is not None:
-            self.log(said[0], said[1], module="core")
-        if os.WIFEXITED(status):
-            code = os.WEXITSTATUS(status)
-            if code == ch.APEXIT_CHILDSICK:
-                self.spawn_rate = 1
-                return None
-            if code == ch.APEXIT_CHILDFATAL and child.generation == self.generation:
-                self.log("alert", f"AH00050: Child {child.pid} returned a Fatal error... "
-                                  "Apache is exiting!", module="core")
-                return ch.APEXIT_CHILDFATAL
+        code, sick = self._process_child_status(child, status)
+        if code is not None or sick:
+            return code
         if self.remaining_to_start > 0:
             self.remaining_to_start -= 1
             self.startup_children(1)
