@@ -361,7 +361,9 @@ class HTTPConnection:
         if not keep or self._conn_close or state >= ERROR or head is None:
             self._close()
             return False
-        if state == HEAD:
+        if state == HEAD and head.body == "none":
+            self._begin_next()          # no body to skip: straight to the next head
+        elif state == HEAD:
             self._body = self._reader_for(head, self._discard_limit or DEFAULT_LIMIT_REQ_BODY)
             self._state = NEXT
         elif state == BODY or state == DISCARD:
