@@ -253,10 +253,16 @@ def servers(tmp_path_factory):
     docs = make_tree(root)
     ap = start_apache(root, config(root, docs), modules=MODULES,
                       env={"ACCESS_LOG": str(root / "logs" / "apache_access_log")})
-    ours = start_httpd(root, config(root, docs), modules=MODULES,
-                       env={"ACCESS_LOG": str(root / "logs" / "httpd_access_log")})
+    try:
+        ours = start_httpd(root, config(root, docs), modules=MODULES,
+                           env={"ACCESS_LOG": str(root / "logs" / "httpd_access_log")})
+    except Exception:          # Apache is already running: never leave it behind
+        if ap is not None:
+            ap.stop()
+        raise
     yield ap, ours
-    ap.stop()
+    if ap is not None:
+        ap.stop()
     ours.stop()
 
 
