@@ -16,16 +16,10 @@ from typing import Callable, Iterator, Optional
 
 import attrs
 
-# Scoreboard letters (scoreboard.h SERVER_*), as mod_status prints them.
-DEAD = "."
-STARTING = "S"
-READY = "_"
-BUSY_READ = "R"
-BUSY_WRITE = "W"
-BUSY_KEEPALIVE = "K"
-BUSY_LOG = "L"
-CLOSING = "C"
-GRACEFUL = "G"
+# the scoreboard letters (scoreboard.h SERVER_*) the slots hold, re-exported for the MPMs
+from httpd.scoreboard import (BUSY_KEEPALIVE, BUSY_LOG, BUSY_READ,  # noqa: F401
+                              BUSY_WRITE, CLOSING, DEAD, GRACEFUL, READY, STARTING)
+
 
 APEXIT_CHILDINIT = 0x3     # a child could not start (setuid failed...)
 APEXIT_CHILDSICK = 0x7     # resource shortage: reset the spawn rate
