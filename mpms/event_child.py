@@ -167,18 +167,12 @@ class EventChild(ThreadedChild):
                 elif isinstance(data, Listener):
                     if self.graceful.is_set() or not self.below_limit(True):
                         continue
-                    try:
-                        sock, addr = data.sock.accept()
-                    except (BlockingIOError, InterruptedError, ConnectionAbortedError):
-                        continue           # another child was quicker
-                    except OSError as e:
-                        self.serving.log_server_error(
-                            "core", "error", f"({e.errno}){e.strerror}: AH00000: accept "
-                                             "failed")
+                    got = self.accept(data)
+                    if got is None:
                         continue
                     with self.lock:
                         self.connections += 1
-                    self.push(("new", sock, addr, data))
+                    self.push(("new", got[0], got[1], data))
                     if self.count_connection():
                         self.start_graceful()      # MaxConnectionsPerChild
                 elif data.reason == "keepalive":

@@ -24,7 +24,7 @@ import queue
 import select
 import signal
 import threading
-from typing import Any
+from typing import Any, Optional
 
 from .children import APEXIT_CHILDFATAL, DEAD, GRACEFUL, READY, STARTING
 from .pod import RESTART_CHAR
@@ -130,6 +130,18 @@ class ThreadedChild:
         """One more accepted connection; True when MaxConnectionsPerChild is reached."""
         self.accepted += 1
         return bool(self.max_connections) and self.accepted >= self.max_connections
+
+    def accept(self, ln: Any) -> Optional[tuple]:
+        """(socket, address) from a listener the selector saw readable, or None when
+        another child was quicker or accept failed (logged)."""
+        try:
+            return ln.sock.accept()
+        except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+            return None
+        except OSError as e:
+            self.serving.log_server_error(
+                "core", "error", f"({e.errno}){e.strerror}: AH00000: accept failed")
+            return None
 
     # -- the listener (each MPM's own) -----------------------------------------------------
     def listener_loop(self) -> None:

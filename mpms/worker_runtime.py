@@ -51,15 +51,10 @@ class WorkerChild(ThreadedChild):
                     continue
                 if self.graceful.is_set() or self.idle <= 0:
                     break
-                try:
-                    sock, addr = ln.sock.accept()
-                except (BlockingIOError, InterruptedError, ConnectionAbortedError):
-                    continue           # another child was quicker
-                except OSError as e:
-                    self.serving.log_server_error(
-                        "core", "error", f"({e.errno}){e.strerror}: AH00000: accept failed")
+                got = self.accept(ln)
+                if got is None:
                     continue
-                self.push((sock, addr, ln))
+                self.push((got[0], got[1], ln))
                 if self.count_connection():
                     return             # MaxConnectionsPerChild: a graceful exit
         sel.close()
