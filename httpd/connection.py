@@ -1,11 +1,11 @@
 """One client connection: socket bytes <-> the sans-I/O protocol <-> the request pipeline.
 
-This is the only place where request-path code touches a socket, so every MPM (the
-one-process debug mode, prefork, worker, event) serves a connection by calling
-``serve_connection``.  It reads with Apache's timeouts (Timeout while a request is in
-progress, KeepAliveTimeout between requests), builds the Request record, runs the hooks,
-writes the response (sendfile for file bodies when EnableSendfile is on), logs the
-transaction and decides whether the connection lives on.
+Every MPM (the one-process debug mode, prefork, worker, event) serves a connection by
+calling ``serve_connection``.  It reads with Apache's timeouts (Timeout while a request
+is in progress, KeepAliveTimeout between requests), builds the Request record, runs the
+hooks, writes the response (httpd/response_write.py), logs the transaction and decides
+whether the connection lives on.  A handler reads the body through
+httpd/request_body.py; all socket calls go through httpd/channel.py.
 """
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ import time
 from typing import Any, Optional
 
 from . import protocol as proto
-from . import http_protocol, http_request, vhost_select
-from .request import ConnInfo, FileRange, Headers, Part, Request
+from . import http_request, vhost_select
+from .request import ConnInfo, Headers, Request
+from .request_body import BodyReader
+from .response_write import send_response
 
 from .channel import (LINGER_BYTES, LINGER_SECONDS, READ_SIZE, Channel, ClientGone,
-                      Deadline, Timeout, body_iter)
+                      Deadline, Timeout)
 
 
 # -- the serving side of a config generation -------------------------------------------------
@@ -285,7 +287,7 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
         score.request_started(r)
     status = vhost_select.update_vhost_from_headers(r)
     r.per_dir_config = r.server.lookup_defaults
-    body = _BodyReader(ch, hconn, r, timeout, body_stage)
+    body = BodyReader(ch, hconn, r, timeout, body_stage)
     r.read_body = body.read
     if status != 200:
         http_request.die(status, r)
@@ -293,7 +295,7 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
         http_request.process_request(r, serving.hooks)
     final = http_request.final_request(r)
     try:
-        _send_response(serving, ch, hconn, final, timeout)
+        send_response(serving, ch, hconn, final, timeout)
     finally:   # an aborted response is logged too (%X: X)
         if score is not None:
             score.set_status("L")
@@ -301,218 +303,6 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
         if score is not None:
             score.request_done(r)
     return bool(info.keepalive)
-
-
-class _BodyReader:
-    """r.read_body(n): the request body through the protocol, with LimitRequestBody of
-    the mapped directory; the client gets 100 Continue when it waits for it."""
-
-    def __init__(self, ch: Channel, hconn: proto.HTTPConnection, r: Request, timeout: float,
-                 stage: Any):
-        self.ch, self.hconn, self.r, self.timeout = ch, hconn, r, timeout
-        self.stage = stage
-        self.deadline: Optional[Deadline] = None
-        self.started = False
-        self.done = False
-        self.buf = bytearray()
-
-    def _limit(self) -> int:
-        from directives.core.config import effective_limit_req_body
-        core = self.r.module_config("core_module")
-        return effective_limit_req_body(core) if core is not None else 0
-
-    def read(self, n: int = -1) -> bytes:
-        if self.done and not self.buf:
-            return b""
-        if not self.started:
-            self.started = True
-            first = self.hconn.start_body(self._limit())
-            if first:
-                self.r.expecting_100 = False     # the client got its 100 Continue
-            self.ch.send(first, self.timeout)
-        while not self.done and (n < 0 or len(self.buf) < n):
-            ev = self.hconn.next_event()
-            if ev is proto.NEED_DATA:
-                data = self._recv()
-                if data is None:
-                    ev = self.hconn.timed_out()
-                else:
-                    self.hconn.receive_data(data)
-                    continue
-            if isinstance(ev, proto.BodyData):
-                self.buf += ev.data
-            elif isinstance(ev, proto.EndOfBody):
-                self.done = True
-                self.r.notes["trailers"] = ev.trailers
-            elif isinstance(ev, proto.ProtocolError):
-                self.done = True
-                raise BodyError(ev)
-            else:
-                self.done = True
-        if n < 0:
-            out, self.buf = bytes(self.buf), bytearray()
-        else:
-            out, self.buf = bytes(self.buf[:n]), self.buf[n:]
-        return out
-
-    def _recv(self) -> Optional[bytes]:
-        """Bytes of the body, or None when Timeout or the body deadline passed."""
-        if self.deadline is None:
-            self.deadline = Deadline(self.stage, time.monotonic())
-        wait = self.deadline.wait(self.timeout)
-        if wait <= 0:
-            return None
-        try:
-            data = self.ch.recv(wait)
-        except Timeout:
-            return None
-        self.deadline.got(len(data))
-        return data
-
-    def discard(self, status: int) -> None:
-        """ap_discard_request_body after the response is decided."""
-        if self.done:
-            return
-        try:
-            if not self.started:
-                self.started = True
-                self.ch.send(self.hconn.discard_body(self._limit(), status), self.timeout)
-                self.done = False
-            while True:
-                ev = self.hconn.next_event()
-                if ev is proto.NEED_DATA:
-                    data = self._recv()
-                    if data is None:
-                        self.hconn.timed_out()
-                        break
-                    self.hconn.receive_data(data)
-                    continue
-                if isinstance(ev, proto.BodyData):
-                    continue
-                break
-        finally:
-            self.done = True
-
-
-class BodyError(Exception):
-    """Reading the request body failed (413, 400, 408): ``status`` is the answer."""
-
-    def __init__(self, ev: Any):
-        super().__init__(ev.reason)
-        self.status = ev.status
-        self.event = ev
-
-
-# -- writing the response --------------------------------------------------------------------
-
-def _send_response(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, r: Request,
-                   timeout: float) -> None:
-    """The response head and body: the header filter's fields in Apache's order, framed
-    by Content-Length or chunked, file ranges with sendfile when EnableSendfile is on."""
-    error = "error-response" in r.notes
-    for fixup in serving.response_fixups:
-        fixup(r, error=error)
-    r.conn.keepalive = r.conn.keepalive if r.conn.keepalive is False else None
-    try:
-        status_line, fields = http_protocol.finalize_headers(r)
-    except http_protocol.BadResponseHeader as e:
-        from . import errorlog
-        errorlog.log_rerror(r, "http", "error", f"AH02430: Response header {e}")
-        r.status, r.body, r.chunked = 500, None, False
-        r.headers_out, r.err_headers_out = type(r.headers_out)(), type(r.headers_out)()
-        r.conn.keepalive = False
-        status_line, fields = http_protocol.finalize_headers(r, keepalive=False)
-    # the protocol layer learns what was decided, for the next request
-    hconn.keep_alive = bool(r.conn.keepalive)
-    hconn.response_chunked = bool(r.chunked)
-    if r.proto_num == 9:                   # HTTP/0.9 (only with Allow0.9): the body alone
-        head = b""
-        hconn.keep_alive = False
-        r.conn.keepalive = False
-    else:
-        head = http_protocol.response_head(status_line, fields)
-    r.first_byte_time = time.time()
-    no_body = r.header_only or r.status in (204, 304) or 100 <= r.status < 200
-    if no_body or r.body is None:
-        ch.send(head, timeout)
-    else:
-        _send_body(ch, head, r, timeout, http_protocol.sendfile_enabled(r))
-    if r.conn.keepalive:
-        r.conn.keepalives += 1
-    hconn.keepalives = r.conn.keepalives
-
-
-def _send_body(ch: Channel, head: bytes, r: Request, timeout: float, use_sendfile: bool) -> None:
-    chunked = bool(r.chunked)
-    pending = head
-    sent = 0
-    for piece in body_iter(r.body):
-        if isinstance(piece, Part):
-            parts = (piece.header, piece.body)
-        else:
-            parts = (piece,)
-        for p in parts:
-            if isinstance(p, FileRange) and (p.data is not None or p.length <= COALESCE):
-                # a file read by the handler, or a small range, goes out in one write
-                # with the head (one syscall instead of a send and a sendfile)
-                data = p.data
-                if data is None:
-                    data = _read_range(p)
-                elif p.offset or p.length != len(data):
-                    data = data[p.offset:p.offset + p.length]
-                if len(data) < p.length:       # the file shrank: close after it
-                    r.conn.keepalive = False
-                p = data
-            if isinstance(p, FileRange):
-                if chunked:
-                    ch.send(pending + b"%x\r\n" % p.length, timeout)
-                    pending = b""
-                    n = ch.sendfile(p, timeout, use_sendfile)
-                    ch.send(b"\r\n", timeout)
-                else:
-                    ch.send(pending, timeout)
-                    pending = b""
-                    n = ch.sendfile(p, timeout, use_sendfile)
-                sent += n
-                if n < p.length:       # the file shrank: the framing is broken, close
-                    r.conn.keepalive = False
-                    r.bytes_sent = sent
-                    raise ClientGone()
-                continue
-            data = bytes(p)
-            if not data:
-                continue
-            sent += len(data)
-            if chunked:
-                data = b"%x\r\n%s\r\n" % (len(data), data)
-            if len(pending) + len(data) <= READ_SIZE:
-                pending += data        # small pieces go out with the head
-            else:
-                ch.sendv(pending, data, timeout)    # one writev, no copy into pending
-                pending = b""
-    if chunked:
-        pending += b"0\r\n\r\n"
-    ch.send(pending, timeout)
-    r.bytes_sent = sent
-    r.sent_bodyct = True
-
-
-
-COALESCE = 16384          # a file range up to this size is read and sent with the head
-
-
-def _read_range(fr: FileRange) -> bytes:
-    """A small file range in one pread (no Python file object on the hot path)."""
-    try:
-        fd = os.open(fr.path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return b""
-    try:
-        return os.pread(fd, fr.length, fr.offset)
-    except OSError:
-        return b""
-    finally:
-        os.close(fd)
 
 
 def _answer_protocol_error(serving: Serving, ch: Channel, hconn: proto.HTTPConnection,
@@ -534,7 +324,7 @@ def _answer_protocol_error(serving: Serving, ch: Channel, hconn: proto.HTTPConne
     final.conn.keepalive = False
     hconn.keep_alive = False
     try:
-        _send_response(serving, ch, hconn, final, timeout)
+        send_response(serving, ch, hconn, final, timeout)
     finally:
         _log_transaction(serving, r, final)
 
