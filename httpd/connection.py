@@ -265,7 +265,11 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
                    base: Any, head: Any, timeout: float, body_stage: Any,
                    score: Any = None) -> bool:
     """One request: build the record, run the pipeline, write and log the response."""
-    r = _new_request(serving, info, base, Headers(proto.merge_headers(head.headers)))
+    merged = head.merged
+    if merged is None:
+        items = proto.merge_headers(head.headers)
+        merged = head.merged = (items, [k.lower() for k, _ in items])
+    r = _new_request(serving, info, base, Headers.copy_of(*merged))
     r.the_request = head.request_line
     r.method = head.method
     r.method_number = head.method_number

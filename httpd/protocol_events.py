@@ -123,6 +123,9 @@ class RequestHead:
     port: Optional[int] = None
     must_close: bool = False                # CL+TE, or TE on HTTP/1.0: never keep-alive
     connection: Optional[str] = None        # the merged Connection value
+    # derived once per distinct head (heads are shared by the parse cache, never changed):
+    # the merged fields as (fields, lowercased names) for the request's Headers
+    merged: Optional[tuple] = None
 
     def header(self, name: str) -> Optional[str]:
         """The merged value of ``name`` (apr_table_get after apr_table_compress)."""

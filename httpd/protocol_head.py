@@ -32,6 +32,12 @@ _FRAMING_NAMES = {n: n.lower() for n in (
     "Host", "host", "Connection", "connection", "Content-Length", "content-length",
     "Transfer-Encoding", "transfer-encoding", "Expect", "expect")}
 MAX_BLANK_LINES = 10                     # DEFAULT_LIMIT_BLANK_LINES
+# Parsed heads by their bytes: a head's parse is a function of its bytes and the limits
+# alone, and clients repeat heads (keep-alive, the same resources again).  Bounded in
+# entries and head size; emptied when full.  Errors are never kept (each is logged).
+_PARSED: dict = {}
+PARSED_MAX = 1024
+PARSED_HEAD_MAX = 4096
 
 
 class HeadReader:
@@ -101,7 +107,11 @@ def fast_head(buf, limits: Limits):
     end = buf.find(b"\r\n\r\n")
     if end < 0 or buf[0] == 13:
         return None
-    head = buf[:end + 2].decode("latin-1")
+    raw = bytes(buf[:end + 2])
+    hit = _PARSED.get(raw)
+    if hit is not None and hit[0] is limits:
+        return hit[1], end + 4
+    head = raw.decode("latin-1")
     m = _FAST_LINE.match(head)
     if m is None or m.end() - 2 > limits.line + 1:
         return None
@@ -125,7 +135,12 @@ def fast_head(buf, limits: Limits):
     rl = semantic_errors(rl, bad_uri, limits)
     if isinstance(rl, ProtocolError):
         return rl, 0
-    return finish_head(rl, fields, limits), end + 4
+    done = finish_head(rl, fields, limits)
+    if type(done) is RequestHead and end < PARSED_HEAD_MAX:
+        if len(_PARSED) >= PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[raw] = (limits, done)
+    return done, end + 4
 
 
 def head_09(rl: RequestLine) -> RequestHead:

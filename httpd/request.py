@@ -15,6 +15,9 @@ from typing import Any, Iterable, Iterator, Optional, Union
 import attrs
 
 
+_new_headers = object.__new__
+
+
 class Headers:
     """An ordered, case-insensitive multi-map of header fields (Apache's apr_table_t).
 
@@ -31,6 +34,14 @@ class Headers:
             return
         self._items = list(items)
         self._keys = [k.lower() for k, _ in self._items]
+
+    @staticmethod
+    def copy_of(items: list, keys: list) -> "Headers":
+        """A table of ``items`` with their lowercased ``keys`` (both copied)."""
+        h = _new_headers(Headers)
+        h._items = items[:]
+        h._keys = keys[:]
+        return h
 
     def get(self, name: str, default: Optional[str] = None) -> Optional[str]:
         """The first value of ``name`` (apr_table_get)."""

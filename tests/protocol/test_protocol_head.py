@@ -406,3 +406,49 @@ def test_limits_from_core_config():
     assert limits.http09 and not limits.strict and limits.registered_methods
     assert limits.method_number("WOW") == 27
     assert Limits().http09 is False and Limits().strict is True
+
+
+def test_a_repeated_head_is_parsed_once_and_never_shared_mutably():
+    """The parse cache: the same bytes under the same limits give the same head; other
+    limits parse again (a limit may refuse what the first allowed)."""
+    raw = "GET /cached HTTP/1.1\r\nHost: localhost\r\nX-A: 1\r\nX-A: 2\r\n\r\n"
+    a, b = first(raw), first(raw)
+    assert isinstance(a, RequestHead) and a is b
+    tight = Limits(fields=2)
+    ev = first(raw, tight)
+    assert isinstance(ev, ProtocolError) and ev.status == 400
+    assert first(raw, tight).status == 400          # an error is never cached
+    assert first(raw) is a
+
+
+def test_a_cached_head_gives_each_request_its_own_fields(tmp_path):
+    """Two pipelined requests with the same head: RequestHeader's change to the first
+    request's fields is not seen by the second (each request copies the cached fields)."""
+    import socket
+
+    from httpd.cli import load_config, make_process, parse_args
+    from httpd.connection import Serving, serve_connection
+    from tests.e2e.servers import free_port, write_config
+    docs = tmp_path / "htdocs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("hi\n")
+    conf = write_config(tmp_path, f"DocumentRoot {docs}\n<Directory {docs}>\n"
+                        "Require all granted\n</Directory>\n"
+                        "RequestHeader append X-Seen yes\nHeader echo ^X-Seen\n",
+                        free_port(), modules=("authz_core", "mime", "headers"))
+    opts = parse_args("httpd", ["-X", "-f", str(conf)])
+    p = make_process("httpd", opts)
+    load_config(p, opts)
+    srv = socket.create_server(("127.0.0.1", 0))
+    client = socket.create_connection(srv.getsockname(), timeout=5)
+    server_side, addr = srv.accept()
+    srv.close()
+    head = b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\nX-Seen: client\r\n\r\n"
+    client.sendall(head * 2 + head.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"))
+    serve_connection(Serving(p), server_side, addr, server_side.getsockname())
+    server_side.close()
+    data = b""
+    while chunk := client.recv(65536):
+        data += chunk
+    client.close()
+    assert data.count(b"X-Seen: client, yes\r\n") == 3, data
