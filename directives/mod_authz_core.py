@@ -73,6 +73,9 @@ class AuthzSection:
     negate: bool = False
     is_merged: bool = False
     children: list["AuthzSection"] = attrs.field(factory=list)
+    # the results by method number when the tree's answer depends on the method alone
+    # (only `Require all` / `Require method`), False when it does not; None: not known yet
+    fixed: Any = attrs.field(default=None, repr=False)
 
     def describe(self) -> str:
         """format_authz_command: how Apache names the section in messages."""

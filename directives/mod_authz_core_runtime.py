@@ -125,7 +125,18 @@ def authorize_user_core(r, after_authn: bool) -> int:
         if _debug(r):
             _log(r, "debug", "AH01628: authorization result: granted (no directives)")
         return OK
-    result = apply_authz_sections(r, section, True, _debug(r))
+    if _debug(r):
+        result = apply_authz_sections(r, section, True, True)
+    else:
+        fixed = section.fixed
+        if fixed is None:
+            fixed = section.fixed = {} if _method_only(section) else False
+        if fixed is False:
+            result = apply_authz_sections(r, section, True)
+        else:
+            result = fixed.get(r.method_number)
+            if result is None:
+                result = fixed[r.method_number] = apply_authz_sections(r, section, True)
     if result == AUTHZ_GRANTED:
         return OK
     if result == AUTHZ_DENIED_NO_USER:
@@ -142,6 +153,16 @@ def authorize_user_core(r, after_authn: bool) -> int:
         _log(r, "error", f'AH01631: user {r.user}: authorization failure for "{r.uri}": ')
         return HTTP_FORBIDDEN if conf.forbidden_on_fail else HTTP_UNAUTHORIZED
     return HTTP_INTERNAL_SERVER_ERROR
+
+
+def _method_only(section) -> bool:
+    """Does the tree's answer depend on the request's method alone?  True when every
+    check is `Require [not] all` or `Require [not] method` (no alias): its results are
+    then kept per method number (a debug LogLevel still walks the tree, for AH01626)."""
+    if section.provider is not None:
+        return (section.provider.alias is None
+                and section.provider.check_authorization in (all_check, method_check))
+    return all(_method_only(child) for child in section.children)
 
 
 def authorize_user(r) -> int:

@@ -231,3 +231,25 @@ class TestExpressions:
         root = root_of(conf, in_dir('Require expr "%{REMOTE_USER} == \'me\'"'))
         parsed = root.children[0].parsed_args
         assert parsed.want_user and parsed.expr.source == "%{REMOTE_USER} == 'me'"
+
+
+class TestMethodOnlyTrees:
+    """A tree of `Require all` / `Require method` answers by the method alone: its
+    results are kept per method number, and every request still gets the right one."""
+
+    def test_which_trees_are_method_only(self, conf):
+        from directives.mod_authz_core_runtime import _method_only
+        assert _method_only(root_of(conf, in_dir("Require all granted")))
+        assert _method_only(root_of(conf, in_dir("<RequireAll>", "Require method GET POST",
+                                                 "Require not all denied", "</RequireAll>")))
+        assert not _method_only(root_of(conf, in_dir("Require method GET",
+                                                     "Require ip 10.0.0.0/8")))
+
+    def test_answers_per_method(self, tmp_path):
+        from tests.request.conftest import Server, tree
+        tree(tmp_path, {"htdocs/a.txt": "a"})
+        s = Server(tmp_path, "DocumentRoot $ROOT/htdocs\n<Directory $ROOT/htdocs>\n"
+                   "Require method GET OPTIONS\n</Directory>\n")
+        for _ in range(2):
+            assert s.get("/a.txt").status == 200
+            assert s.request("/a.txt", method="POST").status == 403
