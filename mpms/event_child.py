@@ -110,6 +110,9 @@ class EventChild(ThreadedChild):
         ws.connection_done()
 
     # -- the listener ----------------------------------------------------------------------
+    def open_connections(self) -> int:
+        return self.connections
+
     def below_limit(self, listening: bool) -> bool:
         idle = self.idle
         if idle <= 0:
@@ -140,9 +143,12 @@ class EventChild(ThreadedChild):
                 self._close_keepalives(sel, queues)
             if dying and self.connections <= 0:
                 break
-            want = not dying and self.below_limit(listening)
+            now = time.monotonic()
+            deferring = now < self.defer_until      # leaving a connection to another child
+            can = not dying and self.below_limit(listening)
+            want = can and not deferring
             if want != listening:
-                if not dying:
+                if not dying and not deferring:
                     self._log_accepting(want)
                 for ln in self.listeners:
                     if want:
@@ -151,7 +157,7 @@ class EventChild(ThreadedChild):
                         sel.unregister(ln.sock)
                 listening = want
             self.listener_stopped = not listening
-            ps.not_accepting = 0 if listening or dying else 1
+            ps.not_accepting = 0 if listening or dying or (deferring and can) else 1
             ps.connections, ps.keep_alive, ps.lingering_close = \
                 self.connections, self.keepalive, self.lingering
             if listening and not self.below_limit(True):
@@ -160,18 +166,22 @@ class EventChild(ThreadedChild):
                 wait = self._next_expiry(queues)
                 if busy_since is not None:
                     wait = min(wait, BUSY_GRACE)
+                if deferring:
+                    wait = min(wait, self.defer_until - now)
             for key, _ in sel.select(wait):
                 data = key.data
                 if data is None:
                     self.drain_wake()
                 elif isinstance(data, Listener):
-                    if self.graceful.is_set() or not self.below_limit(True):
+                    if self.graceful.is_set() or not self.below_limit(True) \
+                            or not self.fair_to_accept(time.monotonic()):
                         continue
                     got = self.accept(data)
                     if got is None:
                         continue
                     with self.lock:
                         self.connections += 1
+                    ps.connections = self.connections
                     self.push(("new", got[0], got[1], data))
                     if self.count_connection():
                         self.start_graceful()      # MaxConnectionsPerChild

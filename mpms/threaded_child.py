@@ -30,6 +30,9 @@ from .children import APEXIT_CHILDFATAL, DEAD, GRACEFUL, READY, STARTING
 from .pod import RESTART_CHAR
 
 STOP = None          # the queue item that ends a worker thread
+# How long a process with more connections than another accepting child leaves a new
+# connection to that child before taking it anyway (see ThreadedChild.fair_to_accept).
+FAIR_WAIT = 0.002
 
 
 class _Wake(Exception):
@@ -60,6 +63,7 @@ class ThreadedChild:
         self._workers: list[threading.Thread] = []
         self._in_wait = False
         self._local = threading.local()
+        self.defer_until = 0.0        # fair_to_accept: leaving connections to others until
 
     # -- idle accounting -------------------------------------------------------------------
     @property
@@ -142,6 +146,46 @@ class ThreadedChild:
             self.serving.log_server_error(
                 "core", "error", f"({e.errno}){e.strerror}: AH00000: accept failed")
             return None
+
+    # -- sharing connections between processes ---------------------------------------------
+    def open_connections(self) -> int:
+        """This process's connections (worker: each holds a thread)."""
+        return self.busy + self.queued
+
+    def publish_connections(self) -> None:
+        self.ps.connections = self.open_connections()
+
+    def fair_to_accept(self, now: float) -> bool:
+        """May this process take a waiting connection now?
+
+        A process's threads share one interpreter lock, so the connections of a burst
+        must spread over the processes for the server to use more than one core (the
+        kernel wakes every listener of the socket, and the first to call accept() wins,
+        usually the process that just accepted).  A process holding more connections
+        than another child of its generation that accepts leaves the connection to that
+        child for FAIR_WAIT, then takes it if it is still waiting (one connection: the
+        next one is judged again).  Apache's C threads need no such rule; this one only
+        orders who accepts, never refuses."""
+        if self.defer_until:
+            if now < self.defer_until:
+                return False
+            recent = now < self.defer_until + FAIR_WAIT
+            self.defer_until = 0.0
+            if recent:       # the others had FAIR_WAIT: take this one, judge the next
+                return True
+        mine = self.open_connections()
+        if mine == 0:
+            return True
+        board, me, gen = self.board, self.slot, self.generation
+        for i in range(board.server_limit):
+            if i == me:
+                continue
+            ps = board.process(i)
+            if (ps.pid and ps.generation == gen and not ps.quiescing
+                    and not ps.not_accepting and ps.connections < mine):
+                self.defer_until = now + FAIR_WAIT
+                return False
+        return True
 
     # -- the listener (each MPM's own) -----------------------------------------------------
     def listener_loop(self) -> None:

@@ -13,6 +13,7 @@ connection cost one EAGAIN, not a blocked thread: no mpm-accept mutex is taken.
 from __future__ import annotations
 
 import selectors
+import time
 from typing import Any
 
 from .threaded_child import ThreadedChild
@@ -27,9 +28,12 @@ class WorkerChild(ThreadedChild):
             sel.register(ln.sock, selectors.EVENT_READ, ln)
         sel.register(self._wake_r, selectors.EVENT_READ, None)
         registered = True
+        ps = self.ps
         while not self.graceful.is_set():
+            ps.connections = self.busy + self.queued
             if self.idle <= 0:
                 # no idler: stop polling the listeners until a worker frees up
+                ps.not_accepting = 1
                 if registered:
                     for ln in self.listeners:
                         sel.unregister(ln.sock)
@@ -39,6 +43,17 @@ class WorkerChild(ThreadedChild):
                     sel.select(1.0)
                     self.drain_wake()
                     continue
+            ps.not_accepting = 0
+            wait = self.defer_until - time.monotonic()
+            if wait > 0:
+                # leaving a connection to another child (fair_to_accept): listen again after
+                if registered:
+                    for ln in self.listeners:
+                        sel.unregister(ln.sock)
+                    registered = False
+                sel.select(wait)
+                self.drain_wake()
+                continue
             if not registered:
                 for ln in self.listeners:
                     sel.register(ln.sock, selectors.EVENT_READ, ln)
@@ -51,10 +66,13 @@ class WorkerChild(ThreadedChild):
                     continue
                 if self.graceful.is_set() or self.idle <= 0:
                     break
+                if not self.fair_to_accept(time.monotonic()):
+                    break
                 got = self.accept(ln)
                 if got is None:
                     continue
                 self.push((got[0], got[1], ln))
+                ps.connections = self.busy + self.queued
                 if self.count_connection():
                     return             # MaxConnectionsPerChild: a graceful exit
         sel.close()
