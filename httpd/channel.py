@@ -3,6 +3,7 @@ writes with byte counts (for %I/%O), sendfile, and Apache's lingering close."""
 from __future__ import annotations
 
 import os
+import select
 import socket
 import struct
 import time
@@ -11,6 +12,10 @@ from typing import Any, Iterable
 from .request import ConnInfo, FileRange
 
 READ_SIZE = 65536
+# event's write completion (core_filters.c THRESHOLD_MAX_BUFFER): a response whose last
+# bytes the socket cannot take now is finished by the selector once no more than this
+# is left; above it the worker writes on (blocking), as Apache's core output filter does
+WRITE_BACKLOG_MAX = 65536
 LINGER_SECONDS = 2.0        # Apache's MAX_SECS_TO_LINGER
 LINGER_BYTES = 1 << 20
 
@@ -65,12 +70,16 @@ class Channel:
     SO_SNDTIMEO), set only when they change: a read or a write is one system call, where
     a Python socket timeout costs a poll and a mode switch around every call."""
 
-    __slots__ = ("sock", "info", "_rcv", "_snd")
+    __slots__ = ("sock", "info", "_rcv", "_snd", "deferrable", "backlog")
 
     def __init__(self, sock: socket.socket, info: ConnInfo):
         self.sock = sock
         self.info = info
         self._rcv = self._snd = None
+        # event: writes may leave up to WRITE_BACKLOG_MAX bytes in ``backlog`` for the
+        # selector to finish (write completion) instead of blocking the worker thread
+        self.deferrable = False
+        self.backlog: list = []
         sock.settimeout(None)
 
     def _recv_timeout(self, timeout: float) -> None:
@@ -84,6 +93,8 @@ class Channel:
             self._snd = timeout
 
     def recv(self, timeout: float) -> bytes:
+        if self.backlog:        # what was written goes out before we wait for an answer
+            self.drain(timeout)
         if timeout != self._rcv:
             self._recv_timeout(timeout)
         try:
@@ -98,6 +109,9 @@ class Channel:
     def send(self, data: bytes, timeout: float) -> None:
         if not data:
             return
+        if self.deferrable:
+            self._send_deferring((data,), timeout)
+            return
         if timeout != self._snd:
             self._send_timeout(timeout)
         try:
@@ -110,6 +124,9 @@ class Channel:
     def sendv(self, first: bytes, second: bytes, timeout: float) -> None:
         """Two buffers in one writev (sendmsg), as Apache's core output filter writes a
         response head and a file's bytes; partial writes continue where they stopped."""
+        if self.deferrable:
+            self._send_deferring((first, second), timeout)
+            return
         if timeout != self._snd:
             self._send_timeout(timeout)
         total = len(first) + len(second)
@@ -123,8 +140,65 @@ class Channel:
             raise ClientGone() from None
         self.info.bytes_out += total
 
+    # -- write completion (event) -----------------------------------------------------------
+    def _send_deferring(self, bufs: tuple, timeout: float) -> None:
+        """Write what the socket takes without blocking; block (up to ``timeout`` per
+        wait) only while more than WRITE_BACKLOG_MAX bytes would be left over."""
+        backlog = self.backlog
+        for b in bufs:
+            if b:
+                backlog.append(b)
+                self.info.bytes_out += len(b)
+        self._write_ready()
+        while _pending(backlog) > WRITE_BACKLOG_MAX:
+            self._wait_writable(timeout)
+            self._write_ready()
+
+    def flush(self) -> bool:
+        """Write what the socket takes now; True when nothing is left."""
+        self._write_ready()
+        return not self.backlog
+
+    def drain(self, timeout: float) -> None:
+        """Write the whole backlog, waiting as needed (before a read or a sendfile)."""
+        while self.backlog:
+            self._wait_writable(timeout)
+            self._write_ready()
+
+    def _write_ready(self) -> None:
+        backlog = self.backlog
+        while backlog:
+            try:
+                n = self.sock.sendmsg(backlog[:64], (), socket.MSG_DONTWAIT)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:                # reset or closed
+                backlog.clear()
+                self.info.aborted = True
+                raise ClientGone() from None
+            while n:
+                first = backlog[0]
+                if len(first) <= n:
+                    n -= len(first)
+                    del backlog[0]
+                else:
+                    backlog[0] = memoryview(first)[n:]
+                    n = 0
+
+    def _wait_writable(self, timeout: float) -> None:
+        try:
+            ok = select.select([], [self.sock], [], timeout)[1]
+        except (OSError, ValueError):
+            ok = False
+        if not ok:
+            self.backlog.clear()
+            self.info.aborted = True
+            raise ClientGone()
+
     def sendfile(self, fr: FileRange, timeout: float, use_sendfile: bool) -> int:
         """Send a file range; returns the bytes sent (short if the file shrank)."""
+        if self.backlog:
+            self.drain(timeout)
         sent = 0
         with open(fr.path, "rb") as f:
             if use_sendfile:
@@ -180,6 +254,10 @@ class Channel:
                 self.sock.close()
             except OSError:
                 pass
+
+
+def _pending(backlog: list) -> int:
+    return sum(map(len, backlog))
 
 
 def body_iter(body: Any) -> Iterable[Any]:

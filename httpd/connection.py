@@ -118,7 +118,7 @@ class Conn:
     """One client connection between requests: what serving it again needs."""
 
     __slots__ = ("serving", "sock", "info", "ch", "base", "hconn", "timeout", "ka_timeout",
-                 "header_stage", "body_stage", "_linger_end", "_lingered")
+                 "header_stage", "body_stage", "_linger_end", "_lingered", "_keep")
 
     def __init__(self, serving: Serving, sock: socket.socket, addr: tuple, local: tuple):
         from . import vhost_select
@@ -139,14 +139,23 @@ class Conn:
         self.header_stage, self.body_stage = serving.read_stages(base)
         self._linger_end = 0.0
         self._lingered = 0
+        self._keep = False          # the keep-alive decision while a write completes
 
     def run(self, score: Any = None, park: Any = None, resumed: bool = False) -> None:
         """Serve requests until the connection closes or, with ``park``, goes idle
         (``resumed``: the selector saw the socket readable, so read before parking)."""
         serving, ch, hconn, info = self.serving, self.ch, self.hconn, self.info
         base, timeout = self.base, self.timeout
+        ch.deferrable = park is not None
         try:
-            while True:
+            go_on = True
+            if ch.backlog:        # resumed: the rest of a response can be written now
+                if not ch.flush():
+                    park(self, "write", timeout)
+                    return
+                go_on = self._keep and hconn.start_next_request()
+                resumed = False
+            while go_on:
                 idle = hconn.keepalives > 0
                 if idle and park is not None and not hconn.buffered and not resumed:
                     if score is not None:
@@ -168,6 +177,14 @@ class Conn:
                         from . import errorlog
                         errorlog.log_cerror(info, "reqtimeout", "info", ev.reason)
                     keep = False
+                if ch.backlog and park is not None:
+                    # the response's last bytes wait for the socket: the selector holds
+                    # the connection (write completion) and this thread goes free
+                    self._keep = keep
+                    if score is not None:
+                        score.set_status("_")
+                    park(self, "write", timeout)
+                    return
                 if not keep or not hconn.start_next_request():
                     break
                 resumed = False

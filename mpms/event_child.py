@@ -6,6 +6,10 @@ Connections wait in the selector in two states (httpd/connection.py parks them t
 through the ``park`` callback and returns the worker thread):
 - "keepalive": between requests, with no byte buffered.  Readable -> queued for the
   next idle worker (resume_connection).  KeepAliveTimeout passed -> closed here.
+- "write": write completion.  The response's last bytes (at most 64 KB,
+  httpd/channel.py WRITE_BACKLOG_MAX) wait for the socket to take them.  Writable ->
+  queued for a worker, which writes on and goes on with the connection.  Timeout
+  passed -> closed here (the client stopped reading).
 - "linger": Apache's lingering close after shutdown(SHUT_WR).  Readable -> the bytes
   are read and dropped here (non-blocking, cheap); EOF, the byte limit or the 2 s
   linger timeout -> closed.
@@ -71,6 +75,7 @@ class EventChild(ThreadedChild):
         self.connections = 0               # open connections of this process
         self.lingering = 0
         self.keepalive = 0
+        self.writing = 0
 
     # -- the worker side -------------------------------------------------------------------
     def park(self, conn: Any, reason: str, timeout: float) -> None:
@@ -160,6 +165,7 @@ class EventChild(ThreadedChild):
             ps.not_accepting = 0 if listening or dying or (deferring and can) else 1
             ps.connections, ps.keep_alive, ps.lingering_close = \
                 self.connections, self.keepalive, self.lingering
+            ps.write_completion = self.writing
             if listening and not self.below_limit(True):
                 wait = 0.0       # a worker was taken meanwhile: re-check before polling
             else:
@@ -188,6 +194,10 @@ class EventChild(ThreadedChild):
                 elif data.reason == "keepalive":
                     self._forget(sel, data)
                     self.keepalive -= 1
+                    self.push(("resume", data.conn))
+                elif data.reason == "write":         # writable: a worker writes on
+                    self._forget(sel, data)
+                    self.writing -= 1
                     self.push(("resume", data.conn))
                 elif not _linger_read(data.conn):
                     self._forget(sel, data)
@@ -242,7 +252,8 @@ class EventChild(ThreadedChild):
             try:
                 fd = conn.sock.fileno()
                 entry = _Entry(conn, fd, reason, now + timeout, q)
-                sel.register(fd, selectors.EVENT_READ, entry)
+                sel.register(fd, selectors.EVENT_WRITE if reason == "write"
+                             else selectors.EVENT_READ, entry)
             except (OSError, ValueError):
                 _close(conn)
                 with self.lock:
@@ -251,6 +262,8 @@ class EventChild(ThreadedChild):
             q[fd] = entry
             if reason == "keepalive":
                 self.keepalive += 1
+            elif reason == "write":
+                self.writing += 1
             else:
                 self.lingering += 1
 
@@ -265,6 +278,8 @@ class EventChild(ThreadedChild):
         _close(entry.conn)
         if entry.reason == "keepalive":
             self.keepalive -= 1
+        elif entry.reason == "write":    # Timeout passed with the client not reading
+            self.writing -= 1
         else:
             self.lingering -= 1
         with self.lock:

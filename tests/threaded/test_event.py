@@ -129,3 +129,68 @@ def test_the_html_status_page_has_the_process_table(start):
                     r"<td>(\d+)</td><td>(\d+)</td></tr>", page)
     assert row, page[page.find("Async"):][:600]
     assert row.group(4) == "3"                     # the three parked clients
+
+
+def _slow_client(server, rcvbuf: int = 4096):
+    import socket as _socket
+    s = _socket.socket()
+    s.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(5)
+    s.connect(("127.0.0.1", server.port))
+    server.opened.append(s)
+    return s
+
+
+def _read_response(s, length: int) -> bytes:
+    data = b""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        head, sep, body = data.partition(b"\r\n\r\n")
+        if sep and len(body) >= length:
+            break
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def test_write_completion_frees_the_thread_while_the_client_reads_slowly(start):
+    """The last bytes of a response the socket cannot take wait in the selector
+    (ConnsAsyncWriting), not in a worker thread; the client still gets every byte, and
+    the connection goes on with its next request."""
+    server = start("event", ONE_PROCESS + "SendBufferSize 4096\n" + STATUS,
+                   modules=("status",))
+    body = bytes(range(256)) * 200                      # 51,200 bytes: under 64 KB
+    (server.root / "htdocs" / "big.bin").write_bytes(body)
+    slow = _slow_client(server)
+    slow.sendall(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
+
+    def writing() -> bool:
+        auto = _auto(server)
+        return auto["ConnsAsyncWriting"] == "1" and auto["BusyWorkers"] == "1"
+
+    assert wait_for(writing, 3.0)     # BusyWorkers: the status request's own thread
+    data = _read_response(slow, len(body))
+    assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(body)
+    slow.sendall(HEAD + b"\r\n")                         # kept alive
+    assert response(slow).startswith(b"HTTP/1.1 200 ")
+    assert wait_for(lambda: _auto(server)["ConnsAsyncWriting"] == "0", 2.0)
+
+
+def test_write_completion_gives_up_after_the_timeout(start):
+    server = start("event", ONE_PROCESS + "SendBufferSize 4096\nTimeout 1\n" + STATUS,
+                   modules=("status",))
+    (server.root / "htdocs" / "big.bin").write_bytes(b"x" * 51200)
+    slow = _slow_client(server)
+    slow.sendall(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    assert wait_for(lambda: _auto(server)["ConnsAsyncWriting"] == "1", 3.0)
+    assert wait_for(lambda: _auto(server)["ConnsAsyncWriting"] == "0", 4.0)
+    slow.settimeout(2)
+    got = b""
+    try:
+        while chunk := slow.recv(65536):
+            got += chunk
+    except OSError:
+        pass
+    assert len(got) < 51200          # closed before the whole body went out
