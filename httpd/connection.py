@@ -74,8 +74,8 @@ class Serving:
         return self.process.mpm_state.listen
 
     def serve_connection(self, sock: socket.socket, addr: tuple, listener: Any,
-                         score: Any = None, park: Any = None) -> None:
-        serve_connection(self, sock, addr, sock.getsockname(), score, park)
+                         score: Any = None, park: Any = None, peek: Any = None) -> None:
+        serve_connection(self, sock, addr, sock.getsockname(), score, park, peek)
 
     def log_server_error(self, module: str, level: str, msg: str) -> None:
         from . import errorlog
@@ -94,7 +94,7 @@ class Serving:
 
 
 def serve_connection(serving: Serving, sock: socket.socket, addr: tuple, local: tuple,
-                     score: Any = None, park: Any = None) -> None:
+                     score: Any = None, park: Any = None, peek: Any = None) -> None:
     """Serve one accepted connection until it closes (or is parked); never raises.
 
     ``score`` is the MPM's scoreboard slot (``set_status``, ``request_started``,
@@ -105,13 +105,18 @@ def serve_connection(serving: Serving, sock: socket.socket, addr: tuple, local: 
     connection that would wait for its next keep-alive request with nothing buffered is
     handed over (``"keepalive"``, KeepAliveTimeout) instead of holding the thread, and a
     closing connection's lingering read is handed over too (``"linger"``); the MPM calls
-    ``resume_connection`` when the socket is readable again, or ``conn.close()``."""
-    Conn(serving, sock, addr, local).run(score, park)
+    ``resume_connection`` when the socket is readable again, or ``conn.close()``.
+    ``peek()``, when given, says how long (seconds) a keep-alive connection first waits
+    for its next request in this thread (0: park at once): a busy client then costs no
+    trip through the selector."""
+    Conn(serving, sock, addr, local).run(score, park, peek=peek)
 
 
-def resume_connection(conn: "Conn", score: Any = None, park: Any = None) -> None:
-    """A parked keep-alive connection is readable: serve on as serve_connection would."""
-    conn.run(score, park, resumed=True)
+def resume_connection(conn: "Conn", score: Any = None, park: Any = None,
+                      peek: Any = None) -> None:
+    """A parked connection is ready again (readable, or writable for the rest of a
+    response): serve on as serve_connection would."""
+    conn.run(score, park, resumed=True, peek=peek)
 
 
 class Conn:
@@ -141,9 +146,11 @@ class Conn:
         self._lingered = 0
         self._keep = False          # the keep-alive decision while a write completes
 
-    def run(self, score: Any = None, park: Any = None, resumed: bool = False) -> None:
+    def run(self, score: Any = None, park: Any = None, resumed: bool = False,
+            peek: Any = None) -> None:
         """Serve requests until the connection closes or, with ``park``, goes idle
-        (``resumed``: the selector saw the socket readable, so read before parking)."""
+        (``resumed``: the selector saw the socket readable, so read before parking;
+        ``peek()``: how long to wait for the next keep-alive request before parking)."""
         serving, ch, hconn, info = self.serving, self.ch, self.hconn, self.info
         base, timeout = self.base, self.timeout
         ch.deferrable = park is not None
@@ -158,10 +165,11 @@ class Conn:
             while go_on:
                 idle = hconn.keepalives > 0
                 if idle and park is not None and not hconn.buffered and not resumed:
-                    if score is not None:
-                        score.set_status("_")
-                    park(self, "keepalive", self.ka_timeout)
-                    return
+                    if peek is None or not self._peek(peek(), score):
+                        if score is not None:
+                            score.set_status("_")
+                        park(self, "keepalive", self.ka_timeout)
+                        return
                 if score is not None:
                     score.set_status("K" if idle else "R")
                 ev = _next_head(ch, hconn, self.ka_timeout if idle else timeout, timeout,
@@ -204,6 +212,21 @@ class Conn:
             park(self, "linger", LINGER_SECONDS)
             return
         ch.lingering_close()
+
+    def _peek(self, wait: float, score: Any) -> bool:
+        """Wait up to ``wait`` for the next request's first bytes (or the client's close);
+        False when nothing came.  One recv: the kernel timeout stays at ``wait`` from
+        one request to the next, so a steady client costs no extra system call."""
+        if wait <= 0:
+            return False
+        if score is not None:
+            score.set_status("K")
+        try:
+            data = self.ch.recv(wait)
+        except Timeout:
+            return False
+        self.hconn.receive_data(data)
+        return True
 
     # -- the event MPM's side of closing ---------------------------------------------------
     def _start_linger(self) -> bool:
