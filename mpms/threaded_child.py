@@ -162,8 +162,8 @@ class ThreadedChild:
         must spread over the processes for the server to use more than one core (the
         kernel wakes every listener of the socket, and the first to call accept() wins,
         usually the process that just accepted).  A process holding more connections
-        than another child of its generation that accepts leaves the connection to that
-        child for FAIR_WAIT, then takes it if it is still waiting (one connection: the
+        than another child of its generation that accepts (by more than one and an
+        eighth) leaves the connection to that child for FAIR_WAIT, then takes it if it is still waiting (one connection: the
         next one is judged again).  Apache's C threads need no such rule; this one only
         orders who accepts, never refuses."""
         if self.defer_until:
@@ -176,13 +176,16 @@ class ThreadedChild:
         mine = self.open_connections()
         if mine == 0:
             return True
+        # ahead by more than one connection and an eighth: a flood is not slowed down
+        # for differences that do not matter
+        enough = mine - 1 - mine // 8
         board, me, gen = self.board, self.slot, self.generation
         for i in range(board.server_limit):
             if i == me:
                 continue
             ps = board.process(i)
             if (ps.pid and ps.generation == gen and not ps.quiescing
-                    and not ps.not_accepting and ps.connections < mine):
+                    and not ps.not_accepting and ps.connections < enough):
                 self.defer_until = now + FAIR_WAIT
                 return False
         return True
