@@ -271,10 +271,13 @@ def _next_head(ch: Channel, hconn: proto.HTTPConnection, first_timeout: float,
     first byte, then the deadline runs (as mod_reqtimeout does)."""
     got_bytes = hconn.buffered > 0
     deadline = Deadline(stage, time.monotonic()) if (got_bytes or not idle) else None
+    ev = proto.NEED_DATA if hconn.waiting_for_bytes else None
     while True:
-        ev = hconn.next_event()
-        if ev is not proto.NEED_DATA:
-            return ev
+        if ev is None:
+            ev = hconn.next_event()
+            if ev is not proto.NEED_DATA:
+                return ev
+        ev = None
         if deadline is None:
             wait = first_timeout
         else:

@@ -104,6 +104,12 @@ class HTTPConnection:
         """Bytes received and not yet used (pipelined requests, unread body)."""
         return len(self._buf)
 
+    @property
+    def waiting_for_bytes(self) -> bool:
+        """Waiting for a request head with nothing buffered: next_event() would answer
+        NEED_DATA (the caller may read first and save the call)."""
+        return self._state == IDLE and not self._buf and not self._eof
+
     def next_event(self) -> Event:
         state = self._state
         if state == IDLE:
