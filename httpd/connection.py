@@ -349,6 +349,7 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
         _log_transaction(serving, r, final)
         if score is not None:
             score.request_done(r)
+        body.release()
     return bool(info.keepalive)
 
 
