@@ -9,7 +9,8 @@
 event, Apache worker and event, gunicorn (gthread), every one with --procs processes
 of --threads threads.  Every server serves the same files from a scratch directory on
 127.0.0.1 with keep-alive on; each URL (a 1 KB file, a 100 KB file, a 404, a directory
-listing) is loaded by wrk for --duration seconds.  Servers are started here, stopped by
+listing, and the 1 KB file on a new connection per request) is loaded by wrk for
+--duration seconds.  Servers are started here, stopped by
 their own pid, and every loop is bounded in time.  Prints a Markdown table (requests
 per second, median and p99 latency) with the command line and the machine.
 """
@@ -32,7 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MODDIR = "/usr/lib/apache2/modules"
 URLS = {"1 KB file": "/1k.bin", "100 KB file": "/100k.bin", "404": "/missing.txt",
-        "directory index": "/dir/"}
+        "directory index": "/dir/",
+        # a new connection for every request (wrk sends Connection: close)
+        "1 KB file (no keep-alive)": "/1k.bin|close"}
 
 
 def free_port() -> int:
@@ -202,8 +205,10 @@ def servers(root: Path, docs: Path, procs: int, which: str, threads: int):
 
 
 def wrk(port: int, path: str, duration: int, connections: int) -> dict:
+    path, _, close = path.partition("|")
+    extra = ["-H", "Connection: close"] if close else []
     out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s",
-                          "--latency", f"http://127.0.0.1:{port}{path}"],
+                          "--latency", *extra, f"http://127.0.0.1:{port}{path}"],
                          capture_output=True, text=True, timeout=duration + 30).stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     p50 = re.search(r"50%\s+([\d.]+)(\w+)", out)
@@ -236,6 +241,8 @@ def main() -> None:
     urls = {k: v for k, v in URLS.items()
             if not args.urls or any(u.strip().lower() == k.lower()
                                     for u in args.urls.split(","))}
+    if not urls:
+        sys.exit(f"--urls names none of: {', '.join(URLS)}")
     root = Path(tempfile.mkdtemp(prefix="http-bench-"))
     docs = make_docroot(root)
     results: dict = {}

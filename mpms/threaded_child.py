@@ -32,7 +32,7 @@ from .pod import RESTART_CHAR
 STOP = None          # the queue item that ends a worker thread
 # How long a process with more connections than another accepting child leaves a new
 # connection to that child before taking it anyway (see ThreadedChild.fair_to_accept).
-FAIR_WAIT = 0.002
+FAIR_WAIT = 0.0002
 
 
 class _Wake(Exception):
@@ -152,20 +152,20 @@ class ThreadedChild:
         """This process's connections (worker: each holds a thread)."""
         return self.busy + self.queued
 
-    def publish_connections(self) -> None:
-        self.ps.connections = self.open_connections()
-
     def fair_to_accept(self, now: float) -> bool:
         """May this process take a waiting connection now?
 
         A process's threads share one interpreter lock, so the connections of a burst
         must spread over the processes for the server to use more than one core (the
         kernel wakes every listener of the socket, and the first to call accept() wins,
-        usually the process that just accepted).  A process holding more connections
-        than another child of its generation that accepts (by more than one and an
-        eighth) leaves the connection to that child for FAIR_WAIT, then takes it if it is still waiting (one connection: the
-        next one is judged again).  Apache's C threads need no such rule; this one only
-        orders who accepts, never refuses."""
+        usually the process that just accepted).  A process holding more than twice as
+        many connections (plus two) as another accepting child of its generation
+        leaves the connection to that child for FAIR_WAIT (0.2 ms), then takes it if it
+        is still waiting (one connection: the next one is judged again).  The bounds
+        keep the rule out of the way of short connections, whose counts come and go
+        (2 ms and a tighter bound cost half the requests per second without
+        keep-alive).  Apache's C threads need no such rule; this one only orders who
+        accepts, never refuses."""
         if self.defer_until:
             if now < self.defer_until:
                 return False
@@ -176,9 +176,9 @@ class ThreadedChild:
         mine = self.open_connections()
         if mine == 0:
             return True
-        # ahead by more than one connection and an eighth: a flood is not slowed down
-        # for differences that do not matter
-        enough = mine - 1 - mine // 8
+        # another child holding fewer than half as many, less two: differences that
+        # come and go with short connections, or within a flood, do not matter
+        enough = (mine - 2) / 2
         board, me, gen = self.board, self.slot, self.generation
         for i in range(board.server_limit):
             if i == me:
