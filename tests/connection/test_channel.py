@@ -52,3 +52,55 @@ def test_send_to_a_stalled_peer_times_out_as_client_gone():
     with pytest.raises(ClientGone):
         ch.sendv(b"", b"x" * (64 << 20), 0.3)        # nobody reads: the buffer fills
     assert ch.info.aborted
+
+
+def test_deferred_writes_leave_at_most_the_threshold_and_finish_later():
+    """event's write completion: the writer blocks only while more than
+    WRITE_BACKLOG_MAX would be left; the rest goes out on flush() once the peer reads."""
+    from httpd.channel import WRITE_BACKLOG_MAX
+    ch, peer = _pair()
+    ch.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    ch.deferrable = True
+    head, body = b"H" * 100, bytes(range(256)) * 1024         # 256 KB
+    got = bytearray()
+    stop = threading.Event()
+
+    def reader():               # reads until the writer is down to the threshold
+        peer.settimeout(5)
+        while not stop.is_set():
+            try:
+                data = peer.recv(4096)
+            except TimeoutError:
+                break
+            got.extend(data)
+            time.sleep(0.0005)
+    t = threading.Thread(target=reader)
+    t.start()
+    ch.sendv(head, body, 10.0)                 # returns with a backlog, not blocked
+    left = sum(map(len, ch.backlog))
+    stop.set()
+    t.join(10)
+    assert 0 < left <= WRITE_BACKLOG_MAX
+    assert ch.info.bytes_out == len(head) + len(body)     # counted when handed over
+    peer.setblocking(False)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        done = ch.flush()
+        try:
+            got.extend(peer.recv(65536))
+        except BlockingIOError:
+            pass
+        if done and len(got) == len(head) + len(body):
+            break
+    assert ch.backlog == [] and bytes(got) == head + body
+
+
+def test_a_read_first_sends_what_is_pending():
+    """A backlog never waits behind a read (a 100 Continue before a request body)."""
+    ch, peer = _pair()
+    ch.deferrable = True
+    ch.backlog.append(b"HTTP/1.1 100 Continue\r\n\r\n")
+    peer.sendall(b"body")
+    assert ch.recv(1.0) == b"body"
+    assert ch.backlog == [] and peer.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
