@@ -242,7 +242,7 @@ class Channel:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
-                self.sock.settimeout(min(left, 0.5))
+                self._recv_timeout(min(left, 0.5))    # the kernel's: no poll, no mode switch
                 data = self.sock.recv(READ_SIZE)
                 if not data:
                     break

@@ -37,6 +37,7 @@ class Serving:
         self.hooks = self.gen.hooks
         self.vhosts = vhost_select.lookup(process)
         self._limits: dict[int, proto.Limits] = {}
+        self._conn_settings: dict[int, tuple] = {}
         self._next_id = 0
         # output-filter work done once per response, by loaded modules (mod_headers)
         self.response_fixups = []
@@ -63,6 +64,16 @@ class Serving:
     def keepalive_timeout_for(self, server: Any) -> float:
         http = server.module_config.get("http_module")
         return http.effective.keep_alive_timeout if http is not None else 5.0
+
+    def conn_settings(self, server: Any) -> tuple:
+        """(limits, Timeout, KeepAliveTimeout, header stage, body stage) for connections
+        whose base server is ``server``, worked out once per server."""
+        found = self._conn_settings.get(id(server))
+        if found is None:
+            found = self._conn_settings[id(server)] = (
+                self.limits_for(server), self.timeout_for(server),
+                self.keepalive_timeout_for(server), *self.read_stages(server))
+        return found
 
     def next_id(self) -> int:
         self._next_id += 1
@@ -138,10 +149,9 @@ class Conn:
             pass
         self.ch = Channel(sock, info)
         base = self.base = vhost_select.update_vhost_given_ip(serving.process, info)
-        self.hconn = proto.HTTPConnection(serving.limits_for(base))
-        self.timeout = serving.timeout_for(base)
-        self.ka_timeout = serving.keepalive_timeout_for(base)
-        self.header_stage, self.body_stage = serving.read_stages(base)
+        limits, self.timeout, self.ka_timeout, self.header_stage, self.body_stage = \
+            serving.conn_settings(base)
+        self.hconn = proto.HTTPConnection(limits)
         self._linger_end = 0.0
         self._lingered = 0
         self._keep = False          # the keep-alive decision while a write completes
