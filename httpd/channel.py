@@ -80,7 +80,7 @@ class Channel:
         # selector to finish (write completion) instead of blocking the worker thread
         self.deferrable = False
         self.backlog: list = []
-        sock.settimeout(None)
+        sock.settimeout(None)      # blocking: an accepted socket may come non-blocking
 
     def _recv_timeout(self, timeout: float) -> None:
         if timeout != self._rcv:

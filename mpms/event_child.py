@@ -91,7 +91,6 @@ class EventChild(ThreadedChild):
         if item[0] == "new":
             _, sock, addr, ln = item
             ws.connection_started(addr[0])
-            sock.setblocking(True)
             if CAN_PARK:
                 self.serving.serve_connection(sock, addr, ln, score=ws, park=self.park,
                                               peek=peek)

@@ -64,7 +64,6 @@ def child_main(process: Any, serving: Any, listeners: list, pod: Any, slot: Any,
             break
         state["idle"] = False
         slot.connection_started(addr[0])
-        conn.setblocking(True)
         serving.serve_connection(conn, addr, listener, score=slot)
         served += 1
         slot.connection_done()

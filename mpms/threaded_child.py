@@ -126,7 +126,6 @@ class ThreadedChild:
         """Serve one queued item: (socket, address, listener) for worker."""
         sock, addr, ln = item
         ws.connection_started(addr[0])
-        sock.setblocking(True)
         self.serving.serve_connection(sock, addr, ln, score=ws)
         ws.connection_done()
 
