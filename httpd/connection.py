@@ -36,7 +36,6 @@ class Serving:
         self.gen = http_request.generation(process)
         self.hooks = self.gen.hooks
         self.vhosts = vhost_select.lookup(process)
-        self._limits: dict[int, proto.Limits] = {}
         self._conn_settings: dict[int, tuple] = {}
         self._next_id = 0
         # output-filter work done once per response, by loaded modules (mod_headers)
@@ -46,11 +45,7 @@ class Serving:
             self.response_fixups.append(apply_response_headers)
 
     def limits_for(self, server: Any) -> proto.Limits:
-        found = self._limits.get(id(server))
-        if found is None:
-            found = self._limits[id(server)] = proto.Limits.from_core(
-                server.module_config["core_module"])
-        return found
+        return proto.Limits.from_core(server.module_config["core_module"])
 
     def timeout_for(self, server: Any) -> float:
         t = server.module_config["core_module"].timeout
@@ -279,15 +274,14 @@ def _next_head(ch: Channel, hconn: proto.HTTPConnection, first_timeout: float,
     """The next request head (or error / close), reading as needed.  A new connection's
     header deadline runs from the start; a kept-alive one waits KeepAliveTimeout for the
     first byte, then the deadline runs (as mod_reqtimeout does)."""
-    got_bytes = hconn.buffered > 0
-    deadline = Deadline(stage, time.monotonic()) if (got_bytes or not idle) else None
-    ev = proto.NEED_DATA if hconn.waiting_for_bytes else None
+    deadline = Deadline(stage, time.monotonic()) if (hconn.buffered or not idle) else None
+    read_first = hconn.waiting_for_bytes      # nothing buffered: no head to look for yet
     while True:
-        if ev is None:
+        if not read_first:
             ev = hconn.next_event()
             if ev is not proto.NEED_DATA:
                 return ev
-        ev = None
+        read_first = False
         if deadline is None:
             wait = first_timeout
         else:
@@ -302,7 +296,6 @@ def _next_head(ch: Channel, hconn: proto.HTTPConnection, first_timeout: float,
             deadline = Deadline(stage, time.monotonic())
         if deadline is not None:
             deadline.got(len(data))
-        got_bytes = got_bytes or bool(data)
         hconn.receive_data(data)
 
 

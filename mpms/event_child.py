@@ -39,7 +39,6 @@ connection that speaks is always queued, never dropped.
 """
 from __future__ import annotations
 
-import inspect
 import selectors
 import threading
 import time
@@ -50,7 +49,6 @@ from httpd import connection
 from .listeners import Listener
 from .threaded_child import ThreadedChild
 
-CAN_PARK = "park" in inspect.signature(connection.serve_connection).parameters
 MAX_WAIT = 1.0        # the selector wakes at least this often (scoreboard counts)
 BUSY_GRACE = 0.1      # work queued with no free worker this long: workers are busy
 PEEK_BEFORE_PARK = 0.005   # how long a worker waits for the next request before parking
@@ -91,11 +89,7 @@ class EventChild(ThreadedChild):
         if item[0] == "new":
             _, sock, addr, ln = item
             ws.connection_started(addr[0])
-            if CAN_PARK:
-                self.serving.serve_connection(sock, addr, ln, score=ws, park=self.park,
-                                              peek=peek)
-            else:
-                self.serving.serve_connection(sock, addr, ln, score=ws)
+            self.serving.serve_connection(sock, addr, ln, score=ws, park=self.park, peek=peek)
         else:
             connection.resume_connection(item[1], score=ws, park=self.park, peek=peek)
         if local.parked is not None:

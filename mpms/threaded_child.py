@@ -173,8 +173,8 @@ class ThreadedChild:
             if recent:       # the others had FAIR_WAIT: take this one, judge the next
                 return True
         mine = self.open_connections()
-        if mine == 0:
-            return True
+        if mine <= 2:
+            return True          # nobody can hold fewer than (mine - 2) / 2
         # another child holding fewer than half as many, less two: differences that
         # come and go with short connections, or within a flood, do not matter
         enough = (mine - 2) / 2

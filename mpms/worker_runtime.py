@@ -25,33 +25,25 @@ class WorkerChild(ThreadedChild):
         sel = selectors.DefaultSelector()
         for ln in self.listeners:
             ln.sock.setblocking(False)
-            sel.register(ln.sock, selectors.EVENT_READ, ln)
         sel.register(self._wake_r, selectors.EVENT_READ, None)
-        registered = True
+        registered = False
         ps = self.ps
         while not self.graceful.is_set():
-            ps.connections = self.busy + self.queued
-            if self.idle <= 0:
-                # no idler: stop polling the listeners until a worker frees up
-                ps.not_accepting = 1
+            ps.connections = self.open_connections()
+            busy = self.idle <= 0
+            ps.not_accepting = 1 if busy else 0
+            if busy:
+                self.listener_stopped = True    # a worker freed from here on wakes us
+            # not polling the listeners: no idle worker (checked again after the flag,
+            # so a release in between is not missed), or leaving a connection to another
+            # child (fair_to_accept)
+            pause = 1.0 if self.idle <= 0 else self.defer_until - time.monotonic()
+            if pause > 0:
                 if registered:
                     for ln in self.listeners:
                         sel.unregister(ln.sock)
                     registered = False
-                self.listener_stopped = True
-                if self.idle <= 0:
-                    sel.select(1.0)
-                    self.drain_wake()
-                    continue
-            ps.not_accepting = 0
-            wait = self.defer_until - time.monotonic()
-            if wait > 0:
-                # leaving a connection to another child (fair_to_accept): listen again after
-                if registered:
-                    for ln in self.listeners:
-                        sel.unregister(ln.sock)
-                    registered = False
-                sel.select(wait)
+                sel.select(pause)
                 self.drain_wake()
                 continue
             if not registered:
@@ -64,15 +56,14 @@ class WorkerChild(ThreadedChild):
                 if ln is None:
                     self.drain_wake()
                     continue
-                if self.graceful.is_set() or self.idle <= 0:
-                    break
-                if not self.fair_to_accept(time.monotonic()):
+                if self.graceful.is_set() or self.idle <= 0 \
+                        or not self.fair_to_accept(time.monotonic()):
                     break
                 got = self.accept(ln)
                 if got is None:
                     continue
                 self.push((got[0], got[1], ln))
-                ps.connections = self.busy + self.queued
+                ps.connections = self.open_connections()
                 if self.count_connection():
                     return             # MaxConnectionsPerChild: a graceful exit
         sel.close()
