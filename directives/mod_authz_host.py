@@ -21,8 +21,8 @@ import attrs
 from httpd.config.grammar import getword_conf
 from httpd.module import Module
 
-from .mod_authz_core import AuthzProvider, parse_expr
-from httpd import http_request as _m_http_request
+from directives.mod_authz_core import AuthzProvider, parse_expr
+from httpd.http import request as _m_http_request
 
 APR_EBADIP = "The specified IP address is invalid."
 APR_EBADMASK = "The specified network mask is invalid."

@@ -13,7 +13,7 @@ from typing import Optional
 
 import attrs
 
-from httpd.hooks import DECLINED, MIDDLE, OK
+from httpd.module.hooks import DECLINED, MIDDLE, OK
 from httpd.module import OR_FILEINFO, Args, Module, directive
 
 MODULE_NAME = "env_module"

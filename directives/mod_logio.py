@@ -17,7 +17,7 @@ from typing import Optional
 
 import attrs
 
-from httpd.hooks import LAST, OK
+from httpd.module.hooks import LAST, OK
 from httpd.module import OR_ALL, Args, Module, directive
 
 # tag -> want_orig_default, as logio_pre_config registers them

@@ -20,12 +20,12 @@ from typing import Optional
 import attrs
 
 from httpd import expr as ap_expr
-from httpd.hooks import DECLINED, MIDDLE
+from httpd.module.hooks import DECLINED, MIDDLE
 from httpd.module import OR_FILEINFO, Args, Module, directive
 from httpd.config.grammar import getword_conf
 
-from directives.core.sections import regex_cflags
-from httpd.request_expr import exec_expr, log_rerror, table_get
+from httpd.core.sections import regex_cflags
+from httpd.expr.request import exec_expr, log_rerror, table_get
 
 MODULE_NAME = "setenvif_module"
 HTTP_INTERNAL_SERVER_ERROR = 500

@@ -1,7 +1,7 @@
 """mod_so: LoadModule and LoadFile, run while the config is read.
 
 Modules are found by identifier; the file part only decides Apache's error texts
-(see httpd.registry.Registry.load).  LoadFile loads a shared library into the process,
+(see httpd.module.registry.Registry.load).  LoadFile loads a shared library into the process,
 which a Python server can do truthfully with ctypes.
 """
 from __future__ import annotations

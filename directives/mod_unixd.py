@@ -15,7 +15,7 @@ import attrs
 
 from httpd.config.errors import StartupExit
 from httpd.module import GLOBAL_ONLY, RSRC_CONF, Args, Directive, Module
-from httpd.cparse import atoi
+from httpd.util.cparse import atoi
 
 NAME = "unixd_module"
 DEFAULT_USER = "#-1"

@@ -10,7 +10,7 @@ from typing import Any, Optional
 import attrs
 
 from httpd.module import GLOBAL_ONLY, RSRC_CONF, Args, Directive, Module
-from httpd.cparse import C_SPACE
+from httpd.util.cparse import C_SPACE
 
 NAME = "watchdog_module"
 AP_WD_TM_SLICE = 100_000            # microseconds: the watchdog's tick

@@ -1,8 +1,8 @@
 """httpd: the Apache HTTP Server's design, rebuilt in Python.
 
 Layers, bottom up: ``httpd.config`` (grammar, read and walk passes) knows no directive;
-``httpd.module`` and ``httpd.registry`` hold the declarations that give directives
-meaning; ``directives/`` and ``mpms/`` are the modules; ``httpd.cli`` drives it all.
+``httpd.module`` and ``httpd.module.registry`` hold the declarations that give directives
+meaning; ``directives/`` and ``mpms/`` are the modules; ``httpd.main.cli`` drives it all.
 """
 
 __version__ = "0.1.0"

@@ -1,5 +1,5 @@
 import sys
 
-from httpd.cli import main
+from httpd.main.cli import main
 
 sys.exit(main(["httpd"] + sys.argv[1:]))

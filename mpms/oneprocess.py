@@ -14,7 +14,7 @@ import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from .listeners import BindError, Listener, open_listeners
+from httpd.mpm.listen import BindError, Listener, open_listeners
 
 WORKERS = 25          # like one worker/event child's ThreadsPerChild
 

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from httpd.cparse import atoi, is_digits, strtod, strtol
+from httpd.util.cparse import atoi, is_digits, strtod, strtol
 
 
 class TestAtoi:

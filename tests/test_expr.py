@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from httpd import expr
-from httpd.expr_eval import EvalContext
+from httpd.expr.eval import EvalContext
 
 # Each message was read off ``apache2 -t`` with ``<If "EXPR">``.
 BOOL_CASES = {

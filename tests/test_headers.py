@@ -2,7 +2,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from httpd.request import Headers
+from httpd.request.record import Headers
 
 NAMES = st.sampled_from(["Host", "host", "HOST", "Vary", "vary", "X-A", "x-a", "Accept"])
 VALUES = st.sampled_from(["1", "2", "a b", ""])

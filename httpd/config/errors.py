@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .tree import Node
+from httpd.config.tree import Node
 
 _ESC = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\b": "\\b", "\v": "\\v"}
 _TABLE = {}

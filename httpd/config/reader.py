@@ -13,11 +13,11 @@ import stat
 from fnmatch import fnmatchcase
 from typing import Optional
 
-from .errors import ConfigError, ReadError
-from .grammar import first_word, getword_conf
-from .lines import ConfigFile, LineTooLong
-from .tree import Node
-from .walk import CmdParms, invoke_cmd
+from httpd.config.errors import ConfigError, ReadError
+from httpd.config.grammar import first_word, getword_conf
+from httpd.config.lines import ConfigFile, LineTooLong
+from httpd.config.tree import Node
+from httpd.config.walk import CmdParms, invoke_cmd
 
 MAX_INCLUDE_DEPTH = 128
 MAX_INCLUDE_DIR_DEPTH = 128

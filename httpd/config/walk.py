@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ..module import (ACCESS_CONF, NOT_IN_DIR_LOC_FILE, NOT_IN_DIRECTORY, NOT_IN_FILES,
+from httpd.module import (ACCESS_CONF, NOT_IN_DIR_LOC_FILE, NOT_IN_DIRECTORY, NOT_IN_FILES,
                       NOT_IN_HTACCESS, NOT_IN_LIMIT, NOT_IN_LOCATION, NOT_IN_PROXY,
                       NOT_IN_VIRTUALHOST, OR_ALL, OR_AUTHCFG, OR_LIMIT, RSRC_CONF, Args,
                       Directive)
-from .errors import ConfigError, WalkError
-from .grammar import getword_conf, single_word
-from .tree import Node
+from httpd.config.errors import ConfigError, WalkError
+from httpd.config.grammar import getword_conf, single_word
+from httpd.config.tree import Node
 
 # The override mask at server level (ap_process_config_tree) and in sections.
 SERVER_OVERRIDE = (RSRC_CONF | OR_ALL) & ~(OR_AUTHCFG | OR_LIMIT)

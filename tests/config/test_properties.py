@@ -11,7 +11,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from httpd.cli import main
+from httpd.main.cli import main
 
 CASES = Path(__file__).parent.parent / "conformance" / "config"
 SEEDS = [p.read_bytes().decode("latin-1") for p in sorted(CASES.glob("case*/httpd.conf"))]

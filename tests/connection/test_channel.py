@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from httpd.channel import Channel, ClientGone, Timeout
-from httpd.request import ConnInfo
+from httpd.io.channel import Channel, ClientGone, Timeout
+from httpd.request.record import ConnInfo
 
 
 def _pair():
@@ -57,7 +57,7 @@ def test_send_to_a_stalled_peer_times_out_as_client_gone():
 def test_deferred_writes_leave_at_most_the_threshold_and_finish_later():
     """event's write completion: the writer blocks only while more than
     WRITE_BACKLOG_MAX would be left; the rest goes out on flush() once the peer reads."""
-    from httpd.channel import WRITE_BACKLOG_MAX
+    from httpd.io.channel import WRITE_BACKLOG_MAX
     ch, peer = _pair()
     ch.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
     peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)

@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from httpd.cli import load_config, make_process, parse_args
-from httpd.connection import Serving, resume_connection, serve_connection
+from httpd.main.cli import load_config, make_process, parse_args
+from httpd.io.connection import Serving, resume_connection, serve_connection
 from tests.e2e.servers import free_port, write_config
 
 

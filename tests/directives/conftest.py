@@ -25,7 +25,7 @@ from httpd.config.errors import ConfigError, WalkError
 from httpd.config.grammar import getword_conf
 from httpd.config.lines import ConfigFile
 from httpd.config.walk import CmdParms, walk_config
-from httpd.log import StartupLog
+from httpd.log.startup import StartupLog
 from httpd.module import (
     ACCESS_CONF,
     NOT_IN_DIR_CONTEXT,
@@ -37,8 +37,8 @@ from httpd.module import (
     Module,
     directive,
 )
-from httpd.registry import Registry
-from httpd.server import create_server
+from httpd.module.registry import Registry
+from httpd.config.server import create_server
 
 METHODS = {"GET": 0, "PUT": 1, "POST": 2, "DELETE": 3}
 
@@ -113,7 +113,7 @@ def FakeRegistry(modules):
 
 
 class FakeProcess:
-    """What handlers use of httpd.process.Process."""
+    """What handlers use of httpd.config.process.Process."""
 
     def __init__(self, modules, server_root: str):
         self.registry = FakeRegistry([FAKE_CORE] + list(modules))
@@ -189,7 +189,7 @@ def run_config(modules, text: str, tmp_path, name: str = "httpd.conf",
         return Result(process, tree, f"AH00526: Syntax error on line {e.node.line} of "
                                      f"{e.node.filename}:\n{e.msg}")
     if check:
-        from httpd.cli import check_config
+        from httpd.main.cli import check_config
         if not check_config(process, server):
             return Result(process, tree, "AH00014: Configuration check failed")
     return Result(process, tree, None)

@@ -9,7 +9,7 @@ import io
 import re
 from pathlib import Path
 
-from httpd import cli
+from httpd.main import cli
 
 PREFIX = ("LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so\n"
           "ServerName localhost\nErrorLog error.log\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from directives.core import config as C
+from httpd.core import config as C
 from tests.directives.core_run import core, load, run_t, syntax_ok, walk_error
 
 ERRORS = [

@@ -6,8 +6,8 @@ import socket
 
 import pytest
 
-from directives.core import config as C
-from directives.core.sections import ServerAddr, parse_addr_port
+from httpd.core import config as C
+from httpd.core.sections import ServerAddr, parse_addr_port
 from tests.directives.core_run import core, load, syntax_ok, walk_error
 
 ELSE_ALONE = "<Else> or <ElseIf> section without previous <If> or <ElseIf> section in same scope"

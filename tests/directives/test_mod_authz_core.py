@@ -238,7 +238,7 @@ class TestMethodOnlyTrees:
     results are kept per method number, and every request still gets the right one."""
 
     def test_which_trees_are_method_only(self, conf):
-        from directives.mod_authz_core_runtime import _method_only
+        from directives.mod_authz_core.runtime import _method_only
         assert _method_only(root_of(conf, in_dir("Require all granted")))
         assert _method_only(root_of(conf, in_dir("<RequireAll>", "Require method GET POST",
                                                  "Require not all denied", "</RequireAll>")))

@@ -21,9 +21,9 @@ from httpd.config.errors import StartupExit  # noqa: E402
 from httpd.config.grammar import getword_conf  # noqa: E402
 from httpd.config.tree import Node  # noqa: E402
 from httpd.config.walk import SECTION_OVERRIDE, CmdParms, invoke_cmd  # noqa: E402
-from httpd.log import StartupLog  # noqa: E402
+from httpd.log.startup import StartupLog  # noqa: E402
 from httpd.module import GLOBAL_ONLY, RSRC_CONF, Args  # noqa: E402
-from httpd.server import create_server  # noqa: E402
+from httpd.config.server import create_server  # noqa: E402
 
 # directive tables captured from the real `apache2 -L` (name, help, arity, context)
 TABLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",

@@ -8,12 +8,12 @@ import pytest
 
 from directives import mod_log_config as lc
 from directives import mod_logio
-from directives.core.config import CoreServerConfig, LogConfig
-from directives.http_core import HttpServerConfig
-from directives.mod_log_config_items import ITEMS, compile_format, render
-from httpd import cli
-from httpd.request import ConnInfo, Headers, Request
-from httpd.server import ServerRec
+from httpd.core.config import CoreServerConfig, LogConfig
+from httpd.http.core import HttpServerConfig
+from directives.mod_log_config.items import ITEMS, compile_format, render
+from httpd.main import cli
+from httpd.request.record import ConnInfo, Headers, Request
+from httpd.config.server import ServerRec
 
 HANDLERS = {**lc.LOG_HANDLERS, **mod_logio.LOG_HANDLERS}
 FUNCTIONS = {**ITEMS, **mod_logio.ITEMS}
@@ -72,8 +72,8 @@ def load(tmp_path: Path, body: str, *defines: str):
 @pytest.fixture
 def loaded(tmp_path):
     """``loaded(body)`` -> a Process whose logs are open; closed afterwards."""
-    from directives import mod_log_config_runtime as runtime
-    from httpd import errorlog
+    from directives.mod_log_config import runtime
+    from httpd.log import errorlog
     processes = []
 
     def make(body: str, *defines: str):

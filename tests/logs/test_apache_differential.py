@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from httpd.request import ConnInfo
+from httpd.request.record import ConnInfo
 
 from .conftest import COMBINED, COMMON, VHOST_COMBINED, line, make_request, make_server
 

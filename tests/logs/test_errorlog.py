@@ -17,9 +17,9 @@ import time
 import pytest
 from structlog.testing import capture_logs
 
-from directives.core.config import LogConfig
-from httpd import errorlog
-from httpd.log import LEVEL_NUM
+from httpd.core.config import LogConfig
+from httpd.log import errorlog
+from httpd.log.startup import LEVEL_NUM
 
 from .conftest import load, make_request, make_server
 
@@ -187,7 +187,7 @@ class TestErrorLogFormat:
            'ErrorLogFormat request "req %L %{c}L %+{X-Need}i"\n')
 
     def r(self, p, **kw):
-        from httpd.request import ConnInfo
+        from httpd.request.record import ConnInfo
         conn = ConnInfo("127.0.0.1", 51488, "127.0.0.1", 18082)
         return request(p, conn=conn, hostname="127.0.0.1", **kw)
 
@@ -297,7 +297,7 @@ class TestDestinations:
                                 "ErrorLog process 'nonexistent-prog'."),
     ])
     def test_failures(self, tmp_path, monkeypatch, target, message):
-        from directives import mod_log_config_runtime as runtime
+        from directives.mod_log_config import runtime
         monkeypatch.setattr(syslog, "openlog", lambda *a: None)
         p = load(tmp_path, f"ErrorLog {target}\n")
         assert runtime.post_config(p, p.main_server) is False

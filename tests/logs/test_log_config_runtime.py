@@ -7,9 +7,9 @@ import os
 import re
 import time
 
-from directives import mod_log_config_runtime as runtime
-from httpd import errorlog
-from httpd.hooks import HookTable
+from directives.mod_log_config import runtime
+from httpd.log import errorlog
+from httpd.module.hooks import HookTable
 
 from .conftest import load, make_request
 
@@ -175,7 +175,7 @@ def test_write_error_is_logged(loaded):
 def test_logio_counts_restart_after_mod_log_config_wrote(loaded):
     p = loaded('CustomLog logs/io "%I %O"\n')
     names = [fn.__module__ for fn in HookTable(p.registry.loaded).hooks["log_transaction"]]
-    assert names == ["directives.mod_log_config_runtime", "directives.mod_logio"]
+    assert names == ["directives.mod_log_config.runtime", "directives.mod_logio"]
     conn = make_request().conn
     conn.bytes_in, conn.bytes_out = 100, 200
     log(p, conn=conn)

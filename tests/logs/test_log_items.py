@@ -14,10 +14,10 @@ import time
 
 import pytest
 
-from directives import mod_log_config_items as items
-from directives import mod_log_config_times as log_times
+from directives.mod_log_config import items
+from directives.mod_log_config import times as log_times
 from directives.mod_logio import LogioDirConfig
-from httpd.request import ConnInfo, Headers
+from httpd.request.record import ConnInfo, Headers
 
 from .conftest import T0, line, make_request, make_server
 
@@ -222,7 +222,7 @@ class TestConnection:
         assert line("%k %X", make_request(conn=conn)) == f"{k} {x}"
 
     def test_keep_alive_max_zero_is_unlimited(self):
-        from directives.http_core import HttpServerConfig
+        from httpd.http.core import HttpServerConfig
         server = make_server()
         server.module_config["http_module"] = HttpServerConfig(keep_alive_max=0)
         conn = ConnInfo("127.0.0.1", 1, "127.0.0.1", 80, keepalives=5000, keepalive=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from httpd import piped
-from httpd.piped import PipedLog, open_piped_log, parse_program, tokenize_to_argv
+from httpd.log import piped
+from httpd.log.piped import PipedLog, open_piped_log, parse_program, tokenize_to_argv
 
 
 def wait_for(predicate, timeout: float = 10.0) -> bool:

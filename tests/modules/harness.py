@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 from typing import Iterable, Optional
 
-from httpd.request import ConnInfo, Headers, Request
+from httpd.request.record import ConnInfo, Headers, Request
 import io
 
-from httpd import cli
+from httpd.main import cli
 from tests.directives.core_run import PREFIX
 
 MODULES = ("env", "setenvif", "headers", "autoindex", "mime", "dir", "alias", "authz_core")

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from directives import mod_autoindex_listing as listing
+from directives.mod_autoindex import listing
 from directives import mod_env, mod_headers, mod_setenvif
-from httpd.hooks import HookTable
+from httpd.module.hooks import HookTable
 from tests.modules import harness
 from tests.modules import headers_cases as H
 

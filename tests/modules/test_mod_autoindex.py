@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from directives import mod_autoindex_listing as listing
+from directives.mod_autoindex import listing
 from directives import mod_mime
 from tests.modules import autoindex_cases as C
 from tests.modules import harness
@@ -108,5 +108,5 @@ def test_listing_matches_apache(case, uri, tree, tmp_path_factory, lookup_mode):
 
 
 def _banner(r) -> str:
-    from httpd.http_protocol import banner_of
+    from httpd.http.header_filter import banner_of
     return banner_of(r)

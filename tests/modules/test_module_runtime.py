@@ -7,11 +7,12 @@ import re
 
 import pytest
 
-from directives import mod_autoindex_listing as listing
-from directives import mod_env, mod_headers, mod_headers_runtime, mod_setenvif
-from directives.mod_autoindex_text import (os_escape_path, strfsize, strnatcmp,
+from directives.mod_autoindex import listing
+from directives import mod_env, mod_headers, mod_setenvif
+from directives.mod_headers import runtime as mod_headers_runtime
+from directives.mod_autoindex.text import (os_escape_path, strfsize, strnatcmp,
                                            terminate_description)
-from httpd.hooks import DECLINED, FIRST, LAST, MIDDLE, OK, HookTable
+from httpd.module.hooks import DECLINED, FIRST, LAST, MIDDLE, OK, HookTable
 from tests.modules import harness
 
 HOOKS = HookTable([mod_env.MODULE, mod_setenvif.MODULE, mod_headers.MODULE])
@@ -24,8 +25,8 @@ def logged(monkeypatch):
 
     def record(r, module, level, msg):
         lines.append(f"[{module}:{level}] {msg}")
-    import httpd.http_request
-    monkeypatch.setattr(httpd.http_request, "log_rerror", record)
+    import httpd.http.request
+    monkeypatch.setattr(httpd.http.request, "log_rerror", record)
     return lines
 
 
@@ -41,7 +42,7 @@ class TestHookOrder:
         assert mod_setenvif.MODULE.hooks["header_parser"][1] == MIDDLE
         assert mod_setenvif.MODULE.hooks["post_read_request"][1] == MIDDLE
         names = [fn.__module__ for fn in HOOKS.hooks["fixups"]]
-        assert names == ["directives.mod_env", "directives.mod_headers_runtime"]
+        assert names == ["directives.mod_env", "directives.mod_headers.runtime"]
 
 
 class TestEnv:

@@ -20,9 +20,9 @@ from httpd.config.errors import WalkError  # noqa: E402
 from httpd.config.grammar import getword_conf  # noqa: E402
 from httpd.config.tree import Node  # noqa: E402
 from httpd.config.walk import CmdParms, walk_config  # noqa: E402
-from httpd.log import StartupLog  # noqa: E402
-from httpd.registry import Registry
-from httpd.server import create_server  # noqa: E402
+from httpd.log.startup import StartupLog  # noqa: E402
+from httpd.module.registry import Registry
+from httpd.config.server import create_server  # noqa: E402
 
 
 def FakeRegistry(modules):
@@ -30,7 +30,7 @@ def FakeRegistry(modules):
 
 
 class FakeProcess:
-    """What handlers and check hooks touch on httpd.process.Process."""
+    """What handlers and check hooks touch on httpd.config.process.Process."""
 
     def __init__(self, modules, level="warn"):
         self.argv0 = "httpd"

@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from mpms import event, prefork, worker
-from mpms.listen import AddrError, ListenRec, parse_addr_port
+from httpd.mpm.listen import AddrError, ListenRec, parse_addr_port
 
 MPMS = [prefork.MODULE, worker.MODULE, event.MODULE]
 

@@ -7,7 +7,7 @@ import pytest
 
 from httpd.module import GLOBAL_ONLY, RSRC_CONF, Args
 from mpms import prefork
-from mpms.common import DYNAMIC, MPMQ, NOT_SUPPORTED
+from httpd.mpm.common import DYNAMIC, MPMQ, NOT_SUPPORTED
 
 # directive tables captured from the real `apache2 -L` (name, help, arity, context)
 TABLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",

@@ -13,7 +13,7 @@ import pytest
 
 from httpd.module import GLOBAL_ONLY, RSRC_CONF
 from mpms import event, worker
-from mpms.common import DYNAMIC, MPMQ, STATIC
+from httpd.mpm.common import DYNAMIC, MPMQ, STATIC
 
 # directive tables captured from the real `apache2 -L` (name, help, arity, context)
 TABLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",

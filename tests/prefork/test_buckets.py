@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from mpms.listeners import HAVE_SO_REUSEPORT
+from httpd.mpm.listen import HAVE_SO_REUSEPORT
 from tests.mpm_conformance.conftest import start_server, wait_for
 
 CORES = os.sysconf("SC_NPROCESSORS_ONLN")

@@ -5,8 +5,8 @@ import os
 import signal
 import time
 
-from mpms import children as ch
-from mpms.children import _SENT_KILL, Children, StatusArray, describe_exit
+from httpd.mpm import children as ch
+from httpd.mpm.children import _SENT_KILL, Children, StatusArray, describe_exit
 
 
 def _reap_all(kids: Children, seconds: float = 5.0) -> list:

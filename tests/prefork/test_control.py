@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from httpd.control import PidFileError, read_pid
+from httpd.main.control import PidFileError, read_pid
 from tests.e2e.servers import ROOT, free_port, write_config
 from tests.mpm_conformance.conftest import (alive, children_of, config_body, scratch_root,
                                             wait_for)

@@ -1,7 +1,7 @@
 """The pipe of death: one byte, one child."""
 from __future__ import annotations
 
-from mpms.pod import GRACEFUL_CHAR, Pod
+from httpd.mpm.pod import GRACEFUL_CHAR, Pod
 
 
 def test_one_byte_wakes_exactly_one_reader():

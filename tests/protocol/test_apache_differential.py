@@ -24,7 +24,7 @@ import pytest
 from httpd.config.errors import escape_logitem
 from httpd.protocol import (NEED_DATA, BodyData, EndOfBody, HTTPConnection, Limits,
                             ProtocolError, RequestHead)
-from httpd.protocol_events import M_INVALID
+from httpd.protocol import M_INVALID
 
 HERE = os.path.dirname(__file__)
 PROTOCOL_STATUSES = {400, 408, 411, 413, 414, 417, 501, 505}

@@ -19,7 +19,7 @@ import pytest
 from httpd.config.errors import escape_logitem
 from httpd.protocol import (NEED_DATA, BodyData, ConnectionClosed, EndOfBody, HTTPConnection,
                             ProtocolError, RequestHead)
-from httpd.protocol_events import M_INVALID
+from httpd.protocol import M_INVALID
 
 HERE = os.path.dirname(__file__)
 with open(os.path.join(HERE, "bad-requests.json"), encoding="utf-8") as f:

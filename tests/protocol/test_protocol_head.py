@@ -9,7 +9,7 @@ import pytest
 
 from httpd.protocol import (NEED_DATA, ConnectionClosed, HTTPConnection, Limits,
                             ProtocolError, RequestHead, merge_headers)
-from httpd.protocol_events import M_INVALID
+from httpd.protocol import M_INVALID
 
 H = "Host: localhost\r\n"
 
@@ -426,8 +426,8 @@ def test_a_cached_head_gives_each_request_its_own_fields(tmp_path):
     request's fields is not seen by the second (each request copies the cached fields)."""
     import socket
 
-    from httpd.cli import load_config, make_process, parse_args
-    from httpd.connection import Serving, serve_connection
+    from httpd.main.cli import load_config, make_process, parse_args
+    from httpd.io.connection import Serving, serve_connection
     from tests.e2e.servers import free_port, write_config
     docs = tmp_path / "htdocs"
     docs.mkdir()

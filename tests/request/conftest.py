@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from httpd import cli, vhost_select
-from httpd.http_request import die, final_request, hook_table, process_request
-from httpd.request import ConnInfo, Headers, Request
+from httpd.main import cli
+
+from httpd.request import vhost as vhost_select
+from httpd.http.request import die, final_request, hook_table, process_request
+from httpd.request.record import ConnInfo, Headers, Request
 from tests.request.scenarios import MIME_TYPES
 
 MODULES = ("authz_core", "authz_host", "mime", "dir", "alias")

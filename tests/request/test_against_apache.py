@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from httpd.http_protocol import server_banner
+from httpd.http.header_filter import server_banner
 from tests.request.conftest import Server, tree
 from tests.request.scenarios import BASE_FILES, DELIBERATE, SCENARIOS
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from httpd.errors_html import error_page, index_status, status_title
-from httpd.http_protocol import server_banner
+from httpd.http.errors import error_page, index_status, status_title
+from httpd.http.header_filter import server_banner
 
 CANNED = json.loads(Path(__file__).with_name("apache_canned_errors.json").read_text())
 TARGET = "http://example.com/x?a=1&b=<2>"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import structlog
 
-from httpd.hooks import DECLINED, DONE, OK, HookTable
-from httpd.http_request import (escape_uri, generation, hook_table, invoke_handler,
+from httpd.module.hooks import DECLINED, DONE, OK, HookTable
+from httpd.http.request import (escape_uri, generation, hook_table, invoke_handler,
                                 normalize_path, parse_uri, process_request, unescape_path)
-from httpd.subrequest import sub_req_lookup_uri
+from httpd.request.subrequest import sub_req_lookup_uri
 from httpd.module import Module
-from httpd.request import Request
+from httpd.request.record import Request
 
 ROOT = """DocumentRoot $ROOT/htdocs
 <Directory />
@@ -122,7 +122,7 @@ class TestPhases:
         s = server(ROOT + "<Location /sub>\nRequire all denied\n</Location>\n", FILES)
         r = s.get("/sub/b.txt")
         r.filename, r.uri = None, "/sub/x"
-        from directives.mod_authz_core_runtime import authorize_userless
+        from directives.mod_authz_core.runtime import authorize_userless
         with structlog.testing.capture_logs() as logs:
             assert authorize_userless(r) == 403
         assert logs[-1]["event"] == "AH01630: client denied by server configuration: uri /sub/x"
@@ -195,7 +195,7 @@ class TestHooks:
         r = s.get("/a.txt")
         r2 = Request(conn=r.conn, server=r.server, process=r.process, uri="/a.txt",
                      unparsed_uri="/a.txt")
-        from httpd.http_request import process_request_internal
+        from httpd.http.request import process_request_internal
         gen = generation(s.process)
         saved = gen.hooks
         gen.hooks = HookTable([])

@@ -8,7 +8,7 @@ import re
 import pytest
 import structlog
 
-from directives.mod_alias_runtime import pregsub
+from directives.mod_alias.runtime import pregsub
 from directives.mod_authz_host import in_domain
 
 OPEN = """DocumentRoot $ROOT/htdocs
@@ -102,12 +102,12 @@ ModMimeUsePathInfo On
         assert srv.get("/f.h").handler == "my-handler"
 
     def test_use_path_info(self, srv):
-        from httpd.subrequest import sub_req_lookup_uri
+        from httpd.request.subrequest import sub_req_lookup_uri
         rr = sub_req_lookup_uri("/pi/script/x.one", srv.get("/f.h"))
         assert rr.path_info == "/x.one" and rr.content_type == "text/one"
 
     def test_directories_get_the_magic_type(self, srv):
-        from httpd.subrequest import sub_req_lookup_uri
+        from httpd.request.subrequest import sub_req_lookup_uri
         rr = sub_req_lookup_uri("/pi/", srv.get("/f.h"))
         assert rr.content_type == "httpd/unix-directory"
 
@@ -122,7 +122,7 @@ class TestDir:
         s = server(OPEN, FILES)
         r = s.get("/d", method="POST")
         assert r.status == 301
-        from httpd.request import Request
+        from httpd.request.record import Request
         r = s.get("/d/")
         assert isinstance(r, Request)
 
@@ -208,7 +208,7 @@ Require not local
 
     def test_env_is_looked_up_without_case(self, srv):
         r = srv.get("/a.txt")
-        from directives.mod_authz_core_runtime import env_check
+        from directives.mod_authz_core.runtime import env_check
         r.subprocess_env["http_allowed"] = "1"
         assert env_check(r, "HTTP_ALLOWED", None) == 1
 

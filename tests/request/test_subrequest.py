@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from httpd.subrequest import (internal_fast_redirect, sub_req_lookup_dirent,
+from httpd.request.subrequest import (internal_fast_redirect, sub_req_lookup_dirent,
                               sub_req_lookup_file, sub_req_lookup_uri)
 
 CONF = """DocumentRoot $ROOT/htdocs

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from httpd import vhost_select
-from httpd.request import ConnInfo, Headers, Request
+from httpd.request import vhost as vhost_select
+from httpd.request.record import ConnInfo, Headers, Request
 
 VHOSTS = """DocumentRoot $ROOT
 <Directory />

@@ -6,8 +6,8 @@ import os
 import pytest
 import structlog
 
-from httpd.http_request import generation
-from httpd.walks import canonical_filename, fnmatch_regex
+from httpd.http.request import generation
+from httpd.request.directory_walk import canonical_filename, fnmatch_regex
 
 OPEN = """DocumentRoot $ROOT/htdocs
 <Directory />

@@ -20,13 +20,13 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from directives.core import config as C
-from directives.core.handler import core_methods, default_handler
-from directives.core.sections import M_INVALID, METHODS
-from httpd import cli
-from httpd.hooks import DECLINED, DONE, OK
-from httpd.http_protocol import finalize_headers
-from httpd.request import ConnInfo, FileRange, Headers, Part, Request
+from httpd.core import config as C
+from httpd.core.handler import core_methods, default_handler
+from httpd.core.sections import M_INVALID, METHODS
+from httpd.main import cli
+from httpd.module.hooks import DECLINED, DONE, OK
+from httpd.http.header_filter import finalize_headers
+from httpd.request.record import ConnInfo, FileRange, Headers, Part, Request
 
 APACHE = shutil.which("apache2")
 MODDIR = "/usr/lib/apache2/modules"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from httpd import byterange as B
-from httpd.request import FileRange, Part
+from httpd.http import byterange as B
+from httpd.request.record import FileRange, Part
 from tests.static import harness
 from tests.static.test_handler import req
 
@@ -114,7 +114,7 @@ def test_parse_ranges(spec, clength, expected):
 def test_multipart_body_is_file_ranges(ours_only):
     r = harness.build_request(ours_only.process, ours_only.doc,
                               ranges("/big.bin", "bytes=0-1,100-199"))
-    from directives.core.handler import default_handler
+    from httpd.core.handler import default_handler
     assert default_handler(r) == 0
     assert isinstance(r.body, list) and all(isinstance(p, Part) for p in r.body)
     assert r.body[1].body == FileRange(r.filename, 100, 100)

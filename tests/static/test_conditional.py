@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from httpd import conditional as C
-from httpd.request import Headers
+from httpd.http import conditional as C
+from httpd.request.record import Headers
 from tests.static.test_handler import req
 
 LM = "Thu, 02 Jan 2020 03:04:05 GMT"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from httpd.filecache import MAX_FILE, SmallFileCache
+from httpd.core.filecache import MAX_FILE, SmallFileCache
 
 
 def _put(cache, path):

@@ -11,9 +11,9 @@ import os
 
 import pytest
 
-from directives.core import handler as H
-from httpd.hooks import DONE, OK, REALLY_FIRST, REALLY_LAST
-from httpd.http_protocol import make_allow
+from httpd.core import handler as H
+from httpd.module.hooks import DONE, OK, REALLY_FIRST, REALLY_LAST
+from httpd.http.header_filter import make_allow
 from tests.static import harness
 
 ETAG = '"c-59b1f7226f340"'

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from httpd import http_protocol as P
-from httpd.request import FileRange, Part
+from httpd.http import header_filter as P
+from httpd.request.record import FileRange, Part
 from tests.static import harness
 from tests.static.test_handler import req
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from directives import mod_status
-from directives.mod_status_page import (
+from directives.mod_status.page import (
     Snapshot,
     apr_g,
     format_byte_out,
@@ -20,9 +20,9 @@ from directives.mod_status_page import (
     render,
     show_time,
 )
-from httpd.hooks import DECLINED, OK
-from httpd.http_protocol import server_banner
-from httpd.scoreboard import Scoreboard
+from httpd.module.hooks import DECLINED, OK
+from httpd.http.header_filter import server_banner
+from httpd.mpm.scoreboard import Scoreboard
 from tests.modules import harness
 
 APACHE = Path(__file__).parent / "apache"

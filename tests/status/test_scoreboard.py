@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from httpd.request import ConnInfo, Request
-from httpd.scoreboard import (
+from httpd.request.record import ConnInfo, Request
+from httpd.mpm.scoreboard import (
     DEAD,
     READY,
     REQUEST_LEN,

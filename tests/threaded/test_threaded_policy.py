@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import attrs
 
-from httpd.scoreboard import Scoreboard
-from mpms.children import Child
-from mpms.event_runtime import EventRuntime
-from mpms.threaded_runtime import ThreadedRuntime
-from mpms.worker_runtime import WorkerRuntime
+from httpd.mpm.scoreboard import Scoreboard
+from httpd.mpm.children import Child
+from mpms.event.runtime import EventRuntime
+from mpms.threaded.runtime import ThreadedRuntime
+from mpms.worker.runtime import WorkerRuntime
 
 
 @attrs.define

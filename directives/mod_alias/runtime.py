@@ -1,0 +1,207 @@
+"""mod_alias at request time: translate_alias_redir (translate_name) and fixup_redir
+(fixups, for Redirect lines inside sections).
+
+Redirects are tried first, then aliases; the server's lists are in config order with a
+virtual host's own entries before the main server's.  A redirect target that is a path
+becomes a full URL (ap_construct_url) unless RedirectRelative is on; the request's
+query string is appended when the target has none.  ScriptAlias maps like Alias and sets
+the cgi-script handler (running CGI is not part of this server).
+"""
+from __future__ import annotations
+
+import sys
+
+from httpd.module.hooks import DECLINED, OK
+from httpd.core import directives as _m_directives
+from httpd.http import request as _m_http_request
+
+MODULE_NAME = "alias_module"
+HTTP_INTERNAL_SERVER_ERROR = 500
+_PREGSUB_ERROR = object()
+
+
+def _log(r, level: str, msg: str) -> None:
+    log_rerror = _m_http_request.log_rerror
+    log_rerror(r, "alias", level, msg)
+
+
+def alias_matches(uri: str, fake: str) -> int:
+    """How many characters of ``uri`` the alias ``fake`` matches (0: no match); runs
+    of '/' match each other and the last component must match a whole one."""
+    # mod_alias imports this module; by request time it is loaded
+    matches = sys.modules["directives.mod_alias"].alias_matches
+    return matches(uri, fake)
+
+
+def pregsub(template: str, subject: str, m) -> str:
+    """ap_pregsub: ``$0``-``$9`` are the groups (empty when unset); a backslash makes the
+    next character literal; ``&`` is an ordinary character in 2.4."""
+    out = []
+    i, n = 0, len(template)
+    groups = m.re.groups or 0
+    while i < n:
+        c = template[i]
+        i += 1
+        if c == "$" and i < n and "0" <= template[i] <= "9":
+            no = int(template[i])
+            i += 1
+            if no <= groups:
+                out.append(m.group(no) or "")
+            continue
+        if c == "\\" and i < n:
+            c = template[i]
+            i += 1
+        out.append(c)
+    return "".join(out)
+
+
+def _escape_target(found: str) -> str:
+    """A regex redirect target: escape the path part, keep query and fragment."""
+    escape_uri = _m_http_request.escape_uri
+    head, hsh, frag = found.partition("#")
+    head, q, query = head.partition("?")
+    out = escape_uri(head)
+    if q:
+        out += "?" + query
+    if hsh:
+        out += "#" + frag
+    return out
+
+
+def try_alias(r):
+    """The Alias of a <Location> (an expression), with AliasPreservePath."""
+    dirconf = r.module_config(MODULE_NAME)
+    if dirconf is None or dirconf.alias is None:
+        return None
+    evaluate_str = _m_http_request.evaluate_str
+    try:
+        found = evaluate_str(r, dirconf.alias)
+    except Exception as e:
+        _log(r, "error", f"AH02825: Can't evaluate alias expression: {e}")
+        return _PREGSUB_ERROR
+    fake = getattr(dirconf, "alias_fake", None)
+    if fake and dirconf.preserve_path:
+        n = alias_matches(r.uri, fake)
+        if n > 0:
+            found += r.uri[n:]
+    if dirconf.handler:
+        r.handler = dirconf.handler
+        r.notes["alias-forced-type"] = r.handler
+    return r.process.server_root_relative(found), None
+
+
+def try_redirect(r):
+    """The Redirect of a section: (target, status) or None."""
+    dirconf = r.module_config(MODULE_NAME)
+    if dirconf is None or not dirconf.redirect_set:
+        return None
+    found = ""
+    if dirconf.redirect is not None:
+        evaluate_str = _m_http_request.evaluate_str
+        try:
+            found = evaluate_str(r, dirconf.redirect)
+        except Exception as e:
+            _log(r, "error", f"AH02826: Can't evaluate redirect expression: {e}")
+            return _PREGSUB_ERROR
+        found = _escape_target(found)
+    return found, dirconf.redirect_status
+
+
+def try_alias_list(r, entries, is_redir: bool):
+    """(target, status) of the first entry that matches r.uri, or None."""
+    escape_uri = _m_http_request.escape_uri
+    uri = r.uri
+    for alias in entries:
+        found = None
+        if alias.regexp is not None:
+            m = alias.regexp.search(uri)
+            if m is None:
+                continue
+            if alias.real is not None:
+                found = pregsub(alias.real, uri, m)
+                if is_redir:
+                    found = _escape_target(found)
+            else:
+                found = ""
+        else:
+            n = alias_matches(uri, alias.fake)
+            if n <= 0:
+                continue
+            rest = uri[n:]
+            # a redirect without a target (410...) still "finds" something: ""
+            found = (alias.real or "") + (escape_uri(rest) if is_redir else rest)
+        if alias.handler:
+            r.handler = alias.handler
+            r.notes["alias-forced-type"] = r.handler
+        if not is_redir:
+            found = r.process.server_root_relative(found)
+            if alias.regexp is None:
+                r.notes["storage-root"] = r.process.server_root_relative(alias.real)
+        return found, alias.redir_status
+    return None
+
+
+def _redirect(r, found, status: int) -> int:
+    """Finish a redirect: a full URL in Location, or 500 for a target that is none."""
+    if found is _PREGSUB_ERROR:
+        return HTTP_INTERNAL_SERVER_ERROR
+    if 300 <= status <= 399:
+        is_url = _m_directives.is_url
+        construct_url = _m_http_request.construct_url
+        dirconf = r.module_config(MODULE_NAME)
+        relative = bool(dirconf is not None and dirconf.allow_relative)
+        if found.startswith("/") and not relative:
+            orig = found
+            found = construct_url(r, found)
+            _log(r, "debug", f"AH00673: incomplete redirection target of '{orig}' for URI "
+                 f"'{r.uri}' modified to '{found}'")
+        if not is_url(found) and not relative:
+            _log(r, "error", f"AH00674: cannot redirect '{r.uri}' to '{found}'; target is "
+                 "not a valid absoluteURI or abs_path")
+            return HTTP_INTERNAL_SERVER_ERROR
+        if r.args is not None and "?" not in found:
+            found = f"{found}?{r.args}"
+        r.headers_out.set("Location", found)
+    return status
+
+
+def translate_alias_redir(r) -> int:
+    """The translate_name hook."""
+    uri = r.uri
+    if uri and uri[0] != "/":
+        return DECLINED
+    sconf = r.server_config(MODULE_NAME)
+    hit = try_redirect(r)
+    if hit is None and sconf.redirects:
+        hit = try_alias_list(r, sconf.redirects, True)
+    if hit is not None:
+        if hit is _PREGSUB_ERROR:
+            return HTTP_INTERNAL_SERVER_ERROR
+        return _redirect(r, *hit)
+    hit = try_alias(r)
+    if hit is None and sconf.aliases:
+        hit = try_alias_list(r, sconf.aliases, False)
+    if hit is not None:
+        if hit is _PREGSUB_ERROR:
+            return HTTP_INTERNAL_SERVER_ERROR
+        r.filename = hit[0]
+        if "storage-root" not in r.notes:
+            r.notes["storage-root"] = hit[0]
+        return OK
+    return DECLINED
+
+
+def fixup_redir(r) -> int:
+    """The fixups hook: Redirect lines of the sections that apply (they may differ from
+    what translate_name saw once the directory walk is done)."""
+    dirconf = r.module_config(MODULE_NAME)
+    if dirconf is None:
+        return DECLINED
+    hit = try_redirect(r)
+    if hit is None and dirconf.redirects:
+        hit = try_alias_list(r, dirconf.redirects, True)
+    if hit is None:
+        return DECLINED
+    if hit is _PREGSUB_ERROR:
+        return HTTP_INTERNAL_SERVER_ERROR
+    return _redirect(r, *hit)

@@ -1,0 +1,262 @@
+"""core's default handler (default_handler in core.c) and the methods the server answers
+itself (ap_send_http_trace and http_send_options in http_core.c).
+
+The default handler serves the mapped file: validators (Last-Modified, ETag per
+FileETag), Accept-Ranges, Content-Length, the conditional request fields (304/412 as
+ap_meets_conditions decides), Range (httpd.http.byterange) and HEAD; it answers OPTIONS with
+Allow, and any other method with 405 (501 for a method the server does not know).  POST
+is served like GET, as Apache does.  The body is a FileRange (or parts of one): the
+connection sends it, with sendfile when EnableSendfile is on; nothing is read here
+except for FileETag Digest and ContentDigest, which hash the file in blocks.
+
+TRACE and ``OPTIONS *`` are answered before access control, as Apache answers them from
+map_to_storage; here they join header_parser first (core's map_to_storage runs the
+directory walk and stays that hook's single core entry).
+"""
+from __future__ import annotations
+
+import base64
+import errno
+import hashlib
+import os
+import stat as _stat
+
+from httpd.log import errorlog as _errorlog
+from httpd.http.byterange import apply_byterange
+from httpd.http.conditional import meets_conditions, set_etag
+from httpd.module.hooks import DECLINED, DONE, OK, REALLY_FIRST, REALLY_LAST
+from httpd.http.header_filter import (DROPS_CONNECTION, allow_methods, make_allow,
+                                 set_accept_ranges, set_content_length, set_last_modified,
+                                 update_mtime)
+from httpd.core.filecache import CACHE as _FILES
+from httpd.request.record import SMALL_FILE, FileRange, Request
+
+from .sections import M_INVALID, METHODS
+
+CORE = "core_module"
+M_GET, M_POST, M_OPTIONS, M_TRACE = (METHODS["GET"], METHODS["POST"], METHODS["OPTIONS"],
+                                    METHODS["TRACE"])
+HTTP_NOT_FOUND, HTTP_FORBIDDEN, HTTP_METHOD_NOT_ALLOWED = 404, 403, 405
+HTTP_BAD_REQUEST, HTTP_REQUEST_ENTITY_TOO_LARGE = 400, 413
+HTTP_NOT_IMPLEMENTED, HTTP_SERVICE_UNAVAILABLE = 501, 503
+TRACE_BODY_MAX = 65536
+_O_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+
+
+def log_rerror(r: Request, level: str, msg: str) -> None:
+    """ap_log_rerror for core."""
+    _errorlog.log_rerror(r, "core", level, msg)
+
+
+# -- request bodies the handler does not want ------------------------------------------------
+
+def discard_request_body(r: Request) -> int:
+    """ap_discard_request_body: read and drop a body so the connection can go on."""
+    if r.main is not None or r.conn.keepalive is False:
+        return OK
+    if not r.remaining and not r.read_chunked:     # the request has no body
+        return OK
+    if r.status in DROPS_CONNECTION:
+        r.conn.keepalive = False
+        return OK
+    read = r.read_body
+    if read is None:
+        return OK
+    try:
+        while read(65536):
+            pass
+    except Exception as e:   # the connection reports a bad body with its status
+        r.conn.keepalive = False
+        return getattr(e, "status", HTTP_BAD_REQUEST)
+    return OK
+
+
+# -- the default handler --------------------------------------------------------------------
+
+def _open_error(r: Request, err: OSError) -> int:
+    """What a failed open means.  Apache says 403 for every failure; running out of file
+    descriptors is not an authorization decision, so that is 503 here (reliability.md
+    1.3), and a name too long or a file gone since the stat is 404."""
+    code = err.errno
+    if code in (errno.EMFILE, errno.ENFILE):
+        log_rerror(r, "error", f"({code}){os.strerror(code)}: AH00132: file permissions "
+                   f"deny server access: {r.filename}")
+        return HTTP_SERVICE_UNAVAILABLE
+    if code in (errno.ENOENT, errno.ENAMETOOLONG, errno.ENOTDIR):
+        log_rerror(r, "info", f"AH00128: File does not exist: {r.filename}")
+        return HTTP_NOT_FOUND
+    log_rerror(r, "error", f"({code}){os.strerror(code)}: AH00132: file permissions deny "
+               f"server access: {r.filename}")
+    return HTTP_FORBIDDEN
+
+
+def _content_md5(path: str) -> str:
+    """ap_md5digest: base64 of the MD5 of the whole file, read in blocks."""
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(65536), b""):
+            h.update(block)
+    return base64.b64encode(h.digest()).decode("ascii")
+
+
+def _serve_file(r: Request, d) -> int:
+    st = r.finfo
+    if st is None:
+        log_rerror(r, "info", f"AH00128: File does not exist: {r.filename}{r.path_info}")
+        return HTTP_NOT_FOUND
+    mode = st.st_mode
+    if _stat.S_ISDIR(mode):
+        log_rerror(r, "info", f"AH00129: Attempt to serve directory: {r.filename}")
+        return HTTP_NOT_FOUND
+    if r.path_info and d.accept_path_info != "on":
+        log_rerror(r, "info", f"AH00128: File does not exist: {r.filename}{r.path_info}")
+        return HTTP_NOT_FOUND
+    if not _stat.S_ISREG(mode):
+        # Apache would open and read a FIFO or a device, and a FIFO blocks the worker
+        log_rerror(r, "info", f"AH00128: File does not exist: {r.filename}")
+        return HTTP_NOT_FOUND
+    path = r.filename
+    cached = _FILES.get(path, st) if not d.content_md5 else None
+    if cached is None:
+        try:
+            fd = os.open(path, _O_READ)     # the permission check Apache's open makes
+        except OSError as e:
+            return _open_error(r, e)
+    else:
+        fd = -1          # read before with this very inode, size, mtime and ctime
+    try:
+        update_mtime(r, st.st_mtime)
+        set_last_modified(r)
+        set_etag(r)
+        set_accept_ranges(r)
+        size = st.st_size
+        set_content_length(r, size)
+        if d.content_md5:
+            try:
+                r.headers_out.set("Content-MD5", _content_md5(path))
+            except OSError as e:
+                return _open_error(r, e)
+        status = meets_conditions(r)
+        if status != OK:
+            r.status = status    # Apache sends 304/412 itself: headers kept, empty body
+            r.body = b""
+            return OK
+        data = cached
+        if data is None and size <= SMALL_FILE and not r.header_only:
+            try:               # read now, while it is open: the writer sends these bytes
+                data = os.read(fd, size)
+            except OSError:
+                data = None
+            else:
+                _FILES.put(path, st, data)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    return apply_byterange(r, FileRange(path, 0, size, data))
+
+
+def default_handler(r: Request) -> int:
+    """default_handler: the last handler of every request."""
+    if r.handler == "cgi-script":
+        # Stricter than Apache, which serves a script's source as a file when no CGI
+        # module is loaded: a ScriptAlias or `SetHandler cgi-script` file is never sent.
+        log_rerror(r, "error", f"AH00000: cgi-script handler is not available in this server "
+                   f"(no mod_cgi): refusing to send {r.filename} as a file")
+        return HTTP_FORBIDDEN
+    d = r.module_config(CORE)
+    allow_methods(r, False, M_GET, M_OPTIONS, M_POST)
+    status = discard_request_body(r)
+    if status != OK:
+        return status
+    method = r.method_number
+    if method == M_GET or method == M_POST:
+        return _serve_file(r, d)
+    if method == M_INVALID:
+        req = r.the_request
+        if req[:1] == "\x16" and req[1:2] in ("\x02", "\x03"):
+            log_rerror(r, "error", f"AH00133: Invalid method in request {req} - possible "
+                       "attempt to establish SSL connection on non-SSL port")
+        else:
+            log_rerror(r, "error", f"AH00134: Invalid method in request {req}")
+        return HTTP_NOT_IMPLEMENTED
+    if method == M_OPTIONS:
+        return send_http_options(r)
+    return HTTP_METHOD_NOT_ALLOWED
+
+
+def send_http_options(r: Request) -> int:
+    """ap_send_http_options: the Allow field; the body is empty."""
+    if r.proto_num < 1000:          # HTTP/0.9 has no header to carry it
+        return DECLINED
+    r.headers_out.set("Allow", make_allow(r))
+    return OK
+
+
+# -- TRACE and OPTIONS * ------------------------------------------------------------------------
+
+def send_http_trace(r: Request) -> int:
+    """ap_send_http_trace: echo the request as message/http; TraceEnable decides (off
+    by default here: a TRACE reflects cookies and credentials, reliability.md 1.3)."""
+    while r.prev is not None:
+        r = r.prev
+    trace = r.server.module_config[CORE].trace_enable or "off"
+    if trace == "off":
+        r.notes["error-notes"] = "TRACE denied by server configuration"
+        return HTTP_METHOD_NOT_ALLOWED
+    hin = r.headers_in
+    te = hin.get("Transfer-Encoding")
+    cl = hin.get("Content-Length")
+    has_body = te is not None or (cl is not None and cl.strip() not in ("", "0"))
+    body = b""
+    if has_body:
+        if trace != "extended":
+            r.notes["error-notes"] = "TRACE with a request body is not allowed"
+            log_rerror(r, "info", f"AH01595: {r.method} with body is not allowed for {r.uri}")
+            return HTTP_REQUEST_ENTITY_TOO_LARGE
+        if cl is not None and te is None and cl.strip().isdigit() \
+                and int(cl) > TRACE_BODY_MAX:
+            r.notes["error-notes"] = "Extended TRACE request bodies cannot exceed 64k\n"
+            return HTTP_REQUEST_ENTITY_TOO_LARGE
+        if r.read_body is not None:
+            chunks, total = [], 0
+            try:
+                while True:
+                    data = r.read_body(65536)
+                    if not data:
+                        break
+                    total += len(data)
+                    if total > TRACE_BODY_MAX:
+                        while r.read_body(65536):
+                            pass
+                        r.notes["error-notes"] = ("Extended TRACE request bodies cannot "
+                                                  "exceed 64k\n")
+                        return HTTP_REQUEST_ENTITY_TOO_LARGE
+                    chunks.append(data)
+            except Exception as e:
+                r.conn.keepalive = False
+                return getattr(e, "status", HTTP_BAD_REQUEST)
+            body = b"".join(chunks)
+    r.content_type = "message/http"
+    lines = [r.the_request]
+    lines += [f"{k}: {v}" for k, v in hin]
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+    # Apache passes the echo without an end-of-stream, so it has no Content-Length
+    # (chunked on HTTP/1.1): a tuple is a body of unknown length to the writer.
+    r.body = (head + body,)
+    return DONE
+
+
+def core_methods(r: Request) -> int:
+    """The methods answered before access control: TRACE and OPTIONS *."""
+    method = r.method_number
+    if method == M_TRACE:
+        return send_http_trace(r)
+    if method == M_OPTIONS and r.uri == "*":
+        return DONE
+    return DECLINED
+
+
+HOOKS: dict = {
+    "handler": (default_handler, REALLY_LAST),
+    "header_parser": (core_methods, REALLY_FIRST),
+}

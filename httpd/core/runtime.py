@@ -1,0 +1,113 @@
+"""core's request-time hooks (core.c): translate_name (DocumentRoot + URI),
+map_to_storage (the directory and file walks), the do-nothing type checker that makes
+"no type" a success, and the fixup that applies ForceType and SetHandler.
+
+The walks themselves are httpd/request/directory_walk.py; their caches belong to the config generation
+(httpd.http.request.generation).
+"""
+from __future__ import annotations
+
+from httpd.module.hooks import OK, REALLY_FIRST, REALLY_LAST
+import httpd.http.request as _m_http_request
+
+_walkers: tuple = ()
+
+
+def _walk_functions() -> tuple:
+    """(directory_walk, file_walk), imported on first use: httpd.request.directory_walk imports core."""
+    global _walkers
+    if not _walkers:
+        from httpd.request.directory_walk import directory_walk
+        from httpd.request.section_walks import file_walk
+        _walkers = (directory_walk, file_walk)
+    return _walkers
+
+CORE = "core_module"
+HTTP_BAD_REQUEST = 400
+HTTP_FORBIDDEN = 403
+HTTP_INTERNAL_SERVER_ERROR = 500
+
+
+def document_root(r) -> str:
+    """ap_document_root."""
+    return r.server.module_config[CORE].ap_document_root or ""
+
+
+def merge_filepath(root: str, path: str) -> str:
+    """apr_filepath_merge(root, path, TRUENAME | SECUREROOT) for a normalised URI path:
+    one '/' between them, empty segments dropped, a final '/' kept."""
+    root = root.rstrip("/") or ""
+    if not path:
+        return root or "/"
+    if "//" in path:
+        trailing = path.endswith("/")
+        path = "/".join(p for p in path.split("/") if p) + ("/" if trailing else "")
+    return f"{root}/{path}"
+
+
+def core_translate(r) -> int:
+    """ap_core_translate: the file under DocumentRoot (minus a matching ServerPath)."""
+    log_rerror = _m_http_request.log_rerror
+    uri = r.uri
+    if not uri or (uri[0] != "/" and uri != "*"):
+        log_rerror(r, "core", "error", f"AH00126: Invalid URI in request '{uri}' "
+                   f"'{r.the_request}'")
+        return HTTP_BAD_REQUEST
+    sconf = r.server.module_config[CORE]
+    path = uri
+    spath = sconf.path
+    if spath and uri.startswith(spath) and (spath.endswith("/")
+                                            or uri[len(spath):len(spath) + 1] in ("/", "")):
+        path = uri[len(spath):]
+    root = document_root(r)
+    if "/../" in f"/{path}/" or "/./" in f"/{path}/":
+        # apr_filepath_merge(SECUREROOT) refuses what would leave the root; a normalised
+        # URI never gets here, a module's rewritten one might
+        log_rerror(r, "core", "error", f"AH00127: Cannot map {r.the_request} to file")
+        return HTTP_FORBIDDEN
+    r.filename = r.canonical_filename = merge_filepath(root, path.lstrip("/"))
+    r.notes["storage-root"] = root
+    return OK
+
+
+def core_map_to_storage(r) -> int:
+    """core_map_to_storage: ap_directory_walk, then ap_file_walk."""
+    generation, log_rerror = _m_http_request.generation, _m_http_request.log_rerror
+    directory_walk, file_walk = _walkers or _walk_functions()
+    walker = generation(r.process).walker
+    status = directory_walk(r, walker, log_rerror)
+    if status:
+        return status
+    return file_walk(r, walker)
+
+
+def do_nothing(r) -> int:
+    """core's last type checker: a request without a type is still fine."""
+    return OK
+
+
+def core_override_type(r) -> int:
+    """core_override_type: ForceType and SetHandler (an expression) win over mod_mime."""
+    conf = r.module_config(CORE)
+    if conf is None:
+        return OK
+    if conf.mime_type and conf.mime_type != "none":
+        r.content_type = conf.mime_type
+    if conf.expr_handler is not None:
+        evaluate_str, log_rerror = _m_http_request.evaluate_str, _m_http_request.log_rerror
+        try:
+            val = evaluate_str(r, conf.expr_handler)
+        except Exception as e:   # Apache answers 500 when the expression fails
+            log_rerror(r, "core", "error", f"AH03154: Can't evaluate handler expression: {e}")
+            return HTTP_INTERNAL_SERVER_ERROR
+        if not val.startswith("none"):
+            r.handler = val
+    return OK
+
+
+HOOKS: dict = {
+    "translate_name": (core_translate, REALLY_LAST),
+    "map_to_storage": (core_map_to_storage, REALLY_LAST),
+    "type_checker": (do_nothing, REALLY_LAST),
+    "fixups": (core_override_type, REALLY_FIRST),
+}

@@ -1,0 +1,157 @@
+"""What an ap_expr sees of a request (util_expr_eval.c's request and connection
+variables): the one evaluation context of the request layer, used by ``<If>``,
+mod_headers' ``expr=``, mod_setenvif's SetEnvIfExpr and mod_log_config's ``expr=``.  Also the small apr_table helpers the modules
+need on ``r.subprocess_env``, which is a dict but, like Apache's table, is looked up
+case-insensitively.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from httpd.expr.eval import EvalContext
+
+
+def table_get(table: dict, key: str) -> Optional[str]:
+    """apr_table_get on a dict: exact key first, then case-insensitively."""
+    value = table.get(key)
+    if value is not None:
+        return value
+    low = key.lower()
+    for k, v in table.items():
+        if k.lower() == low:
+            return v
+    return None
+
+
+def log_rerror(r, module: str, level: str, msg: str) -> None:
+    """ap_log_rerror: the request layer's (with the client's address) when it is
+    there, else the process log."""
+    try:
+        from httpd.http.request import log_rerror as request_log
+    except Exception:  # the request layer is optional for these modules
+        request_log = None
+    if request_log is not None:
+        request_log(r, module, level, msg)
+        return
+    log = getattr(getattr(r, "process", None), "log", None)
+    if log is not None:
+        log.error(module, level, msg)
+
+
+def _merge_vary(r, ctx) -> None:
+    """What a condition read of the request headers goes into Vary, as ap_expr_exec
+    does after a successful evaluation; never Host (RFC 7231 7.1.4, as Apache skips
+    it for both %{HTTP_HOST} and req('Host'))."""
+    names = [n for n in ctx.vary if n.lower() != "host"]
+    if names:
+        r.headers_out.merge_first("Vary", ", ".join(names))
+
+
+def exec_expr(r, expr) -> tuple[bool, "RequestExprContext"]:
+    """ap_expr_exec_re: the result and the context (its last capturing match is
+    there for $1..$9); raises ExprError."""
+    ctx = RequestExprContext(r)
+    result = expr.exec(ctx)
+    _merge_vary(r, ctx)
+    return result, ctx
+
+
+def exec_str(r, expr) -> str:
+    """ap_expr_str_exec; raises ExprError.  A string result adds nothing to Vary
+    (Apache only does that for conditions)."""
+    return expr.str_exec(RequestExprContext(r))
+
+
+def _core_server(r):
+    return r.server.module_config.get("core_module") if r.server is not None else None
+
+
+class RequestExprContext(EvalContext):
+    """EvalContext over a Request: variables, tables, the client address."""
+
+    def __init__(self, r):
+        super().__init__()
+        self.r = r
+
+    def request_var(self, name: str) -> Optional[str]:
+        r = self.r
+        fn = _VARS.get(name)
+        return fn(r) if fn is not None else ""
+
+    def table(self, which: str, key: str) -> Optional[str]:
+        r = self.r
+        if which == "headers_in":
+            return r.headers_in.get(key)
+        if which == "headers_out":
+            return r.headers_out.get(key)
+        if which == "err_headers_out":
+            return r.err_headers_out.get(key)
+        if which == "notes":
+            return table_get(r.notes, key)
+        if which == "subprocess_env":
+            return table_get(r.subprocess_env, key)
+        return None
+
+    def useragent_ip(self) -> Optional[str]:
+        return self.r.conn.client_ip
+
+
+def _server_name(r) -> str:
+    core = _core_server(r)
+    return r.hostname or (core.server_hostname if core is not None else "") or ""
+
+
+def _server_port(r) -> str:
+    core = _core_server(r)
+    port = getattr(core, "port", 0) if core is not None else 0
+    return str(port or r.conn.local_port or 80)
+
+
+def _document_root(r) -> str:
+    core = _core_server(r)
+    return getattr(core, "ap_document_root", None) or "" if core is not None else ""
+
+
+def _last_modified(r) -> str:
+    if r.mtime is None and r.finfo is None:
+        return ""
+    import time
+    t = time.localtime(r.mtime if r.mtime is not None else r.finfo.st_mtime)
+    return time.strftime("%Y%m%d%H%M%S", t)
+
+
+_VARS = {
+    "REQUEST_METHOD": lambda r: r.method,
+    "REQUEST_SCHEME": lambda r: "http",
+    "REQUEST_URI": lambda r: r.uri,
+    "REQUEST_FILENAME": lambda r: r.filename or "",
+    "SCRIPT_FILENAME": lambda r: r.filename or "",
+    "REMOTE_HOST": lambda r: r.conn.remote_host or r.conn.client_ip,
+    "REMOTE_IDENT": lambda r: "",
+    "REMOTE_USER": lambda r: r.user or "",
+    "SERVER_ADMIN": lambda r: getattr(_core_server(r), "server_admin", "") or "",
+    "SERVER_NAME": _server_name,
+    "SERVER_PORT": _server_port,
+    "SERVER_PROTOCOL": lambda r: r.protocol,
+    "PATH_INFO": lambda r: r.path_info or "",
+    "QUERY_STRING": lambda r: r.args or "",
+    "IS_SUBREQ": lambda r: "true" if r.main is not None else "false",
+    "DOCUMENT_ROOT": _document_root,
+    "AUTH_TYPE": lambda r: r.ap_auth_type or "",
+    "THE_REQUEST": lambda r: r.the_request,
+    "CONTENT_TYPE": lambda r: r.content_type or "",
+    "HANDLER": lambda r: r.handler or "",
+    "REQUEST_LOG_ID": lambda r: getattr(r, "log_id", None) or "",
+    "DOCUMENT_URI": lambda r: r.uri,
+    "LAST_MODIFIED": _last_modified,
+    "CONTEXT_PREFIX": lambda r: "",
+    "CONTEXT_DOCUMENT_ROOT": _document_root,
+    "REQUEST_STATUS": lambda r: str(r.status),
+    "REMOTE_ADDR": lambda r: r.conn.client_ip,
+    "REMOTE_PORT": lambda r: str(r.conn.client_port),
+    "HTTP2": lambda r: "off",
+    "HTTPS": lambda r: "off",
+    "IPV6": lambda r: "on" if ":" in (r.conn.client_ip or "") else "off",
+    "CONN_LOG_ID": lambda r: str(r.conn.id),
+    "CONN_REMOTE_ADDR": lambda r: r.conn.client_ip,
+}

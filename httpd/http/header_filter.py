@@ -1,0 +1,461 @@
+"""The response head: status line and header fields, as Apache's HTTP filters emit them.
+
+``finalize_headers(r)`` is the protocol end of the output filter chain after the handler
+(byterange is applied by the handler, see ``httpd.http.byterange``): the content-length filter
+(ap_content_length_filter), then ap_http_header_filter with basic_http_header_check,
+ap_set_keepalive and basic_http_header.  The order of the fields is Apache's: Date,
+Server, then the merged table (err_headers_out first, then headers_out, as
+apr_table_overlay builds it), with Keep-Alive/Connection/Transfer-Encoding added by the
+keep-alive decision and Content-Type/Content-Encoding/Content-Language last.
+
+Also here, as in http_protocol.c, protocol.c and core.c: the header setters handlers
+use, Allow (make_allow), AddDefaultCharset (ap_make_content_type), the ServerTokens
+banner, the server name and port, and the ServerSignature footer (ap_psignature).
+"""
+from __future__ import annotations
+
+import re
+import socket
+import time
+from typing import Any, Callable, Optional, Union
+
+from httpd import SERVER_BASEPRODUCT, __version__
+from httpd.http.conditional import ap_http_date
+from httpd.http.headers_check import BadResponseHeader, check_headers  # noqa: F401 (API)
+from httpd.request.record import FileRange, Part, Request
+from httpd.http.status import STATUS_LINES
+
+CORE = "core_module"
+HTTP = "http_module"
+SERVER_PROTOCOL = "HTTP/1.1"          # AP_SERVER_PROTOCOL
+PLATFORM = "Unix"
+
+# -- ServerTokens and ServerSignature -------------------------------------------------------
+
+def _banners() -> dict[str, str]:
+    parts = __version__.split(".")
+    base = f"{SERVER_BASEPRODUCT}/{__version__}"
+    return {  # set_banner (core.c): what each ServerTokens value shows
+        "Prod": SERVER_BASEPRODUCT,
+        "Major": f"{SERVER_BASEPRODUCT}/{parts[0]}",
+        "Minor": f"{SERVER_BASEPRODUCT}/{'.'.join(parts[:2])}",
+        "Minimal": base,
+        "OS": f"{base} ({PLATFORM})",
+        "Full": f"{base} ({PLATFORM})",
+    }
+
+
+_BANNERS = _banners()
+
+
+def server_banner(tokens: str = "Full") -> str:
+    """The Server field and signature text for a ServerTokens setting
+    (ap_get_server_banner).  Full and OS look alike: no module adds components."""
+    return _BANNERS.get(tokens, _BANNERS["Full"])
+
+
+def banner_of(r: Request) -> str:
+    """ServerTokens is process-wide: Apache keeps it in a global set from the main server."""
+    main = getattr(r.process, "main_server", None) or r.server
+    return server_banner(main.module_config[CORE].server_tokens)
+
+
+def escape_html(s: str) -> str:
+    """ap_escape_html: <, >, & and the double quote."""
+    if not any(c in s for c in '<>&"'):
+        return s
+    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
+
+
+def is_url(u: str) -> bool:
+    """ap_is_url: a non-empty scheme of letters, digits, + - . before a colon."""
+    head, colon, _ = u.partition(":")
+    return bool(colon) and bool(head) and all(c.isalnum() or c in "+-." for c in head)
+
+
+def default_port(r: Request) -> int:
+    """ap_default_port: 443 for a server whose ServerName says https, else 80."""
+    return 443 if r.server.module_config[CORE].server_scheme == "https" else 80
+
+
+def _request_port(r: Request) -> Optional[int]:
+    """r->parsed_uri.port: from an absolute request target, else from the Host field
+    (fix_hostname keeps the Host port there for ap_get_server_port)."""
+    target = r.unparsed_uri
+    if target[:7].lower() == "http://" or target[:8].lower() == "https://":
+        host = target.split("://", 1)[1].split("/", 1)[0]
+    else:
+        host = r.headers_in.get("Host") or ""
+    host = host.rpartition("@")[2]
+    if host.startswith("["):
+        host = host.partition("]")[2]
+    _, colon, port = host.rpartition(":")
+    return int(port) if colon and port.isdigit() and 0 < int(port) < 65536 else None
+
+
+def get_server_name(r: Request) -> str:
+    """ap_get_server_name: per UseCanonicalName (Off: the client's Host)."""
+    d = r.module_config(CORE)
+    server_hostname = r.server.module_config[CORE].server_hostname
+    ucn = d.use_canonical_name
+    if ucn == "on":
+        return server_hostname
+    if ucn == "dns":
+        local = r.conn.notes.get("local_host")
+        if local is None:
+            try:
+                local = socket.getnameinfo((r.conn.local_ip, 0), 0)[0].lower()
+            except (OSError, UnicodeError):
+                local = server_hostname
+            r.conn.notes["local_host"] = local
+        return local
+    return r.hostname or server_hostname
+
+
+def get_server_port(r: Request) -> int:
+    """ap_get_server_port: per UseCanonicalName and UseCanonicalPhysicalPort."""
+    d = r.module_config(CORE)
+    server_port = r.server.module_config[CORE].port
+    phys = d.use_canonical_phys_port
+    if d.use_canonical_name == "on":
+        if phys:
+            return server_port or r.conn.local_port or default_port(r)
+        return server_port or default_port(r)
+    port = _request_port(r)
+    if port:
+        return port
+    if phys:
+        return r.conn.local_port or server_port or default_port(r)
+    return server_port or default_port(r)
+
+
+def signature(r: Request, prefix: str = "") -> str:
+    """ap_psignature: the ServerSignature footer of error pages and listings."""
+    mode = r.module_config(CORE).server_signature
+    if mode not in ("on", "email"):
+        return ""
+    name = escape_html(get_server_name(r))
+    port = get_server_port(r)
+    if mode == "email":
+        admin = r.server.module_config[CORE].server_admin or ""
+        scheme = "" if is_url(admin) else "mailto:"
+        return (f'{prefix}<address>{banner_of(r)} Server at <a href="{scheme}'
+                f'{escape_html(admin)}">{name}</a> Port {port}</address>\n')
+    return f"{prefix}<address>{banner_of(r)} Server at {name} Port {port}</address>\n"
+
+
+# -- header setters handlers use (http_protocol.c, protocol.c) -----------------------------
+
+def update_mtime(r: Request, dependency_mtime: float) -> None:
+    """ap_update_mtime: the response is as new as its newest part."""
+    if r.mtime is None or r.mtime < dependency_mtime:
+        r.mtime = dependency_mtime
+
+
+def rationalize_mtime(r: Request, mtime: float) -> float:
+    """ap_rationalize_mtime: a Last-Modified is never in the future."""
+    now = r.request_time if mtime < r.request_time else time.time()
+    return now if mtime > now else mtime
+
+
+def set_last_modified(r: Request) -> None:
+    """ap_set_last_modified."""
+    r.headers_out.set("Last-Modified", ap_http_date(rationalize_mtime(r, r.mtime or 0.0)))
+
+
+def set_content_length(r: Request, length: int) -> None:
+    """ap_set_content_length."""
+    r.headers_out.set("Content-Length", str(length))
+
+
+def sendfile_enabled(r: Request) -> bool:
+    """EnableSendfile for this request's directory (Off unless configured, as in 2.4):
+    whether the connection may hand a FileRange body to sendfile."""
+    return r.module_config(CORE).enable_sendfile is True
+
+
+def set_accept_ranges(r: Request) -> None:
+    """ap_set_accept_ranges: "none" when MaxRanges none turns ranges off."""
+    r.headers_out.set("Accept-Ranges",
+                      "none" if r.module_config(CORE).max_ranges == 0 else "bytes")
+
+
+_METHOD_NAMES: Optional[tuple] = None
+
+
+def _method_names() -> tuple:
+    """The standard methods in number order for Allow (Apache walks its method hash,
+    whose order changes from one start to the next; HEAD shares GET's number and
+    follows it).  Imported late: core's directives import this module."""
+    global _METHOD_NAMES, _METHODS, _M_INVALID
+    if _METHOD_NAMES is None:
+        from httpd.core.sections import METHODS, M_INVALID
+        _METHODS, _M_INVALID = METHODS, M_INVALID
+        _METHOD_NAMES = tuple(sorted(METHODS, key=lambda m: (METHODS[m], m != "GET")))
+    return _METHOD_NAMES
+
+
+_METHODS: dict = {}
+_M_INVALID = 26
+
+
+def allow_methods(r: Request, reset: bool, *numbers: int) -> None:
+    """ap_allow_standard_methods: add (or, with reset, set) methods to r.allowed."""
+    if reset:
+        r.allowed = 0
+        r.allowed_xmethods = []
+    for n in numbers:
+        r.allowed |= 1 << n
+
+
+def make_allow(r: Request) -> str:
+    """The Allow field-value for OPTIONS and 405/501 (make_allow): TRACE per server."""
+    mask = r.allowed
+    names = [m for m in _method_names() if mask & (1 << _METHODS[m])]
+    registered = r.process.main_server.module_config[CORE].methods if r.process else {}
+    names += [m for m, n in registered.items() if mask & (1 << n)]
+    if r.server.module_config[CORE].trace_enable in ("on", "extended"):
+        names.append("TRACE")
+    if mask & (1 << _M_INVALID) and r.allowed_xmethods:
+        names += r.allowed_xmethods
+    return ",".join(names)
+
+
+_NEEDCSET = re.compile(r"text/plain|text/html", re.I)
+
+
+def make_content_type(r: Request, ctype: Optional[str]) -> Optional[str]:
+    """ap_make_content_type: AddDefaultCharset adds "; charset=..." to a text/plain or
+    text/html type (anywhere in the value, case-insensitively) without a charset."""
+    if not ctype:
+        return None
+    d = r.module_config(CORE)
+    if not d.add_default_charset or r.notes.get("suppress-charset"):
+        return ctype
+    low = ctype.lower()
+    if "charset=" in low or not _NEEDCSET.search(ctype):
+        return ctype
+    return f"{ctype}; charset={d.add_default_charset_name}"
+
+
+# -- the keep-alive decision (ap_set_keepalive) ---------------------------------------------
+
+DROPS_CONNECTION = frozenset((400, 408, 411, 413, 414, 500, 503, 501))
+_TOKEN_SPLIT = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def find_token(value: Optional[str], token: str) -> bool:
+    """ap_find_token: ``token`` as a whole token of a field value, case-insensitively."""
+    if not value:
+        return False
+    return token in _TOKEN_SPLIT.split(value.lower())
+
+
+def set_keepalive(r: Request) -> bool:
+    """ap_set_keepalive: may this connection live on after this response?  Sets
+    r.conn.keepalive, r.chunked (HTTP/1.1 without a length) and the Keep-Alive and
+    Connection fields.  ``r.conn.keepalives`` counts the requests already served."""
+    conn = r.conn
+    http = r.server.module_config.get(HTTP)
+    if http is not None:
+        http = http.effective
+        ka_on, ka_timeout, ka_max = http.keep_alive, http.keep_alive_timeout, http.keep_alive_max
+    else:
+        ka_on, ka_timeout, ka_max = True, 5.0, 100
+    left = ka_max - conn.keepalives
+    out = r.headers_out
+    wimpy = find_token(out.get("Connection"), "close")
+    conn_in = r.headers_in.get("Connection")
+    status = r.status
+    if (conn.keepalive is not False
+            and not r.expecting_100
+            and (r.header_only or status == 204 or status == 304
+                 or "Content-Length" in out
+                 or find_token(out.get("Transfer-Encoding"), "chunked")
+                 or (r.proto_num >= 1001 and _chunk(r)))
+            and ka_on
+            and ka_timeout > 0
+            and (ka_max == 0 or left > 0)
+            and status not in DROPS_CONNECTION
+            and not wimpy
+            and not find_token(conn_in, "close")
+            and (not r.subprocess_env.get("nokeepalive") or "Via" in r.headers_in)):
+        ka_sent = find_token(conn_in, "keep-alive")
+        if ka_sent or r.proto_num >= 1001:
+            if not getattr(r.process, "mpm_stopping", False):
+                conn.keepalive = True
+                if ka_sent:
+                    secs = int(ka_timeout)
+                    out.set("Keep-Alive", f"timeout={secs}, max={left}" if ka_max
+                            else f"timeout={secs}")
+                    out.merge("Connection", "Keep-Alive")
+                return True
+    if not wimpy:
+        out.merge("Connection", "close")
+    conn.keepalive = False
+    return False
+
+
+def _chunk(r: Request) -> bool:
+    r.chunked = True        # "THIS CODE IS CORRECT": the test itself chooses chunking
+    return True
+
+
+# -- the content-length filter and the header filter ---------------------------------------
+
+def body_length(body: Any) -> Optional[int]:
+    """The length of a body description, or None when it is only known by sending it."""
+    if body is None:
+        return 0
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return len(body)
+    if isinstance(body, FileRange):
+        return body.length
+    if isinstance(body, list):
+        total = 0
+        for piece in body:
+            if isinstance(piece, Part):
+                total += len(piece.header)
+                piece = piece.body
+            n = body_length(piece)
+            if n is None:
+                return None
+            total += n
+        return total
+    return None
+
+
+def _fix_vary(out) -> None:
+    """fixup_vary: one Vary field, each token once (first spelling wins)."""
+    values = out.get_all("Vary")
+    if not values:
+        return
+    seen: list[str] = []
+    low: set[str] = set()
+    for v in values:
+        for tok in re.split(r"[,\s]+", v):
+            if tok and tok.lower() not in low:
+                low.add(tok.lower())
+                seen.append(tok)
+    if seen:
+        out.set("Vary", ",".join(seen))
+
+
+# The statuses Apache 2.4.71's status_lines table knows; for any other the status line
+# is that of 500 (ap_get_status_line), even though r.status keeps the number.
+APACHE_STATUSES = frozenset(
+    (100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226,
+     300, 301, 302, 303, 304, 305, 307, 308)
+    + tuple(range(400, 418)) + (421, 422, 423, 424, 426, 428, 429, 431, 451)
+    + tuple(range(500, 509)) + (510, 511))
+
+
+def get_status_line(status: int) -> str:
+    """ap_get_status_line: ``404 Not Found``; unknown statuses read as 500."""
+    return STATUS_LINES[status if status in APACHE_STATUSES else 500]
+
+
+def _validated_status_line(r: Request) -> str:
+    """validate_status_line: a module's status_line only if it matches r.status."""
+    status = r.status
+    line = r.status_line
+    default = get_status_line(status)
+    if line:
+        ok = (len(line) >= 3 and line[:3].isdigit() and int(line[:3]) == status
+              and (len(line) == 3 or line[3].isspace()))
+        if not ok:
+            return default
+        if len(line) == 3:
+            line += " "
+            return default if default[:3] == line[:3] else line
+        return line
+    return default
+
+
+def finalize_headers(r: Request, keepalive: Union[bool, Callable[[Request], Any]] = True
+                     ) -> tuple[str, list[tuple[str, str]]]:
+    """The status line (``HTTP/1.1 200 OK``) and the header fields to send, in Apache's
+    order.  Runs the content-length filter (Content-Length from a body of known
+    length), merges err_headers_out, decides keep-alive and chunking (``r.chunked``,
+    ``r.conn.keepalive``), and drops the framing fields of a 204/304.  ``keepalive``
+    may be False (decided elsewhere) or a callable run where Apache calls
+    ap_set_keepalive: it may add Keep-Alive/Connection to r.headers_out and set
+    r.chunked, and the fields land where Apache puts them (before Content-Type).
+    Raises BadResponseHeader for an unsendable field."""
+    out = r.headers_out
+    status = r.status
+    header_only_status = status == 204 or status == 304
+    # ap_content_length_filter (a HEAD or 304 without a body keeps the handler's length)
+    n = body_length(r.body)
+    if n is not None and (n or not (r.header_only or header_only_status)
+                          or "Content-Length" not in out):
+        out.set("Content-Length", str(n))
+    check_headers(r)
+    if len(r.err_headers_out):
+        out = r.headers_out = type(out)(r.err_headers_out.items() + out.items())
+    if r.subprocess_env.get("force-no-vary") is not None:
+        out.unset("Vary")
+        r.proto_num = 1000
+        r.subprocess_env["force-response-1.0"] = "1"
+    elif "Vary" in out:
+        _fix_vary(out)
+    if r.notes.get("no-etag") is not None:
+        out.unset("ETag")
+    # basic_http_header_check
+    line = _validated_status_line(r)
+    r.status_line = line
+    if r.proto_num > 1000 and r.subprocess_env.get("downgrade-1.0") is not None:
+        r.proto_num = 1000
+    if r.proto_num == 1000 and r.subprocess_env.get("force-response-1.0") is not None:
+        protocol = "HTTP/1.0"
+        r.conn.keepalive = False
+    else:
+        protocol = SERVER_PROTOCOL
+    if keepalive is True:
+        set_keepalive(r)
+    elif keepalive:
+        keepalive(r)
+    if header_only_status:
+        out.unset("Transfer-Encoding")
+        out.unset("Content-Length")
+        r.content_type = r.content_encoding = None
+        r.content_languages = []
+        r.chunked = False
+    elif r.chunked:
+        out.merge("Transfer-Encoding", "chunked")
+        out.unset("Content-Length")
+    ctype = make_content_type(r, r.content_type)
+    if ctype:
+        out.set("Content-Type", ctype)
+    if r.content_encoding:
+        out.set("Content-Encoding", r.content_encoding)
+    if r.content_languages:
+        langs = list(r.content_languages)
+        low = {x.lower() for x in langs}
+        for field in out.get_all("Content-Language")[:1]:
+            for tok in (t.strip() for t in field.split(",")):
+                if tok and tok.lower() not in low:
+                    low.add(tok.lower())
+                    langs.append(tok)
+        out.set("Content-Language", ",".join(langs))
+    date = ap_http_date(r.request_time)
+    if r.no_cache and "Expires" not in out:
+        out.add("Expires", date)
+    if r.header_only and out.get("Content-Length") == "0":
+        out.unset("Content-Length")
+    # basic_http_header: Date and Server first, never twice
+    items = out._items
+    keys = out._keys
+    if "date" in keys or "server" in keys:
+        items = [kv for k, kv in zip(keys, items) if k != "date" and k != "server"]
+    return f"{protocol} {line}", [("Date", date), ("Server", banner_of(r)), *items]
+
+
+def response_head(status_line: str, fields: list[tuple[str, str]]) -> bytes:
+    """The bytes of a response head: status line, fields, blank line."""
+    try:
+        text = "\r\n".join([status_line, *map(": ".join, fields), "\r\n"])
+    except TypeError:          # a module set a value that is not a str
+        text = "\r\n".join([status_line, *(f"{k}: {v}" for k, v in fields), "\r\n"])
+    return text.encode("latin-1", "replace")

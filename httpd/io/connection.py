@@ -1,0 +1,394 @@
+"""One client connection: socket bytes <-> the sans-I/O protocol <-> the request pipeline.
+
+Every MPM (the one-process debug mode, prefork, worker, event) serves a connection by
+calling ``serve_connection``.  It reads with Apache's timeouts (Timeout while a request
+is in progress, KeepAliveTimeout between requests), builds the Request record, runs the
+hooks, writes the response (httpd/io/response_write.py), logs the transaction and decides
+whether the connection lives on.  A handler reads the body through
+httpd/io/request_body.py; all socket calls go through httpd/io/channel.py.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import time
+from typing import Any, Optional
+
+from httpd import protocol as proto
+from httpd.http import request as http_request
+from httpd.request import vhost as vhost_select
+from httpd.request.record import ConnInfo, Headers, Request
+from httpd.io.request_body import BodyReader
+from httpd.io.response_write import send_response
+
+from httpd.io.channel import (LINGER_BYTES, LINGER_SECONDS, READ_SIZE, Channel, ClientGone,
+                      Deadline, Timeout)
+
+
+# -- the serving side of a config generation -------------------------------------------------
+
+class Serving:
+    """What serving needs from one config generation, computed once: the hook table,
+    per-server limits and timeouts, the vhost tables."""
+
+    def __init__(self, process: Any):
+        from httpd.http import request as http_request
+        from httpd.request import vhost as vhost_select
+        self.process = process
+        self.gen = http_request.generation(process)
+        self.hooks = self.gen.hooks
+        self.vhosts = vhost_select.lookup(process)
+        self._conn_settings: dict[int, tuple] = {}
+        self._next_id = 0
+        # output-filter work done once per response, by loaded modules (mod_headers)
+        self.response_fixups = []
+        if process.registry.get("headers_module") is not None:
+            from directives.mod_headers import apply_response_headers
+            self.response_fixups.append(apply_response_headers)
+
+    def limits_for(self, server: Any) -> proto.Limits:
+        return proto.Limits.from_core(server.module_config["core_module"])
+
+    def timeout_for(self, server: Any) -> float:
+        t = server.module_config["core_module"].timeout
+        return float(t) if t else 60.0
+
+    def read_stages(self, server: Any) -> tuple:
+        """(header stage, body stage) of mod_reqtimeout for this server."""
+        from directives.mod_reqtimeout import effective
+        return effective(server.module_config.get("reqtimeout_module"))
+
+    def keepalive_timeout_for(self, server: Any) -> float:
+        http = server.module_config.get("http_module")
+        return http.effective.keep_alive_timeout if http is not None else 5.0
+
+    def conn_settings(self, server: Any) -> tuple:
+        """(limits, Timeout, KeepAliveTimeout, header stage, body stage) for connections
+        whose base server is ``server``, worked out once per server."""
+        found = self._conn_settings.get(id(server))
+        if found is None:
+            found = self._conn_settings[id(server)] = (
+                self.limits_for(server), self.timeout_for(server),
+                self.keepalive_timeout_for(server), *self.read_stages(server))
+        return found
+
+    def next_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    # -- what an MPM asks of the generation it serves --------------------------------------
+    @property
+    def listen_settings(self):
+        return self.process.mpm_state.listen
+
+    def serve_connection(self, sock: socket.socket, addr: tuple, listener: Any,
+                         score: Any = None, park: Any = None, peek: Any = None) -> None:
+        serve_connection(self, sock, addr, sock.getsockname(), score, park, peek)
+
+    def log_server_error(self, module: str, level: str, msg: str) -> None:
+        from httpd.log import errorlog
+        errorlog.error_log(self.process.main_server, module, level, msg)
+
+    def write_pid_file(self) -> None:
+        """PidFile, as Apache's ap_log_pid (the old file is replaced)."""
+        core = self.process.main_server.module_config["core_module"]
+        path = self.process.server_root_relative(core.pid_fname)
+        try:
+            with open(path, "w") as f:
+                f.write(f"{os.getpid()}\n")
+        except OSError as e:
+            self.log_server_error("core", "error", f"({e.errno}){os.strerror(e.errno)}: "
+                                  f"AH00099: could not create {path}")
+
+
+def serve_connection(serving: Serving, sock: socket.socket, addr: tuple, local: tuple,
+                     score: Any = None, park: Any = None, peek: Any = None) -> None:
+    """Serve one accepted connection until it closes (or is parked); never raises.
+
+    ``score`` is the MPM's scoreboard slot (``set_status``, ``request_started``,
+    ``request_done``), updated as Apache does: R reading a request, K waiting between
+    keep-alive requests, W answering, L logging, C closing.
+
+    ``park`` is the event MPM's selector: ``park(conn, reason, timeout)``.  With it, a
+    connection that would wait for its next keep-alive request with nothing buffered is
+    handed over (``"keepalive"``, KeepAliveTimeout) instead of holding the thread, and a
+    closing connection's lingering read is handed over too (``"linger"``); the MPM calls
+    ``resume_connection`` when the socket is readable again, or ``conn.close()``.
+    ``peek()``, when given, says how long (seconds) a keep-alive connection first waits
+    for its next request in this thread (0: park at once): a busy client then costs no
+    trip through the selector."""
+    Conn(serving, sock, addr, local).run(score, park, peek=peek)
+
+
+def resume_connection(conn: "Conn", score: Any = None, park: Any = None,
+                      peek: Any = None) -> None:
+    """A parked connection is ready again (readable, or writable for the rest of a
+    response): serve on as serve_connection would."""
+    conn.run(score, park, resumed=True, peek=peek)
+
+
+class Conn:
+    """One client connection between requests: what serving it again needs."""
+
+    __slots__ = ("serving", "sock", "info", "ch", "base", "hconn", "timeout", "ka_timeout",
+                 "header_stage", "body_stage", "_linger_end", "_lingered", "_keep")
+
+    def __init__(self, serving: Serving, sock: socket.socket, addr: tuple, local: tuple):
+        from httpd.request import vhost as vhost_select
+        self.serving = serving
+        self.sock = sock
+        info = self.info = ConnInfo(client_ip=_ip(addr[0]), client_port=addr[1],
+                                    local_ip=_ip(local[0]), local_port=local[1],
+                                    id=serving.next_id())
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        self.ch = Channel(sock, info)
+        base = self.base = vhost_select.update_vhost_given_ip(serving.process, info)
+        limits, self.timeout, self.ka_timeout, self.header_stage, self.body_stage = \
+            serving.conn_settings(base)
+        self.hconn = proto.HTTPConnection(limits)
+        self._linger_end = 0.0
+        self._lingered = 0
+        self._keep = False          # the keep-alive decision while a write completes
+
+    def run(self, score: Any = None, park: Any = None, resumed: bool = False,
+            peek: Any = None) -> None:
+        """Serve requests until the connection closes or, with ``park``, goes idle
+        (``resumed``: the selector saw the socket readable, so read before parking;
+        ``peek()``: how long to wait for the next keep-alive request before parking)."""
+        serving, ch, hconn, info = self.serving, self.ch, self.hconn, self.info
+        base, timeout = self.base, self.timeout
+        ch.deferrable = park is not None
+        try:
+            go_on = True
+            if ch.backlog:        # resumed: the rest of a response can be written now
+                if not ch.flush():
+                    park(self, "write", timeout)
+                    return
+                go_on = self._keep and hconn.start_next_request()
+                resumed = False
+            while go_on:
+                idle = hconn.keepalives > 0
+                if idle and park is not None and not hconn.buffered and not resumed:
+                    if peek is None or not self._peek(peek(), score):
+                        if score is not None:
+                            score.set_status("_")
+                        park(self, "keepalive", self.ka_timeout)
+                        return
+                if score is not None:
+                    score.set_status("K" if idle else "R")
+                ev = _next_head(ch, hconn, self.ka_timeout if idle else timeout, timeout,
+                                self.header_stage, idle)
+                if isinstance(ev, proto.RequestHead):
+                    keep = _serve_request(serving, ch, hconn, info, base, ev, timeout,
+                                          self.body_stage, score)
+                elif isinstance(ev, proto.ProtocolError):
+                    _answer_protocol_error(serving, ch, hconn, info, base, ev, timeout)
+                    keep = False
+                else:                       # ConnectionClosed
+                    if getattr(ev, "reason", ""):
+                        from httpd.log import errorlog
+                        errorlog.log_cerror(info, "reqtimeout", "info", ev.reason)
+                    keep = False
+                if ch.backlog and park is not None:
+                    # the response's last bytes wait for the socket: the selector holds
+                    # the connection (write completion) and this thread goes free
+                    self._keep = keep
+                    if score is not None:
+                        score.set_status("_")
+                    park(self, "write", timeout)
+                    return
+                if not keep or not hconn.start_next_request():
+                    break
+                resumed = False
+        except ClientGone:
+            info.aborted = True
+        except Exception as e:  # a bug must cost one connection, never the worker
+            info.aborted = True
+            try:
+                from httpd.log import errorlog
+                errorlog.log_cerror(info, "core", "error",
+                                    f"AH00000: connection handler failed: {e!r}")
+            except Exception:
+                pass
+        if score is not None:
+            score.set_status("C")
+        if park is not None and self._start_linger():
+            park(self, "linger", LINGER_SECONDS)
+            return
+        ch.lingering_close()
+
+    def _peek(self, wait: float, score: Any) -> bool:
+        """Wait up to ``wait`` for the next request's first bytes (or the client's close);
+        False when nothing came.  One recv: the kernel timeout stays at ``wait`` from
+        one request to the next, so a steady client costs no extra system call."""
+        if wait <= 0:
+            return False
+        if score is not None:
+            score.set_status("K")
+        try:
+            data = self.ch.recv(wait)
+        except Timeout:
+            return False
+        self.hconn.receive_data(data)
+        return True
+
+    # -- the event MPM's side of closing ---------------------------------------------------
+    def _start_linger(self) -> bool:
+        """Half-close for a lingering read in the selector; False when already closed."""
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self.close()
+            return False
+        self._linger_end = time.monotonic() + LINGER_SECONDS
+        return True
+
+    def linger_read(self) -> bool:
+        """Read and drop what the client still sends; False when lingering is over."""
+        try:
+            self.sock.settimeout(0)
+            data = self.sock.recv(READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return time.monotonic() < self._linger_end
+        except OSError:
+            return False
+        if not data:
+            return False
+        self._lingered += len(data)
+        return self._lingered < LINGER_BYTES and time.monotonic() < self._linger_end
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def _ip(host: str) -> str:
+    return host[7:] if host.startswith("::ffff:") and "." in host else host
+
+
+def _next_head(ch: Channel, hconn: proto.HTTPConnection, first_timeout: float,
+               timeout: float, stage: Any, idle: bool) -> Any:
+    """The next request head (or error / close), reading as needed.  A new connection's
+    header deadline runs from the start; a kept-alive one waits KeepAliveTimeout for the
+    first byte, then the deadline runs (as mod_reqtimeout does)."""
+    deadline = Deadline(stage, time.monotonic()) if (hconn.buffered or not idle) else None
+    read_first = hconn.waiting_for_bytes      # nothing buffered: no head to look for yet
+    while True:
+        if not read_first:
+            ev = hconn.next_event()
+            if ev is not proto.NEED_DATA:
+                return ev
+        read_first = False
+        if deadline is None:
+            wait = first_timeout
+        else:
+            wait = deadline.wait(timeout)
+            if wait <= 0:
+                return hconn.timed_out()
+        try:
+            data = ch.recv(wait)
+        except Timeout:
+            return hconn.timed_out()
+        if data and deadline is None:
+            deadline = Deadline(stage, time.monotonic())
+        if deadline is not None:
+            deadline.got(len(data))
+        hconn.receive_data(data)
+
+
+def _new_request(serving: Serving, info: ConnInfo, base: Any,
+                 headers_in: Optional[Headers] = None) -> Request:
+    if headers_in is None:
+        headers_in = Headers()
+    return Request(conn=info, server=base, process=serving.process, request_time=time.time(),
+                   per_dir_config=base.lookup_defaults, headers_in=headers_in)
+
+
+def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, info: ConnInfo,
+                   base: Any, head: Any, timeout: float, body_stage: Any,
+                   score: Any = None) -> bool:
+    """One request: build the record, run the pipeline, write and log the response."""
+    merged = head.merged
+    if merged is None:
+        items = proto.merge_headers(head.headers)
+        merged = head.merged = (items, [k.lower() for k, _ in items])
+    r = _new_request(serving, info, base, Headers.copy_of(*merged))
+    r.the_request = head.request_line
+    r.method = head.method
+    r.method_number = head.method_number
+    r.header_only = head.header_only
+    r.protocol = head.protocol
+    r.proto_num = head.proto_num
+    r.unparsed_uri = head.target
+    r.uri = head.path
+    r.args = head.args
+    r.hostname = head.hostname
+    r.expecting_100 = head.expect_continue
+    if head.body == "chunked":
+        r.read_chunked = True
+    elif head.body == "length":
+        r.remaining = head.content_length
+    info.keepalive = None
+    if score is not None:
+        score.set_status("W")
+        score.request_started(r)
+    status = vhost_select.update_vhost_from_headers(r)
+    r.per_dir_config = r.server.lookup_defaults
+    body = BodyReader(ch, hconn, r, timeout, body_stage)
+    r.read_body = body.read
+    if status != 200:
+        http_request.die(status, r)
+    else:
+        http_request.process_request(r, serving.hooks)
+    final = http_request.final_request(r)
+    try:
+        send_response(serving, ch, hconn, final, timeout)
+    finally:   # an aborted response is logged too (%X: X)
+        if score is not None:
+            score.set_status("L")
+        _log_transaction(serving, r, final)
+        if score is not None:
+            score.request_done(r)
+        body.release()
+    return bool(info.keepalive)
+
+
+def _answer_protocol_error(serving: Serving, ch: Channel, hconn: proto.HTTPConnection,
+                           info: ConnInfo, base: Any, err: Any, timeout: float) -> None:
+    """A request that could not be read: log why, answer the status, close."""
+    from httpd.log import errorlog
+    from httpd.http import request as http_request
+    r = _new_request(serving, info, base)
+    r.the_request = err.request_line
+    r.protocol, r.proto_num = "HTTP/1.0", 1000
+    r.method = err.request_line.split(" ", 1)[0] if err.request_line else "GET"
+    info.keepalive = False
+    for line in err.log:
+        errorlog.log_cerror(info, "core", "debug" if err.status == 408 else "info", line)
+    if err.status == 408 and not err.request_line:
+        pass    # Apache answers 408 for a half-sent request too
+    r.status = err.status
+    http_request.die(err.status, r)
+    final = http_request.final_request(r)
+    final.conn.keepalive = False
+    hconn.keep_alive = False
+    try:
+        send_response(serving, ch, hconn, final, timeout)
+    finally:
+        _log_transaction(serving, r, final)
+
+
+def _log_transaction(serving: Serving, r: Request, final: Request) -> None:
+    r.request_time_end = time.time()
+    if final is not r:
+        final.request_time_end = r.request_time_end
+    try:
+        serving.hooks.run_all("log_transaction", r)
+    except Exception as e:  # logging must not take the connection down
+        from httpd.log import errorlog
+        errorlog.log_rerror(r, "core", "error", f"log_transaction failed: {e!r}")

@@ -1,0 +1,93 @@
+"""The request body as a handler reads it (r.read_body): bytes through the sans-I/O
+protocol, under LimitRequestBody of the mapped directory and mod_reqtimeout's body
+deadline; the client gets its 100 Continue when the handler starts reading."""
+from __future__ import annotations
+
+import time
+from typing import Any, Optional
+
+from httpd import protocol as proto
+from httpd.io.channel import Channel, Deadline, Timeout
+from httpd.request.record import Request
+
+
+class BodyReader:
+    """r.read_body(n): the request body through the protocol, with LimitRequestBody of
+    the mapped directory; the client gets 100 Continue when it waits for it."""
+
+    def __init__(self, ch: Channel, hconn: proto.HTTPConnection, r: Request, timeout: float,
+                 stage: Any):
+        self.ch, self.hconn, self.r, self.timeout = ch, hconn, r, timeout
+        self.stage = stage
+        self.deadline: Optional[Deadline] = None
+        self.started = False
+        self.done = False
+        self.buf = bytearray()
+
+    def _limit(self) -> int:
+        from httpd.core.config import effective_limit_req_body
+        core = self.r.module_config("core_module")
+        return effective_limit_req_body(core) if core is not None else 0
+
+    def read(self, n: int = -1) -> bytes:
+        if self.done and not self.buf:
+            return b""
+        if not self.started:
+            self.started = True
+            first = self.hconn.start_body(self._limit())
+            if first:
+                self.r.expecting_100 = False     # the client got its 100 Continue
+            self.ch.send(first, self.timeout)
+        while not self.done and (n < 0 or len(self.buf) < n):
+            ev = self.hconn.next_event()
+            if ev is proto.NEED_DATA:
+                data = self._recv()
+                if data is None:
+                    ev = self.hconn.timed_out()
+                else:
+                    self.hconn.receive_data(data)
+                    continue
+            if isinstance(ev, proto.BodyData):
+                self.buf += ev.data
+            elif isinstance(ev, proto.EndOfBody):
+                self.done = True
+                self.r.notes["trailers"] = ev.trailers
+            elif isinstance(ev, proto.ProtocolError):
+                self.done = True
+                raise BodyError(ev)
+            else:
+                self.done = True
+        if n < 0:
+            out, self.buf = bytes(self.buf), bytearray()
+        else:
+            out, self.buf = bytes(self.buf[:n]), self.buf[n:]
+        return out
+
+    def _recv(self) -> Optional[bytes]:
+        """Bytes of the body, or None when Timeout or the body deadline passed."""
+        if self.deadline is None:
+            self.deadline = Deadline(self.stage, time.monotonic())
+        wait = self.deadline.wait(self.timeout)
+        if wait <= 0:
+            return None
+        try:
+            data = self.ch.recv(wait)
+        except Timeout:
+            return None
+        self.deadline.got(len(data))
+        return data
+
+    def release(self) -> None:
+        """The request is over: drop the request record, so the record, its reader and
+        what they hold form no reference cycle and are freed at once (not left to the
+        cyclic collector: some twenty objects a request)."""
+        self.r = None
+
+
+class BodyError(Exception):
+    """Reading the request body failed (413, 400, 408): ``status`` is the answer."""
+
+    def __init__(self, ev: Any):
+        super().__init__(ev.reason)
+        self.status = ev.status
+        self.event = ev

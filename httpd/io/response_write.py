@@ -1,0 +1,123 @@
+"""Writing a response: the header filter's fields in Apache's order, the head and the
+body (bytes, a file read by the handler, file ranges, multipart parts) framed by
+Content-Length or chunked, in as few writes as the pieces allow."""
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from httpd.http import header_filter as http_protocol
+from httpd import protocol as proto
+from httpd.io.channel import READ_SIZE, Channel, ClientGone, body_iter
+from httpd.request.record import FileRange, Part, Request
+
+
+def send_response(serving: Any, ch: Channel, hconn: proto.HTTPConnection, r: Request,
+                   timeout: float) -> None:
+    """The response head and body: the header filter's fields in Apache's order, framed
+    by Content-Length or chunked, file ranges with sendfile when EnableSendfile is on."""
+    error = "error-response" in r.notes
+    for fixup in serving.response_fixups:
+        fixup(r, error=error)
+    r.conn.keepalive = r.conn.keepalive if r.conn.keepalive is False else None
+    try:
+        status_line, fields = http_protocol.finalize_headers(r)
+    except http_protocol.BadResponseHeader as e:
+        from httpd.log import errorlog
+        errorlog.log_rerror(r, "http", "error", f"AH02430: Response header {e}")
+        r.status, r.body, r.chunked = 500, None, False
+        r.headers_out, r.err_headers_out = type(r.headers_out)(), type(r.headers_out)()
+        r.conn.keepalive = False
+        status_line, fields = http_protocol.finalize_headers(r, keepalive=False)
+    # the protocol layer learns what was decided, for the next request
+    hconn.keep_alive = bool(r.conn.keepalive)
+    hconn.response_chunked = bool(r.chunked)
+    if r.proto_num == 9:                   # HTTP/0.9 (only with Allow0.9): the body alone
+        head = b""
+        hconn.keep_alive = False
+        r.conn.keepalive = False
+    else:
+        head = http_protocol.response_head(status_line, fields)
+    r.first_byte_time = time.time()
+    no_body = r.header_only or r.status in (204, 304) or 100 <= r.status < 200
+    if no_body or r.body is None:
+        ch.send(head, timeout)
+    else:
+        send_body(ch, head, r, timeout, http_protocol.sendfile_enabled(r))
+    if r.conn.keepalive:
+        r.conn.keepalives += 1
+    hconn.keepalives = r.conn.keepalives
+
+
+def send_body(ch: Channel, head: bytes, r: Request, timeout: float, use_sendfile: bool) -> None:
+    chunked = bool(r.chunked)
+    pending = head
+    sent = 0
+    for piece in body_iter(r.body):
+        if isinstance(piece, Part):
+            parts = (piece.header, piece.body)
+        else:
+            parts = (piece,)
+        for p in parts:
+            if isinstance(p, FileRange) and (p.data is not None or p.length <= COALESCE):
+                # a file read by the handler, or a small range, goes out in one write
+                # with the head (one syscall instead of a send and a sendfile)
+                data = p.data
+                if data is None:
+                    data = _read_range(p)
+                elif p.offset or p.length != len(data):
+                    data = data[p.offset:p.offset + p.length]
+                if len(data) < p.length:       # the file shrank: close after it
+                    r.conn.keepalive = False
+                p = data
+            if isinstance(p, FileRange):
+                if chunked:
+                    ch.send(pending + b"%x\r\n" % p.length, timeout)
+                    pending = b""
+                    n = ch.sendfile(p, timeout, use_sendfile)
+                    ch.send(b"\r\n", timeout)
+                else:
+                    ch.send(pending, timeout)
+                    pending = b""
+                    n = ch.sendfile(p, timeout, use_sendfile)
+                sent += n
+                if n < p.length:       # the file shrank: the framing is broken, close
+                    r.conn.keepalive = False
+                    r.bytes_sent = sent
+                    raise ClientGone()
+                continue
+            data = bytes(p)
+            if not data:
+                continue
+            sent += len(data)
+            if chunked:
+                data = b"%x\r\n%s\r\n" % (len(data), data)
+            if len(pending) + len(data) <= READ_SIZE:
+                pending += data        # small pieces go out with the head
+            else:
+                ch.sendv(pending, data, timeout)    # one writev, no copy into pending
+                pending = b""
+    if chunked:
+        pending += b"0\r\n\r\n"
+    ch.send(pending, timeout)
+    r.bytes_sent = sent
+    r.sent_bodyct = True
+
+
+
+COALESCE = 16384          # a file range up to this size is read and sent with the head
+
+
+def _read_range(fr: FileRange) -> bytes:
+    """A small file range in one pread (no Python file object on the hot path)."""
+    try:
+        fd = os.open(fr.path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return b""
+    try:
+        return os.pread(fd, fr.length, fr.offset)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)

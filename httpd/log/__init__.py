@@ -1,0 +1,2 @@
+"""Logs (server/log.c): the error log, its format items and sinks, piped logs, start-up
+messages."""

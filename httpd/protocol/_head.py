@@ -1,0 +1,283 @@
+"""Reading a request head by Apache's rules (server/protocol.c).
+
+Two paths give the same answers.  The fast path takes a complete head in one piece and
+checks it with three compiled expressions (the strict grammar: a token method, single
+spaces, ``HTTP/d.d``, token field names, values of VCHAR/obs-text/SP/HT); anything they
+refuse goes to the slow path, a line-by-line port of read_request_line,
+ap_parse_request_line and ap_get_mime_headers_core, which also works incrementally on an
+incomplete head (an error is found as soon as its line arrives; memory stays bounded by
+the limits) and yields Apache's exact error and log lines.  ``finish_head`` then applies
+what ap_read_request and ap_check_request_header check after the fields (Content-Length,
+Transfer-Encoding, Host, Expect), plus this server's stricter rules (reliability.md 1.3).
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional, Union
+
+from httpd.protocol._events import ConnectionClosed, Limits, ProtocolError, RequestHead
+from httpd.protocol._fields import (AH00567, INVALID, NEED, TOO_LONG, FieldReader, merged_too_long,
+                              read_line)
+from httpd.protocol._reqline import RequestLine, error, parse_request_line, semantic_errors, semantics
+from httpd.protocol._uri import (construct_host_header, field_name_len, find_token,
+                           fix_host_header, fix_hostname)
+
+_TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+"
+_FAST_LINE = re.compile(_TOKEN + " ([\x21-\x7e\x80-\xff]+) HTTP/([1-9])\\.([0-9])\r\n")
+_FAST_FIELDS = re.compile("(?:" + _TOKEN + ":[\t\x20-\x7e\x80-\xff]*\r\n)*")
+_FIELD = re.compile("(" + _TOKEN + "):[ \t]*([^\r]*)\r\n")
+_TE_TOKEN = re.compile(_TOKEN)
+_FRAMING = frozenset({"host", "connection", "content-length", "transfer-encoding", "expect"})
+_FRAMING_NAMES = {n: n.lower() for n in (
+    "Host", "host", "Connection", "connection", "Content-Length", "content-length",
+    "Transfer-Encoding", "transfer-encoding", "Expect", "expect")}
+MAX_BLANK_LINES = 10                     # DEFAULT_LIMIT_BLANK_LINES
+# Parsed heads by their bytes: a head's parse is a function of its bytes and the limits
+# alone, and clients repeat heads (keep-alive, the same resources again).  Bounded in
+# entries and head size; emptied when full.  Errors are never kept (each is logged).
+_PARSED: dict = {}
+PARSED_MAX = 1024
+PARSED_HEAD_MAX = 4096
+
+
+class HeadReader:
+    """One request head, read incrementally from the connection's buffer."""
+
+    __slots__ = ("limits", "pos", "blank", "rl", "fields")
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.pos = 0
+        self.blank = 0
+        self.rl: Optional[RequestLine] = None
+        self.fields: Optional[FieldReader] = None
+
+    @property
+    def line_read(self) -> bool:
+        """Has the request line arrived (so a timeout now is a 408, not a silent close)?"""
+        return self.rl is not None
+
+    def read(self, buf, eof: bool):
+        """(RequestHead | ProtocolError | ConnectionClosed | None, bytes consumed)."""
+        if self.rl is None and self.pos == 0 and self.fields is None:
+            fast = fast_head(buf, self.limits)
+            if fast is not None:
+                return fast
+        limits = self.limits
+        if self.rl is None:
+            while True:
+                kind, line, nxt = read_line(buf, self.pos, limits.line, limits.strict)
+                if kind == NEED:
+                    return (ConnectionClosed() if eof else None), 0
+                if kind == TOO_LONG:
+                    return error(414, (f"AH00565: request failed: client's request-line "
+                                        f"exceeds LimitRequestLine (longer than "
+                                        f"{limits.line})",)), 0
+                if kind == INVALID:
+                    return error(400, ("AH00566: request failed: malformed request line",)), 0
+                self.pos = nxt
+                if not line and self.blank < MAX_BLANK_LINES:
+                    self.blank += 1
+                    continue
+                break
+            rl = parse_request_line(line, limits)
+            if isinstance(rl, ProtocolError):
+                return rl, 0
+            self.rl = rl
+            if rl.http09:
+                return head_09(rl), self.pos
+            self.fields = FieldReader(limits, self.pos)
+        res = self.fields.read(buf, eof)
+        if res is None:
+            return None, 0
+        if isinstance(res, tuple):
+            return error(res[0], res[1] + (AH00567,), self.rl.the_request), 0
+        if len(buf) > limits.fieldsize:       # cheap bound: merging cannot exceed it
+            name = merged_too_long(res, limits.fieldsize)
+            if name is not None:
+                return error(400, (f"AH00560: Request header exceeds LimitRequestFieldSize "
+                                    f"after merging: {field_name_len(name)}", AH00567),
+                              self.rl.the_request), 0
+        return finish_head(self.rl, res, limits), self.fields.pos
+
+
+def fast_head(buf, limits: Limits):
+    """The common case: the whole head is there and plainly valid.  None: use the slow
+    path (which also finds every error)."""
+    end = buf.find(b"\r\n\r\n")
+    if end < 0 or buf[0] == 13:
+        return None
+    raw = bytes(buf[:end + 2])
+    hit = _PARSED.get(raw)
+    if hit is not None and hit[0] is limits:
+        return hit[1], end + 4
+    head = raw.decode("latin-1")
+    m = _FAST_LINE.match(head)
+    if m is None or m.end() - 2 > limits.line + 1:
+        return None
+    start = m.end()
+    size = len(head) - start
+    if size > limits.fieldsize + 1:
+        if max(map(len, head[start:].split("\r\n"))) > limits.fieldsize + 1:
+            return None
+    if _FAST_FIELDS.fullmatch(head, start) is None or " \r\n" in head or "\t\r\n" in head:
+        return None
+    fields = _FIELD.findall(head, start)
+    if limits.fields and len(fields) > limits.fields:
+        return None
+    if size > limits.fieldsize and merged_too_long(fields, limits.fieldsize) is not None:
+        return None
+    line = head[:start - 2]
+    target = m.group(1)
+    method = line[:line.index(" ")]
+    proto_num = 1000 * int(m.group(2)) + int(m.group(3))
+    rl, bad_uri = semantics(line, method, target, line[-8:], proto_num, limits)
+    rl = semantic_errors(rl, bad_uri, limits)
+    if isinstance(rl, ProtocolError):
+        return rl, 0
+    done = finish_head(rl, fields, limits)
+    if type(done) is RequestHead and end < PARSED_HEAD_MAX:
+        if len(_PARSED) >= PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[raw] = (limits, done)
+    return done, end + 4
+
+
+def head_09(rl: RequestLine) -> RequestHead:
+    uri = rl.uri
+    return RequestHead(rl.method, rl.target, (0, 9), [], rl.the_request, False, "none", None,
+                       False, "HTTP/0.9", 9, rl.method_number, rl.header_only, rl.path,
+                       uri.query if uri else None, uri.scheme if uri else None, None, None,
+                       True, None)
+
+
+def _te_error(te: str, path: str, the_request: str) -> Optional[ProtocolError]:
+    """Transfer-Encoding: Apache's rule (the final coding is chunked, AH02539), then ours:
+    exactly one ``chunked`` and nothing else (501 for codings we do not implement)."""
+    lower = te.lower()
+    if lower == "chunked":
+        return None
+    codings = [c.strip(" \t") for c in lower.split(",")]
+    if codings[-1] != "chunked":
+        return error(400, (f"AH02539: client sent unknown Transfer-Encoding ({te}): {path}",),
+                      the_request)
+    codings = [c for c in codings if c]
+    if len(codings) == 1:
+        return None
+    if any(_TE_TOKEN.fullmatch(c) is None for c in codings) or codings.count("chunked") > 1:
+        return error(400, (f"client sent invalid Transfer-Encoding ({te}): {path}",),
+                      the_request)
+    return error(501, (f"client sent unsupported Transfer-Encoding ({te}): {path}",),
+                  the_request)
+
+
+def finish_head(rl: RequestLine, fields: list, limits: Limits) -> Union[RequestHead, ProtocolError]:
+    """ap_read_request after the fields: Content-Length, Transfer-Encoding, then
+    ap_check_request_header (Host, Expect), then the target's scheme."""
+    cl = te = host = expect = conn = None
+    for name, value in fields:
+        key = _FRAMING_NAMES.get(name)
+        if key is None:
+            # only names starting like the five can be one of them in another spelling
+            if name[0] not in "HhCcTtEe":
+                continue
+            key = name.lower()
+            if key not in _FRAMING:
+                continue
+        if key == "host":
+            host = value if host is None else f"{host}, {value}"
+        elif key == "connection":
+            conn = value if conn is None else f"{conn}, {value}"
+        elif key == "content-length":
+            cl = value if cl is None else f"{cl}, {value}"
+        elif key == "transfer-encoding":
+            te = value if te is None else f"{te}, {value}"
+        elif key == "expect":
+            expect = value if expect is None else f"{expect}, {value}"
+    path = rl.path
+    the_request = rl.the_request
+    content_length = None
+    body = "none"
+    must_close = False
+    if cl is not None:
+        if not (cl.isdigit() and cl.isascii()) or int(cl) >= 1 << 63:
+            return error(400, (f"AH10242: client sent invalid Content-Length ({cl}): {path}",),
+                          the_request)
+        content_length = int(cl)
+        body = "length"
+    if te is not None:
+        err = _te_error(te, path, the_request)
+        if err is not None:
+            return err
+        body = "chunked"
+        if cl is not None:
+            # RFC 7230 3.3.3: chunked wins, Content-Length goes, and the connection is
+            # not reused (intermediaries may have framed it by the length)
+            content_length = None
+            must_close = True
+            fields = [(k, v) for k, v in fields if k.lower() != "content-length"]
+        if rl.proto_num < 1001:
+            must_close = True
+    strict = limits.strict
+    uri = rl.uri
+    hostname = None
+    port = None
+    if rl.hostname is not None:
+        src = rl.hostname
+        if src:
+            res = fix_hostname(src, False, strict)
+            if res.log:
+                return error(400, res.log, the_request)
+            hostname = res.hostname
+        else:
+            res = None
+            hostname = ""
+        port = uri.port if uri.port_str else None
+        if strict and host is not None:
+            v6 = res.v6 if res is not None else False
+            new = construct_host_header(hostname, v6, uri.port_str)
+            fields = _replace_host(fields, new)
+    elif host is not None:
+        res = fix_host_header(host, strict)
+        if res.log:
+            return error(400, res.log, the_request)
+        hostname, port = res.hostname, res.port
+    proto = rl.proto_num
+    if (hostname is None and proto >= 1001) or (proto == 1001 and host is None):
+        return error(400, (f"AH00569: client sent HTTP/1.1 request without hostname "
+                            f"(see RFC2616 section 14.23): {path}",), the_request)
+    expecting = False
+    if expect:
+        if expect.lower() == "100-continue":
+            expecting = True
+        else:
+            return error(417, (f"AH00570: client sent an unrecognized expectation value of "
+                                f"Expect: {expect}",), the_request)
+    scheme = uri.scheme if uri is not None else None
+    if scheme is not None and scheme.lower() not in ("http", "https"):
+        # Apache answers 400 here without a log line (no proxy to hand it to)
+        return error(400, (f"request-target scheme '{scheme}' is not http or https",),
+                      the_request)
+    if proto >= 1001:
+        keep = not find_token(conn, "close")
+        version = (1, 1)
+    else:
+        keep = find_token(conn, "keep-alive")
+        version = (1, 0)
+    return RequestHead(rl.method, rl.target, version, fields, the_request, expecting, body,
+                       content_length, keep, rl.protocol, proto, rl.method_number,
+                       rl.header_only, path, uri.query, scheme, hostname, port, must_close,
+                       conn)
+
+
+def _replace_host(fields: list, value: str) -> list:
+    """apr_table_setn(headers_in, "Host", ...): the first Host keeps its place."""
+    out, done = [], False
+    for name, v in fields:
+        if name.lower() == "host":
+            if not done:
+                out.append((name, value))
+                done = True
+        else:
+            out.append((name, v))
+    return out

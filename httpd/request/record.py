@@ -1,0 +1,272 @@
+"""The request record (Apache's request_rec) and what a handler answers with.
+
+One ``Request`` per request, filled by the protocol layer (method, target, headers),
+then by the hooks in order: vhost selection, translate_name (``filename``),
+map_to_storage (``per_dir_config``, ``finfo``), access checks, type_checker
+(``content_type``, ``handler``), the handler (``status``, ``headers_out``, ``body``) and
+log_transaction.  Nothing here does I/O: the body is a description (bytes, a file range,
+parts) that the connection layer writes, with sendfile where it can.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, Iterator, Optional, Union
+
+import attrs
+
+
+_new_headers = object.__new__
+
+
+class Headers:
+    """An ordered, case-insensitive multi-map of header fields (Apache's apr_table_t).
+
+    The lower-cased names are kept beside the fields, so a lookup compares strings
+    without lower-casing every field each time (tables are read many times per request).
+    """
+
+    __slots__ = ("_items", "_keys")
+
+    def __init__(self, items: Iterable[tuple[str, str]] = ()):
+        if not items:
+            self._items: list[tuple[str, str]] = []
+            self._keys: list[str] = []
+            return
+        self._items = list(items)
+        self._keys = [k.lower() for k, _ in self._items]
+
+    @staticmethod
+    def copy_of(items: list, keys: list) -> "Headers":
+        """A table of ``items`` with their lowercased ``keys`` (both copied)."""
+        h = _new_headers(Headers)
+        h._items = items[:]
+        h._keys = keys[:]
+        return h
+
+    def get(self, name: str, default: Optional[str] = None) -> Optional[str]:
+        """The first value of ``name`` (apr_table_get)."""
+        keys = self._keys
+        lname = name.lower()
+        if lname in keys:
+            return self._items[keys.index(lname)][1]
+        return default
+
+    def get_all(self, name: str) -> list[str]:
+        lname = name.lower()
+        return [kv[1] for k, kv in zip(self._keys, self._items) if k == lname]
+
+    def __contains__(self, name: str) -> bool:
+        return name.lower() in self._keys
+
+    def __getitem__(self, name: str) -> str:
+        v = self.get(name)
+        if v is None:
+            raise KeyError(name)
+        return v
+
+    def set(self, name: str, value: str) -> None:
+        """Replace every ``name`` with one field (apr_table_set), keeping its place."""
+        lname = name.lower()
+        keys = self._keys
+        if lname not in keys:
+            keys.append(lname)
+            self._items.append((name, value))
+            return
+        i = keys.index(lname)
+        self._items[i] = (name, value)
+        if keys.count(lname) > 1:
+            self._keep_only(lname, i)
+
+    __setitem__ = set
+
+    def _keep_only(self, lname: str, i: int) -> None:
+        """Drop every ``lname`` field but the one at ``i`` (set's rare case, kept out of
+        set itself so its common path makes no closure cells)."""
+        keep = [(k, kv) for j, (k, kv) in enumerate(zip(self._keys, self._items))
+                if k != lname or j == i]
+        self._keys = [k for k, _ in keep]
+        self._items = [kv for _, kv in keep]
+
+    def add(self, name: str, value: str) -> None:
+        """Another field, even if ``name`` is present (apr_table_add)."""
+        self._items.append((name, value))
+        self._keys.append(name.lower())
+
+    def merge(self, name: str, value: str) -> None:
+        """Append to the existing value with ", " (apr_table_merge)."""
+        old = self.get(name)
+        self.set(name, value if old is None else f"{old}, {value}")
+
+    def merge_first(self, name: str, value: str) -> None:
+        """apr_table_merge to the letter: ", value" goes onto the first ``name`` field
+        and any later duplicates stay as they are (``merge`` folds them into one)."""
+        lname = name.lower()
+        keys = self._keys
+        if lname in keys:
+            i = keys.index(lname)
+            k, v = self._items[i]
+            self._items[i] = (k, f"{v}, {value}")
+            return
+        self.add(name, value)
+
+    def unset(self, name: str) -> None:
+        lname = name.lower()
+        if lname not in self._keys:
+            return
+        keep = [(k, kv) for k, kv in zip(self._keys, self._items) if k != lname]
+        self._keys = [k for k, _ in keep]
+        self._items = [kv for _, kv in keep]
+
+    __delitem__ = unset
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._items)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def copy(self) -> "Headers":
+        new = Headers.__new__(Headers)
+        new._items = list(self._items)
+        new._keys = list(self._keys)
+        return new
+
+    def __repr__(self) -> str:  # pragma: no cover
+        return f"Headers({self._items!r})"
+
+
+@attrs.define(eq=False)
+class ConnInfo:
+    """The connection a request came on (conn_rec): addresses and keep-alive count."""
+
+    client_ip: str
+    client_port: int
+    local_ip: str
+    local_port: int
+    id: int = 0
+    keepalives: int = 0            # requests already served on this connection
+    base_server: Any = None        # the server chosen by address (before Host)
+    bytes_in: int = 0              # for mod_logio's %I and %S
+    bytes_out: int = 0
+    aborted: bool = False
+    remote_host: Optional[str] = None   # reverse DNS, when HostnameLookups asks
+    notes: dict = attrs.field(factory=dict)
+    # the current response's keep-alive decision (c->keepalive: None unknown, False
+    # close, True keep-alive), set before log_transaction; for %X and %k
+    keepalive: Optional[bool] = None
+    log_id: Optional[str] = None        # set by the error log when it first logs for it
+
+
+@attrs.define
+class FileRange:
+    """Send ``length`` bytes of the file at ``path`` from ``offset`` (sendfile-able).
+    Treated as immutable (not declared frozen: a frozen attrs class pays a
+    object.__setattr__ per field, and one is made per response).
+
+    ``data``, when the handler already read a small file whole (it opened it anyway),
+    holds the file's bytes from offset 0, so the writer slices instead of opening the
+    file a second time."""
+
+    path: str
+    offset: int
+    length: int
+    data: Optional[bytes] = attrs.field(default=None, eq=False, repr=False)
+
+
+# files up to this size are read whole by the handler (and kept by httpd.core.filecache);
+# they go out in one writev with the response head, as Apache's core output filter
+# writes a mapped file's bucket with the head
+SMALL_FILE = 262144
+
+
+@attrs.frozen
+class Part:
+    """One part of a multipart/byteranges body: its header block and its bytes."""
+
+    header: bytes
+    body: Union[bytes, FileRange]
+
+
+Body = Union[None, bytes, FileRange, list, Iterable[bytes]]
+
+
+@attrs.define(eq=False)
+class Request:
+    """request_rec: everything the hooks read and write about one request."""
+
+    conn: ConnInfo
+    server: Any                                # the virtual host serving it (ServerRec)
+    process: Any                               # the config generation (Process)
+    the_request: str = ""                      # the request line as received
+    method: str = "GET"
+    method_number: int = 0
+    header_only: bool = False                  # HEAD
+    protocol: str = "HTTP/1.1"
+    proto_num: int = 1001                      # 1000 * major + minor
+    unparsed_uri: str = ""                     # the target as received
+    uri: str = ""                              # the decoded, normalised path
+    args: Optional[str] = None                 # query string
+    hostname: Optional[str] = None             # from Host or the absolute URI
+    headers_in: Headers = attrs.field(factory=Headers)
+    request_time: float = 0.0                  # time.time() when the request line came
+    # filled by hooks
+    filename: Optional[str] = None
+    canonical_filename: Optional[str] = None
+    path_info: str = ""
+    finfo: Optional[os.stat_result] = None
+    per_dir_config: dict = attrs.field(factory=dict)
+    content_type: Optional[str] = None
+    content_encoding: Optional[str] = None
+    content_languages: list = attrs.field(factory=list)
+    charset: Optional[str] = None
+    handler: Optional[str] = None
+    user: Optional[str] = None
+    ap_auth_type: Optional[str] = None
+    subprocess_env: dict = attrs.field(factory=dict)
+    notes: dict = attrs.field(factory=dict)
+    # per-request module state (Apache's r->request_config), keyed by module name:
+    # e.g. mod_setenvif marks there that its server-level pass already ran
+    request_config: dict = attrs.field(factory=dict)
+    # the response
+    status: int = 200
+    status_line: Optional[str] = None
+    headers_out: Headers = attrs.field(factory=Headers)
+    err_headers_out: Headers = attrs.field(factory=Headers)
+    body: Body = None
+    bytes_sent: int = 0                         # body bytes (for %b / %B)
+    mtime: Optional[float] = None               # last modified, for conditionals
+    # internal redirects and errors
+    prev: Optional["Request"] = None
+    next: Optional["Request"] = None
+    main: Optional["Request"] = None            # set on subrequests
+    no_cache: bool = False
+    no_local_copy: bool = False
+    expecting_100: bool = False
+    read_body: Any = None                       # callable(max_bytes) -> bytes, from the connection
+    remaining: int = 0                          # request body bytes not yet read
+    read_chunked: bool = False
+    sent_bodyct: bool = False
+    eos_sent: bool = False
+    # the response framing and the methods a handler allows (for Allow on OPTIONS/405)
+    chunked: bool = False                       # set by set_keepalive: HTTP/1.1 chunked body
+    allowed: int = 0                            # bit mask of method numbers (allowed_methods)
+    allowed_xmethods: list = attrs.field(factory=list)   # allowed extension method names
+    # logging (mod_log_config, mod_logio, the error log)
+    request_time_end: float = 0.0               # time.time() at the end; 0: taken at logging
+    first_byte_time: float = 0.0                # time.time() of the first response byte (%^FB)
+    log_id: Optional[str] = None                # set by the error log when it first logs for r
+    trailers_in: Optional[Headers] = None       # for %^ti
+    trailers_out: Optional[Headers] = None      # for %^to
+
+    def module_config(self, module: str) -> Any:
+        """This request's merged per-directory config for ``module``."""
+        cfg = self.per_dir_config.get(module)
+        if cfg is None:
+            cfg = self.server.lookup_defaults.get(module)
+        return cfg
+
+    def server_config(self, module: str) -> Any:
+        return self.server.module_config.get(module)

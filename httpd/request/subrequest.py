@@ -1,0 +1,147 @@
+"""Subrequests (server/request.c): looking a URI, a directory entry or a file up
+through the request phases without running a handler, as mod_dir and mod_autoindex do,
+and ap_internal_fast_redirect, by which a request takes over what a subrequest found.
+
+A subrequest's answer is in ``rnew.status`` (200 when every phase passed).  Thanks to
+the generation's merge cache, a subrequest that lands in the same sections as its parent
+gets the very same config object, so the access phases are skipped (as in Apache).
+"""
+from __future__ import annotations
+
+import os
+import stat
+
+from httpd.http.request import (HTTP_INTERNAL_SERVER_ERROR, M_GET, escape_uri, parse_uri,
+                           process_request_internal, recursion_limit_exceeded)
+from httpd.request.record import Headers, Request
+
+
+def make_sub_request(r: Request) -> Request:
+    """make_sub_request and ap_set_sub_req_protocol."""
+    rnew = Request(conn=r.conn, server=r.server, process=r.process, method="GET",
+                   method_number=M_GET)
+    rnew.hostname = r.hostname
+    rnew.request_time = r.request_time
+    rnew.per_dir_config = r.server.lookup_defaults
+    rnew.allowed = r.allowed
+    rnew.the_request = r.the_request
+    rnew.no_local_copy = True
+    rnew.protocol, rnew.proto_num = "INCLUDED", r.proto_num
+    rnew.headers_in = r.headers_in.copy()
+    if "Content-Length" in r.headers_in or "Transfer-Encoding" in r.headers_in:
+        rnew.headers_in.unset("Content-Length")
+        rnew.headers_in.unset("Transfer-Encoding")
+    rnew.subprocess_env = dict(r.subprocess_env)
+    rnew.expecting_100 = r.expecting_100
+    rnew.main = r
+    return rnew
+
+
+def sub_req_lookup_uri(new_uri: str, r: Request, method: str = "GET") -> Request:
+    """ap_sub_req_method_uri: run the phases (not the handler) for ``new_uri``; a
+    relative URI is taken from the directory of r.uri.  The answer is in rnew.status."""
+    from httpd.core.sections import METHODS, M_INVALID
+    rnew = make_sub_request(r)
+    rnew.method, rnew.method_number = method, METHODS.get(method, M_INVALID)
+    if new_uri.startswith("/"):
+        parse_uri(rnew, new_uri)
+    else:
+        udir = r.uri[:r.uri.rfind("/") + 1] if "/" in r.uri else ""
+        parse_uri(rnew, escape_uri(udir) + new_uri)
+    if recursion_limit_exceeded(r):
+        rnew.status = HTTP_INTERNAL_SERVER_ERROR
+        return rnew
+    status = process_request_internal(rnew)
+    if status:
+        rnew.status = status
+    return rnew
+
+
+def _full_path(a: str, b: str) -> str:
+    """ap_make_full_path: a and b joined by exactly one '/'."""
+    if not a:
+        return b
+    return a + b if a.endswith("/") else f"{a}/{b}"
+
+
+def _parent(path: str) -> str:
+    """ap_make_dirstr_parent: up to and including the last '/'."""
+    return path[:path.rfind("/") + 1]
+
+
+def _file_subrequest(r: Request, rnew: Request) -> Request:
+    # the same mapping: a link check keeps the parent's root (walks.py)
+    root = r.notes.get("storage-root")
+    if root is not None:
+        rnew.notes["storage-root"] = root
+    if recursion_limit_exceeded(r):
+        rnew.status = HTTP_INTERNAL_SERVER_ERROR
+        return rnew
+    status = process_request_internal(rnew)
+    if status:
+        rnew.status = status
+    return rnew
+
+
+def sub_req_lookup_dirent(name: str, r: Request, merge_args: bool = False) -> Request:
+    """ap_sub_req_lookup_dirent: the phases for a file ``name`` of r's directory (what
+    mod_autoindex asks of every entry); the URI follows r's."""
+    rnew = make_sub_request(r)
+    if r.path_info:
+        udir = r.uri[:-len(r.path_info)] if r.uri.endswith(r.path_info) else r.uri
+        uri = _full_path(_parent(udir), name)
+        if merge_args:
+            uri = _full_path(uri, r.path_info[1:])
+            rnew.path_info = r.path_info
+    else:
+        uri = _full_path(_parent(r.uri), name)
+    filename = _parent(r.filename or "") + name
+    try:
+        is_dir = stat.S_ISDIR(os.stat(filename if filename.isascii()
+                                      else filename.encode("latin-1")).st_mode)
+    except OSError:
+        is_dir = False
+    if is_dir:
+        filename += "/"
+        uri += "/"
+    parse_uri(rnew, escape_uri(uri))
+    rnew.filename = rnew.canonical_filename = filename
+    return _file_subrequest(r, rnew)
+
+
+def sub_req_lookup_file(new_file: str, r: Request) -> Request:
+    """ap_sub_req_lookup_file: the phases for a file path (relative to r's directory);
+    a file of the same directory gets a matching URI, any other an empty one."""
+    from httpd.request.directory_walk import canonical_filename
+    rnew = make_sub_request(r)
+    fdir = _parent(r.filename or "/")
+    target = new_file if new_file.startswith("/") else fdir + new_file
+    filename = canonical_filename(target)
+    if filename is None:
+        rnew.status = 403
+        return rnew
+    rnew.filename = rnew.canonical_filename = filename
+    rest = filename[len(fdir):] if filename.startswith(fdir) else None
+    if rest and "/" not in rest:
+        if r.uri:
+            parse_uri(rnew, _full_path(_parent(r.uri), rest))
+    else:
+        parse_uri(rnew, new_file)
+        rnew.uri = ""
+    return _file_subrequest(r, rnew)
+
+
+def internal_fast_redirect(rr: Request, r: Request) -> None:
+    """ap_internal_fast_redirect: ``r`` takes over the subrequest's mapping and config."""
+    r.mtime = rr.mtime
+    r.uri, r.filename, r.canonical_filename = rr.uri, rr.filename, rr.canonical_filename
+    r.path_info, r.args, r.finfo = rr.path_info, rr.args, rr.finfo
+    r.handler = rr.handler
+    r.content_type = rr.content_type
+    r.content_encoding = rr.content_encoding
+    r.content_languages = rr.content_languages
+    r.per_dir_config = rr.per_dir_config
+    r.notes = {**r.notes, **rr.notes}
+    r.headers_out = Headers(rr.headers_out.items() + r.headers_out.items())
+    r.err_headers_out = Headers(rr.err_headers_out.items() + r.err_headers_out.items())
+    r.subprocess_env = {**r.subprocess_env, **rr.subprocess_env}
