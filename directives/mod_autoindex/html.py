@@ -18,6 +18,7 @@ from directives.mod_autoindex import (
     TABLE_INDEXING)
 from directives.mod_autoindex.text import (escape_html, os_escape_path, strfsize,
                                            terminate_description)
+from httpd.core import CORE_MODULE
 
 DOCTYPE_HTML_4_01 = ('<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" '
                      '"http://www.w3.org/TR/html4/strict.dtd">\n')
@@ -77,7 +78,7 @@ def lookup_named(r, name: str):
     if fn is not None:
         return fn(name, r)
     if name.startswith("/"):
-        core = r.server.module_config.get("core_module")
+        core = r.server.module_config.get(CORE_MODULE)
         root = getattr(core, "ap_document_root", None) or ""
         filename = root.rstrip("/") + name
     else:

@@ -27,6 +27,7 @@ from directives.mod_autoindex import (
 # dsortf is re-exported: the reference order sort_entries is tested against
 from directives.mod_autoindex.order import dsortf, parse_query, sort_entries  # noqa: F401
 from directives.mod_autoindex.text import escape_html, os_escape_path
+from httpd.core import CORE_MODULE
 
 DIR_MAGIC_TYPE = "httpd/unix-directory"
 HTTP_FORBIDDEN = 403
@@ -135,7 +136,7 @@ def bare_subrequest(r: Request, name: str, filename: str, st, lst=None) -> Reque
 
 
 def _symlink_allowed(r: Request, st, lst) -> bool:
-    core = r.module_config("core_module")
+    core = r.module_config(CORE_MODULE)
     opts = getattr(core, "opts", 0) if core is not None else 0
     if opts & OPT_SYM_LINKS:
         return True
@@ -388,7 +389,7 @@ def handle_autoindex(r: Request) -> int:
     httpd/unix-directory, as the core sets it for directories)."""
     if r.handler != DIR_MAGIC_TYPE:
         return DECLINED
-    core = r.module_config("core_module")
+    core = r.module_config(CORE_MODULE)
     allow_opts = getattr(core, "opts", 0) if core is not None else 0
     d = r.module_config(MODULE_NAME)
     r.allowed |= 1 << M_GET

@@ -19,6 +19,8 @@ import threading
 from typing import Any, Callable, Optional
 
 from directives.mod_log_config.times import (MONTHS, usec, end_time, clf_time, _strftime, _time_parts, make_time_item, log_request_time, duration, log_request_duration_microseconds, log_request_duration_scaled)  # noqa: F401
+from httpd.core import CORE_MODULE
+from httpd.http.core import HTTP_MODULE
 
 # -- ap_escape_logitem ------------------------------------------------------------------
 
@@ -69,7 +71,7 @@ def _remote_host(r) -> str:
     c = r.conn
     host = c.remote_host
     if host is None:
-        core = r.per_dir_config.get("core_module")
+        core = r.per_dir_config.get(CORE_MODULE)
         lookups = getattr(core, "hostname_lookups", None)
         if lookups in ("on", "double"):
             host = c.remote_host = _reverse_lookup(c.client_ip, lookups == "double")
@@ -254,7 +256,7 @@ def log_cookie(r, a):
 # -- the server -----------------------------------------------------------------------
 
 def _core(server) -> Any:
-    return server.module_config.get("core_module")
+    return server.module_config.get(CORE_MODULE)
 
 
 def log_virtual_host(r, a):
@@ -263,7 +265,7 @@ def log_virtual_host(r, a):
 
 def get_server_name(r) -> Optional[str]:
     """ap_get_server_name: by UseCanonicalName (Off: the client's Host)."""
-    core_dir = r.per_dir_config.get("core_module")
+    core_dir = r.per_dir_config.get(CORE_MODULE)
     ucn = getattr(core_dir, "use_canonical_name", None)
     hostname = getattr(_core(r.server), "server_hostname", None)
     if ucn == "on":
@@ -313,7 +315,7 @@ def log_pid_tid(r, a):
 
 
 def _keep_alive_max(r) -> int:
-    http = r.server.module_config.get("http_module")
+    http = r.server.module_config.get(HTTP_MODULE)
     if http is None:
         return 100
     value = http.keep_alive_max

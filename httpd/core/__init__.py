@@ -1,53 +1,11 @@
-"""core (core.c): the directives every server has, assembled from its parts.
+"""The core module (core.c): its config records (config.py), directives (read.py,
+sections.py, directives*.py), request hooks (runtime.py, handler.py) and its
+declaration (module.py).
 
-read.py holds the execute-on-read directives, sections.py the containers,
-directives.py the rest; config.py the config classes and their pure merges.  The table
-keeps Apache's order so ``httpd -L`` lists core as Apache does.
+This package file imports nothing, so that any part of the core (the walks, the request
+body reader...) can import ``httpd.core.config`` without loading the core's hooks, which
+themselves import the request pipeline.  ``CORE_MODULE`` is the core's identifier, the
+one module name the core may look up (Apache's ``ap_get_core_module_config``).
 """
-from __future__ import annotations
 
-from httpd.module import Module
-
-from . import config, handler, read, runtime, sections
-from .directives import DIRECTIVES as _PLAIN
-
-ORDER = [
-    "<Directory", "<Location", "<VirtualHost", "<Files", "<Limit", "<LimitExcept",
-    "<IfModule", "<IfDefine", "<IfFile", "<IfDirective", "<IfSection", "<DirectoryMatch",
-    "<LocationMatch", "<FilesMatch", "AddDefaultCharset", "AcceptPathInfo", "Define",
-    "UnDefine", "Error", "<If", "<ElseIf", "<Else", "AccessFileName", "DocumentRoot",
-    "ErrorDocument", "AllowOverride", "AllowOverrideList", "Options", "DefaultType",
-    "FileETag", "EnableMMAP", "EnableSendfile", "ReadBufferSize", "FlushMaxThreshold",
-    "FlushMaxPipelined", "Protocol", "AcceptFilter", "Port", "HostnameLookups",
-    "ServerAdmin", "ServerName", "ServerSignature", "ServerRoot", "DefaultRuntimeDir",
-    "ErrorLog", "ErrorLogFormat", "ServerAlias", "ServerPath", "Timeout", "ContentDigest",
-    "UseCanonicalName", "UseCanonicalPhysicalPort", "Include", "IncludeOptional", "LogLevel",
-    "NameVirtualHost", "ServerTokens", "LimitRequestLine", "LimitRequestFieldsize",
-    "LimitRequestFields", "LimitRequestBody", "LimitXMLRequestBody", "Mutex", "MaxRanges",
-    "MaxRangeOverlaps", "MaxRangeReversals", "RLimitCPU", "RLimitMEM", "RLimitNPROC",
-    "RegexDefaultOptions", "LimitInternalRecursion", "CGIPassAuth", "CGIVar",
-    "QualifyRedirectURL", "StrictHostCheck", "ForceType", "SetHandler", "SetOutputFilter",
-    "SetInputFilter", "AllowEncodedSlashes", "ScoreBoardFile", "ExtendedStatus",
-    "SeeRequestTail", "PidFile", "MaxRequestsPerChild", "MaxConnectionsPerChild",
-    "CoreDumpDirectory", "MaxMemFree", "ThreadStackSize", "TraceEnable", "MergeTrailers",
-    "Protocols", "ProtocolsHonorOrder", "HttpProtocolOptions", "RegisterHttpMethod",
-    "MergeSlashes",
-]
-
-
-def _ordered(directives):
-    rank = {n.lower(): i for i, n in enumerate(ORDER)}
-    return tuple(sorted(directives, key=lambda d: rank.get(d.name.lower(), len(rank))))
-
-
-MODULE = Module(
-    "core_module", "core.c",
-    _ordered(tuple(read.DIRECTIVES) + tuple(sections.DIRECTIVES) + tuple(_PLAIN)),
-    create_dir_config=config.create_dir_config,
-    merge_dir_config=config.merge_dir_config,
-    create_server_config=config.create_server_config,
-    merge_server_config=config.merge_server_config,
-    check_config=config.check_config,
-    hooks={"fixup_servers": config.fixup_servers, **runtime.HOOKS, **handler.HOOKS},
-    doc="Core Apache HTTP Server features that are always available",
-)
+CORE_MODULE = "core_module"

@@ -18,6 +18,7 @@ import attrs
 
 from httpd.module import OR_UNSET
 from httpd.config.process import HTTPD_ROOT
+from httpd.core import CORE_MODULE
 
 # -- Apache's constants (httpd.h, http_core.h) ---------------------------------------------
 OPT_NONE, OPT_INDEXES, OPT_INCLUDES, OPT_SYM_LINKS, OPT_EXECCGI = 0, 1, 2, 4, 8
@@ -101,7 +102,7 @@ class Section:
 
     @property
     def core(self) -> "CoreDirConfig":
-        return self.configs["core_module"]
+        return self.configs[CORE_MODULE]
 
 
 @attrs.define
@@ -419,7 +420,7 @@ def effective_flush_max_pipelined(s: CoreServerConfig) -> int:
 def _check_errorlog_dir(process, server, seen: dict) -> Optional[str]:
     """check_errorlog_dir: the folder of a file ErrorLog must exist (pipes and syslog
     need none).  A virtual host without its own ErrorLog shares the main one."""
-    fname = server.module_config["core_module"].error_fname
+    fname = server.module_config[CORE_MODULE].error_fname
     if not fname or fname[0] == "|" or fname == "syslog" or fname.startswith("syslog:"):
         return None
     path = process.server_root_relative(fname)
@@ -451,6 +452,6 @@ def check_config(process, server) -> Optional[str]:
 def fixup_servers(process) -> None:
     """After the vhost merges: each server's <Directory> sections in Apache's order."""
     for s in [process.main_server] + process.vhosts:
-        c = s.module_config.get("core_module")
+        c = s.module_config.get(CORE_MODULE)
         if c is not None and c.sec_dir:
             c.sec_dir = reorder_directories(c.sec_dir)

@@ -32,8 +32,8 @@ from httpd.core.filecache import CACHE as _FILES
 from httpd.request.record import SMALL_FILE, FileRange, Request
 
 from .sections import M_INVALID, METHODS
+from httpd.core import CORE_MODULE as CORE
 
-CORE = "core_module"
 M_GET, M_POST, M_OPTIONS, M_TRACE = (METHODS["GET"], METHODS["POST"], METHODS["OPTIONS"],
                                     METHODS["TRACE"])
 HTTP_NOT_FOUND, HTTP_FORBIDDEN, HTTP_METHOD_NOT_ALLOWED = 404, 403, 405

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from httpd.module.hooks import OK, REALLY_FIRST, REALLY_LAST
 import httpd.http.request as _m_http_request
+from httpd.core import CORE_MODULE as CORE
 
 _walkers: tuple = ()
 
@@ -22,7 +23,6 @@ def _walk_functions() -> tuple:
         _walkers = (directory_walk, file_walk)
     return _walkers
 
-CORE = "core_module"
 HTTP_BAD_REQUEST = 400
 HTTP_FORBIDDEN = 403
 HTTP_INTERNAL_SERVER_ERROR = 500

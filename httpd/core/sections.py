@@ -24,8 +24,8 @@ from httpd.config.server import create_server
 from httpd import expr
 from .config import (CONDITION_ELSE, CONDITION_ELSEIF, CONDITION_IF, Section,
                      create_dir_config)
+from httpd.core import CORE_MODULE as CORE
 
-CORE = "core_module"
 
 # Method numbers (httpd.h M_*); HEAD shares GET's.  Others are registered from 27 on.
 METHODS = {"GET": 0, "HEAD": 0, "PUT": 1, "POST": 2, "DELETE": 3, "CONNECT": 4, "OPTIONS": 5,

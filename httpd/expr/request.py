@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Optional
 
 from httpd.expr.eval import EvalContext
+from httpd.core import CORE_MODULE
 
 
 def table_get(table: dict, key: str) -> Optional[str]:
@@ -63,7 +64,7 @@ def exec_str(r, expr) -> str:
 
 
 def _core_server(r):
-    return r.server.module_config.get("core_module") if r.server is not None else None
+    return r.server.module_config.get(CORE_MODULE) if r.server is not None else None
 
 
 class RequestExprContext(EvalContext):

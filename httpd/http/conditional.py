@@ -15,8 +15,8 @@ import time
 from typing import Optional
 
 from httpd.request.record import Request
+from httpd.core import CORE_MODULE as CORE
 
-CORE = "core_module"
 M_GET = 0
 
 # ap_condition_e

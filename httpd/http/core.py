@@ -9,7 +9,7 @@ import attrs
 from httpd.util.cparse import atoi
 from httpd.module import NOT_IN_DIR_CONTEXT, RSRC_CONF, Args, Module, directive
 
-MODULE_NAME = "http_module"
+HTTP_MODULE = MODULE_NAME = "http_module"    # the HTTP module is core: the one name it reads
 
 _TIMEOUT = re.compile(r"^[ \t\n\r\v\f]*([+-]?\d*)(.*)$", re.S)
 

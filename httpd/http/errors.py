@@ -15,8 +15,8 @@ from httpd.module.hooks import DONE, OK
 from httpd.http.header_filter import escape_html, signature
 from httpd.request.record import Headers, Request
 from httpd.http.status import STATUS_LINES
+from httpd.core import CORE_MODULE as CORE
 
-CORE = "core_module"
 HTTP_OK, HTTP_MOVED_TEMPORARILY, HTTP_INTERNAL_SERVER_ERROR = 200, 302, 500
 M_GET = 0
 
@@ -158,7 +158,7 @@ def canned_text(r, status: int, location: str) -> str:
     notes = r.notes.get("error-notes")
     if notes is not None and r.notes.get("verbose-error-to") == "*":
         return f"{notes}<p />\n"
-    admin = r.server_config("core_module").server_admin or ""
+    admin = r.server_config(CORE).server_admin or ""
     return ("<p>The server encountered an internal error or\nmisconfiguration and was unable "
             "to complete\nyour request.</p>\n<p>Please contact the server administrator at \n "
             f"{escape_html(admin)} to inform them of the time this error occurred,\n and the "

@@ -24,9 +24,9 @@ from httpd.http.conditional import ap_http_date
 from httpd.http.headers_check import BadResponseHeader, check_headers  # noqa: F401 (API)
 from httpd.request.record import FileRange, Part, Request
 from httpd.http.status import STATUS_LINES
+from httpd.core import CORE_MODULE as CORE
+from httpd.http.core import HTTP_MODULE as HTTP
 
-CORE = "core_module"
-HTTP = "http_module"
 SERVER_PROTOCOL = "HTTP/1.1"          # AP_SERVER_PROTOCOL
 PLATFORM = "Unix"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from httpd.request.record import Request
+from httpd.core import CORE_MODULE as CORE
 
-CORE = "core_module"
 
 
 # -- response header checks (check_headers, HttpProtocolOptions Strict) --------------------

@@ -26,8 +26,8 @@ from httpd.module.hooks import DECLINED, DONE, OK, HookTable
 from httpd.request.record import Request
 from httpd.request.directory_walk import Walker
 from httpd.request.section_walks import if_walk, location_walk
+from httpd.core import CORE_MODULE as CORE
 
-CORE = "core_module"
 HTTP_OK = 200
 HTTP_BAD_REQUEST = 400
 HTTP_INTERNAL_SERVER_ERROR = 500

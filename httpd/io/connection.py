@@ -23,6 +23,8 @@ from httpd.io.response_write import send_response
 
 from httpd.io.channel import (LINGER_BYTES, LINGER_SECONDS, READ_SIZE, Channel, ClientGone,
                       Deadline, Timeout)
+from httpd.core import CORE_MODULE
+from httpd.http.core import HTTP_MODULE
 
 
 # -- the serving side of a config generation -------------------------------------------------
@@ -47,10 +49,10 @@ class Serving:
             self.response_fixups.append(apply_response_headers)
 
     def limits_for(self, server: Any) -> proto.Limits:
-        return proto.Limits.from_core(server.module_config["core_module"])
+        return proto.Limits.from_core(server.module_config[CORE_MODULE])
 
     def timeout_for(self, server: Any) -> float:
-        t = server.module_config["core_module"].timeout
+        t = server.module_config[CORE_MODULE].timeout
         return float(t) if t else 60.0
 
     def read_stages(self, server: Any) -> tuple:
@@ -59,7 +61,7 @@ class Serving:
         return effective(server.module_config.get("reqtimeout_module"))
 
     def keepalive_timeout_for(self, server: Any) -> float:
-        http = server.module_config.get("http_module")
+        http = server.module_config.get(HTTP_MODULE)
         return http.effective.keep_alive_timeout if http is not None else 5.0
 
     def conn_settings(self, server: Any) -> tuple:
@@ -91,7 +93,7 @@ class Serving:
 
     def write_pid_file(self) -> None:
         """PidFile, as Apache's ap_log_pid (the old file is replaced)."""
-        core = self.process.main_server.module_config["core_module"]
+        core = self.process.main_server.module_config[CORE_MODULE]
         path = self.process.server_root_relative(core.pid_fname)
         try:
             with open(path, "w") as f:

@@ -9,6 +9,7 @@ from typing import Any, Optional
 from httpd import protocol as proto
 from httpd.io.channel import Channel, Deadline, Timeout
 from httpd.request.record import Request
+from httpd.core import CORE_MODULE
 
 
 class BodyReader:
@@ -26,7 +27,7 @@ class BodyReader:
 
     def _limit(self) -> int:
         from httpd.core.config import effective_limit_req_body
-        core = self.r.module_config("core_module")
+        core = self.r.module_config(CORE_MODULE)
         return effective_limit_req_body(core) if core is not None else 0
 
     def read(self, n: int = -1) -> bytes:

@@ -53,6 +53,7 @@ from httpd.config.errors import escape_logitem as escape_errorlog_item
 from httpd.log.errorlog_format import ITEMS, ctime, status_text
 from httpd.log.startup import LEVEL_NUM, LEVELS
 from httpd.log.sinks import FileSink, StreamSink, SyslogSink, open_sink
+from httpd.core import CORE_MODULE
 
 NOTICE, DEBUG = LEVEL_NUM["notice"], LEVEL_NUM["debug"]
 WARN = LEVEL_NUM["warn"]
@@ -112,9 +113,9 @@ def open_logs(process, replace_stderr: bool = False) -> bool:
     main = process.main_server
     logs = {}
     for s in [main] + list(process.vhosts):
-        core = s.module_config.get("core_module")
+        core = s.module_config.get(CORE_MODULE)
         fname = getattr(core, "error_fname", None) or main.module_config[
-            "core_module"].error_fname
+            CORE_MODULE].error_fname
         sink = opened.get(fname)
         if sink is None:
             sink = open_sink(process, fname)
@@ -156,10 +157,10 @@ def _short(module: str) -> str:
 def configured_level(server, module: str, r=None) -> int:
     """ap_get_request_module_loglevel / ap_get_server_module_loglevel."""
     mod_id = _module_id(module)
-    core = server.module_config.get("core_module") if server is not None else None
+    core = server.module_config.get(CORE_MODULE) if server is not None else None
     slog = getattr(core, "log", None)
     if r is not None:
-        d = r.per_dir_config.get("core_module")
+        d = r.per_dir_config.get(CORE_MODULE)
         dlog = getattr(d, "log", None)
         if dlog is not None:
             if dlog.module_levels and mod_id in dlog.module_levels:
@@ -254,7 +255,7 @@ def error_log(server, module: str, level: str, msg: str, r=None, conn=None,
     if r is not None or conn is not None:
         client = f"{conn.client_ip}:{conn.client_port}"
     ah = msg[:7] if msg.startswith("AH") and msg[2:7].isdigit() and msg[7:9] == ": " else None
-    core = server.module_config.get("core_module") if server is not None else None
+    core = server.module_config.get(CORE_MODULE) if server is not None else None
     _tls.pending = (slog, info, msg)
     getattr(_logger, level)(
         msg, module=module, level=level, ah=ah, client=client,

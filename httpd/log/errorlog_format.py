@@ -14,6 +14,7 @@ from typing import Any, Optional
 
 from httpd.config.errors import escape_logitem as escape_errorlog_item
 from httpd.log.startup import LEVELS
+from httpd.core import CORE_MODULE
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -141,7 +142,7 @@ def log_ctime(info, arg):
 
 
 def log_virtual_host(info, arg):
-    core = info.s.module_config.get("core_module") if info.s is not None else None
+    core = info.s.module_config.get(CORE_MODULE) if info.s is not None else None
     return getattr(core, "server_hostname", None) or ""
 
 
@@ -150,9 +151,9 @@ def log_server_name(info, arg):
     r = info.r
     if r is None:
         return ""
-    core = r.server.module_config.get("core_module")
+    core = r.server.module_config.get(CORE_MODULE)
     hostname = getattr(core, "server_hostname", None) or ""
-    ucn = getattr(r.per_dir_config.get("core_module"), "use_canonical_name", None)
+    ucn = getattr(r.per_dir_config.get(CORE_MODULE), "use_canonical_name", None)
     if ucn == "on":
         return hostname
     if ucn == "dns":

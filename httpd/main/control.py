@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from typing import Any, Optional
+from httpd.core import CORE_MODULE
 
 SIGNALS = {"stop": signal.SIGTERM, "graceful-stop": signal.SIGWINCH,
            "restart": signal.SIGHUP, "graceful": signal.SIGUSR1}
@@ -20,7 +21,7 @@ class PidFileError(Exception):
 
 
 def pid_file_path(process: Any) -> str:
-    core = process.main_server.module_config["core_module"]
+    core = process.main_server.module_config[CORE_MODULE]
     return process.server_root_relative(core.pid_fname)
 
 
@@ -59,7 +60,7 @@ def signal_server(process: Any, action: str) -> Optional[int]:
     try:
         pid = read_pid(path)
     except PidFileError:
-        rel = process.main_server.module_config["core_module"].pid_fname
+        rel = process.main_server.module_config[CORE_MODULE].pid_fname
         process.log.startup("(20014)Internal error (specific information not available): "
                             f"AH00058: Error retrieving pid file {rel}", "emerg")
         process.log.startup("AH00059: Remove it before continuing if it is corrupted.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from httpd.core import CORE_MODULE
 
 IPHASH_TABLE_SIZE = 256
 
@@ -38,10 +39,10 @@ def _label(addr) -> str:
 
 
 def _hostname(process, server) -> str:
-    core = server.module_config.get("core_module")
+    core = server.module_config.get(CORE_MODULE)
     name = getattr(core, "server_hostname", None)
     if not name:
-        main = process.main_server.module_config.get("core_module")
+        main = process.main_server.module_config.get(CORE_MODULE)
         name = getattr(main, "server_hostname", None) or "localhost"
     return name
 
@@ -69,7 +70,7 @@ def vhosts(process) -> str:
         for s in servers:
             port = f"port {addr.host_port}" if addr.host_port else "port *"
             out.append(f"{'':8} {port} namevhost {_hostname(process, s)} {where(s)}")
-            core = s.module_config.get("core_module")
+            core = s.module_config.get(CORE_MODULE)
             for alias in getattr(core, "names", None) or ():
                 out.append(f"{'':16} alias {alias}")
             for alias in getattr(core, "wild_names", None) or ():
@@ -78,7 +79,7 @@ def vhosts(process) -> str:
 
 
 def run_cfg(process) -> str:
-    core = process.main_server.module_config.get("core_module")
+    core = process.main_server.module_config.get(CORE_MODULE)
     srr = process.server_root_relative
     lines = [f'ServerRoot: "{process.server_root}"']
     docroot = getattr(core, "ap_document_root", None) or srr("htdocs")

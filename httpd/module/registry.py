@@ -15,7 +15,7 @@ from httpd.module import Directive, Module
 
 # identifier -> "package.module" whose MODULE attribute is the declaration
 CATALOGUE: dict[str, str] = {
-    "core_module": "httpd.core",
+    "core_module": "httpd.core.module",
     "so_module": "directives.mod_so",
     "watchdog_module": "directives.mod_watchdog",
     "http_module": "httpd.http.core",

@@ -29,6 +29,7 @@ from typing import Any
 import attrs
 
 from httpd.mpm.shm_record import record as _record
+from httpd.core import CORE_MODULE
 
 # -- the status letters (scoreboard.h SERVER_* and mod_status's status_flags) ---------------
 
@@ -171,7 +172,7 @@ class WorkerScore(_WorkerBase):
 def vhost_of(r: Any) -> str:
     """``server_hostname:local port``, as Apache's worker_score vhost."""
     mc = getattr(r.server, "module_config", None)
-    core = mc.get("core_module") if mc else None
+    core = mc.get(CORE_MODULE) if mc else None
     name = getattr(core, "server_hostname", None) or getattr(r.server, "server_hostname", "")
     return f"{name}:{r.conn.local_port}"
 
@@ -227,7 +228,7 @@ def _remove_board_file(path: str, creator: int) -> None:
 
 
 def _core(process: Any) -> Any:
-    return process.main_server.module_config["core_module"]
+    return process.main_server.module_config[CORE_MODULE]
 
 
 def extended_status(process: Any) -> bool:

@@ -44,8 +44,8 @@ from httpd.core.config import (OPT_SYM_LINKS,
                                     OPT_SYM_OWNER, OPT_UNSET)
 
 from httpd.module.hooks import OK
+from httpd.core import CORE_MODULE as CORE
 
-CORE = "core_module"
 HTTP_FORBIDDEN = 403
 HTTP_NOT_FOUND = 404
 HTTP_INTERNAL_SERVER_ERROR = 500

@@ -25,8 +25,8 @@ from functools import lru_cache
 from typing import Optional
 
 import attrs
+from httpd.core import CORE_MODULE as CORE
 
-CORE = "core_module"
 HTTP_OK = 200
 HTTP_BAD_REQUEST = 400
 MAX_NAME_CACHE = 4096          # (chain, host, port) -> server answers kept per generation

@@ -17,6 +17,7 @@ import signal
 from typing import Any, Optional
 
 from httpd.mpm.children import APEXIT_CHILDFATAL, READY
+from httpd.core import CORE_MODULE
 
 
 class _Graceful(Exception):
@@ -50,7 +51,7 @@ def child_main(process: Any, serving: Any, listeners: list, pod: Any, slot: Any,
         serving.log_server_error("core", "alert", err)
         return APEXIT_CHILDFATAL
 
-    core = process.main_server.module_config["core_module"]
+    core = process.main_server.module_config[CORE_MODULE]
     max_conn = getattr(core, "max_requests_per_child", 0) or 0
     poll = _poller(listeners, pod)
     served = 0

@@ -28,6 +28,7 @@ from typing import Any, Optional
 
 from httpd.mpm.children import APEXIT_CHILDFATAL, DEAD, GRACEFUL, READY, STARTING
 from httpd.mpm.pod import RESTART_CHAR
+from httpd.core import CORE_MODULE
 
 STOP = None          # the queue item that ends a worker thread
 # How long a process with more connections than another accepting child leaves a new
@@ -288,7 +289,7 @@ class ThreadedChild:
 
 def _stack_size(process: Any) -> None:
     """ThreadStackSize for the worker and listener threads (0: the OS default)."""
-    core = process.main_server.module_config["core_module"]
+    core = process.main_server.module_config[CORE_MODULE]
     size = getattr(core, "thread_stacksize", 0) or 0
     if size:
         try:

@@ -28,6 +28,7 @@ from typing import Any
 from httpd.mpm import children as ch
 from httpd.mpm.pod import GRACEFUL_CHAR, RESTART_CHAR, Pod
 from mpms.prefork.runtime import PreforkRuntime, close_inherited
+from httpd.core import CORE_MODULE
 
 MAX_SPAWN_RATE = 32
 IDLE = (ch.READY, ch.STARTING)
@@ -256,6 +257,6 @@ class ThreadedRuntime(PreforkRuntime):
 
 def child_settings(process: Any) -> tuple[int, int]:
     """(ThreadsPerChild, MaxConnectionsPerChild) for a child of this generation."""
-    core = process.main_server.module_config["core_module"]
+    core = process.main_server.module_config[CORE_MODULE]
     return (process.mpm_state.threads_per_child,
             getattr(core, "max_requests_per_child", 0) or 0)
