@@ -22,7 +22,7 @@ from httpd.config.grammar import getword_conf
 from httpd.module import Module
 
 from directives.mod_authz_core import AuthzProvider, parse_expr
-from httpd.http import request as _m_http_request
+from httpd.http.request import evaluate_str, log_rerror
 
 APR_EBADIP = "The specified IP address is invalid."
 APR_EBADMASK = "The specified network mask is invalid."
@@ -188,7 +188,6 @@ _LOCALHOST = (IPSubnet(4, 0x7F000000, 0xFF000000), IPSubnet(6, 1, (1 << 128) - 1
 
 
 def _log(r, level: str, msg: str) -> None:
-    log_rerror = _m_http_request.log_rerror
     log_rerror(r, "authz_host", level, msg)
 
 
@@ -261,7 +260,6 @@ def host_check(r, require_line: str, expr) -> int:
         _log(r, "error", f"AH01753: access check of '{require_line}' to {r.uri} failed, "
              "reason: unable to get the remote host name")
         return AUTHZ_DENIED
-    evaluate_str = _m_http_request.evaluate_str
     try:
         require = evaluate_str(r, expr)
     except Exception as e:
@@ -274,7 +272,6 @@ def host_check(r, require_line: str, expr) -> int:
 
 def forward_dns_check(r, require_line: str, expr) -> int:
     """``Require forward-dns``: a listed name resolves to the client's address."""
-    evaluate_str = _m_http_request.evaluate_str
     try:
         require = evaluate_str(r, expr)
     except Exception as e:

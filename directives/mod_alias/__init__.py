@@ -17,6 +17,7 @@ import attrs
 from httpd import expr as ap_expr
 from httpd.core.sections import parse_expr, regex_cflags
 from directives.mod_alias import runtime
+from directives.mod_alias.runtime import alias_matches
 from httpd.module.hooks import MIDDLE
 from httpd.module import (ACCESS_CONF, NOT_IN_DIR_LOC_FILE, NOT_IN_DIRECTORY, NOT_IN_FILES,
                           OR_FILEINFO, RSRC_CONF, Args, Module, directive)
@@ -103,31 +104,6 @@ def merge_dir_config(base: AliasDirConfig, add: AliasDirConfig) -> AliasDirConfi
 
 
 # -- helpers, as in Apache ------------------------------------------------------------
-
-def alias_matches(uri: str, fake: str) -> int:
-    """How many characters of ``uri`` the alias ``fake`` matches (0: no match).
-
-    Runs of ``/`` in either match each other; the last alias component must match a
-    whole URI component.
-    """
-    a = u = 0
-    while a < len(fake):
-        if fake[a] == "/":
-            if u >= len(uri) or uri[u] != "/":
-                return 0
-            while a < len(fake) and fake[a] == "/":
-                a += 1
-            while u < len(uri) and uri[u] == "/":
-                u += 1
-        else:
-            if u >= len(uri) or uri[u] != fake[a]:
-                return 0
-            a += 1
-            u += 1
-    if fake[-1:] != "/" and u < len(uri) and uri[u] != "/":
-        return 0
-    return u
-
 
 def is_url(u: str) -> bool:
     """ap_is_url: a scheme of letters, digits, ``+ - .`` before a ``:``."""

@@ -9,11 +9,9 @@ the cgi-script handler (running CGI is not part of this server).
 """
 from __future__ import annotations
 
-import sys
-
 from httpd.module.hooks import DECLINED, OK
-from httpd.core import directives as _m_directives
-from httpd.http import request as _m_http_request
+from httpd.core.directives import is_url
+from httpd.http.request import construct_url, escape_uri, evaluate_str, log_rerror
 
 MODULE_NAME = "alias_module"
 HTTP_INTERNAL_SERVER_ERROR = 500
@@ -21,16 +19,32 @@ _PREGSUB_ERROR = object()
 
 
 def _log(r, level: str, msg: str) -> None:
-    log_rerror = _m_http_request.log_rerror
     log_rerror(r, "alias", level, msg)
 
 
 def alias_matches(uri: str, fake: str) -> int:
-    """How many characters of ``uri`` the alias ``fake`` matches (0: no match); runs
-    of '/' match each other and the last component must match a whole one."""
-    # mod_alias imports this module; by request time it is loaded
-    matches = sys.modules["directives.mod_alias"].alias_matches
-    return matches(uri, fake)
+    """How many characters of ``uri`` the alias ``fake`` matches (0: no match).
+
+    Runs of ``/`` in either match each other; the last alias component must match a
+    whole URI component.
+    """
+    a = u = 0
+    while a < len(fake):
+        if fake[a] == "/":
+            if u >= len(uri) or uri[u] != "/":
+                return 0
+            while a < len(fake) and fake[a] == "/":
+                a += 1
+            while u < len(uri) and uri[u] == "/":
+                u += 1
+        else:
+            if u >= len(uri) or uri[u] != fake[a]:
+                return 0
+            a += 1
+            u += 1
+    if fake[-1:] != "/" and u < len(uri) and uri[u] != "/":
+        return 0
+    return u
 
 
 def pregsub(template: str, subject: str, m) -> str:
@@ -57,7 +71,6 @@ def pregsub(template: str, subject: str, m) -> str:
 
 def _escape_target(found: str) -> str:
     """A regex redirect target: escape the path part, keep query and fragment."""
-    escape_uri = _m_http_request.escape_uri
     head, hsh, frag = found.partition("#")
     head, q, query = head.partition("?")
     out = escape_uri(head)
@@ -73,7 +86,6 @@ def try_alias(r):
     dirconf = r.module_config(MODULE_NAME)
     if dirconf is None or dirconf.alias is None:
         return None
-    evaluate_str = _m_http_request.evaluate_str
     try:
         found = evaluate_str(r, dirconf.alias)
     except Exception as e:
@@ -97,7 +109,6 @@ def try_redirect(r):
         return None
     found = ""
     if dirconf.redirect is not None:
-        evaluate_str = _m_http_request.evaluate_str
         try:
             found = evaluate_str(r, dirconf.redirect)
         except Exception as e:
@@ -109,7 +120,6 @@ def try_redirect(r):
 
 def try_alias_list(r, entries, is_redir: bool):
     """(target, status) of the first entry that matches r.uri, or None."""
-    escape_uri = _m_http_request.escape_uri
     uri = r.uri
     for alias in entries:
         found = None
@@ -146,8 +156,6 @@ def _redirect(r, found, status: int) -> int:
     if found is _PREGSUB_ERROR:
         return HTTP_INTERNAL_SERVER_ERROR
     if 300 <= status <= 399:
-        is_url = _m_directives.is_url
-        construct_url = _m_http_request.construct_url
         dirconf = r.module_config(MODULE_NAME)
         relative = bool(dirconf is not None and dirconf.allow_relative)
         if found.startswith("/") and not relative:

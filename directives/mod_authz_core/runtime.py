@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from httpd.config.grammar import getword_conf
 from httpd.module.hooks import DECLINED, OK
-from httpd.http import request as _m_http_request
+from httpd.http.request import evaluate, generation, log_enabled, log_rerror
 
 _AND = None        # Logic.AND, bound on first use (mod_authz_core imports this module)
 
@@ -33,7 +33,6 @@ MODULE_NAME = "authz_core_module"
 
 
 def _log(r, level: str, msg: str) -> None:
-    log_rerror = _m_http_request.log_rerror
     log_rerror(r, "authz_core", level, msg)
 
 
@@ -85,7 +84,6 @@ def apply_authz_sections(r, section, parent_and: bool, debug: bool = False) -> i
 
 
 def _debug(r) -> bool:
-    log_enabled = _m_http_request.log_enabled
     return log_enabled(r, MODULE_NAME, "debug")
 
 
@@ -94,7 +92,6 @@ def check_provider(r, provider, args: str, parsed) -> int:
     own arguments and its body's settings merged in for the duration."""
     alias = provider.alias
     if alias is not None:
-        generation = _m_http_request.generation
         saved = r.per_dir_config
         if alias.sec_auth:
             r.per_dir_config = generation(r.process).walker.merger.merge(saved, alias.sec_auth)
@@ -210,7 +207,6 @@ def method_check(r, line: str, parsed) -> int:
 
 
 def expr_check(r, line: str, parsed) -> int:
-    evaluate = _m_http_request.evaluate
     try:
         ok = evaluate(r, parsed.expr)
     except Exception as e:   # ap_expr_exec < 0

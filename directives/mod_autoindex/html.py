@@ -6,7 +6,6 @@ Everything is appended to a list of latin-1 strings (``out``) that the listing j
 """
 from __future__ import annotations
 
-import os
 import stat as stat_mod
 import time
 from typing import Optional
@@ -18,7 +17,7 @@ from directives.mod_autoindex import (
     TABLE_INDEXING)
 from directives.mod_autoindex.text import (escape_html, os_escape_path, strfsize,
                                            terminate_description)
-from httpd.core import CORE_MODULE
+from directives.mod_autoindex.lookup import find_default_item, fs_name, lookup_named
 
 DOCTYPE_HTML_4_01 = ('<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" '
                      '"http://www.w3.org/TR/html4/strict.dtd">\n')
@@ -58,36 +57,10 @@ def _is_html(rr) -> bool:
 
 def _read(rr) -> Optional[str]:
     try:
-        with open(_fs(rr.filename), "rb") as f:
+        with open(fs_name(rr.filename), "rb") as f:
             return f.read().decode("latin-1")
     except OSError:
         return None
-
-
-def _fs(path: str):
-    return path if path.isascii() else path.encode("latin-1", "replace")
-
-
-def lookup_named(r, name: str):
-    """The subrequest for HeaderName/ReadmeName: a URI relative to the listed
-    directory.  The request layer's subrequest when there is one; else the file next
-    to the listing (or under DocumentRoot for an absolute name) with its type."""
-    from directives.mod_autoindex.listing import _subrequests, bare_subrequest
-    sub = _subrequests()
-    fn = getattr(sub, "sub_req_lookup_uri", None) if sub is not None else None
-    if fn is not None:
-        return fn(name, r)
-    if name.startswith("/"):
-        core = r.server.module_config.get(CORE_MODULE)
-        root = getattr(core, "ap_document_root", None) or ""
-        filename = root.rstrip("/") + name
-    else:
-        filename = r.filename + name
-    try:
-        st = os.stat(_fs(filename))
-    except OSError:
-        return None
-    return bare_subrequest(r, name, filename, st)
 
 
 def _usable(rr) -> bool:
@@ -236,7 +209,6 @@ def output_directories(out: list, ar: list, d, r, opts: int, keyid: str, directi
     breakrow = ""
     blank = None
     if not opts & SUPPRESS_ICON:
-        from directives.mod_autoindex.listing import find_default_item
         blank = find_default_item("^^BLANKICON^^", d.icon_list)
 
     if opts & TABLE_INDEXING:

@@ -2,32 +2,31 @@
 (:mod:`.mod_autoindex_order`) and write them out (:mod:`.mod_autoindex_html`):
 handle_autoindex, index_directory, make_parent_entry, make_autoindex_entry.
 
-Each entry is looked up the way Apache's ap_sub_req_lookup_dirent does it, through the
-request layer's subrequest when it offers one (so ``Require`` and ``<Files>`` hide
-entries, and mod_mime gives the type behind AddIconByType); without it, the type
-checker hooks alone are run on a bare subrequest.
+Each entry is looked up the way Apache's ap_sub_req_lookup_dirent does it
+(:mod:`.lookup`).
 """
 from __future__ import annotations
 
 import functools
 import os
 import stat as stat_mod
-import weakref
 from typing import Optional
 
 import attrs
 
-from httpd.module.hooks import DECLINED, OK, HookTable
+from httpd.core import CORE_MODULE
+from httpd.module.hooks import DECLINED, OK
 from httpd.request.record import Request
 
 from directives.mod_autoindex import (
-    BY_ENCODING, BY_PATH, BY_TYPE, D_ASCENDING, FANCY_INDEXING, FOLDERS_FIRST, IGNORE_CASE,
+    D_ASCENDING, FANCY_INDEXING, FOLDERS_FIRST, IGNORE_CASE,
     K_LAST_MOD, K_NAME, MODULE_NAME, SCAN_HTML_TITLES, SHOW_FORBIDDEN, TABLE_INDEXING,
     TRACK_MODIFIED, VERSION_SORT, fnmatch_rx, strcmp_match_rx)
 # dsortf is re-exported: the reference order sort_entries is tested against
 from directives.mod_autoindex.order import dsortf, parse_query, sort_entries  # noqa: F401
-from directives.mod_autoindex.text import escape_html, os_escape_path
-from httpd.core import CORE_MODULE
+from directives.mod_autoindex.text import escape_html
+from directives.mod_autoindex import html
+from directives.mod_autoindex.lookup import find_default_item, find_item, lookup_dirent
 
 DIR_MAGIC_TYPE = "httpd/unix-directory"
 HTTP_FORBIDDEN = 403
@@ -43,30 +42,6 @@ def field_noparam(ctype: Optional[str]) -> Optional[str]:
     if ctype is None:
         return None
     return ctype.split(";", 1)[0].rstrip(" \t")
-
-
-def find_item(content_type: Optional[str], content_encoding: Optional[str], path: str,
-              items: list, path_only: bool) -> Optional[str]:
-    special = path.startswith("^")      # ^^DIRECTORY^^ and ^^BLANKICON^^
-    for p in items:
-        if not (special or p.path_rx.match(path)):
-            continue
-        if not p.apply_to:
-            return p.data
-        if p.type == BY_PATH or special:
-            if p.to_rx.match(path):
-                return p.data
-        elif not path_only:
-            if not content_encoding:
-                if p.type == BY_TYPE and content_type and p.to_rx_i.match(content_type):
-                    return p.data
-            elif p.type == BY_ENCODING and p.to_rx_i.match(content_encoding):
-                return p.data
-    return None
-
-
-def find_default_item(name: str, items: list) -> Optional[str]:
-    return find_item(None, None, name, items, True)
 
 
 def find_desc(d, filename_full: str) -> Optional[str]:
@@ -97,64 +72,6 @@ def _ignore_pattern(apply_to: str):
 
 
 # -- looking entries up (ap_sub_req_lookup_dirent) ---------------------------------------
-
-_HOOKS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def _type_hooks(process) -> HookTable:
-    table = _HOOKS.get(process)
-    if table is None:
-        table = _HOOKS[process] = HookTable(process.registry.loaded)
-    return table
-
-
-def _subrequests():
-    """The request layer's subrequest functions (httpd.request.subrequest), or None."""
-    try:
-        from httpd.request import subrequest
-    except Exception:  # the request layer is optional for the listing
-        return None
-    return subrequest
-
-
-def bare_subrequest(r: Request, name: str, filename: str, st, lst=None) -> Request:
-    """A subrequest with the parent's config that only runs the type checkers (and
-    refuses a symlink the directory's Options do not let it follow, as the directory
-    walk would)."""
-    rr = Request(conn=r.conn, server=r.server, process=r.process, method="GET",
-                 uri=r.uri + name, filename=filename, finfo=st,
-                 per_dir_config=r.per_dir_config, headers_in=r.headers_in, main=r)
-    rr.status = 200
-    if lst is not None and not _symlink_allowed(r, st, lst):
-        rr.status, rr.finfo = HTTP_FORBIDDEN, None
-        return rr
-    try:
-        _type_hooks(r.process).run_first("type_checker", rr)
-    except Exception:  # a type checker that cannot cope with a bare request
-        pass
-    return rr
-
-
-def _symlink_allowed(r: Request, st, lst) -> bool:
-    core = r.module_config(CORE_MODULE)
-    opts = getattr(core, "opts", 0) if core is not None else 0
-    if opts & OPT_SYM_LINKS:
-        return True
-    # SymLinksIfOwnerMatch: the link and its target have one owner
-    return bool(opts & OPT_SYM_OWNER) and st.st_uid == lst.st_uid
-
-
-def lookup_dirent(r: Request, name: str, is_dir: bool, st, lst=None) -> Optional[Request]:
-    """The subrequest for one directory entry (ap_sub_req_lookup_dirent), or None."""
-    sub = _subrequests()
-    fn = getattr(sub, "sub_req_lookup_dirent", None) if sub is not None else None
-    if fn is not None:
-        return fn(name, r)
-    fn = getattr(sub, "sub_req_lookup_uri", None) if sub is not None else None
-    if fn is not None:
-        return fn(os_escape_path(name, True) + ("/" if is_dir else ""), r)
-    return bare_subrequest(r, name, r.filename + name + ("/" if is_dir else ""), st, lst)
-
 
 def _status_ok(rr: Request, show_forbidden: bool) -> bool:
     s = rr.status
@@ -339,7 +256,6 @@ def read_directory(it) -> list[tuple[str, os.stat_result, Optional[os.stat_resul
 
 
 def index_directory(r: Request, d) -> int:
-    from directives.mod_autoindex import html
     try:
         it = os.scandir(r.filename.encode("latin-1", "replace"))
     except OSError as e:

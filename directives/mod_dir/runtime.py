@@ -6,9 +6,9 @@ for requests that map to nothing.
 from __future__ import annotations
 
 from httpd.module.hooks import DECLINED, OK
-from httpd.http import request as _m_http_request
-from httpd.request import record as _m_request
-from httpd.request import subrequest as _m_subrequest
+from httpd.request.record import Headers
+from httpd.request.subrequest import internal_fast_redirect, sub_req_lookup_uri
+from httpd.http.request import construct_url, escape_uri
 
 MODULE_NAME = "dir_module"
 DIR_MAGIC_TYPE = "httpd/unix-directory"
@@ -33,7 +33,6 @@ def _usable(rr) -> bool:
 
 def _take_headers(r, rr) -> None:
     """r takes the subrequest's notes and header fields (apr_table_overlay)."""
-    Headers = _m_request.Headers
     r.notes = {**rr.notes, **r.notes}
     r.headers_out = Headers(r.headers_out.items() + rr.headers_out.items())
     r.err_headers_out = Headers(r.err_headers_out.items() + rr.err_headers_out.items())
@@ -41,7 +40,6 @@ def _take_headers(r, rr) -> None:
 
 def fixup_dflt(r, d) -> int:
     """FallbackResource: a request that maps to nothing is served by the fallback."""
-    internal_fast_redirect, sub_req_lookup_uri = _m_subrequest.internal_fast_redirect, _m_subrequest.sub_req_lookup_uri
     name = d.dflt
     if name is None or name.lower() == "disabled":
         return DECLINED
@@ -61,8 +59,6 @@ def fixup_dflt(r, d) -> int:
 
 def fixup_dir(r, d) -> int:
     """A directory: redirect to the name with a '/', or serve an index file."""
-    construct_url, escape_uri = _m_http_request.construct_url, _m_http_request.escape_uri
-    internal_fast_redirect, sub_req_lookup_uri = _m_subrequest.internal_fast_redirect, _m_subrequest.sub_req_lookup_uri
     if not r.handler:
         r.handler = DIR_MAGIC_TYPE       # in case mod_mime named no handler
     if r.path_info:

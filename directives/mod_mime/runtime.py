@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Optional
 
 from httpd.module.hooks import DECLINED, OK
-from httpd.http import request as _m_http_request
+from httpd.http.request import generation
 
 MODULE_NAME = "mime_module"
 DIR_MAGIC_TYPE = "httpd/unix-directory"
@@ -112,7 +112,6 @@ def find_ct(r) -> int:
     types = (sconf.types if sconf is not None else None) or {}
     resource = r.filename + r.path_info if conf.use_path_info else r.filename
     name = resource.rpartition("/")[2]
-    generation = _m_http_request.generation
     cache = generation(r.process).caches.setdefault(MODULE_NAME, {})
     key = (id(conf), id(types), name)
     hit = cache.get(key)

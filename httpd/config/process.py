@@ -16,6 +16,14 @@ HTTPD_ROOT = "/etc/httpd"
 SERVER_CONFIG_FILE = "conf/httpd.conf"
 
 
+def default_server_root() -> str:
+    """A checkout or editable install serves its own tree; otherwise /etc/httpd."""
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if os.path.isfile(os.path.join(here, "conf", "httpd.conf")):
+        return here
+    return HTTPD_ROOT
+
+
 class Process:
     """ServerRoot, defines and variables, the module registry, the servers, the log."""
 

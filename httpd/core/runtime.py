@@ -8,20 +8,10 @@ The walks themselves are httpd/request/directory_walk.py; their caches belong to
 from __future__ import annotations
 
 from httpd.module.hooks import OK, REALLY_FIRST, REALLY_LAST
-import httpd.http.request as _m_http_request
+from httpd.http.request import evaluate_str, generation, log_rerror
 from httpd.core import CORE_MODULE as CORE
-
-_walkers: tuple = ()
-
-
-def _walk_functions() -> tuple:
-    """(directory_walk, file_walk), imported on first use: httpd.request.directory_walk imports core."""
-    global _walkers
-    if not _walkers:
-        from httpd.request.directory_walk import directory_walk
-        from httpd.request.section_walks import file_walk
-        _walkers = (directory_walk, file_walk)
-    return _walkers
+from httpd.request.directory_walk import directory_walk
+from httpd.request.section_walks import file_walk
 
 HTTP_BAD_REQUEST = 400
 HTTP_FORBIDDEN = 403
@@ -47,7 +37,6 @@ def merge_filepath(root: str, path: str) -> str:
 
 def core_translate(r) -> int:
     """ap_core_translate: the file under DocumentRoot (minus a matching ServerPath)."""
-    log_rerror = _m_http_request.log_rerror
     uri = r.uri
     if not uri or (uri[0] != "/" and uri != "*"):
         log_rerror(r, "core", "error", f"AH00126: Invalid URI in request '{uri}' "
@@ -72,8 +61,6 @@ def core_translate(r) -> int:
 
 def core_map_to_storage(r) -> int:
     """core_map_to_storage: ap_directory_walk, then ap_file_walk."""
-    generation, log_rerror = _m_http_request.generation, _m_http_request.log_rerror
-    directory_walk, file_walk = _walkers or _walk_functions()
     walker = generation(r.process).walker
     status = directory_walk(r, walker, log_rerror)
     if status:
@@ -94,7 +81,6 @@ def core_override_type(r) -> int:
     if conf.mime_type and conf.mime_type != "none":
         r.content_type = conf.mime_type
     if conf.expr_handler is not None:
-        evaluate_str, log_rerror = _m_http_request.evaluate_str, _m_http_request.log_rerror
         try:
             val = evaluate_str(r, conf.expr_handler)
         except Exception as e:   # Apache answers 500 when the expression fails

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Optional
 
 from httpd.expr.eval import EvalContext
+from httpd.log import errorlog
 from httpd.core import CORE_MODULE
 
 
@@ -25,18 +26,9 @@ def table_get(table: dict, key: str) -> Optional[str]:
 
 
 def log_rerror(r, module: str, level: str, msg: str) -> None:
-    """ap_log_rerror: the request layer's (with the client's address) when it is
-    there, else the process log."""
-    try:
-        from httpd.http.request import log_rerror as request_log
-    except Exception:  # the request layer is optional for these modules
-        request_log = None
-    if request_log is not None:
-        request_log(r, module, level, msg)
-        return
-    log = getattr(getattr(r, "process", None), "log", None)
-    if log is not None:
-        log.error(module, level, msg)
+    """ap_log_rerror (filtered by the request's LogLevel); looked up at each call, so a
+    test may patch ``httpd.log.errorlog.log_rerror``."""
+    errorlog.log_rerror(r, module, level, msg)
 
 
 def _merge_vary(r, ctx) -> None:

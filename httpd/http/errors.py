@@ -1,6 +1,7 @@
-"""Error responses: ap_die (http_request.c), ap_send_error_response with Apache's
+"""Error responses: ap_send_error_response with Apache's
 canned pages (http_protocol.c get_canned_error_string), byte for byte as 2.4.71 sends
-them, and ErrorDocument (core.c ap_response_code_string).
+them, and ErrorDocument (core.c ap_response_code_string); ap_die, which chooses
+between them, is httpd.http.request's (http_request.c).
 
 ``error_page`` is a pure function of the request record.  The signature footer, the banner and the Allow field come from
 :mod:`httpd.http.header_filter`, where Apache keeps them too.  The status table is Apache's own
@@ -11,14 +12,13 @@ from __future__ import annotations
 
 from typing import Optional
 
-from httpd.module.hooks import DONE, OK
+from httpd.expr.request import exec_str
+from httpd.log import errorlog
 from httpd.http.header_filter import escape_html, signature
 from httpd.request.record import Headers, Request
 from httpd.http.status import STATUS_LINES
 from httpd.core import CORE_MODULE as CORE
 
-HTTP_OK, HTTP_MOVED_TEMPORARILY, HTTP_INTERNAL_SERVER_ERROR = 200, 302, 500
-M_GET = 0
 
 DOCTYPE = ('<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" '
            '"http://www.w3.org/TR/html4/strict.dtd">\n')
@@ -208,67 +208,15 @@ def response_code_string(r: Request, status: int) -> Optional[str]:
     found = codes.get(index_status(status))
     if found is None or found == "default":
         return None
-    from httpd.http.request import evaluate_str, log_rerror
     try:
-        return evaluate_str(r, found)
+        return exec_str(r, found)
     except Exception as e:   # an evaluation error falls back to the canned page
-        log_rerror(r, "core", "error", "AH02841: core: ErrorDocument: can't evaluate format "
+        errorlog.log_rerror(r, "core", "error", "AH02841: core: ErrorDocument: can't evaluate format "
                    f"expression: {e}")
         return None
 
 
-def _is_url(u: str) -> bool:
-    head, colon, _ = u.partition(":")
-    return bool(colon and head) and all(c.isalnum() or c in "+-." for c in head)
-
-
-def die(status: int, r: Request, recursive_error: Optional[int] = None) -> None:
-    """ap_die_r: answer ``status`` for ``r``: its ErrorDocument (a local URL is an
-    internal redirect, a full URL a 302, text the body) or the canned page.  An error met
-    while serving an ErrorDocument is reported on the original request."""
-    from httpd.http.request import internal_redirect, log_rerror
-    if status == OK or status == DONE:
-        return
-    if recursive_error is None:
-        recursive_error = r.status
-    if not 100 <= status <= 599:
-        log_rerror(r, "core", "error", f"AH01579: Invalid response status {status}")
-        status = HTTP_INTERNAL_SERVER_ERROR
-    first = r
-    custom = None
-    if recursive_error != HTTP_OK:
-        while first.prev is not None and first.prev.status != HTTP_OK:
-            first = first.prev
-    else:
-        custom = response_code_string(r, status)
-        recursive_error = 0
-    r.status = status
-    if custom is not None and not custom.startswith('"'):
-        if _is_url(custom):
-            r.status = HTTP_MOVED_TEMPORARILY
-            r.headers_out.set("Location", custom)
-        elif custom.startswith("/"):
-            r.no_local_copy = True
-            r.subprocess_env["REQUEST_METHOD"] = r.method
-            notes = r.notes.get("error-notes")
-            if notes is not None:
-                r.subprocess_env["ERROR_NOTES"] = notes
-            method, number = r.method, r.method_number
-            r.method, r.method_number = "GET", M_GET
-            internal_redirect(custom, r)
-            r.method, r.method_number = method, number
-            return
-        else:
-            recursive_error = HTTP_INTERNAL_SERVER_ERROR
-            log_rerror(r, "core", "error", "AH00576: Invalid error redirection directive: "
-                       f"{custom}")
-    send_error_response(first, recursive_error)
-    if first is not r:
-        # the page is the original request's; it goes out as the last request's answer
-        _copy_response(first, r)
-
-
-def _copy_response(src: Request, dst: Request) -> None:
+def copy_response(src: Request, dst: Request) -> None:
     dst.status, dst.status_line = src.status, src.status_line
     dst.headers_out, dst.err_headers_out = src.headers_out, src.err_headers_out
     dst.content_type, dst.content_encoding = src.content_type, src.content_encoding

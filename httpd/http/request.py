@@ -1,6 +1,6 @@
 """The request pipeline: ap_process_request (modules/http/http_request.c),
 ap_process_request_internal (server/request.c), ap_invoke_handler (server/config.c),
-ap_die and ap_send_error_response (in errors_html.py), internal redirects; subrequests
+ap_die; ap_send_error_response is in errors.py, internal redirects; subrequests
 are in subrequest.py.
 
 The caller (the connection) has read the request, chosen the virtual host
@@ -21,7 +21,9 @@ import weakref
 from typing import Optional
 
 from httpd.log import errorlog as _errorlog
-from httpd.http.errors import die, send_error_response  # noqa: F401 (part of this API)
+from httpd.expr.request import RequestExprContext
+from httpd.http.errors import copy_response, response_code_string, send_error_response
+from httpd.http.header_filter import default_port, get_server_name, get_server_port, is_url
 from httpd.module.hooks import DECLINED, DONE, OK, HookTable
 from httpd.request.record import Request
 from httpd.request.directory_walk import Walker
@@ -29,6 +31,7 @@ from httpd.request.section_walks import if_walk, location_walk
 from httpd.core import CORE_MODULE as CORE
 
 HTTP_OK = 200
+HTTP_MOVED_TEMPORARILY = 302
 HTTP_BAD_REQUEST = 400
 HTTP_INTERNAL_SERVER_ERROR = 500
 M_GET = 0
@@ -95,7 +98,6 @@ def log_enabled(r, module: str, level: str) -> bool:
 
 def expr_context(r):
     """An ap_expr evaluation context over the request."""
-    from httpd.expr.request import RequestExprContext
     return RequestExprContext(r)
 
 
@@ -112,7 +114,6 @@ def evaluate_str(r, expr) -> str:
 def construct_url(r: Request, uri: str) -> str:
     """ap_construct_url: scheme, the server's name and port (the port only when it is
     not the scheme's default), then ``uri``."""
-    from httpd.http.header_filter import default_port, get_server_name, get_server_port
     port = get_server_port(r)
     host = get_server_name(r)
     if ":" in host:
@@ -356,6 +357,54 @@ def process_request(r: Request, table: Optional[HookTable] = None) -> None:
         status = OK
     if status != OK:
         die(status, r)
+
+
+# -- errors ----------------------------------------------------------------------------
+
+def die(status: int, r: Request, recursive_error: Optional[int] = None) -> None:
+    """ap_die_r: answer ``status`` for ``r``: its ErrorDocument (a local URL is an
+    internal redirect, a full URL a 302, text the body) or the canned page.  An error met
+    while serving an ErrorDocument is reported on the original request."""
+    if status == OK or status == DONE:
+        return
+    if recursive_error is None:
+        recursive_error = r.status
+    if not 100 <= status <= 599:
+        log_rerror(r, "core", "error", f"AH01579: Invalid response status {status}")
+        status = HTTP_INTERNAL_SERVER_ERROR
+    first = r
+    custom = None
+    if recursive_error != HTTP_OK:
+        while first.prev is not None and first.prev.status != HTTP_OK:
+            first = first.prev
+    else:
+        custom = response_code_string(r, status)
+        recursive_error = 0
+    r.status = status
+    if custom is not None and not custom.startswith('"'):
+        if is_url(custom):
+            r.status = HTTP_MOVED_TEMPORARILY
+            r.headers_out.set("Location", custom)
+        elif custom.startswith("/"):
+            r.no_local_copy = True
+            r.subprocess_env["REQUEST_METHOD"] = r.method
+            notes = r.notes.get("error-notes")
+            if notes is not None:
+                r.subprocess_env["ERROR_NOTES"] = notes
+            method, number = r.method, r.method_number
+            r.method, r.method_number = "GET", M_GET
+            internal_redirect(custom, r)
+            r.method, r.method_number = method, number
+            return
+        else:
+            recursive_error = HTTP_INTERNAL_SERVER_ERROR
+            log_rerror(r, "core", "error", "AH00576: Invalid error redirection directive: "
+                       f"{custom}")
+    send_error_response(first, recursive_error)
+    if first is not r:
+        # the page is the original request's; it goes out as the last request's answer
+        copy_response(first, r)
+
 
 
 # -- internal redirects and subrequests ------------------------------------------------

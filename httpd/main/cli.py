@@ -19,20 +19,12 @@ from httpd.config import reader
 from httpd.config.errors import ConfigError, StartupExit, WalkError
 from httpd.config.walk import CmdParms, walk_config
 from httpd.log.startup import LEVEL_NUM, StartupLog
-from httpd.config.process import Process
+from httpd.config.process import Process, default_server_root
 from httpd.request.vhost import fixup_virtual_hosts
 
 OPTSTRING = "C:c:D:d:E:e:f:k:TVvtSXlLMh?"
 K_ACTIONS = ("start", "restart", "graceful", "graceful-stop", "stop")
 DUMP_DEFINES = ("DUMP_VHOSTS", "DUMP_RUN_CFG", "DUMP_MODULES", "DUMP_INCLUDES")
-
-
-def default_server_root() -> str:
-    """A checkout or editable install serves its own tree; otherwise /etc/httpd."""
-    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    if os.path.isfile(os.path.join(here, "conf", "httpd.conf")):
-        return here
-    return "/etc/httpd"
 
 
 def usage_text(prog: str) -> str:

@@ -73,7 +73,7 @@ def _versions() -> str:
 
 
 def show_compile_settings(process, ok: bool) -> int:
-    from httpd.main.cli import default_server_root
+    from httpd.config.process import default_server_root
     build = process.build
     mpm = process.registry.mpm if ok else None
     print(f"Server version: {SERVER_VERSION} (Unix)")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from directives.mod_autoindex import listing
+from directives.mod_autoindex import listing, lookup
 from directives import mod_mime
 from tests.modules import autoindex_cases as C
 from tests.modules import harness
@@ -48,9 +48,9 @@ def lookup_mode(request, monkeypatch):
     """Entries looked up through the request layer's subrequests, or without them
     (only the type checkers run: access checks cannot hide anything)."""
     if request.param == "bare":
-        monkeypatch.setattr(listing, "_subrequests", lambda: None)
+        monkeypatch.setattr(lookup, "_subrequests", lambda: None)
     else:
-        assert listing._subrequests() is not None      # the request layer's subrequests
+        assert lookup._subrequests() is not None      # the request layer's subrequests
     return request.param
 
 

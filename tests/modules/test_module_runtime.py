@@ -23,10 +23,12 @@ def logged(monkeypatch):
     """What the modules log per request (ap_log_rerror), as "[module:level] text"."""
     lines: list[str] = []
 
-    def record(r, module, level, msg):
+    def record(r, module, level, msg, status=None):
         lines.append(f"[{module}:{level}] {msg}")
-    import httpd.http.request
-    monkeypatch.setattr(httpd.http.request, "log_rerror", record)
+    # every ap_log_rerror of the request layer ends in this one function, looked up
+    # at each call (httpd.http.request.log_rerror and httpd.expr.request's call it)
+    import httpd.log.errorlog
+    monkeypatch.setattr(httpd.log.errorlog, "log_rerror", record)
     return lines
 
 
