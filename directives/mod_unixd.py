@@ -9,12 +9,14 @@ from __future__ import annotations
 import grp
 import os
 import pwd
+import sys
 from typing import Any, Optional
 
 import attrs
 
 from httpd.config.errors import StartupExit
 from httpd.module import GLOBAL_ONLY, RSRC_CONF, Args, Directive, Module
+from httpd.module.hooks import FIRST, MIDDLE, OK
 from httpd.util.cparse import atoi
 
 NAME = "unixd_module"
@@ -140,6 +142,23 @@ def _cmd(name: str, handler, args: Args, help: str) -> Directive:
     return Directive(name, handler, args, RSRC_CONF, help, forbidden=GLOBAL_ONLY)
 
 
+def unixd_drop_privileges(process: Any, server: Any) -> Any:
+    """drop_privileges (mod_unixd.c unixd_drop_privileges, APR_HOOK_MIDDLE): become User
+    and Group; an error line when that fails (the MPM logs it and the child exits)."""
+    err = setup_child(process)
+    return OK if err is None else err
+
+
+def unixd_dump_config(process: Any, server: Any) -> None:
+    """test_config (unixd_dump_config, APR_HOOK_FIRST): the User and Group lines of
+    ``-t -D DUMP_RUN_CFG``."""
+    if not process.is_defined("DUMP_RUN_CFG"):
+        return
+    cfg: UnixdConfig = process.main_server.module_config[NAME]
+    sys.stdout.write(f'User: name="{cfg.user_name}" id={cfg.user_id}\n'
+                     f'Group: name="{cfg.group_name}" id={cfg.group_id}\n')
+
+
 MODULE = Module(
     NAME, "mod_unixd.c",
     (
@@ -149,6 +168,8 @@ MODULE = Module(
         _cmd("Suexec", set_suexec, Args.FLAG, "Enable or disable suEXEC support"),
     ),
     create_server_config=create_server_config,
+    hooks={"drop_privileges": (unixd_drop_privileges, MIDDLE),
+           "test_config": (unixd_dump_config, FIRST)},
     doc="Basic (required) security for Unix-family platforms.",
 )
 
@@ -158,7 +179,6 @@ def setup_child(process: Any) -> Optional[str]:
     Group (ChrootDir first): group, then the user's supplementary groups, then the user.
     Returns an error line (the caller exits) or None.  Nothing to do when not root, or
     when User was never set (#-1)."""
-    import os
     if os.geteuid() != 0:
         return None
     cfg: UnixdConfig = process.main_server.module_config[NAME]

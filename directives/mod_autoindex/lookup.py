@@ -10,11 +10,9 @@ The listing (:mod:`.listing`) and the HTML (:mod:`.html`) both use these.
 from __future__ import annotations
 
 import os
-import weakref
 from typing import Optional
 
 from httpd.core import CORE_MODULE
-from httpd.module.hooks import HookTable
 from httpd.request.record import Request
 
 from directives.mod_autoindex import BY_ENCODING, BY_PATH, BY_TYPE
@@ -52,16 +50,6 @@ def find_default_item(name: str, items: list) -> Optional[str]:
 
 # -- looking entries up (ap_sub_req_lookup_dirent, ap_sub_req_lookup_uri) -------------------
 
-_HOOKS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def _type_hooks(process) -> HookTable:
-    table = _HOOKS.get(process)
-    if table is None:
-        table = _HOOKS[process] = HookTable(process.registry.loaded)
-    return table
-
-
 def _subrequests():
     """The request layer's subrequest functions (httpd.request.subrequest), or None."""
     try:
@@ -83,7 +71,7 @@ def bare_subrequest(r: Request, name: str, filename: str, st, lst=None) -> Reque
         rr.status, rr.finfo = HTTP_FORBIDDEN, None
         return rr
     try:
-        _type_hooks(r.process).run_first("type_checker", rr)
+        r.process.registry.hooks.run_first("type_checker", rr)
     except Exception:  # a type checker that cannot cope with a bare request
         pass
     return rr

@@ -361,7 +361,7 @@ MODULE = Module(
     check_config=check_config,
     hooks={"pre_config": pre_config, "post_config": runtime.post_config,
            "log_transaction": (runtime.log_transaction, MIDDLE),
-           "child_exit": runtime.child_exit},
+           "child_stopped": runtime.child_stopped},
     providers={"log_handler": LOG_HANDLERS, "log_item": ITEMS},
     doc="Logging of the requests made to the server",
 )

@@ -8,7 +8,8 @@ and compiles it, so that ``log_transaction`` (multi_log_transaction) only checks
 ``env=``/``expr=`` condition, walks a tuple of items and makes one write.
 
 With ``BufferedLogs On`` lines are gathered per log up to PIPE_BUF bytes and written
-when the buffer is full and when the process exits (``child_exit`` hook, and atexit).
+when the buffer is full and when the process exits (the ``child_stopped`` hook, which
+the MPMs run in a child that leaves, and atexit for the others).
 """
 from __future__ import annotations
 
@@ -72,7 +73,9 @@ class BufferedWriter:
         self.inner = inner
         self.fname = inner.fname
         self.buf = bytearray()
-        self.lock = threading.Lock()
+        # reentrant: a prefork child's SIGTERM handler flushes (child_stopped) in the
+        # thread that may be inside write()
+        self.lock = threading.RLock()
 
     def write(self, data: bytes) -> None:
         with self.lock:
@@ -240,7 +243,9 @@ def post_config(process, server) -> bool:
     return True
 
 
-def child_exit(*args) -> None:
+def child_stopped(process, graceful: bool) -> None:
+    """A child leaves (os._exit, no atexit): what BufferedLogs holds goes out, as
+    Apache's child pool cleanup flush_all_logs does."""
     flush_all()
 
 

@@ -19,13 +19,19 @@ import weakref
 from typing import Any
 
 from httpd import SERVER_BUILT
-from httpd.module.hooks import DECLINED, MIDDLE, OK, REALLY_LAST
+from httpd.module.hooks import DECLINED, LAST, MIDDLE, OK, REALLY_LAST, HookSpec, Kind, declare
 from httpd.module import Module
 from httpd.mpm.scoreboard import READY, Scoreboard, extended_status
 
 MODULE_NAME = "status_module"
-# ap_run_status_hook(r, flags): a module joins with hooks={"status_hook": fn}, where
-# fn(r, flags) returns text to add to the report (or None); flags are mod_status.h's
+
+# ap_run_status_hook (mod_status.h): a module imports this one, then joins with
+# hooks={"status_hook": fn}; fn(r, flags) returns text to add to the report (or None);
+# flags are mod_status.h's
+STATUS_HOOK = declare(HookSpec(
+    "status_hook", Kind.RUN_ALL, ("r", "flags"),
+    "The server-status page is made: return text to add to it (or None).",
+    declared_by=MODULE_NAME))
 STATUS_SHORT = 0x1      # ?auto
 STATUS_NOTABLE = 0x2
 STATUS_EXTENDED = 0x4
@@ -81,16 +87,10 @@ def _mpm(process: Any) -> tuple[str, bool]:
     return mpm.name, bool(mpm.is_async)
 
 
-def _status_hooks(process: Any) -> tuple:
-    """The loaded modules' status_hook functions, in load order (found once per process)."""
-    found = _HOOKS.get(process)
-    if found is None:
-        found = _HOOKS[process] = tuple(
-            m.hooks["status_hook"] for m in process.registry.loaded if "status_hook" in m.hooks)
-    return found
-
-
-_HOOKS: weakref.WeakKeyDictionary[Any, tuple] = weakref.WeakKeyDictionary()
+def status_pre_config(process: Any) -> None:
+    """status_pre_config (APR_HOOK_LAST): with mod_status loaded, ExtendedStatus is On
+    unless the config says Off (Apache since 2.3.6)."""
+    process.extended_status_default = True
 
 
 def status_handler(r: Any) -> int:
@@ -123,7 +123,8 @@ def status_handler(r: Any) -> int:
     extended = extended_status(process)
     flags = ((STATUS_SHORT if short else 0) | (STATUS_NOTABLE if no_table else 0)
              | (STATUS_EXTENDED if extended else 0))
-    extensions = "".join(filter(None, (fn(r, flags) for fn in _status_hooks(process))))
+    extensions = "".join(filter(None, (
+        fn(r, flags) for fn in process.registry.hooks.functions("status_hook"))))
     try:
         load = os.getloadavg()
     except OSError:
@@ -141,7 +142,8 @@ def status_handler(r: Any) -> int:
 MODULE = Module(
     MODULE_NAME, "mod_status.c",
     (),
-    hooks={"handler": (status_handler, MIDDLE),
+    hooks={"pre_config": (status_pre_config, LAST),
+           "handler": (status_handler, MIDDLE),
            "post_config": _post_config,
            "log_transaction": (_log_transaction, REALLY_LAST)},
     doc="Provides information on server activity and performance",

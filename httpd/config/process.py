@@ -51,6 +51,9 @@ class Process:
         self.foreground = False                 # -X / -DFOREGROUND
         self.mpm_state: object = None           # the MPM's checked settings
         self.name_cache: dict = {}              # host name -> addresses, for this generation
+        # ap_extended_status when ExtendedStatus is not configured (modules may set it
+        # at pre_config: mod_status turns it on)
+        self.extended_status_default = False
 
     # -- variables -------------------------------------------------------------------------
     def define(self, name: str, value: Optional[str] = None) -> None:

@@ -6,7 +6,9 @@ keeps Apache's order so ``httpd -L`` lists core as Apache does.
 """
 from __future__ import annotations
 
+from httpd.log import piped
 from httpd.module import Module
+from httpd.module.hooks import REALLY_FIRST
 
 from httpd.core import CORE_MODULE, config, handler, read, runtime, sections
 from httpd.core.directives import DIRECTIVES as _PLAIN
@@ -35,6 +37,11 @@ ORDER = [
 ]
 
 
+def core_child_init(process, server) -> None:
+    """child_init (REALLY_FIRST): ap_logs_child_init (the piped logs)."""
+    piped.child_init()
+
+
 def _ordered(directives):
     rank = {n.lower(): i for i, n in enumerate(ORDER)}
     return tuple(sorted(directives, key=lambda d: rank.get(d.name.lower(), len(rank))))
@@ -48,6 +55,6 @@ MODULE = Module(
     create_server_config=config.create_server_config,
     merge_server_config=config.merge_server_config,
     check_config=config.check_config,
-    hooks={"fixup_servers": config.fixup_servers, **runtime.HOOKS, **handler.HOOKS},
+    hooks={**runtime.HOOKS, **handler.HOOKS, "child_init": (core_child_init, REALLY_FIRST)},
     doc="Core Apache HTTP Server features that are always available",
 )

@@ -45,7 +45,7 @@ class Generation:
 
     def __init__(self, process):
         self.process = process
-        self.hooks = HookTable(process.registry.loaded)
+        self.hooks = process.registry.hooks
         self.walker = Walker(process)
         # per-module memo tables that must not outlive the generation (mod_mime's types
         # by file name...), by module name

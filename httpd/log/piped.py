@@ -12,9 +12,9 @@ of a pipe as its standard input.  As in Apache 2.4:
   write end) never notice, and lines written meanwhile wait in the pipe.
 
 The parent watches each program with a small thread (Apache's other-child maintenance
-runs in the parent's loop for the same purpose).  A forked child must call
-:func:`child_init` (ap_logs_child_init): it closes the read ends there, and marks the
-loggers as not the child's to stop.
+runs in the parent's loop for the same purpose).  A forked child calls :func:`child_init`
+(ap_logs_child_init, through the core's child_init hook): it closes the read ends there,
+and marks the loggers as not the child's to stop.
 """
 from __future__ import annotations
 
@@ -232,9 +232,12 @@ def open_piped_log(text: str, cwd: Optional[str] = None, reliable: bool = True,
 
 
 def child_init() -> None:
-    """ap_logs_child_init for every piped log of this process."""
+    """ap_logs_child_init for every piped log a forked child inherited (the process that
+    started a program keeps it: under -X that is the serving process)."""
+    pid = os.getpid()
     for pl in _OPEN:
-        pl.child_init()
+        if pl.owner != pid:
+            pl.child_init()
 
 
 def close_all() -> None:

@@ -19,6 +19,9 @@ from httpd.config import reader
 from httpd.config.errors import ConfigError, StartupExit, WalkError
 from httpd.config.walk import CmdParms, walk_config
 from httpd.log.startup import LEVEL_NUM, StartupLog
+from httpd.module.hooks import failed
+from httpd.mpm.lifecycle import Reloaded
+from httpd.mpm.listen import BindError
 from httpd.config.process import Process, default_server_root
 from httpd.request.vhost import fixup_virtual_hosts
 
@@ -202,10 +205,9 @@ def read_config(process: Process, opts: Options) -> list:
 def walk(process: Process, tree: list) -> None:
     """The walk pass and the check hooks (MPM clamps, core checks)."""
     server = process.create_main_server()
-    for module in process.registry.loaded:
-        hook = module.hooks.get("pre_config")
-        if hook is not None:
-            hook(process)
+    if failed(process.registry.hooks.run("pre_config", process)):
+        process.log.startup("AH00013: Pre-configuration failed", "error")
+        raise ConfigFailed()
     try:
         walk_config(tree, CmdParms(process, server, context=server.lookup_defaults))
     except WalkError as e:
@@ -326,11 +328,9 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 def post_config(process: Process) -> bool:
-    for module in process.registry.loaded:
-        hook = module.hooks.get("post_config")
-        if hook is not None and hook(process, process.main_server) is False:
-            process.log.startup("AH00016: Configuration Failed", "alert")
-            return False
+    if failed(process.registry.hooks.run("post_config", process, process.main_server)):
+        process.log.startup("AH00016: Configuration Failed", "alert")
+        return False
     return True
 
 
@@ -345,25 +345,22 @@ def serve(process: Process, opts: Options) -> int:
         return 1
     from httpd.log import errorlog
     from httpd.io.connection import Serving
-    errorlog.set_mpm_threaded(process.registry.mpms()[0].mpm.threaded != "no")
+    mpm = process.registry.mpm.mpm
+    errorlog.set_mpm_threaded(mpm.threaded != "no")
     if opts.debug:
-        from mpms.oneprocess import run_one_process
         errorlog.open_logs(process, replace_stderr=False)
         serving = Serving(process)
         try:
-            return run_one_process(serving)
+            return mpm.one_process(serving)
         finally:
             errorlog.close_logs(process)
-    mpm = process.registry.mpms()[0].mpm
-    run = getattr(mpm, "run", None)
-    if run is None:
+    if not mpm.can_run:
         # every MPM offered here has a runtime; a third-party MPM module might not
         process.log.always(f"{process.argv0}: the {mpm.name} MPM cannot serve as a daemon in "
                            "this release; use prefork, or run in one process with -X")
         return 1
-    from httpd.mpm.listen import BindError, open_listeners
     try:
-        listeners = open_listeners(process.mpm_state.listen)
+        listeners = mpm.open_listeners(process)
     except BindError as e:
         for line in e.lines:
             process.log.startup(line, "emerg")
@@ -384,7 +381,7 @@ def serve(process: Process, opts: Options) -> int:
         return reload_generation(current, opts)
 
     try:
-        return run(process, Serving(process), listeners, reload=reload, on_exit=on_exit)
+        return mpm.run(process, Serving(process), listeners, reload=reload, on_exit=on_exit)
     except Exception:
         # a bug in the parent: Apache's fatal-signal handler line, then the traceback
         # (on stderr, which is the error log by now), and the parent dies as Apache's does
@@ -397,7 +394,6 @@ def reload_generation(old: Process, opts: Options):
     """A restart's new generation: the read and walk passes again, post_config, the logs.
     A broken config leaves the old generation serving; the error is in the error log."""
     import io
-    from mpms.prefork.runtime import Reloaded
     from httpd.log import errorlog
     from httpd.io.connection import Serving
     buf = io.StringIO()

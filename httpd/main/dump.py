@@ -79,6 +79,7 @@ def vhosts(process) -> str:
 
 
 def run_cfg(process) -> str:
+    """core_dump_config's lines; the modules' own follow from the test_config hook."""
     core = process.main_server.module_config.get(CORE_MODULE)
     srr = process.server_root_relative
     lines = [f'ServerRoot: "{process.server_root}"']
@@ -99,8 +100,4 @@ def run_cfg(process) -> str:
     for d in process.defines:
         v = process.variables.get(d)
         lines.append(f"Define: {d}" if v is None else f"Define: {d}={v}")
-    unixd = process.main_server.module_config.get("unixd_module")
-    if unixd is not None:
-        lines.append(f'User: name="{unixd.user_name}" id={unixd.user_id}')
-        lines.append(f'Group: name="{unixd.group_name}" id={unixd.group_id}')
     return "\n".join(lines) + "\n"

@@ -111,6 +111,8 @@ def dump_config(process) -> bool:
     if process.is_defined("DUMP_RUN_CFG"):
         sys.stdout.write(dump.run_cfg(process))
         dumped = True
+    # ap_run_test_config: each module prints its own (mod_unixd: User, Group)
+    process.registry.hooks.run("test_config", process, process.main_server)
     if process.is_defined("DUMP_MODULES"):
         sys.stdout.write(dump.modules(process))
         dumped = True

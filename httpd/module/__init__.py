@@ -11,6 +11,8 @@ from typing import Any, Callable, Optional
 
 import attrs
 
+from httpd.module.hooks import check_hooks
+
 
 class Args(enum.Enum):
     """How a directive takes its arguments (Apache's cmd_how)."""
@@ -114,9 +116,9 @@ class Module:
     # required settings) and logs what it has to say itself.  Returning a string fails
     # the check: a non-empty one is printed at emerg first (an empty one was logged).
     check_config: Optional[Callable[..., Optional[str]]] = None
-    # Hooks joined by the module: name -> callable.  Start-up hooks: "pre_config"
-    # (process), after the read pass and before the walk; "post_config" (process,
-    # main_server) -> bool, when the server really starts (not under -t).
+    # Hooks joined by the module: name -> fn or (fn, order).  Every name must be a
+    # declared hook (httpd/module/hooks.py) and fn must take its parameters: checked
+    # here, so a misspelt or mis-shaped hook fails when the module is built.
     hooks: dict = attrs.field(factory=dict)
     # Providers the module offers to others, by group (Apache's ap_register_provider):
     # e.g. {"authz": {"ip": ...}, "log_handler": {"I": ...}}.
@@ -135,6 +137,8 @@ class Module:
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_index", {d.name.lower(): d for d in self.directives})
+        if self.hooks:
+            check_hooks(self.name, self.hooks)
 
     def find(self, name: str) -> Optional[Directive]:
         """The directive called ``name`` (case-insensitive), or None."""

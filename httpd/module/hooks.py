@@ -1,22 +1,39 @@
-"""Request hooks: names, return codes, order, and the runner.
+"""Hooks: declared with their signatures (AP_DECLARE_HOOK), joined by modules, run by the
+core from one table per config generation.
+
+A hook is declared once, by whoever runs it: :func:`declare` with a :class:`HookSpec`
+(its name, how it runs, its parameters, who declares it).  The core declares its hooks
+below; a module that runs a hook of its own declares it when it is imported (mod_status's
+``status_hook``, Apache's APR_DECLARE_EXTERNAL_HOOK), and a module joining that hook
+imports the declaring module first, as a C module includes ``mod_status.h``.
 
 A module joins a hook by naming it in ``Module.hooks``: ``{"translate_name": fn}`` or
-``{"translate_name": (fn, FIRST)}``.  Hooks run in (order, module load order), like
-Apache's APR_HOOK_* ordering.  Return codes are Apache's: ``OK`` (done, for run-first
-hooks: handled), ``DECLINED`` (not mine), ``DONE`` (the request is finished), or an HTTP
-status >= 100 (stop and answer with that error).
+``{"translate_name": (fn, FIRST)}``.  Building the :class:`~httpd.module.Module` checks
+every entry against the declarations: an unknown name, a malformed entry or a function
+that cannot take the hook's parameters raises ``ValueError`` at import time (a misspelt
+``"fixup"`` would otherwise never run).  Hooks run in (order, module load order), like
+Apache's APR_HOOK_* ordering.
 
-Run-first hooks (the first non-DECLINED answer wins): translate_name, map_to_storage,
-type_checker, handler, check_user_id.  Run-all hooks (every one runs until one returns
-something other than OK/DECLINED): post_read_request, header_parser, access_checker,
-auth_checker, fixups, log_transaction, insert_error_filter.
+How a hook runs (``Kind``), as Apache's AP_IMPLEMENT_HOOK_*:
 
-The core computes the hook lists once per config generation (``HookTable``), so the
-request path does no lookups by name.
+- RUN_FIRST: the first answer other than DECLINED wins (translate_name, handler, ...).
+- RUN_ALL: every function runs, until one fails: for request hooks anything but ``OK``
+  or ``DECLINED`` (``DONE``, an HTTP status); for the process hooks of this server also
+  ``False`` (post_config) or a message string (check-style hooks).
+- VOID: every function runs; results are ignored.
+
+Return codes are Apache's: ``OK``, ``DECLINED``, ``DONE`` or an HTTP status >= 100.
+
+The core computes the hook lists once per config generation (:class:`HookTable`,
+``process.registry.hooks``), so the request path does no lookups by name.
 """
 from __future__ import annotations
 
+import enum
+import inspect
 from typing import Any, Callable, Iterable
+
+import attrs
 
 OK = 0
 DECLINED = -1
@@ -28,28 +45,153 @@ MIDDLE = 10
 LAST = 20
 REALLY_LAST = 30
 
-RUN_FIRST = ("translate_name", "map_to_storage", "type_checker", "handler", "check_user_id",
-             "quick_handler")
-RUN_ALL = ("post_read_request", "header_parser", "access_checker", "access_checker_ex",
-           "auth_checker", "fixups", "log_transaction", "insert_error_filter")
-REQUEST_HOOKS = RUN_FIRST + RUN_ALL
+
+class Kind(enum.Enum):
+    RUN_FIRST = "run-first"
+    RUN_ALL = "run-all"
+    VOID = "void"
+
+
+@attrs.frozen
+class HookSpec:
+    """One declared hook: ``params`` name what its functions are called with."""
+
+    name: str
+    kind: Kind
+    params: tuple[str, ...]
+    doc: str = ""
+    declared_by: str = "core"          # a module identifier for a module's own hook
+
+
+HOOKS: dict[str, HookSpec] = {}
+
+
+def declare(spec: HookSpec) -> HookSpec:
+    """AP_DECLARE_HOOK: once per name.  Declaring the same spec again is a no-op (a
+    module imported twice); a different spec under a declared name raises."""
+    old = HOOKS.get(spec.name)
+    if old is not None and old != spec:
+        raise ValueError(f"hook {spec.name!r} is already declared by {old.declared_by}")
+    HOOKS[spec.name] = spec
+    return spec
+
+
+def _core(name: str, kind: Kind, params: tuple[str, ...], doc: str) -> HookSpec:
+    return declare(HookSpec(name, kind, params, doc))
+
+
+# -- the core's hooks, in the order a server meets them ----------------------------------
+
+RF, RA, V = Kind.RUN_FIRST, Kind.RUN_ALL, Kind.VOID
+_core("pre_config", RA, ("process",),
+      "After the read pass (LoadModule done), before the walk: a module resets its state "
+      "for the new generation or sets defaults the directives may override.")
+_core("test_config", V, ("process", "server"),
+      "httpd -t and its -D DUMP_* modes, after the checks: a module prints what it has "
+      "to say to stdout (mod_unixd's User and Group lines for DUMP_RUN_CFG).")
+_core("post_config", RA, ("process", "server"),
+      "The server really starts (not under -t): open logs, load files.  False fails "
+      "start-up (AH00016).")
+_core("drop_privileges", RA, ("process", "server"),
+      "A process about to serve (an MPM child, or -X) gives up root.  OK or DECLINED; an "
+      "error line fails the child (APEXIT_CHILDFATAL).  Nothing joins it: nothing is "
+      "dropped.")
+_core("child_init", V, ("process", "server"),
+      "A process about to serve, after drop_privileges (close the parent's piped-log ends).")
+_core("child_stopping", V, ("process", "graceful"),
+      "A child starts to stop (it takes no new connection).")
+_core("child_stopped", V, ("process", "graceful"),
+      "A child has served its last request and leaves: what it buffered must go out now "
+      "(mod_log_config's BufferedLogs).")
+_core("read_deadlines", RF, ("server",),
+      "The (header, body) read stages of connections on a base server "
+      "(httpd.io.channel.Stage); asked once per server and generation.  Declined: the "
+      "core's defaults.")
+# the request, from ap_read_request to the log
+_core("post_read_request", RA, ("r",), "The request line and headers are read.")
+_core("quick_handler", RF, ("r",), "Serve before any mapping (a cache).")
+_core("translate_name", RF, ("r",), "The URI becomes a file name.")
+_core("map_to_storage", RF, ("r",), "The per-directory config of the file.")
+_core("header_parser", RA, ("r",), "Look at the headers with the directory's config.")
+_core("access_checker", RA, ("r",), "Host-based access (Satisfy All).")
+_core("access_checker_ex", RF, ("r",), "Access without a user (mod_authz_core).")
+_core("check_user_id", RF, ("r",), "Authentication.")
+_core("auth_checker", RF, ("r",), "Authorization of the user.")
+_core("type_checker", RF, ("r",), "The content type, language, encoding, handler.")
+_core("fixups", RA, ("r",), "The last changes before the handler.")
+_core("insert_filter", V, ("r",),
+      "Before the handler: add output filters (``r.output_filters``), callables f(r) run "
+      "on the response just before its head is written.")
+_core("insert_error_filter", V, ("r",),
+      "An error response (ap_send_error_response) replaces the filters: add the ones "
+      "that apply to it.")
+_core("handler", RF, ("r",), "Make the response.")
+_core("log_transaction", RA, ("r",), "The response is sent: log it.")
+del RF, RA, V
+
+
+def check_hooks(module_name: str, hooks: dict) -> None:
+    """A module's ``hooks`` against the declarations (raises ValueError)."""
+    for name, entry in hooks.items():
+        spec = HOOKS.get(name)
+        if spec is None:
+            raise ValueError(f"{module_name}: no hook {name!r} is declared "
+                             f"(declared: {', '.join(sorted(HOOKS))})")
+        if isinstance(entry, tuple):
+            if len(entry) != 2 or not isinstance(entry[1], int) or isinstance(entry[1], bool):
+                raise ValueError(f"{module_name}: hook {name!r} wants fn or (fn, order), "
+                                 f"not {entry!r}")
+            fn = entry[0]
+        else:
+            fn = entry
+        if not callable(fn):
+            raise ValueError(f"{module_name}: hook {name!r}: {fn!r} is not callable")
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):     # a builtin without a signature: trust it
+            continue
+        try:
+            sig.bind(*spec.params)
+        except TypeError:
+            raise ValueError(f"{module_name}: hook {name!r} calls its functions with "
+                             f"({', '.join(spec.params)}); {getattr(fn, '__qualname__', fn)}"
+                             f"{sig} cannot take that") from None
+
+
+def failed(rv: Any) -> bool:
+    """RUN_ALL's stop: anything but OK, DECLINED, None or True (so False fails, and so
+    does an error string).  ``failed(table.run(name, ...))`` says whether a RUN_ALL hook
+    failed."""
+    return rv is False or not (rv is None or rv is True or rv == OK or rv == DECLINED)
+
+
+class _Lists(dict):
+    """name -> functions; a hook declared after the table was built has none."""
+
+    def __missing__(self, name: str) -> tuple:
+        if name in HOOKS:
+            return ()
+        raise KeyError(f"no hook {name!r} is declared")
 
 
 class HookTable:
-    """Every request hook of a module list, sorted once."""
+    """Every hook of a module list, sorted once (apr_hook_sort_all)."""
 
     def __init__(self, modules: Iterable[Any]):
-        found: dict[str, list[tuple[int, int, Callable]]] = {n: [] for n in REQUEST_HOOKS}
+        found: dict[str, list[tuple[int, int, Callable]]] = {n: [] for n in HOOKS}
         for index, m in enumerate(modules):
             for name, entry in m.hooks.items():
-                if name not in found:
-                    continue       # start-up hooks (pre_config, ...) are not request hooks
                 fn, order = entry if isinstance(entry, tuple) else (entry, MIDDLE)
-                found[name].append((order, index, fn))
-        self.hooks: dict[str, tuple[Callable, ...]] = {
-            name: tuple(fn for _, _, fn in sorted(entries, key=lambda e: (e[0], e[1])))
-            for name, entries in found.items()}
+                found.setdefault(name, []).append((order, index, fn))
+        self.hooks: dict[str, tuple[Callable, ...]] = _Lists(
+            (name, tuple(fn for _, _, fn in sorted(entries, key=lambda e: (e[0], e[1]))))
+            for name, entries in found.items())
 
+    def functions(self, name: str) -> tuple[Callable, ...]:
+        """The functions joined to ``name``, in run order."""
+        return self.hooks[name]
+
+    # the request path: one argument, no dispatch on the kind
     def run_first(self, name: str, r: Any) -> int:
         for fn in self.hooks[name]:
             rv = fn(r)
@@ -61,5 +203,30 @@ class HookTable:
         for fn in self.hooks[name]:
             rv = fn(r)
             if rv != OK and rv != DECLINED:
+                return rv
+        return OK
+
+    def run_void(self, name: str, r: Any) -> None:
+        for fn in self.hooks[name]:
+            fn(r)
+
+    def run(self, name: str, *args: Any) -> Any:
+        """Any hook, as its declaration says it runs: VOID returns None; RUN_FIRST the
+        first answer that is not DECLINED (or None), else DECLINED; RUN_ALL the first
+        failure (see the module doc), else OK."""
+        kind = HOOKS[name].kind
+        if kind is Kind.VOID:
+            for fn in self.hooks[name]:
+                fn(*args)
+            return None
+        if kind is Kind.RUN_FIRST:
+            for fn in self.hooks[name]:
+                rv = fn(*args)
+                if rv is not None and rv != DECLINED:
+                    return rv
+            return DECLINED
+        for fn in self.hooks[name]:
+            rv = fn(*args)
+            if failed(rv):
                 return rv
         return OK

@@ -12,6 +12,7 @@ from typing import Optional
 
 from httpd.module.build import Build
 from httpd.module import Directive, Module
+from httpd.module.hooks import HookTable
 
 # identifier -> "package.module" whose MODULE attribute is the declaration
 CATALOGUE: dict[str, str] = {
@@ -149,6 +150,16 @@ class Registry:
         for m in self.loaded:
             found.update(m.providers.get(group, ()))
         return found
+
+    @property
+    def hooks(self) -> HookTable:
+        """The hook table of the loaded modules, built once they are all loaded (and
+        again if a module loads later)."""
+        table = getattr(self, "_hooks", None)
+        if table is None or self._hooks_for != len(self.loaded):
+            table = self._hooks = HookTable(self.loaded)
+            self._hooks_for = len(self.loaded)
+        return table
 
     def mpms(self) -> list[Module]:
         return [m for m in self.loaded if m.is_mpm]

@@ -18,7 +18,8 @@ from httpd.module import GLOBAL_ONLY, RSRC_CONF, Args, Directive
 
 from httpd.util.cparse import atoi
 from httpd.mpm.listen import (DEFAULT_LISTENBACKLOG, DEFAULT_TCP_DEFER_ACCEPT, ListenRec,
-                              ListenSettings, set_listener)
+                              ListenSettings, open_listeners, set_listener)
+from httpd.mpm.oneprocess import run_one_process
 
 __all__ = ["atoi", "MPMQ", "MPM", "MPMConfig", "ListenSettings", "ListenRec", "Clamp",
            "listen_commands", "global_directive", "int_directive",
@@ -56,7 +57,8 @@ class MPM:
     """Describes one MPM to the rest of the server (``Module.mpm``).
 
     ``-V`` prints ``name``, ``threaded`` and ``forked``; other modules ask ``query``
-    and never name the MPM.  The process runtime (run, restart, stop) attaches here.
+    and never name the MPM.  The command line runs the server through ``run``,
+    ``one_process`` and ``open_listeners``, which each MPM's class provides.
     """
 
     name = ""
@@ -98,6 +100,29 @@ class MPM:
 
     def _query_settings(self, code: MPMQ, settings: Any) -> Optional[int]:
         return None
+
+    # -- the runtime: what the command line asks of the MPM (it names no MPM package) ----
+    def run(self, process: Any, serving: Any, listeners: list, reload: Any = None,
+            on_exit: Any = None) -> int:
+        """The server's life as a daemon (each MPM's ap_mpm_run): the parent from the
+        first fork to the last reap.  ``reload(process)`` makes a restart's generation
+        (a :class:`httpd.mpm.lifecycle.Reloaded`); ``on_exit(process)`` runs at the end.
+        An MPM without a multi-process runtime does not override it (``can_run``)."""
+        raise NotImplementedError(f"the {self.name} MPM has no process runtime")
+
+    @property
+    def can_run(self) -> bool:
+        return type(self).run is not MPM.run
+
+    def one_process(self, serving: Any) -> int:
+        """``httpd -X`` (ONE_PROCESS): serve in this process; the generic runner unless
+        the MPM has its own."""
+        return run_one_process(serving)
+
+    def open_listeners(self, process: Any) -> list:
+        """Bind the Listen records before the first fork (each MPM's open_logs hook
+        calling ap_setup_listeners); raises httpd.mpm.listen.BindError."""
+        return open_listeners(process.mpm_state.listen)
 
     def __repr__(self) -> str:
         return f"<MPM {self.name}>"

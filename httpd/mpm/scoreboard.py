@@ -232,12 +232,12 @@ def _core(process: Any) -> Any:
 
 
 def extended_status(process: Any) -> bool:
-    """ap_extended_status: ExtendedStatus if the config says, else On when mod_status is
-    loaded (Apache since 2.3.6), else Off."""
+    """ap_extended_status: ExtendedStatus if the config says, else the generation's
+    default (Off; a module may turn it On at pre_config, as mod_status does)."""
     flag = getattr(_core(process), "extended_status", None)
     if flag is not None:
         return bool(flag)
-    return process.registry.get("status_module") is not None
+    return bool(getattr(process, "extended_status_default", False))
 
 
 def see_request_tail(process: Any) -> bool:

@@ -25,7 +25,9 @@ from functools import lru_cache
 from typing import Optional
 
 import attrs
+
 from httpd.core import CORE_MODULE as CORE
+from httpd.core.config import fixup_servers
 
 HTTP_OK = 200
 HTTP_BAD_REQUEST = 400
@@ -419,10 +421,8 @@ def fixup_virtual_hosts(process) -> None:
         vcore = vh.module_config.get(CORE)
         if vcore is not None and not vcore.server_hostname:
             vcore.server_hostname = _vhost_name(process, vh, core)
-    for m in modules:
-        hook = m.hooks.get("fixup_servers")
-        if hook is not None:
-            hook(process)
+    # ap_fixup_virtual_hosts ends with ap_core_reorder_directories, core to core
+    fixup_servers(process)
 
 
 def _vhost_name(process, vh, main_core) -> str:

@@ -46,6 +46,11 @@ class Event(ThreadedMPM):
     module = NAME
     is_async = True
 
+    def run(self, process: Any, serving: Any, listeners: list, reload=None,
+            on_exit=None) -> int:
+        from mpms.event.runtime import run      # the process runtime, loaded only to serve
+        return run(process, serving, listeners, reload=reload, on_exit=on_exit)
+
 
 EVENT = Event()
 
@@ -96,10 +101,3 @@ MODULE = Module(
         "connections with active processing",
 )
 
-
-def _run(process: Any, serving: Any, listeners: list, reload=None, on_exit=None) -> int:
-    from mpms.event.runtime import run
-    return run(process, serving, listeners, reload=reload, on_exit=on_exit)
-
-
-EVENT.run = _run     # the process runtime (mpms/event/runtime.py)

@@ -66,6 +66,11 @@ class Prefork(MPM):
     is_threaded = NOT_SUPPORTED
     is_forked = DYNAMIC
 
+    def run(self, process: Any, serving: Any, listeners: list, reload=None,
+            on_exit=None) -> int:
+        from mpms.prefork.runtime import run      # the process runtime, loaded only to serve
+        return run(process, serving, listeners, reload=reload, on_exit=on_exit)
+
     def _query_settings(self, code: MPMQ, s: Any) -> Optional[int]:
         # prefork_query(); MAX_REQUESTS_DAEMON is core's MaxConnectionsPerChild.
         return {
@@ -168,10 +173,3 @@ MODULE = Module(
     mutex_types=("mpm-accept",),
 )
 
-
-def _run(process: Any, serving: Any, listeners: list, reload=None, on_exit=None) -> int:
-    from mpms.prefork.runtime import run
-    return run(process, serving, listeners, reload=reload, on_exit=on_exit)
-
-
-PREFORK.run = _run     # the process runtime (mpms/prefork/runtime.py)

@@ -17,6 +17,7 @@ import signal
 from typing import Any, Optional
 
 from httpd.mpm.children import APEXIT_CHILDFATAL, READY
+from httpd.mpm.lifecycle import child_exit, child_startup
 from httpd.core import CORE_MODULE
 
 
@@ -29,7 +30,7 @@ def child_main(process: Any, serving: Any, listeners: list, pod: Any, slot: Any,
     state = {"idle": False, "graceful": False}
 
     def on_term(_signum, _frame):
-        os._exit(0)
+        _leave(process)
 
     def on_usr1(_signum, _frame):
         state["graceful"] = True
@@ -45,8 +46,7 @@ def child_main(process: Any, serving: Any, listeners: list, pod: Any, slot: Any,
     pod.child_side()
     lockfd = os.open(lock_path, os.O_RDWR) if lock_path else None
 
-    from directives.mod_unixd import setup_child
-    err = setup_child(process)
+    err = child_startup(process)       # drop_privileges, child_init
     if err:
         serving.log_server_error("core", "alert", err)
         return APEXIT_CHILDFATAL
@@ -68,7 +68,16 @@ def child_main(process: Any, serving: Any, listeners: list, pod: Any, slot: Any,
         serving.serve_connection(conn, addr, listener, score=slot)
         served += 1
         slot.connection_done()
+    child_exit(process, False)        # clean_child_exit(0)
     return 0
+
+
+def _leave(process: Any) -> None:
+    """just_die: clean_child_exit(0) at once (SIGTERM, SIGHUP)."""
+    try:
+        child_exit(process, False)
+    finally:
+        os._exit(0)
 
 
 def _poller(listeners: list, pod: Any):

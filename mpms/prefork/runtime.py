@@ -17,6 +17,7 @@ from typing import Any, Callable, Optional
 from httpd.mpm import children as ch
 from httpd.mpm.children import Children
 from httpd.mpm.listen import BindError, bucket_count, duplicate_listeners, open_listeners
+from httpd.mpm.lifecycle import Reloaded
 from httpd.mpm.pod import Pod
 from mpms.prefork.child import child_main
 
@@ -26,14 +27,6 @@ HOLD_OFF_AFTER_GRACEFUL = 10
 
 PARENT_SIGNALS = {signal.SIGTERM: "stop", signal.SIGINT: "stop", signal.SIGHUP: "restart",
                   signal.SIGUSR1: "graceful", signal.SIGWINCH: "graceful-stop"}
-
-
-class Reloaded:
-    """What a restart needs from the config: a new generation or why there is none."""
-
-    def __init__(self, process: Any = None, serving: Any = None, error: str = "",
-                 fatal: bool = False):
-        self.process, self.serving, self.error, self.fatal = process, serving, error, fatal
 
 
 class PreforkRuntime:

@@ -28,6 +28,7 @@ from typing import Any, Optional
 
 from httpd.mpm.children import APEXIT_CHILDFATAL, DEAD, GRACEFUL, READY, STARTING
 from httpd.mpm.pod import RESTART_CHAR
+from httpd.mpm.lifecycle import child_exit, child_startup, child_stopped, child_stopping
 from httpd.core import CORE_MODULE
 
 STOP = None          # the queue item that ends a worker thread
@@ -221,7 +222,10 @@ class ThreadedChild:
     # -- the process -----------------------------------------------------------------------
     def run(self) -> int:
         def on_term(_signum, _frame):
-            os._exit(0)
+            try:
+                child_exit(self.process, False)
+            finally:
+                os._exit(0)
 
         def on_usr1(_signum, _frame):
             self.start_graceful()
@@ -236,8 +240,7 @@ class ThreadedChild:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGWINCH, signal.SIG_IGN)
         self.pod.child_side()
-        from directives.mod_unixd import setup_child
-        err = setup_child(self.process)
+        err = child_startup(self.process)      # drop_privileges, child_init
         if err:
             self.serving.log_server_error("core", "alert", err)
             return APEXIT_CHILDFATAL
@@ -258,12 +261,14 @@ class ThreadedChild:
         except _Wake:
             pass
         self._in_wait = False
+        child_stopping(self.process, True)
         self.start_graceful()
         listener.join()
         for _ in self._workers:
             self.push(STOP)
         for t in self._workers:
             t.join()
+        child_stopped(self.process, True)
         return 0
 
     def _wait_for_pod(self) -> None:
@@ -283,7 +288,10 @@ class ThreadedChild:
             except OSError:
                 data = b""
             if data == RESTART_CHAR:
-                os._exit(0)
+                try:
+                    child_exit(self.process, False)
+                finally:
+                    os._exit(0)
             return                 # '!' or EOF
 
 

@@ -34,6 +34,11 @@ class Worker(ThreadedMPM):
     name = "worker"
     module = NAME
 
+    def run(self, process: Any, serving: Any, listeners: list, reload=None,
+            on_exit=None) -> int:
+        from mpms.worker.runtime import run      # the process runtime, loaded only to serve
+        return run(process, serving, listeners, reload=reload, on_exit=on_exit)
+
 
 WORKER = Worker()
 
@@ -70,10 +75,3 @@ MODULE = Module(
     mutex_types=("mpm-accept",),
 )
 
-
-def _run(process: Any, serving: Any, listeners: list, reload=None, on_exit=None) -> int:
-    from mpms.worker.runtime import run
-    return run(process, serving, listeners, reload=reload, on_exit=on_exit)
-
-
-WORKER.run = _run     # the process runtime (mpms/worker/runtime.py)

@@ -170,10 +170,7 @@ def run_config(modules, text: str, tmp_path, name: str = "httpd.conf",
     """
     path = str(tmp_path / name)
     process = FakeProcess(modules, str(tmp_path))
-    for m in process.registry.loaded:
-        hook = m.hooks.get("pre_config")
-        if hook:
-            hook(process)
+    process.registry.hooks.run("pre_config", process)
     tree: list = []
     cfg = ConfigFile(path, text)
     try:

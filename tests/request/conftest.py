@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from httpd.main import cli
+from httpd.module.hooks import failed
 
 from httpd.request import vhost as vhost_select
 from httpd.http.request import die, final_request, hook_table, process_request
@@ -37,10 +38,8 @@ class Server:
         opts = cli.parse_args("httpd", ["-d", str(root), "-f", str(conf), "-e", "debug"])
         self.process = cli.make_process("httpd", opts, stream=self.stream)
         cli.load_config(self.process, opts)
-        for m in self.process.registry.loaded:
-            hook = m.hooks.get("post_config")
-            if hook is not None:
-                assert hook(self.process, self.process.main_server) is not False
+        assert not failed(self.process.registry.hooks.run(
+            "post_config", self.process, self.process.main_server))
         self.table = hook_table(self.process)
 
     def request(self, target: str, method: str = "GET", host: str = "localhost",

@@ -20,6 +20,7 @@ from directives.mod_status.page import (
     render,
     show_time,
 )
+from httpd.module import Module
 from httpd.module.hooks import DECLINED, OK
 from httpd.http.header_filter import server_banner
 from httpd.mpm.scoreboard import Scoreboard
@@ -219,7 +220,9 @@ def test_status_hook_adds_text_before_the_signature(tmp_path, monkeypatch):
         seen.append(flags)
         return "<p>extra</p>\n"
 
-    monkeypatch.setitem(mod_status._HOOKS, r.process, (hook,))
+    # a module of its own joins mod_status's hook (declared when mod_status is imported)
+    extra = Module("extra_module", "mod_extra.c", hooks={"status_hook": hook})
+    monkeypatch.setattr(r.process.registry, "loaded", r.process.registry.loaded + [extra])
     assert mod_status.status_handler(r) == OK
     assert r.body.decode().endswith("</table>\n<p>extra</p>\n</body></html>\n")
     assert seen == [mod_status.STATUS_EXTENDED]

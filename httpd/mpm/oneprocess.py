@@ -3,8 +3,8 @@
 The process binds the listeners, writes the PidFile, and serves connections itself: a
 listener thread accepts and a bounded pool of worker threads runs each connection
 (threads so that one slow client cannot stall the debugger's server).  SIGTERM or
-SIGINT stop it with exit 0; like Apache's -X it leaves the PidFile behind.  The MPMs'
-multi-process runtimes arrive separately and reuse the same connection code.
+SIGINT stop it with exit 0; like Apache's -X it leaves the PidFile behind.  Every MPM
+serves -X this way (``MPM.one_process``) unless it brings a runner of its own.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from httpd.mpm.lifecycle import child_startup
 from httpd.mpm.listen import BindError, Listener, open_listeners
 
 WORKERS = 25          # like one worker/event child's ThreadsPerChild
@@ -79,8 +80,9 @@ def run_one_process(generation) -> int:
         generation.process.log.startup("AH00015: Unable to open logs", "emerg")
         return 1
     generation.write_pid_file()
-    from directives.mod_unixd import setup_child
-    err = setup_child(generation.process)      # bind as root, then serve as User/Group
+    # bind as root, then serve as User/Group: drop_privileges and child_init, as
+    # Apache's ONE_PROCESS still goes through child_main
+    err = child_startup(generation.process)
     if err:
         generation.process.log.startup(err, "alert")
         return 1
