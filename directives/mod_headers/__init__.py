@@ -278,8 +278,8 @@ request_header_cmd = directive(
 )(_header_cmd(HDR_IN))
 
 
-# The response side: the connection layer calls this just before it writes the status
-# line and headers (mod_headers' FIXUP_HEADERS_OUT / FIXUP_HEADERS_ERR filters).
+# The response side: the filters the insert hooks add (FIXUP_HEADERS_OUT and
+# FIXUP_HEADERS_ERR) run this just before the status line and headers are written.
 apply_response_headers = runtime.apply_response_headers
 
 MODULE = Module(
@@ -287,6 +287,8 @@ MODULE = Module(
     create_dir_config=create_dir_config,
     merge_dir_config=merge_dir_config,
     hooks={"fixups": (runtime.headers_fixup, LAST),
-           "post_read_request": (runtime.headers_early, FIRST)},
+           "post_read_request": (runtime.headers_early, FIRST),
+           "insert_filter": (runtime.insert_output_filter, LAST),
+           "insert_error_filter": (runtime.insert_error_filter, LAST)},
     doc="Customization of HTTP request and response headers",
 )

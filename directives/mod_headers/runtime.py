@@ -4,10 +4,11 @@ Apache applies them.
 * post_read_request (hook FIRST): entries marked ``early``, on headers_in,
   err_headers_out and headers_out (only the server-level lists exist then).
 * fixups (hook LAST): RequestHeader entries on headers_in.
-* :func:`apply_response_headers`, called by the response writer just before the
-  status line and headers are sent (Apache's FIXUP_HEADERS_OUT filter, or
-  FIXUP_HEADERS_ERR on the error path): ``Header always`` on err_headers_out and, for a
-  response the handler made, ``Header [onsuccess]`` on headers_out.
+* :func:`apply_response_headers`, run just before the status line and headers are
+  sent by the output filter the insert hooks added: FIXUP_HEADERS_OUT (insert_filter,
+  before the handler) or FIXUP_HEADERS_ERR (insert_error_filter, on the error path):
+  ``Header always`` on err_headers_out and, for a response the handler made,
+  ``Header [onsuccess]`` on headers_out.
 """
 from __future__ import annotations
 
@@ -319,3 +320,29 @@ def apply_response_headers(r, error: bool = False) -> None:
         do_headers_fixup(r, r.err_headers_out, conf.fixup_err, False)
     if not error and conf.fixup_out:
         do_headers_fixup(r, r.headers_out, conf.fixup_out, False)
+
+
+def fixup_headers_out(r) -> None:
+    """FIXUP_HEADERS_OUT (ap_headers_output_filter): the handler's response."""
+    apply_response_headers(r, error=False)
+
+
+def fixup_headers_err(r) -> None:
+    """FIXUP_HEADERS_ERR (ap_headers_error_filter): an error response."""
+    apply_response_headers(r, error=True)
+
+
+def insert_output_filter(r) -> None:
+    """insert_filter (ap_headers_insert_output_filter, LAST): FIXUP_HEADERS_OUT when
+    the directory has Header entries."""
+    conf = _conf(r)
+    if conf is not None and (conf.fixup_out or conf.fixup_err):
+        r.output_filters += (fixup_headers_out,)
+
+
+def insert_error_filter(r) -> None:
+    """insert_error_filter (ap_headers_insert_error_filter, LAST): FIXUP_HEADERS_ERR
+    when the directory has ``Header always`` entries."""
+    conf = _conf(r)
+    if conf is not None and conf.fixup_err:
+        r.output_filters += (fixup_headers_err,)

@@ -222,8 +222,7 @@ def copy_response(src: Request, dst: Request) -> None:
     dst.content_type, dst.content_encoding = src.content_type, src.content_encoding
     dst.content_languages = src.content_languages
     dst.body = src.body
-    if "error-response" in src.notes:
-        dst.notes["error-response"] = src.notes["error-response"]
+    dst.output_filters = src.output_filters
     if "suppress-charset" in src.notes:
         dst.notes["suppress-charset"] = src.notes["suppress-charset"]
 
@@ -231,7 +230,9 @@ def copy_response(src: Request, dst: Request) -> None:
 def send_error_response(r: Request, recursive_error: int = 0) -> None:
     """ap_send_error_response: the error's header fields and its page."""
     from httpd.http.header_filter import make_allow
-    r.notes["error-response"] = "1"     # output filters see the error path (mod_headers)
+    # the response starts over: the request's filters go, the error path's come
+    r.output_filters = ()
+    r.process.registry.hooks.run_void("insert_error_filter", r)
     status = r.status
     out = r.headers_out
     location = out.get("Location")

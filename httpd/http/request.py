@@ -321,7 +321,9 @@ def _check_access(r: Request, table: HookTable) -> int:
 # -- the handler ---------------------------------------------------------------------------
 
 def invoke_handler(r: Request, table: HookTable) -> int:
-    """ap_invoke_handler: without a handler, the content type names one ("" if none)."""
+    """ap_invoke_handler: the insert_filter hook, then the handler; without a handler,
+    the content type names one ("" if none)."""
+    table.run_void("insert_filter", r)
     old = r.handler
     if not r.handler:
         ctype = r.content_type

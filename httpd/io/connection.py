@@ -42,11 +42,6 @@ class Serving:
         self.vhosts = vhost_select.lookup(process)
         self._conn_settings: dict[int, tuple] = {}
         self._next_id = 0
-        # output-filter work done once per response, by loaded modules (mod_headers)
-        self.response_fixups = []
-        if process.registry.get("headers_module") is not None:
-            from directives.mod_headers import apply_response_headers
-            self.response_fixups.append(apply_response_headers)
 
     def limits_for(self, server: Any) -> proto.Limits:
         return proto.Limits.from_core(server.module_config[CORE_MODULE])

@@ -17,9 +17,8 @@ def send_response(serving: Any, ch: Channel, hconn: proto.HTTPConnection, r: Req
                    timeout: float) -> None:
     """The response head and body: the header filter's fields in Apache's order, framed
     by Content-Length or chunked, file ranges with sendfile when EnableSendfile is on."""
-    error = "error-response" in r.notes
-    for fixup in serving.response_fixups:
-        fixup(r, error=error)
+    for output_filter in r.output_filters:     # the header-stage filters (mod_headers)
+        output_filter(r)
     r.conn.keepalive = r.conn.keepalive if r.conn.keepalive is False else None
     try:
         status_line, fields = http_protocol.finalize_headers(r)

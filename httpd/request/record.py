@@ -236,6 +236,10 @@ class Request:
     headers_out: Headers = attrs.field(factory=Headers)
     err_headers_out: Headers = attrs.field(factory=Headers)
     body: Body = None
+    # r->output_filters: what runs on the response just before its head is written,
+    # f(r) each, added by the insert_filter / insert_error_filter hooks (a tuple: most
+    # requests have none, and an empty one costs nothing to make)
+    output_filters: tuple = ()
     bytes_sent: int = 0                         # body bytes (for %b / %B)
     mtime: Optional[float] = None               # last modified, for conditionals
     # internal redirects and errors
