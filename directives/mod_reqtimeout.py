@@ -4,10 +4,11 @@ A stage is ``timeout[-maxtimeout][,MinRate=rate]``: the deadline starts at ``tim
 seconds and each ``rate`` bytes received add a second, up to ``maxtimeout``.  When the
 deadline passes: 408 and close (a connection that sent nothing is just closed).
 
-This server applies Apache's defaults for these deadlines (header=20-40,MinRate=500
-body=20,MinRate=500) even when the module is not loaded: without them a client sending
-one byte a second holds a worker for ever (slowloris).  Loading the module only lets a
-config change them; ``header=0`` / ``body=0`` turn a stage off, as in Apache.
+The module gives the connection its stages through the ``read_deadlines`` hook.  This
+server applies the same defaults (header=20-40,MinRate=500 body=20,MinRate=500) even
+when the module is not loaded (httpd.io.channel.DEFAULT_*_STAGE): without them a client
+sending one byte a second holds a worker for ever (slowloris).  Loading the module only
+lets a config change them; ``header=0`` / ``body=0`` turn a stage off, as in Apache.
 """
 from __future__ import annotations
 
@@ -15,17 +16,11 @@ from typing import Optional
 
 import attrs
 
+from httpd.io.channel import Stage
 from httpd.module import RSRC_CONF, Args, Module, directive
 
 NAME = "reqtimeout_module"
 INT_MAX = 2**31 - 1
-
-
-@attrs.frozen
-class Stage:
-    timeout: int = 0            # seconds; 0: no deadline
-    max_timeout: int = 0        # 0: no cap
-    min_rate: int = 0           # bytes per second that add one second; 0: none
 
 
 @attrs.frozen
@@ -35,7 +30,7 @@ class ReqTimeoutConfig:
     body: Optional[Stage] = None
 
 
-DEFAULT_HEADER = Stage(20, 40, 500)
+DEFAULT_HEADER = Stage(20, 40, 500)      # the module's defaults (mod_reqtimeout.c)
 DEFAULT_BODY = Stage(20, 0, 500)
 
 
@@ -44,6 +39,11 @@ def effective(conf: Optional[ReqTimeoutConfig]) -> tuple[Stage, Stage]:
     header = conf.header if conf is not None and conf.header is not None else DEFAULT_HEADER
     body = conf.body if conf is not None and conf.body is not None else DEFAULT_BODY
     return header, body
+
+
+def read_deadlines(server) -> tuple[Stage, Stage]:
+    """read_deadlines: the server's stages, for its connections."""
+    return effective(server.module_config.get(NAME))
 
 
 def _parse_int(text: str) -> tuple[int, Optional[str]]:
@@ -121,4 +121,5 @@ def merge_server_config(base: ReqTimeoutConfig, add: ReqTimeoutConfig) -> ReqTim
 MODULE = Module(NAME, "mod_reqtimeout.c", (set_reqtimeouts,),
                 create_server_config=lambda server: ReqTimeoutConfig(),
                 merge_server_config=merge_server_config,
+                hooks={"read_deadlines": read_deadlines},
                 doc="Set timeout and minimum data rate for receiving requests")

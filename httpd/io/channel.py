@@ -9,6 +9,8 @@ import struct
 import time
 from typing import Any, Iterable
 
+import attrs
+
 from httpd.request.record import ConnInfo, FileRange
 
 READ_SIZE = 65536
@@ -20,8 +22,26 @@ LINGER_SECONDS = 2.0        # Apache's MAX_SECS_TO_LINGER
 LINGER_BYTES = 1 << 20
 
 
+@attrs.frozen
+class Stage:
+    """A read stage (mod_reqtimeout's header or body): the deadline starts at ``timeout``
+    seconds and each ``min_rate`` bytes received add a second, up to ``max_timeout``."""
+
+    timeout: int = 0            # seconds; 0: no deadline
+    max_timeout: int = 0        # 0: no cap
+    min_rate: int = 0           # bytes per second that add one second; 0: none
+
+
+# The stages when no module answers the read_deadlines hook.  Apache has none without
+# mod_reqtimeout (only Timeout per read); this server keeps mod_reqtimeout's defaults
+# (header=20-40,MinRate=500 body=20,MinRate=500) so that a client sending one byte a
+# second cannot hold a worker for ever (docs/supported.md, "Slow clients").
+DEFAULT_HEADER_STAGE = Stage(20, 40, 500)
+DEFAULT_BODY_STAGE = Stage(20, 0, 500)
+
+
 class Deadline:
-    """A mod_reqtimeout stage: ``timeout`` seconds, extended by one second per
+    """A read stage running: ``timeout`` seconds, extended by one second per
     ``min_rate`` bytes received, never past ``max_timeout`` (0: no deadline)."""
 
     __slots__ = ("end", "cap", "rate")

@@ -21,8 +21,10 @@ from httpd.request.record import ConnInfo, Headers, Request
 from httpd.io.request_body import BodyReader
 from httpd.io.response_write import send_response
 
-from httpd.io.channel import (LINGER_BYTES, LINGER_SECONDS, READ_SIZE, Channel, ClientGone,
-                      Deadline, Timeout)
+from httpd.io.channel import (DEFAULT_BODY_STAGE, DEFAULT_HEADER_STAGE, LINGER_BYTES,
+                              LINGER_SECONDS, READ_SIZE, Channel, ClientGone, Deadline,
+                              Timeout)
+from httpd.module.hooks import DECLINED
 from httpd.core import CORE_MODULE
 from httpd.http.core import HTTP_MODULE
 
@@ -51,9 +53,10 @@ class Serving:
         return float(t) if t else 60.0
 
     def read_stages(self, server: Any) -> tuple:
-        """(header stage, body stage) of mod_reqtimeout for this server."""
-        from directives.mod_reqtimeout import effective
-        return effective(server.module_config.get("reqtimeout_module"))
+        """(header stage, body stage) for this server: the read_deadlines hook's answer
+        (mod_reqtimeout), else the core's defaults."""
+        found = self.hooks.run("read_deadlines", server)
+        return (DEFAULT_HEADER_STAGE, DEFAULT_BODY_STAGE) if found == DECLINED else found
 
     def keepalive_timeout_for(self, server: Any) -> float:
         http = server.module_config.get(HTTP_MODULE)
