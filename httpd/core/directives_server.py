@@ -333,20 +333,11 @@ MUTEX_MECHS = ("Mutex mechanisms are: 'none', 'default', 'flock:/path/to/file', 
 _MECHS = {"default": "default", "yes": "default", "fcntl": "fcntl", "file": "fcntl",
           "flock": "flock", "posixsem": "posixsem", "sem": "posixsem", "sysvsem": "sysvsem",
           "pthread": "pthread"}
-# Mutex types modules register at pre_config (ap_mutex_register), by module identifier.
-MUTEX_TYPES = {"mpm_prefork_module": ("mpm-accept",), "mpm_worker_module": ("mpm-accept",),
-               "mpm_event_module": ("mpm-accept",), "watchdog_module": ("watchdog-callback",),
-               "ssl_module": ("ssl-cache", "ssl-stapling", "ssl-stapling-refresh"),
-               "rewrite_module": ("rewrite-map",), "ldap_module": ("ldap-cache",),
-               "auth_digest_module": ("authdigest-client", "authdigest-opaque"),
-               "proxy_balancer_module": ("proxy-balancer-shm",),
-               "cache_socache_module": ("cache-socache",)}
-
-
 def mutex_types(cmd) -> set:
+    """The types the loaded modules register (ap_mutex_register: Module.mutex_types)."""
     types = {"default"}
     for m in cmd.registry.loaded:
-        types.update(getattr(m, "mutex_types", None) or MUTEX_TYPES.get(m.name, ()))
+        types.update(getattr(m, "mutex_types", None) or ())
     return types
 
 
