@@ -1,0 +1,34 @@
+"""The modules of this project (Apache's modules/): one file or package per module.
+
+This file is the package's catalogue, what Apache's configure generates as modules.c:
+``CATALOGUE`` names each module's declaration (identifier -> the Python module whose
+``MODULE`` is the declaration), ``PRELINKED`` the modules compiled into every build, in
+Apache's (Debian's) order, the core's among them; the MPM of a static build follows
+``http_module``.  The core reaches this file through the ``httpd.catalogues`` entry point
+(pyproject.toml) or the build config, never by name.  Keep it free of imports: reading
+the catalogue must load no module.
+"""
+
+CATALOGUE = {
+    "so_module": "directives.mod_so",
+    "watchdog_module": "directives.mod_watchdog",
+    "log_config_module": "directives.mod_log_config",
+    "logio_module": "directives.mod_logio",
+    "version_module": "directives.mod_version",
+    "unixd_module": "directives.mod_unixd",
+    "alias_module": "directives.mod_alias",
+    "mime_module": "directives.mod_mime",
+    "dir_module": "directives.mod_dir",
+    "authz_core_module": "directives.mod_authz_core",
+    "authz_host_module": "directives.mod_authz_host",
+    "macro_module": "directives.mod_macro",
+    "autoindex_module": "directives.mod_autoindex",
+    "headers_module": "directives.mod_headers",
+    "env_module": "directives.mod_env",
+    "setenvif_module": "directives.mod_setenvif",
+    "reqtimeout_module": "directives.mod_reqtimeout",
+    "status_module": "directives.mod_status",
+}
+
+PRELINKED = ("core_module", "so_module", "watchdog_module", "http_module",
+             "log_config_module", "logio_module", "version_module", "unixd_module")

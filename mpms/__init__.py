@@ -1,0 +1,14 @@
+"""The MPMs (Apache's server/mpm/): one package per MPM, plus the machinery worker and
+event share (threaded/).
+
+``CATALOGUE`` is this package's part of modules.c: the MPM modules by identifier
+(``mpm_NAME_module``).  ./configure decides which of them a build has (static or
+shared); the core finds this file through the ``httpd.catalogues`` entry point.  Keep
+it free of imports.
+"""
+
+CATALOGUE = {
+    "mpm_prefork_module": "mpms.prefork",
+    "mpm_worker_module": "mpms.worker",
+    "mpm_event_module": "mpms.event",
+}

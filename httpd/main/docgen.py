@@ -8,7 +8,7 @@ import sys
 
 from httpd.main.info import allowed_text
 from httpd.module import Args
-from httpd.module.registry import BUILTIN, CATALOGUE, import_module_decl
+from httpd.module.registry import catalogue, import_module_decl
 
 ARITY = {
     Args.RAW_ARGS: "free-form", Args.TAKE_ARGV: "any words", Args.NO_ARGS: "none",
@@ -23,10 +23,12 @@ def render() -> str:
            "Generated from the module tables by `python -m httpd.main.docgen` (the data behind "
            "`httpd -L`). Built-in modules are always present; the others are loaded with "
            "`LoadModule NAME_module modules/mod_NAME.so` (the directory part is ignored).", ""]
-    names = BUILTIN + [n for n in CATALOGUE if n not in BUILTIN]
+    cat = catalogue()
+    builtin = cat.prelinked
+    names = list(builtin) + [n for n in cat.modules if n not in builtin]
     for name in names:
-        m = import_module_decl(name)
-        kind = "built-in" if name in BUILTIN else "loadable"
+        m = import_module_decl(name, cat)
+        kind = "built-in" if name in builtin else "loadable"
         out += [f"## {m.name} ({m.source}, {kind})", ""]
         if m.doc:
             out += [m.doc, ""]

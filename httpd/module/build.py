@@ -4,7 +4,9 @@ Apache picks its MPMs at build time: ``--with-mpm=NAME`` alone links one MPM in
 (``httpd -l`` lists it; no other can be loaded), ``--enable-mpms-shared=LIST|all`` builds
 loadable MPMs and LoadModule picks one.  ./configure writes ``httpd/build_config.json``;
 the environment variable ``HTTPD_BUILD_CONFIG`` names another file, so tests select a
-build without reinstalling.
+build without reinstalling.  The file may also name the module catalogues
+(``catalogues``: the packages whose ``CATALOGUE`` lists the modules, see
+httpd/module/registry.py); ./configure writes the ones of this source tree.
 """
 from __future__ import annotations
 
@@ -32,10 +34,16 @@ class Build:
     default_mpm: str = "prefork"
     static_mpm: Optional[str] = None          # set for a --with-mpm build without shared
     shared_mpms: tuple[str, ...] = IMPLEMENTED
+    # the Python packages whose CATALOGUE lists the modules (Apache's modules.c); empty:
+    # those the installed distributions declare (entry-point group httpd.catalogues)
+    catalogues: tuple[str, ...] = ()
 
     def to_json(self) -> str:
-        return json.dumps({"default_mpm": self.default_mpm, "static_mpm": self.static_mpm,
-                           "shared_mpms": list(self.shared_mpms)}, indent=2) + "\n"
+        data = {"default_mpm": self.default_mpm, "static_mpm": self.static_mpm,
+                "shared_mpms": list(self.shared_mpms)}
+        if self.catalogues:
+            data["catalogues"] = list(self.catalogues)
+        return json.dumps(data, indent=2) + "\n"
 
 
 DEFAULT_BUILD = Build()
@@ -51,4 +59,5 @@ def current_build() -> Build:
         return DEFAULT_BUILD
     return Build(default_mpm=data.get("default_mpm", "prefork"),
                  static_mpm=data.get("static_mpm"),
-                 shared_mpms=tuple(data.get("shared_mpms", ())))
+                 shared_mpms=tuple(data.get("shared_mpms", ())),
+                 catalogues=tuple(data.get("catalogues", ())))

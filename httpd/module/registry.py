@@ -1,8 +1,13 @@
 """Which modules this server offers, which are built in, and which are loaded.
 
 Modules are found by identifier (``alias_module``), never by file: ``LoadModule
-alias_module /any/dir/mod_alias.so`` loads this project's mod_alias.  Modules from other
-Python packages join through the entry-point group ``httpd.modules``.
+alias_module /any/dir/mod_alias.so`` loads this project's mod_alias.
+
+The core names only its own modules (``CORE_MODULES``).  Every other module is listed by
+the catalogue of the package that holds it (``CATALOGUE``, with the static modules in
+``PRELINKED``: Apache's generated modules.c), found through the build config written by
+./configure or, without one, the entry-point group ``httpd.catalogues``.  A single module
+of another Python package can also join through the entry-point group ``httpd.modules``.
 """
 from __future__ import annotations
 
@@ -10,44 +15,13 @@ import importlib
 import os
 from typing import Optional
 
-from httpd.module.build import Build
+import attrs
+
+from httpd.core import CORE_MODULE
+from httpd.http.core import HTTP_MODULE
+from httpd.module.build import Build, current_build
 from httpd.module import Directive, Module
 from httpd.module.hooks import HookTable
-
-# identifier -> "package.module" whose MODULE attribute is the declaration
-CATALOGUE: dict[str, str] = {
-    "core_module": "httpd.core.module",
-    "so_module": "directives.mod_so",
-    "watchdog_module": "directives.mod_watchdog",
-    "http_module": "httpd.http.core",
-    "log_config_module": "directives.mod_log_config",
-    "logio_module": "directives.mod_logio",
-    "version_module": "directives.mod_version",
-    "unixd_module": "directives.mod_unixd",
-    "alias_module": "directives.mod_alias",
-    "mime_module": "directives.mod_mime",
-    "dir_module": "directives.mod_dir",
-    "authz_core_module": "directives.mod_authz_core",
-    "authz_host_module": "directives.mod_authz_host",
-    "macro_module": "directives.mod_macro",
-    "autoindex_module": "directives.mod_autoindex",
-    "headers_module": "directives.mod_headers",
-    "env_module": "directives.mod_env",
-    "setenvif_module": "directives.mod_setenvif",
-    "reqtimeout_module": "directives.mod_reqtimeout",
-    "status_module": "directives.mod_status",
-    "mpm_prefork_module": "mpms.prefork",
-    "mpm_worker_module": "mpms.worker",
-    "mpm_event_module": "mpms.event",
-}
-
-# Built into every build, in Apache's (Debian's) compiled order; the MPM of a static
-# build follows http_core.
-BUILTIN = ["core_module", "so_module", "watchdog_module", "http_module",
-           "log_config_module", "logio_module", "version_module", "unixd_module"]
-
-MPM_MODULES = {"prefork": "mpm_prefork_module", "worker": "mpm_worker_module",
-               "event": "mpm_event_module"}
 
 # Apache 2.4's other modules: a LoadModule of one of these names a real module that
 # this server does not offer, which gets a clear message rather than a loader error.
@@ -67,12 +41,68 @@ setenvif slotmem_plain slotmem_shm socache_dbm socache_memcache socache_redis
 socache_shmcb speling ssl status substitute suexec unique_id userdir usertrack vhost_alias
 xml2enc""".split())
 
-ENTRY_POINT_GROUP = "httpd.modules"
+ENTRY_POINT_GROUP = "httpd.modules"          # one third-party module per entry point
+CATALOGUE_GROUP = "httpd.catalogues"         # a package's CATALOGUE (and PRELINKED)
+
+# The core's own modules (core.c, http_core.c): the only ones the core names.
+CORE_MODULES = {CORE_MODULE: "httpd.core.module", HTTP_MODULE: "httpd.http.core"}
 
 
-def import_module_decl(name: str) -> Optional[Module]:
+@attrs.frozen
+class Catalogue:
+    """Every module this build offers (Apache's modules.c): ``modules`` maps identifiers
+    to the Python module holding the declaration (its ``MODULE``), ``prelinked`` is the
+    static modules in their order."""
+
+    modules: dict
+    prelinked: tuple[str, ...]
+
+
+_CATALOGUES: dict = {}
+
+
+def _catalogue_packages(build: Build) -> list:
+    """The packages holding a CATALOGUE: those the build config names (./configure),
+    else those the installed distributions declare in the ``httpd.catalogues`` group
+    (this project's pyproject.toml declares directives and mpms), by name."""
+    if build.catalogues:
+        return [importlib.import_module(name) for name in build.catalogues]
+    from importlib.metadata import entry_points
+    return [ep.load() for ep in sorted(entry_points(group=CATALOGUE_GROUP),
+                                       key=lambda ep: ep.name)]
+
+
+def catalogue(build: Optional[Build] = None) -> Catalogue:
+    """The catalogue of ``build`` (the current one by default), read once."""
+    build = build or current_build()
+    found = _CATALOGUES.get(build)
+    if found is None:
+        modules = dict(CORE_MODULES)
+        prelinked: list[str] = []
+        packages = _catalogue_packages(build)
+        if not packages:
+            raise RuntimeError(
+                f"no module catalogue: no build config names one and no installed package "
+                f"declares the entry-point group {CATALOGUE_GROUP!r}; install the project "
+                "(pip install -e .) or run ./configure")
+        for pkg in packages:
+            modules.update(getattr(pkg, "CATALOGUE", {}))
+            prelinked += [n for n in getattr(pkg, "PRELINKED", ()) if n not in prelinked]
+        for name in CORE_MODULES:          # the core is always compiled in
+            if name not in prelinked:
+                prelinked.insert(0 if name == CORE_MODULE else len(prelinked), name)
+        found = _CATALOGUES[build] = Catalogue(modules, tuple(prelinked))
+    return found
+
+
+def mpm_module(mpm: str) -> str:
+    """The identifier of MPM ``mpm``'s module (Apache's naming: mpm_NAME_module)."""
+    return f"mpm_{mpm}_module"
+
+
+def import_module_decl(name: str, cat: Optional[Catalogue] = None) -> Optional[Module]:
     """The declaration of module ``name`` from the catalogue or an entry point."""
-    path = CATALOGUE.get(name)
+    path = (cat or catalogue()).modules.get(name)
     if path is not None:
         return importlib.import_module(path).MODULE
     try:
@@ -91,10 +121,12 @@ class Registry:
 
     def __init__(self, build: Build):
         self.build = build
-        self.static: list[Module] = [import_module_decl(n) for n in BUILTIN]
+        cat = self.catalogue
+        self.static: list[Module] = [import_module_decl(n, cat) for n in cat.prelinked]
         if build.static_mpm:
-            self.static.insert(BUILTIN.index("http_module") + 1,
-                               import_module_decl(MPM_MODULES[build.static_mpm]))
+            # a static build's MPM follows http_core, as in Apache's modules.c
+            self.static.insert(cat.prelinked.index(HTTP_MODULE) + 1,
+                               import_module_decl(mpm_module(build.static_mpm), cat))
         self.loaded: list[Module] = list(self.static)
         self.shared: set[str] = set()
         # lower-cased name -> (module, directive), kept up to date as modules load, so
@@ -115,6 +147,10 @@ class Registry:
         for m in r.loaded:
             r._add_commands(m)
         return r
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return catalogue(self.build)
 
     def _add_commands(self, m: Module) -> None:
         for d in m.directives:
@@ -184,23 +220,25 @@ class Registry:
         resolved = process.server_root_relative(filename)
         base = os.path.basename(filename)
         owner = None
+        cat = self.catalogue
+        builtin = cat.prelinked
         if base.startswith("mod_") and base.endswith(".so"):
             stem = base[4:-3]
-            if stem in APACHE_MODULES or stem + "_module" in CATALOGUE:
+            if stem in APACHE_MODULES or stem + "_module" in cat.modules:
                 owner = stem + "_module"
         if owner is not None and owner != name:
             return (f"Can't locate API module structure `{name}' in file {resolved}: "
                     f"{resolved}: undefined symbol: {name}")
         mod = None
-        if name in CATALOGUE and name not in BUILTIN:
-            mod = import_module_decl(name)
-        elif name not in BUILTIN and owner is None:
-            mod = import_module_decl(name)  # a third-party module by entry point
+        if name in cat.modules and name not in builtin:
+            mod = import_module_decl(name, cat)
+        elif name not in builtin and owner is None:
+            mod = import_module_decl(name, cat)  # a third-party module by entry point
         if mod is None:
             if not os.path.exists(resolved):
                 return (f"Cannot load {filename} into server: {resolved}: cannot open shared "
                         "object file: No such file or directory")
-            what = "is built into" if name in BUILTIN else "is not available in"
+            what = "is built into" if name in builtin else "is not available in"
             return f"Cannot load {filename} into server: {name} {what} this server"
         if mod.is_mpm:
             mpm_name = name[len("mpm_"):-len("_module")]

@@ -7,7 +7,7 @@ import pytest
 from httpd.module import Module
 from httpd.module.hooks import (DECLINED, DONE, FIRST, HOOKS, LAST, OK, HookSpec, HookTable,
                                 Kind, declare, failed)
-from httpd.module.registry import CATALOGUE, import_module_decl
+from httpd.module.registry import catalogue, import_module_decl
 
 
 def test_apaches_hooks_are_declared_by_the_core():
@@ -32,7 +32,7 @@ def test_a_module_declares_its_own_hook():
 
 
 def test_every_module_of_the_catalogue_joins_only_declared_hooks():
-    for name in CATALOGUE:
+    for name in catalogue().modules:
         m = import_module_decl(name)
         assert set(m.hooks) <= set(HOOKS), name
 
