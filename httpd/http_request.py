@@ -23,7 +23,7 @@ from typing import Optional
 from . import errorlog as _errorlog
 from .errors_html import die, send_error_response  # noqa: F401 (part of this API)
 from .hooks import DECLINED, DONE, OK, HookTable
-from .request import Request
+from .request import Headers, Request
 from .walks import Walker
 from .walks_sections import if_walk, location_walk
 
@@ -121,6 +121,23 @@ def construct_url(r: Request, uri: str) -> str:
     if port == default_port(r):
         return f"{scheme}://{host}{uri}"
     return f"{scheme}://{host}:{port}{uri}"
+
+
+def internal_error(r: Request, e: Exception) -> Request:
+    """What a request that raised outside any hook answers: the exception and where it
+    was raised go to the error log, and ``r`` becomes the canned 500 page (no
+    ErrorDocument: serving one could fail the same way), with the connection closed
+    after it.  Returns ``r``, the request whose response goes out now."""
+    from .hooks import where_raised
+    log_rerror(r, "core", "error", f"AH00000: request failed: {e!r} at {where_raised(e)}")
+    r.next = None
+    r.status, r.status_line, r.body, r.chunked = HTTP_INTERNAL_SERVER_ERROR, None, None, False
+    r.headers_out, r.err_headers_out = Headers(), Headers()
+    r.content_type = r.content_encoding = None
+    r.first_byte_time = 0.0
+    r.conn.keepalive = False
+    send_error_response(r)
+    return r
 
 
 def final_request(r: Request) -> Request:
