@@ -326,6 +326,7 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
     r.uri = head.path
     r.args = head.args
     r.hostname = head.hostname
+    r.parsed_port = head.port
     r.expecting_100 = head.expect_continue
     if head.body == "chunked":
         r.read_chunked = True

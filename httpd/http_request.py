@@ -22,6 +22,7 @@ from typing import Optional
 
 from . import errorlog as _errorlog
 from .errors_html import die, send_error_response  # noqa: F401 (part of this API)
+from .http_protocol import construct_url  # noqa: F401 (ap_construct_url, part of this API)
 from .hooks import DECLINED, DONE, OK, HookTable
 from .request import Headers, Request
 from .walks import Walker
@@ -107,20 +108,6 @@ def evaluate(r, expr) -> bool:
 def evaluate_str(r, expr) -> str:
     """ap_expr_str_exec (raises ExprError on an evaluation error)."""
     return expr.str_exec(expr_context(r))
-
-
-def construct_url(r: Request, uri: str) -> str:
-    """ap_construct_url: scheme, the server's name and port (the port only when it is
-    not the scheme's default), then ``uri``."""
-    from .http_protocol import default_port, get_server_name, get_server_port
-    port = get_server_port(r)
-    host = get_server_name(r)
-    if ":" in host:
-        host = f"[{host}]"             # ap_get_server_name_for_url
-    scheme = r.server.module_config[CORE].server_scheme or "http"
-    if port == default_port(r):
-        return f"{scheme}://{host}{uri}"
-    return f"{scheme}://{host}:{port}{uri}"
 
 
 def internal_error(r: Request, e: Exception) -> Request:
@@ -419,7 +406,7 @@ def _internal_internal_redirect(new_uri: str, r: Request) -> Optional[Request]:
     new.status = r.status
     new.header_only = r.header_only
     new.protocol, new.proto_num = r.protocol, r.proto_num
-    new.hostname = r.hostname
+    new.hostname, new.parsed_port = r.hostname, r.parsed_port
     new.request_time = r.request_time
     new.main = r.main
     new.headers_in = r.headers_in

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Optional
 
 from httpd.expr_eval import EvalContext
+from httpd.http_protocol import get_server_name_for_url, get_server_port, http_scheme
 
 
 def table_get(table: dict, key: str) -> Optional[str]:
@@ -97,14 +98,13 @@ class RequestExprContext(EvalContext):
 
 
 def _server_name(r) -> str:
-    core = _core_server(r)
-    return r.hostname or (core.server_hostname if core is not None else "") or ""
+    """util_expr_eval.c: SERVER_NAME is ap_get_server_name_for_url ("[::1]")."""
+    return get_server_name_for_url(r) or ""
 
 
 def _server_port(r) -> str:
-    core = _core_server(r)
-    port = getattr(core, "port", 0) if core is not None else 0
-    return str(port or r.conn.local_port or 80)
+    """util_expr_eval.c: SERVER_PORT is ap_get_server_port."""
+    return str(get_server_port(r))
 
 
 def _document_root(r) -> str:
@@ -122,7 +122,7 @@ def _last_modified(r) -> str:
 
 _VARS = {
     "REQUEST_METHOD": lambda r: r.method,
-    "REQUEST_SCHEME": lambda r: "http",
+    "REQUEST_SCHEME": http_scheme,
     "REQUEST_URI": lambda r: r.uri,
     "REQUEST_FILENAME": lambda r: r.filename or "",
     "SCRIPT_FILENAME": lambda r: r.filename or "",

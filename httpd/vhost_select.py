@@ -242,15 +242,18 @@ def _strict_ok(host: str) -> bool:
     return len(tld) == 1 or not tld[1] or (tld[1][0].isascii() and tld[1][0].isalpha())
 
 
-def _fix_hostname(src: str, from_header: bool, strict: bool) -> tuple[int, Optional[str], bool]:
-    """fix_hostname on one name: (status, the normalised host, is an IPv6 literal)."""
+def _fix_hostname(src: str, from_header: bool,
+                  strict: bool) -> tuple[int, Optional[str], bool, int]:
+    """fix_hostname on one name: (status, the normalised host, is an IPv6 literal,
+    the Host field's port or 0)."""
     if src.isdigit():
-        return (HTTP_BAD_REQUEST, None, False) if strict else (HTTP_OK, src, False)
+        return (HTTP_BAD_REQUEST, None, False, 0) if strict else (HTTP_OK, src, False, 0)
+    port = 0
     if from_header:
         parsed = parse_host_port(src)
         if parsed is None:
-            return HTTP_BAD_REQUEST, None, False
-        host = parsed[0]
+            return HTTP_BAD_REQUEST, None, False, 0
+        host, port = parsed
         v6 = src.startswith("[")
     else:
         host = src
@@ -258,12 +261,12 @@ def _fix_hostname(src: str, from_header: bool, strict: bool) -> tuple[int, Optio
     if v6:
         host = host.lower()
         if not _v6_ok(host):
-            return HTTP_BAD_REQUEST, None, v6
+            return HTTP_BAD_REQUEST, None, v6, 0
     else:
         host = _non_v6(host)
         if host is None or (strict and not _strict_ok(host)):
-            return HTTP_BAD_REQUEST, None, v6
-    return HTTP_OK, host, v6
+            return HTTP_BAD_REQUEST, None, v6, 0
+    return HTTP_OK, host, v6, port
 
 
 _HOSTS: dict = {}
@@ -271,8 +274,9 @@ _HOSTS: dict = {}
 
 def fix_hostname(r, host_header: Optional[str], strict: bool) -> tuple[int, bool]:
     """fix_hostname: normalise r.hostname (from ``host_header`` or, when None, from the
-    absolute request target); returns (status, is an IPv6 literal).  Answers are
-    remembered (a bounded table: clients choose the names)."""
+    absolute request target) and keep the Host field's port in r.parsed_port for
+    ap_get_server_port; returns (status, is an IPv6 literal).  Answers are remembered
+    (a bounded table: clients choose the names)."""
     src = host_header if host_header is not None else r.hostname
     if not src:
         return HTTP_OK, False
@@ -282,9 +286,11 @@ def fix_hostname(r, host_header: Optional[str], strict: bool) -> tuple[int, bool
         if len(_HOSTS) >= MAX_NAME_CACHE:
             _HOSTS.clear()
         hit = _HOSTS[key] = _fix_hostname(src, host_header is not None, strict)
-    status, host, v6 = hit
+    status, host, v6, port = hit
     if status == HTTP_OK:
         r.hostname = host
+        if port:
+            r.parsed_port = port
     return status, v6
 
 
