@@ -336,7 +336,7 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
     if score is not None:
         score.set_status("W")
         score.request_started(r)
-    status = vhost_select.update_vhost_from_headers(r)
+    status = vhost_select.check_request_host(r)
     r.per_dir_config = r.server.lookup_defaults
     body = BodyReader(ch, hconn, r, timeout, body_stage)
     r.read_body = body.read

@@ -328,6 +328,29 @@ def update_vhost_from_headers(r, require_match: bool = False) -> int:
     return HTTP_OK
 
 
+def check_request_host(r) -> int:
+    """ap_check_request_header's vhost part (protocol.c): StrictHostCheck is read from
+    the connection's base server -- the default virtual host of the address, or the
+    main server -- and, when On, a Host that no ServerName/ServerAlias of the address
+    claims (nor its <VirtualHost> name) is answered 400 with Apache's warning instead of
+    falling back to that default server.  Returns 200 or the status to answer."""
+    base = r.server
+    strict = bool(base.module_config[CORE].strict_host_check)
+    status = update_vhost_from_headers(r, require_match=strict)
+    if strict and status != HTTP_OK and r.hostname:
+        from .errorlog import log_rerror
+        if base is r.process.main_server:
+            log_rerror(r, "core", "warn", f"AH10156: Requested hostname '{r.hostname}' did "
+                       "not match any ServerName/ServerAlias in the global server "
+                       "configuration ")
+        else:
+            log_rerror(r, "core", "warn", f"AH10157: Requested hostname '{r.hostname}' did "
+                       "not match any ServerName/ServerAlias in the matching virtual host "
+                       f"(default vhost for current connection is {base.defn_name}:"
+                       f"{base.defn_line})")
+    return status
+
+
 def _claims(server, hostname: str) -> bool:
     """Does ``server`` answer to ``hostname`` (its names or wildcards)?"""
     names, wild = _names_of(server)
