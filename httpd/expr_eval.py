@@ -178,9 +178,9 @@ def _unary(ctx: EvalContext, info, arg: str) -> bool:
         return not (arg == "" or low in ("off", "no", "false") or arg == "0")
     if name in ("F", "U", "A"):
         return ctx.subrequest_ok(name, arg)
-    try:
-        st = os.lstat(arg) if name in ("L", "h") else os.stat(arg)
-    except OSError:
+    try:   # -L -h and -x (APR_FINFO_LINK) look at a link itself, the others follow it
+        st = os.lstat(arg) if name in ("L", "h", "x") else os.stat(arg)
+    except (OSError, ValueError):
         return False
     return {"d": stat.S_ISDIR(st.st_mode), "e": True, "f": stat.S_ISREG(st.st_mode),
             "s": stat.S_ISREG(st.st_mode) and st.st_size > 0,

@@ -6,6 +6,7 @@ case-insensitively.
 """
 from __future__ import annotations
 
+import os
 from typing import Optional
 
 from httpd.expr_eval import EvalContext
@@ -63,6 +64,15 @@ def exec_str(r, expr) -> str:
     return expr.str_exec(RequestExprContext(r))
 
 
+def _exists(path: str) -> bool:
+    """apr_stat(APR_FINFO_MIN) succeeds: the path names anything (links followed)."""
+    try:
+        os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def _core_server(r):
     return r.server.module_config.get("core_module") if r.server is not None else None
 
@@ -95,6 +105,27 @@ class RequestExprContext(EvalContext):
 
     def useragent_ip(self) -> Optional[str]:
         return self.r.conn.client_ip
+
+    def subrequest_ok(self, kind: str, arg: str) -> bool:
+        """-U and -A (op_url_subr): a URI subrequest answered below 400; never when
+        this is a subrequest for its parent's own URI (the recursion guard).  -F
+        (op_file_subr): a file subrequest answered below 300 whose file exists (the
+        default answer is 200, so the file is stat'ed again).  -F has the same guard
+        on the file name: Apache has none, and an ``<If "-F ...">`` recurses to the
+        subrequest limit and crashes its child."""
+        from httpd import subrequest
+        r = self.r
+        if kind == "F":
+            if r.main is not None and r.filename and r.main.filename == r.filename:
+                return False
+            rsub = subrequest.sub_req_lookup_file(arg, r)
+            ok = rsub.status < 300 and rsub.filename is not None and _exists(rsub.filename)
+        else:
+            if r.main is not None and r.main.uri and r.uri and r.main.uri == r.uri:
+                return False
+            rsub = subrequest.sub_req_lookup_uri(arg, r)
+            ok = rsub.status < 400
+        return ok
 
 
 def _server_name(r) -> str:
