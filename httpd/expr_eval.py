@@ -13,7 +13,6 @@ import re
 import socket
 import stat
 import time
-import urllib.parse
 from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:  # the parser's node type, only for annotations
@@ -133,11 +132,10 @@ def _func(ctx: EvalContext, name: str, arg: str) -> Optional[str]:
     if name in ("tolower", "toupper"):
         return arg.lower() if name == "tolower" else arg.upper()
     if name == "escape":
-        return urllib.parse.quote(arg, safe="/$-_.+!*'(),:@&=~", encoding="latin-1")
+        from .http_request import escape_uri     # ap_escape_uri, lower-case hex
+        return escape_uri(arg)
     if name == "unescape":
-        if re.search(r"%(?![0-9a-fA-F]{2})", arg) or re.search(r"%00", arg):
-            return ""
-        return urllib.parse.unquote(arg, encoding="latin-1")
+        return unescape_url_keep2f(arg)
     if name == "base64":
         return base64.b64encode(arg.encode("latin-1")).decode("ascii")
     if name == "unbase64":
@@ -164,6 +162,25 @@ def _func(ctx: EvalContext, name: str, arg: str) -> Optional[str]:
             ctx.err = f"Cannot open file {arg}"
             return ""
     return ""  # pragma: no cover - every registered name is handled above
+
+
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+
+
+def _decode_keep2f(m: re.Match) -> str:
+    c = chr(int(m.group(1), 16))
+    return m.group(0) if c == "/" else c
+
+
+def unescape_url_keep2f(text: str) -> str:
+    """unescape(): ap_unescape_url_keep2f(s, 0) -- an encoded slash stays as written;
+    a bad escape (400) or an encoded NUL (404) makes the result empty, as
+    unescape_func answers any failure."""
+    if "%" not in text:
+        return text
+    if re.search(r"%(?![0-9A-Fa-f]{2})", text) or re.search(r"%00", text):
+        return ""
+    return _ESCAPE.sub(_decode_keep2f, text)
 
 
 def _unary(ctx: EvalContext, info, arg: str) -> bool:

@@ -438,12 +438,13 @@ def internal_redirect(new_uri: str, r: Request) -> None:
 
 
 _URI_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-                      "$-_.+!*'(),:@&=~/")
+                      "$-_.+!*'(),:;@&=~/")     # gen_test_char.c's T_OS_ESCAPE_PATH
 
 
 def escape_uri(path: str) -> str:
     """ap_escape_uri (ap_os_escape_path without a prefix): escape what is not allowed
-    in a path segment."""
+    in a path segment, as c2x writes it: ``%`` and two lower-case hex digits.  Also
+    ap_expr's escape()."""
     if all(c in _URI_SAFE for c in path):
         return path
     return "".join(c if c in _URI_SAFE else "%%%02x" % (ord(c) & 0xFF) for c in path)

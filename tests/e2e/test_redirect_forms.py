@@ -185,6 +185,7 @@ PINNED = {
     "/stemp": (302, "http://localhost/f.txt"),
     "/sseeother": (303, "http://localhost/f.txt"),
     "/splain": (302, "http://localhost/f.txt"),
+    "/splain/a;b%3fc": (302, "http://localhost/f.txt/a;b%3fc"),
     "/srp": (301, "http://localhost/f.txt"), "/srt": (302, "http://example.test/t"),
     "/d403/a.txt": (403, None), "/dperm/a.txt": (301, "http://localhost/f.txt"),
     "/dplain/a.txt": (302, "http://localhost/f.txt"),
