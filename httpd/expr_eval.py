@@ -71,6 +71,9 @@ class EvalContext:
         self.depth = 0
         self.re_source: Optional[str] = None     # subject of the last capturing match
         self.re_match: Optional[re.Match] = None
+        # the last capturing regex failed (Apache's *re_source set to NULL): a caller
+        # substituting $0..$9 then leaves them as written (mod_setenvif)
+        self.re_failed = False
         self.vary: list[str] = []                # header names the result depended on
         self.server_banner = "Apache"
 
@@ -298,6 +301,7 @@ def _eval(ctx: EvalContext, node: Node) -> bool:
             m = node.b.search(subject)
             if node.b.groups:
                 ctx.re_source, ctx.re_match = (subject, m) if m else (None, None)
+                ctx.re_failed = m is None
             return (m is not None) == (op == "REG")
         ctx.err = "Internal evaluation error: Unknown expression node"
         return False
