@@ -1,4 +1,4 @@
-"""The pipeline (http_request.py): URI normalisation, the phases and their failures,
+"""The pipeline (httpd/http/request.py): URI normalisation, the phases and their failures,
 handlers, internal redirects, subrequests, recursion limits."""
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The directory tree and configurations the mod_autoindex goldens were taken with.
 
-``capture_autoindex.py`` runs real Apache 2.4.71 (TZ=UTC) on each case and stores every
-response in ``autoindex_golden.json``; ``test_mod_autoindex.py`` builds the same tree
+``record.py`` runs real Apache 2.4.71 (TZ=UTC) on each case and stores every
+response in ``autoindex_golden.json``; ``test_autoindex.py`` builds the same tree
 and compares this server's listings with those bytes.  Each case gets a fresh Apache,
 because Apache cuts long AddDescription texts in place, so a child's earlier listings
 change its later ones.

@@ -1,7 +1,7 @@
 """mod_autoindex: listings compared byte for byte with Apache 2.4.71's.
 
-``autoindex_golden.json`` holds what real Apache answered (see capture_autoindex.py) for
-every case of autoindex_cases.py.  Here the same config is read by this server's engine,
+``autoindex_golden.json`` holds what real Apache answered (see record.py) for
+every case of cases.py.  Here the same config is read by this server's engine,
 the Request the handler would see is built by hand (the case's <Directory> and
 <Location> merged onto the server's config, as map_to_storage would), and the handler's
 body must be the same bytes.  Only the signature line differs: it names this server.

@@ -5,7 +5,7 @@ reliability.md section 0.  The first final status and whether the server closed 
 Apache's, or the stricter answer reliability.md 1.3 recommends (STRICTER below, each with
 its reason).  Cases whose answer comes from a CGI script are not counted (this release
 has no mod_cgi); cases that take Apache 20-40 s of mod_reqtimeout are replayed with
-short timeouts in test_timeouts.py.  Nothing may ever show the canary from outside the
+short timeouts in tests/e2e/test_timeouts.py.  Nothing may ever show the canary from outside the
 DocumentRoot, and no case may wedge the server.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Cases for mod_env, mod_setenvif and mod_headers, run on real Apache 2.4.71 by
-``capture_headers.py`` (answers in ``headers_golden.json``) and on this server's hooks by
-``test_headers_against_apache.py``.
+``record.py`` (answers in ``headers_golden.json``) and on this server's hooks by
+``test_headers.py``.
 
 A case has server-level lines, lines for the ``<Location>`` of its target, the request
 headers, and a target: ``cgi`` (a script that prints its environment, showing

@@ -1,5 +1,5 @@
-"""mod_env, mod_setenvif and mod_headers on the cases of headers_cases.py, compared with
-what Apache 2.4.71 answered (headers_golden.json, from capture_headers.py).
+"""mod_env, mod_setenvif and mod_headers on the cases of cases.py, compared with
+what Apache 2.4.71 answered (headers_golden.json, from record.py).
 
 The hooks run in Apache's order on a hand-built Request: post_read_request (server
 config: SetEnvIf at server level, ``early`` headers), header_parser (the per-directory

@@ -1,7 +1,7 @@
 """Configs and requests answered by the real Apache 2.4.71 and by this server.
 
-``record_apache.py`` runs each scenario on apache2 and stores what it answered in
-``apache_answers.json``; ``test_against_apache.py`` runs the same scenarios through
+``record.py`` runs each scenario on apache2 and stores what it answered in
+``apache_answers.json``; ``test_answers.py`` runs the same scenarios through
 ``process_request`` and compares.  ``$ROOT`` is the scenario's folder, ``$PORT`` the
 port Apache listened on (our side answers as if it had).  A request is
 ``(method, target)`` or ``(method, target, {"Header": "value"})``; a "Host" entry

@@ -1,5 +1,5 @@
 """Every scenario of scenarios.py through the whole pipeline, compared with what the real
-Apache 2.4.71 answered (apache_answers.json, recorded by record_apache.py): the status,
+Apache 2.4.71 answered (apache_answers.json, recorded by record.py): the status,
 the file the request mapped to, Location, the content type, language and encoding, the
 methods of Allow and the error page byte for byte (with our banner for Apache's)."""
 from __future__ import annotations

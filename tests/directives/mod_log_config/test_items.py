@@ -4,7 +4,7 @@ Expected texts come from Apache 2.4.71 logging the same request (a ``CustomLog``
 every code, run against real apache2 while this was written; the first request below
 is curl's ``GET /index.html?a=b`` with a cookie, a Referer with UTF-8 and a
 User-Agent with a quote and a backslash).  The differential tests against a running
-apache2 are in test_apache_differential.py.
+apache2 are in test_against_apache.py.
 """
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""mod_status: the ?auto fields and the HTML page against real Apache 2.4.71's output
-(captured in tests/status/apache/, prefork with MaxRequestWorkers 6 and event with
-ServerLimit 4 / ThreadsPerChild 5 / MaxRequestWorkers 10; numbers and times normalised),
-and the handler's query options."""
+"""mod_status: the ?auto counts, the page's number formats and scoreboard layout, and the
+handler's query options (the page against real Apache's captured ones is
+tests/conformance/status/test_pages.py)."""
 from __future__ import annotations
 
 import re
