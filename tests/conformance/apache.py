@@ -1,9 +1,10 @@
 """THE record/replay harness for real Apache's answers.
 
 Recording (``python -m tests.conformance.<area>.record``, see tests/README.md): run
-``apache2 -t`` on a scratch config (``run_t``), or start a real apache2 on one (``Apache.foreground`` = ``apache2 -X``,
-``Apache.daemon`` = ``apache2 -k start``, both stopped by their own pid), send raw
-requests (``Apache.exchange``), and write what came back to a corpus (``save``).
+``apache2 -t`` on a scratch config (``run_t``), or start a real apache2 on one
+(``Apache.foreground`` = ``apache2 -X``, ``Apache.daemon`` = ``apache2 -k start``, both
+stopped by their own pid), send raw requests (``Apache.exchange``, ``Apache.get``), and
+write what came back to a corpus (``save``).
 
 Replaying: ``load(area, name)`` reads a corpus of tests/conformance/<area>/; the replay
 tests beside each corpus run the same inputs through this server's code and compare.
@@ -15,8 +16,8 @@ ports and process handles are tests/e2e/servers.py's: one copy of each.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import signal
 import socket
 import subprocess

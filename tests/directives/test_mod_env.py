@@ -1,4 +1,4 @@
-"""mod_env: PassEnv, SetEnv and UnsetEnv, their messages and the fixup."""
+"""mod_env: its messages (PassEnv, SetEnv, UnsetEnv) and its fixup."""
 from __future__ import annotations
 
 import pytest

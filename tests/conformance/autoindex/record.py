@@ -1,4 +1,5 @@
-"""Record the mod_autoindex goldens from real Apache: ``python -m tests.conformance.autoindex.record``.
+"""Record the mod_autoindex goldens from real Apache:
+``python -m tests.conformance.autoindex.record``.
 
 Starts apache2 (prefork, ``-k start``, 127.0.0.1 on a free port, TZ=UTC) once per case
 on a scratch copy of the tree (tests/conformance/apache.py), fetches the case's URIs,

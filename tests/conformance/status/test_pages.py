@@ -10,8 +10,8 @@ import pytest
 from directives.mod_status.page import (
     render,
 )
-from tests.directives.mod_status.boards import (EVENT_GEOMETRY, PREFORK, PREFORK_OFF, PREFORK_ON, board,
-                                               keys, norm, snap)
+from tests.directives.mod_status.boards import (EVENT_GEOMETRY, PREFORK, PREFORK_OFF,
+                                               PREFORK_ON, board, keys, norm, snap)
 
 APACHE = Path(__file__).parent / "apache"
 

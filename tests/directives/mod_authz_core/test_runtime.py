@@ -1,4 +1,5 @@
-"""mod_authz_core and mod_authz_host at request time: Require, provider aliases, the containers."""
+"""mod_authz_core and mod_authz_host at request time: domains, expressions, host and
+forward DNS, provider aliases, env and local providers."""
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
-"""Request-time details of the four modules that the goldens do not show: hook order
-and phases, the response path, error handling, and the text routines of the listing."""
+"""mod_autoindex at request time, what the goldens (tests/conformance/autoindex/) do not
+show: the handler's declines and errors, the content type and charset, the text
+routines and the sorting of the listing."""
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
-"""mod_dir at request time: indexes, the trailing-slash redirect, DirectoryCheckHandler and FallbackResource."""
+"""mod_dir at request time: the trailing-slash redirect, DirectoryIndex,
+DirectoryCheckHandler and FallbackResource."""
 from __future__ import annotations
 
 from tests.request.pipeline import FILES, OPEN

@@ -1,4 +1,5 @@
-"""mod_mime at request time: handlers, types, languages and encodings by extension."""
+"""mod_mime at request time: the last type wins, encodings accumulate, AddHandler,
+ModMimeUsePathInfo, directories."""
 from __future__ import annotations
 
 import pytest

@@ -20,8 +20,7 @@ from directives.mod_status.page import (
 from httpd.module.hooks import DECLINED, OK
 from httpd.mpm.scoreboard import Scoreboard
 from tests.directives import harness
-from tests.directives.mod_status.boards import (board,
-                                               snap)
+from tests.directives.mod_status.boards import board, snap
 
 
 def test_auto_counts_match_the_board():
