@@ -405,7 +405,7 @@ def reload_generation(old: Process, opts: Options):
     """A restart's new generation: the read and walk passes again, post_config, the logs.
     A broken config leaves the old generation serving; the error is in the error log."""
     import io
-    from mpms.prefork.runtime import Reloaded
+    from httpd.mpm.parent import Reloaded
     from httpd.log import errorlog
     from httpd.io.connection import Serving
     buf = io.StringIO()

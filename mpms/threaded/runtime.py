@@ -27,7 +27,7 @@ from typing import Any
 
 from httpd.mpm import children as ch
 from httpd.mpm.pod import GRACEFUL_CHAR, RESTART_CHAR, Pod
-from mpms.prefork.runtime import PreforkRuntime, close_inherited
+from httpd.mpm.parent import PreforkRuntime, close_inherited
 
 MAX_SPAWN_RATE = 32
 IDLE = (ch.READY, ch.STARTING)

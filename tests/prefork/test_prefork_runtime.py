@@ -1,7 +1,7 @@
 """prefork's idle-server maintenance (reference section 2.1) on a simulated board."""
 from __future__ import annotations
 
-from mpms.prefork.runtime import PreforkRuntime
+from httpd.mpm.parent import PreforkRuntime
 
 
 class FakeSettings:
