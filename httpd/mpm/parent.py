@@ -1,10 +1,19 @@
-"""prefork's process runtime (prefork.c prefork_run, child_main, server_main_loop).
+"""The parent process of a forking MPM (the skeleton of prefork.c, worker.c and event.c
+<mpm>_run / server_main_loop, with mpm_common.c's ap_process_child_status and
+ap_reclaim_child_processes through httpd/mpm/children.py).
 
 The parent binds nothing itself (the caller hands it the listeners), never serves, and
-keeps idle children between MinSpareServers and MaxSpareServers.  Its signal handlers
-only enqueue (gunicorn's arbiter style); the main loop acts on them between ticks, so
-no restart ever runs inside a signal handler.  Children are forked from the parent's
-current generation and serve one connection at a time.
+runs one loop for every forking MPM: its signal handlers only enqueue (gunicorn's
+arbiter style) and the loop acts on them between ticks, so no restart ever runs inside
+a signal handler; it reaps children, starts the rest of a graceful restart's children
+in a lull, and otherwise runs the MPM's idle-server maintenance once a second.  Stop,
+graceful stop, restart and graceful restart (a new config generation, the listeners
+and on a graceful restart the scoreboard carried over) are the same for every MPM.
+
+An MPM's runtime (mpms/<name>/runtime.py, or httpd/mpm/threaded/ for the threaded
+ones) subclasses MPMParent with its policy: its AH numbers and log tag, the
+scoreboard's shape, how a child is forked and what it runs, how many start, the spare
+policy, what a child's exit means, and how children are told to go.
 """
 from __future__ import annotations
 
@@ -17,12 +26,8 @@ from typing import Any, Callable, Optional
 from httpd.mpm import children as ch
 from httpd.mpm.children import Children
 from httpd.mpm.listen import BindError, bucket_count, duplicate_listeners, open_listeners
-from httpd.mpm.pod import Pod
-from mpms.prefork.child import child_main
 
-TAG = "mpm_prefork"
-MAX_SPAWN_RATE = 32
-HOLD_OFF_AFTER_GRACEFUL = 10
+HOLD_OFF_AFTER_GRACEFUL = 10     # maintenance ticks that do not ramp the spawn rate
 
 PARENT_SIGNALS = {signal.SIGTERM: "stop", signal.SIGINT: "stop", signal.SIGHUP: "restart",
                   signal.SIGUSR1: "graceful", signal.SIGWINCH: "graceful-stop"}
@@ -36,17 +41,20 @@ class Reloaded:
         self.process, self.serving, self.error, self.fatal = process, serving, error, fatal
 
 
-class PreforkRuntime:
-    """The parent.  worker's and event's parents (mpms/threaded/runtime.py) subclass it:
-    they differ in the AH numbers below, the scoreboard's shape, the child, the spare
-    policy and how children are told to go (the ``_tell_*`` hooks)."""
+class MPMParent:
+    """The parent's life, from the first fork to the last reap.
 
-    TAG = TAG
-    AH_STARTED, AH_BUILT = "AH00163", "AH00164"
-    AH_STOP = "AH00169: caught SIGTERM, shutting down"
-    AH_GRACEFUL_STOP = "AH00170: caught SIGWINCH, shutting down gracefully"
-    AH_RESTART = "AH00173: SIGHUP received.  Attempting to restart"
-    AH_GRACEFUL = "AH00171: Graceful restart requested, doing restart"
+    A subclass sets the class attributes (its module tag and the AH numbers of its
+    startup and signal lines) and fills in the hooks below the line "the MPM's
+    policy"; everything else is the same for every forking MPM."""
+
+    TAG: str                       # the module tag of the MPM's error-log lines
+    AH_STARTED: str                # "AHnnnnn" of "... configured -- resuming normal operations"
+    AH_BUILT: str                  # "AHnnnnn" of "Server built: ..."
+    AH_STOP: str                   # the whole lines logged on each signal
+    AH_GRACEFUL_STOP: str
+    AH_RESTART: str
+    AH_GRACEFUL: str
 
     def __init__(self, process: Any, serving: Any, listeners: list,
                  reload: Optional[Callable[[Any], Reloaded]] = None,
@@ -54,15 +62,13 @@ class PreforkRuntime:
         self.process = process
         self.serving = serving
         # ListenCoresBucketsRatio: children of slot i accept from bucket i % num_buckets,
-        # each with its own sockets, pod and accept mutex (prefork.c all_buckets)
+        # each with its own sockets (and, as the MPM decides, its own pod)
         self.num_buckets, self._bucket_note = bucket_count(
             process.mpm_state.listen.cores_buckets_ratio)
         self.settings = process.mpm_state.for_run(self.num_buckets)
         self.listeners = listeners
         self.buckets = duplicate_listeners(process.mpm_state.listen, listeners,
                                            self.num_buckets)
-        self.pods = [Pod() for _ in range(self.num_buckets)]
-        self._kill_bucket = -1          # the pod that retires the next idle child
         self.reload = reload
         self.on_exit = on_exit            # remove the PidFile, close logs
         self.generation = 0
@@ -70,24 +76,20 @@ class PreforkRuntime:
         self.spawn_rate = 1
         self.hold_off = 0
         self.remaining_to_start = 0
-        self.reported_max_workers = False  # AH00161 once in the parent's life
+        self.reported_max_workers = False  # "server reached MaxRequestWorkers" once in a life
         self.pending: list[str] = []
         self._wake_r, self._wake_w = os.pipe()
         for fd in (self._wake_r, self._wake_w):
             os.set_blocking(fd, False)
-        self.lock_paths: dict[int, str] = {}
-
-    @property
-    def pod(self) -> Pod:
-        return self.pods[0]
 
     def _new_board(self):
-        """A fresh scoreboard (ap_create_scoreboard) for this config, published as
-        process.scoreboard for mod_status and mod_headers."""
+        """A fresh scoreboard (ap_create_scoreboard) for this config, in the MPM's shape,
+        published as process.scoreboard for mod_status and mod_headers."""
         from httpd.mpm.scoreboard import Scoreboard
-        board = Scoreboard.for_process(self.process, self.settings.server_limit, 1,
-                                       max_servers=self.settings.max_request_workers,
-                                       threads_per_child=1)
+        server_limit, thread_limit, max_servers, threads_per_child = self.scoreboard_shape()
+        board = Scoreboard.for_process(self.process, server_limit, thread_limit,
+                                       max_servers=max_servers,
+                                       threads_per_child=threads_per_child)
         self.process.scoreboard = board
         return board
 
@@ -135,42 +137,6 @@ class PreforkRuntime:
             pass
 
     # -- children --------------------------------------------------------------------------
-    def _lock_file(self, bucket: int) -> Optional[str]:
-        """The mpm-accept mutex (one per bucket) is only needed with more than one
-        listener."""
-        if len(self.listeners) < 2:
-            return None
-        path = self.lock_paths.get(bucket)
-        if path is None:
-            import tempfile
-            fd, path = tempfile.mkstemp(prefix="httpd-accept.")
-            os.close(fd)
-            self.lock_paths[bucket] = path
-        return path
-
-    def make_child(self, slot: int) -> Optional[ch.Child]:
-        bucket = slot % self.num_buckets
-        process, serving, listeners = self.process, self.serving, self.buckets[bucket]
-        lock = self._lock_file(bucket)
-        board_slot = self.children.slot_handle
-        pod = self.pods[bucket]
-        others = [p for i, p in enumerate(self.pods) if i != bucket]
-        others_ln = [ln for i, b in enumerate(self.buckets) if i != bucket for ln in b]
-        wake = (self._wake_r, self._wake_w)
-
-        def main(s: int) -> int:
-            close_inherited(wake, others, others_ln)
-            return child_main(process, serving, listeners, pod, board_slot(s), lock)
-
-        child = self.children.spawn(slot, self.generation, main)
-        if child is None:
-            self.log("error", "AH00159: fork: Unable to fork new process")
-        return child
-
-    def startup_children(self, number: int) -> None:
-        for slot in self.children.free_slots(self.settings.max_request_workers, number):
-            self.make_child(slot)
-
     def _process_child_status(self, child: ch.Child, status: int) -> tuple[Optional[int], bool]:
         """process_child_status: log how a child ended.  (exit code when the server must
         stop: CHILDFATAL from the running generation, AH00050; whether it was sick:
@@ -188,50 +154,6 @@ class PreforkRuntime:
                                   "Apache is exiting!", module="core")
                 return ch.APEXIT_CHILDFATAL, False
         return None, False
-
-    def _child_exited(self, child: ch.Child, status: int) -> Optional[int]:
-        """process_child_status and the one-for-one replacement after a graceful
-        restart.  Returns an exit code when the server must stop."""
-        code, _sick = self._process_child_status(child, status)
-        if code is not None:
-            return code
-        if self.remaining_to_start > 0 and child.slot < self.settings.max_request_workers:
-            self.remaining_to_start -= 1
-            self.make_child(child.slot)
-        return None
-
-    # -- maintenance -----------------------------------------------------------------------
-    def idle_server_maintenance(self) -> None:
-        """perform_idle_server_maintenance, reference section 2.1."""
-        s = self.settings
-        idle = self.children.idle_count(self.generation)
-        if idle > s.max_spare_servers:
-            # one child goes; the buckets take turns (bucket_kill_child_record)
-            self._kill_bucket = (self._kill_bucket + 1) % self.num_buckets
-            self.pods[self._kill_bucket].signal()
-            self.spawn_rate = 1
-        elif idle < s.min_spare_servers:
-            free = self.children.free_slots(s.max_request_workers, self.spawn_rate)
-            if not free:
-                if not self.reported_max_workers:
-                    self.log("error", "AH00161: server reached MaxRequestWorkers setting, "
-                                      "consider raising the MaxRequestWorkers setting")
-                    self.reported_max_workers = True
-                self.spawn_rate = 1
-            else:
-                if self.spawn_rate >= 8:
-                    self.log("info", "AH00162: server seems busy, (you may need to increase "
-                                     "StartServers, or Min/MaxSpareServers), spawning "
-                                     f"{self.spawn_rate} children, there are {idle} idle, and "
-                                     f"{len(self.children)} total children")
-                for slot in free:
-                    self.make_child(slot)
-                if self.hold_off > 0:
-                    self.hold_off -= 1
-                elif self.spawn_rate < MAX_SPAWN_RATE:
-                    self.spawn_rate *= 2
-        else:
-            self.spawn_rate = 1
 
     # -- the main loop ---------------------------------------------------------------------
     def run(self) -> int:
@@ -267,13 +189,7 @@ class PreforkRuntime:
                         self.idle_server_maintenance()
                     reaped = False
         finally:
-            for pod in self.pods:
-                pod.close()
-            for path in self.lock_paths.values():
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
+            self.cleanup()
 
     def _act(self, what: str) -> Optional[int]:
         if what == "stop":
@@ -321,18 +237,6 @@ class PreforkRuntime:
             self.children.reclaim(self.log, terminate=True)
         return 0
 
-    def _tell_graceful(self, children: list) -> None:
-        """Finish the current connection, then go: prefork sends each child SIGUSR1 by
-        pid (not to the group, so CGIs and piped loggers are left alone)."""
-        for c in children:
-            self.children.mark_graceful(c)
-        self.children.kill(signal.SIGUSR1, children)
-
-    def _tell_restart(self, children: list) -> None:
-        """Go now (a hard restart), then wait for them: SIGHUP, no initial SIGTERM."""
-        self.children.kill(signal.SIGHUP, children)
-        self.children.reclaim(self.log, terminate=False)
-
     def _restart(self, graceful: bool) -> Optional[int]:
         new = self.reload(self.process) if self.reload is not None else Reloaded(
             self.process, self.serving)
@@ -367,10 +271,7 @@ class PreforkRuntime:
         self.process, self.serving = new.process, new.serving
         self.settings = new.process.mpm_state.for_run(self.num_buckets)
         self.generation += 1
-        for pod in self.pods:
-            pod.drain()
-        while len(self.pods) < self.num_buckets:
-            self.pods.append(Pod())
+        self.new_generation()
         if graceful:
             board = self.children.scoreboard
             if board is not None:         # the statistics survive a graceful restart
@@ -393,6 +294,46 @@ class PreforkRuntime:
         self._log_started()
         return None
 
+    # -- the MPM's policy ------------------------------------------------------------------
+    def scoreboard_shape(self) -> tuple[int, int, int, int]:
+        """(ServerLimit, ThreadLimit, the process cap, ThreadsPerChild) of the scoreboard
+        for the current settings."""
+        raise NotImplementedError
+
+    def make_child(self, slot: int) -> Optional[ch.Child]:
+        """Fork one child of the current generation into ``slot`` (None: fork failed,
+        logged)."""
+        raise NotImplementedError
+
+    def startup_children(self, number: int) -> None:
+        """Start up to ``number`` children (startup_children)."""
+        raise NotImplementedError
+
+    def _child_exited(self, child: ch.Child, status: int) -> Optional[int]:
+        """A child was reaped: _process_child_status and whatever replaces it.  Returns
+        an exit code when the server must stop."""
+        raise NotImplementedError
+
+    def idle_server_maintenance(self) -> None:
+        """perform_idle_server_maintenance, once a second when nothing else happened."""
+        raise NotImplementedError
+
+    def _tell_graceful(self, children: list) -> None:
+        """Tell these children to finish their connections, then go."""
+        raise NotImplementedError
+
+    def _tell_restart(self, children: list) -> None:
+        """Tell these children to go now (a hard restart), then wait for them."""
+        raise NotImplementedError
+
+    def new_generation(self) -> None:
+        """A restart has made the new generation current (settings, listeners, bucket
+        count), before the old children are told to go."""
+
+    def cleanup(self) -> None:
+        """The parent is leaving its main loop: release what the MPM holds besides its
+        children and listeners (pods, lock files)."""
+
 
 def _built() -> str:
     from httpd import SERVER_BUILT
@@ -408,8 +349,3 @@ def close_inherited(wake: tuple, pods: list, listeners: list) -> None:
         p.close()
     for ln in listeners:
         ln.sock.close()
-
-
-def run(process: Any, serving: Any, listeners: list, reload=None, on_exit=None) -> int:
-    """PREFORK.run: the parent's life, from the first fork to the last reap."""
-    return PreforkRuntime(process, serving, listeners, reload, on_exit).run()

@@ -170,7 +170,7 @@ MODULE = Module(
 
 
 def _run(process: Any, serving: Any, listeners: list, reload=None, on_exit=None) -> int:
-    from httpd.mpm.parent import run
+    from mpms.prefork.runtime import run
     return run(process, serving, listeners, reload=reload, on_exit=on_exit)
 
 

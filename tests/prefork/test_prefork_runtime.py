@@ -1,7 +1,7 @@
 """prefork's idle-server maintenance (reference section 2.1) on a simulated board."""
 from __future__ import annotations
 
-from httpd.mpm.parent import PreforkRuntime
+from mpms.prefork.runtime import PreforkRuntime
 
 
 class FakeSettings:
