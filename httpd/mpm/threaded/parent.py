@@ -33,7 +33,10 @@ MAX_SPAWN_RATE = 32
 IDLE = (ch.READY, ch.STARTING)
 
 
-class ThreadedRuntime(MPMParent):
+class ThreadedParent(MPMParent):
+    """The threaded MPMs' parent; a subclass adds its AH numbers and log tag and
+    ``child_main`` (what its forked child runs)."""
+
     # The AH numbers of the spare policy (worker's; event overrides them).
     AH_REACHED_MAX = "AH00286"
     AH_WITHIN_MIN_SPARE = "AH00287"
