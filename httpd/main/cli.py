@@ -355,7 +355,7 @@ def serve(process: Process, opts: Options) -> int:
     from httpd.io.connection import Serving
     errorlog.set_mpm_threaded(process.registry.mpms()[0].mpm.threaded != "no")
     if opts.debug:
-        from mpms.oneprocess import run_one_process
+        from httpd.mpm.oneprocess import run_one_process
         errorlog.open_logs(process, replace_stderr=False)
         serving = Serving(process)
         try:
