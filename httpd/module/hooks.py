@@ -13,6 +13,13 @@ auth_checker, fixups, log_transaction, insert_error_filter.
 
 The core computes the hook lists once per config generation (``HookTable``), so the
 request path does no lookups by name.
+
+A hook that raises is a bug in its module; C has no such thing, so the runner gives it
+Apache's answer for a broken module: the exception and where it was raised go to the
+error log (``hook_failed``) and the hook counts as having returned 500
+(HTTP_INTERNAL_SERVER_ERROR), so the request ends with the error page and the client
+is never left without an answer.  A log_transaction hook that raises is logged and
+skipped: the other loggers still run.
 """
 from __future__ import annotations
 
@@ -52,14 +59,45 @@ class HookTable:
 
     def run_first(self, name: str, r: Any) -> int:
         for fn in self.hooks[name]:
-            rv = fn(r)
+            try:
+                rv = fn(r)
+            except Exception as e:
+                rv = hook_failed(r, name, fn, e)
             if rv != DECLINED:
                 return rv
         return DECLINED
 
     def run_all(self, name: str, r: Any) -> int:
         for fn in self.hooks[name]:
-            rv = fn(r)
+            try:
+                rv = fn(r)
+            except Exception as e:
+                rv = hook_failed(r, name, fn, e)
             if rv != OK and rv != DECLINED:
                 return rv
         return OK
+
+
+HTTP_INTERNAL_SERVER_ERROR = 500
+
+
+def where_raised(e: BaseException) -> str:
+    """``file:line`` of the innermost frame of ``e``'s traceback ("" if none)."""
+    tb = e.__traceback__
+    if tb is None:
+        return ""
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
+
+
+def hook_failed(r: Any, name: str, fn: Callable, e: Exception) -> int:
+    """A hook raised: log it (error level, core) and answer what the hook now returns:
+    500, or DECLINED for log_transaction (the next logger runs)."""
+    try:
+        from httpd.log.errorlog import log_rerror
+        log_rerror(r, "core", "error", f"AH00000: {name} hook {fn.__module__}."
+                   f"{getattr(fn, '__qualname__', fn)} failed: {e!r} at {where_raised(e)}")
+    except Exception:
+        pass
+    return DECLINED if name == "log_transaction" else HTTP_INTERNAL_SERVER_ERROR

@@ -57,7 +57,7 @@ class TestRedirectMessages:
 
     @pytest.mark.parametrize("line", [
         "Redirect /old /new", "Redirect /old http://x/", "Redirect gone /old",
-        "Redirect 410 /old", "Redirect 303 /a http://x", "Redirect 200 /a", "Redirect gone",
+        "Redirect 410 /old", "Redirect 303 /a http://x", "Redirect 200 /a",
         "Redirect 999 /a", "Redirect 0 /a", 'Redirect gone ""', "Redirect 301x /a /b",
         "Redirect PERMANENT /a /b", "Redirect /a http:", "Redirect /a x:y",
         "RedirectMatch ^/a(.*) x$1", "RedirectMatch gone ^/a",
@@ -65,6 +65,16 @@ class TestRedirectMessages:
     ])
     def test_accepted(self, conf, line):
         assert conf(MODS, line + "\n").error is None
+
+    @pytest.mark.parametrize("line", ["Redirect gone", "Redirect 403", "Redirect 410",
+                                      "Redirect 503"])
+    def test_status_alone_outside_sections_is_refused(self, conf, line):
+        """Apache accepts these (no URL-path, no section) and its child crashes on the
+        first request (alias_matches on NULL); refused here (docs/supported.md)."""
+        assert message(conf, line + "\n").endswith(
+            ": a URL-path is needed outside <Location>, <Directory>, <Files> and <If>")
+        assert message(conf, in_section("VirtualHost *:80", line)).endswith(
+            ": a URL-path is needed outside <Location>, <Directory>, <Files> and <If>")
 
     def test_server_entries(self, conf):
         r = conf(MODS, "Redirect permanent /a http://x/\nRedirectMatch gone ^/g\n"
@@ -94,6 +104,29 @@ class TestRedirectInSections:
         d = AliasDirConfig()
         assert mod_alias.add_redirect.handler(cmd, d, "gone", "/x", None) is None
         assert d.redirects == [AliasEntry("/x", None, None, None, 410)]
+
+    @pytest.mark.parametrize("args,status,expr", [
+        (("403", None), 403, None), (("404", None), 404, None), (("gone", None), 410, None),
+        (("410", None), 410, None), (("503", None), 503, None),
+        (("permanent", "/x"), 301, "/x"), (("308", "/x"), 308, "/x"),
+        (("/x", None), 302, "/x")])
+    def test_section_status_and_target(self, args, status, expr):
+        """add_redirect_internal's grokarg1: a non-3xx status alone is the section's
+        own status (no entry with a NULL URL-path: that was the crash)."""
+        d = AliasDirConfig()
+        assert mod_alias.add_redirect.handler(_Cmd(path="/l"), d, *args, None) is None
+        source = getattr(d.redirect, "source", d.redirect)
+        assert (d.redirect_set, d.redirect_status, source, d.redirects) == \
+            (True, status, expr, [])
+
+    @pytest.mark.parametrize("arg1", ["403", "404", "gone", "410"])
+    def test_section_status_with_path_is_an_entry(self, arg1):
+        """``Redirect 403 /p`` in a section is an entry for /p, not the section's
+        target (Apache: grokarg1 < 0 with a second word)."""
+        d = AliasDirConfig()
+        assert mod_alias.add_redirect.handler(_Cmd(path="/l"), d, arg1, "/l/p", None) is None
+        assert not d.redirect_set
+        assert [(e.fake, e.real) for e in d.redirects] == [("/l/p", None)]
 
     @pytest.mark.parametrize("line", ["Redirect /old", "Redirect permanent /x",
                                       'Redirect "%{foo"'])

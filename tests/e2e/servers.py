@@ -77,7 +77,10 @@ def write_config(root: Path, body: str, port: int, mpm: str = "prefork",
 def start_httpd(root: Path, body: str, env: Optional[dict] = None, **kw) -> Server:
     port = free_port()
     conf = write_config(root, body, port, **kw)
-    env = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
+    env = dict(os.environ, **(env or {}))
+    # this checkout first; an env PYTHONPATH (a test's own plug-in modules) after it
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), (env or {}).get("PYTHONPATH"))
+                                        if p)
     proc = subprocess.Popen([sys.executable, "-m", "httpd", "-X", "-d", str(root), "-f",
                              str(conf)], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
@@ -127,3 +130,41 @@ def raw_request(port: int, data: bytes, wait: float = 2.5, total: float = 10.0) 
                 break
             out += chunk
     return bytes(out), closed
+
+
+def start_pair(root: Path, body: str, **kw) -> tuple[Server, Optional[Server]]:
+    """httpd and (when installed) Apache on the same config, each in its own folder of
+    ``root`` ("ours", "theirs"); Apache is None without the apache2 binary.  Stop both
+    with ``stop_pair``."""
+    for name in ("ours", "theirs"):
+        (root / name).mkdir(exist_ok=True)
+    ours = start_httpd(root / "ours", body, **kw)
+    try:
+        theirs = start_apache(root / "theirs", body, **kw)
+    except Exception:          # never leave httpd behind
+        ours.stop()
+        raise
+    return ours, theirs
+
+
+def stop_pair(pair: tuple) -> None:
+    for server in pair:
+        if server is not None:
+            server.stop()
+
+
+def answer(server: Server, raw: str) -> tuple[int, dict, bytes]:
+    """(status, fields by lower-cased name (first of each), body) of one raw request on
+    a fresh connection; the server's own port reads ``PORT`` in fields and body.
+    Status 0: the server closed without a byte."""
+    data, _ = raw_request(server.port, raw.encode("latin-1"), wait=2.0)
+    if not data:
+        return 0, {}, b""
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").replace(f":{server.port}", ":PORT").split("\r\n")
+    fields: dict = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        fields.setdefault(k.strip().lower(), v.strip())
+    return int(lines[0].split(" ")[1]), fields, body.replace(f":{server.port}".encode(),
+                                                             b":PORT")

@@ -137,3 +137,14 @@ def test_enough_cases_replayed():
     """The acceptance bar counts every case that needs no CGI."""
     no_cgi = [c for c in CASES if not needs_cgi(c)]
     assert len(REPLAYED) + len(SLOW & {c["name"] for c in no_cgi}) == len(no_cgi)
+
+
+@pytest.mark.parametrize("fold", [b"  second", b"\tsecond", b" "])
+def test_obs_fold_is_refused(server, fold):
+    """obs-fold (RFC 9112 section 5.2): a server may reject it with 400 or replace it
+    with SP; this one rejects (a proxy in front may have split the field differently),
+    on a static file as on the corpus's CGI case that Apache answers 200."""
+    raw = (b"GET /hello.txt HTTP/1.1\r\nHost: localhost\r\nX-Folded: first\r\n" + fold +
+           b"\r\nConnection: close\r\n\r\n")
+    data, closed = raw_request(server.port, raw, wait=1.0)
+    assert data.startswith(b"HTTP/1.1 400 Bad Request\r\n") and closed

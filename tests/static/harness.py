@@ -287,6 +287,16 @@ def parse_request(raw: bytes) -> tuple[str, str, str, Headers, bytes]:
     return method, target, protocol, headers, body
 
 
+def _parsed_port(target: str, host: Optional[str]) -> Optional[int]:
+    """r->parsed_uri.port as the protocol layer leaves it: an absolute target's port,
+    else the Host field's (fix_hostname)."""
+    authority = target.split("://", 1)[1].split("/", 1)[0] if "://" in target else host or ""
+    if authority.startswith("["):
+        authority = authority.partition("]")[2]
+    _, colon, port = authority.rpartition(":")
+    return int(port) if colon and port.isdigit() else None
+
+
 def build_request(process, doc: Path, raw: bytes, request_time: Optional[float] = None):
     method, target, protocol, headers, body = parse_request(raw)
     server = _server_for(process, headers.get("Host"))
@@ -300,6 +310,7 @@ def build_request(process, doc: Path, raw: bytes, request_time: Optional[float] 
                 unparsed_uri=target, uri=uri, hostname=(headers.get("Host") or "").split(":")[0]
                 or None, headers_in=headers,
                 request_time=time.time() if request_time is None else request_time)
+    r.parsed_port = _parsed_port(target, headers.get("Host"))
     if uri != "*":
         # translate_name and map_to_storage, as far as these tests need them
         path = str(doc) + uri
