@@ -355,7 +355,7 @@ def serve(process: Process, opts: Options) -> int:
     from httpd.io.connection import Serving
     errorlog.set_mpm_threaded(process.registry.mpms()[0].mpm.threaded != "no")
     if opts.debug:
-        from mpms.oneprocess import run_one_process
+        from httpd.mpm.oneprocess import run_one_process
         errorlog.open_logs(process, replace_stderr=False)
         serving = Serving(process)
         try:
@@ -405,7 +405,7 @@ def reload_generation(old: Process, opts: Options):
     """A restart's new generation: the read and walk passes again, post_config, the logs.
     A broken config leaves the old generation serving; the error is in the error log."""
     import io
-    from mpms.prefork.runtime import Reloaded
+    from httpd.mpm.parent import Reloaded
     from httpd.log import errorlog
     from httpd.io.connection import Serving
     buf = io.StringIO()

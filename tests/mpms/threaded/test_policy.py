@@ -7,7 +7,7 @@ import attrs
 from httpd.mpm.scoreboard import Scoreboard
 from httpd.mpm.children import Child
 from mpms.event.runtime import EventRuntime
-from mpms.threaded.runtime import ThreadedRuntime
+from httpd.mpm.threaded.parent import ThreadedParent
 from mpms.worker.runtime import WorkerRuntime
 
 
@@ -43,7 +43,7 @@ class FakePod:
         return True
 
 
-def runtime(cls=WorkerRuntime, **kw) -> ThreadedRuntime:
+def runtime(cls=WorkerRuntime, **kw) -> ThreadedParent:
     rt = cls.__new__(cls)
     rt.settings = Settings(**kw)
     s = rt.settings

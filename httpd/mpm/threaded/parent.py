@@ -1,8 +1,8 @@
 """The parent of worker and event (worker.c / event.c server_main_loop,
-perform_idle_server_maintenance): prefork's parent with threads as the unit of spare
-capacity.
+perform_idle_server_maintenance): the parent of httpd/mpm/parent.py with threads as the
+unit of spare capacity.
 
-What differs from prefork (mpms/prefork/runtime.py, which this subclasses):
+What differs from prefork's policy (mpms/prefork/runtime.py):
 - the scoreboard has ThreadsPerChild worker slots per process, and the spare policy
   counts idle *threads* (READY or STARTING) of current-generation, non-quiescing
   processes against MinSpareThreads/MaxSpareThreads (reference 2.2);
@@ -27,13 +27,16 @@ from typing import Any
 
 from httpd.mpm import children as ch
 from httpd.mpm.pod import GRACEFUL_CHAR, RESTART_CHAR, Pod
-from mpms.prefork.runtime import PreforkRuntime, close_inherited
+from httpd.mpm.parent import MPMParent, close_inherited
 
 MAX_SPAWN_RATE = 32
 IDLE = (ch.READY, ch.STARTING)
 
 
-class ThreadedRuntime(PreforkRuntime):
+class ThreadedParent(MPMParent):
+    """The threaded MPMs' parent; a subclass adds its AH numbers and log tag and
+    ``child_main`` (what its forked child runs)."""
+
     # The AH numbers of the spare policy (worker's; event overrides them).
     AH_REACHED_MAX = "AH00286"
     AH_WITHIN_MIN_SPARE = "AH00287"
@@ -46,15 +49,12 @@ class ThreadedRuntime(PreforkRuntime):
         super().__init__(*args, **kw)
         self.reported_within_min_spare = False
         self.successive_kills = 0
-        # the current generation's pods, one per bucket (prefork's own stay unused here)
+        # the current generation's pods, one per bucket
         self.child_pods = [Pod() for _ in range(self.num_buckets)]
 
-    def run(self) -> int:
-        try:
-            return super().run()
-        finally:
-            for pod in self.child_pods:
-                pod.close()
+    def cleanup(self) -> None:
+        for pod in self.child_pods:
+            pod.close()
 
     @property
     def spawn_rate(self) -> int:
@@ -67,14 +67,9 @@ class ThreadedRuntime(PreforkRuntime):
         self.rates = [value] * max(1, getattr(self, "num_buckets", 1))
 
     # -- the board -------------------------------------------------------------------------
-    def _new_board(self):
-        from httpd.mpm.scoreboard import Scoreboard
+    def scoreboard_shape(self) -> tuple[int, int, int, int]:
         s = self.settings
-        board = Scoreboard.for_process(self.process, s.server_limit, s.thread_limit,
-                                       max_servers=s.daemons_limit,
-                                       threads_per_child=s.threads_per_child)
-        self.process.scoreboard = board
-        return board
+        return s.server_limit, s.thread_limit, s.daemons_limit, s.threads_per_child
 
     def _mark_threads(self, slot: int, letter: str, pid: int = 0) -> None:
         board = self.children.scoreboard

@@ -1,7 +1,9 @@
-"""What worker and event share: a fixed number of threads per child, processes
-spare-managed by idle-thread counts, and one check_config with the same clamps in the
-same order.  The two differ only in AH numbers, ThreadLimit's compile-time cap, the
-log tag, and event's AsyncRequestWorkerFactor.
+"""The table side worker and event share: their defaults, the settings one generation
+runs on, the MPM descriptor's query answers, and one check_config with the same clamps
+in the same order.  The two differ only in AH numbers, ThreadLimit's compile-time cap,
+the log tag, and event's AsyncRequestWorkerFactor.  The runtime they share (a fixed
+number of threads per child, processes spare-managed by idle-thread counts) is
+httpd/mpm/threaded/.
 """
 from __future__ import annotations
 

@@ -3,8 +3,10 @@
 The process binds the listeners, writes the PidFile, and serves connections itself: a
 listener thread accepts and a bounded pool of worker threads runs each connection
 (threads so that one slow client cannot stall the debugger's server).  SIGTERM or
-SIGINT stop it with exit 0; like Apache's -X it leaves the PidFile behind.  The MPMs'
-multi-process runtimes arrive separately and reuse the same connection code.
+SIGINT stop it with exit 0; like Apache's -X it leaves the PidFile behind.  Every MPM
+has this mode (Apache's ONE_PROCESS define, which each MPM honours), so it lives with
+the machinery they share; the multi-process runtimes serve with the same connection
+code.
 """
 from __future__ import annotations
 
