@@ -313,10 +313,13 @@ def match_headers(r) -> int:
                 last = ctx.re_match
             if not hit:
                 continue
+        # an expression true because its last capturing regex did not match (!~) left
+        # no source: the values are set as written, $0..$9 and all
+        substitute = b.pattern is None and (b.expr is None or not ctx.re_failed)
         for name, value in b.features.items():
             if value == UNSET:
                 _env_unset(env, name)
-            elif b.pattern is None:
+            elif substitute:
                 replaced = pregsub(value, last)
                 if replaced is None:
                     log_rerror(r, "setenvif", "crit",

@@ -213,32 +213,43 @@ def _set_section_redirect(cmd, dirconf: AliasDirConfig, target: Optional[str], s
     return None
 
 
+def _grok_status(arg1: str, status: int) -> tuple[int, int]:
+    """add_redirect_internal's reading of the first word: (grokarg1, status).
+
+    grokarg1 is 1 for a redirect status (``permanent temp seeother``, 3xx digits), -1 for
+    a status that takes no URL (``gone``, other digits) and 0 for a word that is no
+    status at all (then it is the URL-path)."""
+    word = arg1.lower()
+    if word in _STATUS_WORDS:
+        status = _STATUS_WORDS[word]
+        return (-1 if status == HTTP_GONE else 1), status
+    if "0" <= arg1[:1] <= "9":      # apr_isdigit: ASCII digits only
+        status = _atoi(arg1)
+        return (1 if is_redirect(status) else -1), status
+    return 0, status
+
+
 def add_redirect_internal(cmd, dirconf: AliasDirConfig, arg1: str, arg2: Optional[str],
                           arg3: Optional[str], use_regex: bool,
                           status: int = HTTP_MOVED_TEMPORARILY) -> Optional[str]:
     """Apache's add_redirect_internal, branch for branch.
 
     The first word may be a status (``permanent temp seeother gone`` or digits); with
-    three words it has to be.  In a section, ``Redirect [status] url`` sets the
-    section's own redirect target, an expression.
+    three words it has to be.  In a section (``cmd.path`` set: <Directory>,
+    <Location>, <Files>, <If> and their Match forms), ``Redirect 3xx url`` and
+    ``Redirect url`` set the section's own redirect target, an expression, and a status
+    that takes no URL alone (``Redirect gone``, ``Redirect 403``) sets the section's
+    own status; everything else is an entry of the section's (or server's) list.
     """
-    grokarg1 = True
-    word = arg1.lower()
-    if word in _STATUS_WORDS:
-        status = _STATUS_WORDS[word]
-    elif "0" <= arg1[:1] <= "9":      # apr_isdigit: ASCII digits only
-        status = _atoi(arg1)
-    else:
-        grokarg1 = False
+    grokarg1, status = _grok_status(arg1, status)
     if arg3 is not None and not grokarg1:
         return "Redirect: invalid first argument (of three)"
     if cmd.path is not None:
-        if grokarg1 and arg2 is not None and arg3 is None and status != HTTP_GONE:
-            return _set_section_redirect(cmd, dirconf, arg2, status)
-        if grokarg1 and arg2 is None and status == HTTP_GONE:
+        if (grokarg1 > 0 and arg2 is not None and arg3 is None) or \
+                (not grokarg1 and arg2 is None):
+            return _set_section_redirect(cmd, dirconf, arg2 if grokarg1 else arg1, status)
+        if grokarg1 < 0 and arg2 is None:
             return _set_section_redirect(cmd, dirconf, None, status)
-        if not grokarg1 and arg2 is None:
-            return _set_section_redirect(cmd, dirconf, arg1, status)
     fake, url = arg2, arg3
     if arg3 is None and not grokarg1:
         fake, url = arg1, arg2
@@ -255,6 +266,11 @@ def add_redirect_internal(cmd, dirconf: AliasDirConfig, arg1: str, arg2: Optiona
             return "Redirect to non-URL"
     elif url is not None:
         return "Redirect URL not valid for this status"
+    if fake is None:
+        # a status alone outside any section (``Redirect gone``): Apache keeps the line
+        # and its child crashes on the first request; it is refused here instead
+        return f"{cmd.cmd.name}: a URL-path is needed outside <Location>, <Directory>, " \
+            "<Files> and <If>"
     entry = AliasEntry(fake, url, regex, None, status)
     if cmd.path is not None:
         dirconf.redirects.append(entry)

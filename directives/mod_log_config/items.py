@@ -18,6 +18,7 @@ import socket
 import threading
 from typing import Any, Callable, Optional
 
+from httpd.http.header_filter import default_port, get_server_name  # noqa: F401 (%V, %p)
 from directives.mod_log_config.times import (MONTHS, usec, end_time, clf_time, _strftime, _time_parts, make_time_item, log_request_time, duration, log_request_duration_microseconds, log_request_duration_scaled)  # noqa: F401
 from httpd.core import CORE_MODULE
 from httpd.http.core import HTTP_MODULE
@@ -263,36 +264,13 @@ def log_virtual_host(r, a):
     return escape_logitem(getattr(_core(r.server), "server_hostname", None))
 
 
-def get_server_name(r) -> Optional[str]:
-    """ap_get_server_name: by UseCanonicalName (Off: the client's Host)."""
-    core_dir = r.per_dir_config.get(CORE_MODULE)
-    ucn = getattr(core_dir, "use_canonical_name", None)
-    hostname = getattr(_core(r.server), "server_hostname", None)
-    if ucn == "on":
-        return hostname
-    if ucn == "dns":
-        c = r.conn
-        local = c.notes.get("local_host")
-        if local is None:
-            try:
-                local = socket.getnameinfo((c.local_ip, 0), socket.NI_NAMEREQD)[0].lower()
-            except (OSError, UnicodeError):
-                local = hostname
-            c.notes["local_host"] = local
-        return local
-    return r.hostname or hostname
-
-
 def log_server_name(r, a):
     return escape_logitem(get_server_name(r))
 
 
-def default_port(r) -> int:
-    """ap_default_port: this server speaks plain HTTP."""
-    return 80
-
-
 def log_server_port(r, a):
+    """%p: canonical is the ServerName's port (r->server->port, not
+    ap_get_server_port: the Host's port never shows here), else ap_default_port."""
     which = a.lower()
     if which in ("", "canonical"):
         return str(getattr(_core(r.server), "port", 0) or default_port(r))

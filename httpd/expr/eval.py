@@ -13,7 +13,6 @@ import re
 import socket
 import stat
 import time
-import urllib.parse
 from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:  # the parser's node type, only for annotations
@@ -72,6 +71,9 @@ class EvalContext:
         self.depth = 0
         self.re_source: Optional[str] = None     # subject of the last capturing match
         self.re_match: Optional[re.Match] = None
+        # the last capturing regex failed (Apache's *re_source set to NULL): a caller
+        # substituting $0..$9 then leaves them as written (mod_setenvif)
+        self.re_failed = False
         self.vary: list[str] = []                # header names the result depended on
         self.server_banner = "Apache"
 
@@ -133,11 +135,10 @@ def _func(ctx: EvalContext, name: str, arg: str) -> Optional[str]:
     if name in ("tolower", "toupper"):
         return arg.lower() if name == "tolower" else arg.upper()
     if name == "escape":
-        return urllib.parse.quote(arg, safe="/$-_.+!*'(),:@&=~", encoding="latin-1")
+        from httpd.http.request import escape_uri     # ap_escape_uri, lower-case hex
+        return escape_uri(arg)
     if name == "unescape":
-        if re.search(r"%(?![0-9a-fA-F]{2})", arg) or re.search(r"%00", arg):
-            return ""
-        return urllib.parse.unquote(arg, encoding="latin-1")
+        return unescape_url_keep2f(arg)
     if name == "base64":
         return base64.b64encode(arg.encode("latin-1")).decode("ascii")
     if name == "unbase64":
@@ -166,6 +167,25 @@ def _func(ctx: EvalContext, name: str, arg: str) -> Optional[str]:
     return ""  # pragma: no cover - every registered name is handled above
 
 
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+
+
+def _decode_keep2f(m: re.Match) -> str:
+    c = chr(int(m.group(1), 16))
+    return m.group(0) if c == "/" else c
+
+
+def unescape_url_keep2f(text: str) -> str:
+    """unescape(): ap_unescape_url_keep2f(s, 0) -- an encoded slash stays as written;
+    a bad escape (400) or an encoded NUL (404) makes the result empty, as
+    unescape_func answers any failure."""
+    if "%" not in text:
+        return text
+    if re.search(r"%(?![0-9A-Fa-f]{2})", text) or re.search(r"%00", text):
+        return ""
+    return _ESCAPE.sub(_decode_keep2f, text)
+
+
 def _unary(ctx: EvalContext, info, arg: str) -> bool:
     name, data = info
     if name in ("n", "z"):
@@ -178,9 +198,9 @@ def _unary(ctx: EvalContext, info, arg: str) -> bool:
         return not (arg == "" or low in ("off", "no", "false") or arg == "0")
     if name in ("F", "U", "A"):
         return ctx.subrequest_ok(name, arg)
-    try:
-        st = os.lstat(arg) if name in ("L", "h") else os.stat(arg)
-    except OSError:
+    try:   # -L -h and -x (APR_FINFO_LINK) look at a link itself, the others follow it
+        st = os.lstat(arg) if name in ("L", "h", "x") else os.stat(arg)
+    except (OSError, ValueError):
         return False
     return {"d": stat.S_ISDIR(st.st_mode), "e": True, "f": stat.S_ISREG(st.st_mode),
             "s": stat.S_ISREG(st.st_mode) and st.st_size > 0,
@@ -281,6 +301,7 @@ def _eval(ctx: EvalContext, node: Node) -> bool:
             m = node.b.search(subject)
             if node.b.groups:
                 ctx.re_source, ctx.re_match = (subject, m) if m else (None, None)
+                ctx.re_failed = m is None
             return (m is not None) == (op == "REG")
         ctx.err = "Internal evaluation error: Unknown expression node"
         return False

@@ -6,11 +6,13 @@ case-insensitively.
 """
 from __future__ import annotations
 
+import os
 from typing import Optional
 
 from httpd.expr.eval import EvalContext
 from httpd.log import errorlog
 from httpd.core import CORE_MODULE
+from httpd.http.header_filter import get_server_name_for_url, get_server_port, http_scheme
 
 
 def table_get(table: dict, key: str) -> Optional[str]:
@@ -55,6 +57,15 @@ def exec_str(r, expr) -> str:
     return expr.str_exec(RequestExprContext(r))
 
 
+def _exists(path: str) -> bool:
+    """apr_stat(APR_FINFO_MIN) succeeds: the path names anything (links followed)."""
+    try:
+        os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def _core_server(r):
     return r.server.module_config.get(CORE_MODULE) if r.server is not None else None
 
@@ -88,16 +99,36 @@ class RequestExprContext(EvalContext):
     def useragent_ip(self) -> Optional[str]:
         return self.r.conn.client_ip
 
+    def subrequest_ok(self, kind: str, arg: str) -> bool:
+        """-U and -A (op_url_subr): a URI subrequest answered below 400; never when
+        this is a subrequest for its parent's own URI (the recursion guard).  -F
+        (op_file_subr): a file subrequest answered below 300 whose file exists (the
+        default answer is 200, so the file is stat'ed again).  -F has the same guard
+        on the file name: Apache has none, and an ``<If "-F ...">`` recurses to the
+        subrequest limit and crashes its child."""
+        from httpd.request import subrequest
+        r = self.r
+        if kind == "F":
+            if r.main is not None and r.filename and r.main.filename == r.filename:
+                return False
+            rsub = subrequest.sub_req_lookup_file(arg, r)
+            ok = rsub.status < 300 and rsub.filename is not None and _exists(rsub.filename)
+        else:
+            if r.main is not None and r.main.uri and r.uri and r.main.uri == r.uri:
+                return False
+            rsub = subrequest.sub_req_lookup_uri(arg, r)
+            ok = rsub.status < 400
+        return ok
+
 
 def _server_name(r) -> str:
-    core = _core_server(r)
-    return r.hostname or (core.server_hostname if core is not None else "") or ""
+    """util_expr_eval.c: SERVER_NAME is ap_get_server_name_for_url ("[::1]")."""
+    return get_server_name_for_url(r) or ""
 
 
 def _server_port(r) -> str:
-    core = _core_server(r)
-    port = getattr(core, "port", 0) if core is not None else 0
-    return str(port or r.conn.local_port or 80)
+    """util_expr_eval.c: SERVER_PORT is ap_get_server_port."""
+    return str(get_server_port(r))
 
 
 def _document_root(r) -> str:
@@ -115,7 +146,7 @@ def _last_modified(r) -> str:
 
 _VARS = {
     "REQUEST_METHOD": lambda r: r.method,
-    "REQUEST_SCHEME": lambda r: "http",
+    "REQUEST_SCHEME": http_scheme,
     "REQUEST_URI": lambda r: r.uri,
     "REQUEST_FILENAME": lambda r: r.filename or "",
     "SCRIPT_FILENAME": lambda r: r.filename or "",

@@ -23,9 +23,9 @@ from typing import Optional
 from httpd.log import errorlog as _errorlog
 from httpd.expr.request import RequestExprContext
 from httpd.http.errors import copy_response, response_code_string, send_error_response
-from httpd.http.header_filter import default_port, get_server_name, get_server_port, is_url
+from httpd.http.header_filter import construct_url, is_url  # noqa: F401 (ap_construct_url, part of this API)
 from httpd.module.hooks import DECLINED, DONE, OK, HookTable
-from httpd.request.record import Request
+from httpd.request.record import Headers, Request
 from httpd.request.directory_walk import Walker
 from httpd.request.section_walks import if_walk, location_walk
 from httpd.core import CORE_MODULE as CORE
@@ -111,17 +111,21 @@ def evaluate_str(r, expr) -> str:
     return expr.str_exec(expr_context(r))
 
 
-def construct_url(r: Request, uri: str) -> str:
-    """ap_construct_url: scheme, the server's name and port (the port only when it is
-    not the scheme's default), then ``uri``."""
-    port = get_server_port(r)
-    host = get_server_name(r)
-    if ":" in host:
-        host = f"[{host}]"             # ap_get_server_name_for_url
-    scheme = r.server.module_config[CORE].server_scheme or "http"
-    if port == default_port(r):
-        return f"{scheme}://{host}{uri}"
-    return f"{scheme}://{host}:{port}{uri}"
+def internal_error(r: Request, e: Exception) -> Request:
+    """What a request that raised outside any hook answers: the exception and where it
+    was raised go to the error log, and ``r`` becomes the canned 500 page (no
+    ErrorDocument: serving one could fail the same way), with the connection closed
+    after it.  Returns ``r``, the request whose response goes out now."""
+    from httpd.module.hooks import where_raised
+    log_rerror(r, "core", "error", f"AH00000: request failed: {e!r} at {where_raised(e)}")
+    r.next = None
+    r.status, r.status_line, r.body, r.chunked = HTTP_INTERNAL_SERVER_ERROR, None, None, False
+    r.headers_out, r.err_headers_out = Headers(), Headers()
+    r.content_type = r.content_encoding = None
+    r.first_byte_time = 0.0
+    r.conn.keepalive = False
+    send_error_response(r)
+    return r
 
 
 def final_request(r: Request) -> Request:
@@ -453,7 +457,7 @@ def _internal_internal_redirect(new_uri: str, r: Request) -> Optional[Request]:
     new.status = r.status
     new.header_only = r.header_only
     new.protocol, new.proto_num = r.protocol, r.proto_num
-    new.hostname = r.hostname
+    new.hostname, new.parsed_port = r.hostname, r.parsed_port
     new.request_time = r.request_time
     new.main = r.main
     new.headers_in = r.headers_in
@@ -485,12 +489,13 @@ def internal_redirect(new_uri: str, r: Request) -> None:
 
 
 _URI_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-                      "$-_.+!*'(),:@&=~/")
+                      "$-_.+!*'(),:;@&=~/")     # gen_test_char.c's T_OS_ESCAPE_PATH
 
 
 def escape_uri(path: str) -> str:
     """ap_escape_uri (ap_os_escape_path without a prefix): escape what is not allowed
-    in a path segment."""
+    in a path segment, as c2x writes it: ``%`` and two lower-case hex digits.  Also
+    ap_expr's escape()."""
     if all(c in _URI_SAFE for c in path):
         return path
     return "".join(c if c in _URI_SAFE else "%%%02x" % (ord(c) & 0xFF) for c in path)

@@ -328,6 +328,7 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
     r.uri = head.path
     r.args = head.args
     r.hostname = head.hostname
+    r.parsed_port = head.port
     r.expecting_100 = head.expect_continue
     if head.body == "chunked":
         r.read_chunked = True
@@ -337,17 +338,20 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
     if score is not None:
         score.set_status("W")
         score.request_started(r)
-    status = vhost_select.update_vhost_from_headers(r)
+    status = vhost_select.check_request_host(r)
     r.per_dir_config = r.server.lookup_defaults
     body = BodyReader(ch, hconn, r, timeout, body_stage)
     r.read_body = body.read
-    if status != 200:
-        http_request.die(status, r)
-    else:
-        http_request.process_request(r, serving.hooks)
-    final = http_request.final_request(r)
     try:
-        send_response(serving, ch, hconn, final, timeout)
+        if status != 200:
+            http_request.die(status, r)
+        else:
+            http_request.process_request(r, serving.hooks)
+        final = http_request.final_request(r)
+    except Exception as e:      # a bug outside any hook (hooks are guarded by HookTable)
+        final = http_request.internal_error(r, e)
+    try:
+        _send(serving, ch, hconn, final, timeout)
     finally:   # an aborted response is logged too (%X: X)
         if score is not None:
             score.set_status("L")
@@ -356,6 +360,21 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
             score.request_done(r)
         body.release()
     return bool(info.keepalive)
+
+
+def _send(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, r: Request,
+          timeout: float) -> None:
+    """send_response; a failure before the first byte went out (the output-filter
+    fixups, the header filter) is answered with the canned 500 instead, and the
+    connection closes after it.  Once bytes are out, the connection is only closed."""
+    try:
+        send_response(serving, ch, hconn, r, timeout)
+    except ClientGone:
+        raise
+    except Exception as e:
+        if r.first_byte_time:
+            raise
+        send_response(serving, ch, hconn, http_request.internal_error(r, e), timeout)
 
 
 def _answer_protocol_error(serving: Serving, ch: Channel, hconn: proto.HTTPConnection,
@@ -378,7 +397,7 @@ def _answer_protocol_error(serving: Serving, ch: Channel, hconn: proto.HTTPConne
     final.conn.keepalive = False
     hconn.keep_alive = False
     try:
-        send_response(serving, ch, hconn, final, timeout)
+        _send(serving, ch, hconn, final, timeout)
     finally:
         _log_transaction(serving, r, final)
 

@@ -7,12 +7,12 @@ ap_escape_errorlog_item does.
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from typing import Any, Optional
 
 from httpd.config.errors import escape_logitem as escape_errorlog_item
+from httpd.http.header_filter import get_server_name
 from httpd.log.startup import LEVELS
 from httpd.core import CORE_MODULE
 
@@ -147,21 +147,11 @@ def log_virtual_host(info, arg):
 
 
 def log_server_name(info, arg):
-    """ap_get_server_name(r), by UseCanonicalName."""
+    """%V: ap_get_server_name(r) (httpd.http.header_filter), by UseCanonicalName."""
     r = info.r
     if r is None:
         return ""
-    core = r.server.module_config.get(CORE_MODULE)
-    hostname = getattr(core, "server_hostname", None) or ""
-    ucn = getattr(r.per_dir_config.get(CORE_MODULE), "use_canonical_name", None)
-    if ucn == "on":
-        return hostname
-    if ucn == "dns":
-        try:
-            return socket.getnameinfo((r.conn.local_ip, 0), socket.NI_NAMEREQD)[0].lower()
-        except (OSError, UnicodeError):
-            return hostname
-    return r.hostname or hostname
+    return get_server_name(r) or ""
 
 
 ITEMS = {

@@ -20,7 +20,6 @@ from httpd.config.errors import ConfigError, StartupExit, WalkError
 from httpd.config.walk import CmdParms, walk_config
 from httpd.log.startup import LEVEL_NUM, StartupLog
 from httpd.module.hooks import failed
-from httpd.mpm.lifecycle import Reloaded
 from httpd.mpm.listen import BindError
 from httpd.config.process import Process, default_server_root
 from httpd.request.vhost import fixup_virtual_hosts
@@ -394,6 +393,7 @@ def reload_generation(old: Process, opts: Options):
     """A restart's new generation: the read and walk passes again, post_config, the logs.
     A broken config leaves the old generation serving; the error is in the error log."""
     import io
+    from httpd.mpm.parent import Reloaded
     from httpd.log import errorlog
     from httpd.io.connection import Serving
     buf = io.StringIO()

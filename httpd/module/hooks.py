@@ -26,6 +26,13 @@ Return codes are Apache's: ``OK``, ``DECLINED``, ``DONE`` or an HTTP status >= 1
 
 The core computes the hook lists once per config generation (:class:`HookTable`,
 ``process.registry.hooks``), so the request path does no lookups by name.
+
+A hook that raises is a bug in its module; C has no such thing, so the runner gives it
+Apache's answer for a broken module: the exception and where it was raised go to the
+error log (``hook_failed``) and the hook counts as having returned 500
+(HTTP_INTERNAL_SERVER_ERROR), so the request ends with the error page and the client
+is never left without an answer.  A log_transaction hook that raises is logged and
+skipped: the other loggers still run.
 """
 from __future__ import annotations
 
@@ -194,21 +201,30 @@ class HookTable:
     # the request path: one argument, no dispatch on the kind
     def run_first(self, name: str, r: Any) -> int:
         for fn in self.hooks[name]:
-            rv = fn(r)
+            try:
+                rv = fn(r)
+            except Exception as e:
+                rv = hook_failed(r, name, fn, e)
             if rv != DECLINED:
                 return rv
         return DECLINED
 
     def run_all(self, name: str, r: Any) -> int:
         for fn in self.hooks[name]:
-            rv = fn(r)
+            try:
+                rv = fn(r)
+            except Exception as e:
+                rv = hook_failed(r, name, fn, e)
             if rv != OK and rv != DECLINED:
                 return rv
         return OK
 
     def run_void(self, name: str, r: Any) -> None:
         for fn in self.hooks[name]:
-            fn(r)
+            try:
+                fn(r)
+            except Exception as e:          # logged; the other functions still run
+                hook_failed(r, name, fn, e)
 
     def run(self, name: str, *args: Any) -> Any:
         """Any hook, as its declaration says it runs: VOID returns None; RUN_FIRST the
@@ -230,3 +246,28 @@ class HookTable:
             if failed(rv):
                 return rv
         return OK
+
+
+HTTP_INTERNAL_SERVER_ERROR = 500
+
+
+def where_raised(e: BaseException) -> str:
+    """``file:line`` of the innermost frame of ``e``'s traceback ("" if none)."""
+    tb = e.__traceback__
+    if tb is None:
+        return ""
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
+
+
+def hook_failed(r: Any, name: str, fn: Callable, e: Exception) -> int:
+    """A hook raised: log it (error level, core) and answer what the hook now returns:
+    500, or DECLINED for log_transaction (the next logger runs)."""
+    try:
+        from httpd.log.errorlog import log_rerror
+        log_rerror(r, "core", "error", f"AH00000: {name} hook {fn.__module__}."
+                   f"{getattr(fn, '__qualname__', fn)} failed: {e!r} at {where_raised(e)}")
+    except Exception:
+        pass
+    return DECLINED if name == "log_transaction" else HTTP_INTERNAL_SERVER_ERROR

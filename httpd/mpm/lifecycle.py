@@ -3,8 +3,6 @@ drop_privileges and child_init when a process is about to serve, child_stopping 
 begins to stop, child_stopped when it leaves.  The MPMs call these and name no module:
 mod_unixd joins drop_privileges (User, Group, ChrootDir), the core joins child_init
 (the piped logs), mod_log_config joins child_stopped (BufferedLogs).
-
-Also the contract a restart hands back to an MPM parent (:class:`Reloaded`).
 """
 from __future__ import annotations
 
@@ -41,11 +39,3 @@ def child_exit(process: Any, graceful: bool = True) -> None:
     child_stopping, then child_stopped."""
     child_stopping(process, graceful)
     child_stopped(process, graceful)
-
-
-class Reloaded:
-    """What a restart needs from the config: a new generation or why there is none."""
-
-    def __init__(self, process: Any = None, serving: Any = None, error: str = "",
-                 fatal: bool = False):
-        self.process, self.serving, self.error, self.fatal = process, serving, error, fatal

@@ -4,7 +4,9 @@ The process binds the listeners, writes the PidFile, and serves connections itse
 listener thread accepts and a bounded pool of worker threads runs each connection
 (threads so that one slow client cannot stall the debugger's server).  SIGTERM or
 SIGINT stop it with exit 0; like Apache's -X it leaves the PidFile behind.  Every MPM
-serves -X this way (``MPM.one_process``) unless it brings a runner of its own.
+has this mode (Apache's ONE_PROCESS define, which each MPM honours), so it lives with
+the machinery they share (``MPM.one_process`` runs it unless an MPM brings its own);
+the multi-process runtimes serve with the same connection code.
 """
 from __future__ import annotations
 

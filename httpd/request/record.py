@@ -210,6 +210,9 @@ class Request:
     uri: str = ""                              # the decoded, normalised path
     args: Optional[str] = None                 # query string
     hostname: Optional[str] = None             # from Host or the absolute URI
+    # r->parsed_uri.port when port_str is set: the port the absolute target or the Host
+    # field named (fix_hostname keeps it there for ap_get_server_port), else None
+    parsed_port: Optional[int] = None
     headers_in: Headers = attrs.field(factory=Headers)
     request_time: float = 0.0                  # time.time() when the request line came
     # filled by hooks

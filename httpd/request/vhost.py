@@ -249,15 +249,18 @@ def _strict_ok(host: str) -> bool:
     return len(tld) == 1 or not tld[1] or (tld[1][0].isascii() and tld[1][0].isalpha())
 
 
-def _fix_hostname(src: str, from_header: bool, strict: bool) -> tuple[int, Optional[str], bool]:
-    """fix_hostname on one name: (status, the normalised host, is an IPv6 literal)."""
+def _fix_hostname(src: str, from_header: bool,
+                  strict: bool) -> tuple[int, Optional[str], bool, int]:
+    """fix_hostname on one name: (status, the normalised host, is an IPv6 literal,
+    the Host field's port or 0)."""
     if src.isdigit():
-        return (HTTP_BAD_REQUEST, None, False) if strict else (HTTP_OK, src, False)
+        return (HTTP_BAD_REQUEST, None, False, 0) if strict else (HTTP_OK, src, False, 0)
+    port = 0
     if from_header:
         parsed = parse_host_port(src)
         if parsed is None:
-            return HTTP_BAD_REQUEST, None, False
-        host = parsed[0]
+            return HTTP_BAD_REQUEST, None, False, 0
+        host, port = parsed
         v6 = src.startswith("[")
     else:
         host = src
@@ -265,12 +268,12 @@ def _fix_hostname(src: str, from_header: bool, strict: bool) -> tuple[int, Optio
     if v6:
         host = host.lower()
         if not _v6_ok(host):
-            return HTTP_BAD_REQUEST, None, v6
+            return HTTP_BAD_REQUEST, None, v6, 0
     else:
         host = _non_v6(host)
         if host is None or (strict and not _strict_ok(host)):
-            return HTTP_BAD_REQUEST, None, v6
-    return HTTP_OK, host, v6
+            return HTTP_BAD_REQUEST, None, v6, 0
+    return HTTP_OK, host, v6, port
 
 
 _HOSTS: dict = {}
@@ -278,8 +281,9 @@ _HOSTS: dict = {}
 
 def fix_hostname(r, host_header: Optional[str], strict: bool) -> tuple[int, bool]:
     """fix_hostname: normalise r.hostname (from ``host_header`` or, when None, from the
-    absolute request target); returns (status, is an IPv6 literal).  Answers are
-    remembered (a bounded table: clients choose the names)."""
+    absolute request target) and keep the Host field's port in r.parsed_port for
+    ap_get_server_port; returns (status, is an IPv6 literal).  Answers are remembered
+    (a bounded table: clients choose the names)."""
     src = host_header if host_header is not None else r.hostname
     if not src:
         return HTTP_OK, False
@@ -289,9 +293,11 @@ def fix_hostname(r, host_header: Optional[str], strict: bool) -> tuple[int, bool
         if len(_HOSTS) >= MAX_NAME_CACHE:
             _HOSTS.clear()
         hit = _HOSTS[key] = _fix_hostname(src, host_header is not None, strict)
-    status, host, v6 = hit
+    status, host, v6, port = hit
     if status == HTTP_OK:
         r.hostname = host
+        if port:
+            r.parsed_port = port
     return status, v6
 
 
@@ -327,6 +333,29 @@ def update_vhost_from_headers(r, require_match: bool = False) -> int:
     elif require_match and r.hostname and not _claims(r.server, r.hostname):
         return HTTP_BAD_REQUEST
     return HTTP_OK
+
+
+def check_request_host(r) -> int:
+    """ap_check_request_header's vhost part (protocol.c): StrictHostCheck is read from
+    the connection's base server -- the default virtual host of the address, or the
+    main server -- and, when On, a Host that no ServerName/ServerAlias of the address
+    claims (nor its <VirtualHost> name) is answered 400 with Apache's warning instead of
+    falling back to that default server.  Returns 200 or the status to answer."""
+    base = r.server
+    strict = bool(base.module_config[CORE].strict_host_check)
+    status = update_vhost_from_headers(r, require_match=strict)
+    if strict and status != HTTP_OK and r.hostname:
+        from httpd.log.errorlog import log_rerror
+        if base is r.process.main_server:
+            log_rerror(r, "core", "warn", f"AH10156: Requested hostname '{r.hostname}' did "
+                       "not match any ServerName/ServerAlias in the global server "
+                       "configuration ")
+        else:
+            log_rerror(r, "core", "warn", f"AH10157: Requested hostname '{r.hostname}' did "
+                       "not match any ServerName/ServerAlias in the matching virtual host "
+                       f"(default vhost for current connection is {base.defn_name}:"
+                       f"{base.defn_line})")
+    return status
 
 
 def _claims(server, hostname: str) -> bool:

@@ -2,8 +2,9 @@
 lingering closes wait in one poller per child instead of holding a thread.
 
 This file holds event's directive table, defaults and check_config (shared with worker
-in threaded.py, with event's AH numbers and ThreadLimit cap) and AsyncRequestWorkerFactor;
-the process runtime is mpms/event/runtime.py.
+in mpms/threaded.py, with event's AH numbers and ThreadLimit cap) and
+AsyncRequestWorkerFactor; the process runtime is mpms/event/runtime.py and
+mpms/event/child.py, over httpd/mpm/threaded/.
 """
 from __future__ import annotations
 

@@ -47,7 +47,7 @@ from typing import Any
 from httpd.io import connection
 
 from httpd.mpm.listen import Listener
-from mpms.threaded.child import ThreadedChild
+from httpd.mpm.threaded.child import ThreadedChild
 
 MAX_WAIT = 1.0        # the selector wakes at least this often (scoreboard counts)
 BUSY_GRACE = 0.1      # work queued with no free worker this long: workers are busy

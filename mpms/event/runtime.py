@@ -1,20 +1,20 @@
 """event's process runtime (event.c event_run, perform_idle_server_maintenance).
 
-The parent is the threaded parent (mpms/threaded/runtime.py) with event's AH numbers
-and its two maintenance tweaks (reference 2.3): idle threads of a process that stopped
-accepting do not count, and a process is retired for too many idle threads only when
-no other is still finishing (or the scoreboard has room to spare), so retirements do
-not pile up.  The child is mpms/event/child.py.
+The parent is the threaded parent (httpd/mpm/threaded/parent.py) with event's AH
+numbers and its two maintenance tweaks (reference 2.3): idle threads of a process that
+stopped accepting do not count, and a process is retired for too many idle threads only
+when no other is still finishing (or the scoreboard has room to spare), so retirements
+do not pile up.  The child is mpms/event/child.py, over httpd/mpm/threaded/child.py.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from mpms.event.child import EventChild
-from mpms.threaded.runtime import ThreadedRuntime, child_settings
+from httpd.mpm.threaded.parent import ThreadedParent, child_settings
 
 
-class EventRuntime(ThreadedRuntime):
+class EventRuntime(ThreadedParent):
     TAG = "mpm_event"
     AH_STARTED, AH_BUILT = "AH00489", "AH00490"
     AH_STOP = "AH00491: caught SIGTERM, shutting down"

@@ -1,7 +1,8 @@
 """prefork (prefork.c): one single-threaded child per connection, spare-managed.
 
 This file holds prefork's directive table, defaults and check_config clamps with
-Apache's warnings; the process runtime composes the shared machinery later.
+Apache's warnings; the process runtime is mpms/prefork/runtime.py (the parent's policy
+over httpd/mpm/parent.py) and mpms/prefork/child.py.
 """
 from __future__ import annotations
 

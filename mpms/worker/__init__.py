@@ -2,7 +2,8 @@
 connection for its whole life, keep-alive waits included.
 
 This file holds worker's directive table, defaults and check_config (shared with event
-in threaded.py, with worker's AH numbers); the process runtime is mpms/worker/runtime.py.
+in mpms/threaded.py, with worker's AH numbers); the process runtime is
+mpms/worker/runtime.py, over httpd/mpm/threaded/.
 """
 from __future__ import annotations
 

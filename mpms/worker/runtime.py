@@ -1,7 +1,8 @@
 """worker's process runtime (worker.c worker_run, listener_thread, worker_thread).
 
-The parent is the threaded parent (mpms/threaded/runtime.py) with worker's AH numbers.
-A child's listener accepts only when a worker thread is idle, as worker's listener
+The parent is the threaded parent (httpd/mpm/threaded/parent.py) with worker's AH
+numbers, and the child is the threaded child (httpd/mpm/threaded/child.py) with worker's
+listener loop.  A child's listener accepts only when a worker thread is idle, as worker's listener
 waits for an idler (ap_queue_info_wait_for_idler) before it polls: connections beyond
 the process's threads wait in the kernel's listen backlog, or are taken by another
 child that has a free thread.  A worker thread then owns the connection to its end,
@@ -16,8 +17,8 @@ import selectors
 import time
 from typing import Any
 
-from mpms.threaded.child import ThreadedChild
-from mpms.threaded.runtime import ThreadedRuntime, child_settings
+from httpd.mpm.threaded.child import ThreadedChild
+from httpd.mpm.threaded.parent import ThreadedParent, child_settings
 
 
 class WorkerChild(ThreadedChild):
@@ -69,7 +70,7 @@ class WorkerChild(ThreadedChild):
         sel.close()
 
 
-class WorkerRuntime(ThreadedRuntime):
+class WorkerRuntime(ThreadedParent):
     TAG = "mpm_worker"
     AH_STARTED, AH_BUILT = "AH00292", "AH00293"
     AH_STOP = "AH00295: caught SIGTERM, shutting down"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from httpd.main.cli import main
 
-CASES = Path(__file__).parent.parent / "conformance" / "config"
+CASES = Path(__file__).resolve().parents[1] / "conformance" / "config"
 SEEDS = [p.read_bytes().decode("latin-1") for p in sorted(CASES.glob("case*/httpd.conf"))]
 
 ACCEPTABLE = re.compile(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.directives.core_run import run_t
+from tests.core.run import run_t
 
 MPM = "LoadModule mpm_{0}_module /usr/lib/apache2/modules/mod_mpm_{0}.so\n"
 PREFIX = "ServerName localhost\nErrorLog error.log\n"

@@ -11,11 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 from typing import Optional
 
 import pytest
@@ -202,38 +197,15 @@ def conf(tmp_path):
     return make
 
 
-# -- differential runs: real Apache and this server on the same file --------------------
-ROOT = Path(__file__).parent.parent.parent
-APACHE = shutil.which("apache2") or ("/usr/sbin/apache2" if os.path.exists("/usr/sbin/apache2")
-                                     else None)
-MODULE_LINES = "".join(
-    f"LoadModule {name}_module /usr/lib/apache2/modules/mod_{name}.so\n"
-    for name in ("mpm_prefork", "alias", "mime", "dir", "authz_core", "authz_host", "macro"))
-DIFF_PREFIX = MODULE_LINES + "ServerName localhost\nErrorLog error.log\n"
-_STAMP = re.compile(r"^\[[^\]]+\] \[([^\]]+)\] \[pid \d+:tid \d+\] ", re.M)
-_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-
-
-def _run_t(argv: list, case: Path) -> tuple:
-    p = subprocess.run(argv + ["-t", "-d", str(case), "-f", str(case / "httpd.conf")],
-                       cwd=case, env=dict(_ENV, PYTHONPATH=str(ROOT)), timeout=60,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    out = p.stdout.decode("latin-1").replace(str(case), "<CASE>")
-    out = _STAMP.sub(r"[\1] ", out).replace("apache2:", "httpd:")
-    return p.returncode, out
-
-
 @pytest.fixture
-def differential(tmp_path):
-    """``differential(body)``: ``apache2 -t`` and ``python -m httpd -t`` agree on the
-    file DIFF_PREFIX + body (line 10 is the body's first line).  Skipped without
-    apache2."""
-    def check(body: str) -> tuple:
-        if APACHE is None:
-            pytest.skip("apache2 is not installed")
-        (tmp_path / "httpd.conf").write_text(DIFF_PREFIX + body)
-        ours = _run_t([sys.executable, "-m", "httpd"], tmp_path)
-        theirs = _run_t([APACHE], tmp_path)
-        assert ours == theirs
-        return ours
-    return check
+def logged(monkeypatch):
+    """What the modules log per request (ap_log_rerror), as "[module:level] text"."""
+    lines: list[str] = []
+
+    def record(r, module, level, msg, status=None):
+        lines.append(f"[{module}:{level}] {msg}")
+    # every ap_log_rerror of the request layer ends in this one function, looked up
+    # at each call (httpd.http.request.log_rerror and httpd.expr.request's call it)
+    import httpd.log.errorlog
+    monkeypatch.setattr(httpd.log.errorlog, "log_rerror", record)
+    return lines

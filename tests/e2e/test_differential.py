@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .servers import APACHE, raw_request, start_apache, start_httpd
+from tests.e2e.servers import APACHE, raw_request, start_apache, start_httpd
 
 pytestmark = pytest.mark.skipif(APACHE is None, reason="needs the real apache2 binary "
                                                       "(apt-get install apache2)")

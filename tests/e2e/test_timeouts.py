@@ -7,20 +7,18 @@ with the server alive afterwards.
 """
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from .docroot import make_docroot, reliability_config
-from .servers import start_httpd
-from .test_bad_requests import statuses
+from tests.conformance import apache
+from tests.conformance.apache import statuses
+from tests.e2e.docroot import make_docroot, reliability_config
+from tests.e2e.servers import start_httpd
 
-CASES = {c["name"]: c for c in json.loads(
-    (Path(__file__).parent.parent / "conformance" / "bad-requests.json").read_text())}
+CASES = {c["name"]: c for c in apache.load("bad_requests", "bad-requests.json")}
 
 # Where the answer differs from Apache's, and why (none so far).
 DIFFERENT: dict = {}

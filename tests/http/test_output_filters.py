@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from directives.mod_headers.runtime import fixup_headers_err, fixup_headers_out
 from httpd.http.request import final_request, process_request
-from tests.modules import harness
+from tests.directives import harness
 
 
 def _serve(process, uri):

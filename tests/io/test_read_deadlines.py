@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from httpd.io.channel import DEFAULT_BODY_STAGE, DEFAULT_HEADER_STAGE, Stage
 from httpd.io.connection import Serving
-from tests.modules import harness
+from tests.directives import harness
 
 REQTIMEOUT = "LoadModule reqtimeout_module modules/mod_reqtimeout.so\n"
 

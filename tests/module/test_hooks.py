@@ -1,13 +1,27 @@
 """httpd/module/hooks.py: hooks are declared, a module's hooks are checked against the
-declarations when it is built, and one table per generation runs them all."""
+declarations when it is built, and one table per generation runs them all in order:
+what the modules declare (FIRST, MIDDLE, LAST) and the order a HookTable runs them in."""
 from __future__ import annotations
 
 import pytest
 
+from directives import mod_env, mod_headers, mod_setenvif
 from httpd.module import Module
-from httpd.module.hooks import (DECLINED, DONE, FIRST, HOOKS, LAST, OK, HookSpec, HookTable,
-                                Kind, declare, failed)
+from httpd.module.hooks import (DECLINED, DONE, FIRST, HOOKS, LAST, MIDDLE, OK, HookSpec,
+                                HookTable, Kind, declare, failed)
 from httpd.module.registry import catalogue, import_module_decl
+from tests.directives.harness import HOOKS as TABLE
+
+
+class TestHookOrder:
+    def test_declared_as_apache(self):
+        assert mod_headers.MODULE.hooks["fixups"][1] == LAST
+        assert mod_headers.MODULE.hooks["post_read_request"][1] == FIRST
+        assert mod_env.MODULE.hooks["fixups"][1] == MIDDLE
+        assert mod_setenvif.MODULE.hooks["header_parser"][1] == MIDDLE
+        assert mod_setenvif.MODULE.hooks["post_read_request"][1] == MIDDLE
+        names = [fn.__module__ for fn in TABLE.hooks["fixups"]]
+        assert names == ["directives.mod_env", "directives.mod_headers.runtime"]
 
 
 def test_apaches_hooks_are_declared_by_the_core():

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from tests.mpm_conformance.conftest import MPMS, start_server, wait_for
+from tests.e2e.mpm import MPMS, start_server, wait_for
 
 LOGGED = 'BufferedLogs On\nCustomLog logs/access_log "%U %>s"\n'
 

@@ -8,15 +8,13 @@ that disagree about framing is exactly how request smuggling works.
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import httptools
 import pytest
 
 from httpd import protocol as proto
+from tests.conformance import apache
 
-CASES = json.loads((Path(__file__).parent / "bad-requests.json").read_text())
+CASES = apache.load("bad_requests", "bad-requests.json")
 
 
 class _Counter:

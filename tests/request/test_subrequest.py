@@ -1,4 +1,4 @@
-"""Subrequests (subrequest.py): by URI, by directory entry, by file; fast redirects."""
+"""Subrequests (httpd/request/subrequest.py): by URI, by directory entry, by file; fast redirects."""
 from __future__ import annotations
 
 import os

@@ -1,4 +1,4 @@
-"""Virtual host selection (vhost_select.py): by local address, then by Host, and the Host
+"""Virtual host selection (httpd/request/vhost.py): by local address, then by Host, and the Host
 checks of fix_hostname (reliability.md 1.1's host-* cases)."""
 from __future__ import annotations
 

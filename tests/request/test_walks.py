@@ -1,4 +1,4 @@
-"""The per-directory walks (walks.py): patterns, path_info, symlink policy, caching."""
+"""The per-directory walks (httpd/request/directory_walk.py, section_walks.py): patterns, path_info, symlink policy, caching."""
 from __future__ import annotations
 
 import os

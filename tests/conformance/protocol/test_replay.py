@@ -1,0 +1,141 @@
+"""Replays of requests sent to a real Apache 2.4.71 (prefork, mod_cgi, Strict,
+LenientMethods, Allow0.9, LimitRequestBody 1000 under /cgi-bin/), recorded with Apache's
+status, whether it closed, and its error-log lines at LogLevel debug:
+
+* apache-heads.json: 482 request heads (hand-picked request lines, fields and Host
+  values, line-length and field-count boundaries, blank-line runs, and random mutations
+  of a browser request), to ``/`` where the pipeline answers 200;
+* apache-heads-unsafe.json: the same plus 24 more, to an instance with
+  ``HttpProtocolOptions Unsafe``;
+* apache-bodies.json: 236 POSTs to a CGI script (chunk-size lines, extensions, BWS,
+  trailers, Transfer-Encoding lists, mutations);
+* apache-keepalive.json: 288 responses (GET/HEAD x HTTP/1.0, 1.1, 2.0 x Connection
+  values x Expect) with Apache's Connection / Keep-Alive / framing fields.
+
+Every difference is either listed here as this server's stricter choice or is a failure.
+"""
+from __future__ import annotations
+
+import pytest
+
+from httpd.config.errors import escape_logitem
+from httpd.protocol import (NEED_DATA, BodyData, EndOfBody, HTTPConnection, Limits,
+                            ProtocolError, RequestHead)
+from httpd.protocol import M_INVALID
+from tests.conformance import apache
+
+PROTOCOL_STATUSES = {400, 408, 411, 413, 414, 417, 501, 505}
+APACHE_LIMITS = Limits(http09=True)          # the recording instance allowed HTTP/0.9
+GIB = 1 << 30
+
+
+HEADS = apache.load("protocol", "apache-heads.json")
+# the same and more, HttpProtocolOptions Unsafe
+HEADS_UNSAFE = apache.load("protocol", "apache-heads-unsafe.json")
+BODIES = apache.load("protocol", "apache-bodies.json")
+KEEPALIVE = apache.load("protocol", "apache-keepalive.json")
+
+
+def logged(ours: ProtocolError, apache_log: list) -> bool:
+    """Our first line is Apache's, when it is one of Apache's numbered lines."""
+    if not ours.reason.startswith("AH"):
+        return True
+    return escape_logitem(ours.reason) in apache_log
+
+
+def stricter(ev: ProtocolError) -> bool:
+    """This server's deliberate refusals (reliability.md 1.3)."""
+    return (ev.reason.startswith("Line folding (obs-fold)")
+            or ev.reason.startswith("client sent unsupported Transfer-Encoding")
+            or ev.reason.startswith("client sent invalid Transfer-Encoding")
+            or ev.reason.startswith("AH01591"))
+
+
+@pytest.mark.parametrize("i", range(len(HEADS)))
+def test_heads(i):
+    check_head(HEADS[i], APACHE_LIMITS)
+
+
+@pytest.mark.parametrize("i", range(len(HEADS_UNSAFE)))
+def test_heads_unsafe(i):
+    check_head(HEADS_UNSAFE[i], Limits(http09=True, strict=False))
+
+
+def check_head(case: dict, limits: Limits) -> None:
+    conn = HTTPConnection(limits)
+    conn.receive_data(case["raw"].encode("latin-1"))
+    ev = conn.next_event()
+    status = case["apache_status"]
+    if isinstance(ev, RequestHead):
+        if ev.http_version == (0, 9):
+            assert status is None                 # the body alone, no status line
+            return
+        if status == 501:
+            assert ev.method_number == M_INVALID   # the default handler's AH00135
+            return
+        if status == 413:                          # over the default LimitRequestBody
+            conn.start_body(GIB)
+            ev = conn.next_event()
+            assert isinstance(ev, ProtocolError) and ev.status == 413
+            assert logged(ev, case["apache_log"])
+            return
+        assert status not in PROTOCOL_STATUSES, case
+        return
+    if ev is NEED_DATA:
+        assert status is None
+        return
+    assert isinstance(ev, ProtocolError), ev
+    if stricter(ev) and status == 200:
+        return
+    assert ev.status == status, (case, ev)
+    assert logged(ev, case["apache_log"]), (ev.log, case["apache_log"])
+
+
+def read_body(raw: bytes):
+    conn = HTTPConnection()
+    conn.receive_data(raw)
+    ev = conn.next_event()
+    if not isinstance(ev, RequestHead):
+        return ev
+    conn.start_body(1000)
+    while True:
+        ev = conn.next_event()
+        if not isinstance(ev, BodyData):
+            return ev
+
+
+@pytest.mark.parametrize("i", range(len(BODIES)))
+def test_bodies(i):
+    case = BODIES[i]
+    ev = read_body(case["raw"].encode("latin-1"))
+    status = case["apache_status"]
+    if isinstance(ev, EndOfBody):
+        assert status == 200, case
+    elif ev is NEED_DATA:
+        assert status is None, case
+    else:
+        assert isinstance(ev, ProtocolError), ev
+        if stricter(ev) and status in (200, None):
+            return
+        assert ev.status == status, (case["raw"][60:200], ev)
+        assert logged(ev, case["apache_log"]), (ev.log, case["apache_log"])
+
+
+def head_fields(data: bytes) -> list:
+    lines = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")[1:]
+    keep = ("Connection", "Keep-Alive", "Transfer-Encoding", "Content-Length", "Content-Type")
+    return [tuple(line.split(": ", 1)) for line in lines if line.split(":")[0] in keep]
+
+
+@pytest.mark.parametrize("i", range(len(KEEPALIVE)))
+def test_keepalive(i):
+    case = KEEPALIVE[i]
+    conn = HTTPConnection()
+    conn.receive_data(case["raw"].encode("latin-1"))
+    head = conn.next_event()
+    assert isinstance(head, RequestHead)
+    ctype = [f for f in case["apache_fields"] if f[0] == "Content-Type"]
+    data = conn.response_head(f"{case['apache_status']} X", [tuple(f) for f in ctype],
+                              case["body_length"])
+    assert head_fields(data) == [tuple(f) for f in case["apache_fields"]]
+    assert (not conn.keep_alive) == case["apache_closes"]

@@ -1,0 +1,35 @@
+"""The MPM suite's servers: every test of tests/mpms/conformance/ runs once per MPM
+(prefork, worker, event) on a fresh multi-process server from tests/e2e/mpm.py."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.e2e.mpm import MPMS, MPMServer, start_server
+
+
+@pytest.fixture(params=MPMS)
+def mpm(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def server_factory(mpm):
+    started: list[MPMServer] = []
+
+    def make(settings: str = "StartServers 2\nMinSpareServers 2\nMaxSpareServers 4\n"
+                             "MaxRequestWorkers 10\n", modules: tuple = ()) -> MPMServer:
+        srv = start_server(mpm, settings, modules=modules)
+        started.append(srv)
+        return srv
+
+    yield make
+    for srv in started:
+        srv.stop()
+        shutil.rmtree(srv.root, ignore_errors=True)
+
+
+@pytest.fixture
+def server(server_factory) -> MPMServer:
+    return server_factory()
