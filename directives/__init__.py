@@ -2,16 +2,18 @@
 
 This file is the package's catalogue, what Apache's configure generates as modules.c:
 ``CATALOGUE`` names each module's declaration (identifier -> the Python module whose
-``MODULE`` is the declaration), ``PRELINKED`` the modules compiled into every build, in
-Apache's (Debian's) order, the core's among them; the MPM of a static build follows
-``http_module``.  The core reaches this file through the ``httpd.catalogues`` entry point
+``MODULE`` is the declaration), the core's two among them as in modules.c,
+``PRELINKED`` the modules compiled into every build, in Apache's (Debian's) order, and
+``MPM_AFTER`` the one the MPM of a static build follows.  The core reaches this file through the ``httpd.catalogues`` entry point
 (pyproject.toml) or the build config, never by name.  Keep it free of imports: reading
 the catalogue must load no module.
 """
 
 CATALOGUE = {
+    "core_module": "httpd.core.module",
     "so_module": "directives.mod_so",
     "watchdog_module": "directives.mod_watchdog",
+    "http_module": "httpd.http.core",
     "log_config_module": "directives.mod_log_config",
     "logio_module": "directives.mod_logio",
     "version_module": "directives.mod_version",
@@ -32,3 +34,4 @@ CATALOGUE = {
 
 PRELINKED = ("core_module", "so_module", "watchdog_module", "http_module",
              "log_config_module", "logio_module", "version_module", "unixd_module")
+MPM_AFTER = "http_module"          # a static build's MPM (./configure --with-mpm)

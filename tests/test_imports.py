@@ -5,8 +5,9 @@
 - httpd/ imports nothing from directives/ or mpms/, not even inside a function, and holds
   no string naming one of their modules; mpms/ and directives/ do not import each other.
 - No code in httpd/ spells another module's identifier ("xxx_module"): the core knows
-  its own (CORE_MODULE, HTTP_MODULE, each spelt once) and reaches the others through
-  hooks, providers and the catalogues.
+  its own (CORE_MODULE in httpd.module, re-exported by httpd.core; HTTP_MODULE in
+  httpd.http.core; each spelt once) and reaches the others through hooks, providers and
+  the catalogues.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ PACKAGES = ("httpd", "directives", "mpms")
 # importing it starts a server
 NOT_ALONE = {"httpd.__main__"}
 # the core's own identifiers, each defined once
-OWN_NAMES = {("httpd/core/__init__.py", "core_module"), ("httpd/http/core.py", "http_module")}
+OWN_NAMES = {("httpd/module/__init__.py", "core_module"), ("httpd/http/core.py", "http_module")}
 MODULE_ID = re.compile(r"[a-z0-9_]+_module")
 PACKAGE_PATH = re.compile(r"(directives|mpms)(\.\w+)*")
 

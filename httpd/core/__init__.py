@@ -2,10 +2,11 @@
 sections.py, directives*.py), request hooks (runtime.py, handler.py) and its
 declaration (module.py).
 
-This package file imports nothing, so that any part of the core (the walks, the request
-body reader...) can import ``httpd.core.config`` without loading the core's hooks, which
-themselves import the request pipeline.  ``CORE_MODULE`` is the core's identifier, the
-one module name the core may look up (Apache's ``ap_get_core_module_config``).
+This package file imports only ``httpd.module``, so that any part of the core (the
+walks, the request body reader...) can import ``httpd.core.config`` without loading the
+core's hooks, which themselves import the request pipeline.  ``CORE_MODULE`` is the
+core's identifier, the one module name the core may look up (Apache's
+``ap_get_core_module_config``), defined in httpd.module.
 """
 
-CORE_MODULE = "core_module"
+from httpd.module import CORE_MODULE  # noqa: F401

@@ -14,7 +14,7 @@ from typing import Any, Optional
 from httpd.config.errors import escape_logitem as escape_errorlog_item
 from httpd.http.header_filter import get_server_name
 from httpd.log.startup import LEVELS
-from httpd.core import CORE_MODULE
+from httpd.module import CORE_MODULE
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -13,6 +13,11 @@ import attrs
 
 from httpd.module.hooks import check_hooks
 
+# The core's identifier, the one module name the core itself may look up (Apache's
+# ap_get_core_module_config); httpd.core re-exports it.  Spelt here, low in the layers,
+# so that the error log (below the core) can read the core's config too.
+CORE_MODULE = "core_module"
+
 
 class Args(enum.Enum):
     """How a directive takes its arguments (Apache's cmd_how)."""

@@ -3,10 +3,11 @@
 Modules are found by identifier (``alias_module``), never by file: ``LoadModule
 alias_module /any/dir/mod_alias.so`` loads this project's mod_alias.
 
-The core names only its own modules (``CORE_MODULES``).  Every other module is listed by
-the catalogue of the package that holds it (``CATALOGUE``, with the static modules in
-``PRELINKED``: Apache's generated modules.c), found through the build config written by
-./configure or, without one, the entry-point group ``httpd.catalogues``.  A single module
+The core names no module here, not even its own: every module, the core's included, is
+listed by the catalogue of a package (``CATALOGUE``, with the static modules in
+``PRELINKED``: Apache's generated modules.c, which lists core_module too), found through
+the build config written by ./configure or, without one, the entry-point group
+``httpd.catalogues``.  A single module
 of another Python package can also join through the entry-point group ``httpd.modules``.
 """
 from __future__ import annotations
@@ -17,8 +18,6 @@ from typing import Optional
 
 import attrs
 
-from httpd.core import CORE_MODULE
-from httpd.http.core import HTTP_MODULE
 from httpd.module.build import Build, current_build
 from httpd.module import Directive, Module
 from httpd.module.hooks import HookTable
@@ -44,18 +43,15 @@ xml2enc""".split())
 ENTRY_POINT_GROUP = "httpd.modules"          # one third-party module per entry point
 CATALOGUE_GROUP = "httpd.catalogues"         # a package's CATALOGUE (and PRELINKED)
 
-# The core's own modules (core.c, http_core.c): the only ones the core names.
-CORE_MODULES = {CORE_MODULE: "httpd.core.module", HTTP_MODULE: "httpd.http.core"}
-
-
 @attrs.frozen
 class Catalogue:
     """Every module this build offers (Apache's modules.c): ``modules`` maps identifiers
     to the Python module holding the declaration (its ``MODULE``), ``prelinked`` is the
-    static modules in their order."""
+    static modules in their order, ``mpm_after`` the one a static build's MPM follows."""
 
     modules: dict
     prelinked: tuple[str, ...]
+    mpm_after: Optional[str] = None
 
 
 _CATALOGUES: dict = {}
@@ -77,8 +73,9 @@ def catalogue(build: Optional[Build] = None) -> Catalogue:
     build = build or current_build()
     found = _CATALOGUES.get(build)
     if found is None:
-        modules = dict(CORE_MODULES)
+        modules: dict = {}
         prelinked: list[str] = []
+        mpm_after = None
         packages = _catalogue_packages(build)
         if not packages:
             raise RuntimeError(
@@ -88,10 +85,8 @@ def catalogue(build: Optional[Build] = None) -> Catalogue:
         for pkg in packages:
             modules.update(getattr(pkg, "CATALOGUE", {}))
             prelinked += [n for n in getattr(pkg, "PRELINKED", ()) if n not in prelinked]
-        for name in CORE_MODULES:          # the core is always compiled in
-            if name not in prelinked:
-                prelinked.insert(0 if name == CORE_MODULE else len(prelinked), name)
-        found = _CATALOGUES[build] = Catalogue(modules, tuple(prelinked))
+            mpm_after = getattr(pkg, "MPM_AFTER", mpm_after)
+        found = _CATALOGUES[build] = Catalogue(modules, tuple(prelinked), mpm_after)
     return found
 
 
@@ -124,9 +119,10 @@ class Registry:
         cat = self.catalogue
         self.static: list[Module] = [import_module_decl(n, cat) for n in cat.prelinked]
         if build.static_mpm:
-            # a static build's MPM follows http_core, as in Apache's modules.c
-            self.static.insert(cat.prelinked.index(HTTP_MODULE) + 1,
-                               import_module_decl(mpm_module(build.static_mpm), cat))
+            # where the catalogue puts it (after http_core, as Apache's modules.c)
+            at = (cat.prelinked.index(cat.mpm_after) + 1 if cat.mpm_after in cat.prelinked
+                  else len(self.static))
+            self.static.insert(at, import_module_decl(mpm_module(build.static_mpm), cat))
         self.loaded: list[Module] = list(self.static)
         self.shared: set[str] = set()
         # lower-cased name -> (module, directive), kept up to date as modules load, so

@@ -1,5 +1,6 @@
-"""The catalogue: the core names only its own modules; every other one comes from a
-package's CATALOGUE, found through the build config or the httpd.catalogues entry points."""
+"""The catalogue: the registry names no module; every one, the core's included, comes
+from a package's CATALOGUE (Apache's modules.c), found through the build config or the
+httpd.catalogues entry points."""
 from __future__ import annotations
 
 import importlib.metadata
@@ -11,13 +12,15 @@ import pytest
 
 from httpd.module import registry
 from httpd.module.build import Build
-from httpd.module.registry import CORE_MODULES, catalogue
+from httpd.module.registry import catalogue
 from tests.e2e.servers import ROOT
 
 
 def test_the_entry_points_give_this_projects_catalogues():
     cat = catalogue(Build())
-    assert list(cat.modules)[:2] == list(CORE_MODULES)
+    assert cat.modules["core_module"] == "httpd.core.module"       # listed like the others
+    assert cat.modules["http_module"] == "httpd.http.core"
+    assert cat.mpm_after == "http_module"
     assert cat.modules["alias_module"] == "directives.mod_alias"
     assert cat.modules["mpm_event_module"] == "mpms.event"
     assert cat.prelinked == ("core_module", "so_module", "watchdog_module", "http_module",
@@ -28,7 +31,7 @@ def test_the_entry_points_give_this_projects_catalogues():
 def test_the_build_config_names_the_catalogues():
     cat = catalogue(Build(catalogues=("mpms",)))
     assert "alias_module" not in cat.modules and "mpm_prefork_module" in cat.modules
-    assert cat.prelinked == ("core_module", "http_module")       # the core alone
+    assert cat.prelinked == () and "core_module" not in cat.modules
 
 
 def test_no_catalogue_anywhere_says_so(monkeypatch):
