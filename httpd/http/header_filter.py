@@ -204,10 +204,10 @@ _METHOD_NAMES: Optional[tuple] = None
 def _method_names() -> tuple:
     """The standard methods in number order for Allow (Apache walks its method hash,
     whose order changes from one start to the next; HEAD shares GET's number and
-    follows it).  Imported late: core's directives import this module."""
+    follows it); the method registry is the protocol layer's."""
     global _METHOD_NAMES, _METHODS, _M_INVALID
     if _METHOD_NAMES is None:
-        from httpd.core.sections import METHODS, M_INVALID
+        from httpd.protocol import METHODS, M_INVALID
         _METHODS, _M_INVALID = METHODS, M_INVALID
         _METHOD_NAMES = tuple(sorted(METHODS, key=lambda m: (METHODS[m], m != "GET")))
     return _METHOD_NAMES

@@ -53,7 +53,7 @@ from httpd.config.errors import escape_logitem as escape_errorlog_item
 from httpd.log.errorlog_format import ITEMS, ctime, status_text
 from httpd.log.startup import LEVEL_NUM, LEVELS
 from httpd.log.sinks import FileSink, StreamSink, SyslogSink, open_sink
-from httpd.module import CORE_MODULE
+from httpd.module import CORE_MODULE, hooks
 
 NOTICE, DEBUG = LEVEL_NUM["notice"], LEVEL_NUM["debug"]
 WARN = LEVEL_NUM["warn"]
@@ -269,6 +269,12 @@ def error_log(server, module: str, level: str, msg: str, r=None, conn=None,
 def log_rerror(r, module: str, level: str, msg: str, status: Any = None) -> None:
     error_log(r.server, module, level, msg, r=r, status=status)
 
+
+def _report_hook_failure(r, msg: str) -> None:
+    log_rerror(r, "core", "error", msg)      # looked up at each call (tests patch it)
+
+
+hooks.report_failure = _report_hook_failure   # a hook that raised is logged here
 
 
 def log_cerror(conn, module: str, level: str, msg: str, status: Any = None,

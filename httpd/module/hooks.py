@@ -261,13 +261,22 @@ def where_raised(e: BaseException) -> str:
     return f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
 
 
+def _no_report(r: Any, msg: str) -> None:
+    pass
+
+
+# Where hook_failed reports: the error log installs its ap_log_rerror here when it is
+# imported (it sits above this layer, so this module does not import it).
+report_failure: Callable[[Any, str], None] = _no_report
+
+
 def hook_failed(r: Any, name: str, fn: Callable, e: Exception) -> int:
     """A hook raised: log it (error level, core) and answer what the hook now returns:
     500, or DECLINED for log_transaction (the next logger runs)."""
     try:
-        from httpd.log.errorlog import log_rerror
-        log_rerror(r, "core", "error", f"AH00000: {name} hook {fn.__module__}."
-                   f"{getattr(fn, '__qualname__', fn)} failed: {e!r} at {where_raised(e)}")
+        report_failure(r, f"AH00000: {name} hook {fn.__module__}."
+                          f"{getattr(fn, '__qualname__', fn)} failed: {e!r} at "
+                          f"{where_raised(e)}")
     except Exception:
         pass
     return DECLINED if name == "log_transaction" else HTTP_INTERNAL_SERVER_ERROR

@@ -40,7 +40,7 @@ def make_sub_request(r: Request) -> Request:
 def sub_req_lookup_uri(new_uri: str, r: Request, method: str = "GET") -> Request:
     """ap_sub_req_method_uri: run the phases (not the handler) for ``new_uri``; a
     relative URI is taken from the directory of r.uri.  The answer is in rnew.status."""
-    from httpd.core.sections import METHODS, M_INVALID
+    from httpd.protocol import METHODS, M_INVALID
     rnew = make_sub_request(r)
     rnew.method, rnew.method_number = method, METHODS.get(method, M_INVALID)
     if new_uri.startswith("/"):
