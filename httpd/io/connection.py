@@ -309,15 +309,15 @@ def _new_request(serving: Serving, info: ConnInfo, base: Any,
                    per_dir_config=base.lookup_defaults, headers_in=headers_in)
 
 
-def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, info: ConnInfo,
-                   base: Any, head: Any, timeout: float, body_stage: Any,
-                   score: Any = None) -> bool:
-    """One request: build the record, run the pipeline, write and log the response."""
+def request_from_head(process: Any, info: ConnInfo, base: Any, head: Any) -> Request:
+    """The request record of a parsed head (ap_read_request's fields of request_rec),
+    on the connection ``info`` whose base server is ``base``."""
     merged = head.merged
     if merged is None:
         items = proto.merge_headers(head.headers)
         merged = head.merged = (items, [k.lower() for k, _ in items])
-    r = _new_request(serving, info, base, Headers.copy_of(*merged))
+    r = Request(conn=info, server=base, process=process, request_time=time.time(),
+                per_dir_config=base.lookup_defaults, headers_in=Headers.copy_of(*merged))
     r.the_request = head.request_line
     r.method = head.method
     r.method_number = head.method_number
@@ -334,6 +334,14 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
     elif head.body == "length":
         r.remaining = head.content_length
     info.keepalive = None
+    return r
+
+
+def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, info: ConnInfo,
+                   base: Any, head: Any, timeout: float, body_stage: Any,
+                   score: Any = None) -> bool:
+    """One request: build the record, run the pipeline, write and log the response."""
+    r = request_from_head(serving.process, info, base, head)
     if score is not None:
         score.set_status("W")
         score.request_started(r)
