@@ -24,6 +24,7 @@ from httpd.http.conditional import ap_http_date
 from httpd.http.headers_check import BadResponseHeader, check_headers  # noqa: F401 (API)
 from httpd.request.record import FileRange, Part, Request
 from httpd.http.status import STATUS_LINES
+from httpd.util.tokens import find_token, is_chunked
 
 CORE = "core_module"
 HTTP = "http_module"
@@ -242,14 +243,6 @@ def make_content_type(r: Request, ctype: Optional[str]) -> Optional[str]:
 # -- the keep-alive decision (ap_set_keepalive) ---------------------------------------------
 
 DROPS_CONNECTION = frozenset((400, 408, 411, 413, 414, 500, 503, 501))
-_TOKEN_SPLIT = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-
-
-def find_token(value: Optional[str], token: str) -> bool:
-    """ap_find_token: ``token`` as a whole token of a field value, case-insensitively."""
-    if not value:
-        return False
-    return token in _TOKEN_SPLIT.split(value.lower())
 
 
 def set_keepalive(r: Request) -> bool:
@@ -272,7 +265,7 @@ def set_keepalive(r: Request) -> bool:
             and not r.expecting_100
             and (r.header_only or status == 204 or status == 304
                  or "Content-Length" in out
-                 or find_token(out.get("Transfer-Encoding"), "chunked")
+                 or is_chunked(out.get("Transfer-Encoding"))
                  or (r.proto_num >= 1001 and _chunk(r)))
             and ka_on
             and ka_timeout > 0

@@ -9,7 +9,7 @@ from httpd.protocol._events import (DEFAULT_LIMIT_REQ_BODY, M_INVALID, METHODS, 
                               Event, KeepAlive, Limits, ProtocolError, RequestHead,
                               merge_headers)
 from httpd.protocol._head import HeadReader
-from httpd.protocol._uri import find_token
+from httpd.util.tokens import find_token
 from httpd.protocol._response import (CONTINUE, STATUS_DROPS, KeepAliveDecision,
                                 ResponseHeaderError, build_head, chunk_header, frame_chunk,
                                 last_chunk, set_keepalive)

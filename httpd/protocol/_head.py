@@ -19,8 +19,8 @@ from httpd.protocol._events import ConnectionClosed, Limits, ProtocolError, Requ
 from httpd.protocol._fields import (AH00567, INVALID, NEED, TOO_LONG, FieldReader, merged_too_long,
                               read_line)
 from httpd.protocol._reqline import RequestLine, error, parse_request_line, semantic_errors, semantics
-from httpd.protocol._uri import (construct_host_header, field_name_len, find_token,
-                           fix_host_header, fix_hostname)
+from httpd.protocol._uri import construct_host_header, field_name_len, fix_host_header, fix_hostname
+from httpd.util.tokens import find_token, is_chunked
 
 _TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+"
 _FAST_LINE = re.compile(_TOKEN + " ([\x21-\x7e\x80-\xff]+) HTTP/([1-9])\\.([0-9])\r\n")
@@ -154,13 +154,13 @@ def head_09(rl: RequestLine) -> RequestHead:
 def _te_error(te: str, path: str, the_request: str) -> Optional[ProtocolError]:
     """Transfer-Encoding: Apache's rule (the final coding is chunked, AH02539), then ours:
     exactly one ``chunked`` and nothing else (501 for codings we do not implement)."""
+    if not is_chunked(te):
+        return error(400, (f"AH02539: client sent unknown Transfer-Encoding ({te}): {path}",),
+                      the_request)
     lower = te.lower()
     if lower == "chunked":
         return None
     codings = [c.strip(" \t") for c in lower.split(",")]
-    if codings[-1] != "chunked":
-        return error(400, (f"AH02539: client sent unknown Transfer-Encoding ({te}): {path}",),
-                      the_request)
     codings = [c for c in codings if c]
     if len(codings) == 1:
         return None

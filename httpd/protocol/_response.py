@@ -16,7 +16,7 @@ from typing import Optional
 import attrs
 
 from httpd.protocol._events import KeepAlive
-from httpd.protocol._uri import find_token
+from httpd.util.tokens import find_token
 
 # ap_status_drops_connection
 STATUS_DROPS = frozenset({400, 408, 411, 413, 414, 500, 503, 501})

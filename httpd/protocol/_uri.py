@@ -3,8 +3,7 @@
 ``uri_parse`` is apr_uri_parse (apr-util uri/apr_uri.c), ``uri_parse_hostinfo`` its CONNECT
 variant, ``parse_uri`` is ap_parse_uri (server/protocol.c).  ``fix_hostname`` is vhost.c's
 Host check with apr_parse_addr_port and the HttpProtocolOptions Strict host rules; it
-returns Apache's log lines on failure.  ``find_token`` is ap_find_token (util.c), prefix
-quirk included.  All work on latin-1 strings (one char per byte).
+returns Apache's log lines on failure.  All work on latin-1 strings (one char per byte).
 """
 from __future__ import annotations
 
@@ -23,8 +22,6 @@ LOG_NAME_MAX_LEN = 80
 _TOKEN_RUN = re.compile("[" + re.escape(TOKEN_CHARS) + "]*")
 _VCHAR_RUN = re.compile("[\x21-\x7e\x80-\xff]*")
 _SCHEME_RUN = re.compile("[A-Za-z0-9+.-]*")
-# T_HTTP_TOKEN_STOP: CTLs and RFC 2616 separators; high bytes are token characters here
-_FIND_TOKEN_RUN = re.compile('[^\x00-\x1f\x7f ()<>@,;:\\\\"/\\[\\]?={}\t]+')
 
 
 def scan_token(s: str, i: int) -> int:
@@ -376,26 +373,3 @@ def construct_host_header(hostname: str, v6: bool, port_str: Optional[str]) -> s
     """vhost.c construct_host_header: the Host value an absolute-form target implies."""
     host = f"[{hostname}]" if v6 else hostname
     return host if port_str is None else f"{host}:{port_str}"
-
-
-# ap_find_token is called with a handful of distinct header values (Connection: close,
-# keep-alive, ...): keep the token lists.
-_TOKENS_CACHE: dict = {}
-
-
-def find_token(line: Optional[str], tok: str) -> bool:
-    """ap_find_token: does a token of ``line`` match ``tok``, case-insensitively?  As in
-    Apache, a token matches when it is a prefix of ``tok`` ("keep" finds "keep-alive")."""
-    if not line:
-        return False
-    tokens = _TOKENS_CACHE.get(line)
-    if tokens is None:
-        tokens = tuple(t.lower() for t in _FIND_TOKEN_RUN.findall(line))
-        if len(_TOKENS_CACHE) >= 256:
-            _TOKENS_CACHE.clear()
-        _TOKENS_CACHE[line] = tokens
-    tok = tok.lower()
-    for t in tokens:
-        if tok.startswith(t):
-            return True
-    return False

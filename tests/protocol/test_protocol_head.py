@@ -324,6 +324,9 @@ def test_targets():
      "AH02539: client sent unknown Transfer-Encoding (chunked,): /"),
     ("Transfer-Encoding: gzip chunked", 400,
      "AH02539: client sent unknown Transfer-Encoding (gzip chunked): /"),
+    # ap_is_chunked: only spaces may stand between the comma and "chunked" (apache2 2.4)
+    ("Transfer-Encoding: gzip,\tchunked", 400,
+     "AH02539: client sent unknown Transfer-Encoding (gzip,\tchunked): /"),
     ("Transfer-Encoding: gzip, chunked", 501,
      "client sent unsupported Transfer-Encoding (gzip, chunked): /"),
     ("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked", 400,
