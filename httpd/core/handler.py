@@ -25,10 +25,11 @@ from httpd.log import errorlog as _errorlog
 from httpd.http.byterange import apply_byterange
 from httpd.http.conditional import meets_conditions, set_etag
 from httpd.module.hooks import DECLINED, DONE, OK, REALLY_FIRST, REALLY_LAST
-from httpd.http.header_filter import (DROPS_CONNECTION, allow_methods, make_allow,
+from httpd.http.header_filter import (allow_methods, make_allow,
                                  set_accept_ranges, set_content_length, set_last_modified,
                                  update_mtime)
 from httpd.core.filecache import CACHE as _FILES
+from httpd.protocol import status_drops_connection
 from httpd.request.record import SMALL_FILE, FileRange, Request
 
 from .sections import M_INVALID, METHODS
@@ -56,7 +57,7 @@ def discard_request_body(r: Request) -> int:
         return OK
     if not r.remaining and not r.read_chunked:     # the request has no body
         return OK
-    if r.status in DROPS_CONNECTION:
+    if status_drops_connection(r.status):
         r.conn.keepalive = False
         return OK
     read = r.read_body

@@ -24,6 +24,7 @@ from httpd.http.conditional import ap_http_date
 from httpd.http.headers_check import BadResponseHeader, check_headers  # noqa: F401 (API)
 from httpd.request.record import FileRange, Part, Request
 from httpd.http.status import STATUS_LINES
+from httpd.protocol import status_drops_connection
 from httpd.util.tokens import find_token, is_chunked
 
 CORE = "core_module"
@@ -242,9 +243,6 @@ def make_content_type(r: Request, ctype: Optional[str]) -> Optional[str]:
 
 # -- the keep-alive decision (ap_set_keepalive) ---------------------------------------------
 
-DROPS_CONNECTION = frozenset((400, 408, 411, 413, 414, 500, 503, 501))
-
-
 def set_keepalive(r: Request) -> bool:
     """ap_set_keepalive: may this connection live on after this response?  Sets
     r.conn.keepalive, r.chunked (HTTP/1.1 without a length) and the Keep-Alive and
@@ -270,7 +268,7 @@ def set_keepalive(r: Request) -> bool:
             and ka_on
             and ka_timeout > 0
             and (ka_max == 0 or left > 0)
-            and status not in DROPS_CONNECTION
+            and not status_drops_connection(status)
             and not wimpy
             and not find_token(conn_in, "close")
             and (not r.subprocess_env.get("nokeepalive") or "Via" in r.headers_in)):

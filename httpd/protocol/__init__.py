@@ -26,11 +26,11 @@ from httpd.protocol._connection import (
     HTTPConnection, Limits, KeepAlive, NO_KEEPALIVE, RequestHead, BodyData, EndOfBody,
     ConnectionClosed, ProtocolError, NEED_DATA, PAUSED, Event, KeepAliveDecision,
     ResponseHeaderError, set_keepalive, merge_headers, frame_chunk, chunk_header, last_chunk,
-    CONTINUE, STATUS_DROPS, METHODS, M_INVALID, DEFAULT_LIMIT_REQ_BODY, continue_bytes)
+    CONTINUE, status_drops_connection, METHODS, M_INVALID, DEFAULT_LIMIT_REQ_BODY, continue_bytes)
 
 __all__ = [
     "HTTPConnection", "Limits", "KeepAlive", "NO_KEEPALIVE", "RequestHead", "BodyData",
     "EndOfBody", "ConnectionClosed", "ProtocolError", "NEED_DATA", "PAUSED", "Event",
     "KeepAliveDecision", "ResponseHeaderError", "set_keepalive", "merge_headers",
-    "frame_chunk", "chunk_header", "last_chunk", "CONTINUE", "STATUS_DROPS", "METHODS",
+    "frame_chunk", "chunk_header", "last_chunk", "CONTINUE", "status_drops_connection", "METHODS",
     "M_INVALID", "DEFAULT_LIMIT_REQ_BODY", "continue_bytes"]

@@ -11,13 +11,14 @@ from httpd.protocol._events import (DEFAULT_LIMIT_REQ_BODY, M_INVALID, METHODS, 
 from httpd.protocol._head import HeadReader
 from httpd.util.tokens import find_token
 from httpd.protocol._response import (CONTINUE, STATUS_DROPS, KeepAliveDecision,
+                                status_drops_connection,
                                 ResponseHeaderError, build_head, chunk_header, frame_chunk,
                                 last_chunk, set_keepalive)
 
 __all__ = ["HTTPConnection", "Limits", "KeepAlive", "NO_KEEPALIVE", "RequestHead", "BodyData",
            "EndOfBody", "ConnectionClosed", "ProtocolError", "NEED_DATA", "PAUSED", "Event",
            "KeepAliveDecision", "ResponseHeaderError", "set_keepalive", "merge_headers",
-           "frame_chunk", "chunk_header", "last_chunk", "CONTINUE", "STATUS_DROPS", "METHODS",
+           "frame_chunk", "chunk_header", "last_chunk", "CONTINUE", "status_drops_connection", "METHODS",
            "M_INVALID", "DEFAULT_LIMIT_REQ_BODY", "continue_bytes"]
 
 IDLE, HEAD, BODY, DISCARD, DONE, NEXT, ERROR, CLOSED = range(8)
@@ -203,7 +204,7 @@ class HTTPConnection:
             raise RuntimeError("discard_body() needs a request head")
         head = self.head
         self._discard_limit = limit
-        if status in STATUS_DROPS:
+        if status_drops_connection(status):
             self._conn_close = True
             self._body = LengthReader(0)
             self._state = DISCARD

@@ -18,7 +18,7 @@ import attrs
 from httpd.protocol._events import KeepAlive
 from httpd.util.tokens import find_token
 
-# ap_status_drops_connection
+# the statuses after which Apache never keeps a connection (httpd.h)
 STATUS_DROPS = frozenset({400, 408, 411, 413, 414, 500, 503, 501})
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 LAST_CHUNK = b"0\r\n\r\n"
@@ -40,6 +40,12 @@ class KeepAliveDecision:
     chunked: bool                # send the body chunked (HTTP/1.1, length unknown)
     headers: list                # Keep-Alive / Connection fields to add
     keepalives: int              # the connection's new c->keepalives
+
+
+def status_drops_connection(status: int) -> bool:
+    """ap_status_drops_connection (httpd.h): 400, 408, 411, 413, 414, 500, 501 and 503
+    end the connection."""
+    return status in STATUS_DROPS
 
 
 def set_keepalive(*, policy: KeepAlive, keepalives: int, proto_num: int,
@@ -70,7 +76,7 @@ def set_keepalive(*, policy: KeepAlive, keepalives: int, proto_num: int,
     ka_sent = False
     if (framed and policy.enabled and policy.timeout > 0
             and (policy.max_requests == 0 or left > 0)
-            and status not in STATUS_DROPS
+            and not status_drops_connection(status)
             and not response_close
             and not find_token(request_connection, "close")
             and (not nokeepalive or via)

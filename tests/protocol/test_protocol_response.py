@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from httpd.protocol import (HTTPConnection, KeepAlive, ResponseHeaderError, RequestHead,
-                            set_keepalive)
+                            set_keepalive, status_drops_connection)
 
 
 def conn_for(raw: str) -> HTTPConnection:
@@ -214,3 +214,9 @@ def test_set_keepalive_is_pure():
                       request_connection="keep", status=200, header_only=False,
                       has_length=True)
     assert d.keep_alive
+
+
+def test_status_drops_connection():
+    """ap_status_drops_connection (httpd.h)."""
+    assert [s for s in range(100, 600) if status_drops_connection(s)] == [
+        400, 408, 411, 413, 414, 500, 501, 503]
