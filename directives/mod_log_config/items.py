@@ -321,24 +321,23 @@ def _keep_alive_max(r) -> int:
 
 
 def log_connection_status(r, a):
-    """``X`` aborted, ``+`` kept alive, ``-`` closed.  Apache counts this response in
-    c->keepalives when it keeps the connection; ConnInfo.keepalives counts the
-    requests served before it, hence the +1."""
+    """``X`` aborted, ``+`` kept alive, ``-`` closed, as mod_log_config.c words it:
+    kept alive and MaxKeepAliveRequests not used up by c->keepalives, which
+    set_keepalive has already bumped for this response."""
     c = r.conn
     if c.aborted:
         return "X"
     if c.keepalive:
         most = _keep_alive_max(r)
-        if not most or most - (c.keepalives + 1) > 0:
+        if not most or most - c.keepalives > 0:
             return "+"
     return "-"
 
 
 def log_requests_on_connection(r, a):
-    """Apache prints c->keepalives - 1, and c->keepalives counts the responses that
-    kept the connection open (this one included)."""
-    c = r.conn
-    return str(c.keepalives if c.keepalive else max(c.keepalives - 1, 0))
+    """``%k``: c->keepalives - 1 (0 before any), the keep-alive requests served before."""
+    n = r.conn.keepalives
+    return str(n - 1 if n else 0)
 
 
 # tag -> function: the runtime half of log_pre_config's registrations

@@ -24,12 +24,13 @@ from httpd.http.conditional import ap_http_date
 from httpd.http.headers_check import BadResponseHeader, check_headers  # noqa: F401 (API)
 from httpd.request.record import FileRange, Part, Request
 from httpd.http.status import STATUS_LINES
-from httpd.protocol import status_drops_connection
+from httpd.protocol import KeepAlive, set_keepalive as decide_keepalive
 from httpd.util.tokens import find_token, is_chunked
 
 CORE = "core_module"
 HTTP = "http_module"
 SERVER_PROTOCOL = "HTTP/1.1"          # AP_SERVER_PROTOCOL
+KEEPALIVE_DEFAULTS = KeepAlive()      # a server without http_core's config
 PLATFORM = "Unix"
 
 # -- ServerTokens and ServerSignature -------------------------------------------------------
@@ -244,53 +245,35 @@ def make_content_type(r: Request, ctype: Optional[str]) -> Optional[str]:
 # -- the keep-alive decision (ap_set_keepalive) ---------------------------------------------
 
 def set_keepalive(r: Request) -> bool:
-    """ap_set_keepalive: may this connection live on after this response?  Sets
-    r.conn.keepalive, r.chunked (HTTP/1.1 without a length) and the Keep-Alive and
-    Connection fields.  ``r.conn.keepalives`` counts the requests already served."""
+    """ap_set_keepalive at the header filter: the request record's view of
+    httpd.protocol.set_keepalive (the one implementation, condition by condition as
+    http_protocol.c), written back as Apache does: r.conn.keepalive, r.conn.keepalives
+    (bumped here, as c->keepalives is), r.chunked (HTTP/1.1 without a length), the
+    Keep-Alive field set and Connection merged (apr_table_mergen)."""
     conn = r.conn
     http = r.server.module_config.get(HTTP)
-    if http is not None:
-        http = http.effective
-        ka_on, ka_timeout, ka_max = http.keep_alive, http.keep_alive_timeout, http.keep_alive_max
-    else:
-        ka_on, ka_timeout, ka_max = True, 5.0, 100
-    left = ka_max - conn.keepalives
+    policy = http.effective.policy if http is not None else KEEPALIVE_DEFAULTS
     out = r.headers_out
-    wimpy = find_token(out.get("Connection"), "close")
-    conn_in = r.headers_in.get("Connection")
-    status = r.status
-    if (conn.keepalive is not False
-            and not r.expecting_100
-            and (r.header_only or status == 204 or status == 304
-                 or "Content-Length" in out
-                 or is_chunked(out.get("Transfer-Encoding"))
-                 or (r.proto_num >= 1001 and _chunk(r)))
-            and ka_on
-            and ka_timeout > 0
-            and (ka_max == 0 or left > 0)
-            and not status_drops_connection(status)
-            and not wimpy
-            and not find_token(conn_in, "close")
-            and (not r.subprocess_env.get("nokeepalive") or "Via" in r.headers_in)):
-        ka_sent = find_token(conn_in, "keep-alive")
-        if ka_sent or r.proto_num >= 1001:
-            if not getattr(r.process, "mpm_stopping", False):
-                conn.keepalive = True
-                if ka_sent:
-                    secs = int(ka_timeout)
-                    out.set("Keep-Alive", f"timeout={secs}, max={left}" if ka_max
-                            else f"timeout={secs}")
-                    out.merge("Connection", "Keep-Alive")
-                return True
-    if not wimpy:
-        out.merge("Connection", "close")
-    conn.keepalive = False
-    return False
-
-
-def _chunk(r: Request) -> bool:
-    r.chunked = True        # "THIS CODE IS CORRECT": the test itself chooses chunking
-    return True
+    headers_in = r.headers_in
+    d = decide_keepalive(
+        policy=policy, keepalives=conn.keepalives, proto_num=r.proto_num,
+        request_connection=headers_in.get("Connection"), status=r.status,
+        header_only=r.header_only,
+        has_length="Content-Length" in out or is_chunked(out.get("Transfer-Encoding")),
+        conn_close=conn.keepalive is False, expecting_100=r.expecting_100,
+        response_close=find_token(out.get("Connection"), "close"),
+        nokeepalive=r.subprocess_env.get("nokeepalive") is not None,
+        via="Via" in headers_in, stopping=getattr(r.process, "mpm_stopping", False))
+    if d.chunked:
+        r.chunked = True        # "THIS CODE IS CORRECT": the test itself chooses chunking
+    for name, value in d.headers:
+        if name == "Connection":
+            out.merge(name, value)
+        else:
+            out.set(name, value)
+    conn.keepalive = d.keep_alive
+    conn.keepalives = d.keepalives
+    return d.keep_alive
 
 
 # -- the content-length filter and the header filter ---------------------------------------

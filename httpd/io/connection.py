@@ -333,7 +333,8 @@ def request_from_head(process: Any, info: ConnInfo, base: Any, head: Any) -> Req
         r.read_chunked = True
     elif head.body == "length":
         r.remaining = head.content_length
-    info.keepalive = None
+    # CL with TE (and TE on HTTP/1.0): never reused, as ap_read_request's AP_CONN_CLOSE
+    info.keepalive = False if head.must_close else None
     return r
 
 

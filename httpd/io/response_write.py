@@ -45,8 +45,6 @@ def send_response(serving: Any, ch: Channel, hconn: proto.HTTPConnection, r: Req
         ch.send(head, timeout)
     else:
         send_body(ch, head, r, timeout, http_protocol.sendfile_enabled(r))
-    if r.conn.keepalive:
-        r.conn.keepalives += 1
     hconn.keepalives = r.conn.keepalives
 
 

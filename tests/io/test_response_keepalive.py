@@ -46,3 +46,41 @@ def test_connection_tokens_as_apache_reads_them(process, value, proto, keep):
     assert kept is keep
     if proto == "1.0" and keep:
         assert ("Keep-Alive", "timeout=5, max=100") in fields
+
+
+def test_keepalives_are_counted_where_apache_counts_them(tmp_path):
+    """c->keepalives is bumped by ap_set_keepalive, so %k and %X of each response read
+    as apache2 2.4 logs them with MaxKeepAliveRequests 3 and four requests on one
+    connection: ``0 +``, ``1 +``, ``2 -``, ``3 -`` (measured)."""
+    from directives.mod_log_config.items import log_connection_status, log_requests_on_connection
+    from httpd.request.record import ConnInfo
+    process = load_process(tmp_path, "MaxKeepAliveRequests 3\n")
+    info = ConnInfo("127.0.0.1", 40000, "127.0.0.1", 80)
+    conn, seen = None, []
+    raw = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 4
+    for i in range(4):
+        conn, head = head_of(raw if conn is None else b"", conn)
+        _, r = respond(process, head, conn=conn, info=info, body=b"abc")
+        seen.append(f"{log_requests_on_connection(r, '')} {log_connection_status(r, '')}")
+        if not conn.start_next_request():
+            break
+    assert seen == ["0 +", "1 +", "2 -", "3 -"]
+
+
+def test_content_length_with_transfer_encoding_says_close(process):
+    """ap_read_request marks such a connection AP_CONN_CLOSE, so the response carries
+    ``Connection: close`` (apache2 2.4 sends it; the connection was closed before
+    without saying so)."""
+    raw = ("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+           "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+    fields, keep = answer(process, raw, body=b"abc")
+    assert not keep and ("Connection", "close") in fields
+
+
+@pytest.mark.parametrize("via,keep", [(False, False), (True, True)])
+def test_nokeepalive_set_empty_still_counts(process, via, keep):
+    """``SetEnv nokeepalive ""``: apr_table_get finds the variable, so Apache closes
+    (unless the request came through a proxy, Via)."""
+    raw = "GET / HTTP/1.1\r\nHost: x\r\n" + ("Via: 1.1 p\r\n" if via else "") + "\r\n"
+    _, kept = answer(process, raw, body=b"abc", env={"nokeepalive": ""})
+    assert kept is keep

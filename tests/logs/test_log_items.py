@@ -206,15 +206,18 @@ class TestValues:
 
 
 class TestConnection:
+    # ``served`` is c->keepalives at logging time: set_keepalive has counted this
+    # response already when it kept the connection
     @pytest.mark.parametrize("served,keepalive,aborted,k,x", [
-        (0, True, False, "0", "+"),     # first of a keep-alive connection
-        (1, True, False, "1", "+"),
-        (2, False, False, "1", "-"),    # the last, with Connection: close (Apache's count)
+        (1, True, False, "0", "+"),     # first of a keep-alive connection
+        (2, True, False, "1", "+"),
+        (2, False, False, "1", "-"),    # the third, with Connection: close
         (0, False, False, "0", "-"),
         (0, None, False, "0", "-"),     # nobody decided: not kept
-        (3, True, True, "3", "X"),
-        (98, True, False, "98", "+"),
-        (99, True, False, "99", "-"),   # MaxKeepAliveRequests 100 reached
+        (4, True, True, "3", "X"),
+        (99, True, False, "98", "+"),
+        (100, True, False, "99", "-"),  # MaxKeepAliveRequests 100 used up
+        (101, False, False, "100", "-"),  # the 101st closes (and is counted)
     ])
     def test_keepalives_and_status(self, served, keepalive, aborted, k, x):
         conn = ConnInfo("127.0.0.1", 1, "127.0.0.1", 80, keepalives=served,
