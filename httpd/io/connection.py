@@ -167,7 +167,7 @@ class Conn:
                 if not ch.flush():
                     park(self, "write", timeout)
                     return
-                go_on = self._keep and hconn.start_next_request()
+                go_on = hconn.start_next_request(self._keep)
                 resumed = False
             while go_on:
                 idle = hconn.keepalives > 0
@@ -185,7 +185,7 @@ class Conn:
                     keep = _serve_request(serving, ch, hconn, info, base, ev, timeout,
                                           self.body_stage, score)
                 elif isinstance(ev, proto.ProtocolError):
-                    _answer_protocol_error(serving, ch, hconn, info, base, ev, timeout)
+                    _answer_protocol_error(serving, ch, info, base, ev, timeout)
                     keep = False
                 else:                       # ConnectionClosed
                     if getattr(ev, "reason", ""):
@@ -200,7 +200,7 @@ class Conn:
                         score.set_status("_")
                     park(self, "write", timeout)
                     return
-                if not keep or not hconn.start_next_request():
+                if not hconn.start_next_request(keep):
                     break
                 resumed = False
         except ClientGone:
@@ -356,7 +356,7 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
         http_request.process_request(r, serving.hooks)
     final = http_request.final_request(r)
     try:
-        send_response(serving, ch, hconn, final, timeout)
+        send_response(serving, ch, final, timeout)
     finally:   # an aborted response is logged too (%X: X)
         if score is not None:
             score.set_status("L")
@@ -367,8 +367,8 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
     return bool(info.keepalive)
 
 
-def _answer_protocol_error(serving: Serving, ch: Channel, hconn: proto.HTTPConnection,
-                           info: ConnInfo, base: Any, err: Any, timeout: float) -> None:
+def _answer_protocol_error(serving: Serving, ch: Channel, info: ConnInfo, base: Any, err: Any,
+                           timeout: float) -> None:
     """A request that could not be read: log why, answer the status, close."""
     from httpd.log import errorlog
     from httpd.http import request as http_request
@@ -385,9 +385,8 @@ def _answer_protocol_error(serving: Serving, ch: Channel, hconn: proto.HTTPConne
     http_request.die(err.status, r)
     final = http_request.final_request(r)
     final.conn.keepalive = False
-    hconn.keep_alive = False
     try:
-        send_response(serving, ch, hconn, final, timeout)
+        send_response(serving, ch, final, timeout)
     finally:
         _log_transaction(serving, r, final)
 

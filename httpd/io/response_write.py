@@ -8,13 +8,11 @@ import time
 from typing import Any
 
 from httpd.http import header_filter as http_protocol
-from httpd import protocol as proto
 from httpd.io.channel import READ_SIZE, Channel, ClientGone, body_iter
 from httpd.request.record import FileRange, Part, Request
 
 
-def send_response(serving: Any, ch: Channel, hconn: proto.HTTPConnection, r: Request,
-                   timeout: float) -> None:
+def send_response(serving: Any, ch: Channel, r: Request, timeout: float) -> None:
     """The response head and body: the header filter's fields in Apache's order, framed
     by Content-Length or chunked, file ranges with sendfile when EnableSendfile is on."""
     error = "error-response" in r.notes
@@ -30,12 +28,8 @@ def send_response(serving: Any, ch: Channel, hconn: proto.HTTPConnection, r: Req
         r.headers_out, r.err_headers_out = type(r.headers_out)(), type(r.headers_out)()
         r.conn.keepalive = False
         status_line, fields = http_protocol.finalize_headers(r, keepalive=False)
-    # the protocol layer learns what was decided, for the next request
-    hconn.keep_alive = bool(r.conn.keepalive)
-    hconn.response_chunked = bool(r.chunked)
     if r.proto_num == 9:                   # HTTP/0.9 (only with Allow0.9): the body alone
         head = b""
-        hconn.keep_alive = False
         r.conn.keepalive = False
     else:
         head = http_protocol.response_head(status_line, fields)
@@ -45,7 +39,6 @@ def send_response(serving: Any, ch: Channel, hconn: proto.HTTPConnection, r: Req
         ch.send(head, timeout)
     else:
         send_body(ch, head, r, timeout, http_protocol.sendfile_enabled(r))
-    hconn.keepalives = r.conn.keepalives
 
 
 def send_body(ch: Channel, head: bytes, r: Request, timeout: float, use_sendfile: bool) -> None:

@@ -86,7 +86,6 @@ class KeepAlive:
     max_requests: int = 100
 
 
-NO_KEEPALIVE = KeepAlive(enabled=False)
 
 
 @attrs.define(slots=True, eq=False, repr=True)
@@ -111,7 +110,6 @@ class RequestHead:
     expect_continue: bool
     body: str                               # "none" | "length" | "chunked"
     content_length: Optional[int]
-    keep_alive_requested: bool
     protocol: str = "HTTP/1.1"
     proto_num: int = 1001
     method_number: int = M_GET

@@ -20,7 +20,7 @@ from httpd.protocol._fields import (AH00567, INVALID, NEED, TOO_LONG, FieldReade
                               read_line)
 from httpd.protocol._reqline import RequestLine, error, parse_request_line, semantic_errors, semantics
 from httpd.protocol._uri import construct_host_header, field_name_len, fix_host_header, fix_hostname
-from httpd.util.tokens import find_token, is_chunked
+from httpd.util.tokens import is_chunked
 
 _TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+"
 _FAST_LINE = re.compile(_TOKEN + " ([\x21-\x7e\x80-\xff]+) HTTP/([1-9])\\.([0-9])\r\n")
@@ -146,7 +146,7 @@ def fast_head(buf, limits: Limits):
 def head_09(rl: RequestLine) -> RequestHead:
     uri = rl.uri
     return RequestHead(rl.method, rl.target, (0, 9), [], rl.the_request, False, "none", None,
-                       False, "HTTP/0.9", 9, rl.method_number, rl.header_only, rl.path,
+                       "HTTP/0.9", 9, rl.method_number, rl.header_only, rl.path,
                        uri.query if uri else None, uri.scheme if uri else None, None, None,
                        True, None)
 
@@ -258,14 +258,9 @@ def finish_head(rl: RequestLine, fields: list, limits: Limits) -> Union[RequestH
         # Apache answers 400 here without a log line (no proxy to hand it to)
         return error(400, (f"request-target scheme '{scheme}' is not http or https",),
                       the_request)
-    if proto >= 1001:
-        keep = not find_token(conn, "close")
-        version = (1, 1)
-    else:
-        keep = find_token(conn, "keep-alive")
-        version = (1, 0)
+    version = (1, 1) if proto >= 1001 else (1, 0)
     return RequestHead(rl.method, rl.target, version, fields, the_request, expecting, body,
-                       content_length, keep, rl.protocol, proto, rl.method_number,
+                       content_length, rl.protocol, proto, rl.method_number,
                        rl.header_only, path, uri.query, scheme, hostname, port, must_close,
                        conn)
 

@@ -91,7 +91,7 @@ def respond(process, head: Any, *, status: int = 200, content_type: Optional[str
     if prepare is not None:
         prepare(r)
     ch = Channel()
-    send_response(_Serving(), ch, conn, r, 5.0)
+    send_response(_Serving(), ch, r, 5.0)
     return bytes(ch.out), r
 
 
