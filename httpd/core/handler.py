@@ -52,20 +52,24 @@ def log_rerror(r: Request, level: str, msg: str) -> None:
 # -- request bodies the handler does not want ------------------------------------------------
 
 def discard_request_body(r: Request) -> int:
-    """ap_discard_request_body: read and drop a body so the connection can go on."""
+    """ap_discard_request_body (http_filters.c): read and drop a body so the connection
+    can go on.  A no-op on a subrequest or a connection already marked to close; a
+    status that drops the connection marks it so and reads nothing; otherwise the body
+    is read through the protocol, whose input filter sends 100 Continue only when the
+    status so far is a 2xx (an ErrorDocument's request reads nothing: the connection
+    then closes)."""
     if r.main is not None or r.conn.keepalive is False:
-        return OK
-    if not r.remaining and not r.read_chunked:     # the request has no body
         return OK
     if status_drops_connection(r.status):
         r.conn.keepalive = False
         return OK
-    read = r.read_body
-    if read is None:
+    if not r.remaining and not r.read_chunked:     # the request has no body
+        return OK
+    discard = r.discard_body
+    if discard is None:
         return OK
     try:
-        while read(65536):
-            pass
+        discard(r)
     except Exception as e:   # the connection reports a bad body with its status
         r.conn.keepalive = False
         return getattr(e, "status", HTTP_BAD_REQUEST)

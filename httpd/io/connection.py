@@ -350,6 +350,7 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
     r.per_dir_config = r.server.lookup_defaults
     body = BodyReader(ch, hconn, r, timeout, body_stage)
     r.read_body = body.read
+    r.discard_body = body.discard
     if status != 200:
         http_request.die(status, r)
     else:

@@ -157,26 +157,21 @@ class HTTPConnection:
                 and (head.body == "chunked"
                      or (head.body == "length" and head.content_length > 0)))
 
-    def start_body(self, limit: int = 0) -> bytes:
-        """Read the request body; ``limit`` is LimitRequestBody (0: unlimited).  Returns
-        bytes to write first (``HTTP/1.1 100 Continue`` when the client waits for it)."""
+    def start_body(self, limit: int = 0, status: int = 200) -> bytes:
+        """Read the request body; ``limit`` is LimitRequestBody (0: unlimited), ``status``
+        the response status so far.  Returns bytes to write first: ``HTTP/1.1 100
+        Continue`` when the client waits for it and the status is a 2xx; with any other
+        status the body is not read at all (ap_http_filter), and the connection will
+        carry no other request."""
         if self._state != HEAD:
             raise RuntimeError("start_body() needs a request head whose body is not read")
-        head = self.head
-        self._discard_limit = limit
-        self._body = self._reader_for(head, limit)
-        self._state = BODY
-        if self._wants_continue(head) and type(self._body) is not _Failed:
-            self._continue_sent = True
-            return CONTINUE
-        return b""
+        return self._open_body(limit, status, BODY)
 
     def discard_body(self, limit: int = 0, status: int = 200) -> bytes:
         """ap_discard_request_body: read and drop the body (``next_event`` then gives
-        EndOfBody, or a ProtocolError such as 413).  ``status`` is the response status
-        so far: one that drops the connection skips reading altogether, and a client
-        expecting 100-continue gets it only with a 2xx (otherwise the body is not read
-        and the connection will not be kept alive).  Returns bytes to write first."""
+        EndOfBody, or a ProtocolError such as 413).  A status that drops the connection
+        skips reading altogether; otherwise it is read as start_body reads it (100
+        Continue only with a 2xx).  Returns bytes to write first."""
         state = self._state
         if state == BODY:
             self._state = DISCARD
@@ -185,30 +180,32 @@ class HTTPConnection:
             return b""
         if state != HEAD:
             raise RuntimeError("discard_body() needs a request head")
-        head = self.head
-        self._discard_limit = limit
         if status_drops_connection(status):
+            self._discard_limit = limit
             self._conn_close = True
             self._body = LengthReader(0)
             self._state = DISCARD
             return b""
-        out = b""
+        return self._open_body(limit, status, DISCARD)
+
+    def _open_body(self, limit: int, status: int, state: int) -> bytes:
+        head = self.head
+        self._discard_limit = limit
+        self._state = state
         if self._wants_continue(head):
             if not 200 <= status < 300:
                 # not read: expecting_100 stays, so ap_set_keepalive will not keep the
                 # connection, and the unread body must not be taken for a request
                 self._conn_close = True
                 self._body = LengthReader(0)
-                self._state = DISCARD
                 return b""
-            out = CONTINUE
-        self._body = self._reader_for(head, limit)
-        if out and type(self._body) is _Failed:
-            out = b""
-        elif out:
+            self._body = self._reader_for(head, limit)
+            if type(self._body) is _Failed:
+                return b""
             self._continue_sent = True
-        self._state = DISCARD
-        return out
+            return CONTINUE
+        self._body = self._reader_for(head, limit)
+        return b""
 
     # --- between requests -------------------------------------------------------------
 

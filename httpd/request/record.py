@@ -246,6 +246,7 @@ class Request:
     no_local_copy: bool = False
     expecting_100: bool = False
     read_body: Any = None                       # callable(max_bytes) -> bytes, from the connection
+    discard_body: Any = None                    # callable(r): read and drop the body (the same)
     remaining: int = 0                          # request body bytes not yet read
     read_chunked: bool = False
     sent_bodyct: bool = False

@@ -323,7 +323,11 @@ def build_request(process, doc: Path, raw: bytes, request_time: Optional[float] 
     def read_body(n: int) -> bytes:
         data, pending[0] = pending[0][:n], pending[0][n:]
         return data
+
+    def discard_body(r) -> None:
+        pending[0] = b""
     r.read_body = read_body
+    r.discard_body = discard_body
     return r
 
 
