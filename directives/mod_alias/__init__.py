@@ -18,6 +18,7 @@ from httpd import expr as ap_expr
 from httpd.core.sections import parse_expr, regex_cflags
 from directives.mod_alias import runtime
 from httpd.module.hooks import MIDDLE
+from httpd.util.uri import is_url
 from httpd.module import (ACCESS_CONF, NOT_IN_DIR_LOC_FILE, NOT_IN_DIRECTORY, NOT_IN_FILES,
                           OR_FILEINFO, RSRC_CONF, Args, Module, directive)
 
@@ -127,14 +128,6 @@ def alias_matches(uri: str, fake: str) -> int:
     if fake[-1:] != "/" and u < len(uri) and uri[u] != "/":
         return 0
     return u
-
-
-def is_url(u: str) -> bool:
-    """ap_is_url: a scheme of letters, digits, ``+ - .`` before a ``:``."""
-    colon = u.find(":")
-    if colon <= 0:
-        return False
-    return all(c.isascii() and (c.isalnum() or c in "+-.") for c in u[:colon])
 
 
 def is_redirect(status: int) -> bool:

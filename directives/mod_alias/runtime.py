@@ -12,9 +12,9 @@ from __future__ import annotations
 import sys
 
 from httpd.module.hooks import DECLINED, OK
-from httpd.core import directives as _m_directives
 from httpd.http import request as _m_http_request
 from httpd.util.regsub import pregsub
+from httpd.util.uri import is_url
 
 MODULE_NAME = "alias_module"
 HTTP_INTERNAL_SERVER_ERROR = 500
@@ -129,7 +129,6 @@ def _redirect(r, found, status: int) -> int:
     if found is _PREGSUB_ERROR:
         return HTTP_INTERNAL_SERVER_ERROR
     if 300 <= status <= 399:
-        is_url = _m_directives.is_url
         construct_url = _m_http_request.construct_url
         dirconf = r.module_config(MODULE_NAME)
         relative = bool(dirconf is not None and dirconf.allow_relative)

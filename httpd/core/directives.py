@@ -21,6 +21,7 @@ from .config import (ERRORDOCUMENT_DEFAULT, ETAG_ALL, ETAG_DIGEST, ETAG_INODE, E
                      ETAG_NONE, ETAG_SIZE, ETAG_UNSET, MAXRANGES_DEFAULT, MAXRANGES_NORANGES,
                      MAXRANGES_UNLIMITED)
 from .sections import regex_cflags
+from httpd.util.uri import is_url
 
 # Directives refused with "<Name> is not available in this server (<reason>)": none so
 # far; every core directive is stored for the runtime.  (name, reason) pairs go here.
@@ -64,12 +65,6 @@ def generate_error(cmd, d, arg):
     if arg[0] in "\"'" and arg[0] == arg[-1]:
         return arg[1:-1]                       # strip the quotes
     return arg
-
-
-def is_url(u: str) -> bool:
-    """ap_is_url: a scheme of alphanumerics, '+', '-' and '.' before a ':'."""
-    scheme, colon, _ = u.partition(":")
-    return bool(colon and scheme) and all(c.isalnum() or c in "+-." for c in scheme)
 
 
 def set_error_document(cmd, d, errno_str, msg):

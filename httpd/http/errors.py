@@ -15,6 +15,7 @@ from httpd.module.hooks import DONE, OK
 from httpd.http.header_filter import escape_html, signature
 from httpd.request.record import Headers, Request
 from httpd.http.status import STATUS_LINES
+from httpd.util.uri import is_url
 
 CORE = "core_module"
 HTTP_OK, HTTP_MOVED_TEMPORARILY, HTTP_INTERNAL_SERVER_ERROR = 200, 302, 500
@@ -217,11 +218,6 @@ def response_code_string(r: Request, status: int) -> Optional[str]:
         return None
 
 
-def _is_url(u: str) -> bool:
-    head, colon, _ = u.partition(":")
-    return bool(colon and head) and all(c.isalnum() or c in "+-." for c in head)
-
-
 def die(status: int, r: Request, recursive_error: Optional[int] = None) -> None:
     """ap_die_r: answer ``status`` for ``r``: its ErrorDocument (a local URL is an
     internal redirect, a full URL a 302, text the body) or the canned page.  An error met
@@ -244,7 +240,7 @@ def die(status: int, r: Request, recursive_error: Optional[int] = None) -> None:
         recursive_error = 0
     r.status = status
     if custom is not None and not custom.startswith('"'):
-        if _is_url(custom):
+        if is_url(custom):
             r.status = HTTP_MOVED_TEMPORARILY
             r.headers_out.set("Location", custom)
         elif custom.startswith("/"):

@@ -26,6 +26,7 @@ from httpd.request.record import FileRange, Part, Request
 from httpd.http.status import STATUS_LINES
 from httpd.protocol import KeepAlive, set_keepalive as decide_keepalive
 from httpd.util.tokens import find_token, is_chunked
+from httpd.util.uri import is_url
 
 CORE = "core_module"
 HTTP = "http_module"
@@ -69,12 +70,6 @@ def escape_html(s: str) -> str:
         return s
     return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&quot;"))
-
-
-def is_url(u: str) -> bool:
-    """ap_is_url: a non-empty scheme of letters, digits, + - . before a colon."""
-    head, colon, _ = u.partition(":")
-    return bool(colon) and bool(head) and all(c.isalnum() or c in "+-." for c in head)
 
 
 def default_port(r: Request) -> int:

@@ -146,3 +146,14 @@ ErrorDocument 404 default
     def test_default_restores_the_canned_page(self, srv):
         r = srv.get("/plain/nothing")
         assert r.status == 404 and r.body.startswith(b"<!DOCTYPE")
+
+
+def test_error_document_with_a_non_ascii_scheme_is_text(tmp_path):
+    """ap_is_url is ASCII (apr_isalnum): ``ErrorDocument 404 \\xe9:x`` is a message, so
+    apache2 2.4 answers 404 with the text ``\\xe9:x`` (this server redirected to it)."""
+    from tests.request.conftest import Server
+    s = Server(tmp_path, "DocumentRoot $ROOT\n<Directory />\nRequire all granted\n"
+                         "</Directory>\n<Location /ed>\nErrorDocument 404 \xe9:x\n</Location>\n")
+    r = s.get("/ed/nothere")
+    assert r.status == 404 and r.headers_out.get("Location") is None
+    assert r.body == b"\xe9:x"
