@@ -14,7 +14,7 @@ import sys
 from httpd.module.hooks import DECLINED, OK
 from httpd.http import request as _m_http_request
 from httpd.util.regsub import pregsub
-from httpd.util.uri import is_url
+from httpd.util.uri import escape_uri, is_url
 
 MODULE_NAME = "alias_module"
 HTTP_INTERNAL_SERVER_ERROR = 500
@@ -36,7 +36,6 @@ def alias_matches(uri: str, fake: str) -> int:
 
 def _escape_target(found: str) -> str:
     """A regex redirect target: escape the path part, keep query and fragment."""
-    escape_uri = _m_http_request.escape_uri
     head, hsh, frag = found.partition("#")
     head, q, query = head.partition("?")
     out = escape_uri(head)
@@ -88,7 +87,6 @@ def try_redirect(r):
 
 def try_alias_list(r, entries, is_redir: bool):
     """(target, status) of the first entry that matches r.uri, or None."""
-    escape_uri = _m_http_request.escape_uri
     uri = r.uri
     for alias in entries:
         found = None

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Optional
 from directives.mod_autoindex import (
     D_ASCENDING, D_DESCENDING, FANCY_INDEXING, IGNORE_CLIENT, K_DESC, K_LAST_MOD, K_SIZE,
     SUPPRESS_COLSORT, TABLE_INDEXING, VERSION_SORT)
-from directives.mod_autoindex.text import natkey, os_escape_path, strcasecmp, strcmp, strnatcmp
+from directives.mod_autoindex.text import natkey, strcasecmp, strcmp, strnatcmp
+from httpd.util.uri import os_escape_path
 
 if TYPE_CHECKING:  # the entry record lives with the listing
     from directives.mod_autoindex.listing import Ent

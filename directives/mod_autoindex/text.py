@@ -1,5 +1,6 @@
 """The small text routines a directory listing needs, as APR and httpd spell them:
-apr_strfsize, apr_strnatcmp, ap_os_escape_path, ap_escape_html, terminate_description.
+apr_strfsize, apr_strnatcmp, ap_escape_html, terminate_description (ap_os_escape_path is
+httpd.util.uri's).
 
 Strings are latin-1 (one character per byte), so byte-wise rules carry over.
 """
@@ -7,24 +8,6 @@ from __future__ import annotations
 
 import functools
 import re
-
-_SAFE_PATH = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-                       b"$-_.+!*'(),:;@&=/~")
-
-
-@functools.lru_cache(maxsize=4096)
-def os_escape_path(path: str, partial: bool = False) -> str:
-    """ap_os_escape_path: %xx (lower-case hex) for what a path may not hold; a name
-    whose first ':' comes before any '/' gets "./" so it is not read as a scheme."""
-    prefix = ""
-    if not partial:
-        colon = path.find(":")
-        slash = path.find("/")
-        if colon >= 0 and (slash < 0 or colon < slash):
-            prefix = "./"
-    return prefix + "".join(c if ord(c) < 256 and ord(c) in _SAFE_PATH else "%%%02x" % ord(c)
-                            for c in path)
-
 
 def escape_html(s: str) -> str:
     """ap_escape_html: <, >, & and the double quote."""

@@ -9,6 +9,7 @@ from httpd.module.hooks import DECLINED, OK
 from httpd.http import request as _m_http_request
 from httpd.request import record as _m_request
 from httpd.request import subrequest as _m_subrequest
+from httpd.util.uri import escape_uri
 
 MODULE_NAME = "dir_module"
 DIR_MAGIC_TYPE = "httpd/unix-directory"
@@ -61,7 +62,7 @@ def fixup_dflt(r, d) -> int:
 
 def fixup_dir(r, d) -> int:
     """A directory: redirect to the name with a '/', or serve an index file."""
-    construct_url, escape_uri = _m_http_request.construct_url, _m_http_request.escape_uri
+    construct_url = _m_http_request.construct_url
     internal_fast_redirect, sub_req_lookup_uri = _m_subrequest.internal_fast_redirect, _m_subrequest.sub_req_lookup_uri
     if not r.handler:
         r.handler = DIR_MAGIC_TYPE       # in case mod_mime named no handler

@@ -16,6 +16,8 @@ import time
 import urllib.parse
 from typing import TYPE_CHECKING, Optional
 
+from httpd.util.uri import escape_uri
+
 if TYPE_CHECKING:  # the parser's node type, only for annotations
     from httpd.expr import Node
 
@@ -133,7 +135,7 @@ def _func(ctx: EvalContext, name: str, arg: str) -> Optional[str]:
     if name in ("tolower", "toupper"):
         return arg.lower() if name == "tolower" else arg.upper()
     if name == "escape":
-        return urllib.parse.quote(arg, safe="/$-_.+!*'(),:@&=~", encoding="latin-1")
+        return escape_uri(arg)
     if name == "unescape":
         if re.search(r"%(?![0-9a-fA-F]{2})", arg) or re.search(r"%00", arg):
             return ""

@@ -432,15 +432,3 @@ def internal_redirect(new_uri: str, r: Request) -> None:
         if status == OK:
             status = invoke_handler(new, gen.hooks)
     die(status, new)
-
-
-_URI_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-                      "$-_.+!*'(),:@&=~/")
-
-
-def escape_uri(path: str) -> str:
-    """ap_escape_uri (ap_os_escape_path without a prefix): escape what is not allowed
-    in a path segment."""
-    if all(c in _URI_SAFE for c in path):
-        return path
-    return "".join(c if c in _URI_SAFE else "%%%02x" % (ord(c) & 0xFF) for c in path)

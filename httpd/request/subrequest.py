@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import stat
 
-from httpd.http.request import (HTTP_INTERNAL_SERVER_ERROR, M_GET, escape_uri, parse_uri,
+from httpd.http.request import (HTTP_INTERNAL_SERVER_ERROR, M_GET, parse_uri,
                            process_request_internal, recursion_limit_exceeded)
 from httpd.request.record import Headers, Request
+from httpd.util.uri import escape_uri
 
 
 def make_sub_request(r: Request) -> Request:

@@ -10,7 +10,7 @@ import pytest
 from directives.mod_autoindex import listing
 from directives import mod_env, mod_headers, mod_setenvif
 from directives.mod_headers import runtime as mod_headers_runtime
-from directives.mod_autoindex.text import (os_escape_path, strfsize, strnatcmp,
+from directives.mod_autoindex.text import (strfsize, strnatcmp,
                                            terminate_description)
 from httpd.module.hooks import DECLINED, FIRST, LAST, MIDDLE, OK, HookTable
 from tests.modules import harness
@@ -253,12 +253,6 @@ class TestText:
         fractions = ["foo-1.04", "foo-1.030", "foo-1.002", "foo-1.001"]
         assert sorted(fractions, key=functools.cmp_to_key(strnatcmp)) == [
             "foo-1.001", "foo-1.002", "foo-1.030", "foo-1.04"]
-
-    @pytest.mark.parametrize("name,escaped", [
-        ("a b", "a%20b"), ("x:y", "./x:y"), ("d/x:y", "d/x:y"), ("<&>", "%3c&%3e"),
-        ("caf\xe9", "caf%e9"), ("$-_.+!*'(),:;@&=/~", "./$-_.+!*'(),:;@&=/~")])
-    def test_os_escape_path(self, name, escaped):
-        assert os_escape_path(name) == escaped
 
     @pytest.mark.parametrize("desc,width,cut", [
         # what Apache's loop leaves, oddities included: the ';' of a cut entity and the

@@ -41,6 +41,16 @@ Alias "$ROOT/other/%{QUERY_STRING}"
 """, FILES)
 
     # the answers below are apache2's for the same config
+    def test_redirect_targets_keep_semicolons(self, server):
+        """ap_escape_uri leaves ';' alone: apache2 2.4 redirects /pfx/a;b to
+        http://localhost/t/a;b, for Redirect and RedirectMatch alike (this server
+        sent /t/a%3bb)."""
+        s = server(OPEN + "Redirect /pfx http://localhost/t\n"
+                   'RedirectMatch "^/rm/(.*)$" "http://localhost/t/$1"\n', FILES)
+        for target in ("/pfx/a;b", "/rm/a;b"):
+            r = s.get(target)
+            assert r.status == 302 and r.headers_out.get("Location") == "http://localhost/t/a;b"
+
     def test_regex_target_too_long_is_500(self, server):
         """ap_pregsub gives NULL at AP_PREGSUB_MAXLEN: mod_alias logs AH00672 and
         answers 500 (apache2 2.4 does; this server sent a 72 KB Location)."""
@@ -121,6 +131,11 @@ class TestDir:
         s = server(OPEN, {"htdocs/a b/index.html": "x"})
         r = s.get("/a%20b")
         assert r.headers_out.get("Location") == "http://localhost/a%20b/"
+
+    def test_slash_redirect_keeps_a_semicolon(self, server):
+        """apache2 2.4: GET /a;b (a directory) -> Location: http://localhost/a;b/."""
+        s = server(OPEN, {"htdocs/a;b/index.html": "x"})
+        assert s.get("/a;b").headers_out.get("Location") == "http://localhost/a;b/"
 
     def test_redirect_carefully_spares_non_get(self, server):
         s = server(OPEN, FILES)
