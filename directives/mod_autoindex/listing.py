@@ -26,7 +26,7 @@ from directives.mod_autoindex import (
     TRACK_MODIFIED, VERSION_SORT, fnmatch_rx, strcmp_match_rx)
 # dsortf is re-exported: the reference order sort_entries is tested against
 from directives.mod_autoindex.order import dsortf, parse_query, sort_entries  # noqa: F401
-from directives.mod_autoindex.text import escape_html
+from httpd.util.escape import escape_html
 from httpd.util.uri import os_escape_path
 
 DIR_MAGIC_TYPE = "httpd/unix-directory"

@@ -1,6 +1,6 @@
 """The small text routines a directory listing needs, as APR and httpd spell them:
-apr_strfsize, apr_strnatcmp, ap_escape_html, terminate_description (ap_os_escape_path is
-httpd.util.uri's).
+apr_strfsize, apr_strnatcmp, terminate_description (ap_os_escape_path and ap_escape_html
+are httpd.util's).
 
 Strings are latin-1 (one character per byte), so byte-wise rules carry over.
 """
@@ -8,14 +8,6 @@ from __future__ import annotations
 
 import functools
 import re
-
-def escape_html(s: str) -> str:
-    """ap_escape_html: <, >, & and the double quote."""
-    if not any(c in s for c in '<>&"'):
-        return s
-    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))
-
 
 def strfsize(size: int) -> str:
     """apr_strfsize: a size in at most four characters ("  - " when unknown)."""

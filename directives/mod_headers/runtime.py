@@ -12,7 +12,6 @@ Apache applies them.
 from __future__ import annotations
 
 import os
-import re
 import time
 from typing import Optional
 

@@ -18,28 +18,8 @@ import socket
 import threading
 from typing import Any, Callable, Optional
 
+from httpd.util.escape import escape_logitem
 from directives.mod_log_config.times import (MONTHS, usec, end_time, clf_time, _strftime, _time_parts, make_time_item, log_request_time, duration, log_request_duration_microseconds, log_request_duration_scaled)  # noqa: F401
-
-# -- ap_escape_logitem ------------------------------------------------------------------
-
-_ESCAPES = {"\b": "\\b", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
-            "\\": "\\\\", '"': '\\"'}
-_TABLE = {i: _ESCAPES.get(chr(i), "\\x%02x" % i)
-          for i in range(256) if not 0x20 <= i < 0x7F or chr(i) in '\\"'}
-
-
-def escape_logitem(s: Optional[str]) -> Optional[str]:
-    """ap_escape_logitem (None stays None, so the item prints ``-``)."""
-    if s is None:
-        return None
-    if s.isascii() and s.isprintable() and '"' not in s and "\\" not in s:
-        return s
-    out = s.translate(_TABLE)
-    if not out.isascii():       # text that did not come from bytes: escape its UTF-8
-        out = "".join(c if c.isascii() else "".join("\\x%02x" % b for b in c.encode())
-                      for c in out)
-    return out
-
 
 def table_get(table: Any, name: str) -> Optional[str]:
     """aprtable_get on a dict (notes, subprocess_env): names are case-insensitive."""

@@ -99,7 +99,7 @@ def status_handler(r: Any) -> int:
     r.allowed = 1 << M_GET
     if r.method_number != M_GET:
         return DECLINED
-    from directives.mod_log_config.items import escape_logitem
+    from httpd.util.escape import escape_logitem
     from directives.mod_status.page import Snapshot, refresh_value, render
     from httpd.http.header_filter import get_server_name, server_banner, signature
     r.content_type = "text/html; charset=ISO-8859-1"

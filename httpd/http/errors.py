@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Optional
 
 from httpd.module.hooks import DONE, OK
-from httpd.http.header_filter import escape_html, signature
+from httpd.http.header_filter import signature
 from httpd.request.record import Headers, Request
 from httpd.http.status import STATUS_LINES
+from httpd.util.escape import escape_html
 from httpd.util.uri import is_url
 
 CORE = "core_module"

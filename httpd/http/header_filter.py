@@ -26,6 +26,7 @@ from httpd.request.record import FileRange, Part, Request
 from httpd.http.status import STATUS_LINES
 from httpd.protocol import KeepAlive, set_keepalive as decide_keepalive
 from httpd.util.tokens import find_token, is_chunked
+from httpd.util.escape import escape_html
 from httpd.util.uri import is_url
 
 CORE = "core_module"
@@ -62,14 +63,6 @@ def banner_of(r: Request) -> str:
     """ServerTokens is process-wide: Apache keeps it in a global set from the main server."""
     main = getattr(r.process, "main_server", None) or r.server
     return server_banner(main.module_config[CORE].server_tokens)
-
-
-def escape_html(s: str) -> str:
-    """ap_escape_html: <, >, & and the double quote."""
-    if not any(c in s for c in '<>&"'):
-        return s
-    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))
 
 
 def default_port(r: Request) -> int:

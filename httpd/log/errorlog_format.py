@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Any, Optional
 
-from httpd.config.errors import escape_logitem as escape_errorlog_item
+from httpd.util.escape import escape_errorlog_item
 from httpd.log.startup import LEVELS
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

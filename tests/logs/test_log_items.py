@@ -293,19 +293,6 @@ class TestLogio:
         assert r.conn.notes["logio_bytes_last_request"] == 280
 
 
-class TestEscape:
-    @pytest.mark.parametrize("raw,escaped", [
-        ("plain", "plain"), ('a"b', 'a\\"b'), ("a\\b", "a\\\\b"),
-        ("\b\n\r\t\v", "\\b\\n\\r\\t\\v"), ("\x00\x1f\x7f\x80\xff", "\\x00\\x1f\\x7f\\x80\\xff"),
-        ("é", "\\xe9"), ("\u20ac", "\\xe2\\x82\\xac"),
-    ])
-    def test_ap_escape_logitem(self, raw, escaped):
-        assert items.escape_logitem(raw) == escaped
-
-    def test_none_stays_none(self):
-        assert items.escape_logitem(None) is None
-
-
 def test_headers_type():
     # the helpers read Request.headers_in as the Headers multi-map
     assert items._header(Headers([("A", "1"), ("a", "2")]), "A") == "1, 2"

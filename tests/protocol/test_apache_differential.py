@@ -21,7 +21,7 @@ import os
 
 import pytest
 
-from httpd.config.errors import escape_logitem
+from httpd.util.escape import escape_errorlog_item
 from httpd.protocol import (NEED_DATA, BodyData, EndOfBody, HTTPConnection, Limits,
                             ProtocolError, RequestHead)
 from httpd.protocol import M_INVALID
@@ -49,7 +49,7 @@ def logged(ours: ProtocolError, apache_log: list) -> bool:
     """Our first line is Apache's, when it is one of Apache's numbered lines."""
     if not ours.reason.startswith("AH"):
         return True
-    return escape_logitem(ours.reason) in apache_log
+    return escape_errorlog_item(ours.reason) in apache_log
 
 
 def stricter(ev: ProtocolError) -> bool:

@@ -17,7 +17,7 @@ import re
 
 import pytest
 
-from httpd.config.errors import escape_logitem
+from httpd.util.escape import escape_errorlog_item
 from httpd.protocol import (NEED_DATA, BodyData, ConnectionClosed, EndOfBody, HTTPConnection,
                             ProtocolError, RequestHead)
 from httpd.protocol import M_INVALID
@@ -153,8 +153,8 @@ _AH = re.compile(r"^(AH\d{5}):")
 
 def check_log(ours: ProtocolError, apache_lines: list) -> None:
     """Every AH-numbered line we give must be the line Apache logged with that number."""
-    escaped = [escape_logitem(line) for line in ours.log]
-    assert escaped[0] == escape_logitem(ours.reason)
+    escaped = [escape_errorlog_item(line) for line in ours.log]
+    assert escaped[0] == escape_errorlog_item(ours.reason)
     for line in escaped:
         m = _AH.match(line)
         if m is None:

@@ -111,11 +111,6 @@ def test_banners():
         "httpd/0.1.0 (Unix)"]
 
 
-def test_escape_html():
-    assert P.escape_html('<a href="x">&') == "&lt;a href=&quot;x&quot;&gt;&amp;"
-    assert P.escape_html("plain") == "plain"
-
-
 # -- finalize_headers on hand-made requests ---------------------------------------------------
 
 @pytest.fixture
