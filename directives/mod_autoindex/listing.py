@@ -28,10 +28,10 @@ from directives.mod_autoindex import (
 from directives.mod_autoindex.order import dsortf, parse_query, sort_entries  # noqa: F401
 from httpd.util.escape import escape_html
 from httpd.util.uri import os_escape_path
+from httpd.protocol import M_GET
 
 DIR_MAGIC_TYPE = "httpd/unix-directory"
 HTTP_FORBIDDEN = 403
-M_GET = 0
 OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_OWNER = 1, 4, 64
 MAX_STRING_LEN = 8192
 

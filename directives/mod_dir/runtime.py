@@ -10,13 +10,13 @@ from httpd.http import request as _m_http_request
 from httpd.request import record as _m_request
 from httpd.request import subrequest as _m_subrequest
 from httpd.util.uri import escape_uri
+from httpd.protocol import M_GET
 
 MODULE_NAME = "dir_module"
 DIR_MAGIC_TYPE = "httpd/unix-directory"
 REWRITE_REDIRECT_HANDLER_NAME = "redirect-handler"
 HTTP_OK, HTTP_MOVED_PERMANENTLY = 200, 301
 HTTP_UNAUTHORIZED, HTTP_NOT_FOUND, HTTP_NOT_ACCEPTABLE = 401, 404, 406
-M_GET = 0
 
 
 def _is_dir(st) -> bool:

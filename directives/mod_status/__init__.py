@@ -22,6 +22,7 @@ from httpd import SERVER_BUILT
 from httpd.module.hooks import DECLINED, MIDDLE, OK, REALLY_LAST
 from httpd.module import Module
 from httpd.mpm.scoreboard import READY, Scoreboard, extended_status
+from httpd.protocol import M_GET
 
 MODULE_NAME = "status_module"
 # ap_run_status_hook(r, flags): a module joins with hooks={"status_hook": fn}, where
@@ -30,7 +31,6 @@ STATUS_SHORT = 0x1      # ?auto
 STATUS_NOTABLE = 0x2
 STATUS_EXTENDED = 0x4
 HANDLERS = ("server-status", "application/x-httpd-status")   # STATUS_MAGIC_TYPE too
-M_GET = 0
 
 # -X: the single process's own board, by process (a restart makes a new Process)
 _LOCAL: weakref.WeakKeyDictionary[Any, Scoreboard] = weakref.WeakKeyDictionary()

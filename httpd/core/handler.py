@@ -29,14 +29,11 @@ from httpd.http.header_filter import (allow_methods, make_allow,
                                  set_accept_ranges, set_content_length, set_last_modified,
                                  update_mtime)
 from httpd.core.filecache import CACHE as _FILES
-from httpd.protocol import status_drops_connection
+from httpd.protocol import M_GET, M_INVALID, M_OPTIONS, M_POST, M_TRACE, status_drops_connection
 from httpd.request.record import SMALL_FILE, FileRange, Request
 
-from .sections import M_INVALID, METHODS
 
 CORE = "core_module"
-M_GET, M_POST, M_OPTIONS, M_TRACE = (METHODS["GET"], METHODS["POST"], METHODS["OPTIONS"],
-                                    METHODS["TRACE"])
 HTTP_NOT_FOUND, HTTP_FORBIDDEN, HTTP_METHOD_NOT_ALLOWED = 404, 403, 405
 HTTP_BAD_REQUEST, HTTP_REQUEST_ENTITY_TOO_LARGE = 400, 413
 HTTP_NOT_IMPLEMENTED, HTTP_SERVICE_UNAVAILABLE = 501, 503

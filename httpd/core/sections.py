@@ -22,19 +22,12 @@ from httpd.module import (GLOBAL_ONLY, NOT_IN_DIR_LOC_FILE, NOT_IN_LIMIT, NOT_IN
 from httpd.config.server import create_server
 
 from httpd import expr
+from httpd.protocol import (M_INVALID, M_TRACE, METHOD_NUMBER_FIRST, METHOD_NUMBER_LAST,
+                            method_number_of)
 from .config import (CONDITION_ELSE, CONDITION_ELSEIF, CONDITION_IF, Section,
                      create_dir_config)
 
 CORE = "core_module"
-
-# Method numbers (httpd.h M_*); HEAD shares GET's.  Others are registered from 27 on.
-METHODS = {"GET": 0, "HEAD": 0, "PUT": 1, "POST": 2, "DELETE": 3, "CONNECT": 4, "OPTIONS": 5,
-           "TRACE": 6, "PATCH": 7, "PROPFIND": 8, "PROPPATCH": 9, "MKCOL": 10, "COPY": 11,
-           "MOVE": 12, "LOCK": 13, "UNLOCK": 14, "VERSION-CONTROL": 15, "CHECKOUT": 16,
-           "UNCHECKOUT": 17, "CHECKIN": 18, "UPDATE": 19, "LABEL": 20, "REPORT": 21,
-           "MKWORKSPACE": 22, "MKACTIVITY": 23, "BASELINE-CONTROL": 24, "MERGE": 25}
-M_TRACE, M_INVALID, METHOD_NUMBER_LAST = 6, 26, 63
-
 
 def core_server(cmd):
     return cmd.server.module_config[CORE]
@@ -63,21 +56,21 @@ def parse_expr(cmd, text: str, string: bool):
 
 
 def method_number(cmd, name: str) -> int:
-    """ap_method_number_of: exact (case-sensitive) lookup, M_INVALID when unknown."""
-    if name in METHODS:
-        return METHODS[name]
-    return main_core(cmd).methods.get(name, M_INVALID)
+    """ap_method_number_of at config time: the registry is the main server's."""
+    return method_number_of(name, main_core(cmd).methods)
 
 
 def method_register(cmd, name: str) -> int:
-    """ap_method_register: a new extension method gets the next free number."""
+    """ap_method_register (http_protocol.c): a new extension method gets the next free
+    number, METHOD_NUMBER_FIRST (27) to METHOD_NUMBER_LAST (62); past that, AH01610 and
+    M_INVALID, as apache2 does for a 37th RegisterHttpMethod name."""
     number = method_number(cmd, name)
     if number != M_INVALID:
         return number
     methods = main_core(cmd).methods
-    number = M_INVALID + 1 + len(methods)
+    number = METHOD_NUMBER_FIRST + len(methods)
     if number > METHOD_NUMBER_LAST:
-        cmd.log.error("core", "error", f"AH01610: Maximum new request methods "
+        cmd.log.error("http", "error", f"AH01610: Maximum new request methods "
                       f"{METHOD_NUMBER_LAST} reached while registering method {name}.")
         return M_INVALID
     methods[name] = number

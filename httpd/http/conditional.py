@@ -15,9 +15,9 @@ import time
 from typing import Optional
 
 from httpd.request.record import Request
+from httpd.protocol import M_GET
 
 CORE = "core_module"
-M_GET = 0
 
 # ap_condition_e
 CONDITION_NONE, CONDITION_NOMATCH, CONDITION_WEAK, CONDITION_STRONG = 0, 1, 2, 3

@@ -17,10 +17,10 @@ from httpd.request.record import Headers, Request
 from httpd.http.status import STATUS_LINES
 from httpd.util.escape import escape_html
 from httpd.util.uri import is_url
+from httpd.protocol import M_GET
 
 CORE = "core_module"
 HTTP_OK, HTTP_MOVED_TEMPORARILY, HTTP_INTERNAL_SERVER_ERROR = 200, 302, 500
-M_GET = 0
 
 DOCTYPE = ('<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" '
            '"http://www.w3.org/TR/html4/strict.dtd">\n')

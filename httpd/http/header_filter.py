@@ -24,7 +24,7 @@ from httpd.http.conditional import ap_http_date
 from httpd.http.headers_check import BadResponseHeader, check_headers  # noqa: F401 (API)
 from httpd.request.record import FileRange, Part, Request
 from httpd.http.status import STATUS_LINES
-from httpd.protocol import KeepAlive, set_keepalive as decide_keepalive
+from httpd.protocol import METHODS, M_INVALID, KeepAlive, set_keepalive as decide_keepalive
 from httpd.util.tokens import find_token, is_chunked
 from httpd.util.escape import escape_html
 from httpd.util.uri import is_url
@@ -172,23 +172,9 @@ def set_accept_ranges(r: Request) -> None:
                       "none" if r.module_config(CORE).max_ranges == 0 else "bytes")
 
 
-_METHOD_NAMES: Optional[tuple] = None
-
-
-def _method_names() -> tuple:
-    """The standard methods in number order for Allow (Apache walks its method hash,
-    whose order changes from one start to the next; HEAD shares GET's number and
-    follows it).  Imported late: core's directives import this module."""
-    global _METHOD_NAMES, _METHODS, _M_INVALID
-    if _METHOD_NAMES is None:
-        from httpd.core.sections import METHODS, M_INVALID
-        _METHODS, _M_INVALID = METHODS, M_INVALID
-        _METHOD_NAMES = tuple(sorted(METHODS, key=lambda m: (METHODS[m], m != "GET")))
-    return _METHOD_NAMES
-
-
-_METHODS: dict = {}
-_M_INVALID = 26
+# The standard methods in number order for Allow (Apache walks its method hash, whose
+# order changes from one start to the next; HEAD shares GET's number and follows it).
+_METHOD_NAMES = tuple(sorted(METHODS, key=lambda m: (METHODS[m], m != "GET")))
 
 
 def allow_methods(r: Request, reset: bool, *numbers: int) -> None:
@@ -203,12 +189,12 @@ def allow_methods(r: Request, reset: bool, *numbers: int) -> None:
 def make_allow(r: Request) -> str:
     """The Allow field-value for OPTIONS and 405/501 (make_allow): TRACE per server."""
     mask = r.allowed
-    names = [m for m in _method_names() if mask & (1 << _METHODS[m])]
+    names = [m for m in _METHOD_NAMES if mask & (1 << METHODS[m])]
     registered = r.process.main_server.module_config[CORE].methods if r.process else {}
     names += [m for m, n in registered.items() if mask & (1 << n)]
     if r.server.module_config[CORE].trace_enable in ("on", "extended"):
         names.append("TRACE")
-    if mask & (1 << _M_INVALID) and r.allowed_xmethods:
+    if mask & (1 << M_INVALID) and r.allowed_xmethods:
         names += r.allowed_xmethods
     return ",".join(names)
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 from typing import Optional
 
 from httpd.protocol._body import ChunkedReader, LengthReader, length_over_limit
-from httpd.protocol._events import (DEFAULT_LIMIT_REQ_BODY, M_INVALID, METHODS, NEED_DATA,
-                                    PAUSED, BodyData, ConnectionClosed, EndOfBody, Event,
-                                    KeepAlive, Limits, ProtocolError, RequestHead,
-                                    merge_headers)
+from httpd.protocol._events import (DEFAULT_LIMIT_REQ_BODY, NEED_DATA, PAUSED, BodyData,
+                                    ConnectionClosed, EndOfBody, Event, KeepAlive, Limits,
+                                    ProtocolError, RequestHead, merge_headers)
 from httpd.protocol._head import HeadReader
 from httpd.protocol._response import (CONTINUE, KeepAliveDecision, set_keepalive,
                                       status_drops_connection)
@@ -15,7 +14,7 @@ from httpd.protocol._response import (CONTINUE, KeepAliveDecision, set_keepalive
 __all__ = ["HTTPConnection", "Limits", "KeepAlive", "RequestHead", "BodyData", "EndOfBody",
            "ConnectionClosed", "ProtocolError", "NEED_DATA", "PAUSED", "Event",
            "KeepAliveDecision", "set_keepalive", "merge_headers", "CONTINUE",
-           "status_drops_connection", "METHODS", "M_INVALID", "DEFAULT_LIMIT_REQ_BODY"]
+           "status_drops_connection", "DEFAULT_LIMIT_REQ_BODY"]
 
 IDLE, HEAD, BODY, DISCARD, DONE, NEXT, ERROR, CLOSED = range(8)
 DEFAULT_LIMITS = Limits()

@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import stat
 
-from httpd.http.request import (HTTP_INTERNAL_SERVER_ERROR, M_GET, parse_uri,
+from httpd.http.request import (HTTP_INTERNAL_SERVER_ERROR, parse_uri,
                            process_request_internal, recursion_limit_exceeded)
 from httpd.request.record import Headers, Request
+from httpd.protocol import M_GET, method_number_of
 from httpd.util.uri import escape_uri
 
 
@@ -41,9 +42,10 @@ def make_sub_request(r: Request) -> Request:
 def sub_req_lookup_uri(new_uri: str, r: Request, method: str = "GET") -> Request:
     """ap_sub_req_method_uri: run the phases (not the handler) for ``new_uri``; a
     relative URI is taken from the directory of r.uri.  The answer is in rnew.status."""
-    from httpd.core.sections import METHODS, M_INVALID
     rnew = make_sub_request(r)
-    rnew.method, rnew.method_number = method, METHODS.get(method, M_INVALID)
+    # the registered extension methods count too (ap_method_number_of)
+    registered = r.process.main_server.module_config["core_module"].methods if r.process else {}
+    rnew.method, rnew.method_number = method, method_number_of(method, registered)
     if new_uri.startswith("/"):
         parse_uri(rnew, new_uri)
     else:

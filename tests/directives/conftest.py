@@ -39,8 +39,7 @@ from httpd.module import (
 )
 from httpd.module.registry import Registry
 from httpd.config.server import create_server
-
-METHODS = {"GET": 0, "PUT": 1, "POST": 2, "DELETE": 3}
+from httpd.protocol import METHODS
 
 
 def _section_path(cmd, arg: str) -> str:

@@ -17,6 +17,7 @@ from httpd.main import cli
 
 from httpd.request import vhost as vhost_select
 from httpd.http.request import die, final_request, hook_table, process_request
+from httpd.protocol import M_INVALID, METHODS
 from httpd.request.record import ConnInfo, Headers, Request
 from tests.request.scenarios import MIME_TYPES
 
@@ -24,7 +25,6 @@ MODULES = ("authz_core", "authz_host", "mime", "dir", "alias")
 PREFIX = ("LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so\n"
           + "".join(f"LoadModule {m}_module modules/mod_{m}.so\n" for m in MODULES)
           + "ServerName localhost\nErrorLog error.log\nTypesConfig mime.types\n")
-METHODS = {"GET": 0, "HEAD": 0, "PUT": 1, "POST": 2, "DELETE": 3, "OPTIONS": 5, "TRACE": 6}
 
 
 class Server:
@@ -58,7 +58,7 @@ class Server:
             path_and_query = target
         path, q, query = path_and_query.partition("?")
         r = Request(conn=conn, server=base, process=self.process, method=method,
-                    method_number=METHODS.get(method, 26), header_only=method == "HEAD",
+                    method_number=METHODS.get(method, M_INVALID), header_only=method == "HEAD",
                     the_request=f"{method} {target} {protocol}", protocol=protocol,
                     proto_num=1000 + int(protocol[-1]) if protocol[-3:-2] == "1" else 1001,
                     unparsed_uri=target, uri=path, args=query if q else None,

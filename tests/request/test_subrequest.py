@@ -73,3 +73,12 @@ def test_fast_redirect_takes_the_subrequests_mapping(server):
     internal_fast_redirect(rr, r)
     assert r.filename == rr.filename and r.args == "q=1" and r.notes["from-sub"] == "1"
     assert r.per_dir_config is rr.per_dir_config
+
+
+def test_a_registered_method_keeps_its_number(server):
+    """ap_sub_req_method_uri numbers the method with ap_method_number_of, which knows the
+    registered extension methods (this server gave them M_INVALID)."""
+    s = server(CONF + "RegisterHttpMethod PURGE\n", FILES)
+    r = s.get("/d/")
+    assert sub_req_lookup_uri("/d/a b.txt", r, method="PURGE").method_number == 27
+    assert sub_req_lookup_uri("/d/a b.txt", r, method="NOPE").method_number == 26

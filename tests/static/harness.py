@@ -22,7 +22,7 @@ from typing import Optional
 
 from httpd.core import config as C
 from httpd.core.handler import core_methods, default_handler
-from httpd.core.sections import M_INVALID, METHODS
+from httpd.protocol import M_INVALID, METHODS
 from httpd.main import cli
 from httpd.module.hooks import DECLINED, DONE, OK
 from httpd.http.header_filter import finalize_headers
