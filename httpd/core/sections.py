@@ -22,6 +22,7 @@ from httpd.module import (GLOBAL_ONLY, NOT_IN_DIR_LOC_FILE, NOT_IN_LIMIT, NOT_IN
 from httpd.config.server import create_server
 
 from httpd import expr
+from httpd.util.addr import AddrError, parse_addr_port
 from httpd.protocol import (M_INVALID, M_TRACE, METHOD_NUMBER_FIRST, METHOD_NUMBER_LAST,
                             method_number_of)
 from .config import (CONDITION_ELSE, CONDITION_ELSEIF, CONDITION_IF, Section,
@@ -303,39 +304,6 @@ class ServerAddr:
         return self.virthost == "*" or self.virthost.lower() == "_default_"
 
 
-def parse_addr_port(text: str):
-    """apr_parse_addr_port: (host | None, scope_id, port) or None when invalid."""
-    i = len(text) - 1
-    while i >= 0 and text[i].isdigit():
-        i -= 1
-    if i < 0:
-        port = int(text)
-        return (None, None, port) if 1 <= port <= 65535 else None
-    last, port = len(text) - 1, 0
-    if text[i] == ":" and i < last:
-        if i == 0:
-            return None
-        port = int(text[i + 1:])
-        if not 1 <= port <= 65535:
-            return None
-        last = i - 1
-    host = text[:last + 1]
-    scope = None
-    if host.startswith("["):
-        if not host.endswith("]"):
-            return None
-        host = host[1:-1]
-        host, pct, scope = host.partition("%")
-        if pct and not scope:
-            return None
-        try:
-            socket.inet_pton(socket.AF_INET6, host)
-        except OSError:
-            return None
-        scope = scope or None
-    return host, scope, port
-
-
 def get_addresses(cmd, word: str, default_port: int, out: list) -> Optional[str]:
     """vhost.c get_addresses: append the addresses ``word`` names to ``out``."""
     wild_port = False
@@ -344,10 +312,10 @@ def get_addresses(cmd, word: str, default_port: int, out: list) -> Optional[str]
             wild_port = True
         elif word[-2] == ":":
             word, wild_port = word[:-2], True
-    parsed = parse_addr_port(word)
-    if parsed is None:
+    try:
+        host, scope, port = parse_addr_port(word)
+    except AddrError:
         return "The address or port is invalid"
-    host, scope, port = parsed
     if host is None:
         return "Missing address for VirtualHost"
     if not port and not wild_port:

@@ -8,10 +8,10 @@ returns Apache's log lines on failure.  All work on latin-1 strings (one char pe
 from __future__ import annotations
 
 import re
-import socket
 from typing import Optional
 
 from httpd.protocol._events import M_CONNECT, M_OPTIONS
+from httpd.util.addr import AddrError, parse_addr_port
 
 TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 SPACE = frozenset(" \t\n\v\f\r")                 # C isspace()
@@ -202,42 +202,6 @@ def parse_uri(target: str, method_number: int) -> tuple[Optional[URI], str]:
 
 # --- Host ------------------------------------------------------------------------------
 
-def _parse_addr_port(s: str) -> Optional[tuple[str, Optional[str], int]]:
-    """apr_parse_addr_port for a Host value: (host, scope id, port 0 = none) or None."""
-    last = len(s) - 1
-    i = last
-    while i >= 0 and s[i] in DIGITS:
-        i -= 1
-    port = 0
-    if i < 0:                                  # all digits: handled by the caller
-        return None
-    if s[i] == ":" and i < last:
-        if i == 0:
-            return None
-        port = int(s[i + 1:last + 1])
-        if port < 1 or port > 65535:
-            return None
-        last = i - 1
-    host = s[:last + 1]
-    if host[:1] == "[":
-        rb = host.find("]")
-        if rb < 0 or rb != len(host) - 1:
-            return None
-        inner = host[1:rb]
-        scope = None
-        pct = inner.find("%")
-        if pct >= 0:
-            if pct == len(inner) - 1:
-                return None
-            scope, inner = inner[pct + 1:], inner[:pct]
-        try:
-            socket.inet_pton(socket.AF_INET6, inner)
-        except (OSError, ValueError):
-            return None
-        return inner, scope, port
-    return host, None, port
-
-
 def _fix_v6(host: str) -> Optional[str]:
     """fix_hostname_v6_literal: lowercase hex digits, one '::' at most."""
     double = False
@@ -328,10 +292,12 @@ def fix_hostname(src: str, from_header: bool, strict: bool) -> HostResult:
     bad = (f"AH00550: Client sent malformed Host header: {src}",)
     port = None
     if from_header:
-        parsed = _parse_addr_port(src)
-        if parsed is None or parsed[1] is not None:
+        try:
+            host, scope, p = parse_addr_port(src)
+        except AddrError:
             return HostResult(None, None, False, bad)
-        host, _, p = parsed
+        if scope is not None:
+            return HostResult(None, None, False, bad)
         port = p or None
         v6 = src[:1] == "["
     else:
