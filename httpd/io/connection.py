@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from typing import Any, Optional
+from typing import Any
 
 from httpd import protocol as proto
 from httpd.http import request as http_request
@@ -301,14 +301,6 @@ def _next_head(ch: Channel, hconn: proto.HTTPConnection, first_timeout: float,
         hconn.receive_data(data)
 
 
-def _new_request(serving: Serving, info: ConnInfo, base: Any,
-                 headers_in: Optional[Headers] = None) -> Request:
-    if headers_in is None:
-        headers_in = Headers()
-    return Request(conn=info, server=base, process=serving.process, request_time=time.time(),
-                   per_dir_config=base.lookup_defaults, headers_in=headers_in)
-
-
 def request_from_head(process: Any, info: ConnInfo, base: Any, head: Any) -> Request:
     """The request record of a parsed head (ap_read_request's fields of request_rec),
     on the connection ``info`` whose base server is ``base``."""
@@ -368,22 +360,29 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
     return bool(info.keepalive)
 
 
-def _answer_protocol_error(serving: Serving, ch: Channel, info: ConnInfo, base: Any, err: Any,
-                           timeout: float) -> None:
-    """A request that could not be read: log why, answer the status, close."""
-    from httpd.log import errorlog
-    from httpd.http import request as http_request
-    r = _new_request(serving, info, base)
+def protocol_error_request(process: Any, info: ConnInfo, base: Any, err: Any) -> Request:
+    """The request record of a head the protocol layer refused, answered with the
+    error's status.  As ap_read_request's die_before_hooks, r->status is still HTTP_OK
+    when ap_die runs, so the page is the status's own (no "Additionally, a 400 ... error
+    was encountered while trying to use an ErrorDocument" paragraph)."""
+    r = Request(conn=info, server=base, process=process, request_time=time.time(),
+                per_dir_config=base.lookup_defaults, headers_in=Headers())
     r.the_request = err.request_line
     r.protocol, r.proto_num = "HTTP/1.0", 1000
     r.method = err.request_line.split(" ", 1)[0] if err.request_line else "GET"
     info.keepalive = False
+    http_request.die(err.status, r)
+    return r
+
+
+def _answer_protocol_error(serving: Serving, ch: Channel, info: ConnInfo, base: Any, err: Any,
+                           timeout: float) -> None:
+    """A request that could not be read: log why, answer the status, close (Apache
+    answers 408 for a half-sent request too)."""
+    from httpd.log import errorlog
     for line in err.log:
         errorlog.log_cerror(info, "core", "debug" if err.status == 408 else "info", line)
-    if err.status == 408 and not err.request_line:
-        pass    # Apache answers 408 for a half-sent request too
-    r.status = err.status
-    http_request.die(err.status, r)
+    r = protocol_error_request(serving.process, info, base, err)
     final = http_request.final_request(r)
     final.conn.keepalive = False
     try:

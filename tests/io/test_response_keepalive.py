@@ -218,3 +218,17 @@ def test_handler_connection_fields(process):
     assert [f for f in fields if f[0] == "Connection"] == [("Connection", "close")] and not keep
     fields, keep = answer(process, raw, body=b"x", fields=[("Connection", "Upgrade")])
     assert ("Connection", "Upgrade, Keep-Alive") in fields and keep
+
+
+def test_a_refused_head_gets_the_plain_error_page(process):
+    """ap_read_request resets r->status to HTTP_OK before ap_die, so the 400 page of a
+    bad head has no "Additionally, a 400 Bad Request error was encountered while trying
+    to use an ErrorDocument" paragraph (apache2 2.4 sends none; this server did)."""
+    from httpd.io.connection import protocol_error_request
+    from httpd.request.record import ConnInfo
+    conn, err = head_of(b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n")
+    r = protocol_error_request(process, ConnInfo("127.0.0.1", 1, "127.0.0.1", 80),
+                               process.main_server, err)
+    assert r.status == 400 and r.conn.keepalive is False
+    assert r.body.endswith(b"<p>Your browser sent a request that this server could not "
+                           b"understand.<br />\n</p>\n</body></html>\n")
