@@ -365,8 +365,10 @@ def protocol_error_request(process: Any, info: ConnInfo, base: Any, err: Any) ->
     error's status.  As ap_read_request's die_before_hooks, r->status is still HTTP_OK
     when ap_die runs, so the page is the status's own (no "Additionally, a 400 ... error
     was encountered while trying to use an ErrorDocument" paragraph)."""
+    items = proto.merge_headers(err.fields)
     r = Request(conn=info, server=base, process=process, request_time=time.time(),
-                per_dir_config=base.lookup_defaults, headers_in=Headers())
+                per_dir_config=base.lookup_defaults,
+                headers_in=Headers.copy_of(items, [k.lower() for k, _ in items]))
     r.the_request = err.request_line
     r.protocol, r.proto_num = "HTTP/1.0", 1000
     r.method = err.request_line.split(" ", 1)[0] if err.request_line else "GET"

@@ -165,12 +165,14 @@ class ConnectionClosed:
 class ProtocolError:
     """Answer ``status`` and close.  ``reason`` is the error-log line Apache writes (its
     first, most specific one; ``log`` holds all of them in order), unescaped: the error
-    log escapes it.  ``request_line`` is ``r->the_request`` when one was read (for %r)."""
+    log escapes it.  ``request_line`` is ``r->the_request`` when one was read (for %r);
+    ``fields`` are the header fields when the whole head was read (r->headers_in)."""
 
     status: int
     reason: str
     log: tuple = ()
     request_line: str = ""
+    fields: tuple = attrs.field(default=(), eq=False)   # the head's fields, when all were read
 
     def __attrs_post_init__(self) -> None:
         if not self.log:

@@ -173,7 +173,16 @@ def _te_error(te: str, path: str, the_request: str) -> Optional[ProtocolError]:
 
 def finish_head(rl: RequestLine, fields: list, limits: Limits) -> Union[RequestHead, ProtocolError]:
     """ap_read_request after the fields: Content-Length, Transfer-Encoding, then
-    ap_check_request_header (Host, Expect), then the target's scheme."""
+    ap_check_request_header (Host, Expect), then the target's scheme.  An error keeps
+    the fields: Apache has them in r->headers_in when it answers (the 417 page names
+    the Expect value)."""
+    done = _finish_head(rl, fields, limits)
+    if type(done) is ProtocolError:
+        done.fields = tuple(fields)
+    return done
+
+
+def _finish_head(rl: RequestLine, fields: list, limits: Limits) -> Union[RequestHead, ProtocolError]:
     cl = te = host = expect = conn = None
     for name, value in fields:
         key = _FRAMING_NAMES.get(name)

@@ -232,3 +232,17 @@ def test_a_refused_head_gets_the_plain_error_page(process):
     assert r.status == 400 and r.conn.keepalive is False
     assert r.body.endswith(b"<p>Your browser sent a request that this server could not "
                            b"understand.<br />\n</p>\n</body></html>\n")
+
+
+def test_a_refused_expectation_is_named_on_its_page(process):
+    """The head was read whole, so Apache has its fields in r->headers_in when it
+    answers 417: apache2 2.4's page says ``The client sent ... Expect: foo&lt;bar&gt;``
+    (this server's said no expectation was seen)."""
+    from httpd.io.connection import protocol_error_request
+    from httpd.request.record import ConnInfo
+    conn, err = head_of(b"GET / HTTP/1.1\r\nHost: x\r\nExpect: foo<bar>\r\n\r\n")
+    r = protocol_error_request(process, ConnInfo("127.0.0.1", 1, "127.0.0.1", 80),
+                               process.main_server, err)
+    assert r.status == 417 and r.headers_in.get("Host") == "x"
+    assert (b"The client sent<pre>\n    Expect: foo&lt;bar&gt;\n</pre>\n</p><p>Only the "
+            b"100-continue expectation is supported.</p>\n") in r.body
