@@ -18,6 +18,7 @@ import socket
 import threading
 from typing import Any, Callable, Optional
 
+from httpd.http.header_filter import default_port
 from httpd.util.escape import escape_logitem
 from directives.mod_log_config.times import (MONTHS, usec, end_time, clf_time, _strftime, _time_parts, make_time_item, log_request_time, duration, log_request_duration_microseconds, log_request_duration_scaled)  # noqa: F401
 
@@ -263,11 +264,6 @@ def get_server_name(r) -> Optional[str]:
 
 def log_server_name(r, a):
     return escape_logitem(get_server_name(r))
-
-
-def default_port(r) -> int:
-    """ap_default_port: this server speaks plain HTTP."""
-    return 80
 
 
 def log_server_port(r, a):

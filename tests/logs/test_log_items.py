@@ -189,6 +189,12 @@ class TestValues:
         r = make_request(server=make_server("www.example.com", 8080))
         assert line("%v:%p", r) == "www.example.com:8080"
 
+    def test_default_port_of_an_https_server_name(self):
+        """ap_default_port is http_core's http_port: 443 for ``ServerName https://x``
+        without a port (apache2 2.4 logs ``443 443`` for ``%{canonical}p %p``)."""
+        r = make_request(server=make_server("x", server_scheme="https"))
+        assert line("%{canonical}p %p", r) == "443 443"
+
     def test_server_name_by_use_canonical_name(self):
         r = make_request(hostname=None)
         assert line("%V", r) == "localhost"     # HTTP/1.0 without Host: the server's
