@@ -249,19 +249,3 @@ def fnmatch_rx(pattern: str, noescape: bool = False) -> re.Pattern:
 
 def is_matchexp(s: str) -> bool:
     return "*" in s or "?" in s
-
-
-def fnmatch_test(s: str) -> bool:
-    """apr_fnmatch_test: does the pattern use wildcards ([...] counts when closed)?"""
-    i, n = 0, len(s)
-    while i < n:
-        c = s[i]
-        if c in "?*":
-            return True
-        if c == "\\" and i + 1 < n:
-            i += 2
-            continue
-        if c == "[" and "]" in s[i + 1:]:
-            return True
-        i += 1
-    return False

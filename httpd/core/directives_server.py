@@ -19,7 +19,9 @@ from httpd.util.cparse import atoi
 from httpd.log.startup import ALWAYS, LEVEL_NUM, LEVELS, log_time
 
 from .config import LogConfig, MutexConfig
-from .sections import CORE, core_server, fnmatch_test, main_core
+from httpd.util.fnmatch import fnmatch_test
+
+from .sections import CORE, core_server, main_core
 
 LONG_MAX = 2**63 - 1
 _NUMBER = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")

@@ -23,6 +23,7 @@ from httpd.config.server import create_server
 
 from httpd import expr
 from httpd.util.addr import AddrError, parse_addr_port
+from httpd.util.fnmatch import fnmatch_test
 from httpd.protocol import (M_INVALID, M_TRACE, METHOD_NUMBER_FIRST, METHOD_NUMBER_LAST,
                             method_number_of)
 from .config import (CONDITION_ELSE, CONDITION_ELSEIF, CONDITION_IF, Section,
@@ -76,26 +77,6 @@ def method_register(cmd, name: str) -> int:
         return M_INVALID
     methods[name] = number
     return number
-
-
-def fnmatch_test(path: str) -> bool:
-    """apr_fnmatch_test: does ``path`` hold an unescaped wildcard?"""
-    if "*" not in path and "?" not in path and "]" not in path:
-        return False
-    i, bracket = 0, False
-    while i < len(path):
-        c = path[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c in "*?":
-            return True
-        if c == "[":
-            bracket = True
-        elif c == "]" and bracket:
-            return True
-        i += 1
-    return False
 
 
 def _container_arg(cmd, arg: str) -> tuple[Optional[str], Optional[str]]:
