@@ -2,7 +2,7 @@
 vhost.c and http_core.c): names and addresses, logging, limits, protocol options, and
 the process-wide settings Apache keeps in globals (kept on the main server here).
 
-Numbers are read as Apache reads them (atoi, strtol, apr_strtoff), so ``Timeout abc``
+Numbers are read as Apache reads them (httpd.util.cparse: atoi, strtol), so ``Timeout abc``
 is 0 and ``LimitRequestLine 1.5`` is 1, without a word.
 """
 from __future__ import annotations
@@ -22,22 +22,6 @@ from .config import LogConfig, MutexConfig
 from httpd.util.fnmatch import fnmatch_test
 
 from .sections import CORE, core_server, main_core
-
-LONG_MAX = 2**63 - 1
-_NUMBER = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
-
-
-def strtol(arg: str) -> tuple[int, str, bool]:
-    """C strtol/strtoll base 10: (value, unparsed rest, overflowed); the overflow is the
-    ERANGE that apr_strtoff and the MaxMemFree check look at."""
-    m = _NUMBER.match(arg)
-    if not m:
-        return 0, arg, False
-    value = int(m.group(1))
-    if not -LONG_MAX - 1 <= value <= LONG_MAX:
-        return (LONG_MAX if value > 0 else -LONG_MAX - 1), arg[m.end():], True
-    return value, arg[m.end():], False
-
 
 def log_server(cmd, level: str, msg: str) -> None:
     """ap_log_error with cmd->server: filtered by that server's LogLevel for core (not

@@ -79,7 +79,7 @@ def _zone_index(scope: str) -> Optional[int]:
         return socket.if_nametoindex(scope)
     except OSError:
         pass
-    i, end = strtol(scope)
+    i, end, _ = strtol(scope)
     if end == 0 or end != len(scope) or not 1 <= i <= 0x7FFF:
         return None
     return i

@@ -12,6 +12,7 @@ from typing import Optional
 
 from httpd.protocol._events import M_CONNECT, M_OPTIONS
 from httpd.util.addr import AddrError, parse_addr_port
+from httpd.util.cparse import strtol
 
 TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 SPACE = frozenset(" \t\n\v\f\r")                 # C isspace()
@@ -41,23 +42,6 @@ def field_name_len(s: str) -> str:
     if end < 0 or end > LOG_NAME_MAX_LEN:
         return s[:LOG_NAME_MAX_LEN]
     return s[:end]
-
-
-def strtol(s: str) -> tuple[int, str]:
-    """C strtol base 10: (value, the unparsed rest); no digits gives (0, s)."""
-    i, n = 0, len(s)
-    while i < n and s[i] in SPACE:
-        i += 1
-    sign = 1
-    if i < n and s[i] in "+-":
-        sign = -1 if s[i] == "-" else 1
-        i += 1
-    j = i
-    while j < n and s[j] in DIGITS:
-        j += 1
-    if j == i:
-        return 0, s
-    return sign * int(s[i:j]), s[j:]
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "ssh": 22, "telnet": 23, "gopher": 70,
@@ -153,8 +137,8 @@ def _authority(u: URI, s: str, start: int) -> Optional[URI]:
     if port_str is not None:
         u.port_str = port_str
         if port_str:
-            port, rest = strtol(port_str)
-            if rest:
+            port, stop, _ = strtol(port_str)
+            if stop < len(port_str):
                 return None           # invalid characters after ':'
             u.port = port & 0xFFFF
         else:
@@ -178,8 +162,8 @@ def uri_parse_hostinfo(s: str) -> Optional[URI]:
     u.port_str = s[colon + 1:]
     if not u.port_str:
         return None
-    port, rest = strtol(u.port_str)
-    if rest:
+    port, end, _ = strtol(u.port_str)
+    if end < len(u.port_str):
         return None
     u.port = port & 0xFFFF
     return u

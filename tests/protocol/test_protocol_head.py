@@ -297,6 +297,13 @@ def test_absolute_form_replaces_host():
         "Host") == "localhost:22"
 
 
+def test_target_port_is_read_with_strtol():
+    """apr_uri_parse: (apr_port_t) strtol(port_str), and strtol stops at LONG_MAX, so
+    an absurd port is 65535 (the unclamped value wrapped to 65534 here)."""
+    head = first("GET http://localhost:99999999999999999998/ HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert head.port == 65535
+
+
 def test_foreign_schemes_are_refused():
     ev = first("GET ftp://localhost/index.html HTTP/1.1\r\n" + H + "\r\n")
     assert ev.status == 400
