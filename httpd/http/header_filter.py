@@ -23,7 +23,7 @@ from httpd import SERVER_BASEPRODUCT, __version__
 from httpd.http.conditional import ap_http_date
 from httpd.http.headers_check import BadResponseHeader, check_headers  # noqa: F401 (API)
 from httpd.request.record import FileRange, Part, Request
-from httpd.http.status import STATUS_LINES
+from httpd.http.status import get_status_line
 from httpd.protocol import METHODS, M_INVALID, KeepAlive, set_keepalive as decide_keepalive
 from httpd.util.tokens import find_token, is_chunked
 from httpd.util.escape import escape_html
@@ -288,20 +288,6 @@ def _fix_vary(out) -> None:
                 seen.append(tok)
     if seen:
         out.set("Vary", ",".join(seen))
-
-
-# The statuses Apache 2.4.71's status_lines table knows; for any other the status line
-# is that of 500 (ap_get_status_line), even though r.status keeps the number.
-APACHE_STATUSES = frozenset(
-    (100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226,
-     300, 301, 302, 303, 304, 305, 307, 308)
-    + tuple(range(400, 418)) + (421, 422, 423, 424, 426, 428, 429, 431, 451)
-    + tuple(range(500, 509)) + (510, 511))
-
-
-def get_status_line(status: int) -> str:
-    """ap_get_status_line: ``404 Not Found``; unknown statuses read as 500."""
-    return STATUS_LINES[status if status in APACHE_STATUSES else 500]
 
 
 def _validated_status_line(r: Request) -> str:

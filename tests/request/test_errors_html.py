@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from httpd.http.errors import error_page, index_status, status_title
+from httpd.http.errors import error_page
+from httpd.http.status import get_status_line, index_of_response
 from httpd.http.header_filter import server_banner
 
 CANNED = json.loads(Path(__file__).with_name("apache_canned_errors.json").read_text())
@@ -35,7 +36,7 @@ def test_canned_page_is_apaches(pages, code):
     r = pages.get(f"/s{code}")
     status, body = _apache(code)
     assert r.status == int(code)
-    assert index_status(r.status) == status          # the line Apache sends
+    assert index_of_response(r.status) == status          # the line Apache sends
     mine = r.body.decode("latin-1") if r.body else ""
     assert mine == body
 
@@ -58,9 +59,9 @@ def test_header_only_statuses_have_no_page(pages):
 
 
 def test_unknown_status_reads_as_500():
-    assert status_title(418) == "500 Internal Server Error"
-    assert status_title(425) == "500 Internal Server Error"
-    assert status_title(451) == "451 Unavailable For Legal Reasons"
+    assert get_status_line(418) == "500 Internal Server Error"
+    assert get_status_line(425) == "500 Internal Server Error"
+    assert get_status_line(451) == "451 Unavailable For Legal Reasons"
 
 
 def test_error_notes_and_method_are_escaped(pages):
