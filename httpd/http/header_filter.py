@@ -325,9 +325,10 @@ def finalize_headers(r: Request, keepalive: Union[bool, Callable[[Request], Any]
     if n is not None and (n or not (r.header_only or header_only_status)
                           or "Content-Length" not in out):
         out.set("Content-Length", str(n))
-    check_headers(r)
+    # merge_response_headers: one table from here on (apr_table_overlay, then cleared)
     if len(r.err_headers_out):
         out = r.headers_out = type(out)(r.err_headers_out.items() + out.items())
+        r.err_headers_out = type(out)()
     if r.subprocess_env.get("force-no-vary") is not None:
         out.unset("Vary")
         r.proto_num = 1000
@@ -378,6 +379,9 @@ def finalize_headers(r: Request, keepalive: Union[bool, Callable[[Request], Any]
         out.add("Expires", date)
     if r.header_only and out.get("Content-Length") == "0":
         out.unset("Content-Length")
+    # ap_http_header_filter checks the merged fields after the keep-alive decision
+    check_headers(r)
+    out = r.headers_out
     # basic_http_header: Date and Server first, never twice
     items = out._items
     keys = out._keys

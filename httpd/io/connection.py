@@ -349,7 +349,7 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
         http_request.process_request(r, serving.hooks)
     final = http_request.final_request(r)
     try:
-        send_response(serving, ch, final, timeout)
+        final = send_response(serving, ch, final, timeout)
     finally:   # an aborted response is logged too (%X: X)
         if score is not None:
             score.set_status("L")
@@ -388,7 +388,7 @@ def _answer_protocol_error(serving: Serving, ch: Channel, info: ConnInfo, base: 
     final = http_request.final_request(r)
     final.conn.keepalive = False
     try:
-        send_response(serving, ch, final, timeout)
+        final = send_response(serving, ch, final, timeout)
     finally:
         _log_transaction(serving, r, final)
 

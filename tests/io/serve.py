@@ -70,11 +70,12 @@ def head_of(raw: bytes, conn: Optional[proto.HTTPConnection] = None,
 def respond(process, head: Any, *, status: int = 200, content_type: Optional[str] = None,
             body: Any = b"", fields: Iterable[tuple] = (), env: Optional[dict] = None,
             info: Optional[ConnInfo] = None, conn: Optional[proto.HTTPConnection] = None,
-            prepare=None) -> tuple[bytes, Request]:
+            prepare=None, fixups: Iterable = ()) -> tuple[bytes, Request]:
     """Answer ``head`` as the server would once the handler set ``status``, the
     content type, ``body`` (bytes, or an iterator for a body of unknown length) and
-    the response ``fields``: the bytes written and the request record (its
-    ``conn.keepalive`` is the keep-alive decision).  ``prepare(r)`` runs before."""
+    the response ``fields``: the bytes written and the request record whose response
+    went out (its ``conn.keepalive`` is the keep-alive decision).  ``prepare(r)`` runs
+    before; ``fixups`` are output-filter work as mod_headers' (``fixup(r, error=...)``)."""
     if info is None:
         info = ConnInfo("127.0.0.1", 40000, "127.0.0.1", 80)
     if conn is None:
@@ -91,7 +92,9 @@ def respond(process, head: Any, *, status: int = 200, content_type: Optional[str
     if prepare is not None:
         prepare(r)
     ch = Channel()
-    send_response(_Serving(), ch, r, 5.0)
+    serving = _Serving()
+    serving.response_fixups = list(fixups)
+    r = send_response(serving, ch, r, 5.0)
     return bytes(ch.out), r
 
 
