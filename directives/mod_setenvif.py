@@ -46,7 +46,6 @@ SPECIALS = {"remote_addr": SPECIAL_REMOTE_ADDR, "remote_host": SPECIAL_REMOTE_HO
 # A header name made of anything but these characters is a regex over header names.
 _PLAIN_HEADER = re.compile(r"[-A-Za-z0-9_]*\Z")
 _REGEX_META = frozenset("^.$|()[]*+?{}")
-AP_MAX_REG_MATCH = 10
 UNSET = "!"          # a feature whose value is "!" unsets the variable
 
 

@@ -24,8 +24,7 @@ from directives.mod_autoindex import (
     BY_ENCODING, BY_PATH, BY_TYPE, D_ASCENDING, FANCY_INDEXING, FOLDERS_FIRST, IGNORE_CASE,
     K_LAST_MOD, K_NAME, MODULE_NAME, SCAN_HTML_TITLES, SHOW_FORBIDDEN, TABLE_INDEXING,
     TRACK_MODIFIED, VERSION_SORT, fnmatch_rx, strcmp_match_rx)
-# dsortf is re-exported: the reference order sort_entries is tested against
-from directives.mod_autoindex.order import dsortf, parse_query, sort_entries  # noqa: F401
+from directives.mod_autoindex.order import parse_query, sort_entries
 from httpd.util.escape import escape_html
 from httpd.util.uri import os_escape_path
 from httpd.protocol import M_GET

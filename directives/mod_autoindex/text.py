@@ -1,6 +1,6 @@
 """The small text routines a directory listing needs, as APR and httpd spell them:
-apr_strfsize, apr_strnatcmp, terminate_description (ap_os_escape_path and ap_escape_html
-are httpd.util's).
+apr_strfsize, apr_strnatcmp (as a sort key), terminate_description (ap_os_escape_path and
+ap_escape_html are httpd.util's).
 
 Strings are latin-1 (one character per byte), so byte-wise rules carry over.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+
 
 def strfsize(size: int) -> str:
     """apr_strfsize: a size in at most four characters ("  - " when unknown)."""
@@ -42,80 +43,6 @@ def _signed(c: str) -> int:
 _SPACE = frozenset(" \t\n\v\f\r")
 
 
-def _isdigit(s: str, i: int) -> bool:
-    return i < len(s) and "0" <= s[i] <= "9"
-
-
-def _compare_right(a: str, ai: int, b: str, bi: int) -> int:
-    """Right-aligned numbers: the longest run wins, else the first difference."""
-    bias = 0
-    while True:
-        da, db = _isdigit(a, ai), _isdigit(b, bi)
-        if not da and not db:
-            return bias
-        if not da:
-            return -1
-        if not db:
-            return 1
-        if a[ai] < b[bi]:
-            bias = bias or -1
-        elif a[ai] > b[bi]:
-            bias = bias or 1
-        ai += 1
-        bi += 1
-
-
-def _compare_left(a: str, ai: int, b: str, bi: int) -> int:
-    """Left-aligned (fractional) numbers: the first difference wins."""
-    while True:
-        da, db = _isdigit(a, ai), _isdigit(b, bi)
-        if not da and not db:
-            return 0
-        if not da:
-            return -1
-        if not db:
-            return 1
-        if a[ai] < b[bi]:
-            return -1
-        if a[ai] > b[bi]:
-            return 1
-        ai += 1
-        bi += 1
-
-
-def strnatcmp(a: str, b: str, fold_case: bool = False) -> int:
-    """apr_strnatcmp / apr_strnatcasecmp (Martin Pool's natural order)."""
-    ai = bi = 0
-    la, lb = len(a), len(b)
-    while True:
-        while ai < la and a[ai] in _SPACE:
-            ai += 1
-        while bi < lb and b[bi] in _SPACE:
-            bi += 1
-        ca = a[ai] if ai < la else ""
-        cb = b[bi] if bi < lb else ""
-        if _isdigit(a, ai) and _isdigit(b, bi):
-            if ca == "0" or cb == "0":
-                result = _compare_left(a, ai, b, bi)
-            else:
-                result = _compare_right(a, ai, b, bi)
-            if result:
-                return result
-        if not ca and not cb:
-            return 0
-        va = _signed(ca) if ca else 0
-        vb = _signed(cb) if cb else 0
-        if fold_case:
-            if 97 <= va <= 122:
-                va -= 32
-            if 97 <= vb <= 122:
-                vb -= 32
-        if va != vb:
-            return -1 if va < vb else 1
-        ai += 1
-        bi += 1
-
-
 _RUNS = re.compile(r"[0-9]+|[^0-9]")
 _FOLD = {i: i - 32 for i in range(97, 123)}
 
@@ -142,17 +69,6 @@ def natkey(s: str, fold_case: bool = False) -> tuple:
             out.append((0, v) if v < 48 else (2, v))
     out.append((0, 0))
     return tuple(out)
-
-
-def strcmp(a: str, b: str) -> int:
-    """strcmp on latin-1 strings (unsigned bytes, as glibc compares)."""
-    return (a > b) - (a < b)
-
-
-def strcasecmp(a: str, b: str) -> int:
-    """strcasecmp: ASCII letters folded to lower case."""
-    la, lb = _ascii_lower(a), _ascii_lower(b)
-    return (la > lb) - (la < lb)
 
 
 _LOWER = {i: i + 32 for i in range(65, 91)}

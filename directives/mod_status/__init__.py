@@ -48,11 +48,6 @@ def _local_board(process: Any) -> Scoreboard:
     return sb
 
 
-def board_of(process: Any) -> Scoreboard:
-    sb = getattr(process, "scoreboard", None)
-    return sb if sb is not None else _local_board(process)
-
-
 def _post_config(process: Any, server: Any) -> bool:
     if getattr(process, "scoreboard", None) is None:
         _local_board(process)

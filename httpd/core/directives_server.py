@@ -41,12 +41,6 @@ def _server_slot(attr: str, transform=None):
     return handler
 
 
-def _global_slot(attr: str, transform=None):
-    def handler(cmd, mconfig, arg):
-        setattr(main_core(cmd), attr, transform(arg) if transform else arg)
-    return handler
-
-
 # -- names and documents ------------------------------------------------------------------
 
 def set_document_root(cmd, mconfig, arg):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import socket
 import time
-from typing import Any, Callable, Optional, Union
+from typing import Any, Optional
 
 from httpd import SERVER_BASEPRODUCT, __version__
 from httpd.http.conditional import ap_http_date
@@ -307,16 +307,13 @@ def _validated_status_line(r: Request) -> str:
     return default
 
 
-def finalize_headers(r: Request, keepalive: Union[bool, Callable[[Request], Any]] = True
-                     ) -> tuple[str, list[tuple[str, str]]]:
+def finalize_headers(r: Request, keepalive: bool = True) -> tuple[str, list[tuple[str, str]]]:
     """The status line (``HTTP/1.1 200 OK``) and the header fields to send, in Apache's
     order.  Runs the content-length filter (Content-Length from a body of known
     length), merges err_headers_out, decides keep-alive and chunking (``r.chunked``,
-    ``r.conn.keepalive``), and drops the framing fields of a 204/304.  ``keepalive``
-    may be False (decided elsewhere) or a callable run where Apache calls
-    ap_set_keepalive: it may add Keep-Alive/Connection to r.headers_out and set
-    r.chunked, and the fields land where Apache puts them (before Content-Type).
-    Raises BadResponseHeader for an unsendable field."""
+    ``r.conn.keepalive``), and drops the framing fields of a 204/304; ``keepalive``
+    False leaves the connection's decision as it is (a response that closes).  Then
+    check_headers: raises BadResponseHeader for a response that must not be sent."""
     out = r.headers_out
     status = r.status
     header_only_status = status == 204 or status == 304
@@ -347,10 +344,8 @@ def finalize_headers(r: Request, keepalive: Union[bool, Callable[[Request], Any]
         r.conn.keepalive = False
     else:
         protocol = SERVER_PROTOCOL
-    if keepalive is True:
+    if keepalive:
         set_keepalive(r)
-    elif keepalive:
-        keepalive(r)
     if header_only_status:
         out.unset("Transfer-Encoding")
         out.unset("Content-Length")

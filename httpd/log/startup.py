@@ -21,10 +21,6 @@ LEVEL_NUM = {name: i for i, name in enumerate(LEVELS)}
 ALWAYS = -1  # shown whatever -e says (Syntax OK, AH00526, usage)
 
 
-def level_number(name: str) -> Optional[int]:
-    return LEVEL_NUM.get(name.lower())
-
-
 def log_time(now: Optional[float] = None) -> str:
     """Apache's error-log time: ``Thu Nov 26 09:34:01.177865 2026``."""
     now = time.time() if now is None else now

@@ -112,28 +112,6 @@ def sub_req_lookup_dirent(name: str, r: Request, merge_args: bool = False) -> Re
     return _file_subrequest(r, rnew)
 
 
-def sub_req_lookup_file(new_file: str, r: Request) -> Request:
-    """ap_sub_req_lookup_file: the phases for a file path (relative to r's directory);
-    a file of the same directory gets a matching URI, any other an empty one."""
-    from httpd.request.directory_walk import canonical_filename
-    rnew = make_sub_request(r)
-    fdir = _parent(r.filename or "/")
-    target = new_file if new_file.startswith("/") else fdir + new_file
-    filename = canonical_filename(target)
-    if filename is None:
-        rnew.status = 403
-        return rnew
-    rnew.filename = rnew.canonical_filename = filename
-    rest = filename[len(fdir):] if filename.startswith(fdir) else None
-    if rest and "/" not in rest:
-        if r.uri:
-            parse_uri(rnew, _full_path(_parent(r.uri), rest))
-    else:
-        parse_uri(rnew, new_file)
-        rnew.uri = ""
-    return _file_subrequest(r, rnew)
-
-
 def internal_fast_redirect(rr: Request, r: Request) -> None:
     """ap_internal_fast_redirect: ``r`` takes over the subrequest's mapping and config."""
     r.mtime = rr.mtime

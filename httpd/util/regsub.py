@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-AP_MAX_REG_MATCH = 10
+AP_MAX_REG_MATCH = 10                 # $0 .. $9
 AP_PREGSUB_MAXLEN = 8192 * 8          # HUGE_STRING_LEN * 8
 
 

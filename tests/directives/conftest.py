@@ -37,7 +37,7 @@ from httpd.module import (
     Module,
     directive,
 )
-from httpd.module.registry import Registry
+from tests.module.registries import registry_with  # noqa: E402
 from httpd.config.server import create_server
 from httpd.protocol import METHODS
 
@@ -108,7 +108,7 @@ class StubProcess:
 
 
 def FakeRegistry(modules):
-    return Registry.with_modules(list(modules))
+    return registry_with(modules)
 
 
 class FakeProcess:

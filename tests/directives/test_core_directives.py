@@ -261,7 +261,7 @@ class TestStoredValues:
         assert codes[403] == C.ERRORDOCUMENT_DEFAULT
         assert (d.allow_encoded_slashes, d.decode_encoded_slashes) == (True, False)
         assert d.limit_cpu[0] == 7 and d.cgi_var_rules == {"REQUEST_URI": "original-uri"}
-        assert C.effective_max_ranges(d.max_ranges) == -1 and d.read_buf_size is None
+        assert d.max_ranges == C.MAXRANGES_UNLIMITED and d.read_buf_size is None
 
     def test_allow_override(self, tmp_path):
         p = load(tmp_path, "<Directory />\nAllowOverride FileInfo Options=Indexes,MultiViews "

@@ -21,12 +21,12 @@ from httpd.config.grammar import getword_conf  # noqa: E402
 from httpd.config.tree import Node  # noqa: E402
 from httpd.config.walk import CmdParms, walk_config  # noqa: E402
 from httpd.log.startup import StartupLog  # noqa: E402
-from httpd.module.registry import Registry
+from tests.module.registries import registry_with  # noqa: E402
 from httpd.config.server import create_server  # noqa: E402
 
 
 def FakeRegistry(modules):
-    return Registry.with_modules(list(modules))
+    return registry_with(modules)
 
 
 class FakeProcess:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 from httpd.request.subrequest import (internal_fast_redirect, sub_req_lookup_dirent,
-                              sub_req_lookup_file, sub_req_lookup_uri)
+                                      sub_req_lookup_uri)
 
 CONF = """DocumentRoot $ROOT/htdocs
 <Directory />
@@ -46,15 +46,6 @@ def test_dirent_symlink_leaving_the_root_is_refused(server):
     os.symlink(s.root / "closed", s.root / "htdocs" / "d" / "out")
     r = s.get("/d/")
     assert sub_req_lookup_dirent("out", r).status == 403
-
-
-def test_file_in_the_same_directory_gets_a_uri(server):
-    s = server(CONF, FILES)
-    r = s.get("/d/index.html")
-    rr = sub_req_lookup_file("a b.txt", r)
-    assert rr.status == 200 and rr.uri == "/d/a b.txt"
-    rr = sub_req_lookup_file("../closed/y", r)
-    assert rr.status == 403 and rr.uri == ""
 
 
 def test_uri_lookup_relative_to_the_directory(server):
