@@ -25,8 +25,9 @@ from httpd.module import OR_FILEINFO, Args, Module, directive
 from httpd.config.grammar import getword_conf
 
 from httpd.core.sections import regex_cflags
-from httpd.expr.request import exec_expr, log_rerror, table_get
+from httpd.expr.request import exec_expr, log_rerror
 from httpd.util.regsub import pregsub
+from httpd.util.table import table_get
 
 MODULE_NAME = "setenvif_module"
 HTTP_INTERNAL_SERVER_ERROR = 500

@@ -18,8 +18,9 @@ from typing import Optional
 from httpd import expr as ap_expr
 from httpd.module.hooks import DECLINED
 
-from httpd.expr.request import exec_expr, exec_str, log_rerror, table_get
+from httpd.expr.request import exec_expr, exec_str, log_rerror
 from httpd.util.regsub import pregsub
+from httpd.util.table import table_get
 
 MODULE_NAME = "headers_module"
 HTTP_INTERNAL_SERVER_ERROR = 500

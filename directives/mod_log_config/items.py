@@ -20,18 +20,8 @@ from typing import Any, Callable, Optional
 
 from httpd.http.header_filter import default_port
 from httpd.util.escape import escape_logitem
+from httpd.util.table import table_get
 from directives.mod_log_config.times import (MONTHS, usec, end_time, clf_time, _strftime, _time_parts, make_time_item, log_request_time, duration, log_request_duration_microseconds, log_request_duration_scaled)  # noqa: F401
-
-def table_get(table: Any, name: str) -> Optional[str]:
-    """aprtable_get on a dict (notes, subprocess_env): names are case-insensitive."""
-    v = table.get(name)
-    if v is None and table:
-        lname = name.lower()
-        for k, val in table.items():
-            if k.lower() == lname:
-                return val
-    return v
-
 
 def _header(headers: Any, name: str, lname: str = "") -> Optional[str]:
     """A request header as Apache's merged table holds it: repeated fields joined."""

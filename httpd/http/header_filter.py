@@ -25,6 +25,7 @@ from httpd.http.headers_check import BadResponseHeader, check_headers  # noqa: F
 from httpd.request.record import FileRange, Part, Request
 from httpd.http.status import get_status_line
 from httpd.protocol import METHODS, M_INVALID, KeepAlive, set_keepalive as decide_keepalive
+from httpd.util.table import table_get
 from httpd.util.tokens import find_token, is_chunked
 from httpd.util.escape import escape_html
 from httpd.util.uri import is_url
@@ -236,7 +237,7 @@ def set_keepalive(r: Request) -> bool:
         has_length="Content-Length" in out or is_chunked(out.get("Transfer-Encoding")),
         conn_close=conn.keepalive is False, expecting_100=r.expecting_100,
         response_close=find_token(out.get("Connection"), "close"),
-        nokeepalive=r.subprocess_env.get("nokeepalive") is not None,
+        nokeepalive=table_get(r.subprocess_env, "nokeepalive") is not None,
         via="Via" in headers_in, stopping=getattr(r.process, "mpm_stopping", False))
     if d.chunked:
         r.chunked = True        # "THIS CODE IS CORRECT": the test itself chooses chunking

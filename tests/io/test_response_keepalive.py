@@ -246,3 +246,10 @@ def test_a_refused_expectation_is_named_on_its_page(process):
     assert r.status == 417 and r.headers_in.get("Host") == "x"
     assert (b"The client sent<pre>\n    Expect: foo&lt;bar&gt;\n</pre>\n</p><p>Only the "
             b"100-continue expectation is supported.</p>\n") in r.body
+
+
+def test_nokeepalive_is_found_in_any_case(process):
+    """subprocess_env is an apr table to Apache: SetEnv NoKeepAlive closes too."""
+    _, kept = answer(process, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", body=b"abc",
+                     env={"NoKeepAlive": "1"})
+    assert kept is False
