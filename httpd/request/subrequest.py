@@ -51,6 +51,11 @@ def sub_req_lookup_uri(new_uri: str, r: Request, method: str = "GET") -> Request
     else:
         udir = r.uri[:r.uri.rfind("/") + 1] if "/" in r.uri else ""
         parse_uri(rnew, escape_uri(udir) + new_uri)
+    return _run_phases(r, rnew)
+
+
+def _run_phases(r: Request, rnew: Request) -> Request:
+    """The request phases for the subrequest (500 past LimitInternalRecursion)."""
     if recursion_limit_exceeded(r):
         rnew.status = HTTP_INTERNAL_SERVER_ERROR
         return rnew
@@ -77,13 +82,7 @@ def _file_subrequest(r: Request, rnew: Request) -> Request:
     root = r.notes.get("storage-root")
     if root is not None:
         rnew.notes["storage-root"] = root
-    if recursion_limit_exceeded(r):
-        rnew.status = HTTP_INTERNAL_SERVER_ERROR
-        return rnew
-    status = process_request_internal(rnew)
-    if status:
-        rnew.status = status
-    return rnew
+    return _run_phases(r, rnew)
 
 
 def sub_req_lookup_dirent(name: str, r: Request, merge_args: bool = False) -> Request:
