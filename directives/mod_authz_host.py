@@ -23,6 +23,7 @@ from httpd.module import Module
 
 from directives.mod_authz_core import AuthzProvider, parse_expr
 from httpd.http.request import evaluate_str, log_rerror
+from httpd.util.cparse import strtol
 
 APR_EBADIP = "The specified IP address is invalid."
 APR_EBADMASK = "The specified network mask is invalid."
@@ -112,12 +113,8 @@ def _parse_network(text: str) -> tuple[int, int]:
 
 def _strtol_bits(text: str) -> Optional[int]:
     """strtol(text, &end, 10) when it consumes all of ``text``; else None."""
-    body = text[1:] if text[:1] in "+-" else text
-    if body and not all("0" <= c <= "9" for c in body):
-        return None
-    if not body:
-        return 0 if not text else None
-    return -int(body) if text[0] == "-" else int(body)
+    value, end, _ = strtol(text)
+    return value if end == len(text) else None
 
 
 def ipsubnet_create(ipstr: str, mask_or_bits: Optional[str]) -> IPSubnet:

@@ -25,7 +25,9 @@ from httpd.module import OR_FILEINFO, Args, Module, directive
 from httpd.config.grammar import getword_conf
 
 from httpd.core.sections import regex_cflags
-from httpd.expr.request import exec_expr, log_rerror, table_get
+from httpd.expr.request import exec_expr, log_rerror
+from httpd.util.regsub import pregsub
+from httpd.util.table import table_get
 
 MODULE_NAME = "setenvif_module"
 HTTP_INTERNAL_SERVER_ERROR = 500
@@ -45,8 +47,6 @@ SPECIALS = {"remote_addr": SPECIAL_REMOTE_ADDR, "remote_host": SPECIAL_REMOTE_HO
 # A header name made of anything but these characters is a regex over header names.
 _PLAIN_HEADER = re.compile(r"[-A-Za-z0-9_]*\Z")
 _REGEX_META = frozenset("^.$|()[]*+?{}")
-AP_MAX_REG_MATCH = 10
-AP_PREGSUB_MAXLEN = 8192 * 8
 UNSET = "!"          # a feature whose value is "!" unsets the variable
 
 
@@ -217,32 +217,6 @@ add_browser_nocase = attrs.evolve(add_browser, name="BrowserMatchNoCase")
 
 
 # -- request time -------------------------------------------------------------------------
-
-def pregsub(template: str, m: Optional[re.Match]) -> Optional[str]:
-    """ap_pregsub: ``$0``..``$9`` from the match, ``\\x`` is a literal x; None when the
-    result is too long (AP_PREGSUB_MAXLEN)."""
-    if "$" not in template and "\\" not in template:
-        return template
-    out = []
-    i, n = 0, len(template)
-    while i < n:
-        c = template[i]
-        i += 1
-        if c == "$" and i < n and template[i].isdigit():
-            no = ord(template[i]) - 48
-            i += 1
-            if m is not None and no <= (m.re.groups or 0):
-                start, end = m.span(no)
-                if start < end:
-                    out.append(m.string[start:end])
-            continue
-        if c == "\\" and i < n:
-            c = template[i]
-            i += 1
-        out.append(c)
-    result = "".join(out)
-    return None if len(result) >= AP_PREGSUB_MAXLEN else result
-
 
 def _attribute(r, entry: SeiEntry) -> Optional[str]:
     """The value a SetEnvIf line tests."""

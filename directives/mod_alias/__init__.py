@@ -19,6 +19,7 @@ from httpd.core.sections import parse_expr, regex_cflags
 from directives.mod_alias import runtime
 from directives.mod_alias.runtime import alias_matches
 from httpd.module.hooks import MIDDLE
+from httpd.util.uri import is_url
 from httpd.module import (ACCESS_CONF, NOT_IN_DIR_LOC_FILE, NOT_IN_DIRECTORY, NOT_IN_FILES,
                           OR_FILEINFO, RSRC_CONF, Args, Module, directive)
 
@@ -105,12 +106,6 @@ def merge_dir_config(base: AliasDirConfig, add: AliasDirConfig) -> AliasDirConfi
 
 # -- helpers, as in Apache ------------------------------------------------------------
 
-def is_url(u: str) -> bool:
-    """ap_is_url: a scheme of letters, digits, ``+ - .`` before a ``:``."""
-    colon = u.find(":")
-    if colon <= 0:
-        return False
-    return all(c.isascii() and (c.isalnum() or c in "+-.") for c in u[:colon])
 
 
 def is_redirect(status: int) -> bool:

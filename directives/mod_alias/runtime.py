@@ -10,8 +10,9 @@ the cgi-script handler (running CGI is not part of this server).
 from __future__ import annotations
 
 from httpd.module.hooks import DECLINED, OK
-from httpd.core.directives import is_url
-from httpd.http.request import construct_url, escape_uri, evaluate_str, log_rerror
+from httpd.http.request import construct_url, evaluate_str, log_rerror
+from httpd.util.regsub import pregsub
+from httpd.util.uri import escape_uri, is_url
 
 MODULE_NAME = "alias_module"
 HTTP_INTERNAL_SERVER_ERROR = 500
@@ -45,28 +46,6 @@ def alias_matches(uri: str, fake: str) -> int:
     if fake[-1:] != "/" and u < len(uri) and uri[u] != "/":
         return 0
     return u
-
-
-def pregsub(template: str, subject: str, m) -> str:
-    """ap_pregsub: ``$0``-``$9`` are the groups (empty when unset); a backslash makes the
-    next character literal; ``&`` is an ordinary character in 2.4."""
-    out = []
-    i, n = 0, len(template)
-    groups = m.re.groups or 0
-    while i < n:
-        c = template[i]
-        i += 1
-        if c == "$" and i < n and "0" <= template[i] <= "9":
-            no = int(template[i])
-            i += 1
-            if no <= groups:
-                out.append(m.group(no) or "")
-            continue
-        if c == "\\" and i < n:
-            c = template[i]
-            i += 1
-        out.append(c)
-    return "".join(out)
 
 
 def _escape_target(found: str) -> str:
@@ -128,7 +107,11 @@ def try_alias_list(r, entries, is_redir: bool):
             if m is None:
                 continue
             if alias.real is not None:
-                found = pregsub(alias.real, uri, m)
+                found = pregsub(alias.real, m)
+                if found is None:
+                    _log(r, "error", f"AH00672: Regex substitution in '{alias.real}' failed. "
+                         "Replacement too long?")
+                    return _PREGSUB_ERROR
                 if is_redir:
                     found = _escape_target(found)
             else:

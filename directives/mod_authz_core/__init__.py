@@ -20,7 +20,8 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from httpd.core.sections import M_INVALID, method_number, parse_expr
+from httpd.core.sections import method_number, parse_expr
+from httpd.protocol import M_INVALID
 from directives.mod_authz_core import runtime
 from httpd.config.grammar import getword_conf
 from httpd.module.hooks import LAST

@@ -172,13 +172,6 @@ def authorize_userless(r) -> int:
     return authorize_user_core(r, False)
 
 
-def some_auth_required(r) -> bool:
-    """ap_some_auth_required: does a Require apply to this request's method?"""
-    conf = r.module_config(MODULE_NAME)
-    section = conf.section if conf is not None else None
-    return section is not None and bool(section.limited & (1 << r.method_number))
-
-
 # -- the core providers ------------------------------------------------------------------
 
 def all_check(r, line: str, parsed) -> int:

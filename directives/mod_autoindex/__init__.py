@@ -20,8 +20,8 @@ from httpd.config.grammar import getword_conf
 from httpd.module.hooks import DECLINED, MIDDLE
 from httpd.module import OR_ALL, OR_INDEXES, Args, Module, directive
 
-from directives.mod_autoindex.text import (fnmatch_rx, fnmatch_test, is_matchexp,  # noqa: F401
-                                           strcmp_match_rx)
+from directives.mod_autoindex.text import fnmatch_rx, is_matchexp, strcmp_match_rx  # noqa: F401
+from httpd.util.fnmatch import fnmatch_test
 
 MODULE_NAME = "autoindex_module"
 

@@ -15,9 +15,10 @@ from directives.mod_autoindex import (
     K_ADJUST, K_DESC, K_LAST_MOD, K_NAME, K_SIZE, K_UNSET, SUPPRESS_COLSORT, SUPPRESS_DESC,
     SUPPRESS_ICON, SUPPRESS_LAST_MOD, SUPPRESS_PREAMBLE, SUPPRESS_RULES, SUPPRESS_SIZE,
     TABLE_INDEXING)
-from directives.mod_autoindex.text import (escape_html, os_escape_path, strfsize,
-                                           terminate_description)
+from directives.mod_autoindex.text import strfsize, terminate_description
 from directives.mod_autoindex.lookup import find_default_item, fs_name, lookup_named
+from httpd.util.escape import escape_html
+from httpd.util.uri import os_escape_path
 
 DOCTYPE_HTML_4_01 = ('<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" '
                      '"http://www.w3.org/TR/html4/strict.dtd">\n')

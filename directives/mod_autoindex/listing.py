@@ -22,15 +22,14 @@ from directives.mod_autoindex import (
     D_ASCENDING, FANCY_INDEXING, FOLDERS_FIRST, IGNORE_CASE,
     K_LAST_MOD, K_NAME, MODULE_NAME, SCAN_HTML_TITLES, SHOW_FORBIDDEN, TABLE_INDEXING,
     TRACK_MODIFIED, VERSION_SORT, fnmatch_rx, strcmp_match_rx)
-# dsortf is re-exported: the reference order sort_entries is tested against
-from directives.mod_autoindex.order import dsortf, parse_query, sort_entries  # noqa: F401
-from directives.mod_autoindex.text import escape_html
+from directives.mod_autoindex.order import parse_query, sort_entries
 from directives.mod_autoindex import html
 from directives.mod_autoindex.lookup import find_default_item, find_item, lookup_dirent
+from httpd.util.escape import escape_html
+from httpd.protocol import M_GET
 
 DIR_MAGIC_TYPE = "httpd/unix-directory"
 HTTP_FORBIDDEN = 403
-M_GET = 0
 OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_OWNER = 1, 4, 64
 MAX_STRING_LEN = 8192
 

@@ -16,7 +16,7 @@ from httpd.core import CORE_MODULE
 from httpd.request.record import Request
 
 from directives.mod_autoindex import BY_ENCODING, BY_PATH, BY_TYPE
-from directives.mod_autoindex.text import os_escape_path
+from httpd.util.uri import os_escape_path
 
 HTTP_FORBIDDEN = 403
 OPT_SYM_LINKS, OPT_SYM_OWNER = 4, 64

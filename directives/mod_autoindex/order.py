@@ -7,54 +7,14 @@ from typing import TYPE_CHECKING, Optional
 from directives.mod_autoindex import (
     D_ASCENDING, D_DESCENDING, FANCY_INDEXING, IGNORE_CLIENT, K_DESC, K_LAST_MOD, K_SIZE,
     SUPPRESS_COLSORT, TABLE_INDEXING, VERSION_SORT)
-from directives.mod_autoindex.text import natkey, os_escape_path, strcasecmp, strcmp, strnatcmp
+from directives.mod_autoindex.text import _ascii_lower, natkey
+from httpd.util.uri import os_escape_path
 
 if TYPE_CHECKING:  # the entry record lives with the listing
     from directives.mod_autoindex.listing import Ent
 
 
-# -- sorting (dsortf) ----------------------------------------------------------------------
-
-def dsortf(e1: "Ent", e2: "Ent") -> int:
-    """Apache's comparison, kept as the reference that sort_entries must agree with."""
-    if e1.name[0] == "/":             # the parent directory always comes first
-        return -1
-    if e2.name[0] == "/":
-        return 1
-    if e1.isdir != e2.isdir:
-        return -1 if e1.isdir else 1
-    c1, c2 = (e1, e2) if e1.ascending else (e2, e1)
-    key = c1.key
-    if key == K_LAST_MOD:
-        if c1.lm != c2.lm:
-            return 1 if c1.lm > c2.lm else -1
-    elif key == K_SIZE:
-        if c1.size != c2.size:
-            return 1 if c1.size > c2.size else -1
-    elif key == K_DESC:
-        a, b = c1.desc or "", c2.desc or ""
-        result = strnatcmp(a, b) if c1.version_sort else strcmp(a, b)
-        if result:
-            return result
-    result = 0
-    if c1.version_sort:
-        if c1.ignore_case:
-            result = strnatcmp(c1.name, c2.name, fold_case=True)
-        if not result:
-            result = strnatcmp(c1.name, c2.name)
-    if not result and c1.ignore_case:
-        result = strcasecmp(c1.name, c2.name)
-    if not result:
-        result = strcmp(c1.name, c2.name)
-    return result
-
-
-def _ascii_lower(s: str) -> str:
-    return s.translate(_LOWER)
-
-
-_LOWER = {i: i + 32 for i in range(65, 91)}
-
+# -- sorting (Apache's dsortf as sort keys) ------------------------------------------------
 
 def name_key(e: "Ent") -> tuple:
     """dsortf's name comparison as a key: natural (case-blind, then exact) order

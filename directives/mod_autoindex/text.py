@@ -1,5 +1,6 @@
 """The small text routines a directory listing needs, as APR and httpd spell them:
-apr_strfsize, apr_strnatcmp, ap_os_escape_path, ap_escape_html, terminate_description.
+apr_strfsize, apr_strnatcmp (as a sort key), terminate_description (ap_os_escape_path and
+ap_escape_html are httpd.util's).
 
 Strings are latin-1 (one character per byte), so byte-wise rules carry over.
 """
@@ -7,31 +8,6 @@ from __future__ import annotations
 
 import functools
 import re
-
-_SAFE_PATH = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-                       b"$-_.+!*'(),:;@&=/~")
-
-
-@functools.lru_cache(maxsize=4096)
-def os_escape_path(path: str, partial: bool = False) -> str:
-    """ap_os_escape_path: %xx (lower-case hex) for what a path may not hold; a name
-    whose first ':' comes before any '/' gets "./" so it is not read as a scheme."""
-    prefix = ""
-    if not partial:
-        colon = path.find(":")
-        slash = path.find("/")
-        if colon >= 0 and (slash < 0 or colon < slash):
-            prefix = "./"
-    return prefix + "".join(c if ord(c) < 256 and ord(c) in _SAFE_PATH else "%%%02x" % ord(c)
-                            for c in path)
-
-
-def escape_html(s: str) -> str:
-    """ap_escape_html: <, >, & and the double quote."""
-    if not any(c in s for c in '<>&"'):
-        return s
-    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))
 
 
 def strfsize(size: int) -> str:
@@ -67,80 +43,6 @@ def _signed(c: str) -> int:
 _SPACE = frozenset(" \t\n\v\f\r")
 
 
-def _isdigit(s: str, i: int) -> bool:
-    return i < len(s) and "0" <= s[i] <= "9"
-
-
-def _compare_right(a: str, ai: int, b: str, bi: int) -> int:
-    """Right-aligned numbers: the longest run wins, else the first difference."""
-    bias = 0
-    while True:
-        da, db = _isdigit(a, ai), _isdigit(b, bi)
-        if not da and not db:
-            return bias
-        if not da:
-            return -1
-        if not db:
-            return 1
-        if a[ai] < b[bi]:
-            bias = bias or -1
-        elif a[ai] > b[bi]:
-            bias = bias or 1
-        ai += 1
-        bi += 1
-
-
-def _compare_left(a: str, ai: int, b: str, bi: int) -> int:
-    """Left-aligned (fractional) numbers: the first difference wins."""
-    while True:
-        da, db = _isdigit(a, ai), _isdigit(b, bi)
-        if not da and not db:
-            return 0
-        if not da:
-            return -1
-        if not db:
-            return 1
-        if a[ai] < b[bi]:
-            return -1
-        if a[ai] > b[bi]:
-            return 1
-        ai += 1
-        bi += 1
-
-
-def strnatcmp(a: str, b: str, fold_case: bool = False) -> int:
-    """apr_strnatcmp / apr_strnatcasecmp (Martin Pool's natural order)."""
-    ai = bi = 0
-    la, lb = len(a), len(b)
-    while True:
-        while ai < la and a[ai] in _SPACE:
-            ai += 1
-        while bi < lb and b[bi] in _SPACE:
-            bi += 1
-        ca = a[ai] if ai < la else ""
-        cb = b[bi] if bi < lb else ""
-        if _isdigit(a, ai) and _isdigit(b, bi):
-            if ca == "0" or cb == "0":
-                result = _compare_left(a, ai, b, bi)
-            else:
-                result = _compare_right(a, ai, b, bi)
-            if result:
-                return result
-        if not ca and not cb:
-            return 0
-        va = _signed(ca) if ca else 0
-        vb = _signed(cb) if cb else 0
-        if fold_case:
-            if 97 <= va <= 122:
-                va -= 32
-            if 97 <= vb <= 122:
-                vb -= 32
-        if va != vb:
-            return -1 if va < vb else 1
-        ai += 1
-        bi += 1
-
-
 _RUNS = re.compile(r"[0-9]+|[^0-9]")
 _FOLD = {i: i - 32 for i in range(97, 123)}
 
@@ -167,17 +69,6 @@ def natkey(s: str, fold_case: bool = False) -> tuple:
             out.append((0, v) if v < 48 else (2, v))
     out.append((0, 0))
     return tuple(out)
-
-
-def strcmp(a: str, b: str) -> int:
-    """strcmp on latin-1 strings (unsigned bytes, as glibc compares)."""
-    return (a > b) - (a < b)
-
-
-def strcasecmp(a: str, b: str) -> int:
-    """strcasecmp: ASCII letters folded to lower case."""
-    la, lb = _ascii_lower(a), _ascii_lower(b)
-    return (la > lb) - (la < lb)
 
 
 _LOWER = {i: i + 32 for i in range(65, 91)}
@@ -274,19 +165,3 @@ def fnmatch_rx(pattern: str, noescape: bool = False) -> re.Pattern:
 
 def is_matchexp(s: str) -> bool:
     return "*" in s or "?" in s
-
-
-def fnmatch_test(s: str) -> bool:
-    """apr_fnmatch_test: does the pattern use wildcards ([...] counts when closed)?"""
-    i, n = 0, len(s)
-    while i < n:
-        c = s[i]
-        if c in "?*":
-            return True
-        if c == "\\" and i + 1 < n:
-            i += 2
-            continue
-        if c == "[" and "]" in s[i + 1:]:
-            return True
-        i += 1
-    return False

@@ -8,14 +8,15 @@ from __future__ import annotations
 from httpd.module.hooks import DECLINED, OK
 from httpd.request.record import Headers
 from httpd.request.subrequest import internal_fast_redirect, sub_req_lookup_uri
-from httpd.http.request import construct_url, escape_uri
+from httpd.http.request import construct_url
+from httpd.util.uri import escape_uri
+from httpd.protocol import M_GET
 
 MODULE_NAME = "dir_module"
 DIR_MAGIC_TYPE = "httpd/unix-directory"
 REWRITE_REDIRECT_HANDLER_NAME = "redirect-handler"
 HTTP_OK, HTTP_MOVED_PERMANENTLY = 200, 301
 HTTP_UNAUTHORIZED, HTTP_NOT_FOUND, HTTP_NOT_ACCEPTABLE = 401, 404, 406
-M_GET = 0
 
 
 def _is_dir(st) -> bool:

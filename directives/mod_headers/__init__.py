@@ -60,14 +60,6 @@ class HeaderEntry:
     def early(self) -> bool:
         return self.condition_var is CONDITION_EARLY
 
-    @property
-    def constant(self) -> Optional[str]:
-        """The value when it needs no request (only literal text), else None."""
-        if self.expr_out is None and all(fn is None for fn, _ in self.tags):
-            return "".join(arg for _, arg in self.tags)
-        return None
-
-
 @attrs.define
 class HeadersConfig:
     """The three lists; ``early`` entries are kept apart (``early_*``) so that each

@@ -13,18 +13,18 @@ Apache applies them.
 from __future__ import annotations
 
 import os
-import re
 import time
 from typing import Optional
 
 from httpd import expr as ap_expr
 from httpd.module.hooks import DECLINED
 
-from httpd.expr.request import exec_expr, exec_str, log_rerror, table_get
+from httpd.expr.request import exec_expr, exec_str, log_rerror
+from httpd.util.regsub import pregsub
+from httpd.util.table import table_get
 
 MODULE_NAME = "headers_module"
 HTTP_INTERNAL_SERVER_ERROR = 500
-AP_PREGSUB_MAXLEN = 8192 * 8
 
 
 # -- format tags (header_request_*) ---------------------------------------------------------
@@ -102,30 +102,6 @@ def process_tags(hdr, r) -> str:
 
 # -- edit ------------------------------------------------------------------------------------
 
-def _pregsub(template: str, source: str, m: re.Match) -> Optional[str]:
-    """ap_pregsub: ``$0``..``$9``, ``\\x`` for a literal x; None past AP_PREGSUB_MAXLEN."""
-    out = []
-    i, n = 0, len(template)
-    groups = m.re.groups
-    while i < n:
-        c = template[i]
-        i += 1
-        if c == "$" and i < n and "0" <= template[i] <= "9":
-            no = ord(template[i]) - 48
-            i += 1
-            if no <= groups:
-                s, e = m.span(no)
-                if s < e:
-                    out.append(source[s:e])
-            continue
-        if c == "\\" and i < n:
-            c = template[i]
-            i += 1
-        out.append(c)
-    result = "".join(out)
-    return None if len(result) >= AP_PREGSUB_MAXLEN else result
-
-
 def process_regexp(hdr, value: str, r) -> Optional[str]:
     """Replace the first match (edit) or every match (edit*); None on overflow."""
     out = []
@@ -138,7 +114,7 @@ def process_regexp(hdr, value: str, r) -> Optional[str]:
         if subs_template is None:
             # tags are processed in the replacement, not in the result
             subs_template = process_tags(hdr, r)
-        subs = _pregsub(subs_template, value, m)
+        subs = pregsub(subs_template, m)
         if subs is None:
             return None
         out.append(value[pos:m.start()])

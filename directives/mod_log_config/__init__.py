@@ -200,19 +200,6 @@ class MultiLogState:
     # set when the logs are opened: the LogTargets a request to this server writes to
     targets: Optional[tuple] = attrs.field(default=None, eq=False, repr=False)
 
-    def format_for(self, log: ConfigLog, handlers: dict[str, bool]) -> tuple[LogItem, ...]:
-        """The items ``log`` is written with: its nickname's, its own, or the server's
-        default (itself maybe a nickname), else CLF -- open_multi_logs' order."""
-        named = self.formats.get(log.format_string) if log.format_string else None
-        if named is not None:
-            return parse_log_string(named, handlers)[0]
-        if log.format is not None:
-            return log.format
-        default = self.formats.get(self.default_format_string or "")
-        if default is not None:
-            return parse_log_string(default, handlers)[0]
-        return self.default_format or parse_log_string(DEFAULT_LOG_FORMAT, handlers)[0]
-
     def logs(self) -> list[ConfigLog]:
         """The logs a request to this server goes to (multi_log_transaction)."""
         own = list(self.config_logs)

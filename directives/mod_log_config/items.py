@@ -19,41 +19,11 @@ import threading
 from typing import Any, Callable, Optional
 
 from httpd.http.header_filter import default_port, get_server_name  # noqa: F401 (%V, %p)
+from httpd.util.escape import escape_logitem
+from httpd.util.table import table_get
 from directives.mod_log_config.times import (MONTHS, usec, end_time, clf_time, _strftime, _time_parts, make_time_item, log_request_time, duration, log_request_duration_microseconds, log_request_duration_scaled)  # noqa: F401
 from httpd.core import CORE_MODULE
 from httpd.http.core import HTTP_MODULE
-
-# -- ap_escape_logitem ------------------------------------------------------------------
-
-_ESCAPES = {"\b": "\\b", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
-            "\\": "\\\\", '"': '\\"'}
-_TABLE = {i: _ESCAPES.get(chr(i), "\\x%02x" % i)
-          for i in range(256) if not 0x20 <= i < 0x7F or chr(i) in '\\"'}
-
-
-def escape_logitem(s: Optional[str]) -> Optional[str]:
-    """ap_escape_logitem (None stays None, so the item prints ``-``)."""
-    if s is None:
-        return None
-    if s.isascii() and s.isprintable() and '"' not in s and "\\" not in s:
-        return s
-    out = s.translate(_TABLE)
-    if not out.isascii():       # text that did not come from bytes: escape its UTF-8
-        out = "".join(c if c.isascii() else "".join("\\x%02x" % b for b in c.encode())
-                      for c in out)
-    return out
-
-
-def table_get(table: Any, name: str) -> Optional[str]:
-    """aprtable_get on a dict (notes, subprocess_env): names are case-insensitive."""
-    v = table.get(name)
-    if v is None and table:
-        lname = name.lower()
-        for k, val in table.items():
-            if k.lower() == lname:
-                return val
-    return v
-
 
 def _header(headers: Any, name: str, lname: str = "") -> Optional[str]:
     """A request header as Apache's merged table holds it: repeated fields joined."""
@@ -301,24 +271,23 @@ def _keep_alive_max(r) -> int:
 
 
 def log_connection_status(r, a):
-    """``X`` aborted, ``+`` kept alive, ``-`` closed.  Apache counts this response in
-    c->keepalives when it keeps the connection; ConnInfo.keepalives counts the
-    requests served before it, hence the +1."""
+    """``X`` aborted, ``+`` kept alive, ``-`` closed, as mod_log_config.c words it:
+    kept alive and MaxKeepAliveRequests not used up by c->keepalives, which
+    set_keepalive has already bumped for this response."""
     c = r.conn
     if c.aborted:
         return "X"
     if c.keepalive:
         most = _keep_alive_max(r)
-        if not most or most - (c.keepalives + 1) > 0:
+        if not most or most - c.keepalives > 0:
             return "+"
     return "-"
 
 
 def log_requests_on_connection(r, a):
-    """Apache prints c->keepalives - 1, and c->keepalives counts the responses that
-    kept the connection open (this one included)."""
-    c = r.conn
-    return str(c.keepalives if c.keepalive else max(c.keepalives - 1, 0))
+    """``%k``: c->keepalives - 1 (0 before any), the keep-alive requests served before."""
+    n = r.conn.keepalives
+    return str(n - 1 if n else 0)
 
 
 # tag -> function: the runtime half of log_pre_config's registrations

@@ -27,7 +27,8 @@ from httpd.module.hooks import OK
 from httpd.log.piped import open_piped_log
 from httpd.expr.request import RequestExprContext
 
-from directives.mod_log_config.items import compile_format, render, table_get
+from directives.mod_log_config.items import compile_format, render
+from httpd.util.table import table_get
 
 LOG_BUFSIZE = getattr(select, "PIPE_BUF", 512)
 XFER_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT

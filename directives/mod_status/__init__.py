@@ -22,6 +22,7 @@ from httpd import SERVER_BUILT
 from httpd.module.hooks import DECLINED, LAST, MIDDLE, OK, REALLY_LAST, HookSpec, Kind, declare
 from httpd.module import Module
 from httpd.mpm.scoreboard import READY, Scoreboard, extended_status
+from httpd.protocol import M_GET
 
 MODULE_NAME = "status_module"
 
@@ -36,7 +37,6 @@ STATUS_SHORT = 0x1      # ?auto
 STATUS_NOTABLE = 0x2
 STATUS_EXTENDED = 0x4
 HANDLERS = ("server-status", "application/x-httpd-status")   # STATUS_MAGIC_TYPE too
-M_GET = 0
 
 # -X: the single process's own board, by process (a restart makes a new Process)
 _LOCAL: weakref.WeakKeyDictionary[Any, Scoreboard] = weakref.WeakKeyDictionary()
@@ -52,11 +52,6 @@ def _local_board(process: Any) -> Scoreboard:
         w.pid = os.getpid()
         w.set_status(READY)
     return sb
-
-
-def board_of(process: Any) -> Scoreboard:
-    sb = getattr(process, "scoreboard", None)
-    return sb if sb is not None else _local_board(process)
 
 
 def _post_config(process: Any, server: Any) -> bool:
@@ -99,7 +94,7 @@ def status_handler(r: Any) -> int:
     r.allowed = 1 << M_GET
     if r.method_number != M_GET:
         return DECLINED
-    from directives.mod_log_config.items import escape_logitem
+    from httpd.util.escape import escape_logitem
     from directives.mod_status.page import Snapshot, refresh_value, render
     from httpd.http.header_filter import get_server_name, server_banner, signature
     r.content_type = "text/html; charset=ISO-8859-1"

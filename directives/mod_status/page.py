@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from httpd.util.escape import escape_html
 from httpd.mpm.scoreboard import (
     BUSY_DNS,
     BUSY_KEEPALIVE,
@@ -164,11 +165,6 @@ def show_time(secs: int) -> str:
 def ht_time(t: float) -> str:
     """ap_ht_time(..., DEFAULT_TIME_FORMAT, 0): local time."""
     return time.strftime(DEFAULT_TIME_FORMAT, time.localtime(t))
-
-
-def escape_html(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
-        '"', "&quot;")
 
 
 # -- the pass over the board ------------------------------------------------------------------

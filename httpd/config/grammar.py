@@ -8,8 +8,7 @@ Whitespace is C ``isspace``.  This is Apache's ``ap_getword_conf``.
 
 The hot path (100,000-line configs) calls :func:`getword_conf`, which runs the regular
 expressions that the pyparsing elements below compile to, so the grammar is declared
-once and used at C-like granularity; ``tests/config/test_grammar.py`` checks that
-``LINE.parse_string`` and :func:`split_words` agree on arbitrary input.
+once and used at C-like granularity.
 """
 from __future__ import annotations
 
@@ -24,9 +23,8 @@ DQ_WORD = pp.Regex(r'"(?P<body>(?:\\["\\]|[^"])*)(?:"|\Z)').set_name("double-quo
 SQ_WORD = pp.Regex(r"'(?P<body>(?:\\['\\]|[^'])*)(?:'|\Z)").set_name("single-quoted word")
 BARE_WORD = pp.Regex(r"(?P<body>[^ \t\n\r\v\f]+)").set_name("bare word")
 WORD = (DQ_WORD | SQ_WORD | BARE_WORD).set_name("word")
-LINE = (pp.ZeroOrMore(WORD) + pp.StringEnd()).parse_with_tabs()
 
-for _el in (DQ_WORD, SQ_WORD, BARE_WORD, WORD, LINE):
+for _el in (DQ_WORD, SQ_WORD, BARE_WORD, WORD):
     _el.set_whitespace_chars(" \t\n\r\v\f", copy_defaults=False)
 
 _SPACE = re.compile(r"[ \t\n\r\v\f]*")
@@ -99,17 +97,3 @@ def getword_conf(line: str, pos: int = 0) -> tuple[str, int]:
     return word, _SPACE.match(line, m.end()).end()
 
 
-def split_words(line: str) -> list[str]:
-    """Every word of ``line`` (Apache's TAKE_ARGV splitting, empty quoted words kept)."""
-    words = []
-    pos = _SPACE.match(line).end()
-    n = len(line)
-    while pos < n:
-        w, pos = getword_conf(line, pos)
-        words.append(w)
-    return words
-
-
-def parse_line(line: str) -> list[str]:
-    """The same result as :func:`split_words`, through pyparsing (for tests and tools)."""
-    return list(LINE.parse_string(line, parse_all=True))

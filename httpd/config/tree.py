@@ -26,16 +26,6 @@ class Node:
         kids = "" if self.children is None else f" +{len(self.children)}"
         return f"<Node {self.name} {self.args!r} {self.filename}:{self.line}{kids}>"
 
-    def find_parent(self, name: str) -> Optional["Node"]:
-        """The nearest enclosing section called ``name`` (case-insensitive)."""
-        p = self.parent
-        lname = name.lower()
-        while p is not None:
-            if p.name.lower() == lname:
-                return p
-            p = p.parent
-        return None
-
     def chain(self) -> dict:
         """This node and its enclosing sections: lower-cased name -> nearest node.
         Computed once per section; the walk's context checks ask it for every child."""

@@ -282,15 +282,6 @@ def invoke_cmd(cmd: Directive, parms: CmdParms, mconfig: Any, args: str) -> Opti
     return h(parms, mconfig, *words)
 
 
-def section_config(parms: CmdParms, module: Any) -> Any:
-    """The module's config for the current section, created on first use."""
-    ctx = parms.context
-    cfg = ctx.get(module.name)
-    if cfg is None and module.create_dir_config is not None:
-        cfg = ctx[module.name] = module.create_dir_config(parms.path)
-    return cfg
-
-
 def walk_config(nodes: list[Node], parms: CmdParms) -> None:
     """Run every node in order; raise WalkError at the first failure."""
     commands = parms.process.registry.commands

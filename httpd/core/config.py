@@ -38,7 +38,6 @@ CONDITION_ELSEIF = CONDITION_IF | CONDITION_ELSE
 
 # MaxRanges and friends
 MAXRANGES_DEFAULT, MAXRANGES_UNLIMITED, MAXRANGES_NORANGES = -2, -3, 0
-DEFAULT_MAX_RANGES = 200
 
 DOCUMENT_LOCATION = os.path.join(HTTPD_ROOT, "htdocs")
 DEFAULT_ACCESS_FNAME = ".htaccess"
@@ -50,9 +49,6 @@ DEFAULT_TIMEOUT = 60
 DEFAULT_LIMIT_REQUEST_LINE = DEFAULT_LIMIT_REQUEST_FIELDSIZE = 8190
 DEFAULT_LIMIT_REQUEST_FIELDS = 100
 DEFAULT_LIMIT_REQ_BODY = 1 << 30                  # 2.4.54 and later: 1 GiB
-DEFAULT_LIMIT_XML_BODY = 1000000
-DEFAULT_READ_BUF_SIZE = 8192
-DEFAULT_FLUSH_MAX_THRESHOLD, DEFAULT_FLUSH_MAX_PIPELINED = 65535, 5
 DEFAULT_MAX_INTERNAL_REDIRECTS, DEFAULT_MAX_SUBREQ_DEPTH = 10, 10
 LOG_WARNING = 4                                   # index of "warn" in httpd.log.startup.LEVELS
 
@@ -379,40 +375,6 @@ def reorder_directories(sections: list) -> list:
 
 def effective_limit_req_body(d: CoreDirConfig) -> int:
     return DEFAULT_LIMIT_REQ_BODY if d.limit_req_body is None else d.limit_req_body
-
-
-def effective_limit_xml_body(d: CoreDirConfig) -> int:
-    return DEFAULT_LIMIT_XML_BODY if d.limit_xml_body is None else d.limit_xml_body
-
-
-def effective_etag_bits(d: CoreDirConfig) -> int:
-    """ap_make_etag's components: ETAG_NONE means no ETag; nothing at all (even after a
-    lone ``FileETag -Size``) means 2.4's default, MTime Size."""
-    bits = ~d.etag_remove & (d.etag_bits | d.etag_add)
-    if bits & ETAG_NONE:
-        return ETAG_NONE
-    return bits or ETAG_BACKWARD
-
-
-def effective_max_ranges(value: Optional[int]) -> int:
-    """MaxRanges/MaxRangeOverlaps/MaxRangeReversals: -1 unlimited, 0 no ranges."""
-    if value is None or value == MAXRANGES_DEFAULT:
-        return DEFAULT_MAX_RANGES
-    return -1 if value == MAXRANGES_UNLIMITED else value
-
-
-def effective_read_buf_size(d: CoreDirConfig) -> int:
-    return d.read_buf_size or DEFAULT_READ_BUF_SIZE
-
-
-def effective_flush_max_threshold(s: CoreServerConfig) -> int:
-    return DEFAULT_FLUSH_MAX_THRESHOLD if s.flush_max_threshold is None \
-        else s.flush_max_threshold
-
-
-def effective_flush_max_pipelined(s: CoreServerConfig) -> int:
-    return DEFAULT_FLUSH_MAX_PIPELINED if s.flush_max_pipelined is None \
-        else s.flush_max_pipelined
 
 
 # -- check_config (core_check_config) -----------------------------------------------------

@@ -21,6 +21,8 @@ from .config import (ERRORDOCUMENT_DEFAULT, ETAG_ALL, ETAG_DIGEST, ETAG_INODE, E
                      ETAG_NONE, ETAG_SIZE, ETAG_UNSET, MAXRANGES_DEFAULT, MAXRANGES_NORANGES,
                      MAXRANGES_UNLIMITED)
 from .sections import regex_cflags
+from httpd.util.cparse import strtol
+from httpd.util.uri import is_url
 
 # Directives refused with "<Name> is not available in this server (<reason>)": none so
 # far; every core directive is stored for the runtime.  (name, reason) pairs go here.
@@ -64,12 +66,6 @@ def generate_error(cmd, d, arg):
     if arg[0] in "\"'" and arg[0] == arg[-1]:
         return arg[1:-1]                       # strip the quotes
     return arg
-
-
-def is_url(u: str) -> bool:
-    """ap_is_url: a scheme of alphanumerics, '+', '-' and '.' before a ':'."""
-    scheme, colon, _ = u.partition(":")
-    return bool(colon and scheme) and all(c.isalnum() or c in "+-." for c in scheme)
 
 
 def set_error_document(cmd, d, errno_str, msg):
@@ -170,17 +166,17 @@ def set_allow2f(cmd, d, arg):
 
 
 def set_limit_req_body(cmd, d, arg):
-    value, rest, overflow = S.strtol(arg)
+    value, end, overflow = strtol(arg)
     if overflow:
         return "LimitRequestBody argument is not parsable."
-    if rest or value < 0:
+    if end < len(arg) or value < 0:
         return "LimitRequestBody requires a non-negative integer."
     d.limit_req_body = value
     return None
 
 
 def set_limit_xml_req_body(cmd, d, arg):
-    d.limit_xml_body = S.strtol(arg)[0]
+    d.limit_xml_body = strtol(arg)[0]
     if d.limit_xml_body < 0:
         return "LimitXMLRequestBody requires a non-negative integer."
     return None

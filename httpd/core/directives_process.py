@@ -11,7 +11,9 @@ import os
 import resource
 
 from httpd import expr
-from .directives_server import atoi, log_server, strtol
+from httpd.util.cparse import atoi, strtol
+
+from .directives_server import log_server
 from .sections import core_server, main_core, method_register
 
 UINT32_MAX, INT32_MAX = 2**32 - 1, 2**31 - 1
@@ -190,8 +192,8 @@ def set_http_protocol_options(cmd, mconfig, arg):
 
 
 def _strtoff_range(arg: str, low: int, high: int, shown: str):
-    value, rest, overflow = strtol(arg)
-    if overflow or rest or value < low or value > high or not arg.strip():
+    value, end, overflow = strtol(arg)
+    if overflow or end < len(arg) or value < low or value > high or not arg.strip():
         return None, f"parameter must be a number between {low} and ({shown}): {arg}"
     return value, None
 

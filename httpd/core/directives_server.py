@@ -2,7 +2,7 @@
 vhost.c and http_core.c): names and addresses, logging, limits, protocol options, and
 the process-wide settings Apache keeps in globals (kept on the main server here).
 
-Numbers are read as Apache reads them (atoi, strtol, apr_strtoff), so ``Timeout abc``
+Numbers are read as Apache reads them (httpd.util.cparse: atoi, strtol), so ``Timeout abc``
 is 0 and ``LimitRequestLine 1.5`` is 1, without a word.
 """
 from __future__ import annotations
@@ -19,23 +19,9 @@ from httpd.util.cparse import atoi
 from httpd.log.startup import ALWAYS, LEVEL_NUM, LEVELS, log_time
 
 from .config import LogConfig, MutexConfig
-from .sections import CORE, core_server, fnmatch_test, main_core
+from httpd.util.fnmatch import fnmatch_test
 
-LONG_MAX = 2**63 - 1
-_NUMBER = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
-
-
-def strtol(arg: str) -> tuple[int, str, bool]:
-    """C strtol/strtoll base 10: (value, unparsed rest, overflowed); the overflow is the
-    ERANGE that apr_strtoff and the MaxMemFree check look at."""
-    m = _NUMBER.match(arg)
-    if not m:
-        return 0, arg, False
-    value = int(m.group(1))
-    if not -LONG_MAX - 1 <= value <= LONG_MAX:
-        return (LONG_MAX if value > 0 else -LONG_MAX - 1), arg[m.end():], True
-    return value, arg[m.end():], False
-
+from .sections import CORE, core_server, main_core
 
 def log_server(cmd, level: str, msg: str) -> None:
     """ap_log_error with cmd->server: filtered by that server's LogLevel for core (not
@@ -52,12 +38,6 @@ def log_server(cmd, level: str, msg: str) -> None:
 def _server_slot(attr: str, transform=None):
     def handler(cmd, mconfig, arg):
         setattr(core_server(cmd), attr, transform(arg) if transform else arg)
-    return handler
-
-
-def _global_slot(attr: str, transform=None):
-    def handler(cmd, mconfig, arg):
-        setattr(main_core(cmd), attr, transform(arg) if transform else arg)
     return handler
 
 

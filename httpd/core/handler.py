@@ -25,18 +25,15 @@ from httpd.log import errorlog as _errorlog
 from httpd.http.byterange import apply_byterange
 from httpd.http.conditional import meets_conditions, set_etag
 from httpd.module.hooks import DECLINED, DONE, OK, REALLY_FIRST, REALLY_LAST
-from httpd.http.header_filter import (DROPS_CONNECTION, allow_methods, make_allow,
+from httpd.http.header_filter import (allow_methods, make_allow,
                                  set_accept_ranges, set_content_length, set_last_modified,
                                  update_mtime)
 from httpd.core.filecache import CACHE as _FILES
+from httpd.protocol import M_GET, M_INVALID, M_OPTIONS, M_POST, M_TRACE, status_drops_connection
 from httpd.request.record import SMALL_FILE, FileRange, Request
 
-from .config import OPT_EXECCGI
-from .sections import M_INVALID, METHODS
-from httpd.core import CORE_MODULE as CORE
-
-M_GET, M_POST, M_OPTIONS, M_TRACE = (METHODS["GET"], METHODS["POST"], METHODS["OPTIONS"],
-                                    METHODS["TRACE"])
+from httpd.core.config import OPT_EXECCGI
+from httpd.module import CORE_MODULE as CORE
 HTTP_NOT_FOUND, HTTP_FORBIDDEN, HTTP_METHOD_NOT_ALLOWED = 404, 403, 405
 HTTP_BAD_REQUEST, HTTP_REQUEST_ENTITY_TOO_LARGE = 400, 413
 HTTP_NOT_IMPLEMENTED, HTTP_SERVICE_UNAVAILABLE = 501, 503
@@ -52,20 +49,24 @@ def log_rerror(r: Request, level: str, msg: str) -> None:
 # -- request bodies the handler does not want ------------------------------------------------
 
 def discard_request_body(r: Request) -> int:
-    """ap_discard_request_body: read and drop a body so the connection can go on."""
+    """ap_discard_request_body (http_filters.c): read and drop a body so the connection
+    can go on.  A no-op on a subrequest or a connection already marked to close; a
+    status that drops the connection marks it so and reads nothing; otherwise the body
+    is read through the protocol, whose input filter sends 100 Continue only when the
+    status so far is a 2xx (an ErrorDocument's request reads nothing: the connection
+    then closes)."""
     if r.main is not None or r.conn.keepalive is False:
+        return OK
+    if status_drops_connection(r.status):
+        r.conn.keepalive = False
         return OK
     if not r.remaining and not r.read_chunked:     # the request has no body
         return OK
-    if r.status in DROPS_CONNECTION:
-        r.conn.keepalive = False
-        return OK
-    read = r.read_body
-    if read is None:
+    discard = r.discard_body
+    if discard is None:
         return OK
     try:
-        while read(65536):
-            pass
+        discard(r)
     except Exception as e:   # the connection reports a bad body with its status
         r.conn.keepalive = False
         return getattr(e, "status", HTTP_BAD_REQUEST)

@@ -22,18 +22,13 @@ from httpd.module import (GLOBAL_ONLY, NOT_IN_DIR_LOC_FILE, NOT_IN_LIMIT, NOT_IN
 from httpd.config.server import create_server
 
 from httpd import expr
+from httpd.util.addr import AddrError, parse_addr_port
+from httpd.util.fnmatch import fnmatch_test
+from httpd.protocol import (M_INVALID, M_TRACE, METHOD_NUMBER_FIRST, METHOD_NUMBER_LAST,
+                            method_number_of)
 from .config import (CONDITION_ELSE, CONDITION_ELSEIF, CONDITION_IF, Section,
                      create_dir_config)
 from httpd.core import CORE_MODULE as CORE
-
-
-# Method numbers (httpd.h M_*); HEAD shares GET's.  Others are registered from 27 on.
-METHODS = {"GET": 0, "HEAD": 0, "PUT": 1, "POST": 2, "DELETE": 3, "CONNECT": 4, "OPTIONS": 5,
-           "TRACE": 6, "PATCH": 7, "PROPFIND": 8, "PROPPATCH": 9, "MKCOL": 10, "COPY": 11,
-           "MOVE": 12, "LOCK": 13, "UNLOCK": 14, "VERSION-CONTROL": 15, "CHECKOUT": 16,
-           "UNCHECKOUT": 17, "CHECKIN": 18, "UPDATE": 19, "LABEL": 20, "REPORT": 21,
-           "MKWORKSPACE": 22, "MKACTIVITY": 23, "BASELINE-CONTROL": 24, "MERGE": 25}
-M_TRACE, M_INVALID, METHOD_NUMBER_LAST = 6, 26, 63
 
 
 def core_server(cmd):
@@ -63,45 +58,25 @@ def parse_expr(cmd, text: str, string: bool):
 
 
 def method_number(cmd, name: str) -> int:
-    """ap_method_number_of: exact (case-sensitive) lookup, M_INVALID when unknown."""
-    if name in METHODS:
-        return METHODS[name]
-    return main_core(cmd).methods.get(name, M_INVALID)
+    """ap_method_number_of at config time: the registry is the main server's."""
+    return method_number_of(name, main_core(cmd).methods)
 
 
 def method_register(cmd, name: str) -> int:
-    """ap_method_register: a new extension method gets the next free number."""
+    """ap_method_register (http_protocol.c): a new extension method gets the next free
+    number, METHOD_NUMBER_FIRST (27) to METHOD_NUMBER_LAST (62); past that, AH01610 and
+    M_INVALID, as apache2 does for a 37th RegisterHttpMethod name."""
     number = method_number(cmd, name)
     if number != M_INVALID:
         return number
     methods = main_core(cmd).methods
-    number = M_INVALID + 1 + len(methods)
+    number = METHOD_NUMBER_FIRST + len(methods)
     if number > METHOD_NUMBER_LAST:
-        cmd.log.error("core", "error", f"AH01610: Maximum new request methods "
+        cmd.log.error("http", "error", f"AH01610: Maximum new request methods "
                       f"{METHOD_NUMBER_LAST} reached while registering method {name}.")
         return M_INVALID
     methods[name] = number
     return number
-
-
-def fnmatch_test(path: str) -> bool:
-    """apr_fnmatch_test: does ``path`` hold an unescaped wildcard?"""
-    if "*" not in path and "?" not in path and "]" not in path:
-        return False
-    i, bracket = 0, False
-    while i < len(path):
-        c = path[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c in "*?":
-            return True
-        if c == "[":
-            bracket = True
-        elif c == "]" and bracket:
-            return True
-        i += 1
-    return False
 
 
 def _container_arg(cmd, arg: str) -> tuple[Optional[str], Optional[str]]:
@@ -310,39 +285,6 @@ class ServerAddr:
         return self.virthost == "*" or self.virthost.lower() == "_default_"
 
 
-def parse_addr_port(text: str):
-    """apr_parse_addr_port: (host | None, scope_id, port) or None when invalid."""
-    i = len(text) - 1
-    while i >= 0 and text[i].isdigit():
-        i -= 1
-    if i < 0:
-        port = int(text)
-        return (None, None, port) if 1 <= port <= 65535 else None
-    last, port = len(text) - 1, 0
-    if text[i] == ":" and i < last:
-        if i == 0:
-            return None
-        port = int(text[i + 1:])
-        if not 1 <= port <= 65535:
-            return None
-        last = i - 1
-    host = text[:last + 1]
-    scope = None
-    if host.startswith("["):
-        if not host.endswith("]"):
-            return None
-        host = host[1:-1]
-        host, pct, scope = host.partition("%")
-        if pct and not scope:
-            return None
-        try:
-            socket.inet_pton(socket.AF_INET6, host)
-        except OSError:
-            return None
-        scope = scope or None
-    return host, scope, port
-
-
 def get_addresses(cmd, word: str, default_port: int, out: list) -> Optional[str]:
     """vhost.c get_addresses: append the addresses ``word`` names to ``out``."""
     wild_port = False
@@ -351,10 +293,10 @@ def get_addresses(cmd, word: str, default_port: int, out: list) -> Optional[str]
             wild_port = True
         elif word[-2] == ":":
             word, wild_port = word[:-2], True
-    parsed = parse_addr_port(word)
-    if parsed is None:
+    try:
+        host, scope, port = parse_addr_port(word)
+    except AddrError:
         return "The address or port is invalid"
-    host, scope, port = parsed
     if host is None:
         return "Missing address for VirtualHost"
     if not port and not wild_port:

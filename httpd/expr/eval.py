@@ -15,6 +15,8 @@ import stat
 import time
 from typing import TYPE_CHECKING, Optional
 
+from httpd.util.uri import escape_uri
+
 if TYPE_CHECKING:  # the parser's node type, only for annotations
     from httpd.expr import Node
 
@@ -135,7 +137,6 @@ def _func(ctx: EvalContext, name: str, arg: str) -> Optional[str]:
     if name in ("tolower", "toupper"):
         return arg.lower() if name == "tolower" else arg.upper()
     if name == "escape":
-        from httpd.http.request import escape_uri     # ap_escape_uri, lower-case hex
         return escape_uri(arg)
     if name == "unescape":
         return unescape_url_keep2f(arg)

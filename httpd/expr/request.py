@@ -1,8 +1,6 @@
 """What an ap_expr sees of a request (util_expr_eval.c's request and connection
 variables): the one evaluation context of the request layer, used by ``<If>``,
-mod_headers' ``expr=``, mod_setenvif's SetEnvIfExpr and mod_log_config's ``expr=``.  Also the small apr_table helpers the modules
-need on ``r.subprocess_env``, which is a dict but, like Apache's table, is looked up
-case-insensitively.
+mod_headers' ``expr=``, mod_setenvif's SetEnvIfExpr and mod_log_config's ``expr=``.
 """
 from __future__ import annotations
 
@@ -11,20 +9,9 @@ from typing import Optional
 
 from httpd.expr.eval import EvalContext
 from httpd.log import errorlog
-from httpd.core import CORE_MODULE
+from httpd.module import CORE_MODULE
 from httpd.http.header_filter import get_server_name_for_url, get_server_port, http_scheme
-
-
-def table_get(table: dict, key: str) -> Optional[str]:
-    """apr_table_get on a dict: exact key first, then case-insensitively."""
-    value = table.get(key)
-    if value is not None:
-        return value
-    low = key.lower()
-    for k, v in table.items():
-        if k.lower() == low:
-            return v
-    return None
+from httpd.util.table import table_get
 
 
 def log_rerror(r, module: str, level: str, msg: str) -> None:

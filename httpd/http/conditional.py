@@ -15,9 +15,8 @@ import time
 from typing import Optional
 
 from httpd.request.record import Request
-from httpd.core import CORE_MODULE as CORE
-
-M_GET = 0
+from httpd.protocol import M_GET
+from httpd.module import CORE_MODULE as CORE
 
 # ap_condition_e
 CONDITION_NONE, CONDITION_NOMATCH, CONDITION_WEAK, CONDITION_STRONG = 0, 1, 2, 3
@@ -143,9 +142,16 @@ def ap_http_date(t: float) -> str:
 
 # -- ETags (http_etag.c) --------------------------------------------------------------------
 
+def etag_components(d) -> int:
+    """ap_make_etag's components of a merged core directory config: the FileETag bits
+    less those removed, plus those added; nothing at all (even after a lone
+    ``FileETag -Size``) is 2.4's default, MTime Size (ETAG_BACKWARD)."""
+    bits = (d.etag_bits & ~d.etag_remove) | d.etag_add
+    return ETAG_BACKWARD if bits == ETAG_UNSET else bits
+
+
 def etag_bits(r: Request) -> int:
-    d = r.module_config(CORE)
-    return (d.etag_bits & ~d.etag_remove) | d.etag_add
+    return etag_components(r.module_config(CORE))
 
 
 _digest_cache: dict = {}
@@ -187,8 +193,6 @@ def make_etag(r: Request, force_weak: bool = False) -> str:
         return f'{weak}"{digest}"' if digest is not None else ""
     if bits & ETAG_NONE:
         return ""
-    if bits == ETAG_UNSET:
-        bits = ETAG_BACKWARD
     if st is not None:
         mtime_us = st.st_mtime_ns // 1000
     else:

@@ -6,6 +6,7 @@ from typing import Optional
 
 import attrs
 
+from httpd.protocol import KeepAlive
 from httpd.util.cparse import atoi
 from httpd.module import NOT_IN_DIR_CONTEXT, RSRC_CONF, Args, Module, directive
 
@@ -46,6 +47,7 @@ class HttpServerConfig:
     keep_alive_max: Optional[int] = None
     _effective: Optional["HttpServerConfig"] = attrs.field(default=None, init=False,
                                                            eq=False, repr=False)
+    _policy: Optional[KeepAlive] = attrs.field(default=None, init=False, eq=False, repr=False)
 
     @property
     def effective(self) -> "HttpServerConfig":
@@ -58,6 +60,16 @@ class HttpServerConfig:
                 100 if self.keep_alive_max is None else self.keep_alive_max)
             object.__setattr__(self, "_effective", eff)
         return eff
+
+    @property
+    def policy(self) -> KeepAlive:
+        """The effective values as the protocol's keep-alive policy (set_keepalive)."""
+        policy = self._policy
+        if policy is None:
+            eff = self.effective
+            policy = KeepAlive(eff.keep_alive, eff.keep_alive_timeout, eff.keep_alive_max)
+            object.__setattr__(self, "_policy", policy)
+        return policy
 
 
 def create_server_config(server) -> HttpServerConfig:

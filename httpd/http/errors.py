@@ -14,31 +14,15 @@ from typing import Optional
 
 from httpd.expr.request import exec_str
 from httpd.log import errorlog
-from httpd.http.header_filter import escape_html, signature
+from httpd.http.header_filter import signature
 from httpd.request.record import Headers, Request
-from httpd.http.status import STATUS_LINES
-from httpd.core import CORE_MODULE as CORE
+from httpd.http.status import get_status_line, index_of_response
+from httpd.util.escape import escape_html
+from httpd.module import CORE_MODULE as CORE
 
 
 DOCTYPE = ('<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" '
            '"http://www.w3.org/TR/html4/strict.dtd">\n')
-
-# The statuses Apache 2.4.71 has a line for; any other is answered as 500.
-APACHE_STATUSES = frozenset(
-    (100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226,
-     300, 301, 302, 303, 304, 305, 307, 308)
-    + tuple(range(400, 418)) + (421, 422, 423, 424, 426, 428, 429, 431, 451)
-    + tuple(range(500, 509)) + (510, 511))
-
-def index_status(status: int) -> int:
-    """The status whose line Apache uses (ap_index_of_response): unknown ones are 500."""
-    return status if status in APACHE_STATUSES else 500
-
-
-def status_title(status: int) -> str:
-    """``404 Not Found`` as in Apache's status_lines (unknown statuses read as 500)."""
-    return STATUS_LINES[index_status(status)]
-
 
 def is_header_only(status: int) -> bool:
     """AP_STATUS_IS_HEADER_ONLY: 204 and 304 never carry a body."""
@@ -177,16 +161,16 @@ def _title(r, status: int) -> str:
         if len(line) == 4:
             return line + "Unknown Reason"
         return line
-    return status_title(status)
+    return get_status_line(status)
 
 
 def error_page(r, status: int, location: str = "", recursive_error: int = 0) -> bytes:
     """The HTML body ap_send_error_response writes for ``status``."""
     title = _title(r, status)
     parts = [DOCTYPE, "<html><head>\n<title>", title, "</title>\n</head><body>\n<h1>",
-             title[4:], "</h1>\n", canned_text(r, index_status(status), location)]
+             title[4:], "</h1>\n", canned_text(r, index_of_response(status), location)]
     if recursive_error:
-        parts += ["<p>Additionally, a ", status_title(recursive_error),
+        parts += ["<p>Additionally, a ", get_status_line(recursive_error),
                   "\nerror was encountered while trying to use an ErrorDocument to handle "
                   "the request.</p>\n"]
     parts += [signature(r, "<hr>\n"), "</body></html>\n"]
@@ -205,7 +189,7 @@ def response_code_string(r: Request, status: int) -> Optional[str]:
     codes = d.response_code_exprs if d is not None else None
     if not codes:
         return None
-    found = codes.get(index_status(status))
+    found = codes.get(index_of_response(status))
     if found is None or found == "default":
         return None
     try:
@@ -262,7 +246,7 @@ def send_error_response(r: Request, recursive_error: int = 0) -> None:
             r.headers_out.set("Allow", make_allow(r))
         if r.header_only:
             return
-    custom = response_code_string(r, index_status(status))
+    custom = response_code_string(r, index_of_response(status))
     if custom is not None and custom.startswith('"'):
         r.body = custom[1:].encode("latin-1", "replace")
         return

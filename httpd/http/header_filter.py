@@ -17,17 +17,23 @@ from __future__ import annotations
 import re
 import socket
 import time
-from typing import Any, Callable, Optional, Union
+from typing import Any, Optional
 
 from httpd import SERVER_BASEPRODUCT, __version__
 from httpd.http.conditional import ap_http_date
 from httpd.http.headers_check import BadResponseHeader, check_headers  # noqa: F401 (API)
 from httpd.request.record import FileRange, Part, Request
-from httpd.http.status import STATUS_LINES
-from httpd.core import CORE_MODULE as CORE
+from httpd.http.status import get_status_line
+from httpd.module import CORE_MODULE as CORE
 from httpd.http.core import HTTP_MODULE as HTTP
+from httpd.protocol import METHODS, M_INVALID, KeepAlive, set_keepalive as decide_keepalive
+from httpd.util.table import table_get
+from httpd.util.tokens import find_token, is_chunked
+from httpd.util.escape import escape_html
+from httpd.util.uri import is_url
 
 SERVER_PROTOCOL = "HTTP/1.1"          # AP_SERVER_PROTOCOL
+KEEPALIVE_DEFAULTS = KeepAlive()      # a server without http_core's config
 PLATFORM = "Unix"
 
 # -- ServerTokens and ServerSignature -------------------------------------------------------
@@ -58,20 +64,6 @@ def banner_of(r: Request) -> str:
     """ServerTokens is process-wide: Apache keeps it in a global set from the main server."""
     main = getattr(r.process, "main_server", None) or r.server
     return server_banner(main.module_config[CORE].server_tokens)
-
-
-def escape_html(s: str) -> str:
-    """ap_escape_html: <, >, & and the double quote."""
-    if not any(c in s for c in '<>&"'):
-        return s
-    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))
-
-
-def is_url(u: str) -> bool:
-    """ap_is_url: a non-empty scheme of letters, digits, + - . before a colon."""
-    head, colon, _ = u.partition(":")
-    return bool(colon) and bool(head) and all(c.isalnum() or c in "+-." for c in head)
 
 
 def http_scheme(r: Request) -> str:
@@ -198,23 +190,9 @@ def set_accept_ranges(r: Request) -> None:
                       "none" if r.module_config(CORE).max_ranges == 0 else "bytes")
 
 
-_METHOD_NAMES: Optional[tuple] = None
-
-
-def _method_names() -> tuple:
-    """The standard methods in number order for Allow (Apache walks its method hash,
-    whose order changes from one start to the next; HEAD shares GET's number and
-    follows it); the method registry is the protocol layer's."""
-    global _METHOD_NAMES, _METHODS, _M_INVALID
-    if _METHOD_NAMES is None:
-        from httpd.protocol import METHODS, M_INVALID
-        _METHODS, _M_INVALID = METHODS, M_INVALID
-        _METHOD_NAMES = tuple(sorted(METHODS, key=lambda m: (METHODS[m], m != "GET")))
-    return _METHOD_NAMES
-
-
-_METHODS: dict = {}
-_M_INVALID = 26
+# The standard methods in number order for Allow (Apache walks its method hash, whose
+# order changes from one start to the next; HEAD shares GET's number and follows it).
+_METHOD_NAMES = tuple(sorted(METHODS, key=lambda m: (METHODS[m], m != "GET")))
 
 
 def allow_methods(r: Request, reset: bool, *numbers: int) -> None:
@@ -229,12 +207,12 @@ def allow_methods(r: Request, reset: bool, *numbers: int) -> None:
 def make_allow(r: Request) -> str:
     """The Allow field-value for OPTIONS and 405/501 (make_allow): TRACE per server."""
     mask = r.allowed
-    names = [m for m in _method_names() if mask & (1 << _METHODS[m])]
+    names = [m for m in _METHOD_NAMES if mask & (1 << METHODS[m])]
     registered = r.process.main_server.module_config[CORE].methods if r.process else {}
     names += [m for m, n in registered.items() if mask & (1 << n)]
     if r.server.module_config[CORE].trace_enable in ("on", "extended"):
         names.append("TRACE")
-    if mask & (1 << _M_INVALID) and r.allowed_xmethods:
+    if mask & (1 << M_INVALID) and r.allowed_xmethods:
         names += r.allowed_xmethods
     return ",".join(names)
 
@@ -258,65 +236,36 @@ def make_content_type(r: Request, ctype: Optional[str]) -> Optional[str]:
 
 # -- the keep-alive decision (ap_set_keepalive) ---------------------------------------------
 
-DROPS_CONNECTION = frozenset((400, 408, 411, 413, 414, 500, 503, 501))
-_TOKEN_SPLIT = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-
-
-def find_token(value: Optional[str], token: str) -> bool:
-    """ap_find_token: ``token`` as a whole token of a field value, case-insensitively."""
-    if not value:
-        return False
-    return token in _TOKEN_SPLIT.split(value.lower())
-
-
 def set_keepalive(r: Request) -> bool:
-    """ap_set_keepalive: may this connection live on after this response?  Sets
-    r.conn.keepalive, r.chunked (HTTP/1.1 without a length) and the Keep-Alive and
-    Connection fields.  ``r.conn.keepalives`` counts the requests already served."""
+    """ap_set_keepalive at the header filter: the request record's view of
+    httpd.protocol.set_keepalive (the one implementation, condition by condition as
+    http_protocol.c), written back as Apache does: r.conn.keepalive, r.conn.keepalives
+    (bumped here, as c->keepalives is), r.chunked (HTTP/1.1 without a length), the
+    Keep-Alive field set and Connection merged (apr_table_mergen)."""
     conn = r.conn
     http = r.server.module_config.get(HTTP)
-    if http is not None:
-        http = http.effective
-        ka_on, ka_timeout, ka_max = http.keep_alive, http.keep_alive_timeout, http.keep_alive_max
-    else:
-        ka_on, ka_timeout, ka_max = True, 5.0, 100
-    left = ka_max - conn.keepalives
+    policy = http.effective.policy if http is not None else KEEPALIVE_DEFAULTS
     out = r.headers_out
-    wimpy = find_token(out.get("Connection"), "close")
-    conn_in = r.headers_in.get("Connection")
-    status = r.status
-    if (conn.keepalive is not False
-            and not r.expecting_100
-            and (r.header_only or status == 204 or status == 304
-                 or "Content-Length" in out
-                 or find_token(out.get("Transfer-Encoding"), "chunked")
-                 or (r.proto_num >= 1001 and _chunk(r)))
-            and ka_on
-            and ka_timeout > 0
-            and (ka_max == 0 or left > 0)
-            and status not in DROPS_CONNECTION
-            and not wimpy
-            and not find_token(conn_in, "close")
-            and (not r.subprocess_env.get("nokeepalive") or "Via" in r.headers_in)):
-        ka_sent = find_token(conn_in, "keep-alive")
-        if ka_sent or r.proto_num >= 1001:
-            if not getattr(r.process, "mpm_stopping", False):
-                conn.keepalive = True
-                if ka_sent:
-                    secs = int(ka_timeout)
-                    out.set("Keep-Alive", f"timeout={secs}, max={left}" if ka_max
-                            else f"timeout={secs}")
-                    out.merge("Connection", "Keep-Alive")
-                return True
-    if not wimpy:
-        out.merge("Connection", "close")
-    conn.keepalive = False
-    return False
-
-
-def _chunk(r: Request) -> bool:
-    r.chunked = True        # "THIS CODE IS CORRECT": the test itself chooses chunking
-    return True
+    headers_in = r.headers_in
+    d = decide_keepalive(
+        policy=policy, keepalives=conn.keepalives, proto_num=r.proto_num,
+        request_connection=headers_in.get("Connection"), status=r.status,
+        header_only=r.header_only,
+        has_length="Content-Length" in out or is_chunked(out.get("Transfer-Encoding")),
+        conn_close=conn.keepalive is False, expecting_100=r.expecting_100,
+        response_close=find_token(out.get("Connection"), "close"),
+        nokeepalive=table_get(r.subprocess_env, "nokeepalive") is not None,
+        via="Via" in headers_in, stopping=getattr(r.process, "mpm_stopping", False))
+    if d.chunked:
+        r.chunked = True        # "THIS CODE IS CORRECT": the test itself chooses chunking
+    for name, value in d.headers:
+        if name == "Connection":
+            out.merge(name, value)
+        else:
+            out.set(name, value)
+    conn.keepalive = d.keep_alive
+    conn.keepalives = d.keepalives
+    return d.keep_alive
 
 
 # -- the content-length filter and the header filter ---------------------------------------
@@ -359,20 +308,6 @@ def _fix_vary(out) -> None:
         out.set("Vary", ",".join(seen))
 
 
-# The statuses Apache 2.4.71's status_lines table knows; for any other the status line
-# is that of 500 (ap_get_status_line), even though r.status keeps the number.
-APACHE_STATUSES = frozenset(
-    (100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226,
-     300, 301, 302, 303, 304, 305, 307, 308)
-    + tuple(range(400, 418)) + (421, 422, 423, 424, 426, 428, 429, 431, 451)
-    + tuple(range(500, 509)) + (510, 511))
-
-
-def get_status_line(status: int) -> str:
-    """ap_get_status_line: ``404 Not Found``; unknown statuses read as 500."""
-    return STATUS_LINES[status if status in APACHE_STATUSES else 500]
-
-
 def _validated_status_line(r: Request) -> str:
     """validate_status_line: a module's status_line only if it matches r.status."""
     status = r.status
@@ -390,16 +325,13 @@ def _validated_status_line(r: Request) -> str:
     return default
 
 
-def finalize_headers(r: Request, keepalive: Union[bool, Callable[[Request], Any]] = True
-                     ) -> tuple[str, list[tuple[str, str]]]:
+def finalize_headers(r: Request, keepalive: bool = True) -> tuple[str, list[tuple[str, str]]]:
     """The status line (``HTTP/1.1 200 OK``) and the header fields to send, in Apache's
     order.  Runs the content-length filter (Content-Length from a body of known
     length), merges err_headers_out, decides keep-alive and chunking (``r.chunked``,
-    ``r.conn.keepalive``), and drops the framing fields of a 204/304.  ``keepalive``
-    may be False (decided elsewhere) or a callable run where Apache calls
-    ap_set_keepalive: it may add Keep-Alive/Connection to r.headers_out and set
-    r.chunked, and the fields land where Apache puts them (before Content-Type).
-    Raises BadResponseHeader for an unsendable field."""
+    ``r.conn.keepalive``), and drops the framing fields of a 204/304; ``keepalive``
+    False leaves the connection's decision as it is (a response that closes).  Then
+    check_headers: raises BadResponseHeader for a response that must not be sent."""
     out = r.headers_out
     status = r.status
     header_only_status = status == 204 or status == 304
@@ -408,9 +340,10 @@ def finalize_headers(r: Request, keepalive: Union[bool, Callable[[Request], Any]
     if n is not None and (n or not (r.header_only or header_only_status)
                           or "Content-Length" not in out):
         out.set("Content-Length", str(n))
-    check_headers(r)
+    # merge_response_headers: one table from here on (apr_table_overlay, then cleared)
     if len(r.err_headers_out):
         out = r.headers_out = type(out)(r.err_headers_out.items() + out.items())
+        r.err_headers_out = type(out)()
     if r.subprocess_env.get("force-no-vary") is not None:
         out.unset("Vary")
         r.proto_num = 1000
@@ -429,10 +362,8 @@ def finalize_headers(r: Request, keepalive: Union[bool, Callable[[Request], Any]
         r.conn.keepalive = False
     else:
         protocol = SERVER_PROTOCOL
-    if keepalive is True:
+    if keepalive:
         set_keepalive(r)
-    elif keepalive:
-        keepalive(r)
     if header_only_status:
         out.unset("Transfer-Encoding")
         out.unset("Content-Length")
@@ -461,6 +392,9 @@ def finalize_headers(r: Request, keepalive: Union[bool, Callable[[Request], Any]
         out.add("Expires", date)
     if r.header_only and out.get("Content-Length") == "0":
         out.unset("Content-Length")
+    # ap_http_header_filter checks the merged fields after the keep-alive decision
+    check_headers(r)
+    out = r.headers_out
     # basic_http_header: Date and Server first, never twice
     items = out._items
     keys = out._keys

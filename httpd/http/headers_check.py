@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from httpd.request.record import Request
-from httpd.core import CORE_MODULE as CORE
+from httpd.module import CORE_MODULE as CORE
+from httpd.util.tokens import is_chunked
 
 
 
@@ -69,7 +70,21 @@ def _check_table(table, strict: bool) -> None:
 
 
 def check_headers(r: Request) -> None:
-    """check_headers: raise BadResponseHeader for a field that must not be sent."""
+    """check_headers (http_filters.c): raise BadResponseHeader for a response that must
+    not be sent as it is.  A Transfer-Encoding drops a Content-Length and the
+    connection's keep-alive, and one whose last coding is not chunked refuses the
+    response (without a log line); then every field is checked, names by the token rule
+    (by VCHAR/obs-text under HttpProtocolOptions Unsafe), values for field content, an
+    obs-fold becoming one space (AH02428, AH02429, AH02430: the exception's text)."""
+    out = r.headers_out
+    te = out.get("Transfer-Encoding")
+    if te is not None:
+        if "Content-Length" in out:
+            out.unset("Content-Length")
+            r.conn.keepalive = False
+        if not is_chunked(te):
+            r.conn.keepalive = False
+            raise BadResponseHeader("")
     strict = r.server.module_config[CORE].http_conformance != 2     # not Unsafe
-    _check_table(r.headers_out, strict)
+    _check_table(out, strict)
     _check_table(r.err_headers_out, strict)

@@ -23,7 +23,9 @@ from typing import Optional
 from httpd.log import errorlog as _errorlog
 from httpd.expr.request import RequestExprContext
 from httpd.http.errors import copy_response, response_code_string, send_error_response
-from httpd.http.header_filter import construct_url, is_url  # noqa: F401 (ap_construct_url, part of this API)
+from httpd.http.header_filter import construct_url  # noqa: F401 (ap_construct_url, part of this API)
+from httpd.util.uri import is_url
+from httpd.protocol import M_GET
 from httpd.module.hooks import DECLINED, DONE, OK, HookTable
 from httpd.request.record import Headers, Request
 from httpd.request.directory_walk import Walker
@@ -34,7 +36,6 @@ HTTP_OK = 200
 HTTP_MOVED_TEMPORARILY = 302
 HTTP_BAD_REQUEST = 400
 HTTP_INTERNAL_SERVER_ERROR = 500
-M_GET = 0
 DEFAULT_MAX_INTERNAL_REDIRECTS = DEFAULT_MAX_SUBREQ_DEPTH = 10
 
 
@@ -465,7 +466,8 @@ def _internal_internal_redirect(new_uri: str, r: Request) -> Optional[Request]:
     new.subprocess_env = {"REDIRECT_" + k: v for k, v in r.subprocess_env.items()}
     new.no_cache, new.expecting_100 = r.no_cache, r.expecting_100
     new.no_local_copy = r.no_local_copy
-    new.read_body, new.remaining, new.read_chunked = r.read_body, r.remaining, r.read_chunked
+    new.read_body, new.discard_body = r.read_body, r.discard_body
+    new.remaining, new.read_chunked = r.remaining, r.read_chunked
     new.subprocess_env["REDIRECT_STATUS"] = str(r.status)
     status = hook_table(r.process).run_all("post_read_request", new)
     if status:
@@ -486,16 +488,3 @@ def internal_redirect(new_uri: str, r: Request) -> None:
         if status == OK:
             status = invoke_handler(new, gen.hooks)
     die(status, new)
-
-
-_URI_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-                      "$-_.+!*'(),:;@&=~/")     # gen_test_char.c's T_OS_ESCAPE_PATH
-
-
-def escape_uri(path: str) -> str:
-    """ap_escape_uri (ap_os_escape_path without a prefix): escape what is not allowed
-    in a path segment, as c2x writes it: ``%`` and two lower-case hex digits.  Also
-    ap_expr's escape()."""
-    if all(c in _URI_SAFE for c in path):
-        return path
-    return "".join(c if c in _URI_SAFE else "%%%02x" % (ord(c) & 0xFF) for c in path)

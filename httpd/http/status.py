@@ -1,4 +1,5 @@
-"""HTTP status lines as Apache 2.4 prints them (http_protocol.c status_lines)."""
+"""HTTP status lines as Apache 2.4 prints them (http_protocol.c status_lines,
+ap_index_of_response, ap_get_status_line)."""
 from __future__ import annotations
 
 STATUS_LINES = {
@@ -31,11 +32,21 @@ STATUS_LINES = {
 }
 
 
-def status_line(status: int) -> str:
-    """``"404 Not Found"``; an unknown code gets Apache's generic line for its class."""
-    line = STATUS_LINES.get(status)
-    if line is not None:
-        return line
-    if 100 <= status < 600:
-        return f"{status} "   # Apache sends the bare code for unknown statuses
-    return "500 Internal Server Error"
+# The statuses Apache 2.4.71's status_lines table has a line for (its NULL slots, such
+# as 418 and 425, and anything outside 100-599 are unknown).
+APACHE_STATUSES = frozenset(
+    (100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226,
+     300, 301, 302, 303, 304, 305, 307, 308)
+    + tuple(range(400, 418)) + (421, 422, 423, 424, 426, 428, 429, 431, 451)
+    + tuple(range(500, 509)) + (510, 511))
+
+
+def index_of_response(status: int) -> int:
+    """ap_index_of_response, as the status whose line is used: an unknown status is
+    500's (LEVEL_500), though r->status keeps the number."""
+    return status if status in APACHE_STATUSES else 500
+
+
+def get_status_line(status: int) -> str:
+    """ap_get_status_line: ``404 Not Found``; an unknown status reads as 500's line."""
+    return STATUS_LINES[status if status in APACHE_STATUSES else 500]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from typing import Any, Optional
+from typing import Any
 
 from httpd import protocol as proto
 from httpd.http import request as http_request
@@ -167,7 +167,7 @@ class Conn:
                 if not ch.flush():
                     park(self, "write", timeout)
                     return
-                go_on = self._keep and hconn.start_next_request()
+                go_on = hconn.start_next_request(self._keep)
                 resumed = False
             while go_on:
                 idle = hconn.keepalives > 0
@@ -185,7 +185,7 @@ class Conn:
                     keep = _serve_request(serving, ch, hconn, info, base, ev, timeout,
                                           self.body_stage, score)
                 elif isinstance(ev, proto.ProtocolError):
-                    _answer_protocol_error(serving, ch, hconn, info, base, ev, timeout)
+                    _answer_protocol_error(serving, ch, info, base, ev, timeout)
                     keep = False
                 else:                       # ConnectionClosed
                     if getattr(ev, "reason", ""):
@@ -200,7 +200,7 @@ class Conn:
                         score.set_status("_")
                     park(self, "write", timeout)
                     return
-                if not keep or not hconn.start_next_request():
+                if not hconn.start_next_request(keep):
                     break
                 resumed = False
         except ClientGone:
@@ -301,23 +301,15 @@ def _next_head(ch: Channel, hconn: proto.HTTPConnection, first_timeout: float,
         hconn.receive_data(data)
 
 
-def _new_request(serving: Serving, info: ConnInfo, base: Any,
-                 headers_in: Optional[Headers] = None) -> Request:
-    if headers_in is None:
-        headers_in = Headers()
-    return Request(conn=info, server=base, process=serving.process, request_time=time.time(),
-                   per_dir_config=base.lookup_defaults, headers_in=headers_in)
-
-
-def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, info: ConnInfo,
-                   base: Any, head: Any, timeout: float, body_stage: Any,
-                   score: Any = None) -> bool:
-    """One request: build the record, run the pipeline, write and log the response."""
+def request_from_head(process: Any, info: ConnInfo, base: Any, head: Any) -> Request:
+    """The request record of a parsed head (ap_read_request's fields of request_rec),
+    on the connection ``info`` whose base server is ``base``."""
     merged = head.merged
     if merged is None:
         items = proto.merge_headers(head.headers)
         merged = head.merged = (items, [k.lower() for k, _ in items])
-    r = _new_request(serving, info, base, Headers.copy_of(*merged))
+    r = Request(conn=info, server=base, process=process, request_time=time.time(),
+                per_dir_config=base.lookup_defaults, headers_in=Headers.copy_of(*merged))
     r.the_request = head.request_line
     r.method = head.method
     r.method_number = head.method_number
@@ -334,7 +326,16 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
         r.read_chunked = True
     elif head.body == "length":
         r.remaining = head.content_length
-    info.keepalive = None
+    # CL with TE (and TE on HTTP/1.0): never reused, as ap_read_request's AP_CONN_CLOSE
+    info.keepalive = False if head.must_close else None
+    return r
+
+
+def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, info: ConnInfo,
+                   base: Any, head: Any, timeout: float, body_stage: Any,
+                   score: Any = None) -> bool:
+    """One request: build the record, run the pipeline, write and log the response."""
+    r = request_from_head(serving.process, info, base, head)
     if score is not None:
         score.set_status("W")
         score.request_started(r)
@@ -342,6 +343,7 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
     r.per_dir_config = r.server.lookup_defaults
     body = BodyReader(ch, hconn, r, timeout, body_stage)
     r.read_body = body.read
+    r.discard_body = body.discard
     try:
         if status != 200:
             http_request.die(status, r)
@@ -351,7 +353,7 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
     except Exception as e:      # a bug outside any hook (hooks are guarded by HookTable)
         final = http_request.internal_error(r, e)
     try:
-        _send(serving, ch, hconn, final, timeout)
+        final = _send(serving, ch, final, timeout)
     finally:   # an aborted response is logged too (%X: X)
         if score is not None:
             score.set_status("L")
@@ -362,42 +364,50 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
     return bool(info.keepalive)
 
 
-def _send(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, r: Request,
-          timeout: float) -> None:
+def _send(serving: Serving, ch: Channel, r: Request, timeout: float) -> Request:
     """send_response; a failure before the first byte went out (the output-filter
     fixups, the header filter) is answered with the canned 500 instead, and the
-    connection closes after it.  Once bytes are out, the connection is only closed."""
+    connection closes after it.  Once bytes are out, the connection is only closed.
+    Returns the request whose response went out."""
     try:
-        send_response(serving, ch, hconn, r, timeout)
+        return send_response(serving, ch, r, timeout)
     except ClientGone:
         raise
     except Exception as e:
         if r.first_byte_time:
             raise
-        send_response(serving, ch, hconn, http_request.internal_error(r, e), timeout)
+        return send_response(serving, ch, http_request.internal_error(r, e), timeout)
 
 
-def _answer_protocol_error(serving: Serving, ch: Channel, hconn: proto.HTTPConnection,
-                           info: ConnInfo, base: Any, err: Any, timeout: float) -> None:
-    """A request that could not be read: log why, answer the status, close."""
-    from httpd.log import errorlog
-    from httpd.http import request as http_request
-    r = _new_request(serving, info, base)
+def protocol_error_request(process: Any, info: ConnInfo, base: Any, err: Any) -> Request:
+    """The request record of a head the protocol layer refused, answered with the
+    error's status.  As ap_read_request's die_before_hooks, r->status is still HTTP_OK
+    when ap_die runs, so the page is the status's own (no "Additionally, a 400 ... error
+    was encountered while trying to use an ErrorDocument" paragraph)."""
+    items = proto.merge_headers(err.fields)
+    r = Request(conn=info, server=base, process=process, request_time=time.time(),
+                per_dir_config=base.lookup_defaults,
+                headers_in=Headers.copy_of(items, [k.lower() for k, _ in items]))
     r.the_request = err.request_line
     r.protocol, r.proto_num = "HTTP/1.0", 1000
     r.method = err.request_line.split(" ", 1)[0] if err.request_line else "GET"
     info.keepalive = False
+    http_request.die(err.status, r)
+    return r
+
+
+def _answer_protocol_error(serving: Serving, ch: Channel, info: ConnInfo, base: Any, err: Any,
+                           timeout: float) -> None:
+    """A request that could not be read: log why, answer the status, close (Apache
+    answers 408 for a half-sent request too)."""
+    from httpd.log import errorlog
     for line in err.log:
         errorlog.log_cerror(info, "core", "debug" if err.status == 408 else "info", line)
-    if err.status == 408 and not err.request_line:
-        pass    # Apache answers 408 for a half-sent request too
-    r.status = err.status
-    http_request.die(err.status, r)
+    r = protocol_error_request(serving.process, info, base, err)
     final = http_request.final_request(r)
     final.conn.keepalive = False
-    hconn.keep_alive = False
     try:
-        _send(serving, ch, hconn, final, timeout)
+        final = _send(serving, ch, final, timeout)
     finally:
         _log_transaction(serving, r, final)
 

@@ -1,6 +1,7 @@
-"""The request body as a handler reads it (r.read_body): bytes through the sans-I/O
-protocol, under LimitRequestBody of the mapped directory and mod_reqtimeout's body
-deadline; the client gets its 100 Continue when the handler starts reading."""
+"""The request body as a handler reads it (r.read_body) or drops it (r.discard_body):
+bytes through the sans-I/O protocol, under LimitRequestBody of the mapped directory and
+mod_reqtimeout's body deadline; the client gets its 100 Continue when the handler starts
+reading, if the response is a success so far."""
 from __future__ import annotations
 
 import time
@@ -31,14 +32,12 @@ class BodyReader:
         return effective_limit_req_body(core) if core is not None else 0
 
     def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes of the body (all of it for -1); b"" at its end."""
         if self.done and not self.buf:
             return b""
         if not self.started:
             self.started = True
-            first = self.hconn.start_body(self._limit())
-            if first:
-                self.r.expecting_100 = False     # the client got its 100 Continue
-            self.ch.send(first, self.timeout)
+            self._interim(self.hconn.start_body(self._limit(), self.r.status), self.r)
         while not self.done and (n < 0 or len(self.buf) < n):
             ev = self.hconn.next_event()
             if ev is proto.NEED_DATA:
@@ -63,6 +62,23 @@ class BodyReader:
         else:
             out, self.buf = bytes(self.buf[:n]), self.buf[n:]
         return out
+
+    def discard(self, r: Request) -> None:
+        """ap_discard_request_body's reading for the request ``r`` whose handler calls it
+        (an ErrorDocument's, after an internal redirect): the protocol's discard_body,
+        with 100 Continue only when r.status is a 2xx; raises BodyError."""
+        if not self.started:
+            self.started = True
+            self._interim(self.hconn.discard_body(self._limit(), r.status), r)
+        elif not self.done:
+            self.hconn.discard_body()
+        self.buf.clear()
+        self.read()
+
+    def _interim(self, first: bytes, r: Request) -> None:
+        if first:
+            r.expecting_100 = False     # the client got its 100 Continue
+            self.ch.send(first, self.timeout)
 
     def _recv(self) -> Optional[bytes]:
         """Bytes of the body, or None when Timeout or the body deadline passed."""

@@ -8,33 +8,40 @@ import time
 from typing import Any
 
 from httpd.http import header_filter as http_protocol
-from httpd import protocol as proto
 from httpd.io.channel import READ_SIZE, Channel, ClientGone, body_iter
 from httpd.request.record import FileRange, Part, Request
 
 
-def send_response(serving: Any, ch: Channel, hconn: proto.HTTPConnection, r: Request,
-                   timeout: float) -> None:
+def send_response(serving: Any, ch: Channel, r: Request, timeout: float,
+                  checked_once: bool = False) -> Request:
     """The response head and body: the header filter's fields in Apache's order, framed
-    by Content-Length or chunked, file ranges with sendfile when EnableSendfile is on."""
+    by Content-Length or chunked, file ranges with sendfile when EnableSendfile is on.
+    Returns the request whose response went out: a response the header checks refuse
+    is answered by ap_die(500) instead (an ErrorDocument may take over), and when that
+    one fails the checks too, with a bare 500 (check_headers_recursion)."""
     for output_filter in r.output_filters:     # the header-stage filters (mod_headers)
         output_filter(r)
     r.conn.keepalive = r.conn.keepalive if r.conn.keepalive is False else None
     try:
         status_line, fields = http_protocol.finalize_headers(r)
     except http_protocol.BadResponseHeader as e:
-        from httpd.log import errorlog
-        errorlog.log_rerror(r, "http", "error", f"AH02430: Response header {e}")
-        r.status, r.body, r.chunked = 500, None, False
+        if str(e):
+            from httpd.log import errorlog
+            errorlog.log_rerror(r, "http", "error", str(e))
+        # "clear anything from this response"
         r.headers_out, r.err_headers_out = type(r.headers_out)(), type(r.headers_out)()
+        r.content_type = r.content_encoding = None
+        r.content_languages = []
+        r.body, r.chunked = None, False
+        if not checked_once:
+            from httpd.http import request as http_request
+            http_request.die(500, r)
+            return send_response(serving, ch, http_request.final_request(r), timeout, True)
+        r.status = 500
         r.conn.keepalive = False
         status_line, fields = http_protocol.finalize_headers(r, keepalive=False)
-    # the protocol layer learns what was decided, for the next request
-    hconn.keep_alive = bool(r.conn.keepalive)
-    hconn.response_chunked = bool(r.chunked)
     if r.proto_num == 9:                   # HTTP/0.9 (only with Allow0.9): the body alone
         head = b""
-        hconn.keep_alive = False
         r.conn.keepalive = False
     else:
         head = http_protocol.response_head(status_line, fields)
@@ -44,9 +51,7 @@ def send_response(serving: Any, ch: Channel, hconn: proto.HTTPConnection, r: Req
         ch.send(head, timeout)
     else:
         send_body(ch, head, r, timeout, http_protocol.sendfile_enabled(r))
-    if r.conn.keepalive:
-        r.conn.keepalives += 1
-    hconn.keepalives = r.conn.keepalives
+    return r
 
 
 def send_body(ch: Channel, head: bytes, r: Request, timeout: float, use_sendfile: bool) -> None:

@@ -49,7 +49,7 @@ import attrs
 import structlog
 
 from httpd.log import errorlog_format as errorlog_items
-from httpd.config.errors import escape_logitem as escape_errorlog_item
+from httpd.util.escape import escape_errorlog_item
 from httpd.log.errorlog_format import ITEMS, ctime, status_text
 from httpd.log.startup import LEVEL_NUM, LEVELS
 from httpd.log.sinks import FileSink, StreamSink, SyslogSink, open_sink

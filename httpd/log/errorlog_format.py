@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any, Optional
 
-from httpd.config.errors import escape_logitem as escape_errorlog_item
+from httpd.util.escape import escape_errorlog_item
 from httpd.http.header_filter import get_server_name
 from httpd.log.startup import LEVELS
 from httpd.module import CORE_MODULE

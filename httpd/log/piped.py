@@ -240,12 +240,3 @@ def child_init() -> None:
             pl.child_init()
 
 
-def close_all() -> None:
-    """Stop every piped log program (end of a generation, or shutdown)."""
-    while _OPEN:
-        _OPEN.pop().close()
-
-
-def is_logger(pid: int) -> bool:
-    """Whether ``pid`` is one of our log programs (for an MPM that reaps all children)."""
-    return any(pl.pid == pid for pl in _OPEN)

@@ -12,17 +12,13 @@ import threading
 import time
 from typing import Optional, TextIO
 
-from httpd.config.errors import escape_logitem
+from httpd.util.escape import escape_errorlog_item
 
 LEVELS = ["emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"] + [
     f"trace{i}" for i in range(1, 9)
 ]
 LEVEL_NUM = {name: i for i, name in enumerate(LEVELS)}
 ALWAYS = -1  # shown whatever -e says (Syntax OK, AH00526, usage)
-
-
-def level_number(name: str) -> Optional[int]:
-    return LEVEL_NUM.get(name.lower())
 
 
 def log_time(now: Optional[float] = None) -> str:
@@ -51,7 +47,7 @@ class StartupLog:
     def startup(self, msg: str, level: str | int = "warn") -> None:
         """A plain start-up line (no prefix)."""
         if level == ALWAYS or self.enabled(level):
-            self._write(level if isinstance(level, str) else "always", escape_logitem(msg))
+            self._write(level if isinstance(level, str) else "always", escape_errorlog_item(msg))
 
     def always(self, msg: str) -> None:
         self.startup(msg, ALWAYS)
@@ -62,4 +58,4 @@ class StartupLog:
             return
         pid = os.getpid()
         prefix = f"[{log_time()}] [{module}:{level}] [pid {pid}:tid {threading.get_native_id()}] "
-        self._write(level, prefix + escape_logitem(msg))
+        self._write(level, prefix + escape_errorlog_item(msg))

@@ -131,19 +131,6 @@ class Registry:
         for m in self.loaded:
             self._add_commands(m)
 
-    @classmethod
-    def with_modules(cls, modules: list[Module], build: Optional[Build] = None) -> "Registry":
-        """A registry holding exactly ``modules`` (as if loaded), for tests and tools."""
-        r = cls.__new__(cls)
-        r.build = build or Build()
-        r.static = []
-        r.loaded = list(modules)
-        r.shared = {m.name for m in modules}
-        r.commands = {}
-        for m in r.loaded:
-            r._add_commands(m)
-        return r
-
     @property
     def catalogue(self) -> Catalogue:
         return catalogue(self.build)

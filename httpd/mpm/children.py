@@ -218,11 +218,6 @@ class Children:
                 n += 1
         return n
 
-    def idle_children(self, generation: int) -> list[Child]:
-        return [c for c in self.by_pid.values()
-                if c.generation == generation and not c.signalled
-                and self.status.get(c.slot) == READY]
-
     def kill(self, sig: int, children: Optional[list[Child]] = None) -> None:
         for c in (self.by_pid.values() if children is None else children):
             if sig == signal.SIGKILL:

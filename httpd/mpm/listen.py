@@ -15,7 +15,8 @@ from typing import Any, Optional
 
 import attrs
 
-from httpd.util.cparse import atoi, is_digits, strtol
+from httpd.util.addr import AddrError, parse_addr_port
+from httpd.util.cparse import strtol
 
 # APR status codes that reach the log through the scope-id path.
 APR_EGENERAL = 20014
@@ -44,53 +45,6 @@ class ListenRec:
     def key(self) -> tuple:
         # find_listeners() compares the name as written, not the resolved address.
         return (self.host, self.scope_id, self.port)
-
-
-class AddrError(ValueError):
-    """apr_parse_addr_port() said APR_EINVAL."""
-
-
-def parse_addr_port(s: str) -> tuple[Optional[str], Optional[str], int]:
-    """APR's apr_parse_addr_port: ``(host, scope_id, port)``; port 0 when none was given.
-
-    The port is the run of digits at the end after a ``:``; a string of digits alone is
-    only a port; an address in ``[...]`` must be IPv6 and may carry ``%scope``.
-    """
-    if not s or is_digits(s):
-        port = atoi(s)
-        if port < 1 or port > 65535:
-            raise AddrError(s)
-        return None, None, port
-    end = len(s)
-    i = end
-    while i > 0 and "0" <= s[i - 1] <= "9":
-        i -= 1
-    port = 0
-    last = end
-    if i < end and s[i - 1] == ":":
-        if i - 1 == 0:                # ":80": a port with no address
-            raise AddrError(s)
-        port = atoi(s[i:])
-        if port < 1 or port > 65535:
-            raise AddrError(s)
-        last = i - 1
-    host = s[:last]
-    scope = None
-    if host.startswith("["):
-        close = host.find("]")
-        if close != len(host) - 1:
-            raise AddrError(s)
-        inner = host[1:-1]
-        if "%" in inner:
-            inner, _, scope = inner.partition("%")
-            if not scope:
-                raise AddrError(s)
-        try:
-            socket.inet_pton(socket.AF_INET6, inner)
-        except OSError:
-            raise AddrError(s) from None
-        host = inner
-    return host, scope, port
 
 
 def resolve(host: Optional[str], port: int) -> tuple:
@@ -125,7 +79,7 @@ def _zone_index(scope: str) -> Optional[int]:
         return socket.if_nametoindex(scope)
     except OSError:
         pass
-    i, end = strtol(scope)
+    i, end, _ = strtol(scope)
     if end == 0 or end != len(scope) or not 1 <= i <= 0x7FFF:
         return None
     return i

@@ -1,40 +1,26 @@
 """The connection state machine behind the package's public face (see httpd/protocol/__init__.py)."""
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Optional
 
 from httpd.protocol._body import ChunkedReader, LengthReader, length_over_limit
-from httpd.protocol._events import (DEFAULT_LIMIT_REQ_BODY, M_INVALID, METHODS, NEED_DATA,
-                              NO_KEEPALIVE, PAUSED, BodyData, ConnectionClosed, EndOfBody,
-                              Event, KeepAlive, Limits, ProtocolError, RequestHead,
-                              merge_headers)
+from httpd.protocol._events import (DEFAULT_LIMIT_REQ_BODY, NEED_DATA, PAUSED, BodyData,
+                                    ConnectionClosed, EndOfBody, Event, KeepAlive, Limits,
+                                    ProtocolError, RequestHead, merge_headers)
 from httpd.protocol._head import HeadReader
-from httpd.protocol._uri import find_token
-from httpd.protocol._response import (CONTINUE, STATUS_DROPS, KeepAliveDecision,
-                                ResponseHeaderError, build_head, chunk_header, frame_chunk,
-                                last_chunk, set_keepalive)
+from httpd.protocol._response import (CONTINUE, KeepAliveDecision, set_keepalive,
+                                      status_drops_connection)
 
-__all__ = ["HTTPConnection", "Limits", "KeepAlive", "NO_KEEPALIVE", "RequestHead", "BodyData",
-           "EndOfBody", "ConnectionClosed", "ProtocolError", "NEED_DATA", "PAUSED", "Event",
-           "KeepAliveDecision", "ResponseHeaderError", "set_keepalive", "merge_headers",
-           "frame_chunk", "chunk_header", "last_chunk", "CONTINUE", "STATUS_DROPS", "METHODS",
-           "M_INVALID", "DEFAULT_LIMIT_REQ_BODY", "continue_bytes"]
+__all__ = ["HTTPConnection", "Limits", "KeepAlive", "RequestHead", "BodyData", "EndOfBody",
+           "ConnectionClosed", "ProtocolError", "NEED_DATA", "PAUSED", "Event",
+           "KeepAliveDecision", "set_keepalive", "merge_headers", "CONTINUE",
+           "status_drops_connection", "DEFAULT_LIMIT_REQ_BODY"]
 
 IDLE, HEAD, BODY, DISCARD, DONE, NEXT, ERROR, CLOSED = range(8)
 DEFAULT_LIMITS = Limits()
-DEFAULT_KEEPALIVE = KeepAlive()
 HEADER_TIMEOUT = "AH01382: Request header read timeout"
 BODY_TIMEOUT = "AH01382: Request body read timeout"
 AH00567 = "AH00567: request failed: error reading the headers"
-# the response fields response_head looks at, in their usual spellings (no lower() per field)
-_SPECIAL = {n: n.lower() for n in ("Content-Length", "Transfer-Encoding", "Content-Type",
-                                   "Connection", "Date", "Server", "ETag", "Last-Modified",
-                                   "Accept-Ranges", "Cache-Control", "Vary", "Expires")}
-
-
-def continue_bytes() -> bytes:
-    """The interim ``HTTP/1.1 100 Continue`` response."""
-    return CONTINUE
 
 
 class _Failed:
@@ -61,12 +47,9 @@ class HTTPConnection:
         self._body = None
         self._conn_close = False          # c->keepalive = AP_CONN_CLOSE decided early
         self._continue_sent = False
-        self._response_body = True
         self._discard_limit = DEFAULT_LIMIT_REQ_BODY
         self.head: Optional[RequestHead] = None
-        self.keepalives = 0               # c->keepalives: responses kept alive so far
-        self.keep_alive: Optional[bool] = None   # this response's decision, once made
-        self.response_chunked = False
+        self.keepalives = 0               # requests this connection was kept alive after
 
     # --- input --------------------------------------------------------------------
 
@@ -173,26 +156,21 @@ class HTTPConnection:
                 and (head.body == "chunked"
                      or (head.body == "length" and head.content_length > 0)))
 
-    def start_body(self, limit: int = 0) -> bytes:
-        """Read the request body; ``limit`` is LimitRequestBody (0: unlimited).  Returns
-        bytes to write first (``HTTP/1.1 100 Continue`` when the client waits for it)."""
+    def start_body(self, limit: int = 0, status: int = 200) -> bytes:
+        """Read the request body; ``limit`` is LimitRequestBody (0: unlimited), ``status``
+        the response status so far.  Returns bytes to write first: ``HTTP/1.1 100
+        Continue`` when the client waits for it and the status is a 2xx; with any other
+        status the body is not read at all (ap_http_filter), and the connection will
+        carry no other request."""
         if self._state != HEAD:
             raise RuntimeError("start_body() needs a request head whose body is not read")
-        head = self.head
-        self._discard_limit = limit
-        self._body = self._reader_for(head, limit)
-        self._state = BODY
-        if self._wants_continue(head) and type(self._body) is not _Failed:
-            self._continue_sent = True
-            return CONTINUE
-        return b""
+        return self._open_body(limit, status, BODY)
 
     def discard_body(self, limit: int = 0, status: int = 200) -> bytes:
         """ap_discard_request_body: read and drop the body (``next_event`` then gives
-        EndOfBody, or a ProtocolError such as 413).  ``status`` is the response status
-        so far: one that drops the connection skips reading altogether, and a client
-        expecting 100-continue gets it only with a 2xx (otherwise the body is not read
-        and the connection will not be kept alive).  Returns bytes to write first."""
+        EndOfBody, or a ProtocolError such as 413).  A status that drops the connection
+        skips reading altogether; otherwise it is read as start_body reads it (100
+        Continue only with a 2xx).  Returns bytes to write first."""
         state = self._state
         if state == BODY:
             self._state = DISCARD
@@ -201,151 +179,47 @@ class HTTPConnection:
             return b""
         if state != HEAD:
             raise RuntimeError("discard_body() needs a request head")
-        head = self.head
-        self._discard_limit = limit
-        if status in STATUS_DROPS:
+        if status_drops_connection(status):
+            self._discard_limit = limit
             self._conn_close = True
             self._body = LengthReader(0)
             self._state = DISCARD
             return b""
-        out = b""
+        return self._open_body(limit, status, DISCARD)
+
+    def _open_body(self, limit: int, status: int, state: int) -> bytes:
+        head = self.head
+        self._discard_limit = limit
+        self._state = state
         if self._wants_continue(head):
             if not 200 <= status < 300:
-                self._body = LengthReader(0)   # not read; expecting_100 stays: no keep-alive
-                self._state = DISCARD
+                # not read: expecting_100 stays, so ap_set_keepalive will not keep the
+                # connection, and the unread body must not be taken for a request
+                self._conn_close = True
+                self._body = LengthReader(0)
                 return b""
-            out = CONTINUE
-        self._body = self._reader_for(head, limit)
-        if out and type(self._body) is _Failed:
-            out = b""
-        elif out:
+            self._body = self._reader_for(head, limit)
+            if type(self._body) is _Failed:
+                return b""
             self._continue_sent = True
-        self._state = DISCARD
-        return out
-
-    # --- the response ---------------------------------------------------------------
-
-    def response_head(self, status_line: str, headers: list, body_length: Optional[int] = None,
-                      keep_alive: Union[KeepAlive, bool] = DEFAULT_KEEPALIVE,
-                      head_only: Optional[bool] = None, *, nokeepalive: bool = False,
-                      stopping: bool = False) -> bytes:
-        """The status line and fields of the response to the current request (or to a
-        ProtocolError), framed by Content-Length when ``body_length`` is known, else
-        chunked for HTTP/1.1, else by closing; with Apache's Keep-Alive / Connection
-        fields.  ``headers`` are the handler's fields (Date, Server, ... in order);
-        Content-Length and Transfer-Encoding among them are replaced by the framing.
-        ``keep_alive`` is the server's policy (False: close after this response)."""
-        status = int(status_line[:3])
-        head = self.head
-        if head is not None and head.proto_num == 9:
-            self.keep_alive = False          # HTTP/0.9: the body alone, then close
-            self.response_chunked = False
-            self._response_body = True
-            return b""
-        if status < 200:
-            return build_head(status_line, headers)
-        if keep_alive is True:
-            policy = DEFAULT_KEEPALIVE
-        elif keep_alive is False:
-            policy = NO_KEEPALIVE
-        else:
-            policy = keep_alive
-        if head_only is None:
-            head_only = head.header_only if head is not None else False
-        fields = []
-        content_type = None
-        response_close = False
-        connection_at = -1
-        for name, value in headers:
-            key = _SPECIAL.get(name)
-            if key is None:
-                if name[:1] not in "CcTt":
-                    fields.append((name, value))
-                    continue
-                key = name.lower()
-            if key == "content-length":
-                if body_length is None and value.isdigit():
-                    body_length = int(value)
-                continue
-            if key == "transfer-encoding":
-                continue
-            if key == "content-type":
-                content_type = (name, value)
-                continue
-            if key == "connection":
-                if find_token(value, "close"):
-                    response_close = True
-                connection_at = len(fields)
-            fields.append((name, value))
-        no_body = head_only or status == 204 or status == 304
-        if head is None:
-            decision = set_keepalive(policy=policy, keepalives=self.keepalives, proto_num=1001,
-                                     request_connection=None, status=status,
-                                     header_only=head_only, has_length=body_length is not None,
-                                     conn_close=True)
-        else:
-            decision = set_keepalive(
-                policy=policy, keepalives=self.keepalives, proto_num=head.proto_num,
-                request_connection=head.connection, status=status,
-                header_only=head_only, has_length=body_length is not None,
-                conn_close=self._conn_close,
-                expecting_100=head.expect_continue and not self._continue_sent,
-                response_close=response_close, nokeepalive=nokeepalive,
-                via=nokeepalive and head.header("Via") is not None, stopping=stopping)
-        if body_length is not None and status != 204 and not 100 <= status < 200:
-            fields.append(("Content-Length", str(body_length)))
-        for name, value in decision.headers:
-            if name == "Connection" and connection_at >= 0:
-                old = fields[connection_at]
-                fields[connection_at] = (old[0], f"{old[1]}, {value}")   # apr_table_mergen
-            else:
-                fields.append((name, value))
-        chunked = decision.chunked and not no_body
-        if chunked:
-            fields.append(("Transfer-Encoding", "chunked"))
-        if content_type is not None:
-            fields.append(content_type)
-        data = build_head(status_line, fields)
-        self.keep_alive = decision.keep_alive
-        self.keepalives = decision.keepalives
-        self.response_chunked = chunked
-        self._response_body = not no_body
-        return data
-
-    def chunk(self, data: bytes) -> bytes:
-        """A piece of the response body as it goes on the wire: chunked when the head
-        said so, as is otherwise, nothing for HEAD / 204 / 304."""
-        if not self._response_body:
-            return b""
-        if self.response_chunked:
-            return frame_chunk(data)
-        return data
-
-    def end_chunks(self, trailers: Optional[list] = None) -> bytes:
-        """The end of a chunked response body (the last chunk and trailer fields)."""
-        if self.response_chunked and self._response_body:
-            return last_chunk(trailers)
+            return CONTINUE
+        self._body = self._reader_for(head, limit)
         return b""
-
-    @staticmethod
-    def continue_bytes() -> bytes:
-        return CONTINUE
 
     # --- between requests -------------------------------------------------------------
 
-    def start_next_request(self) -> bool:
-        """The response is complete.  True: the connection carries on, and bytes already
+    def start_next_request(self, keep_alive: bool) -> bool:
+        """The response is complete; ``keep_alive`` is the server's decision for it
+        (ap_set_keepalive).  True: the connection carries on, and bytes already
         received (pipelined requests, the rest of an unread body, which is discarded
-        first) are parsed by the following ``next_event`` calls.  False: close it."""
+        first) are parsed by the following ``next_event`` calls.  False: close it
+        (as when the protocol itself must: an error, CL with TE)."""
         state = self._state
         head = self.head
-        keep = self.keep_alive
-        if keep is None and head is not None:      # no response_head: the request's wish
-            keep = (head.keep_alive_requested and not self._conn_close
-                    and not (head.expect_continue and not self._continue_sent))
-        if not keep or self._conn_close or state >= ERROR or head is None:
+        if not keep_alive or self._conn_close or state >= ERROR or head is None:
             self._close()
             return False
+        self.keepalives += 1
         if state == HEAD and head.body == "none":
             self._begin_next()          # no body to skip: straight to the next head
         elif state == HEAD:
@@ -364,10 +238,7 @@ class HTTPConnection:
         self.head = None
         self._conn_close = False
         self._continue_sent = False
-        self._response_body = True
         self._discard_limit = DEFAULT_LIMIT_REQ_BODY
-        self.keep_alive = None
-        self.response_chunked = False
 
     def timed_out(self) -> Event:
         """The caller's read timeout fired: what Apache does then.  Waiting for a request

@@ -15,14 +15,28 @@ from typing import Any, Iterable, Mapping, Optional, Union
 
 import attrs
 
-# httpd.h method numbers; HEAD shares GET's.  Extension methods are numbered from 27 on
-# (RegisterHttpMethod, <Limit FOO>), M_INVALID marks an unknown method.
+# The method table (httpd.h M_* numbers, registered by http_protocol.c's
+# ap_method_registry_init); HEAD shares GET's.  Extension methods (RegisterHttpMethod,
+# <Limit FOO>) are numbered from METHOD_NUMBER_FIRST to METHOD_NUMBER_LAST: the numbers
+# shift bit masks, and all 64 bits set is a flag, so the last bit used is 62.
 METHODS = {"GET": 0, "HEAD": 0, "PUT": 1, "POST": 2, "DELETE": 3, "CONNECT": 4, "OPTIONS": 5,
            "TRACE": 6, "PATCH": 7, "PROPFIND": 8, "PROPPATCH": 9, "MKCOL": 10, "COPY": 11,
            "MOVE": 12, "LOCK": 13, "UNLOCK": 14, "VERSION-CONTROL": 15, "CHECKOUT": 16,
            "UNCHECKOUT": 17, "CHECKIN": 18, "UPDATE": 19, "LABEL": 20, "REPORT": 21,
            "MKWORKSPACE": 22, "MKACTIVITY": 23, "BASELINE-CONTROL": 24, "MERGE": 25}
-M_GET, M_CONNECT, M_OPTIONS, M_INVALID = 0, 4, 5, 26
+M_GET, M_PUT, M_POST, M_DELETE, M_CONNECT, M_OPTIONS, M_TRACE = 0, 1, 2, 3, 4, 5, 6
+M_INVALID = 26
+METHOD_NUMBER_FIRST = M_INVALID + 1
+METHOD_NUMBER_LAST = 62
+
+
+def method_number_of(method: str, registered: Mapping[str, int]) -> int:
+    """ap_method_number_of: the number of ``method`` (exact, case-sensitive) among the
+    standard methods and the ``registered`` extension ones; M_INVALID when unknown."""
+    number = METHODS.get(method)
+    if number is None:
+        number = registered.get(method, M_INVALID)
+    return number
 
 DEFAULT_LIMIT_REQUEST_LINE = 8190
 DEFAULT_LIMIT_REQUEST_FIELDSIZE = 8190
@@ -36,7 +50,7 @@ def _freeze_methods(value: Union[Mapping[str, int], Iterable[str], None]) -> Map
         return types.MappingProxyType({})
     if isinstance(value, Mapping):
         return types.MappingProxyType(dict(value))
-    return types.MappingProxyType({name: M_INVALID + 1 + i for i, name in enumerate(value)})
+    return types.MappingProxyType({name: METHOD_NUMBER_FIRST + i for i, name in enumerate(value)})
 
 
 @attrs.frozen
@@ -59,11 +73,8 @@ class Limits:
         factory=dict, converter=_freeze_methods, eq=False, hash=False)
 
     def method_number(self, method: str) -> int:
-        """ap_method_number_of: exact, case-sensitive; M_INVALID when unknown."""
-        number = METHODS.get(method)
-        if number is None:
-            number = self.extension_methods.get(method, M_INVALID)
-        return number
+        """ap_method_number_of with this server's registered methods."""
+        return method_number_of(method, self.extension_methods)
 
     @classmethod
     def from_core(cls, conf: Any, methods: Optional[Mapping[str, int]] = None) -> "Limits":
@@ -86,7 +97,6 @@ class KeepAlive:
     max_requests: int = 100
 
 
-NO_KEEPALIVE = KeepAlive(enabled=False)
 
 
 @attrs.define(slots=True, eq=False, repr=True)
@@ -111,7 +121,6 @@ class RequestHead:
     expect_continue: bool
     body: str                               # "none" | "length" | "chunked"
     content_length: Optional[int]
-    keep_alive_requested: bool
     protocol: str = "HTTP/1.1"
     proto_num: int = 1001
     method_number: int = M_GET
@@ -156,12 +165,14 @@ class ConnectionClosed:
 class ProtocolError:
     """Answer ``status`` and close.  ``reason`` is the error-log line Apache writes (its
     first, most specific one; ``log`` holds all of them in order), unescaped: the error
-    log escapes it.  ``request_line`` is ``r->the_request`` when one was read (for %r)."""
+    log escapes it.  ``request_line`` is ``r->the_request`` when one was read (for %r);
+    ``fields`` are the header fields when the whole head was read (r->headers_in)."""
 
     status: int
     reason: str
     log: tuple = ()
     request_line: str = ""
+    fields: tuple = attrs.field(default=(), eq=False)   # the head's fields, when all were read
 
     def __attrs_post_init__(self) -> None:
         if not self.log:

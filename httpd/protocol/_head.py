@@ -19,8 +19,8 @@ from httpd.protocol._events import ConnectionClosed, Limits, ProtocolError, Requ
 from httpd.protocol._fields import (AH00567, INVALID, NEED, TOO_LONG, FieldReader, merged_too_long,
                               read_line)
 from httpd.protocol._reqline import RequestLine, error, parse_request_line, semantic_errors, semantics
-from httpd.protocol._uri import (construct_host_header, field_name_len, find_token,
-                           fix_host_header, fix_hostname)
+from httpd.protocol._uri import construct_host_header, field_name_len, fix_host_header, fix_hostname
+from httpd.util.tokens import is_chunked
 
 _TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+"
 _FAST_LINE = re.compile(_TOKEN + " ([\x21-\x7e\x80-\xff]+) HTTP/([1-9])\\.([0-9])\r\n")
@@ -146,7 +146,7 @@ def fast_head(buf, limits: Limits):
 def head_09(rl: RequestLine) -> RequestHead:
     uri = rl.uri
     return RequestHead(rl.method, rl.target, (0, 9), [], rl.the_request, False, "none", None,
-                       False, "HTTP/0.9", 9, rl.method_number, rl.header_only, rl.path,
+                       "HTTP/0.9", 9, rl.method_number, rl.header_only, rl.path,
                        uri.query if uri else None, uri.scheme if uri else None, None, None,
                        True, None)
 
@@ -154,13 +154,13 @@ def head_09(rl: RequestLine) -> RequestHead:
 def _te_error(te: str, path: str, the_request: str) -> Optional[ProtocolError]:
     """Transfer-Encoding: Apache's rule (the final coding is chunked, AH02539), then ours:
     exactly one ``chunked`` and nothing else (501 for codings we do not implement)."""
+    if not is_chunked(te):
+        return error(400, (f"AH02539: client sent unknown Transfer-Encoding ({te}): {path}",),
+                      the_request)
     lower = te.lower()
     if lower == "chunked":
         return None
     codings = [c.strip(" \t") for c in lower.split(",")]
-    if codings[-1] != "chunked":
-        return error(400, (f"AH02539: client sent unknown Transfer-Encoding ({te}): {path}",),
-                      the_request)
     codings = [c for c in codings if c]
     if len(codings) == 1:
         return None
@@ -173,7 +173,16 @@ def _te_error(te: str, path: str, the_request: str) -> Optional[ProtocolError]:
 
 def finish_head(rl: RequestLine, fields: list, limits: Limits) -> Union[RequestHead, ProtocolError]:
     """ap_read_request after the fields: Content-Length, Transfer-Encoding, then
-    ap_check_request_header (Host, Expect), then the target's scheme."""
+    ap_check_request_header (Host, Expect), then the target's scheme.  An error keeps
+    the fields: Apache has them in r->headers_in when it answers (the 417 page names
+    the Expect value)."""
+    done = _finish_head(rl, fields, limits)
+    if type(done) is ProtocolError:
+        done.fields = tuple(fields)
+    return done
+
+
+def _finish_head(rl: RequestLine, fields: list, limits: Limits) -> Union[RequestHead, ProtocolError]:
     cl = te = host = expect = conn = None
     for name, value in fields:
         key = _FRAMING_NAMES.get(name)
@@ -258,14 +267,9 @@ def finish_head(rl: RequestLine, fields: list, limits: Limits) -> Union[RequestH
         # Apache answers 400 here without a log line (no proxy to hand it to)
         return error(400, (f"request-target scheme '{scheme}' is not http or https",),
                       the_request)
-    if proto >= 1001:
-        keep = not find_token(conn, "close")
-        version = (1, 1)
-    else:
-        keep = find_token(conn, "keep-alive")
-        version = (1, 0)
+    version = (1, 1) if proto >= 1001 else (1, 0)
     return RequestHead(rl.method, rl.target, version, fields, the_request, expecting, body,
-                       content_length, keep, rl.protocol, proto, rl.method_number,
+                       content_length, rl.protocol, proto, rl.method_number,
                        rl.header_only, path, uri.query, scheme, hostname, port, must_close,
                        conn)
 

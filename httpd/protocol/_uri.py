@@ -3,16 +3,16 @@
 ``uri_parse`` is apr_uri_parse (apr-util uri/apr_uri.c), ``uri_parse_hostinfo`` its CONNECT
 variant, ``parse_uri`` is ap_parse_uri (server/protocol.c).  ``fix_hostname`` is vhost.c's
 Host check with apr_parse_addr_port and the HttpProtocolOptions Strict host rules; it
-returns Apache's log lines on failure.  ``find_token`` is ap_find_token (util.c), prefix
-quirk included.  All work on latin-1 strings (one char per byte).
+returns Apache's log lines on failure.  All work on latin-1 strings (one char per byte).
 """
 from __future__ import annotations
 
 import re
-import socket
 from typing import Optional
 
 from httpd.protocol._events import M_CONNECT, M_OPTIONS
+from httpd.util.addr import AddrError, parse_addr_port
+from httpd.util.cparse import strtol
 
 TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 SPACE = frozenset(" \t\n\v\f\r")                 # C isspace()
@@ -23,8 +23,6 @@ LOG_NAME_MAX_LEN = 80
 _TOKEN_RUN = re.compile("[" + re.escape(TOKEN_CHARS) + "]*")
 _VCHAR_RUN = re.compile("[\x21-\x7e\x80-\xff]*")
 _SCHEME_RUN = re.compile("[A-Za-z0-9+.-]*")
-# T_HTTP_TOKEN_STOP: CTLs and RFC 2616 separators; high bytes are token characters here
-_FIND_TOKEN_RUN = re.compile('[^\x00-\x1f\x7f ()<>@,;:\\\\"/\\[\\]?={}\t]+')
 
 
 def scan_token(s: str, i: int) -> int:
@@ -44,23 +42,6 @@ def field_name_len(s: str) -> str:
     if end < 0 or end > LOG_NAME_MAX_LEN:
         return s[:LOG_NAME_MAX_LEN]
     return s[:end]
-
-
-def strtol(s: str) -> tuple[int, str]:
-    """C strtol base 10: (value, the unparsed rest); no digits gives (0, s)."""
-    i, n = 0, len(s)
-    while i < n and s[i] in SPACE:
-        i += 1
-    sign = 1
-    if i < n and s[i] in "+-":
-        sign = -1 if s[i] == "-" else 1
-        i += 1
-    j = i
-    while j < n and s[j] in DIGITS:
-        j += 1
-    if j == i:
-        return 0, s
-    return sign * int(s[i:j]), s[j:]
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "ssh": 22, "telnet": 23, "gopher": 70,
@@ -156,8 +137,8 @@ def _authority(u: URI, s: str, start: int) -> Optional[URI]:
     if port_str is not None:
         u.port_str = port_str
         if port_str:
-            port, rest = strtol(port_str)
-            if rest:
+            port, stop, _ = strtol(port_str)
+            if stop < len(port_str):
                 return None           # invalid characters after ':'
             u.port = port & 0xFFFF
         else:
@@ -181,8 +162,8 @@ def uri_parse_hostinfo(s: str) -> Optional[URI]:
     u.port_str = s[colon + 1:]
     if not u.port_str:
         return None
-    port, rest = strtol(u.port_str)
-    if rest:
+    port, end, _ = strtol(u.port_str)
+    if end < len(u.port_str):
         return None
     u.port = port & 0xFFFF
     return u
@@ -204,42 +185,6 @@ def parse_uri(target: str, method_number: int) -> tuple[Optional[URI], str]:
 
 
 # --- Host ------------------------------------------------------------------------------
-
-def _parse_addr_port(s: str) -> Optional[tuple[str, Optional[str], int]]:
-    """apr_parse_addr_port for a Host value: (host, scope id, port 0 = none) or None."""
-    last = len(s) - 1
-    i = last
-    while i >= 0 and s[i] in DIGITS:
-        i -= 1
-    port = 0
-    if i < 0:                                  # all digits: handled by the caller
-        return None
-    if s[i] == ":" and i < last:
-        if i == 0:
-            return None
-        port = int(s[i + 1:last + 1])
-        if port < 1 or port > 65535:
-            return None
-        last = i - 1
-    host = s[:last + 1]
-    if host[:1] == "[":
-        rb = host.find("]")
-        if rb < 0 or rb != len(host) - 1:
-            return None
-        inner = host[1:rb]
-        scope = None
-        pct = inner.find("%")
-        if pct >= 0:
-            if pct == len(inner) - 1:
-                return None
-            scope, inner = inner[pct + 1:], inner[:pct]
-        try:
-            socket.inet_pton(socket.AF_INET6, inner)
-        except (OSError, ValueError):
-            return None
-        return inner, scope, port
-    return host, None, port
-
 
 def _fix_v6(host: str) -> Optional[str]:
     """fix_hostname_v6_literal: lowercase hex digits, one '::' at most."""
@@ -331,10 +276,12 @@ def fix_hostname(src: str, from_header: bool, strict: bool) -> HostResult:
     bad = (f"AH00550: Client sent malformed Host header: {src}",)
     port = None
     if from_header:
-        parsed = _parse_addr_port(src)
-        if parsed is None or parsed[1] is not None:
+        try:
+            host, scope, p = parse_addr_port(src)
+        except AddrError:
             return HostResult(None, None, False, bad)
-        host, _, p = parsed
+        if scope is not None:
+            return HostResult(None, None, False, bad)
         port = p or None
         v6 = src[:1] == "["
     else:
@@ -376,26 +323,3 @@ def construct_host_header(hostname: str, v6: bool, port_str: Optional[str]) -> s
     """vhost.c construct_host_header: the Host value an absolute-form target implies."""
     host = f"[{hostname}]" if v6 else hostname
     return host if port_str is None else f"{host}:{port_str}"
-
-
-# ap_find_token is called with a handful of distinct header values (Connection: close,
-# keep-alive, ...): keep the token lists.
-_TOKENS_CACHE: dict = {}
-
-
-def find_token(line: Optional[str], tok: str) -> bool:
-    """ap_find_token: does a token of ``line`` match ``tok``, case-insensitively?  As in
-    Apache, a token matches when it is a prefix of ``tok`` ("keep" finds "keep-alive")."""
-    if not line:
-        return False
-    tokens = _TOKENS_CACHE.get(line)
-    if tokens is None:
-        tokens = tuple(t.lower() for t in _FIND_TOKEN_RUN.findall(line))
-        if len(_TOKENS_CACHE) >= 256:
-            _TOKENS_CACHE.clear()
-        _TOKENS_CACHE[line] = tokens
-    tok = tok.lower()
-    for t in tokens:
-        if tok.startswith(t):
-            return True
-    return False

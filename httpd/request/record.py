@@ -147,7 +147,7 @@ class ConnInfo:
     local_ip: str
     local_port: int
     id: int = 0
-    keepalives: int = 0            # requests already served on this connection
+    keepalives: int = 0            # c->keepalives: responses that kept it open (set_keepalive)
     base_server: Any = None        # the server chosen by address (before Host)
     bytes_in: int = 0              # for mod_logio's %I and %S
     bytes_out: int = 0
@@ -253,6 +253,7 @@ class Request:
     no_local_copy: bool = False
     expecting_100: bool = False
     read_body: Any = None                       # callable(max_bytes) -> bytes, from the connection
+    discard_body: Any = None                    # callable(r): read and drop the body (the same)
     remaining: int = 0                          # request body bytes not yet read
     read_chunked: bool = False
     sent_bodyct: bool = False

@@ -11,9 +11,12 @@ from __future__ import annotations
 import os
 import stat
 
-from httpd.http.request import (HTTP_INTERNAL_SERVER_ERROR, M_GET, escape_uri, parse_uri,
+from httpd.http.request import (HTTP_INTERNAL_SERVER_ERROR, parse_uri,
                            process_request_internal, recursion_limit_exceeded)
+from httpd.module import CORE_MODULE
 from httpd.request.record import Headers, Request
+from httpd.protocol import M_GET, method_number_of
+from httpd.util.uri import escape_uri
 
 
 def make_sub_request(r: Request) -> Request:
@@ -40,14 +43,20 @@ def make_sub_request(r: Request) -> Request:
 def sub_req_lookup_uri(new_uri: str, r: Request, method: str = "GET") -> Request:
     """ap_sub_req_method_uri: run the phases (not the handler) for ``new_uri``; a
     relative URI is taken from the directory of r.uri.  The answer is in rnew.status."""
-    from httpd.protocol import METHODS, M_INVALID
     rnew = make_sub_request(r)
-    rnew.method, rnew.method_number = method, METHODS.get(method, M_INVALID)
+    # the registered extension methods count too (ap_method_number_of)
+    registered = r.process.main_server.module_config[CORE_MODULE].methods if r.process else {}
+    rnew.method, rnew.method_number = method, method_number_of(method, registered)
     if new_uri.startswith("/"):
         parse_uri(rnew, new_uri)
     else:
         udir = r.uri[:r.uri.rfind("/") + 1] if "/" in r.uri else ""
         parse_uri(rnew, escape_uri(udir) + new_uri)
+    return _run_phases(r, rnew)
+
+
+def _run_phases(r: Request, rnew: Request) -> Request:
+    """The request phases for the subrequest (500 past LimitInternalRecursion)."""
     if recursion_limit_exceeded(r):
         rnew.status = HTTP_INTERNAL_SERVER_ERROR
         return rnew
@@ -74,13 +83,7 @@ def _file_subrequest(r: Request, rnew: Request) -> Request:
     root = r.notes.get("storage-root")
     if root is not None:
         rnew.notes["storage-root"] = root
-    if recursion_limit_exceeded(r):
-        rnew.status = HTTP_INTERNAL_SERVER_ERROR
-        return rnew
-    status = process_request_internal(rnew)
-    if status:
-        rnew.status = status
-    return rnew
+    return _run_phases(r, rnew)
 
 
 def sub_req_lookup_dirent(name: str, r: Request, merge_args: bool = False) -> Request:
@@ -111,7 +114,8 @@ def sub_req_lookup_dirent(name: str, r: Request, merge_args: bool = False) -> Re
 
 def sub_req_lookup_file(new_file: str, r: Request) -> Request:
     """ap_sub_req_lookup_file: the phases for a file path (relative to r's directory);
-    a file of the same directory gets a matching URI, any other an empty one."""
+    a file of the same directory gets a matching URI, any other an empty one.  ap_expr's
+    -F asks it."""
     from httpd.request.directory_walk import canonical_filename
     rnew = make_sub_request(r)
     fdir = _parent(r.filename or "/")

@@ -168,158 +168,14 @@ def update_vhost_given_ip(process, conn):
 
 # -- Host names ------------------------------------------------------------------------
 
-def parse_host_port(text: str):
-    """apr_parse_addr_port for a Host value: (host, port or 0) or None when invalid.
-    An IPv6 literal keeps no brackets; a scope id is refused."""
-    host, port = text, 0
-    if text.startswith("["):
-        end = text.find("]")
-        if end < 0:
-            return None
-        host, rest = text[1:end], text[end + 1:]
-        if rest:
-            if rest[0] != ":" or not rest[1:].isdigit():
-                return None
-            port = int(rest[1:])
-        if "%" in host:
-            return None
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            return None
-    else:
-        head, colon, tail = text.rpartition(":")
-        if colon:
-            if not tail or not tail.isdigit() or not head:
-                return None
-            host, port = head, int(tail)
-    if port > 65535 or (port == 0 and text.endswith(":0")):
-        return None
-    return host, port
-
-
-def _v6_ok(host: str) -> bool:
-    """fix_hostname_v6_literal (lower-casing is done by the caller)."""
-    double = False
-    for i, c in enumerate(host):
-        nxt = host[i + 1:i + 2]
-        if c in "0123456789abcdef":
-            continue
-        if c == ":":
-            if nxt == ":":
-                if double:
-                    return False
-                double = True
-            elif nxt == ".":
-                return False
-        elif c == ".":
-            if nxt in (":", "."):
-                return False
-        else:
-            return False
-    return True
-
-
-def _non_v6(host: str) -> Optional[str]:
-    """fix_hostname_non_v6: lower-cased, one trailing dot dropped; None when '..', '/'
-    or '\\' appear."""
-    if ".." in host or "/" in host or "\\" in host:
-        return None
-    host = host.lower()
-    return host[:-1] if host.endswith(".") else host
-
-
-def _strict_ok(host: str) -> bool:
-    """strict_hostname_check (HttpProtocolOptions Strict), which tolerates '_'."""
-    dotted, leading_zeroes, dots = True, False, 0
-    for i, c in enumerate(host):
-        if c.isascii() and (c.isalpha() or c in "-_"):
-            dotted = False
-        elif c == ".":
-            dots += 1
-            if host[i + 1:i + 2] == "0" and host[i + 2:i + 3].isdigit():
-                leading_zeroes = True
-        elif not (c.isascii() and c.isdigit()):
-            return False               # also refuses the comma of two Host fields
-    if dotted:
-        if host[:1] == "." or (host[:1] == "0" and host[1:2].isdigit()):
-            leading_zeroes = True
-        return not leading_zeroes and dots == 3
-    tld = host.rsplit(".", 1)
-    return len(tld) == 1 or not tld[1] or (tld[1][0].isascii() and tld[1][0].isalpha())
-
-
-def _fix_hostname(src: str, from_header: bool,
-                  strict: bool) -> tuple[int, Optional[str], bool, int]:
-    """fix_hostname on one name: (status, the normalised host, is an IPv6 literal,
-    the Host field's port or 0)."""
-    if src.isdigit():
-        return (HTTP_BAD_REQUEST, None, False, 0) if strict else (HTTP_OK, src, False, 0)
-    port = 0
-    if from_header:
-        parsed = parse_host_port(src)
-        if parsed is None:
-            return HTTP_BAD_REQUEST, None, False, 0
-        host, port = parsed
-        v6 = src.startswith("[")
-    else:
-        host = src
-        v6 = ":" in host
-    if v6:
-        host = host.lower()
-        if not _v6_ok(host):
-            return HTTP_BAD_REQUEST, None, v6, 0
-    else:
-        host = _non_v6(host)
-        if host is None or (strict and not _strict_ok(host)):
-            return HTTP_BAD_REQUEST, None, v6, 0
-    return HTTP_OK, host, v6, port
-
-
-_HOSTS: dict = {}
-
-
-def fix_hostname(r, host_header: Optional[str], strict: bool) -> tuple[int, bool]:
-    """fix_hostname: normalise r.hostname (from ``host_header`` or, when None, from the
-    absolute request target) and keep the Host field's port in r.parsed_port for
-    ap_get_server_port; returns (status, is an IPv6 literal).  Answers are remembered
-    (a bounded table: clients choose the names)."""
-    src = host_header if host_header is not None else r.hostname
-    if not src:
-        return HTTP_OK, False
-    key = (src, host_header is not None, strict)
-    hit = _HOSTS.get(key)
-    if hit is None:
-        if len(_HOSTS) >= MAX_NAME_CACHE:
-            _HOSTS.clear()
-        hit = _HOSTS[key] = _fix_hostname(src, host_header is not None, strict)
-    status, host, v6, port = hit
-    if status == HTTP_OK:
-        r.hostname = host
-        if port:
-            r.parsed_port = port
-    return status, v6
-
-
 def update_vhost_from_headers(r, require_match: bool = False) -> int:
-    """ap_update_vhost_from_headers_ex: validate the Host name, then choose r.server
-    among the connection's name chain.  Returns 200, or 400 for a malformed Host (or,
-    with StrictHostCheck, a name no server claims).  A host from an absolute target
-    (r.hostname set by the protocol layer) wins over the Host field, which is then
-    rewritten to it, as Apache does in strict mode."""
-    core = r.server.module_config[CORE]
-    strict = core.http_conformance != 2               # not HttpProtocolOptions Unsafe
-    host_header = r.headers_in.get("Host")
-    # a name from an absolute target (the protocol layer may also have copied the Host
-    # field's name into r.hostname: that one is checked again here, from the field)
-    from_url = r.hostname is not None and "://" in r.unparsed_uri[:16]
-    status, v6 = fix_hostname(r, None if from_url else host_header, strict)
-    if status != HTTP_OK:
-        return status
-    if strict and from_url and host_header is not None:
-        repl = f"[{r.hostname}]" if v6 else r.hostname
-        port = _target_port(r.unparsed_uri)
-        r.headers_in.set("Host", f"{repl}:{port}" if port else repl)
+    """ap_update_vhost_from_headers_ex: choose r.server among the connection's name chain
+    by r.hostname.  Returns 200, or 400 with StrictHostCheck for a name no server claims.
+
+    vhost.c's fix_hostname has run already, once, where the head was parsed
+    (httpd.protocol, _uri.fix_hostname): r.hostname is the checked, normalised name from
+    the absolute target or the Host field (a bad one was answered 400 there), and in
+    strict mode the Host field already holds an absolute target's authority."""
     chain = r.conn.notes.get(_CHAIN)
     if chain is not None:
         if r.hostname:
@@ -362,15 +218,6 @@ def _claims(server, hostname: str) -> bool:
     """Does ``server`` answer to ``hostname`` (its names or wildcards)?"""
     names, wild = _names_of(server)
     return hostname in names or any(w.match(hostname) for w in wild)
-
-
-def _target_port(target: str) -> Optional[str]:
-    authority = target.split("://", 1)[1].split("/", 1)[0] if "://" in target else ""
-    authority = authority.rpartition("@")[2]
-    if authority.startswith("["):
-        authority = authority.partition("]")[2]
-    _, colon, port = authority.rpartition(":")
-    return port if colon and port.isdigit() else None
 
 
 def _check_serverpath(r, chain: Chain) -> None:

@@ -17,8 +17,10 @@ def is_digits(s: str) -> bool:
     return bool(s) and all("0" <= c <= "9" for c in s)
 
 
-def strtol(s: str) -> tuple[int, int]:
-    """strtol(s, &end, 10): ``(value, end)``; end 0 when no digits were read."""
+def strtol(s: str) -> tuple[int, int, bool]:
+    """strtol(s, &end, 10): ``(value, end, erange)``.  Leading C white space and a sign
+    are taken; ``end`` is the index after the digits, 0 when none were read; a value
+    beyond LONG_MIN..LONG_MAX is clamped and ``erange`` is True (errno ERANGE)."""
     i, n = 0, len(s)
     while i < n and s[i] in C_SPACE:
         i += 1
@@ -30,10 +32,14 @@ def strtol(s: str) -> tuple[int, int]:
     while i < n and "0" <= s[i] <= "9":
         i += 1
     if i == start:
-        return 0, 0
+        return 0, 0, False
     v = int(s[start:i])
     v = -v if neg else v
-    return max(_LONG_MIN, min(_LONG_MAX, v)), i
+    if v > _LONG_MAX:
+        return _LONG_MAX, i, True
+    if v < _LONG_MIN:
+        return _LONG_MIN, i, True
+    return v, i, False
 
 
 def atoi(s: str) -> int:

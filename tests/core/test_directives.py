@@ -261,7 +261,7 @@ class TestStoredValues:
         assert codes[403] == C.ERRORDOCUMENT_DEFAULT
         assert (d.allow_encoded_slashes, d.decode_encoded_slashes) == (True, False)
         assert d.limit_cpu[0] == 7 and d.cgi_var_rules == {"REQUEST_URI": "original-uri"}
-        assert C.effective_max_ranges(d.max_ranges) == -1 and d.read_buf_size is None
+        assert d.max_ranges == C.MAXRANGES_UNLIMITED and d.read_buf_size is None
 
     def test_allow_override(self, tmp_path):
         p = load(tmp_path, "<Directory />\nAllowOverride FileInfo Options=Indexes,MultiViews "
@@ -272,3 +272,17 @@ class TestStoredValues:
         assert d.override == OR_FILEINFO | OR_OPTIONS | C.NONFATAL_UNKNOWN
         assert d.override_opts == C.OPT_INDEXES | C.OPT_MULTI
         assert d.override_list == frozenset({"options", "serversignature"})
+
+
+def test_extension_methods_end_at_62(capsys, tmp_path):
+    """METHOD_NUMBER_LAST is 62 (http_protocol.c): apache2 2.4 -t registers 36 extension
+    methods, numbers 27 to 62, and refuses the 37th and 38th with AH01610, as [http:error]."""
+    names = " ".join(f"M{i}" for i in range(1, 39))
+    code, err = run_t(capsys, tmp_path, f"RegisterHttpMethod {names}\n")
+    assert code == 0
+    assert [line.split("] ", 3)[-1] for line in err.splitlines() if "AH01610" in line] == [
+        f"AH01610: Maximum new request methods 62 reached while registering method M{i}."
+        for i in (37, 38)]
+    assert "[http:error]" in err
+    methods = core(load(tmp_path, f"RegisterHttpMethod {names}\n").main_server).methods
+    assert methods["M1"] == 27 and methods["M36"] == 62 and "M37" not in methods

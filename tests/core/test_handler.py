@@ -192,8 +192,8 @@ def test_bad_request_body_closes(ours_only):
     class BadBody(Exception):
         status = 400
 
-    def read(n):
+    def discard(r):
         raise BadBody()
-    r.read_body = read
+    r.discard_body = discard
     r.remaining = 5          # the client announced a body
     assert H.default_handler(r) == 400 and r.conn.keepalive is False

@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from httpd.core import config as C
-from httpd.core.sections import ServerAddr, parse_addr_port
+from httpd.core.sections import ServerAddr
 from tests.core.run import core, load, syntax_ok, walk_error
 
 ELSE_ALONE = "<Else> or <ElseIf> section without previous <If> or <ElseIf> section in same scope"
@@ -148,11 +148,8 @@ class TestRecords:
         assert c2.port == 443 and v2.addrs[0].is_wildcard
 
 
-class TestAddrPort:
-    @pytest.mark.parametrize("text,parsed", [
-        ("80", (None, None, 80)), ("*:abc", ("*:abc", None, 0)), ("host:81", ("host", None, 81)),
-        ("[::1]:8080", ("::1", None, 8080)), ("[fe80::1%eth0]", ("fe80::1", "eth0", 0)),
-        (":80", None), ("x:0", None), ("x:65536", None), ("[::1", None), ("[zz]", None),
-    ])
-    def test_apr_parse_addr_port(self, text, parsed):
-        assert parse_addr_port(text) == parsed
+def test_virtual_host_port_is_read_as_apr_reads_it(tmp_path):
+    """apr_parse_addr_port reads the port with atoi: apache2 -S lists
+    <VirtualHost 127.0.0.1:4294967376> as 127.0.0.1:80 (this server refused it)."""
+    p = load(tmp_path, "<VirtualHost 127.0.0.1:4294967376>\nServerName v\n</VirtualHost>\n")
+    assert p.vhosts[0].addrs == [ServerAddr("127.0.0.1", 80, "127.0.0.1")]

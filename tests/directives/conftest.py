@@ -32,10 +32,9 @@ from httpd.module import (
     Module,
     directive,
 )
-from httpd.module.registry import Registry
+from tests.module.registries import registry_with  # noqa: E402
 from httpd.config.server import create_server
-
-METHODS = {"GET": 0, "PUT": 1, "POST": 2, "DELETE": 3}
+from httpd.protocol import METHODS
 
 
 def _section_path(cmd, arg: str) -> str:
@@ -104,7 +103,7 @@ class StubProcess:
 
 
 def FakeRegistry(modules):
-    return Registry.with_modules(list(modules))
+    return registry_with(modules)
 
 
 class FakeProcess:

@@ -36,6 +36,20 @@ class TestSetEnvIfPhases:
         assert "AH01505: Regular expression replacement failed for 'BIG', value too long?" \
             in logged[-1]
 
+    def test_a_template_without_references_is_capped_too(self, tmp_path, logged):
+        """regsub_core checks the length with or without a ``$`` in the template."""
+        p = harness.load(tmp_path, f"SetEnvIf X-Big .+ BIG={'v' * 70000}\n")
+        r = harness.request(p, headers=[("X-Big", "ab")])
+        assert mod_setenvif.match_headers(r) == 500
+        assert "AH01505" in logged[-1]
+
+    def test_dollar_before_a_non_ascii_digit_is_kept(self, tmp_path):
+        """apr_isdigit is ASCII: apache2 2.4 sets PROBE=[$\xb2zz] for /env/zz."""
+        p = harness.load(tmp_path, 'SetEnvIf Request_URI "^/env/(.*)$" PROBE=[$\xb2$1]\n')
+        r = harness.request(p, "/env/zz")
+        mod_setenvif.match_headers(r)
+        assert r.subprocess_env["PROBE"] == "[$\xb2zz]"
+
     def test_expression_error_is_logged_and_skipped(self, tmp_path, logged):
         p = harness.load(tmp_path, "SetEnvIfExpr \"file('/nonexistent-x') == ''\" X\n")
         r = harness.request(p)

@@ -20,7 +20,7 @@ from typing import Optional
 
 from httpd.core import config as C
 from httpd.core.handler import core_methods, default_handler
-from httpd.core.sections import M_INVALID, METHODS
+from httpd.protocol import M_INVALID, METHODS
 from httpd.main import cli
 from httpd.module.hooks import DECLINED, DONE, OK
 from httpd.http.header_filter import finalize_headers
@@ -219,7 +219,11 @@ def build_request(process, doc: Path, raw: bytes, request_time: Optional[float] 
     def read_body(n: int) -> bytes:
         data, pending[0] = pending[0][:n], pending[0][n:]
         return data
+
+    def discard_body(r) -> None:
+        pending[0] = b""
     r.read_body = read_body
+    r.discard_body = discard_body
     return r
 
 

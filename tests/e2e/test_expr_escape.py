@@ -90,7 +90,7 @@ def test_same_as_apache(pair, case):
 
 def test_escape_unit():
     from httpd.expr.eval import unescape_url_keep2f
-    from httpd.http.request import escape_uri
+    from httpd.util.uri import escape_uri
     assert escape_uri("a?b c\x7f\xff;") == "a%3fb%20c%7f%ff;"
     assert unescape_url_keep2f("%2F%2f%3F%3f") == "%2F%2f??"
     assert unescape_url_keep2f("%G1") == unescape_url_keep2f("a%00") == ""

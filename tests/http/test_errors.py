@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from httpd.http.errors import error_page, status_title
+from httpd.http.errors import error_page
+from httpd.http.status import get_status_line
 from tests.conformance.request import canned
 
 
@@ -33,9 +34,9 @@ def test_header_only_statuses_have_no_page(pages):
 
 
 def test_unknown_status_reads_as_500():
-    assert status_title(418) == "500 Internal Server Error"
-    assert status_title(425) == "500 Internal Server Error"
-    assert status_title(451) == "451 Unavailable For Legal Reasons"
+    assert get_status_line(418) == "500 Internal Server Error"
+    assert get_status_line(425) == "500 Internal Server Error"
+    assert get_status_line(451) == "451 Unavailable For Legal Reasons"
 
 
 def test_error_notes_and_method_are_escaped(pages):
@@ -121,3 +122,14 @@ ErrorDocument 404 default
     def test_default_restores_the_canned_page(self, srv):
         r = srv.get("/plain/nothing")
         assert r.status == 404 and r.body.startswith(b"<!DOCTYPE")
+
+
+def test_error_document_with_a_non_ascii_scheme_is_text(tmp_path):
+    """ap_is_url is ASCII (apr_isalnum): ``ErrorDocument 404 \\xe9:x`` is a message, so
+    apache2 2.4 answers 404 with the text ``\\xe9:x`` (this server redirected to it)."""
+    from tests.request.pipeline import Server
+    s = Server(tmp_path, "DocumentRoot $ROOT\n<Directory />\nRequire all granted\n"
+                         "</Directory>\n<Location /ed>\nErrorDocument 404 \xe9:x\n</Location>\n")
+    r = s.get("/ed/nothere")
+    assert r.status == 404 and r.headers_out.get("Location") is None
+    assert r.body == b"\xe9:x"

@@ -111,13 +111,6 @@ def test_banners():
         "httpd/0.1.0 (Unix)"]
 
 
-def test_escape_html_and_is_url():
-    assert P.escape_html('<a href="x">&') == "&lt;a href=&quot;x&quot;&gt;&amp;"
-    assert P.escape_html("plain") == "plain"
-    assert P.is_url("http://x") and P.is_url("mailto:a@b") and not P.is_url("a@b")
-    assert not P.is_url(":x") and not P.is_url("a b:c")
-
-
 # -- finalize_headers on hand-made requests ---------------------------------------------------
 
 @pytest.fixture
@@ -203,13 +196,11 @@ def test_keepalive_can_be_left_to_the_caller(make):
     assert "Connection" not in dict(fields) and r.conn.keepalive is None
 
 
-def test_keepalive_callback_lands_before_content_type(make):
-    def decide(r):
-        assert r.headers_out.get("Content-Length") == "1"
-        r.headers_out.set("Connection", "close")
-    r = make(body=b"x", content_type="text/plain")
-    _, fields = P.finalize_headers(r, keepalive=decide)
-    assert [k for k, _ in fields][-2:] == ["Connection", "Content-Type"]
+def test_keep_alive_fields_land_before_content_type(make):
+    r = make(req("GET", "/a.txt", "Connection: keep-alive", proto="HTTP/1.0"), body=b"x",
+             content_type="text/plain")
+    _, fields = P.finalize_headers(r)
+    assert [k for k, _ in fields][-3:] == ["Keep-Alive", "Connection", "Content-Type"]
 
 
 def test_head_drops_a_zero_content_length(make):

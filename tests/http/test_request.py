@@ -6,7 +6,7 @@ import pytest
 import structlog
 
 from httpd.module.hooks import DECLINED, DONE, OK, HookTable
-from httpd.http.request import (escape_uri, generation, hook_table, invoke_handler,
+from httpd.http.request import (generation, hook_table, invoke_handler,
                                 normalize_path, parse_uri, process_request, unescape_path)
 from httpd.request.subrequest import sub_req_lookup_uri
 from httpd.module import Module
@@ -64,10 +64,6 @@ def test_parse_uri_splits_query_and_drops_fragment():
     r = Request(conn=None, server=None, process=None)
     parse_uri(r, "//x/y?a=b#frag")
     assert (r.uri, r.args, r.unparsed_uri) == ("/x/y", "a=b", "//x/y?a=b#frag")
-
-
-def test_escape_uri():
-    assert escape_uri("/a b/%/~x/é") == "/a%20b/%25/~x/%e9"
 
 
 class TestPhases:

@@ -147,14 +147,6 @@ class TestReliable:
             pl.proc.kill()
             pl.proc.wait()
 
-    def test_is_logger(self, tmp_path):
-        pl = open_piped_log("/bin/cat", cwd=str(tmp_path))
-        try:
-            assert piped.is_logger(pl.pid) and not piped.is_logger(1)
-        finally:
-            piped.close_all()
-        assert pl.proc.poll() is not None
-
 
 def test_shell_out_is_a_file(tmp_path: Path):
     # the shell variant is what lets "> file" work; without it the words go to argv

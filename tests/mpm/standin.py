@@ -16,12 +16,12 @@ from httpd.config.grammar import getword_conf
 from httpd.config.tree import Node
 from httpd.config.walk import CmdParms, walk_config
 from httpd.log.startup import StartupLog
-from httpd.module.registry import Registry
+from tests.module.registries import registry_with
 from httpd.config.server import create_server
 
 
 def FakeRegistry(modules):
-    return Registry.with_modules(list(modules))
+    return registry_with(modules)
 
 
 class FakeProcess:

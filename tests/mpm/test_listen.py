@@ -5,38 +5,9 @@ import socket
 import pytest
 
 from mpms import event, prefork, worker
-from httpd.mpm.listen import AddrError, ListenRec, parse_addr_port
+from httpd.mpm.listen import ListenRec
 
 MPMS = [prefork.MODULE, worker.MODULE, event.MODULE]
-
-
-class TestParseAddrPort:
-    """apr_parse_addr_port: the port is the digits after the last ':'."""
-
-    @pytest.mark.parametrize("text,parsed", [
-        ("80", (None, None, 80)),
-        ("65535", (None, None, 65535)),
-        ("4294967376", (None, None, 80)),
-        ("*:80", ("*", None, 80)),
-        ("127.0.0.1:8080", ("127.0.0.1", None, 8080)),
-        ("127.0.0.1:08080", ("127.0.0.1", None, 8080)),
-        ("[::1]:8080", ("::1", None, 8080)),
-        ("[fe80::1%eth0]:80", ("fe80::1", "eth0", 80)),
-        ("::1", (":", None, 1)),                 # the last ':' splits off the port
-        ("abc", ("abc", None, 0)),               # no port: "Port must be specified"
-        ("127.0.0.1:", ("127.0.0.1:", None, 0)),
-        ("127.0.0.1:-1", ("127.0.0.1:-1", None, 0)),
-        ("[::1]", ("::1", None, 0)),
-    ])
-    def test_parses(self, text, parsed):
-        assert parse_addr_port(text) == parsed
-
-    @pytest.mark.parametrize("text", ["0", "65536", "", ":80", "99999999999999999999",
-                                      "[zzz]:80", "[127.0.0.1]:80", "[fe80::1%]:80",
-                                      "[::1]x:80"])
-    def test_invalid(self, text):
-        with pytest.raises(AddrError):
-            parse_addr_port(text)
 
 
 @pytest.mark.parametrize("mod", MPMS, ids=lambda m: m.source)

@@ -71,8 +71,7 @@ def our_messages(raw: bytes):
                 return count, bodies          # incomplete: not a complete message
         count += 1
         bodies.append(bytes(body))
-        conn.keep_alive = True
-        if not conn.start_next_request():
+        if not conn.start_next_request(True):
             return count, bodies
 
 

@@ -9,9 +9,9 @@ from httpd.protocol import (NEED_DATA, PAUSED, BodyData, ConnectionClosed, EndOf
 GET = b"GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"
 
 
-def serve(conn: HTTPConnection, status: str = "200 OK", length=6) -> bytes:
-    """Answer the current request without reading its body."""
-    return conn.response_head(status, [("Content-Type", "text/plain")], length)
+# ``start_next_request(True)``: the server answered the current request and its
+# keep-alive decision (ap_set_keepalive, tests/io/test_response_keepalive.py) was to keep
+# the connection; the protocol still closes when it must (an error, CL with TE).
 
 
 def test_three_pipelined_gets():
@@ -21,9 +21,8 @@ def test_three_pipelined_gets():
         head = conn.next_event()
         assert isinstance(head, RequestHead) and head.path == "/hello.txt"
         assert conn.next_event() is PAUSED
-        serve(conn)
         assert conn.next_event() is PAUSED            # the response is not finished
-        assert conn.start_next_request()
+        assert conn.start_next_request(True)
     assert conn.next_event() is NEED_DATA
     assert conn.buffered == 0
 
@@ -42,8 +41,7 @@ def test_pipelined_requests_arriving_in_pieces():
             elif isinstance(ev, BodyData):
                 bodies.append(ev.data)
             elif isinstance(ev, EndOfBody):
-                serve(conn)
-                assert conn.start_next_request()
+                assert conn.start_next_request(True)
             else:
                 assert ev is NEED_DATA
                 break
@@ -57,14 +55,12 @@ def test_unread_body_is_skipped_before_the_next_request():
     conn.receive_data(b"GET /index.html HTTP/1.1\r\nHost: localhost\r\nContent-Length: 44\r\n\r\n"
                       + GET[:20])
     conn.next_event()
-    serve(conn)
-    assert conn.start_next_request()
+    assert conn.start_next_request(True)
     assert conn.next_event() is NEED_DATA             # 24 body bytes still to come
     conn.receive_data(GET[20:] + b"GET /second HTTP/1.1\r\nHost: localhost\r\n\r\n")
     head = conn.next_event()
     assert isinstance(head, RequestHead) and head.path == "/second"
-    serve(conn)
-    assert conn.start_next_request()
+    assert conn.start_next_request(True)
     assert conn.next_event() is NEED_DATA
 
 
@@ -75,8 +71,7 @@ def test_partly_read_chunked_body_is_skipped():
     conn.next_event()
     conn.start_body(0)
     assert conn.next_event() == BodyData(b"hello")
-    serve(conn)
-    assert conn.start_next_request()
+    assert conn.start_next_request(True)
     conn.receive_data(b"3\r\nabc\r\n0\r\nT: 1\r\n\r\n" + GET)
     assert conn.next_event().path == "/hello.txt"
 
@@ -85,26 +80,24 @@ def test_a_bad_request_after_a_good_one_closes():
     conn = HTTPConnection()
     conn.receive_data(GET + b"GET /x HTTP/1.1\r\nBad Header\r\n\r\n" + GET)
     conn.next_event()
-    serve(conn)
-    assert conn.start_next_request()
+    assert conn.start_next_request(True)
     ev = conn.next_event()
     assert isinstance(ev, ProtocolError) and ev.status == 400
     assert ev.request_line == "GET /x HTTP/1.1"
-    serve(conn, "400 Bad Request", 226)
-    assert conn.start_next_request() is False
+    assert conn.start_next_request(True) is False
     assert isinstance(conn.next_event(), ConnectionClosed)
     conn.receive_data(GET)                            # nothing is ever read again
     assert isinstance(conn.next_event(), ConnectionClosed)
     assert conn.buffered == 0
 
 
-def test_connection_close_stops_the_pipeline():
+def test_a_closing_response_stops_the_pipeline():
     conn = HTTPConnection()
     conn.receive_data(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" + GET)
     conn.next_event()
-    serve(conn)
-    assert conn.start_next_request() is False
+    assert conn.start_next_request(False) is False
     assert isinstance(conn.next_event(), ConnectionClosed)
+    assert conn.buffered == 0
 
 
 def test_smuggled_request_after_cl_te_is_never_parsed():
@@ -115,8 +108,7 @@ def test_smuggled_request_after_cl_te_is_never_parsed():
     assert head.must_close
     conn.start_body(1000)
     assert conn.next_event() == EndOfBody([])
-    serve(conn)
-    assert conn.start_next_request() is False
+    assert conn.start_next_request(True) is False
 
 
 def test_short_content_length_then_garbage():
@@ -126,17 +118,16 @@ def test_short_content_length_then_garbage():
     conn.start_body(1000)
     assert conn.next_event() == BodyData(b"hel")
     assert conn.next_event() == EndOfBody([])
-    serve(conn)
-    assert conn.start_next_request()
+    assert conn.start_next_request(True)
     ev = conn.next_event()
     assert ev.status == 400 and ev.reason == "AH03454: HTTP Request Line; URI incorrectly encoded: ''"
 
 
-def test_start_next_request_without_a_response_head():
+def test_next_request_after_a_bodiless_one():
     conn = HTTPConnection()
     conn.receive_data(GET + GET)
     conn.next_event()
-    assert conn.start_next_request()
+    assert conn.start_next_request(True)
     assert isinstance(conn.next_event(), RequestHead)
 
 
@@ -145,8 +136,7 @@ def test_error_while_skipping_a_body_after_the_response():
     conn = HTTPConnection()
     conn.receive_data(b"POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
     conn.next_event()
-    serve(conn)
-    assert conn.start_next_request()
+    assert conn.start_next_request(True)
     ev = conn.next_event()
     assert ev == ConnectionClosed("AH01590: Error reading/parsing chunk  ")
 
@@ -157,8 +147,7 @@ def test_peer_closes_between_requests():
     conn = HTTPConnection()
     conn.receive_data(GET)
     conn.next_event()
-    serve(conn)
-    conn.start_next_request()
+    conn.start_next_request(True)
     conn.receive_data(b"")
     assert conn.next_event() == ConnectionClosed("")
 
@@ -190,8 +179,7 @@ def test_timeout_before_any_byte_of_the_next_request():
     conn = HTTPConnection()
     conn.receive_data(GET)
     conn.next_event()
-    serve(conn)
-    conn.start_next_request()
+    conn.start_next_request(True)
     assert conn.next_event() is NEED_DATA
     assert conn.timed_out() == ConnectionClosed("")
 
@@ -227,8 +215,7 @@ def test_timeout_in_the_body():
     ev = conn.timed_out()
     assert (ev.status, ev.reason) == (408, "AH01382: Request body read timeout")
     assert ev.request_line == "POST / HTTP/1.1"
-    head = conn.response_head("408 Request Timeout", [], 10)
-    assert b"Connection: close" in head
+    assert conn.start_next_request(True) is False
 
 
 def test_paused_until_the_caller_acts():
@@ -240,3 +227,16 @@ def test_paused_until_the_caller_acts():
     assert conn.next_event() == BodyData(b"ab")
     assert conn.next_event() == EndOfBody([])
     assert conn.next_event() is PAUSED
+
+
+def test_the_connection_counts_the_requests_it_was_kept_alive_after():
+    """Nobody sets its fields from outside: start_next_request counts (c->keepalives),
+    and an idle keep-alive wait that times out closes without AH01382."""
+    conn = HTTPConnection()
+    conn.receive_data(GET * 2)
+    for _ in range(2):
+        assert isinstance(conn.next_event(), RequestHead)
+        assert conn.start_next_request(True)
+    assert conn.keepalives == 2
+    assert conn.next_event() is NEED_DATA
+    assert conn.timed_out() == ConnectionClosed("")

@@ -17,14 +17,41 @@ from httpd.module.hooks import failed
 
 from httpd.request import vhost as vhost_select
 from httpd.http.request import die, final_request, hook_table, process_request
-from httpd.request.record import ConnInfo, Headers, Request
+from httpd.io.connection import protocol_error_request, request_from_head
+from httpd.protocol import HTTPConnection, Limits, ProtocolError
+from httpd.request.record import ConnInfo, Request
 from tests.conformance.request.scenarios_base import MIME_TYPES
 
 MODULES = ("authz_core", "authz_host", "mime", "dir", "alias")
 PREFIX = ("LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so\n"
           + "".join(f"LoadModule {m}_module modules/mod_{m}.so\n" for m in MODULES)
           + "ServerName localhost\nErrorLog error.log\nTypesConfig mime.types\n")
-METHODS = {"GET": 0, "HEAD": 0, "PUT": 1, "POST": 2, "DELETE": 3, "OPTIONS": 5, "TRACE": 6}
+
+
+def head_bytes(target: str, method: str = "GET", host=None, headers=(),
+               protocol: str = "HTTP/1.1") -> bytes:
+    fields = ([("Host", host)] if host is not None else []) + list(headers)
+    return (f"{method} {target} {protocol}\r\n"
+            + "".join(f"{k}: {v}\r\n" for k, v in fields) + "\r\n").encode("latin-1")
+
+
+def parse_request(process, conn: ConnInfo, raw: bytes) -> Request:
+    """What httpd.io.connection does with the bytes of a head: the base server by the
+    local address, the head read by HTTPConnection with that server's limits, the record
+    built by request_from_head and its virtual host chosen by name; a head the protocol
+    refuses is answered with its status (ap_die), as _answer_protocol_error does."""
+    base = vhost_select.update_vhost_given_ip(process, conn)
+    hconn = HTTPConnection(Limits.from_core(base.module_config["core_module"]))
+    hconn.receive_data(raw)
+    head = hconn.next_event()
+    if isinstance(head, ProtocolError):
+        return protocol_error_request(process, conn, base, head)
+    r = request_from_head(process, conn, base, head)
+    status = vhost_select.update_vhost_from_headers(r)
+    r.per_dir_config = r.server.lookup_defaults
+    if status != 200:
+        die(status, r)
+    return r
 
 
 class Server:
@@ -44,26 +71,13 @@ class Server:
     def request(self, target: str, method: str = "GET", host: str = "localhost",
                 headers=(), client_ip: str = "127.0.0.1", local_ip: str = "127.0.0.1",
                 local_port: int = 80, protocol: str = "HTTP/1.1") -> Request:
+        """The request as the connection serves it: the head parsed by the protocol
+        layer (its Host check, fix_hostname, included), the record built from it, the
+        virtual host chosen, the pipeline run."""
         conn = ConnInfo(client_ip, 40000, local_ip, local_port)
-        base = vhost_select.update_vhost_given_ip(self.process, conn)
-        fields = ([("Host", host)] if host is not None else []) + list(headers)
-        hostname = None
-        if target.startswith(("http://", "https://")):      # what the protocol layer does
-            hostname, _, rest = target.split("://", 1)[1].partition("/")
-            hostname = hostname.rpartition(":")[0] or hostname
-            path_and_query = "/" + rest
-        else:
-            path_and_query = target
-        path, q, query = path_and_query.partition("?")
-        r = Request(conn=conn, server=base, process=self.process, method=method,
-                    method_number=METHODS.get(method, 26), header_only=method == "HEAD",
-                    the_request=f"{method} {target} {protocol}", protocol=protocol,
-                    proto_num=1000 + int(protocol[-1]) if protocol[-3:-2] == "1" else 1001,
-                    unparsed_uri=target, uri=path, args=query if q else None,
-                    hostname=hostname, headers_in=Headers(fields))
-        status = vhost_select.update_vhost_from_headers(r)
-        if status != 200:           # the protocol layer answers a bad Host itself
-            die(status, r)
+        r = parse_request(self.process, conn, head_bytes(target, method, host, headers,
+                                                         protocol))
+        if r.status != 200:           # the protocol layer answered the head itself
             return r
         process_request(r, self.table)
         return final_request(r)

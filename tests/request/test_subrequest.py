@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 from httpd.request.subrequest import (internal_fast_redirect, sub_req_lookup_dirent,
-                              sub_req_lookup_file, sub_req_lookup_uri)
+                                      sub_req_lookup_uri)
 
 CONF = """DocumentRoot $ROOT/htdocs
 <Directory />
@@ -48,15 +48,6 @@ def test_dirent_symlink_leaving_the_root_is_refused(server):
     assert sub_req_lookup_dirent("out", r).status == 403
 
 
-def test_file_in_the_same_directory_gets_a_uri(server):
-    s = server(CONF, FILES)
-    r = s.get("/d/index.html")
-    rr = sub_req_lookup_file("a b.txt", r)
-    assert rr.status == 200 and rr.uri == "/d/a b.txt"
-    rr = sub_req_lookup_file("../closed/y", r)
-    assert rr.status == 403 and rr.uri == ""
-
-
 def test_uri_lookup_relative_to_the_directory(server):
     s = server(CONF, FILES)
     r = s.get("/d/index.html")
@@ -73,3 +64,12 @@ def test_fast_redirect_takes_the_subrequests_mapping(server):
     internal_fast_redirect(rr, r)
     assert r.filename == rr.filename and r.args == "q=1" and r.notes["from-sub"] == "1"
     assert r.per_dir_config is rr.per_dir_config
+
+
+def test_a_registered_method_keeps_its_number(server):
+    """ap_sub_req_method_uri numbers the method with ap_method_number_of, which knows the
+    registered extension methods (this server gave them M_INVALID)."""
+    s = server(CONF + "RegisterHttpMethod PURGE\n", FILES)
+    r = s.get("/d/")
+    assert sub_req_lookup_uri("/d/a b.txt", r, method="PURGE").method_number == 27
+    assert sub_req_lookup_uri("/d/a b.txt", r, method="NOPE").method_number == 26

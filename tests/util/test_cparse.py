@@ -25,8 +25,14 @@ class TestAtoi:
         assert atoi(text) == value
 
     def test_strtol_end(self):
-        assert strtol("  12ab") == (12, 4)
-        assert strtol("ab") == (0, 0)
+        assert strtol("  12ab") == (12, 4, False)
+        assert strtol("ab") == (0, 0, False) and strtol("+") == (0, 0, False)
+
+    def test_strtol_clamps_with_erange(self):
+        """glibc: LONG_MAX / LONG_MIN and errno ERANGE past them."""
+        assert strtol("99999999999999999999x") == ((1 << 63) - 1, 20, True)
+        assert strtol("-99999999999999999999") == (-(1 << 63), 21, True)
+        assert strtol("9223372036854775807") == ((1 << 63) - 1, 19, False)
 
     def test_is_digits_is_ascii_only(self):
         assert is_digits("0123") and not is_digits("") and not is_digits("1\u00b2")

@@ -3,7 +3,8 @@
 Each case's bytes are fed as one read and the connection is driven as the server would:
 an accepted request gets the status Apache answered (it came from the request pipeline:
 mapping, the handler), its body is read and dropped as ap_discard_request_body would, and
-the response goes through ``response_head`` so the keep-alive decision is checked too.
+the response goes through the server's response path (tests/io/serve.py: send_response,
+set_keepalive) so the keep-alive decision is checked too.
 The sequence of statuses and whether the connection ends closed must equal Apache's,
 except for the cases listed in STRICTER, where this server deliberately answers as
 reliability.md 1.3 recommends.
@@ -14,11 +15,14 @@ import re
 
 import pytest
 
-from httpd.config.errors import escape_logitem
+from httpd.util.escape import escape_errorlog_item
 from httpd.protocol import (NEED_DATA, BodyData, ConnectionClosed, EndOfBody, HTTPConnection,
                             ProtocolError, RequestHead)
 from httpd.protocol import M_INVALID
+from httpd.request.record import ConnInfo
+
 from tests.conformance import apache
+from tests.io.serve import load_process, respond
 
 CASES = apache.load("bad_requests", "bad-requests.json")
 BY_NAME = {c["name"]: c for c in CASES}
@@ -76,13 +80,19 @@ def expected_statuses(case: dict) -> list:
     return seq
 
 
-def drive(case: dict):
+@pytest.fixture(scope="module")
+def process(tmp_path_factory):
+    return load_process(tmp_path_factory.mktemp("bad-requests"))
+
+
+def drive(case: dict, process):
     """(statuses sent, closed at the end, protocol errors seen, the statuses given to
     accepted requests as the pipeline's answers)."""
     raw = case["raw"].encode("latin-1")
     finals = [s for s in expected_statuses(case) if s != 100]
     slow = case["category"] == "slow"
     conn = HTTPConnection()
+    info = ConnInfo("127.0.0.1", 40000, "127.0.0.1", 80)
     conn.receive_data(raw)
     sent, errors, heads = [], [], []
     while True:
@@ -126,9 +136,12 @@ def drive(case: dict):
         assert isinstance(b, EndOfBody)
         sent.append(status)
         heads.append(status)
-        length = None if b"/cgi-bin/" in raw.split(b"\n", 1)[0] else 100
-        conn.response_head(f"{status} X", [], length)
-        if not conn.start_next_request():
+        cgi = b"/cgi-bin/" in raw.split(b"\n", 1)[0]
+        _, r = respond(process, ev, conn=conn, info=info, status=status,
+                       body=iter([b"x"]) if cgi else b"x" * 100,
+                       prepare=lambda r: setattr(r, "expecting_100",
+                                                 r.expecting_100 and not interim))
+        if not conn.start_next_request(bool(r.conn.keepalive)):
             return sent, True, errors, heads
 
 
@@ -137,8 +150,8 @@ _AH = re.compile(r"^(AH\d{5}):")
 
 def check_log(ours: ProtocolError, apache_lines: list) -> None:
     """Every AH-numbered line we give must be the line Apache logged with that number."""
-    escaped = [escape_logitem(line) for line in ours.log]
-    assert escaped[0] == escape_logitem(ours.reason)
+    escaped = [escape_errorlog_item(line) for line in ours.log]
+    assert escaped[0] == escape_errorlog_item(ours.reason)
     for line in escaped:
         m = _AH.match(line)
         if m is None:
@@ -149,9 +162,9 @@ def check_log(ours: ProtocolError, apache_lines: list) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(BY_NAME))
-def test_case(name):
+def test_case(name, process):
     case = BY_NAME[name]
-    sent, closed, errors, answered = drive(case)
+    sent, closed, errors, answered = drive(case, process)
     if name in STRICTER:
         status, reason = STRICTER[name]
         assert errors and (errors[-1].status, errors[-1].reason) == (status, reason)

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import pytest
 
-from httpd.config.errors import escape_logitem
+from httpd.util.escape import escape_errorlog_item
 from httpd.protocol import (NEED_DATA, BodyData, EndOfBody, HTTPConnection, Limits,
                             ProtocolError, RequestHead)
 from httpd.protocol import M_INVALID
 from tests.conformance import apache
+
+from tests.io.serve import fields_of, head_of, load_process, respond
+
 
 PROTOCOL_STATUSES = {400, 408, 411, 413, 414, 417, 501, 505}
 APACHE_LIMITS = Limits(http09=True)          # the recording instance allowed HTTP/0.9
@@ -40,7 +43,7 @@ def logged(ours: ProtocolError, apache_log: list) -> bool:
     """Our first line is Apache's, when it is one of Apache's numbered lines."""
     if not ours.reason.startswith("AH"):
         return True
-    return escape_logitem(ours.reason) in apache_log
+    return escape_errorlog_item(ours.reason) in apache_log
 
 
 def stricter(ev: ProtocolError) -> bool:
@@ -121,21 +124,28 @@ def test_bodies(i):
         assert logged(ev, case["apache_log"]), (ev.log, case["apache_log"])
 
 
-def head_fields(data: bytes) -> list:
-    lines = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")[1:]
-    keep = ("Connection", "Keep-Alive", "Transfer-Encoding", "Content-Length", "Content-Type")
-    return [tuple(line.split(": ", 1)) for line in lines if line.split(":")[0] in keep]
+KEEPALIVE_FIELDS = ("Connection", "Keep-Alive", "Transfer-Encoding", "Content-Length",
+                    "Content-Type")
+
+
+@pytest.fixture(scope="module")
+def defaults(tmp_path_factory):
+    """A server with Apache's defaults (KeepAlive On, KeepAliveTimeout 5, max 100)."""
+    return load_process(tmp_path_factory.mktemp("keepalive"))
 
 
 @pytest.mark.parametrize("i", range(len(KEEPALIVE)))
-def test_keepalive(i):
+def test_keepalive(defaults, i):
+    """Each recorded answer through the path the server runs: the head parsed by
+    HTTPConnection, the record built by the connection, the response written by
+    send_response (finalize_headers, set_keepalive)."""
     case = KEEPALIVE[i]
-    conn = HTTPConnection()
-    conn.receive_data(case["raw"].encode("latin-1"))
-    head = conn.next_event()
+    conn, head = head_of(case["raw"].encode("latin-1"))
     assert isinstance(head, RequestHead)
-    ctype = [f for f in case["apache_fields"] if f[0] == "Content-Type"]
-    data = conn.response_head(f"{case['apache_status']} X", [tuple(f) for f in ctype],
-                              case["body_length"])
-    assert head_fields(data) == [tuple(f) for f in case["apache_fields"]]
-    assert (not conn.keep_alive) == case["apache_closes"]
+    ctype = [v for k, v in case["apache_fields"] if k == "Content-Type"]
+    n = case["body_length"]
+    body = b"x" * n if n is not None else iter([b"xyz"])      # None: a CGI without a length
+    data, r = respond(defaults, head, conn=conn, status=case["apache_status"],
+                      content_type=ctype[0] if ctype else None, body=body)
+    assert fields_of(data, KEEPALIVE_FIELDS) == [tuple(f) for f in case["apache_fields"]]
+    assert (not r.conn.keepalive) == case["apache_closes"]

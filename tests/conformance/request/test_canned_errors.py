@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from httpd.http.errors import index_status
+from httpd.http.status import index_of_response
 from httpd.http.header_filter import server_banner
 from tests.conformance.request import canned
 from tests.conformance.request.canned import CANNED
@@ -25,6 +25,6 @@ def test_canned_page_is_apaches(pages, code):
     r = pages.get(f"/s{code}")
     status, body = _apache(code)
     assert r.status == int(code)
-    assert index_status(r.status) == status          # the line Apache sends
+    assert index_of_response(r.status) == status          # the line Apache sends
     mine = r.body.decode("latin-1") if r.body else ""
     assert mine == body

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from directives import mod_alias
-from directives.mod_alias import AliasDirConfig, AliasEntry, alias_matches, is_url
+from directives.mod_alias import AliasDirConfig, AliasEntry, alias_matches
 
 from tests.directives.conftest import StubProcess
 
@@ -201,10 +201,6 @@ class TestHelpersAndMerges:
         assert alias_matches("/ab", "/a") == 0
         assert alias_matches("//a///b", "/a/b") == 7
         assert alias_matches("/a", "/a/") == 0
-
-    def test_is_url(self):
-        assert is_url("http://x") and is_url("x+y.z-1:") and not is_url(":x")
-        assert not is_url("/x") and not is_url("a b:c")
 
     def test_dir_merge_is_pure(self):
         base = AliasDirConfig(redirects=[AliasEntry("/b", "/x")], alias="/srv", alias_set=True,

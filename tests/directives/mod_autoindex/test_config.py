@@ -71,3 +71,14 @@ class TestAutoindexMessages:
         assert opts("/inc") == A.FANCY_INDEXING | A.FOLDERS_FIRST
         assert opts("/abs") == A.FANCY_INDEXING     # Apache drops the section's own +/-
         assert opts("/none") == A.NO_OPTIONS
+
+
+@pytest.mark.parametrize("to,wildcards", [("a[\\]", False), ("a[b]", True), ("x.txt", False),
+                                          ("*.txt", True), ("d/x", True)])
+def test_add_description_wildcards_by_apr_fnmatch_test(tmp_path, to, wildcards):
+    """add_desc: a pattern only when it names a path or apr_fnmatch_test finds a
+    wildcard; in ``a[\\]`` the backslash takes the ``]`` away, so it is a plain name
+    (mod_autoindex's own test took it for a pattern)."""
+    p = harness.load(tmp_path, f'AddDescription "d" {to}\n')
+    d = p.main_server.lookup_defaults[mod_autoindex.MODULE_NAME]
+    assert [e.wildcards for e in d.desc_list] == [wildcards]

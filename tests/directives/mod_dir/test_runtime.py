@@ -11,6 +11,11 @@ class TestDir:
         r = s.get("/a%20b")
         assert r.headers_out.get("Location") == "http://localhost/a%20b/"
 
+    def test_slash_redirect_keeps_a_semicolon(self, server):
+        """apache2 2.4: GET /a;b (a directory) -> Location: http://localhost/a;b/."""
+        s = server(OPEN, {"htdocs/a;b/index.html": "x"})
+        assert s.get("/a;b").headers_out.get("Location") == "http://localhost/a;b/"
+
     def test_redirect_carefully_spares_non_get(self, server):
         s = server(OPEN, FILES)
         r = s.get("/d", method="POST")

@@ -122,12 +122,6 @@ class TestDirectives:
         empty = lc.merge_server_config(main, lc.MultiLogState())
         assert [l.fname for l in empty.logs()] == ["g", "m"]
 
-    def test_nickname_resolved_when_logs_open(self, conf):
-        r = conf(MODS, 'CustomLog x nick\nLogFormat "%h" nick\n')
-        st = r.config("log_config_module")
-        items = st.format_for(st.config_logs[0], HANDLERS)
-        assert [i.tag for i in items] == ["h", None]
-
     def test_buffered_logs_is_process_wide(self, conf):
         r = conf(MODS, "BufferedLogs on\n")
         assert lc.buffered_logs(r.process) is True

@@ -189,6 +189,12 @@ class TestValues:
         r = make_request(server=make_server("www.example.com", 8080))
         assert line("%v:%p", r) == "www.example.com:8080"
 
+    def test_default_port_of_an_https_server_name(self):
+        """ap_default_port is http_core's http_port: 443 for ``ServerName https://x``
+        without a port (apache2 2.4 logs ``443 443`` for ``%{canonical}p %p``)."""
+        r = make_request(server=make_server("x", server_scheme="https"))
+        assert line("%{canonical}p %p", r) == "443 443"
+
     def test_server_name_by_use_canonical_name(self):
         r = make_request(hostname=None)
         assert line("%V", r) == "localhost"     # HTTP/1.0 without Host: the server's
@@ -206,15 +212,18 @@ class TestValues:
 
 
 class TestConnection:
+    # ``served`` is c->keepalives at logging time: set_keepalive has counted this
+    # response already when it kept the connection
     @pytest.mark.parametrize("served,keepalive,aborted,k,x", [
-        (0, True, False, "0", "+"),     # first of a keep-alive connection
-        (1, True, False, "1", "+"),
-        (2, False, False, "1", "-"),    # the last, with Connection: close (Apache's count)
+        (1, True, False, "0", "+"),     # first of a keep-alive connection
+        (2, True, False, "1", "+"),
+        (2, False, False, "1", "-"),    # the third, with Connection: close
         (0, False, False, "0", "-"),
         (0, None, False, "0", "-"),     # nobody decided: not kept
-        (3, True, True, "3", "X"),
-        (98, True, False, "98", "+"),
-        (99, True, False, "99", "-"),   # MaxKeepAliveRequests 100 reached
+        (4, True, True, "3", "X"),
+        (99, True, False, "98", "+"),
+        (100, True, False, "99", "-"),  # MaxKeepAliveRequests 100 used up
+        (101, False, False, "100", "-"),  # the 101st closes (and is counted)
     ])
     def test_keepalives_and_status(self, served, keepalive, aborted, k, x):
         conn = ConnInfo("127.0.0.1", 1, "127.0.0.1", 80, keepalives=served,
@@ -288,19 +297,6 @@ class TestLogio:
         logio_transaction(r)
         assert (r.conn.bytes_in, r.conn.bytes_out) == (0, 0)
         assert r.conn.notes["logio_bytes_last_request"] == 280
-
-
-class TestEscape:
-    @pytest.mark.parametrize("raw,escaped", [
-        ("plain", "plain"), ('a"b', 'a\\"b'), ("a\\b", "a\\\\b"),
-        ("\b\n\r\t\v", "\\b\\n\\r\\t\\v"), ("\x00\x1f\x7f\x80\xff", "\\x00\\x1f\\x7f\\x80\\xff"),
-        ("é", "\\xe9"), ("\u20ac", "\\xe2\\x82\\xac"),
-    ])
-    def test_ap_escape_logitem(self, raw, escaped):
-        assert items.escape_logitem(raw) == escaped
-
-    def test_none_stays_none(self):
-        assert items.escape_logitem(None) is None
 
 
 def test_headers_type():

@@ -108,7 +108,7 @@ def test_handler_extended_status_off(tmp_path):
 
 def test_handler_counts_requests_under_one_process(tmp_path):
     r = _status_request(tmp_path, args="auto")
-    board = mod_status.board_of(r.process)
+    board = mod_status._local_board(r.process)     # no MPM: the one-process board
     for sent in (100, 2000):
         done = harness.request(r.process, "/x")
         done.bytes_sent = sent

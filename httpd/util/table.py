@@ -1,0 +1,18 @@
+"""apr_table_get for the request's dicts (notes, subprocess_env), whose names Apache's
+tables compare case-insensitively."""
+from __future__ import annotations
+
+from typing import Optional
+
+
+def table_get(table: dict, key: str) -> Optional[str]:
+    """apr_table_get on a dict: the exact key first, then case-insensitively."""
+    value = table.get(key)
+    if value is not None:
+        return value
+    if table:
+        low = key.lower()
+        for k, v in table.items():
+            if k.lower() == low:
+                return v
+    return None

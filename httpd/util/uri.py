@@ -1,0 +1,61 @@
+"""URLs and paths in them: ap_is_url and ap_os_escape_path / ap_escape_uri
+(server/util.c)."""
+from __future__ import annotations
+
+import functools
+
+_SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-.")
+
+
+def is_url(u: str) -> bool:
+    """ap_is_url: a non-empty scheme of ASCII letters, digits, ``+ - .`` before a ``:``
+    (apr_isalnum in the C locale: ``\\xe9:x`` is no URL)."""
+    colon = u.find(":")
+    if colon <= 0:
+        return False
+    chars = _SCHEME_CHARS
+    for c in u[:colon]:
+        if c not in chars:
+            return False
+    return True
+
+
+# what ap_os_escape_path leaves alone: not T_OS_ESCAPE_PATH (server/gen_test_char.c)
+_PATH_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                       "$-_.+!*'(),:;@&=/~")
+
+
+def _c2x(c: str) -> str:
+    """c2x: ``%`` and two lower-case hex digits (c2x_table) per byte; a character that
+    is no byte (text that did not come from the wire) is escaped as its UTF-8 bytes."""
+    n = ord(c)
+    if n < 256:
+        return "%%%02x" % n
+    return "".join("%%%02x" % b for b in c.encode("utf-8"))
+
+
+@functools.lru_cache(maxsize=4096)
+def os_escape_path(path: str, partial: bool = False) -> str:
+    """ap_os_escape_path: ``%xx`` (lower-case hex) for every character but ASCII letters,
+    digits and ``$-_.+!*'(),:;@&=/~`` (so ``;`` stays); unless ``partial``, a path whose
+    first ``:`` comes before any ``/`` gets ``./`` in front, so it is not read as a
+    scheme."""
+    prefix = ""
+    if not partial:
+        colon = path.find(":")
+        if colon >= 0:
+            slash = path.find("/")
+            if slash < 0 or colon < slash:
+                prefix = "./"
+    safe = _PATH_SAFE
+    for c in path:
+        if c not in safe:
+            break
+    else:
+        return prefix + path
+    return prefix + "".join(c if c in safe else _c2x(c) for c in path)
+
+
+def escape_uri(path: str) -> str:
+    """ap_escape_uri: ap_os_escape_path(path, 1) (httpd.h), no ``./`` prefix."""
+    return os_escape_path(path, True)
