@@ -14,7 +14,7 @@ from typing import Optional
 
 import attrs
 
-from httpd.core import CORE_MODULE
+from httpd.module import CORE_MODULE
 from httpd.module.hooks import DECLINED, OK
 from httpd.request.record import Request
 
@@ -295,7 +295,7 @@ def index_directory(r: Request, d) -> int:
 
 
 def _log(r, level: str, msg: str) -> None:
-    from httpd.expr.request import log_rerror
+    from httpd.request.expr_context import log_rerror
     log_rerror(r, "autoindex", level, msg)
 
 

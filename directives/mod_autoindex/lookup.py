@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Optional
 
-from httpd.core import CORE_MODULE
+from httpd.module import CORE_MODULE
 from httpd.request.record import Request
 
 from directives.mod_autoindex import BY_ENCODING, BY_PATH, BY_TYPE

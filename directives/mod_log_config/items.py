@@ -22,7 +22,7 @@ from httpd.http.header_filter import default_port, get_server_name  # noqa: F401
 from httpd.util.escape import escape_logitem
 from httpd.util.table import table_get
 from directives.mod_log_config.times import (MONTHS, usec, end_time, clf_time, _strftime, _time_parts, make_time_item, log_request_time, duration, log_request_duration_microseconds, log_request_duration_scaled)  # noqa: F401
-from httpd.core import CORE_MODULE
+from httpd.module import CORE_MODULE
 from httpd.http.core import HTTP_MODULE
 
 def _header(headers: Any, name: str, lname: str = "") -> Optional[str]:

@@ -25,7 +25,7 @@ from httpd.log import errorlog
 from httpd.expr import ExprError
 from httpd.module.hooks import OK
 from httpd.log.piped import open_piped_log
-from httpd.expr.request import RequestExprContext
+from httpd.request.expr_context import RequestExprContext
 
 from directives.mod_log_config.items import compile_format, render
 from httpd.util.table import table_get

@@ -18,7 +18,7 @@ import attrs
 
 from httpd.module import OR_UNSET
 from httpd.config.process import HTTPD_ROOT
-from httpd.core import CORE_MODULE
+from httpd.module import CORE_MODULE
 
 # -- Apache's constants (httpd.h, http_core.h) ---------------------------------------------
 OPT_NONE, OPT_INDEXES, OPT_INCLUDES, OPT_SYM_LINKS, OPT_EXECCGI = 0, 1, 2, 4, 8

@@ -10,7 +10,8 @@ from httpd.log import piped
 from httpd.module import Module
 from httpd.module.hooks import REALLY_FIRST
 
-from httpd.core import CORE_MODULE, config, handler, read, runtime, sections
+from httpd.module import CORE_MODULE
+from httpd.core import config, handler, read, runtime, sections
 from httpd.core.directives import DIRECTIVES as _PLAIN
 
 ORDER = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from httpd.module.hooks import OK, REALLY_FIRST, REALLY_LAST
 from httpd.http.request import evaluate_str, generation, log_rerror
-from httpd.core import CORE_MODULE as CORE
+from httpd.module import CORE_MODULE as CORE
 from httpd.request.directory_walk import directory_walk
 from httpd.request.section_walks import file_walk
 

@@ -28,7 +28,7 @@ from httpd.protocol import (M_INVALID, M_TRACE, METHOD_NUMBER_FIRST, METHOD_NUMB
                             method_number_of)
 from .config import (CONDITION_ELSE, CONDITION_ELSEIF, CONDITION_IF, Section,
                      create_dir_config)
-from httpd.core import CORE_MODULE as CORE
+from httpd.module import CORE_MODULE as CORE
 
 
 def core_server(cmd):

@@ -16,7 +16,7 @@ from typing import Optional, Union
 from httpd.http.conditional import CONDITION_NOMATCH, condition_if_range
 from httpd.http.header_filter import make_content_type
 from httpd.request.record import FileRange, Part, Request
-from httpd.core import CORE_MODULE as CORE
+from httpd.module import CORE_MODULE as CORE
 
 OK = 0
 HTTP_PARTIAL_CONTENT, HTTP_RANGE_NOT_SATISFIABLE = 206, 416

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from httpd.expr.request import exec_str
+from httpd.request.expr_context import exec_str
 from httpd.log import errorlog
 from httpd.http.header_filter import signature
 from httpd.request.record import Headers, Request

@@ -28,6 +28,7 @@ from httpd.module import CORE_MODULE as CORE
 from httpd.http.core import HTTP_MODULE as HTTP
 from httpd.protocol import METHODS, M_INVALID, KeepAlive, set_keepalive as decide_keepalive
 from httpd.util.table import table_get
+from httpd.log import errorlog_format
 from httpd.util.tokens import find_token, is_chunked
 from httpd.util.escape import escape_html
 from httpd.util.uri import is_url
@@ -101,6 +102,9 @@ def get_server_name(r: Request) -> str:
             r.conn.notes["local_host"] = local
         return local
     return r.hostname or server_hostname
+
+
+errorlog_format.provide_server_name(get_server_name)
 
 
 def get_server_name_for_url(r: Request) -> str:

@@ -21,7 +21,7 @@ import weakref
 from typing import Optional
 
 from httpd.log import errorlog as _errorlog
-from httpd.expr.request import RequestExprContext
+from httpd.request.expr_context import RequestExprContext
 from httpd.http.errors import copy_response, response_code_string, send_error_response
 from httpd.http.header_filter import construct_url  # noqa: F401 (ap_construct_url, part of this API)
 from httpd.util.uri import is_url
@@ -30,7 +30,7 @@ from httpd.module.hooks import DECLINED, DONE, OK, HookTable
 from httpd.request.record import Headers, Request
 from httpd.request.directory_walk import Walker
 from httpd.request.section_walks import if_walk, location_walk
-from httpd.core import CORE_MODULE as CORE
+from httpd.module import CORE_MODULE as CORE
 
 HTTP_OK = 200
 HTTP_MOVED_TEMPORARILY = 302

@@ -25,7 +25,7 @@ from httpd.io.channel import (DEFAULT_BODY_STAGE, DEFAULT_HEADER_STAGE, LINGER_B
                               LINGER_SECONDS, READ_SIZE, Channel, ClientGone, Deadline,
                               Timeout)
 from httpd.module.hooks import DECLINED
-from httpd.core import CORE_MODULE
+from httpd.module import CORE_MODULE
 from httpd.http.core import HTTP_MODULE
 
 

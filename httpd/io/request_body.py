@@ -10,7 +10,7 @@ from typing import Any, Optional
 from httpd import protocol as proto
 from httpd.io.channel import Channel, Deadline, Timeout
 from httpd.request.record import Request
-from httpd.core import CORE_MODULE
+from httpd.module import CORE_MODULE
 
 
 class BodyReader:

@@ -12,7 +12,6 @@ import time
 from typing import Any, Optional
 
 from httpd.util.escape import escape_errorlog_item
-from httpd.http.header_filter import get_server_name
 from httpd.log.startup import LEVELS
 from httpd.module import CORE_MODULE
 
@@ -146,12 +145,26 @@ def log_virtual_host(info, arg):
     return getattr(core, "server_hostname", None) or ""
 
 
+# ap_get_server_name, provided by the HTTP module when it is imported (Apache's
+# APR_OPTIONAL_FN: log.c sits below the code that knows UseCanonicalName)
+server_name_fn = None
+
+
+def provide_server_name(fn) -> None:
+    """Register ap_get_server_name for %V (called by httpd.http.header_filter)."""
+    global server_name_fn
+    server_name_fn = fn
+
+
 def log_server_name(info, arg):
-    """%V: ap_get_server_name(r) (httpd.http.header_filter), by UseCanonicalName."""
+    """%V: ap_get_server_name(r), by UseCanonicalName (the server's name before any
+    request module is loaded)."""
     r = info.r
     if r is None:
         return ""
-    return get_server_name(r) or ""
+    if server_name_fn is None:
+        return r.server.module_config[CORE_MODULE].server_hostname or ""
+    return server_name_fn(r) or ""
 
 
 ITEMS = {

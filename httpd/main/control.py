@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 from typing import Any, Optional
-from httpd.core import CORE_MODULE
+from httpd.module import CORE_MODULE
 
 SIGNALS = {"stop": signal.SIGTERM, "graceful-stop": signal.SIGWINCH,
            "restart": signal.SIGHUP, "graceful": signal.SIGUSR1}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from httpd.core import CORE_MODULE
+from httpd.module import CORE_MODULE
 
 IPHASH_TABLE_SIZE = 256
 

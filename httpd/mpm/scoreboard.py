@@ -29,7 +29,7 @@ from typing import Any
 import attrs
 
 from httpd.mpm.shm_record import record as _record
-from httpd.core import CORE_MODULE
+from httpd.module import CORE_MODULE
 
 # -- the status letters (scoreboard.h SERVER_* and mod_status's status_flags) ---------------
 

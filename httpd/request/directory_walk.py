@@ -44,7 +44,7 @@ from httpd.core.config import (OPT_SYM_LINKS,
                                     OPT_SYM_OWNER, OPT_UNSET)
 
 from httpd.module.hooks import OK
-from httpd.core import CORE_MODULE as CORE
+from httpd.module import CORE_MODULE as CORE
 
 HTTP_FORBIDDEN = 403
 HTTP_NOT_FOUND = 404

@@ -26,7 +26,7 @@ from typing import Optional
 
 import attrs
 
-from httpd.core import CORE_MODULE as CORE
+from httpd.module import CORE_MODULE as CORE
 from httpd.core.config import fixup_servers
 
 HTTP_OK = 200

@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 from httpd.mpm.children import APEXIT_CHILDFATAL, READY
 from httpd.mpm.lifecycle import child_exit, child_startup
-from httpd.core import CORE_MODULE
+from httpd.module import CORE_MODULE
 
 
 class _Graceful(Exception):

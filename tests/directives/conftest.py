@@ -204,7 +204,7 @@ def logged(monkeypatch):
     def record(r, module, level, msg, status=None):
         lines.append(f"[{module}:{level}] {msg}")
     # every ap_log_rerror of the request layer ends in this one function, looked up
-    # at each call (httpd.http.request.log_rerror and httpd.expr.request's call it)
+    # at each call (httpd.http.request.log_rerror and httpd.request.expr_context's call it)
     import httpd.log.errorlog
     monkeypatch.setattr(httpd.log.errorlog, "log_rerror", record)
     return lines

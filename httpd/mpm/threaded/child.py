@@ -29,7 +29,7 @@ from typing import Any, Optional
 from httpd.mpm.children import APEXIT_CHILDFATAL, DEAD, GRACEFUL, READY, STARTING
 from httpd.mpm.pod import RESTART_CHAR
 from httpd.mpm.lifecycle import child_exit, child_startup, child_stopped, child_stopping
-from httpd.core import CORE_MODULE
+from httpd.module import CORE_MODULE
 
 STOP = None          # the queue item that ends a worker thread
 # How long a process with more connections than another accepting child leaves a new

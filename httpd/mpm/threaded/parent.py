@@ -28,7 +28,7 @@ from typing import Any
 from httpd.mpm import children as ch
 from httpd.mpm.pod import GRACEFUL_CHAR, RESTART_CHAR, Pod
 from httpd.mpm.parent import MPMParent, close_inherited
-from httpd.core import CORE_MODULE
+from httpd.module import CORE_MODULE
 
 MAX_SPAWN_RATE = 32
 IDLE = (ch.READY, ch.STARTING)
