@@ -197,8 +197,13 @@ class PipedLog:
 
     def close(self) -> None:
         """piped_log_cleanup: stop the program (only in the process that owns it, with
-        SIGTERM as Apache does) and close both ends."""
+        SIGTERM as Apache does) and close both ends; a closed log leaves the list of
+        open ones, so a restart's old generation is not kept (or child_init'ed) for ever."""
         self.stopping = True
+        try:
+            _OPEN.remove(self)
+        except ValueError:
+            pass
         proc = self.proc
         if proc is not None and os.getpid() == self.owner:
             try:

@@ -71,6 +71,16 @@ class TestStart:
         pl.write(b"one\n")
         assert wait_for(lambda: out.exists() and out.read_bytes() == b"one\n")
 
+    def test_a_closed_log_leaves_the_open_list(self, tmp_path, opened):
+        """Each restart opens its generation's piped logs and closes the old ones: the
+        closed ones must not stay listed (child_init walks the list in every child)."""
+        pl = open_piped_log("/bin/sh -c 'cat > /dev/null'", cwd=str(tmp_path))
+        opened.append(pl)
+        assert pl in piped._OPEN
+        pl.close()
+        assert pl not in piped._OPEN
+        pl.close()                  # closing twice is harmless
+
     def test_shell_command(self, tmp_path, opened):
         pl = open_piped_log("$cat > shell_out", cwd=str(tmp_path))
         opened.append(pl)
