@@ -21,6 +21,9 @@ from httpd.mpm.lifecycle import child_exit, child_startup
 from httpd.module import CORE_MODULE
 
 
+_USR1 = {signal.SIGUSR1}
+
+
 class _Graceful(Exception):
     """Raised out of an idle accept by SIGUSR1 or the pod."""
 
@@ -116,11 +119,17 @@ def _accept(poll, pod, lockfd, state) -> tuple:
                     if pod.check() is not None:
                         raise _Graceful()
                     continue
+                # SIGUSR1 is held while accepting: its handler raises _Graceful while the
+                # child is idle, and raised between accept() returning and the child
+                # leaving idle it would drop the accepted connection unanswered
+                signal.pthread_sigmask(signal.SIG_BLOCK, _USR1)
                 try:
                     conn, addr = ln.sock.accept()
+                    state["idle"] = False
                 except (BlockingIOError, InterruptedError, ConnectionAbortedError):
                     continue        # another child was quicker
-                state["idle"] = False
+                finally:
+                    signal.pthread_sigmask(signal.SIG_UNBLOCK, _USR1)
                 return conn, addr, ln
     finally:
         if lockfd is not None:
