@@ -25,8 +25,8 @@ LAYERS = (
     "httpd.protocol",      # sans-I/O HTTP/1.1
     "httpd.core.config",   # core_dir_config / core_server_config (http_core.h)
     "httpd.expr",          # ap_expr
-    ("httpd.request",      # request.c, vhost.c: record, walks, subrequests, vhosts
-     "httpd.http"),        # modules/http: request processing, header filter, errors
+    "httpd.request",       # request.c, vhost.c: record, walks, subrequests, vhosts
+    "httpd.http",          # modules/http: request processing, header filter, errors
     "httpd.core",          # core.c: the core module's directives, handler and hooks
     "httpd.io",            # connection.c, core_filters.c
     "httpd.mpm",           # what every MPM shares
@@ -34,8 +34,6 @@ LAYERS = (
     "httpd.__main__",      # python -m httpd
 )
 TOP = ("directives", "mpms")   # above every layer of httpd; never import each other
-# request/ and http/ are one layer: as Apache's request.c and http_request.c, each calls
-# the other (a subrequest runs ap_process_request_internal; the request loop runs the walks)
 RANK = {}
 for _i, _layer in enumerate(LAYERS):
     for _name in (_layer if isinstance(_layer, tuple) else (_layer,)):

@@ -16,100 +16,60 @@ The hook table and the walk caches live as long as a config generation (``genera
 """
 from __future__ import annotations
 
-import re
-import weakref
 from typing import Optional
 
-from httpd.log import errorlog as _errorlog
-from httpd.request.expr_context import RequestExprContext
 from httpd.http.errors import copy_response, response_code_string, send_error_response
 from httpd.http.header_filter import construct_url  # noqa: F401 (ap_construct_url, part of this API)
 from httpd.util.uri import is_url
 from httpd.protocol import M_GET
 from httpd.module.hooks import DECLINED, DONE, OK, HookTable
 from httpd.request.record import Headers, Request
+from httpd.request.process import (  # noqa: F401 (re-exported: part of this API)
+    DEFAULT_MAX_INTERNAL_REDIRECTS,
+    DEFAULT_MAX_SUBREQ_DEPTH,
+    Generation,
+    HTTP_BAD_REQUEST,
+    HTTP_INTERNAL_SERVER_ERROR,
+    HTTP_MOVED_TEMPORARILY,
+    HTTP_OK,
+    evaluate,
+    evaluate_str,
+    expr_context,
+    generation,
+    hook_table,
+    log_enabled,
+    log_rerror,
+    normalize_path,
+    parse_uri,
+    process_request_internal,
+    recursion_limit_exceeded,
+    unescape_path)
 from httpd.request.directory_walk import Walker
 from httpd.request.section_walks import if_walk, location_walk
 from httpd.module import CORE_MODULE as CORE
 
-HTTP_OK = 200
-HTTP_MOVED_TEMPORARILY = 302
-HTTP_BAD_REQUEST = 400
-HTTP_INTERNAL_SERVER_ERROR = 500
-DEFAULT_MAX_INTERNAL_REDIRECTS = DEFAULT_MAX_SUBREQ_DEPTH = 10
 
 
 # -- the generation --------------------------------------------------------------------
 
-class Generation:
-    """What a config generation computes once for every request."""
-
-    def __init__(self, process):
-        self.process = process
-        self.hooks = process.registry.hooks
-        self.walker = Walker(process)
-        # per-module memo tables that must not outlive the generation (mod_mime's types
-        # by file name...), by module name
-        self.caches: dict[str, dict] = {}
 
 
-_GENERATIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def generation(process) -> Generation:
-    try:
-        return process.http_generation     # one attribute read on the request path
-    except AttributeError:
-        pass
-    gen = _GENERATIONS.get(process)
-    if gen is None:
-        gen = _GENERATIONS[process] = Generation(process)
-    try:
-        process.http_generation = gen
-    except AttributeError:                  # a slotted stand-in (tests)
-        pass
-    return gen
 
 
-def hook_table(process) -> HookTable:
-    """The generation's hook table, for ``process_request(r, hook_table(process))``."""
-    return generation(process).hooks
 
 
-def log_rerror(r, module: str, level: str, msg: str) -> None:
-    """ap_log_rerror (httpd.log.errorlog: filtered by the request's LogLevel)."""
-    _errorlog.log_rerror(r, module, level, msg)
 
 
-_LEVELS = {"emerg": 0, "alert": 1, "crit": 2, "error": 3, "warn": 4, "notice": 5, "info": 6,
-           "debug": 7}
 
 
-def log_enabled(r, module: str, level: str) -> bool:
-    """Would LogLevel (per directory, else per server) let ``level`` through for
-    ``module`` (an identifier such as "authz_core_module")?  Lets a hot path skip
-    building a debug message."""
-    d = r.module_config(CORE)
-    lc = d.log if d is not None and d.log is not None else None
-    n = lc.level_for(module) if lc is not None else None
-    if n is None:
-        n = r.server.module_config[CORE].log.level_for(module)
-    return (4 if n is None else n) >= _LEVELS[level]
 
 
-def expr_context(r):
-    """An ap_expr evaluation context over the request."""
-    return RequestExprContext(r)
 
 
-def evaluate(r, expr) -> bool:
-    """ap_expr_exec (raises ExprError on an evaluation error)."""
-    return expr.exec(expr_context(r))
 
 
-def evaluate_str(r, expr) -> str:
-    """ap_expr_str_exec (raises ExprError on an evaluation error)."""
-    return expr.str_exec(expr_context(r))
 
 
 def internal_error(r: Request, e: Exception) -> Request:
@@ -138,189 +98,26 @@ def final_request(r: Request) -> Request:
 
 # -- the URI path (ap_normalize_path, ap_unescape_url_ex) -------------------------------
 
-_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-_PCT = re.compile(r"%([0-9A-Fa-f]{2})")
-_BAD_PCT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
-def _decode_unreserved(m: re.Match) -> str:
-    c = chr(int(m.group(1), 16))
-    return c if c in _UNRESERVED else m.group(0)
 
 
-def normalize_path(path: str, merge_slashes: bool = True, decode: bool = True,
-                   clamp: bool = False) -> Optional[str]:
-    """ap_normalize_path(NOT_ABOVE_ROOT | DECODE_UNRESERVED [| MERGE_SLASHES]): decode
-    the escapes of unreserved characters, then remove dot segments (RFC 3986 5.2.4).
-    None when the path is not absolute, holds an invalid escape or climbs above '/';
-    with ``clamp`` a '..' at the root is dropped instead, and ``decode`` False leaves
-    escapes alone (a second pass must never decode twice)."""
-    if not path.startswith("/"):
-        return path if path == "*" else None
-    if decode and "%" in path:
-        if _BAD_PCT.search(path):
-            return None
-        path = _PCT.sub(_decode_unreserved, path)
-    if "/." not in path and not (merge_slashes and "//" in path):
-        return path
-    parts = path.split("/")
-    last = len(parts) - 1
-    out: list[str] = []
-    for i in range(1, last + 1):
-        seg = parts[i]
-        if seg == "." or seg == "..":
-            if seg == "..":
-                if out:
-                    out.pop()
-                elif not clamp:
-                    return None
-            if i == last:
-                out.append("")
-            continue
-        if not seg and merge_slashes and i != last:
-            continue
-        out.append(seg)
-    return "/" + "/".join(out)
 
 
-def unescape_path(path: str, allow_slashes: bool, decode_slashes: bool) -> tuple[int, str]:
-    """ap_unescape_url_ex after normalisation: (0, decoded), or 400 for an invalid
-    escape, or 404 for an escaped NUL or (AllowEncodedSlashes Off) '/'."""
-    if "%" not in path:
-        return 0, path
-    return _unescape_escapes(path, allow_slashes, decode_slashes)
 
 
-def _unescape_escapes(path: str, allow_slashes: bool, decode_slashes: bool) -> tuple[int, str]:
-    """unescape_path's work when there is a '%' (its own function: the closure cell it
-    needs would otherwise be made on every call, escapes or not)."""
-    if _BAD_PCT.search(path):
-        return HTTP_BAD_REQUEST, path
-    bad = False
-
-    def repl(m: re.Match) -> str:
-        nonlocal bad
-        c = chr(int(m.group(1), 16))
-        if c == "\0" or (c == "/" and not allow_slashes):
-            bad = True
-            return m.group(0)
-        if c == "/" and not decode_slashes:
-            return m.group(0)
-        return c
-
-    out = _PCT.sub(repl, path)
-    return (404, path) if bad else (0, out)
 
 
-def parse_uri(r: Request, uri: str) -> None:
-    """ap_parse_uri for a local URI: path and query (a fragment is dropped)."""
-    r.unparsed_uri = uri
-    while uri.startswith("//"):
-        uri = uri[1:]
-    uri = uri.partition("#")[0]
-    path, q, query = uri.partition("?")
-    r.args = query if q else None
-    r.uri = path or "/"
 
 
 # -- ap_process_request_internal --------------------------------------------------------
 
-def _decl_die(r, status: int, phase: str) -> int:
-    if status == DECLINED:
-        log_rerror(r, "core", "crit", f"AH00025: configuration error:  couldn't {phase}: "
-                   f"{r.uri}")
-        return HTTP_INTERNAL_SERVER_ERROR
-    return status
 
 
-def _walk_location_and_if(r, walker: Walker) -> int:
-    status = location_walk(r, walker)
-    if status:
-        return status
-    return if_walk(r, walker, evaluate, log_rerror)
 
 
-def process_request_internal(r: Request, gen: Optional[Generation] = None) -> int:
-    """ap_process_request_internal: from the URI to the fixups; OK or a status."""
-    gen = gen or generation(r.process)
-    table, walker = gen.hooks, gen.walker
-    file_req = r.main is not None and r.filename is not None
-    if not r.per_dir_config:
-        r.per_dir_config = r.server.lookup_defaults
-    sconf = r.server.module_config[CORE]
-    if r.uri and not file_req:
-        path = normalize_path(r.uri, sconf.merge_slashes is not False)
-        if path is None:
-            log_rerror(r, "core", "error", f"AH10244: invalid URI path ({r.unparsed_uri})")
-            return HTTP_BAD_REQUEST
-        d = r.per_dir_config.get(CORE) or r.server.lookup_defaults[CORE]
-        status, path = unescape_path(path, bool(d.allow_encoded_slashes),
-                                     bool(d.decode_encoded_slashes))
-        if status:
-            if status == 404 and not d.allow_encoded_slashes:
-                log_rerror(r, "core", "info", "AH00026: found %2f (encoded '/') in URI path "
-                           f"({r.unparsed_uri}), returning 404")
-            return status
-        if d.allow_encoded_slashes and d.decode_encoded_slashes:
-            # decoded slashes may make new dot segments ("/.%2F/"): once more, as Apache
-            # does, without decoding again and keeping to the root
-            path = normalize_path(path, sconf.merge_slashes is not False, decode=False,
-                                  clamp=True)
-        r.uri = path
-    if not file_req:
-        status = _walk_location_and_if(r, walker)
-        if status:
-            return status
-        status = table.run_first("translate_name", r)
-        if status:
-            return _decl_die(r, status, "translate")
-    r.per_dir_config = r.server.lookup_defaults
-    status = table.run_first("map_to_storage", r)
-    if status:
-        return status
-    status = _walk_location_and_if(r, walker)
-    if status:
-        return status
-    if r.main is None:
-        status = table.run_all("header_parser", r)
-        if status:
-            return status
-    status = _check_access(r, table)
-    if status:
-        return status
-    status = table.run_first("type_checker", r)
-    if status != OK:
-        return _decl_die(r, status, "find types")
-    return table.run_all("fixups", r)
 
 
-def _check_access(r: Request, table: HookTable) -> int:
-    """The authn/authz phases with Satisfy All (mod_access_compat is not offered);
-    skipped when a redirect or a subrequest keeps its parent's config."""
-    for prev in (r.prev, r.main):
-        if prev is not None and prev.per_dir_config is r.per_dir_config:
-            r.user, r.ap_auth_type = prev.user, prev.ap_auth_type
-            return OK
-    status = table.run_all("access_checker", r)
-    if status != OK:
-        return _decl_die(r, status, "check access (with Satisfy All)")
-    status = table.run_first("access_checker_ex", r)
-    if status == OK:
-        return OK
-    if status != DECLINED:
-        return _decl_die(r, status, "check access")
-    status = table.run_first("check_user_id", r)
-    if status != OK:
-        return _decl_die(r, status, "check user")
-    if r.user is None:
-        log_rerror(r, "core", "error", "AH00027: No authentication done but request not "
-                   f"allowed without authentication for {r.uri}. Authentication not "
-                   "configured?")
-        return HTTP_INTERNAL_SERVER_ERROR
-    status = table.run_first("auth_checker", r)
-    if status != OK:
-        return _decl_die(r, status, "check authorization")
-    return OK
 
 
 # -- the handler ---------------------------------------------------------------------------
@@ -416,32 +213,6 @@ def die(status: int, r: Request, recursive_error: Optional[int] = None) -> None:
 
 # -- internal redirects and subrequests ------------------------------------------------
 
-def recursion_limit_exceeded(r: Request) -> bool:
-    """ap_is_recursion_limit_exceeded (LimitInternalRecursion)."""
-    conf = r.server.module_config[CORE]
-    rlimit = conf.redirect_limit or DEFAULT_MAX_INTERNAL_REDIRECTS
-    slimit = conf.subreq_limit or DEFAULT_MAX_SUBREQ_DEPTH
-    top, redirects, subreqs = r, 0, 0
-    while top.prev is not None or top.main is not None:
-        if top.prev is not None:
-            redirects += 1
-            if redirects >= rlimit:
-                log_rerror(r, "core", "error", f"AH00124: Request exceeded the limit of "
-                           f"{rlimit} internal redirects due to probable configuration "
-                           "error. Use 'LimitInternalRecursion' to increase the limit if "
-                           "necessary. Use 'LogLevel debug' to get a backtrace.")
-                return True
-            top = top.prev
-        if top.prev is None and top.main is not None:
-            subreqs += 1
-            if subreqs >= slimit:
-                log_rerror(r, "core", "error", f"AH00125: Request exceeded the limit of "
-                           f"{slimit} subrequest nesting levels due to probable "
-                           "configuration error. Use 'LimitInternalRecursion' to increase "
-                           "the limit if necessary. Use 'LogLevel debug' to get a backtrace.")
-                return True
-            top = top.main
-    return False
 
 
 def _internal_internal_redirect(new_uri: str, r: Request) -> Optional[Request]:

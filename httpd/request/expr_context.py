@@ -10,7 +10,7 @@ from typing import Optional
 from httpd.expr.eval import EvalContext
 from httpd.log import errorlog
 from httpd.module import CORE_MODULE
-from httpd.http.header_filter import get_server_name_for_url, get_server_port, http_scheme
+from httpd.request.server_name import get_server_name_for_url, get_server_port, http_scheme
 from httpd.util.table import table_get
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import stat
 
-from httpd.http.request import (HTTP_INTERNAL_SERVER_ERROR, parse_uri,
+from httpd.request.process import (HTTP_INTERNAL_SERVER_ERROR, parse_uri,
                            process_request_internal, recursion_limit_exceeded)
 from httpd.module import CORE_MODULE
 from httpd.request.record import Headers, Request
