@@ -25,7 +25,8 @@ from httpd.module import OR_FILEINFO, Args, Module, directive
 from httpd.config.grammar import getword_conf
 
 from httpd.core.sections import regex_cflags
-from httpd.request.expr_context import exec_expr, log_rerror
+from httpd.request.expr_context import exec_expr
+from httpd.http.request import log_rerror
 from httpd.util.regsub import pregsub
 from httpd.util.table import table_get
 

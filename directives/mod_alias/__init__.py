@@ -107,7 +107,6 @@ def merge_dir_config(base: AliasDirConfig, add: AliasDirConfig) -> AliasDirConfi
 # -- helpers, as in Apache ------------------------------------------------------------
 
 
-
 def is_redirect(status: int) -> bool:
     return 300 <= status <= 399
 
@@ -115,7 +114,6 @@ def is_redirect(status: int) -> bool:
 def compile_regex(cmd, pattern: str) -> Optional[re.Pattern]:
     """ap_pregcomp with the server's RegexDefaultOptions, or None."""
     return ap_expr.pregcomp(pattern, regex_cflags(cmd))
-
 
 
 def _atoi(text: str) -> int:

@@ -33,7 +33,6 @@ AUTHZ_PROVIDER_GROUP = "authz"
 METHODS = 64     # bit METHODS-1 of cmd.limited marks "inside a <Require*> section"
 
 
-
 @attrs.frozen
 class AuthzProvider:
     """An authorization provider (Apache's authz_provider).

@@ -295,7 +295,7 @@ def index_directory(r: Request, d) -> int:
 
 
 def _log(r, level: str, msg: str) -> None:
-    from httpd.request.expr_context import log_rerror
+    from httpd.http.request import log_rerror
     log_rerror(r, "autoindex", level, msg)
 
 

@@ -60,6 +60,7 @@ class HeaderEntry:
     def early(self) -> bool:
         return self.condition_var is CONDITION_EARLY
 
+
 @attrs.define
 class HeadersConfig:
     """The three lists; ``early`` entries are kept apart (``early_*``) so that each

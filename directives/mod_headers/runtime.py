@@ -19,7 +19,8 @@ from typing import Optional
 from httpd import expr as ap_expr
 from httpd.module.hooks import DECLINED
 
-from httpd.request.expr_context import exec_expr, exec_str, log_rerror
+from httpd.request.expr_context import exec_expr, exec_str
+from httpd.http.request import log_rerror
 from httpd.util.regsub import pregsub
 from httpd.util.table import table_get
 

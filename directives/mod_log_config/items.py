@@ -18,12 +18,13 @@ import socket
 import threading
 from typing import Any, Callable, Optional
 
-from httpd.http.header_filter import default_port, get_server_name  # noqa: F401 (%V, %p)
+from httpd.request.server_name import default_port, get_server_name  # noqa: F401 (%V, %p)
 from httpd.util.escape import escape_logitem
 from httpd.util.table import table_get
 from directives.mod_log_config.times import (MONTHS, usec, end_time, clf_time, _strftime, _time_parts, make_time_item, log_request_time, duration, log_request_duration_microseconds, log_request_duration_scaled)  # noqa: F401
 from httpd.module import CORE_MODULE
 from httpd.http.core import HTTP_MODULE
+
 
 def _header(headers: Any, name: str, lname: str = "") -> Optional[str]:
     """A request header as Apache's merged table holds it: repeated fields joined."""

@@ -96,7 +96,8 @@ def status_handler(r: Any) -> int:
         return DECLINED
     from httpd.util.escape import escape_logitem
     from directives.mod_status.page import Snapshot, refresh_value, render
-    from httpd.http.header_filter import get_server_name, server_banner, signature
+    from httpd.http.header_filter import server_banner, signature
+    from httpd.request.server_name import get_server_name
     r.content_type = "text/html; charset=ISO-8859-1"
     short = no_table = False
     args = r.args

@@ -225,7 +225,6 @@ def set_deprecated(cmd, d, arg):
     return cmd.cmd.help                        # ap_set_deprecated: the help is the message
 
 
-
 def _d(name, handler, args, override, help_, forbidden=0):
     return Directive(name, handler, args, override, help_, forbidden)
 

@@ -23,6 +23,7 @@ from httpd.util.fnmatch import fnmatch_test
 
 from .sections import CORE, core_server, main_core
 
+
 def log_server(cmd, level: str, msg: str) -> None:
     """ap_log_error with cmd->server: filtered by that server's LogLevel for core (not
     by -e); a virtual host with no LogLevel yet logs nothing; notice always shows."""
@@ -313,6 +314,8 @@ MUTEX_MECHS = ("Mutex mechanisms are: 'none', 'default', 'flock:/path/to/file', 
 _MECHS = {"default": "default", "yes": "default", "fcntl": "fcntl", "file": "fcntl",
           "flock": "flock", "posixsem": "posixsem", "sem": "posixsem", "sysvsem": "sysvsem",
           "pthread": "pthread"}
+
+
 def mutex_types(cmd) -> set:
     """The types the loaded modules register (ap_mutex_register: Module.mutex_types)."""
     types = {"default"}

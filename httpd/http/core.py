@@ -88,7 +88,6 @@ def _set(cmd, **changes) -> None:
     s[MODULE_NAME] = attrs.evolve(s[MODULE_NAME], **changes)
 
 
-
 @directive("KeepAliveTimeout", Args.TAKE1, RSRC_CONF,
            "Keep-Alive timeout duration (sec)", forbidden=NOT_IN_DIR_CONTEXT)
 def keep_alive_timeout(cmd, mconfig, arg):

@@ -24,6 +24,7 @@ from httpd.module import CORE_MODULE as CORE
 DOCTYPE = ('<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" '
            '"http://www.w3.org/TR/html4/strict.dtd">\n')
 
+
 def is_header_only(status: int) -> bool:
     """AP_STATUS_IS_HEADER_ONLY: 204 and 304 never carry a body."""
     return status in (204, 304)

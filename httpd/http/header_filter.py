@@ -21,9 +21,7 @@ from typing import Any, Optional
 from httpd import SERVER_BASEPRODUCT, __version__
 from httpd.http.conditional import ap_http_date
 from httpd.http.headers_check import BadResponseHeader, check_headers  # noqa: F401 (API)
-from httpd.request.server_name import (  # noqa: F401 (part of this API)
-    construct_url, default_port, get_server_name, get_server_name_for_url, get_server_port,
-    http_scheme)
+from httpd.request.server_name import get_server_name, get_server_port
 from httpd.request.record import FileRange, Part, Request
 from httpd.http.status import get_status_line
 from httpd.module import CORE_MODULE as CORE
@@ -39,6 +37,7 @@ KEEPALIVE_DEFAULTS = KeepAlive()      # a server without http_core's config
 PLATFORM = "Unix"
 
 # -- ServerTokens and ServerSignature -------------------------------------------------------
+
 
 def _banners() -> dict[str, str]:
     parts = __version__.split(".")
@@ -66,20 +65,6 @@ def banner_of(r: Request) -> str:
     """ServerTokens is process-wide: Apache keeps it in a global set from the main server."""
     main = getattr(r.process, "main_server", None) or r.server
     return server_banner(main.module_config[CORE].server_tokens)
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def signature(r: Request, prefix: str = "") -> str:

@@ -9,7 +9,6 @@ from httpd.module import CORE_MODULE as CORE
 from httpd.util.tokens import is_chunked
 
 
-
 # -- response header checks (check_headers, HttpProtocolOptions Strict) --------------------
 
 class BadResponseHeader(ValueError):

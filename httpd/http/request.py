@@ -1,7 +1,8 @@
 """The request pipeline: ap_process_request (modules/http/http_request.c),
-ap_process_request_internal (server/request.c), ap_invoke_handler (server/config.c),
-ap_die; ap_send_error_response is in errors.py, internal redirects; subrequests
-are in subrequest.py.
+ap_invoke_handler (server/config.c), ap_die and internal redirects.
+ap_process_request_internal and the URI rules are the request core's
+(httpd/request/process.py, re-exported here), ap_send_error_response is in errors.py,
+subrequests are in httpd/request/subrequest.py.
 
 The caller (the connection) has read the request, chosen the virtual host
 (httpd.request.vhost) and set ``r.uri`` to the path of the request target *as received*
@@ -19,57 +20,15 @@ from __future__ import annotations
 from typing import Optional
 
 from httpd.http.errors import copy_response, response_code_string, send_error_response
-from httpd.http.header_filter import construct_url  # noqa: F401 (ap_construct_url, part of this API)
+from httpd.request.server_name import construct_url  # noqa: F401 (ap_construct_url, part of this API)
 from httpd.util.uri import is_url
 from httpd.protocol import M_GET
 from httpd.module.hooks import DECLINED, DONE, OK, HookTable
 from httpd.request.record import Headers, Request
-from httpd.request.process import (  # noqa: F401 (re-exported: part of this API)
-    DEFAULT_MAX_INTERNAL_REDIRECTS,
-    DEFAULT_MAX_SUBREQ_DEPTH,
-    Generation,
-    HTTP_BAD_REQUEST,
-    HTTP_INTERNAL_SERVER_ERROR,
-    HTTP_MOVED_TEMPORARILY,
-    HTTP_OK,
-    evaluate,
-    evaluate_str,
-    expr_context,
-    generation,
-    hook_table,
-    log_enabled,
-    log_rerror,
-    normalize_path,
-    parse_uri,
-    process_request_internal,
-    recursion_limit_exceeded,
-    unescape_path)
-from httpd.request.directory_walk import Walker
-from httpd.request.section_walks import if_walk, location_walk
-from httpd.module import CORE_MODULE as CORE
-
-
-
-# -- the generation --------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+from httpd.request.process import (  # noqa: F401 (evaluate..log_enabled: part of this API)
+    HTTP_INTERNAL_SERVER_ERROR, HTTP_MOVED_TEMPORARILY, HTTP_OK, evaluate, evaluate_str,
+    generation, hook_table, log_enabled, log_rerror, parse_uri, process_request_internal,
+    recursion_limit_exceeded)
 
 
 def internal_error(r: Request, e: Exception) -> Request:
@@ -94,30 +53,6 @@ def final_request(r: Request) -> Request:
     while r.next is not None:
         r = r.next
     return r
-
-
-# -- the URI path (ap_normalize_path, ap_unescape_url_ex) -------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
-
-# -- ap_process_request_internal --------------------------------------------------------
-
-
-
-
-
-
-
 
 
 # -- the handler ---------------------------------------------------------------------------
@@ -210,9 +145,7 @@ def die(status: int, r: Request, recursive_error: Optional[int] = None) -> None:
         copy_response(first, r)
 
 
-
 # -- internal redirects and subrequests ------------------------------------------------
-
 
 
 def _internal_internal_redirect(new_uri: str, r: Request) -> Optional[Request]:

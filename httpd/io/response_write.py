@@ -109,7 +109,6 @@ def send_body(ch: Channel, head: bytes, r: Request, timeout: float, use_sendfile
     r.sent_bodyct = True
 
 
-
 COALESCE = 16384          # a file range up to this size is read and sent with the head
 
 

@@ -43,6 +43,7 @@ xml2enc""".split())
 ENTRY_POINT_GROUP = "httpd.modules"          # one third-party module per entry point
 CATALOGUE_GROUP = "httpd.catalogues"         # a package's CATALOGUE (and PRELINKED)
 
+
 @attrs.frozen
 class Catalogue:
     """Every module this build offers (Apache's modules.c): ``modules`` maps identifiers

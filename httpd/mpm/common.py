@@ -131,7 +131,6 @@ class MPM:
 # -- per-generation config ------------------------------------------------------------------
 
 
-
 @attrs.define
 class MPMConfig:
     """The values the MPM directives set, before check_config clamps them.

@@ -141,7 +141,6 @@ def set_listener(process: Any, listeners: list, argv: list[str]) -> Optional[str
     return None
 
 
-
 DEFAULT_LISTENBACKLOG = 511
 DEFAULT_TCP_DEFER_ACCEPT = 30   # seconds, as ListenTCPDeferAccept's default
 

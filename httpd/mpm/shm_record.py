@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 
+
 class _Field:
     """One packed field of a record; reads and writes go straight to the mapping."""
 

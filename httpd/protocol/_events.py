@@ -38,6 +38,7 @@ def method_number_of(method: str, registered: Mapping[str, int]) -> int:
         number = registered.get(method, M_INVALID)
     return number
 
+
 DEFAULT_LIMIT_REQUEST_LINE = 8190
 DEFAULT_LIMIT_REQUEST_FIELDSIZE = 8190
 DEFAULT_LIMIT_REQUEST_FIELDS = 100
@@ -95,8 +96,6 @@ class KeepAlive:
     enabled: bool = True
     timeout: float = 5.0
     max_requests: int = 100
-
-
 
 
 @attrs.define(slots=True, eq=False, repr=True)

@@ -47,7 +47,6 @@ def read_line(buf, pos: int, limit: int, strict: bool) -> tuple:
     return OK, line, lf + 1
 
 
-
 class FieldReader:
     """ap_get_mime_headers_core, one line at a time, for the head and for trailers.
 

@@ -8,16 +8,9 @@ import os
 from typing import Optional
 
 from httpd.expr.eval import EvalContext
-from httpd.log import errorlog
 from httpd.module import CORE_MODULE
 from httpd.request.server_name import get_server_name_for_url, get_server_port, http_scheme
 from httpd.util.table import table_get
-
-
-def log_rerror(r, module: str, level: str, msg: str) -> None:
-    """ap_log_rerror (filtered by the request's LogLevel); looked up at each call, so a
-    test may patch ``httpd.log.errorlog.log_rerror``."""
-    errorlog.log_rerror(r, module, level, msg)
 
 
 def _merge_vary(r, ctx) -> None:

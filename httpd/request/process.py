@@ -22,6 +22,8 @@ HTTP_MOVED_TEMPORARILY = 302
 HTTP_BAD_REQUEST = 400
 HTTP_INTERNAL_SERVER_ERROR = 500
 DEFAULT_MAX_INTERNAL_REDIRECTS = DEFAULT_MAX_SUBREQ_DEPTH = 10
+
+
 class Generation:
     """What a config generation computes once for every request."""
 
@@ -32,7 +34,11 @@ class Generation:
         # per-module memo tables that must not outlive the generation (mod_mime's types
         # by file name...), by module name
         self.caches: dict[str, dict] = {}
+
+
 _GENERATIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def generation(process) -> Generation:
     try:
         return process.http_generation     # one attribute read on the request path
@@ -46,14 +52,22 @@ def generation(process) -> Generation:
     except AttributeError:                  # a slotted stand-in (tests)
         pass
     return gen
+
+
 def hook_table(process) -> HookTable:
     """The generation's hook table, for ``process_request(r, hook_table(process))``."""
     return generation(process).hooks
+
+
 def log_rerror(r, module: str, level: str, msg: str) -> None:
     """ap_log_rerror (httpd.log.errorlog: filtered by the request's LogLevel)."""
     _errorlog.log_rerror(r, module, level, msg)
+
+
 _LEVELS = {"emerg": 0, "alert": 1, "crit": 2, "error": 3, "warn": 4, "notice": 5, "info": 6,
            "debug": 7}
+
+
 def log_enabled(r, module: str, level: str) -> bool:
     """Would LogLevel (per directory, else per server) let ``level`` through for
     ``module`` (an identifier such as "authz_core_module")?  Lets a hot path skip
@@ -64,21 +78,33 @@ def log_enabled(r, module: str, level: str) -> bool:
     if n is None:
         n = r.server.module_config[CORE].log.level_for(module)
     return (4 if n is None else n) >= _LEVELS[level]
+
+
 def expr_context(r):
     """An ap_expr evaluation context over the request."""
     return RequestExprContext(r)
+
+
 def evaluate(r, expr) -> bool:
     """ap_expr_exec (raises ExprError on an evaluation error)."""
     return expr.exec(expr_context(r))
+
+
 def evaluate_str(r, expr) -> str:
     """ap_expr_str_exec (raises ExprError on an evaluation error)."""
     return expr.str_exec(expr_context(r))
+
+
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _PCT = re.compile(r"%([0-9A-Fa-f]{2})")
 _BAD_PCT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
 def _decode_unreserved(m: re.Match) -> str:
     c = chr(int(m.group(1), 16))
     return c if c in _UNRESERVED else m.group(0)
+
+
 def normalize_path(path: str, merge_slashes: bool = True, decode: bool = True,
                    clamp: bool = False) -> Optional[str]:
     """ap_normalize_path(NOT_ABOVE_ROOT | DECODE_UNRESERVED [| MERGE_SLASHES]): decode
@@ -112,12 +138,16 @@ def normalize_path(path: str, merge_slashes: bool = True, decode: bool = True,
             continue
         out.append(seg)
     return "/" + "/".join(out)
+
+
 def unescape_path(path: str, allow_slashes: bool, decode_slashes: bool) -> tuple[int, str]:
     """ap_unescape_url_ex after normalisation: (0, decoded), or 400 for an invalid
     escape, or 404 for an escaped NUL or (AllowEncodedSlashes Off) '/'."""
     if "%" not in path:
         return 0, path
     return _unescape_escapes(path, allow_slashes, decode_slashes)
+
+
 def _unescape_escapes(path: str, allow_slashes: bool, decode_slashes: bool) -> tuple[int, str]:
     """unescape_path's work when there is a '%' (its own function: the closure cell it
     needs would otherwise be made on every call, escapes or not)."""
@@ -137,6 +167,8 @@ def _unescape_escapes(path: str, allow_slashes: bool, decode_slashes: bool) -> t
 
     out = _PCT.sub(repl, path)
     return (404, path) if bad else (0, out)
+
+
 def parse_uri(r: Request, uri: str) -> None:
     """ap_parse_uri for a local URI: path and query (a fragment is dropped)."""
     r.unparsed_uri = uri
@@ -146,17 +178,23 @@ def parse_uri(r: Request, uri: str) -> None:
     path, q, query = uri.partition("?")
     r.args = query if q else None
     r.uri = path or "/"
+
+
 def _decl_die(r, status: int, phase: str) -> int:
     if status == DECLINED:
         log_rerror(r, "core", "crit", f"AH00025: configuration error:  couldn't {phase}: "
                    f"{r.uri}")
         return HTTP_INTERNAL_SERVER_ERROR
     return status
+
+
 def _walk_location_and_if(r, walker: Walker) -> int:
     status = location_walk(r, walker)
     if status:
         return status
     return if_walk(r, walker, evaluate, log_rerror)
+
+
 def process_request_internal(r: Request, gen: Optional[Generation] = None) -> int:
     """ap_process_request_internal: from the URI to the fixups; OK or a status."""
     gen = gen or generation(r.process)
@@ -209,6 +247,8 @@ def process_request_internal(r: Request, gen: Optional[Generation] = None) -> in
     if status != OK:
         return _decl_die(r, status, "find types")
     return table.run_all("fixups", r)
+
+
 def _check_access(r: Request, table: HookTable) -> int:
     """The authn/authz phases with Satisfy All (mod_access_compat is not offered);
     skipped when a redirect or a subrequest keeps its parent's config."""
@@ -236,6 +276,8 @@ def _check_access(r: Request, table: HookTable) -> int:
     if status != OK:
         return _decl_die(r, status, "check authorization")
     return OK
+
+
 def recursion_limit_exceeded(r: Request) -> bool:
     """ap_is_recursion_limit_exceeded (LimitInternalRecursion)."""
     conf = r.server.module_config[CORE]

@@ -67,6 +67,8 @@ def apache_extra(doc: Path) -> str:
                            "Header set X-Out o\nHeader always add Vary \"Accept, "
                            "accept-encoding\"\nHeader add Vary \"Cookie, Accept\"\n"
                            "</Directory>\n")
+
+
 FILES = {
     "a.txt": b"hello world\n",
     "i.html": b"<html>hi</html>\n",

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from httpd.http import header_filter as P
+from httpd.request import server_name as S
 from httpd.request.record import FileRange, Part
 from tests.e2e import static as harness
 from tests.e2e.static import req
@@ -311,11 +312,11 @@ def test_response_head_bytes():
 
 def test_server_name_and_port(make):
     r = make(req("GET", "/a.txt", "Host: example.org:8443"))
-    assert P.get_server_name(r) == "example.org" and P.get_server_port(r) == 8443
+    assert S.get_server_name(r) == "example.org" and S.get_server_port(r) == 8443
     r = make(req("GET", "http://other:81/a.txt", "Host: example.org:8443"))
-    assert P.get_server_port(r) == 81
+    assert S.get_server_port(r) == 81
     r = make(req("GET", "/a.txt", "Host: [::1]:8080"))
-    assert P.get_server_port(r) == 8080
+    assert S.get_server_port(r) == 8080
 
 
 def test_sendfile_is_off_unless_configured(make):

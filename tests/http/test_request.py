@@ -6,8 +6,8 @@ import pytest
 import structlog
 
 from httpd.module.hooks import DECLINED, DONE, OK, HookTable
-from httpd.http.request import (generation, hook_table, invoke_handler,
-                                normalize_path, parse_uri, process_request, unescape_path)
+from httpd.http.request import generation, hook_table, invoke_handler, process_request
+from httpd.request.process import normalize_path, parse_uri, unescape_path
 from httpd.request.subrequest import sub_req_lookup_uri
 from httpd.module import Module
 from httpd.request.record import Request
