@@ -44,6 +44,7 @@ class Serving:
         self.vhosts = vhost_select.lookup(process)
         self._conn_settings: dict[int, tuple] = {}
         self._next_id = 0
+        self._process_connection = self.hooks.functions("process_connection")
 
     def limits_for(self, server: Any) -> proto.Limits:
         return proto.Limits.from_core(server.module_config[CORE_MODULE])
@@ -82,8 +83,25 @@ class Serving:
         return self.process.mpm_state.listen
 
     def serve_connection(self, sock: socket.socket, addr: tuple, listener: Any,
-                         score: Any = None, park: Any = None, peek: Any = None) -> None:
-        serve_connection(self, sock, addr, sock.getsockname(), score, park, peek)
+                         score: Any = None, park: Any = None, peek: Any = None,
+                         route: Any = None, preread: bytes = b"",
+                         keepalives: int = 0) -> None:
+        """An MPM's accepted connection: the process_connection hook first (a module
+        may take it), else serve_connection."""
+        for fn in self._process_connection:
+            try:
+                if fn(self, sock, addr, listener, score) != DECLINED:
+                    return
+            except Exception as e:     # the worker lives on; the connection goes
+                self.log_server_error("core", "error", f"AH00000: process_connection "
+                                      f"hook {getattr(fn, '__qualname__', fn)} failed: {e!r}")
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+                return
+        serve_connection(self, sock, addr, sock.getsockname(), score, park, peek, route,
+                         preread, keepalives)
 
     def log_server_error(self, module: str, level: str, msg: str) -> None:
         from httpd.log import errorlog
@@ -102,7 +120,8 @@ class Serving:
 
 
 def serve_connection(serving: Serving, sock: socket.socket, addr: tuple, local: tuple,
-                     score: Any = None, park: Any = None, peek: Any = None) -> None:
+                     score: Any = None, park: Any = None, peek: Any = None,
+                     route: Any = None, preread: bytes = b"", keepalives: int = 0) -> None:
     """Serve one accepted connection until it closes (or is parked); never raises.
 
     ``score`` is the MPM's scoreboard slot (``set_status``, ``request_started``,
@@ -116,8 +135,20 @@ def serve_connection(serving: Serving, sock: socket.socket, addr: tuple, local: 
     ``resume_connection`` when the socket is readable again, or ``conn.close()``.
     ``peek()``, when given, says how long (seconds) a keep-alive connection first waits
     for its next request in this thread (0: park at once): a busy client then costs no
-    trip through the selector."""
-    Conn(serving, sock, addr, local).run(score, park, peek=peek)
+    trip through the selector.
+
+    ``route(r, hconn)``, when given, is asked about every request once its virtual host
+    is known (after the Host check, before any hook): True means the MPM has handed the
+    connection to another process (the socket, with ``hconn.pending_bytes()``: the
+    request's head and everything read after it, and ``hconn.keepalives``), and this
+    process lets it go without a word.  ``preread`` and ``keepalives`` are the other
+    side of a hand-off: bytes already read from the client and the requests already
+    served on the connection."""
+    conn = Conn(serving, sock, addr, local, route is not None)
+    if preread or keepalives:
+        conn.hconn.receive_data(preread)
+        conn.hconn.keepalives = keepalives
+    conn.run(score, park, peek=peek, route=route)
 
 
 def resume_connection(conn: "Conn", score: Any = None, park: Any = None,
@@ -133,7 +164,8 @@ class Conn:
     __slots__ = ("serving", "sock", "info", "ch", "base", "hconn", "timeout", "ka_timeout",
                  "header_stage", "body_stage", "_linger_end", "_lingered", "_keep")
 
-    def __init__(self, serving: Serving, sock: socket.socket, addr: tuple, local: tuple):
+    def __init__(self, serving: Serving, sock: socket.socket, addr: tuple, local: tuple,
+                 keep_head: bool = False):
         from httpd.request import vhost as vhost_select
         self.serving = serving
         self.sock = sock
@@ -149,12 +181,13 @@ class Conn:
         limits, self.timeout, self.ka_timeout, self.header_stage, self.body_stage = \
             serving.conn_settings(base)
         self.hconn = proto.HTTPConnection(limits)
+        self.hconn.keep_head = keep_head
         self._linger_end = 0.0
         self._lingered = 0
         self._keep = False          # the keep-alive decision while a write completes
 
     def run(self, score: Any = None, park: Any = None, resumed: bool = False,
-            peek: Any = None) -> None:
+            peek: Any = None, route: Any = None) -> None:
         """Serve requests until the connection closes or, with ``park``, goes idle
         (``resumed``: the selector saw the socket readable, so read before parking;
         ``peek()``: how long to wait for the next keep-alive request before parking)."""
@@ -183,7 +216,9 @@ class Conn:
                                 self.header_stage, idle)
                 if isinstance(ev, proto.RequestHead):
                     keep = _serve_request(serving, ch, hconn, info, base, ev, timeout,
-                                          self.body_stage, score)
+                                          self.body_stage, score, route)
+                    if keep is HANDED_OFF:
+                        return
                 elif isinstance(ev, proto.ProtocolError):
                     _answer_protocol_error(serving, ch, info, base, ev, timeout)
                     keep = False
@@ -331,15 +366,21 @@ def request_from_head(process: Any, info: ConnInfo, base: Any, head: Any) -> Req
     return r
 
 
+HANDED_OFF = object()       # _serve_request's answer when route() took the connection
+
+
 def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, info: ConnInfo,
                    base: Any, head: Any, timeout: float, body_stage: Any,
-                   score: Any = None) -> bool:
-    """One request: build the record, run the pipeline, write and log the response."""
+                   score: Any = None, route: Any = None) -> Any:
+    """One request: build the record, run the pipeline, write and log the response.
+    Returns the keep-alive decision, or HANDED_OFF."""
     r = request_from_head(serving.process, info, base, head)
+    status = vhost_select.check_request_host(r)
+    if route is not None and status == 200 and route(r, hconn):
+        return HANDED_OFF
     if score is not None:
         score.set_status("W")
         score.request_started(r)
-    status = vhost_select.check_request_host(r)
     r.per_dir_config = r.server.lookup_defaults
     body = BodyReader(ch, hconn, r, timeout, body_stage)
     r.read_body = body.read

@@ -114,11 +114,18 @@ _core("read_deadlines", RF, ("server",),
       "The (header, body) read stages of connections on a base server "
       "(httpd.io.channel.Stage); asked once per server and generation.  Declined: the "
       "core's defaults.")
+_core("process_connection", RF, ("serving", "sock", "addr", "listener", "score"),
+      "An accepted connection, before the core reads from it: a function that serves "
+      "it (or has it served elsewhere) answers OK, and the core leaves it alone "
+      "(mpm-itk forks a process per connection here).  Declined: the core serves it.")
 # the request, from ap_read_request to the log
 _core("post_read_request", RA, ("r",), "The request line and headers are read.")
 _core("quick_handler", RF, ("r",), "Serve before any mapping (a cache).")
 _core("translate_name", RF, ("r",), "The URI becomes a file name.")
 _core("map_to_storage", RF, ("r",), "The per-directory config of the file.")
+_core("post_perdir_config", RA, ("r",),
+      "The per-directory config is merged (after the second Location walk), before "
+      "header_parser: act on it (mpm-itk changes the process's user here).")
 _core("header_parser", RA, ("r",), "Look at the headers with the directory's config.")
 _core("access_checker", RA, ("r",), "Host-based access (Satisfy All).")
 _core("access_checker_ex", RF, ("r",), "Access without a user (mod_authz_core).")

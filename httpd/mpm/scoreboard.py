@@ -83,6 +83,9 @@ _WorkerBase = _record("_WorkerBase", [
     ("conn_count", "I"), ("conn_bytes", "Q"),
     ("start_time", "d"), ("stop_time", "d"), ("last_used", "d"), ("duration", "d"),
     ("utime", "d"), ("stime", "d"), ("cutime", "d"), ("cstime", "d"),
+    # the identity the worker serves under (perchild's ChildPerUserID, mpm-itk's
+    # AssignUserID): written by the process that serves, after it changed user
+    ("uid", "I"), ("gid", "I"),
     ("client", f"text{CLIENT_LEN}"), ("request", f"text{REQUEST_LEN}"),
     ("vhost", f"text{VHOST_LEN}"), ("protocol", f"text{PROTOCOL_LEN}"),
 ], "worker_score: one worker (a prefork child, or one thread of a worker/event child).")
@@ -104,6 +107,11 @@ class WorkerScore(_WorkerBase):
     @property
     def times(self) -> tuple[float, float, float, float]:
         return (self.utime, self.stime, self.cutime, self.cstime)
+
+    def set_identity(self, uid: int, gid: int) -> None:
+        """The user and group the process serving in this slot runs as now."""
+        self.uid = uid
+        self.gid = gid
 
     def set_status(self, letter: str) -> None:
         """ap_update_child_status: the slot's state; READY ends a connection's counts."""

@@ -50,6 +50,11 @@ class HTTPConnection:
         self._discard_limit = DEFAULT_LIMIT_REQ_BODY
         self.head: Optional[RequestHead] = None
         self.keepalives = 0               # requests this connection was kept alive after
+        # keep_head: the bytes of the last request head are kept (head_bytes), so that
+        # the connection can be handed to another process with everything it read
+        # (an MPM that routes connections between its processes; see pending_bytes)
+        self.keep_head = False
+        self.head_bytes = b""
 
     # --- input --------------------------------------------------------------------
 
@@ -65,6 +70,14 @@ class HTTPConnection:
     def buffered(self) -> int:
         """Bytes received and not yet used (pipelined requests, unread body)."""
         return len(self._buf)
+
+    def pending_bytes(self) -> bytes:
+        """Everything received for the current request and after it: its head (with
+        ``keep_head``) and what is buffered (body bytes, pipelined requests).  Another
+        HTTPConnection fed these bytes reads the same requests."""
+        if self._state == HEAD:
+            return self.head_bytes + bytes(self._buf)
+        return bytes(self._buf)
 
     @property
     def waiting_for_bytes(self) -> bool:
@@ -87,6 +100,8 @@ class HTTPConnection:
         if ev is None:
             return NEED_DATA
         if used:
+            if self.keep_head:
+                self.head_bytes = bytes(self._buf[:used])
             del self._buf[:used]
         if type(ev) is RequestHead:
             self.head = ev

@@ -236,6 +236,9 @@ def process_request_internal(r: Request, gen: Optional[Generation] = None) -> in
     status = _walk_location_and_if(r, walker)
     if status:
         return status
+    status = table.run_all("post_perdir_config", r)
+    if status:
+        return status
     if r.main is None:
         status = table.run_all("header_parser", r)
         if status:
