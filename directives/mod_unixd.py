@@ -6,18 +6,15 @@ unknown name, so ``httpd -t`` already fails on ``User nosuchuser``.
 """
 from __future__ import annotations
 
-import grp
 import os
-import pwd
 import sys
 from typing import Any, Optional
 
 import attrs
 
-from httpd.config.errors import StartupExit
 from httpd.module import GLOBAL_ONLY, RSRC_CONF, Args, Directive, Module
 from httpd.module.hooks import FIRST, MIDDLE, OK
-from httpd.util.cparse import atoi
+from httpd.mpm.identity import become, gname2id, setuid_error, uid_t, uname2id
 
 NAME = "unixd_module"
 DEFAULT_USER = "#-1"
@@ -37,33 +34,6 @@ ROOT_USER_ERROR = (
     "\tIt is strongly suggested that you instead modify the User\n"
     "\tdirective in your httpd.conf file to list a non-root\n"
     "\tuser.\n")
-
-
-def uid_t(n: int) -> int:
-    """C's (uid_t)/(gid_t) of an int: ``#-1`` is 4294967295."""
-    return n & 0xFFFFFFFF
-
-
-def uname2id(process: Any, name: str) -> int:
-    """ap_uname2id: ``#N`` is atoi(N); a name must exist, or start-up stops here."""
-    if name.startswith("#"):
-        return uid_t(atoi(name[1:]))
-    try:
-        return pwd.getpwnam(name).pw_uid
-    except KeyError:
-        raise StartupExit([f"AH00543: {process.argv0}: bad user name {name}"],
-                          level="emerg") from None
-
-
-def gname2id(process: Any, name: str) -> int:
-    """ap_gname2id: ``#N`` is atoi(N); a name must exist, or start-up stops here."""
-    if name.startswith("#"):
-        return uid_t(atoi(name[1:]))
-    try:
-        return grp.getgrnam(name).gr_gid
-    except KeyError:
-        raise StartupExit([f"AH00544: {process.argv0}: bad group name {name}"],
-                          level="emerg") from None
 
 
 def suexec_state() -> tuple[bool, str]:
@@ -188,15 +158,7 @@ def setup_child(process: Any) -> Optional[str]:
         if cfg.chroot_dir:
             os.chroot(cfg.chroot_dir)
             os.chdir("/")
-        if cfg.group_id != uid_t(-1):
-            os.setgid(cfg.group_id)
-            name = cfg.user_name
-            if name.startswith("#"):
-                os.setgroups([cfg.group_id])
-            else:
-                os.initgroups(name, cfg.group_id)
-        os.setuid(cfg.user_id)
+        become(cfg.user_id, cfg.group_id, cfg.user_name)
     except OSError as e:
-        return (f"({e.errno}){os.strerror(e.errno)}: AH02162: setuid: unable to change to "
-                f"uid: {cfg.user_id}")
+        return setuid_error(e, cfg.user_id)
     return None
