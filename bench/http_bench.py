@@ -204,9 +204,12 @@ def servers(root: Path, docs: Path, procs: int, which: str, threads: int):
     return out
 
 
-def wrk(port: int, path: str, duration: int, connections: int) -> dict:
+def wrk(port: int, path: str, duration: int, connections: int,
+        headers: tuple = ()) -> dict:
     path, _, close = path.partition("|")
     extra = ["-H", "Connection: close"] if close else []
+    for h in headers:
+        extra += ["-H", h]
     out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s",
                           "--latency", *extra, f"http://127.0.0.1:{port}{path}"],
                          capture_output=True, text=True, timeout=duration + 30).stdout
