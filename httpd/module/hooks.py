@@ -66,7 +66,9 @@ class HookSpec:
     name: str
     kind: Kind
     params: tuple[str, ...]
-    doc: str = ""
+    # not part of the declaration's identity: a module that joins another module's
+    # hook may repeat the declaration (a C module including that module's header)
+    doc: str = attrs.field(default="", eq=False)
     declared_by: str = "core"          # a module identifier for a module's own hook
 
 

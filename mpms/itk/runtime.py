@@ -1,0 +1,382 @@
+"""mpm-itk's hooks (mpm_itk.c): the fork per connection, the switch of user per request,
+MaxClientsVHost, and what it adds to -S and /server-status.
+
+The process state mpm_itk.c keeps in globals (``have_forked``,
+``ap_has_irreversibly_setuid``, the saved User/Group) is one ``_State`` per process:
+a grandchild starts from a copy of its prefork child's and changes only its own.
+"""
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import signal
+import sys
+import threading
+from html import escape
+from typing import Any, Optional
+
+from httpd.expr import ExprError
+from httpd.io import connection
+from httpd.io.channel import Channel
+from httpd.log import errorlog
+from httpd.module import CORE_MODULE
+from httpd.module.hooks import DECLINED, OK
+from httpd.mpm.common import MPMQ
+from httpd.mpm.identity import NO_ID, become, user_name_of
+from httpd.mpm.lifecycle import child_exit
+from httpd.mpm.scoreboard import VHOST_LEN, vhost_of
+from httpd.request.process import evaluate_str
+
+from mpms.itk.config import (AP_STATUS_SHORT, NAME, TAG, UNSET_NICE_VALUE, ItkDirConfig,
+                      ItkServerConfig)
+from mpms.itk.seccomp import restrict_setuid_range
+
+HTTP_INTERNAL_SERVER_ERROR = 500
+HTTP_SERVICE_UNAVAILABLE = 503
+# worker_score statuses from SERVER_BUSY_READ on (Apache's enum order): busy slots
+_BUSY = frozenset("RWKLDCGI")
+# mod_unixd's config, which mpm_itk.c reads and fiddles as ap_unixd_config
+_UNIXD = "unixd_module"
+
+
+class _State:
+    def __init__(self) -> None:
+        self.forked = False               # have_forked: this is a connection's process
+        self.setuid = False               # ap_has_irreversibly_setuid
+        self.saved: Optional[tuple] = None   # the User/Group ids mod_unixd must not use
+        self.sock: Any = None             # the grandchild's connection
+        self.score: Any = None            # and its scoreboard slot
+
+
+STATE = _State()
+
+
+def _log(process: Any, level: str, msg: str) -> None:
+    """ap_log_error(..., NULL, ...): the main server's error log."""
+    errorlog.error_log(process.main_server, TAG, level, msg)
+
+
+def _dbg(process: Any, fn: str, text: str) -> None:
+    """mpm_itk.c's _DBG: a warning naming the process's ids and the function."""
+    _log(process, "warn", f"(itkmpm: pid={os.getpid()} uid={os.getuid()}, gid={os.getgid()}) "
+                          f"{fn}(): {text}")
+
+
+def _unixd(process: Any) -> Any:
+    return process.main_server.module_config.get(_UNIXD)
+
+
+def _main_config(process: Any) -> ItkServerConfig:
+    return process.main_server.module_config[NAME]
+
+
+# -- start-up ---------------------------------------------------------------------------
+
+def itk_init_handler(process: Any, server: Any) -> Any:
+    """post_config (itk_init_handler): refuse a threaded MPM."""
+    mpm = process.registry.mpm
+    threaded = mpm.mpm.query(MPMQ.IS_THREADED) if mpm is not None else None
+    if threaded is None or threaded:
+        process.log.error(TAG, "crit", "mpm-itk cannot use threaded MPMs; please use prefork.")
+        return HTTP_INTERNAL_SERVER_ERROR
+    return OK
+
+
+def itk_pre_drop_privileges(process: Any, server: Any) -> Any:
+    """drop_privileges, before mod_unixd (itk_pre_drop_privileges without libcap): the
+    prefork child must stay root to switch to each vhost's user later, so mod_unixd's
+    User and Group are made root's for its switch; child_init puts them back."""
+    cfg = _unixd(process)
+    if cfg is not None and cfg.user_id != NO_ID and os.geteuid() == 0:
+        STATE.saved = (cfg.user_id, cfg.group_id)
+        cfg.user_id, cfg.group_id = 0, 0
+    return OK
+
+
+def itk_child_init(process: Any, server: Any) -> None:
+    """After drop_privileges (itk_post_drop_privileges without libcap): User and Group
+    again for the requests that fall back on them, and the LimitUIDRange/LimitGIDRange
+    filter, inherited by every connection's process."""
+    cfg = _unixd(process)
+    if STATE.saved is not None and cfg is not None:
+        cfg.user_id, cfg.group_id = STATE.saved
+        STATE.saved = None
+    main = _main_config(process)
+    err = restrict_setuid_range(main.min_uid, main.max_uid, main.min_gid, main.max_gid)
+    if err:
+        _log(process, "info", err)
+
+
+# -- the fork per connection ----------------------------------------------------------------
+
+def itk_fork_process(serving: Any, sock: Any, addr: tuple, listener: Any,
+                     score: Any) -> int:
+    """process_connection (itk_fork_process, REALLY_FIRST): a process for this
+    connection.  The grandchild serves it with the core's serve_connection (not through
+    this hook again) and exits; this process closes its copy of the socket and waits.
+    SIGTERM or SIGHUP while it waits ends the grandchild too; SIGUSR1 (graceful) lets it
+    finish its connection."""
+    if STATE.forked:
+        return DECLINED
+    process = serving.process
+    main_thread = threading.current_thread() is threading.main_thread()
+    held = {signal.SIGTERM, signal.SIGHUP}
+    if main_thread:
+        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        pid = os.fork()
+    except OSError as e:
+        if main_thread:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+        _log(process, "error", f"({e.errno}){os.strerror(e.errno)}: fork: Unable to fork "
+                               "new process")
+        sock.close()
+        return OK
+    if pid == 0:
+        _grandchild(serving, sock, addr, score, main_thread, held)   # never returns
+    sock.close()
+    status = _wait(pid, main_thread, held)
+    if score is not None:
+        score.set_identity(os.getuid(), os.getgid())
+    if status is None or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        if status is not None and os.WIFSIGNALED(status):
+            _log(process, "error", f"child died with signal {os.WTERMSIG(status)}")
+        elif status is not None and os.WIFEXITED(status):
+            _log(process, "error", f"child exited with non-zero exit status "
+                                   f"{os.WEXITSTATUS(status)}")
+        else:
+            _log(process, "error", "waitpid() failed")
+        # mpm_itk.c: exit(1); the parent starts another child
+        try:
+            child_exit(process, False)
+        finally:
+            os._exit(1)
+    return OK
+
+
+def _grandchild(serving: Any, sock: Any, addr: tuple, score: Any, main_thread: bool,
+                held: set) -> None:
+    STATE.forked = True
+    STATE.sock, STATE.score = sock, score
+    code = 0
+    try:
+        if main_thread:
+            signal.signal(signal.SIGUSR1, signal.SIG_IGN)   # graceful: finish this one
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+        connection.serve_connection(serving, sock, addr, sock.getsockname(), score)
+        child_exit(serving.process, False)
+    except BaseException:       # nothing may return into the prefork child's loop
+        code = 1
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _wait(pid: int, main_thread: bool, held: set) -> Optional[int]:
+    """waitpid for the grandchild; SIGTERM/SIGHUP go on to it first."""
+    previous = {}
+    if main_thread:
+        def forward(signum, frame):
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+            handler = previous.get(signum)
+            if callable(handler):
+                handler(signum, frame)
+            elif handler == signal.SIG_DFL:
+                os._exit(0)
+        for sig in held:
+            previous[sig] = signal.signal(sig, forward)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+    try:
+        while True:
+            try:
+                return os.waitpid(pid, 0)[1]
+            except ChildProcessError:
+                return None
+            except InterruptedError:
+                continue
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+# -- the switch per request ------------------------------------------------------------
+
+def _close_connection(r: Any) -> None:
+    """ap_lingering_close(r->connection); exit(0): the connection ends here."""
+    try:
+        if STATE.sock is not None:
+            Channel(STATE.sock, r.conn).lingering_close()
+        child_exit(r.process, False)
+    finally:
+        os._exit(0)
+
+
+def _check_max_clients(r: Any, sconf: ItkServerConfig) -> Optional[int]:
+    """MaxClientsVHost: busy slots serving the same vhost:port, this one included."""
+    my_vhost = vhost_of(r)[:VHOST_LEN - 1]
+    score = STATE.score
+    if score is not None:
+        score.vhost = my_vhost      # recorded even without ExtendedStatus
+    sb = getattr(r.process, "scoreboard", None)
+    if sb is None:
+        return None
+    mpm = r.process.registry.mpm
+    limit = mpm.mpm.query(MPMQ.HARD_LIMIT_DAEMONS, r.process.mpm_state) if mpm else None
+    n = 0
+    for i in range(limit or 0):
+        ws = sb.worker(i, 0)
+        if ws.status in _BUSY and ws.vhost == my_vhost:
+            n += 1
+    if n > sconf.max_clients_vhost:
+        _log(r.process, "warn", f"MaxClientsVhost reached for {my_vhost}, refusing client.")
+        return HTTP_SERVICE_UNAVAILABLE
+    return None
+
+
+def _from_expr(r: Any, expr: Any, what: str, kind: str, lookup) -> tuple[Optional[int],
+                                                                        Optional[str]]:
+    """An AssignUserIDExpr/AssignGroupIDExpr result: (id, name), or (None, None) after
+    logging why the request fails."""
+    process = r.process
+    try:
+        name = evaluate_str(r, expr)
+    except ExprError as e:
+        _log(process, "error", f"Error while parsing {what} expression: {e}")
+        return None, None
+    if name.startswith("#"):
+        main = _main_config(process)
+        try:
+            n = int(name[1:].strip() or "0")
+        except ValueError:
+            n = -1
+        if n < main.min_uid or n > main.max_uid:
+            # mpm_itk.c checks both against the uid range, and names AssignUserIDExpr
+            _log(process, "error", f"AssignUserIDExpr returned '{name}', which cannot be "
+                                   f"parsed as an {kind} in the allowed range")
+            return None, None
+        return n, name
+    try:
+        return lookup(name), name
+    except KeyError:
+        label = "user" if kind == "uid" else "group"
+        _log(process, "error", f"{what} returned '{name}', which is not a valid {label} name")
+        return None, None
+
+
+def itk_post_perdir_config(r: Any) -> int:
+    """post_perdir_config (itk_post_perdir_config, REALLY_FIRST): in a connection's
+    process, become the user this request wants."""
+    if not STATE.forked:
+        return DECLINED
+    process = r.process
+    sconf: ItkServerConfig = r.server.module_config[NAME]
+    if sconf.max_clients_vhost > 0:
+        refused = _check_max_clients(r, sconf)
+        if refused:
+            return refused
+    dconf: ItkDirConfig = r.module_config(NAME) or ItkDirConfig()
+    fn = "itk_post_perdir_config"
+    err = False
+    if dconf.nice_value != UNSET_NICE_VALUE:
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, dconf.nice_value)
+        except OSError as e:
+            _dbg(process, fn, f"setpriority(): {e.strerror}")
+            err = True
+
+    uid, gid, username = dconf.uid, dconf.gid, dconf.username
+    if uid == NO_ID or gid == NO_ID:
+        unixd = _unixd(process)
+        uid = unixd.user_id if unixd is not None else NO_ID
+        gid = unixd.group_id if unixd is not None else NO_ID
+        username = unixd.user_name if unixd is not None else "#-1"
+    if dconf.uid_expr is not None:
+        uid, username = _from_expr(r, dconf.uid_expr, "AssignUserIDExpr", "uid",
+                                   lambda n: pwd.getpwnam(n).pw_uid)
+        if uid is None:
+            return HTTP_INTERNAL_SERVER_ERROR
+    if dconf.gid_expr is not None:
+        gid, _ = _from_expr(r, dconf.gid_expr, "AssignGroupIDExpr", "gid",
+                            lambda n: grp.getgrnam(n).gr_gid)
+        if gid is None:
+            return HTTP_INTERNAL_SERVER_ERROR
+
+    # setuid at least on the first request, then only when something must change
+    if (not err and not STATE.setuid) or uid != os.getuid() or gid != os.getgid():
+        try:
+            become(uid, gid, username or f"#{uid}")
+        except OSError as e:
+            call = getattr(e, "call", "setuid")
+            main = _main_config(process)
+            if call == "setgid":
+                _dbg(process, fn, f"setgid({gid}): {e.strerror}")
+                if gid < main.min_gid or gid > main.max_gid:
+                    _log(process, "notice", "This is most likely due to the current "
+                                            "LimitGIDRange setting.")
+            elif call == "initgroups":
+                _dbg(process, fn, f"initgroups({username}, {gid}): {e.strerror}")
+            else:
+                _dbg(process, fn, f"setuid({uid}): {e.strerror}")
+                if uid < main.min_uid or uid > main.max_uid:
+                    _log(process, "notice", "This is most likely due to the current "
+                                            "LimitUIDRange setting.")
+            err = True
+        else:
+            STATE.setuid = True
+            if STATE.score is not None:
+                STATE.score.set_identity(os.getuid(), os.getgid())
+    if err:
+        if STATE.setuid:
+            # most likely another uid within a persistent connection: the RFCs let us
+            # close the connection at any time
+            _log(process, "warn", "Couldn't set uid/gid/priority, closing connection.")
+            _close_connection(r)
+        return HTTP_INTERNAL_SERVER_ERROR
+    return OK
+
+
+# -- what mpm-itk adds to the reports -----------------------------------------------------
+
+def itk_status(r: Any, flags: int) -> Optional[str]:
+    """status_hook: the uid and gid each live slot's process serves under."""
+    sb = getattr(r.process, "scoreboard", None)
+    if sb is None or flags & AP_STATUS_SHORT:
+        return None
+    mpm = r.process.registry.mpm
+    limit = mpm.mpm.query(MPMQ.HARD_LIMIT_DAEMONS, r.process.mpm_state) if mpm else 0
+    rows = []
+    for i in range(limit or 0):
+        ws = sb.worker(i, 0)
+        if ws.pid and ws.status not in ".":
+            rows.append(f"<tr><td>{i}</td><td>{ws.pid}</td><td>{ws.status}</td>"
+                        f"<td>{ws.uid}</td><td>{escape(user_name_of(ws.uid))}</td>"
+                        f"<td>{ws.gid}</td></tr>\n")
+    return ("<hr /><h2>mpm-itk</h2>\n<table border=\"0\"><tr><th>Srv</th><th>PID</th>"
+            "<th>M</th><th>UID</th><th>User</th><th>GID</th></tr>\n" + "".join(rows)
+            + "</table>\n")
+
+
+def itk_dump_config(process: Any, server: Any) -> None:
+    """test_config: under DUMP_VHOSTS (-S), the user each server is assigned."""
+    if not process.is_defined("DUMP_VHOSTS"):
+        return
+    lines = []
+    for s in [process.main_server] + list(process.vhosts):
+        dconf = s.lookup_defaults.get(NAME)
+        if dconf is None or dconf.username is None:
+            continue
+        core = s.module_config.get(CORE_MODULE)
+        name = getattr(core, "server_hostname", None) or "localhost"
+        where = (f" ({s.defn_name}:{s.defn_line})" if getattr(s, "defn_name", None)
+                 else "")
+        lines.append(f"{'':8} {name}{where} AssignUserID {dconf.username} "
+                     f"(uid {dconf.uid}) gid {dconf.gid}\n")
+    if lines:
+        sys.stdout.write("mpm-itk AssignUserID:\n" + "".join(lines))
