@@ -221,9 +221,9 @@ def _close_connection(r: Any) -> None:
 def _check_max_clients(r: Any, sconf: ItkServerConfig) -> Optional[int]:
     """MaxClientsVHost: busy slots serving the same vhost:port, this one included."""
     my_vhost = vhost_of(r)[:VHOST_LEN - 1]
-    score = STATE.score
-    if score is not None:
-        score.vhost = my_vhost      # recorded even without ExtendedStatus
+    ws = getattr(STATE.score, "worker", None)     # the slot's scoreboard record
+    if ws is not None:
+        ws.vhost = my_vhost         # recorded even without ExtendedStatus
     sb = getattr(r.process, "scoreboard", None)
     if sb is None:
         return None
