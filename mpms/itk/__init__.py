@@ -14,6 +14,8 @@ it.  Its hooks (mpms/itk/runtime.py):
   exits, the prefork child waits for it;
 * post_perdir_config (REALLY_FIRST), in the grandchild: MaxClientsVHost, NiceValue, and
   the switch to AssignUserID / AssignUserIDExpr / AssignGroupIDExpr or User/Group;
+* dirwalk_stat: a path the switched process may not read ends the connection
+  (``Couldn't read %s, closing connection.``);
 * status_hook: a table of each slot's uid and gid on /server-status;
 * test_config: each virtual host's AssignUserID under ``-t -D DUMP_VHOSTS`` (``-S``).
 
@@ -125,6 +127,7 @@ MODULE = Module(
         "child_init": (runtime.itk_child_init, MIDDLE),
         "process_connection": (runtime.itk_fork_process, REALLY_FIRST),
         "post_perdir_config": (runtime.itk_post_perdir_config, REALLY_FIRST),
+        "dirwalk_stat": (runtime.itk_dirwalk_stat, MIDDLE),
         "status_hook": (runtime.itk_status, MIDDLE),
         "test_config": (runtime.itk_dump_config, LAST),
     },

@@ -26,7 +26,8 @@ from httpd.mpm.common import MPMQ
 from httpd.mpm.identity import NO_ID, become, user_name_of
 from httpd.mpm.lifecycle import child_exit
 from httpd.mpm.scoreboard import VHOST_LEN, vhost_of
-from httpd.request.process import evaluate_str
+from httpd.request.directory_walk import fs_path
+from httpd.request.process import evaluate_str, log_rerror
 
 from mpms.itk.config import (AP_STATUS_SHORT, NAME, TAG, UNSET_NICE_VALUE, ItkDirConfig,
                       ItkServerConfig)
@@ -340,6 +341,20 @@ def itk_post_perdir_config(r: Any) -> int:
             _close_connection(r)
         return HTTP_INTERNAL_SERVER_ERROR
     return OK
+
+
+def itk_dirwalk_stat(r: Any, path: str, follow: bool) -> Any:
+    """dirwalk_stat (itk_dirwalk_stat): once this process has become a user, a path it
+    may not look at ends the connection instead of answering 403, since the request
+    would likely succeed on a new connection (whose process starts as root)."""
+    try:
+        return os.stat(fs_path(path)) if follow else os.lstat(fs_path(path))
+    except PermissionError as e:
+        if STATE.setuid and r.main is None:
+            log_rerror(r, TAG, "warn", f"({e.errno}){os.strerror(e.errno)}: Couldn't read "
+                                       f"{path}, closing connection.")
+            _close_connection(r)
+        raise
 
 
 # -- what mpm-itk adds to the reports -----------------------------------------------------

@@ -71,7 +71,7 @@ def restrict_setuid_range(min_uid: int, max_uid: int, min_gid: int,
     None, or the info-level line mpm_itk.c logs when the kernel refuses."""
     try:
         build_filter(min_uid, max_uid, min_gid, max_gid).load()
-    except (OSError, RuntimeError, ValueError) as e:
+    except (ImportError, OSError, RuntimeError, ValueError) as e:
         why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         return ("Installing seccomp filter failed (probably due to too old kernel); "
                 f"unable to restrict setuid privileges. Error was: {why}")

@@ -49,6 +49,10 @@ def make_root(users):
         p.write_text(f"secret of {name}\n")
         os.chown(p, uid, gid)
         p.chmod(0o600)
+    private = docs / "private"          # root's alone: no one else may even look inside
+    private.mkdir()
+    (private / "x.txt").write_text("x\n")
+    private.chmod(0o700)
     return root
 
 
@@ -178,6 +182,20 @@ def test_keep_alive_across_users_closes_and_every_answer_is_right(server, users)
     assert reconnects == 4                 # every change of host
     assert wait_for(lambda: "Couldn't set uid/gid/priority, closing connection."
                     in server.error_log, 3)
+
+
+def test_a_path_the_user_may_not_look_at_ends_a_kept_alive_connection(server):
+    # a new connection's process looks at the path as root, then becomes the user: 403
+    assert get(server, "a.test", "/private/x.txt")[0] == 403
+    # once it is the user, the walk itself is refused: the connection ends, unanswered
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(request("a.test", "/a.txt", close=False))
+        assert one_response(s).startswith(b"HTTP/1.1 200 ")
+        s.sendall(request("a.test", "/private/x.txt", close=False))
+        assert one_response(s) == b""
+    path = server.root / "htdocs" / "private" / "x.txt"
+    assert wait_for(lambda: f"(13)Permission denied: Couldn't read {path}, closing "
+                            "connection." in server.error_log, 3)
 
 
 def test_max_clients_vhost_answers_503(server):
