@@ -17,6 +17,7 @@ from html import escape
 from typing import Any, Optional
 
 from httpd.expr import ExprError
+from httpd.http.header_filter import add_version_component
 from httpd.io import connection
 from httpd.io.channel import Channel
 from httpd.log import errorlog
@@ -29,8 +30,8 @@ from httpd.mpm.scoreboard import VHOST_LEN, vhost_of
 from httpd.request.directory_walk import fs_path
 from httpd.request.process import evaluate_str, log_rerror
 
-from mpms.itk.config import (AP_STATUS_SHORT, NAME, TAG, UNSET_NICE_VALUE, ItkDirConfig,
-                      ItkServerConfig)
+from mpms.itk.config import (AP_STATUS_SHORT, MPMITK_VERSION, NAME, TAG, UNSET_NICE_VALUE,
+                             ItkDirConfig, ItkServerConfig)
 from mpms.itk.seccomp import restrict_setuid_range
 
 HTTP_INTERNAL_SERVER_ERROR = 500
@@ -81,6 +82,7 @@ def itk_init_handler(process: Any, server: Any) -> Any:
     if threaded is None or threaded:
         process.log.error(TAG, "crit", "mpm-itk cannot use threaded MPMs; please use prefork.")
         return HTTP_INTERNAL_SERVER_ERROR
+    add_version_component(f"mpm-itk/{MPMITK_VERSION}")
     return OK
 
 

@@ -137,6 +137,16 @@ def test_each_host_serves_its_own_users_file_only(server, users):
     assert get(server, "localhost", "/index.html")[0] == 200
 
 
+def test_the_version_component(server):
+    from httpd.http.header_filter import server_banner
+    full = f"{server_banner('Full')} mpm-itk/2.4.7-04"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(request("a.test", "/a.txt"))
+        head = read_all(s, 5).partition(b"\r\n\r\n")[0]
+    assert f"\r\nServer: {full}\r\n".encode() in head
+    assert f"{full} configured -- resuming normal operations" in server.error_log
+
+
 def test_the_connections_process_runs_as_the_vhosts_user(server, users):
     (_, uid, gid), _ = users
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
