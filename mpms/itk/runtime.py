@@ -29,6 +29,7 @@ from httpd.mpm.lifecycle import child_exit
 from httpd.mpm.scoreboard import VHOST_LEN, vhost_of
 from httpd.request.directory_walk import fs_path
 from httpd.request.process import evaluate_str, log_rerror
+from httpd.util.cparse import atoi
 
 from mpms.itk.config import (AP_STATUS_SHORT, MPMITK_VERSION, NAME, TAG, UNSET_NICE_VALUE,
                              ItkDirConfig, ItkServerConfig)
@@ -255,10 +256,7 @@ def _from_expr(r: Any, expr: Any, what: str, kind: str, lookup) -> tuple[Optiona
         return None, None
     if name.startswith("#"):
         main = _main_config(process)
-        try:
-            n = int(name[1:].strip() or "0")
-        except ValueError:
-            n = -1
+        n = atoi(name[1:])          # apr_atoi64
         if n < main.min_uid or n > main.max_uid:
             # mpm_itk.c checks both against the uid range, and names AssignUserIDExpr
             _log(process, "error", f"AssignUserIDExpr returned '{name}', which cannot be "

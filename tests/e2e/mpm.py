@@ -20,8 +20,9 @@ from typing import Callable, Optional
 
 from tests.e2e.servers import start_httpd
 
-MPMS = ["prefork", "worker", "event", "itk"]
 AS_ROOT = os.geteuid() == 0
+# mpm-itk switches each connection's process to a user: it serves only as root
+MPMS = ["prefork", "worker", "event"] + (["itk"] if AS_ROOT else [])
 # A variant is an MPM plus modules loaded right after it: mpm-itk is prefork with
 # mpm_itk_module (LoadModule mod_mpm_itk.so after mod_mpm_prefork.so, as Debian's).  Its
 # server's ``mpm`` is the MPM it runs on, ``variant`` its own name.
@@ -39,6 +40,9 @@ CHILD_IDS = {"itk": (0, 0)}
 # a variant's own log lines: under mpm-itk a connection's process is the child's child,
 # whose death its prefork child logs (and then leaves: the parent starts another)
 VARIANT_MESSAGES = {"itk": {"killed": "child died with signal 9"}}
+# variants whose connections each get a process of their own, which leaves (and so
+# writes what it buffered, BufferedLogs) when its connection ends
+FORKS_PER_CONNECTION = {"itk"}
 
 # The tests speak prefork's language: a "server" is one unit of capacity (a process).
 # Under worker and event a unit is a process of THREADS_PER_CHILD threads, so the

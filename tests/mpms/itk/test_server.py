@@ -228,6 +228,12 @@ def test_assign_user_id_expr(server, users):
                extra=f"X-User: {ub}\r\nX-Group: {ub}\r\n")[0] == 403
     assert get(server, "expr.test", "/a.txt",
                extra=f"X-User: {ua}\r\nX-Group: {ua}\r\n")[0] == 200
+    (_, uid_a, gid_a) = users[0]
+    assert get(server, "expr.test", "/a.txt",
+               extra=f"X-User: #{uid_a}\r\nX-Group: #{gid_a}\r\n")[0] == 200
+    assert get(server, "expr.test", "/a.txt", extra="X-User: #0\r\n")[0] == 500
+    assert wait_for(lambda: "AssignUserIDExpr returned '#0', which cannot be parsed as an "
+                            "uid in the allowed range" in server.error_log, 3)
     assert get(server, "expr.test", "/a.txt",
                extra=f"X-User: no-such-itk-user\r\nX-Group: {ua}\r\n")[0] == 500
     assert wait_for(lambda: "AssignUserIDExpr returned 'no-such-itk-user', which is not a "
@@ -273,6 +279,21 @@ def test_stopping_the_server_ends_the_connection_processes(users):
     finally:
         srv.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_that_ends_the_prefork_child_ends_its_connection_process(server, sig):
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    s.sendall(request("a.test", "/a.txt", close=False))
+    assert one_response(s).startswith(b"HTTP/1.1 200 ")
+    grandchild = owner_of(server, s)
+    child = int(proc_status(grandchild)["PPid"][0])
+    assert child in server.children()
+    os.kill(child, sig)
+    assert wait_for(lambda: not alive(grandchild) and not alive(child), 5)
+    assert read_all(s, 3) == b""
+    s.close()
+    assert wait_for(lambda: get(server, "a.test", "/a.txt")[0] == 200, 5)
 
 
 def test_limit_uid_range_is_the_kernels_refusal(users):
