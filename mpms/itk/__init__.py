@@ -7,9 +7,11 @@ it.  Its hooks (mpms/itk/runtime.py):
 
 * post_config refuses a threaded MPM (``mpm-itk cannot use threaded MPMs; please use
   prefork.``, then AH00016 and exit status 1, as Apache);
-* drop_privileges keeps the prefork child root (mod_unixd's User switch is turned into
-  a switch to root, as mpm_itk.c fiddles ap_unixd_config) and installs the
-  LimitUIDRange/LimitGIDRange seccomp filter (mpms/itk/seccomp.py);
+* drop_privileges and child_init: with EnableCapabilities On (the default) the prefork
+  child becomes User keeping CAP_SETUID, CAP_SETGID, CAP_DAC_READ_SEARCH and CAP_SYS_NICE
+  (mpms/itk/caps.py); Off, it stays root (mod_unixd's User switch is turned into a
+  switch to root, as mpm_itk.c fiddles ap_unixd_config); either way the
+  LimitUIDRange/LimitGIDRange seccomp filter is installed (mpms/itk/seccomp.py);
 * process_connection (REALLY_FIRST) forks: the grandchild serves the connection and
   exits, the prefork child waits for it;
 * post_perdir_config (REALLY_FIRST), in the grandchild: MaxClientsVHost, NiceValue, and
@@ -18,9 +20,6 @@ it.  Its hooks (mpms/itk/runtime.py):
   (``Couldn't read %s, closing connection.``);
 * status_hook: a table of each slot's uid and gid on /server-status;
 * test_config: each virtual host's AssignUserID under ``-t -D DUMP_VHOSTS`` (``-S``).
-
-EnableCapabilities needs libcap in Apache and is not offered here (``Invalid command``);
-see docs/supported.md.
 """
 from __future__ import annotations
 
@@ -72,6 +71,11 @@ def _range(lo_attr: str, hi_attr: str):
     return handler
 
 
+def enable_caps(cmd: Any, _dconf: Any, on: bool) -> Optional[str]:
+    _main(cmd).enable_caps = on
+    return None
+
+
 def set_max_clients_vhost(cmd: Any, _dconf: Any, arg: str) -> Optional[str]:
     cmd.server.module_config[NAME].max_clients_vhost = atoi(arg)
     return None
@@ -108,6 +112,11 @@ DIRECTIVES = (
               "If seccomp v2 is available (Linux 3.5.0+), limit the process's possible "
               "primary gid to the given range (inclusive endpoints). "
               "Note that this does not restrict supplemental gids!", forbidden=GLOBAL_ONLY),
+    Directive("EnableCapabilities", enable_caps, Args.FLAG, RSRC_CONF,
+              "Drop most root capabilities in the parent process, and instead run as "
+              "the user given by the User/Group directives with some extra capabilities "
+              "(in particular setuid). Somewhat more secure, but can cause problems "
+              "when serving from NFS.", forbidden=GLOBAL_ONLY),
     Directive("MaxClientsVHost", set_max_clients_vhost, Args.TAKE1, RSRC_CONF,
               "Maximum number of children alive at the same time for this virtual host."),
     Directive("NiceValue", set_nice_value, Args.TAKE1, RSRC_CONF | ACCESS_CONF,

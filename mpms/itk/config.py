@@ -42,6 +42,7 @@ class ItkServerConfig:
     max_uid: int = 0xFFFFFFFF
     min_gid: int = 1
     max_gid: int = 0xFFFFFFFF
+    enable_caps: bool = True        # EnableCapabilities (ap_itk_enable_caps)
 
 
 def create_dir_config(_path: Optional[str]) -> ItkDirConfig:

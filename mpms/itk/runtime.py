@@ -7,6 +7,7 @@ a grandchild starts from a copy of its prefork child's and changes only its own.
 """
 from __future__ import annotations
 
+import fcntl
 import grp
 import os
 import pwd
@@ -23,6 +24,7 @@ from httpd.io.channel import Channel
 from httpd.log import errorlog
 from httpd.module import CORE_MODULE
 from httpd.module.hooks import DECLINED, OK
+from httpd.mpm.children import APEXIT_CHILDFATAL
 from httpd.mpm.common import MPMQ
 from httpd.mpm.identity import NO_ID, become, user_name_of
 from httpd.mpm.lifecycle import child_exit
@@ -33,6 +35,7 @@ from httpd.util.cparse import atoi
 
 from mpms.itk.config import (AP_STATUS_SHORT, MPMITK_VERSION, NAME, TAG, UNSET_NICE_VALUE,
                              ItkDirConfig, ItkServerConfig)
+from mpms.itk import caps
 from mpms.itk.seccomp import restrict_setuid_range
 
 HTTP_INTERNAL_SERVER_ERROR = 500
@@ -48,6 +51,8 @@ class _State:
         self.forked = False               # have_forked: this is a connection's process
         self.setuid = False               # ap_has_irreversibly_setuid
         self.saved: Optional[tuple] = None   # the User/Group ids mod_unixd must not use
+        self.caps = False                 # EnableCapabilities took effect here
+        self.parent_fd: Optional[int] = None  # the pipe the prefork child holds open
         self.sock: Any = None             # the grandchild's connection
         self.score: Any = None            # and its scoreboard slot
 
@@ -88,28 +93,49 @@ def itk_init_handler(process: Any, server: Any) -> Any:
 
 
 def itk_pre_drop_privileges(process: Any, server: Any) -> Any:
-    """drop_privileges, before mod_unixd (itk_pre_drop_privileges without libcap): the
-    prefork child must stay root to switch to each vhost's user later, so mod_unixd's
-    User and Group are made root's for its switch; child_init puts them back."""
+    """drop_privileges, before mod_unixd (itk_pre_drop_privileges).  EnableCapabilities
+    On: the filter first, then keep the capabilities across mod_unixd's switch to User.
+    Off: the prefork child must stay root to switch to each vhost's user later, so
+    mod_unixd's User and Group are made root's for its switch (child_init puts them
+    back)."""
+    main = _main_config(process)
+    if main.enable_caps:
+        STATE.caps = True
+        _restrict(process, main)
+        return caps.set_keepcaps(True) or OK
     cfg = _unixd(process)
-    if cfg is not None and cfg.user_id != NO_ID and os.geteuid() == 0:
+    if cfg is not None and cfg.user_id != NO_ID:
         STATE.saved = (cfg.user_id, cfg.group_id)
         cfg.user_id, cfg.group_id = 0, 0
     return OK
 
 
+def _restrict(process: Any, main: ItkServerConfig) -> None:
+    err = restrict_setuid_range(main.min_uid, main.max_uid, main.min_gid, main.max_gid)
+    if err:
+        _log(process, "info", err)
+
+
 def itk_child_init(process: Any, server: Any) -> None:
-    """After drop_privileges (itk_post_drop_privileges without libcap): User and Group
-    again for the requests that fall back on them, and the LimitUIDRange/LimitGIDRange
-    filter, inherited by every connection's process."""
+    """After drop_privileges (itk_post_drop_privileges).  EnableCapabilities On: only
+    CAP_SETUID, CAP_SETGID, CAP_DAC_READ_SEARCH and CAP_SYS_NICE are left.  Off: User
+    and Group again for the requests that fall back on them, and the LimitUIDRange/
+    LimitGIDRange filter, inherited by every connection's process."""
+    if STATE.caps:
+        err = caps.set_keepcaps(False)
+        if err:
+            _log(process, "emerg", err)
+            os._exit(APEXIT_CHILDFATAL)
+        try:
+            caps.set_caps(caps.SUID_CAPS)
+        except OSError:
+            pass                    # cap_set_proc's result is not checked either
+        return
     cfg = _unixd(process)
     if STATE.saved is not None and cfg is not None:
         cfg.user_id, cfg.group_id = STATE.saved
         STATE.saved = None
-    main = _main_config(process)
-    err = restrict_setuid_range(main.min_uid, main.max_uid, main.min_gid, main.max_gid)
-    if err:
-        _log(process, "info", err)
+    _restrict(process, _main_config(process))
 
 
 # -- the fork per connection ----------------------------------------------------------------
@@ -119,28 +145,32 @@ def itk_fork_process(serving: Any, sock: Any, addr: tuple, listener: Any,
     """process_connection (itk_fork_process, REALLY_FIRST): a process for this
     connection.  The grandchild serves it with the core's serve_connection (not through
     this hook again) and exits; this process closes its copy of the socket and waits.
-    SIGTERM or SIGHUP while it waits ends the grandchild too; SIGUSR1 (graceful) lets it
-    finish its connection."""
+    When this process dies (SIGTERM, SIGHUP, anything) the grandchild ends too: the
+    kernel signals it when the pipe this process holds open closes, since a prefork
+    child running as User (EnableCapabilities) may not signal another user's process.  A graceful restart
+    lets it finish its connection."""
     if STATE.forked:
         return DECLINED
     process = serving.process
-    main_thread = threading.current_thread() is threading.main_thread()
-    held = {signal.SIGTERM, signal.SIGHUP}
-    if main_thread:
-        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    r, w = os.pipe()
     try:
         pid = os.fork()
     except OSError as e:
-        if main_thread:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+        os.close(r)
+        os.close(w)
         _log(process, "error", f"({e.errno}){os.strerror(e.errno)}: fork: Unable to fork "
                                "new process")
         sock.close()
         return OK
     if pid == 0:
-        _grandchild(serving, sock, addr, score, main_thread, held)   # never returns
+        os.close(w)
+        _grandchild(serving, sock, addr, score, r)   # never returns
+    os.close(r)
     sock.close()
-    status = _wait(pid, main_thread, held)
+    try:
+        status = _wait(pid)
+    finally:
+        os.close(w)
     if score is not None:
         score.set_identity(os.getuid(), os.getgid())
     if status is None or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
@@ -159,15 +189,14 @@ def itk_fork_process(serving: Any, sock: Any, addr: tuple, listener: Any,
     return OK
 
 
-def _grandchild(serving: Any, sock: Any, addr: tuple, score: Any, main_thread: bool,
-                held: set) -> None:
+def _grandchild(serving: Any, sock: Any, addr: tuple, score: Any, parent_fd: int) -> None:
     STATE.forked = True
-    STATE.sock, STATE.score = sock, score
+    STATE.sock, STATE.score, STATE.parent_fd = sock, score, parent_fd
     code = 0
     try:
-        if main_thread:
+        if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGUSR1, signal.SIG_IGN)   # graceful: finish this one
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+        _watch_parent()
         connection.serve_connection(serving, sock, addr, sock.getsockname(), score)
         child_exit(serving.process, False)
     except BaseException:       # nothing may return into the prefork child's loop
@@ -180,34 +209,41 @@ def _grandchild(serving: Any, sock: Any, addr: tuple, score: Any, main_thread: b
             os._exit(code)
 
 
-def _wait(pid: int, main_thread: bool, held: set) -> Optional[int]:
-    """waitpid for the grandchild; SIGTERM/SIGHUP go on to it first."""
-    previous = {}
-    if main_thread:
-        def forward(signum, frame):
-            try:
-                os.kill(pid, signum)
-            except ProcessLookupError:
-                pass
-            handler = previous.get(signum)
-            if callable(handler):
-                handler(signum, frame)
-            elif handler == signal.SIG_DFL:
-                os._exit(0)
-        for sig in held:
-            previous[sig] = signal.signal(sig, forward)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+F_SETSIG = getattr(fcntl, "F_SETSIG", 10)      # Linux's fcntl.h
+
+
+def _watch_parent() -> None:
+    """Have the kernel send this process SIGTERM (whose handler is the prefork child's:
+    leave at once) when the prefork child's end of the pipe closes, that is when it
+    dies.  The kernel checks the owner's user as a kill() would, so this is set again
+    after each change of user; a parent already gone ends this process now."""
+    fd = STATE.parent_fd
+    if fd is None:
+        return
     try:
-        while True:
-            try:
-                return os.waitpid(pid, 0)[1]
-            except ChildProcessError:
-                return None
-            except InterruptedError:
-                continue
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        fcntl.fcntl(fd, fcntl.F_SETOWN, os.getpid())
+        fcntl.fcntl(fd, F_SETSIG, signal.SIGTERM)
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_ASYNC
+                    | os.O_NONBLOCK)
+    except OSError:
+        return
+    try:
+        gone = os.read(fd, 1) == b""
+    except BlockingIOError:
+        gone = False
+    if gone:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _wait(pid: int) -> Optional[int]:
+    """waitpid for the grandchild (None when there is none to wait for)."""
+    while True:
+        try:
+            return os.waitpid(pid, 0)[1]
+        except ChildProcessError:
+            return None
+        except InterruptedError:
+            continue
 
 
 # -- the switch per request ------------------------------------------------------------
@@ -330,7 +366,14 @@ def itk_post_perdir_config(r: Any) -> int:
                                             "LimitUIDRange setting.")
             err = True
         else:
+            if STATE.caps:
+                # setuid from a uid other than 0 keeps the capabilities: drop them
+                try:
+                    caps.set_caps(())
+                except OSError:
+                    pass
             STATE.setuid = True
+            _watch_parent()             # the owner of the pipe's signal is now this user
             if STATE.score is not None:
                 STATE.score.set_identity(os.getuid(), os.getgid())
     if err:

@@ -34,9 +34,6 @@ def split_variant(mpm: str) -> tuple[str, tuple]:
     return VARIANTS.get(mpm, (mpm, ()))
 
 
-# who the children run as under User nobody, where that is not User: mpm-itk's prefork
-# children stay root, and each connection's process becomes the vhost's user
-CHILD_IDS = {"itk": (0, 0)}
 # a variant's own log lines: under mpm-itk a connection's process is the child's child,
 # whose death its prefork child logs (and then leaves: the parent starts another)
 VARIANT_MESSAGES = {"itk": {"killed": "child died with signal 9"}}

@@ -50,8 +50,8 @@ class TestTable:
             "LimitGIDRange": (Args.TAKE2, RSRC_CONF, GLOBAL_ONLY),
             "MaxClientsVHost": (Args.TAKE1, RSRC_CONF, 0),
             "NiceValue": (Args.TAKE1, both, 0),
+            "EnableCapabilities": (Args.FLAG, RSRC_CONF, GLOBAL_ONLY),
         }
-        assert itk.MODULE.find("EnableCapabilities") is None     # needs libcap
 
     def test_merge_takes_the_child_user_with_its_ids(self):
         parent = itk.ItkDirConfig(uid=5, gid=6, username="p", nice_value=3)
@@ -64,8 +64,8 @@ class TestTable:
         d = itk.create_dir_config(None)
         assert (d.uid, d.gid, d.nice_value) == (NO_ID, NO_ID, itk.UNSET_NICE_VALUE)
         s = itk.create_server_config(None)
-        assert (s.max_clients_vhost, s.min_uid, s.max_uid, s.min_gid, s.max_gid) == (
-            -1, 1, 0xFFFFFFFF, 1, 0xFFFFFFFF)
+        assert (s.max_clients_vhost, s.min_uid, s.max_uid, s.min_gid, s.max_gid,
+                s.enable_caps) == (-1, 1, 0xFFFFFFFF, 1, 0xFFFFFFFF, True)
 
 
 class TestCommandLine:
@@ -110,10 +110,12 @@ class TestCommandLine:
         assert p.returncode == 1
         assert "LimitUIDRange takes two arguments, If seccomp v2 is available" in p.stderr
 
-    def test_enable_capabilities_is_not_offered(self, tmp_path):
-        p = run(tmp_path, "EnableCapabilities On\n", "-t")
+    def test_enable_capabilities(self, tmp_path):
+        p = run(tmp_path, "EnableCapabilities Off\n", "-t")
+        assert (p.returncode, p.stdout + p.stderr) == (0, "Syntax OK\n")
+        p = run(tmp_path, "<VirtualHost *:80>\nEnableCapabilities On\n</VirtualHost>\n", "-t")
         assert p.returncode == 1
-        assert "Invalid command 'EnableCapabilities'" in p.stderr
+        assert "EnableCapabilities cannot occur within <VirtualHost> section" in p.stderr
 
     def test_assign_user_id_wants_a_real_user(self, tmp_path):
         p = run(tmp_path, "<VirtualHost *:80>\nAssignUserID no-such-user-itk nogroup\n"
@@ -151,6 +153,42 @@ class TestSeccomp:
             blocks = list(seccomp.prefix_blocks(lo, hi))
             for x in {0, 1, lo, hi, max(lo - 1, 0), min(hi + 1, 0xFFFFFFFF), 0xFFFFFFFF}:
                 assert (lo <= x <= hi) == any(x & m == v for m, v in blocks), (lo, hi, x)
+
+    @pytest.mark.skipif(os.geteuid() != 0, reason="the switches need root")
+    def test_capabilities_kept_across_the_switch_to_user(self):
+        from mpms.itk import caps
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            out = []
+            try:
+                out.append(caps.set_keepcaps(True))
+                os.setgid(65534)
+                os.setgroups([65534])
+                os.setuid(65534)
+                out.append(caps.effective_mask())
+                out.append(caps.set_keepcaps(False))
+                caps.set_caps(caps.SUID_CAPS)
+                out.append(caps.effective_mask())
+                os.setpriority(os.PRIO_PROCESS, 0, -3)      # CAP_SYS_NICE
+                os.setgid(65533)                             # CAP_SETGID
+                os.setuid(65533)                             # CAP_SETUID
+                caps.set_caps(())
+                out.append(caps.effective_mask())
+                try:
+                    os.setuid(65534)
+                    out.append("ok")
+                except OSError as e:
+                    out.append(errno.errorcode[e.errno])
+            finally:
+                os.write(w, repr(out).encode())
+                os._exit(0)
+        os.close(w)
+        data = os.read(r, 4096)
+        os.close(r)
+        os.waitpid(pid, 0)
+        assert eval(data) == [None, 0, None, (1 << 2) | (1 << 6) | (1 << 7) | (1 << 23), 0,
+                              "EPERM"]
 
     def test_refused_ranges(self):
         assert seccomp.refused_ranges(1, 0xFFFFFFFF, True) == [(0, 0)]

@@ -104,6 +104,9 @@ def one_response(s: socket.socket, timeout: float = 5.0) -> bytes:
     return data
 
 
+CAPS = (1 << 2) | (1 << 6) | (1 << 7) | (1 << 23)  # DAC_READ_SEARCH SETGID SETUID SYS_NICE
+
+
 def proc_status(pid: int) -> dict:
     with open(f"/proc/{pid}/status") as f:
         return dict((k, v.split()) for k, _, v in (ln.partition(":") for ln in f))
@@ -158,8 +161,12 @@ def test_the_connections_process_runs_as_the_vhosts_user(server, users):
         assert (int(st["Uid"][0]), int(st["Gid"][0])) == (uid, gid)
         assert st["Seccomp"] == ["2"]                   # LimitUIDRange's filter
         assert nice_of(pid) == 5                        # NiceValue 5
+        assert int(st["CapEff"][0], 16) == 0            # none left after the switch
         parent = int(st["PPid"][0])
-        assert int(proc_status(parent)["Uid"][0]) == 0  # the prefork child stays root
+        # EnableCapabilities On: the prefork child is User with four capabilities
+        pst = proc_status(parent)
+        assert int(pst["Uid"][0]) == 65534
+        assert int(pst["CapEff"][0], 16) == CAPS
         # /server-status lists the slot's uid (mpm-itk's status_hook table)
         status, body = get(server, "localhost", "/server-status")
         assert status == 200
@@ -301,8 +308,9 @@ def test_limit_uid_range_is_the_kernels_refusal(users):
     group: the connection's process, still root, is refused those switches by the
     seccomp filter (root itself may always switch)."""
     (ua, uid_a, _), (ub, uid_b, _) = users
-    root = make_root(users)
-    extra = (f"LimitUIDRange {uid_a} {uid_a}\n<VirtualHost *:*>\nServerName root.test\n"
+    root = make_root(users)     # EnableCapabilities Off: the prefork child stays root
+    extra = (f"EnableCapabilities Off\n"
+             f"LimitUIDRange {uid_a} {uid_a}\n<VirtualHost *:*>\nServerName root.test\n"
              "AssignUserID root root\n</VirtualHost>\n")
     srv = start_server("itk", vhosts(users) + extra, root=root, raw=True)
     try:
@@ -311,6 +319,9 @@ def test_limit_uid_range_is_the_kernels_refusal(users):
         assert wait_for(lambda: f"setuid({uid_b}): Operation not permitted" in srv.error_log
                         and "This is most likely due to the current LimitUIDRange setting."
                         in srv.error_log, 3)
+        kid = srv.children()[0]
+        assert int(proc_status(kid)["Uid"][0]) == 0
+        assert proc_status(kid)["Seccomp"] == ["2"]
         assert get(srv, "root.test", "/a.txt")[0] == 500
         assert wait_for(lambda: "setgid(0): Operation not permitted" in srv.error_log
                         and "This is most likely due to the current LimitGIDRange setting."
