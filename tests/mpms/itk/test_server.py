@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from tests.e2e.mpm import (MPMServer, alive, children_of, owner_of, read_all, scratch_root,
+from tests.e2e.mpm import (MPMServer, alive, owner_of, read_all, scratch_root,
                            start_server, wait_for)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("useradd") is None,
