@@ -53,11 +53,27 @@ def _banners() -> dict[str, str]:
 
 
 _BANNERS = _banners()
+_COMPONENTS: list[str] = []       # ap_add_version_component's, for this generation
+
+
+def add_version_component(component: str) -> None:
+    """ap_add_version_component: a module's product token (``mpm-itk/2.4.7-04``) after
+    the server's own, in the Full banner (ServerTokens Full) and so in the start-up line
+    and the status page.  Modules add theirs at post_config; the core empties the list
+    first (reset_version_components), as Apache does when pconf is cleared."""
+    if component not in _COMPONENTS:
+        _COMPONENTS.append(component)
+    _BANNERS["Full"] = " ".join([_banners()["Full"], *_COMPONENTS])
+
+
+def reset_version_components() -> None:
+    _COMPONENTS.clear()
+    _BANNERS["Full"] = _banners()["Full"]
 
 
 def server_banner(tokens: str = "Full") -> str:
     """The Server field and signature text for a ServerTokens setting
-    (ap_get_server_banner).  Full and OS look alike: no module adds components."""
+    (ap_get_server_banner).  Full is OS plus the modules' version components."""
     return _BANNERS.get(tokens, _BANNERS["Full"])
 
 

@@ -327,6 +327,8 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 def post_config(process: Process) -> bool:
+    from httpd.http.header_filter import reset_version_components
+    reset_version_components()          # the modules add this generation's again
     if failed(process.registry.hooks.run("post_config", process, process.main_server)):
         process.log.startup("AH00016: Configuration Failed", "alert")
         return False

@@ -66,7 +66,9 @@ class HookSpec:
     name: str
     kind: Kind
     params: tuple[str, ...]
-    doc: str = ""
+    # not part of the declaration's identity: a module that joins another module's
+    # hook may repeat the declaration (a C module including that module's header)
+    doc: str = attrs.field(default="", eq=False)
     declared_by: str = "core"          # a module identifier for a module's own hook
 
 
@@ -123,6 +125,10 @@ _core("post_read_request", RA, ("r",), "The request line and headers are read.")
 _core("quick_handler", RF, ("r",), "Serve before any mapping (a cache).")
 _core("translate_name", RF, ("r",), "The URI becomes a file name.")
 _core("map_to_storage", RF, ("r",), "The per-directory config of the file.")
+_core("dirwalk_stat", RF, ("r", "path", "follow"),
+      "The directory walk's stat of ``path`` (``follow``: stat, else lstat): an "
+      "os.stat_result, or raise OSError.  Declined: the core's own (ap_run_dirwalk_stat; "
+      "mpm-itk ends a connection whose process may no longer read a path).")
 _core("post_perdir_config", RA, ("r",),
       "The per-directory config is merged (after the second Location walk), before "
       "header_parser: act on it (mpm-itk changes the process's user here).")

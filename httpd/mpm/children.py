@@ -80,6 +80,10 @@ class Slot:
         if self.worker is not None:
             self.worker.connection_done()
 
+    def set_identity(self, uid: int, gid: int) -> None:
+        if self.worker is not None:
+            self.worker.set_identity(uid, gid)
+
 
 @attrs.define(eq=False)
 class Child:

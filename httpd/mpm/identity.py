@@ -48,14 +48,22 @@ def gname2id(process: Any, name: str) -> int:
 def become(uid: int, gid: int, user_name: str) -> None:
     """Turn this (root) process into ``uid``/``gid`` for good: the group, the user's
     supplementary groups (only ``gid`` for a ``#N`` name or an unknown uid), then the
-    user.  Raises OSError."""
-    if gid != NO_ID:
-        os.setgid(gid)
-        if user_name.startswith("#"):
-            os.setgroups([gid])
-        else:
-            os.initgroups(user_name, gid)
-    os.setuid(uid)
+    user.  Raises OSError; its ``call`` names the step that failed ("setgid",
+    "initgroups" or "setuid"), for a caller that says which (mpm-itk)."""
+    call = "setgid"
+    try:
+        if gid != NO_ID:
+            os.setgid(gid)
+            call = "initgroups"
+            if user_name.startswith("#"):
+                os.setgroups([gid])
+            else:
+                os.initgroups(user_name, gid)
+        call = "setuid"
+        os.setuid(uid)
+    except OSError as e:
+        e.call = call
+        raise
 
 
 def user_name_of(uid: int) -> str:

@@ -43,7 +43,7 @@ from typing import Any, Optional
 from httpd.core.config import (OPT_SYM_LINKS,
                                     OPT_SYM_OWNER, OPT_UNSET)
 
-from httpd.module.hooks import OK
+from httpd.module.hooks import DECLINED, OK
 from httpd.module import CORE_MODULE as CORE
 
 HTTP_FORBIDDEN = 403
@@ -191,6 +191,8 @@ class Walker:
 
     def __init__(self, process):
         self.merger = Merger(process.registry.loaded)
+        # ap_run_dirwalk_stat's functions (none: the walk stats by itself)
+        self.stat_hooks = process.registry.hooks.functions("dirwalk_stat")
         self.servers: dict[int, tuple] = {}
         self.fnmatchers: dict[str, Any] = {}
         self.realpaths: dict[str, str] = {}
@@ -219,13 +221,13 @@ class Walker:
 
 # -- the directory walk -------------------------------------------------------------------
 
-def _fs(path: str):
+def fs_path(path: str):
     """A path for the os module: request paths are latin-1 strings of the raw bytes."""
     return path if path.isascii() else path.encode("latin-1", "replace")
 
 
 def _realpath(path: str) -> str:
-    rp = os.path.realpath(_fs(path))
+    rp = os.path.realpath(fs_path(path))
     return rp if isinstance(rp, str) else rp.decode("latin-1")
 
 
@@ -292,12 +294,21 @@ def _resolve_symlink(path: str, lst: os.stat_result, opts: int):
     if not opts & (OPT_SYM_OWNER | OPT_SYM_LINKS):
         return None
     try:
-        st = os.stat(_fs(path))
+        st = os.stat(fs_path(path))
     except OSError:
         return None
     if opts & OPT_SYM_OWNER and st.st_uid != lst.st_uid:
         return None
     return st
+
+
+def _dirwalk_stat(r, walker: Walker, path: str, follow: bool) -> os.stat_result:
+    """ap_run_dirwalk_stat: a module's stat of ``path``, else the core's (raises OSError)."""
+    for fn in walker.stat_hooks:
+        st = fn(r, path, follow)
+        if st is not None and st != DECLINED:
+            return st
+    return os.stat(fs_path(path)) if follow else os.lstat(fs_path(path))
 
 
 def _inside(path: str, root: str) -> bool:
@@ -320,7 +331,8 @@ def directory_walk(r, walker: Walker, log) -> int:
     finfo = r.finfo
     if finfo is None:
         try:
-            finfo = os.stat(_fs(entry))
+            finfo = (_dirwalk_stat(r, walker, entry, True) if walker.stat_hooks
+                     else os.stat(fs_path(entry)))
         except OSError:
             finfo = None
         else:   # "file/" is not a file: forget what we learned
@@ -373,7 +385,8 @@ def directory_walk(r, walker: Walker, log) -> int:
             continue
         all_fast = False
         try:
-            thisinfo = os.lstat(_fs(cur))
+            thisinfo = (_dirwalk_stat(r, walker, cur, False) if walker.stat_hooks
+                        else os.lstat(fs_path(cur)))
         except OSError as e:
             if e.errno in (errno.ENOENT, errno.ENOTDIR):
                 thisinfo = None

@@ -20,8 +20,26 @@ from typing import Callable, Optional
 
 from tests.e2e.servers import start_httpd
 
-MPMS = ["prefork", "worker", "event"]
 AS_ROOT = os.geteuid() == 0
+# mpm-itk switches each connection's process to a user: it serves only as root
+MPMS = ["prefork", "worker", "event"] + (["itk"] if AS_ROOT else [])
+# A variant is an MPM plus modules loaded right after it: mpm-itk is prefork with
+# mpm_itk_module (LoadModule mod_mpm_itk.so after mod_mpm_prefork.so, as Debian's).  Its
+# server's ``mpm`` is the MPM it runs on, ``variant`` its own name.
+VARIANTS = {"itk": ("prefork", ("mpm_itk",))}
+
+
+def split_variant(mpm: str) -> tuple[str, tuple]:
+    """(the MPM, the modules loaded right after it) of an MPM or a variant."""
+    return VARIANTS.get(mpm, (mpm, ()))
+
+
+# a variant's own log lines: under mpm-itk a connection's process is the child's child,
+# whose death its prefork child logs (and then leaves: the parent starts another)
+VARIANT_MESSAGES = {"itk": {"killed": "child died with signal 9"}}
+# variants whose connections each get a process of their own, which leaves (and so
+# writes what it buffered, BufferedLogs) when its connection ends
+FORKS_PER_CONNECTION = {"itk"}
 
 # The tests speak prefork's language: a "server" is one unit of capacity (a process).
 # Under worker and event a unit is a process of THREADS_PER_CHILD threads, so the
@@ -68,7 +86,7 @@ _SCALED = {"minspareservers": "MinSpareThreads", "maxspareservers": "MaxSpareThr
 
 def translate(mpm: str, settings: str) -> str:
     """prefork's process-count directives in ``mpm``'s terms (see THREADS_PER_CHILD)."""
-    tpc = THREADS_PER_CHILD[mpm]
+    tpc = THREADS_PER_CHILD[split_variant(mpm)[0]]
     if tpc == 1:
         return settings
     out = [f"ThreadsPerChild {tpc}"]
@@ -115,11 +133,13 @@ def wait_for(cond: Callable[[], bool], seconds: float, step: float = 0.05) -> bo
 
 
 class MPMServer:
-    def __init__(self, mpm: str, root: Path, port: int, proc: subprocess.Popen):
+    def __init__(self, mpm: str, root: Path, port: int, proc: subprocess.Popen,
+                 variant: Optional[str] = None):
         self.mpm, self.root, self.port, self.proc = mpm, root, port, proc
+        self.variant = variant or mpm
         self.pid = proc.pid
         self.seen_children: set[int] = set()
-        self.says = MESSAGES[mpm]                 # this MPM's log lines
+        self.says = {**MESSAGES[mpm], **VARIANT_MESSAGES.get(self.variant, {})}
         self.threads_per_child = THREADS_PER_CHILD[mpm]
 
     @property
@@ -165,7 +185,8 @@ class MPMServer:
 
 
 def owner_of(server, client: socket.socket) -> int:
-    """The child whose socket is the other end of ``client``."""
+    """The child whose socket is the other end of ``client`` (or the child's child that
+    serves the connection, under mpm-itk)."""
     port = client.getsockname()[1]
     inode = None
     with open("/proc/net/tcp") as f:
@@ -176,7 +197,8 @@ def owner_of(server, client: socket.socket) -> int:
             if remote_port == port and local_port == server.port:
                 inode = parts[9]
     assert inode is not None
-    for pid in server.children():
+    kids = server.children()
+    for pid in kids + [g for kid in kids for g in children_of(kid)]:
         try:
             fds = os.listdir(f"/proc/{pid}/fd")
         except OSError:
@@ -232,18 +254,22 @@ def config_body(root: Path, settings: str = "") -> str:
 
 def start_server(mpm: str, settings: str = "", root: Optional[Path] = None,
                  modules: tuple = (), raw: bool = False) -> MPMServer:
-    """``raw``: the settings are already in ``mpm``'s own terms (no translate())."""
+    """``raw``: the settings are already in ``mpm``'s own terms (no translate()).
+    ``mpm`` may be a variant (VARIANTS)."""
+    variant = mpm
+    mpm, extra = split_variant(mpm)
     root = root or scratch_root()
     body = config_body(root, settings if raw else translate(mpm, settings))
     try:
         srv = start_httpd(root, body, args=("-DFOREGROUND",), seconds=15,
                           popen={"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE},
-                          mpm=mpm, modules=("authz_core", "mime", "dir") + tuple(modules))
+                          mpm=mpm, modules=extra + ("authz_core", "mime", "dir")
+                          + tuple(modules))
     except RuntimeError as e:
         shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"{mpm} server did not start:\n{str(e).partition(chr(10))[2]}") \
             from None
-    srv = MPMServer(mpm, root, srv.port, srv.proc)
+    srv = MPMServer(mpm, root, srv.port, srv.proc, variant)
     # the parent's signal handlers are in place once it logs this, and children follow
     if not wait_for(lambda: "resuming normal operations" in srv.error_log
                     and srv.children(), 10):

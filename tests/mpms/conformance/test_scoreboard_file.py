@@ -10,7 +10,7 @@ import sys
 
 from tests.e2e.servers import ROOT, free_port, write_config
 
-from tests.e2e.mpm import config_body, scratch_root, translate, wait_for
+from tests.e2e.mpm import config_body, scratch_root, split_variant, translate, wait_for
 
 SETTINGS = "StartServers 2\nMinSpareServers 2\nMaxSpareServers 4\nMaxRequestWorkers 10\n"
 
@@ -36,7 +36,8 @@ def test_scoreboard_file_that_cannot_be_made_stops_the_start(mpm):
         port = free_port()
         body = config_body(root, translate(mpm, SETTINGS)
                            + "ScoreBoardFile /nonexistent-dir/for/sb\n")
-        write_config(root, body, port, mpm=mpm, modules=("authz_core",))
+        base, extra = split_variant(mpm)
+        write_config(root, body, port, mpm=base, modules=extra + ("authz_core",))
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         proc = subprocess.run([sys.executable, "-m", "httpd", "-DFOREGROUND", "-d", str(root),
                                "-f", str(root / "httpd.conf")], env=env, timeout=30,

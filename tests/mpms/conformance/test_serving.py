@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from tests.e2e.mpm import AS_ROOT, read_all, try_owner_of, wait_for
+from tests.e2e.mpm import AS_ROOT, owner_of, read_all, try_owner_of, wait_for
 
 
 def test_serves_from_children_not_the_parent(server):
@@ -83,8 +83,19 @@ def test_children_run_as_user_and_group_the_parent_stays_root(server):
         return int(lines["Uid"].split()[0]), int(lines["Gid"].split()[0])
 
     assert ids(server.pid) == (0, 0)
-    for kid in server.children():
-        assert ids(kid) == (65534, 65534)
+
+    def all_user() -> bool:      # a child forked this instant is root until it drops
+        try:
+            return all(ids(kid) == (65534, 65534) for kid in server.children())
+        except OSError:         # one just left
+            return False
+    assert wait_for(all_user, 3)
+    # the process that serves a connection (the child, or its child under mpm-itk)
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    s.sendall(b"GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    assert s.recv(4096).startswith(b"HTTP/1.1 200 ")
+    assert ids(owner_of(server, s)) == (65534, 65534)
+    s.close()
 
 
 def _ipv6_loopback() -> bool:
