@@ -11,4 +11,5 @@ CATALOGUE = {
     "mpm_prefork_module": "mpms.prefork",
     "mpm_worker_module": "mpms.worker",
     "mpm_event_module": "mpms.event",
+    "mpm_perchild_module": "mpms.perchild",
 }
