@@ -22,6 +22,7 @@ from httpd.module.hooks import DECLINED, MIDDLE, OK, REALLY_FIRST
 from httpd.mpm.common import (DYNAMIC, MPM, MPMQ, STATIC, Clamp, ListenSettings, MPMConfig,
                               atoi, global_directive, graceful_shutdown_timeout,
                               listen_commands, mpm_config)
+from httpd.mpm.scoreboard import DEAD
 from httpd.mpm.identity import become, gname2id, setuid_error, uname2id
 
 NAME = "mpm_perchild_module"
@@ -381,10 +382,12 @@ def perchild_status(r: Any, flags: int) -> Optional[str]:
         if not ps.pid:
             continue
         w0 = board.worker(i, 0)
+        threads = sum(1 for j in range(board.thread_limit)
+                      if board.worker(i, j).status != DEAD)
         lines.append(f"PerchildChild: slot={i} pid={ps.pid} uid={w0.uid} gid={w0.gid} "
-                     f"generation={ps.generation}\n")
+                     f"generation={ps.generation} threads={threads}\n")
         rows.append(f"<tr><td>{i}</td><td>{ps.pid}</td><td>{w0.uid}</td><td>{w0.gid}</td>"
-                    f"<td>{ps.generation}</td></tr>\n")
+                    f"<td>{ps.generation}</td><td>{threads}</td></tr>\n")
         for j in range(board.thread_limit):
             ws = board.worker(i, j)
             st = ws.status
@@ -395,7 +398,8 @@ def perchild_status(r: Any, flags: int) -> Optional[str]:
     if short:
         return "".join(lines)
     return ("<h2>perchild: the identity of each child</h2>\n<table border=\"0\"><tr>"
-            "<th>Srv</th><th>PID</th><th>UID</th><th>GID</th><th>Generation</th></tr>\n"
+            "<th>Srv</th><th>PID</th><th>UID</th><th>GID</th><th>Generation</th><th>Threads</th>"
+            "</tr>\n"
             + "".join(rows) + "</table>\n") if rows else None
 
 

@@ -157,6 +157,10 @@ class PerchildChild(ThreadedChild):
     def sources(self) -> list:
         return list(self.listeners) + [self.receiver]
 
+    def fair_to_take(self, src: Any, now: float) -> bool:
+        # only this identity's children read its hand-off socket: never leave it
+        return src is self.receiver or super().fair_to_take(src, now)
+
     def take(self, src: Any) -> Optional[tuple]:
         if src is not self.receiver:
             return super().take(src)
@@ -291,6 +295,7 @@ class PerchildRuntime(ThreadedParent):
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw)
         self.handoff = Handoff(self.settings.server_limit)
+        self.new_generation()
         self.number_of: dict[int, int] = {}        # pid -> child number
         self.born: dict[int, float] = {}           # pid -> when it was forked
         self._next_number = 0
@@ -299,6 +304,12 @@ class PerchildRuntime(ThreadedParent):
     def scoreboard_shape(self) -> tuple[int, int, int, int]:
         s = self.settings
         return s.server_limit, s.thread_limit, s.num_servers, s.max_threads
+
+    def new_generation(self) -> None:
+        """Every identity of the generation gets its hand-off socket before any of its
+        children is forked, so that each child can pass to each identity."""
+        for number in range(self.settings.num_servers):
+            self.handoff.pair(self.settings.key_of(number))
 
     # -- children --------------------------------------------------------------------------
     def _missing(self) -> list[int]:
@@ -317,7 +328,6 @@ class PerchildRuntime(ThreadedParent):
 
     def make_number(self, slot: int, number: int) -> Optional[ch.Child]:
         key = self.settings.key_of(number)
-        self.handoff.pair(key)                  # before the fork: the child inherits it
         self.handoff.set_slot(slot, key)
         self._next_number = number
         child = self.make_child(slot)
@@ -352,14 +362,13 @@ class PerchildRuntime(ThreadedParent):
         code, sick = self._process_child_status(child, status)
         if code is not None or sick:
             return code
-        if child.generation == self.generation and not child.signalled:
-            # NumServers is fixed: replace it now, unless it died young without a crash
-            # (then the maintenance tick does, at its own pace: no fork storm)
-            if lived >= 1.0 or os.WIFSIGNALED(status):
-                self.startup_children(1)
-        elif self.remaining_to_start > 0:
-            self.remaining_to_start -= 1
-            self.startup_children(1)
+        if child.generation == self.generation and not child.signalled \
+                and lived < 1.0 and not os.WIFSIGNALED(status):
+            return None      # died young without a crash: the maintenance tick, no storm
+        # NumServers is fixed: a slot came free, so whatever is missing starts now
+        # (a crash, MaxConnectionsPerChild, or the old generation making room)
+        self.remaining_to_start = max(0, self.remaining_to_start - 1)
+        self.startup_children(len(self._missing()))
         return None
 
     def _mark_threads(self, slot: int, letter: str, pid: int = 0) -> None:

@@ -261,7 +261,7 @@ class ThreadedChild:
                     self.drain_wake()
                     continue
                 if self.graceful.is_set() or self.idle <= 0 \
-                        or not self.fair_to_accept(time.monotonic()):
+                        or not self.fair_to_take(ln, time.monotonic()):
                     break
                 item = self.take(ln)
                 if item is None:
@@ -275,6 +275,11 @@ class ThreadedChild:
     def sources(self) -> list:
         """What the listener polls for work: objects with a ``sock``."""
         return list(self.listeners)
+
+    def fair_to_take(self, src: Any, now: float) -> bool:
+        """May this process take work from ``src`` now (fair_to_accept for listeners,
+        which every child polls)?"""
+        return self.fair_to_accept(now)
 
     def take(self, ln: Any) -> Optional[tuple]:
         """The queue item for a readable source: (socket, address, listener)."""
@@ -352,11 +357,10 @@ class ThreadedChild:
 
     def stop_workers(self) -> None:
         """One STOP per worker thread still in the pool, then wait for them all."""
-        with self.lock:
+        with self.lock:      # (a thread leaves the list only by retiring, never on STOP)
             workers = list(self._workers)
-        for t in workers:
-            if t.is_alive():
-                self.push(STOP)
+        for _ in workers:
+            self.push(STOP)
         for t in workers:
             t.join()
 
