@@ -166,7 +166,7 @@ def test_S_shows_each_vhost_identity(tmp_path):
             'id=65534\n    child 1: User/Group\n    child 2: User/Group\n') in out
     assert (f'    tied.test ({conf}:6): user="nobody" id=65534 group="nogroup" id=65534\n'
             in out)
-    assert f"    plain.test ({conf}:9): User/Group children\n" in out
+    assert f"    plain.test ({conf}:10): User/Group children\n" in out
     assert "    main server localhost: User/Group children\n" in out
 
 
