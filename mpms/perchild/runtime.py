@@ -269,11 +269,11 @@ def _answer_503(sock: socket.socket, r: Any) -> None:
     """A canned 503 for a request no child of its identity could take: written here,
     without any hook (an ErrorDocument would run under the wrong identity)."""
     from httpd.http.errors import error_page
-    from httpd.http.header_filter import server_banner
+    from httpd.http.header_filter import banner_of
     body = error_page(r, 503)
     head = ("HTTP/1.1 503 Service Unavailable\r\n"
             f"Date: {email.utils.formatdate(usegmt=True)}\r\n"
-            f"Server: {server_banner('Full')}\r\n"
+            f"Server: {banner_of(r)}\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n"
             "Content-Type: text/html; charset=iso-8859-1\r\n\r\n").encode("latin-1")
     try:
