@@ -126,6 +126,15 @@ def test_children_run_as_their_identities(perchild, users):
     ids = sorted(_ids(p) for p in srv.children())
     assert ids == sorted([(ua, ga), (ub, gb), (65534, 65534), (65534, 65534)])
     assert _ids(srv.pid) == (0, 0)
+    # the status page's own table, after Apache's: a row per child with its uid and gid
+    status, page = _get(srv, f"{a}.test", "/server-status")
+    assert status == 200
+    html = page.decode()
+    table = html[html.index("<h2>perchild: the identity of each child</h2>"):]
+    assert html.index("Scoreboard Key") < html.index("<h2>perchild:")
+    for pid in srv.children():
+        uid, gid = _ids(pid)
+        assert f"<td>{pid}</td><td>{uid}</td><td>{gid}</td>" in table
 
 
 def test_the_process_that_answers_a_host_runs_as_its_user(perchild, users):
