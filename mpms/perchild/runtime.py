@@ -34,6 +34,7 @@ import os
 import select
 import socket
 import struct
+import threading
 import time
 from typing import Any, Optional
 
@@ -135,6 +136,8 @@ class PerchildChild(ThreadedChild):
             self.threads += 1
             j = self.free_ids.pop(0)
         self.start_worker(j)
+        if self.listener_stopped:      # the listener paused for want of an idle thread
+            self.wake()
 
     def retire(self, j: int) -> bool:
         """A thread going idle while MaxSpareThreads others are idle leaves the pool."""
@@ -143,9 +146,9 @@ class PerchildChild(ThreadedChild):
                     or self.idle <= self.settings.max_spare_threads:
                 return False
             self.threads -= 1
-            me = [t for t in self._workers if t.name == f"httpd-worker-{j}"]
-            for t in me:
-                self._workers.remove(t)
+            me = threading.current_thread()        # retire() runs in the worker itself
+            if me in self._workers:
+                self._workers.remove(me)
             self.board.worker(self.slot, j).set_status(ch.DEAD)
             self.free_ids.append(j)
         return True
@@ -352,13 +355,16 @@ class PerchildRuntime(ThreadedParent):
         return child.run()
 
     def _child_exited(self, child: ch.Child, status: int) -> Optional[int]:
-        self._mark_threads(child.slot, ch.DEAD)
-        self.handoff.clear_slot(child.slot)
         self.number_of.pop(child.pid, None)
         lived = time.monotonic() - self.born.pop(child.pid, 0.0)
-        ps = self.children.scoreboard.process(child.slot)
-        ps.quiescing = ps.not_accepting = 0
-        ps.connections = ps.keep_alive = ps.lingering_close = 0
+        # several children may be reaped at once, and an earlier one's replacement may
+        # already stand in this one's slot: then the slot is not this child's to clear
+        if not any(c.slot == child.slot for c in self.children):
+            self._mark_threads(child.slot, ch.DEAD)
+            self.handoff.clear_slot(child.slot)
+            ps = self.children.scoreboard.process(child.slot)
+            ps.quiescing = ps.not_accepting = 0
+            ps.connections = ps.keep_alive = ps.lingering_close = 0
         code, sick = self._process_child_status(child, status)
         if code is not None or sick:
             return code
