@@ -44,7 +44,7 @@ def users():
             subprocess.run(["groupdel", name], capture_output=True, timeout=30)
 
 
-def vhosts_config(root, users, extra: str = "") -> str:
+def vhosts_config(root, users) -> str:
     (a, _, _), (b, _, _) = users
     out = []
     for name, other in ((a, b), (b, a)):
@@ -70,7 +70,7 @@ SETTINGS = ("NumServers {num}\nChildPerUserID {a} {a} 1\nChildPerUserID {b} {b} 
 
 
 @pytest.fixture
-def perchild(users, tmp_path_factory):
+def perchild(users):
     started: list[MPMServer] = []
 
     def make(num: int = 4, extra: str = "") -> MPMServer:
