@@ -11,6 +11,7 @@ CATALOGUE = {
     "mpm_prefork_module": "mpms.prefork",
     "mpm_worker_module": "mpms.worker",
     "mpm_event_module": "mpms.event",
+    "mpm_perchild_module": "mpms.perchild",
     # mpm-itk: a module beside prefork, not an MPM (it declares no ``mpm``)
     "mpm_itk_module": "mpms.itk",
 }

@@ -175,6 +175,10 @@ class ConfigFailed(Exception):
         self.code = code
 
 
+class MPMChanged(ConfigFailed):
+    """A restart's configuration loads another MPM than the running one (AH00534)."""
+
+
 def read_config(process: Process, opts: Options) -> list:
     """The read pass, the MPM check and -c; returns the directive tree."""
     log = process.log
@@ -193,6 +197,11 @@ def read_config(process: Process, opts: Options) -> list:
         what = "No MPM loaded." if not mpms else "More than one MPM loaded."
         log.startup(f"AH00534: {process.argv0}: Configuration error: {what}", "crit")
         raise ConfigFailed()
+    previous = getattr(process.mpm_state, "mpm", None)      # a restart: the running MPM
+    if previous is not None and mpms[0].mpm.name != previous:
+        # ap_check_mpm, after the read pass and before the walk (so the directives of
+        # the new MPM are never looked at)
+        raise MPMChanged()
     try:
         reader.process_command_config(process, opts.post, tree)
     except ConfigError as e:
@@ -405,11 +414,11 @@ def reload_generation(old: Process, opts: Options):
     try:
         with config_gc():
             load_config(process, opts)
-    except (ConfigFailed, StartupExit):
-        return Reloaded(error=buf.getvalue().strip().replace("\n", " "))
-    if getattr(process.mpm_state, "mpm", None) != getattr(old.mpm_state, "mpm", None):
+    except MPMChanged:
         return Reloaded(error=f"AH00534: {old.argv0}: Configuration error: The MPM cannot "
                         "be changed during restart.", fatal=True)
+    except (ConfigFailed, StartupExit):
+        return Reloaded(error=buf.getvalue().strip().replace("\n", " "))
     if not post_config(process):
         return Reloaded(error=buf.getvalue().strip())
     if buf.getvalue():

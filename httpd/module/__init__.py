@@ -125,6 +125,10 @@ class Module:
     # declared hook (httpd/module/hooks.py) and fn must take its parameters: checked
     # here, so a misspelt or mis-shaped hook fails when the module is built.
     hooks: dict = attrs.field(factory=dict)
+    # Hooks another module declares, joined without importing it (APR_OPTIONAL_HOOK):
+    # the same entries as ``hooks``; a name nobody declared is simply never run, and one
+    # that is declared is checked when the generation's hook table is built.
+    optional_hooks: dict = attrs.field(factory=dict)
     # Providers the module offers to others, by group (Apache's ap_register_provider):
     # e.g. {"authz": {"ip": ...}, "log_handler": {"I": ...}}.
     providers: dict = attrs.field(factory=dict)

@@ -25,8 +25,8 @@ MPM_PLATFORMS = {
 PLATFORM_DEFAULT = {"unix": "prefork", "windows": "mpm_winnt", "os2": "mpmt_os2",
                     "netware": "mpm_netware", "beos": "beos"}
 # MPMs this server implements (the others are refused by ./configure with a reason).
-IMPLEMENTED = ("prefork", "worker", "event")
-SHAREABLE = ("prefork", "worker", "event")
+IMPLEMENTED = ("prefork", "worker", "event", "perchild")
+SHAREABLE = ("prefork", "worker", "event", "perchild")
 
 
 @attrs.frozen

@@ -200,7 +200,11 @@ class HookTable:
     def __init__(self, modules: Iterable[Any]):
         found: dict[str, list[tuple[int, int, Callable]]] = {n: [] for n in HOOKS}
         for index, m in enumerate(modules):
-            for name, entry in m.hooks.items():
+            optional = getattr(m, "optional_hooks", None) or {}
+            if optional:     # APR_OPTIONAL_HOOK: only those whose declarer is loaded
+                optional = {n: e for n, e in optional.items() if n in HOOKS}
+                check_hooks(m.name, optional)
+            for name, entry in (*m.hooks.items(), *optional.items()):
                 fn, order = entry if isinstance(entry, tuple) else (entry, MIDDLE)
                 found.setdefault(name, []).append((order, index, fn))
         self.hooks: dict[str, tuple[Callable, ...]] = _Lists(

@@ -100,9 +100,11 @@ class MPMParent:
 
     def _log_started(self) -> None:
         from httpd.http.header_filter import server_banner
-        self.log("notice", f"{self.AH_STARTED}: {server_banner('Full')} configured -- "
+        # an MPM of Apache 2.0 (perchild) has no AH numbers: its lines have no prefix
+        started, built = (f"{ah}: " if ah else "" for ah in (self.AH_STARTED, self.AH_BUILT))
+        self.log("notice", f"{started}{server_banner('Full')} configured -- "
                            "resuming normal operations")
-        self.log("info", f"{self.AH_BUILT}: Server built: {_built()}")
+        self.log("info", f"{built}Server built: {_built()}")
         line = getattr(self.process, "command_line", None) or self.process.argv0
         self.log("notice", f"AH00094: Command line: '{line}'", module="core")
 

@@ -13,8 +13,6 @@ connection cost one EAGAIN, not a blocked thread: no mpm-accept mutex is taken.
 """
 from __future__ import annotations
 
-import selectors
-import time
 from typing import Any
 
 from httpd.mpm.threaded.child import ThreadedChild
@@ -23,51 +21,7 @@ from httpd.mpm.threaded.parent import ThreadedParent, child_settings
 
 class WorkerChild(ThreadedChild):
     def listener_loop(self) -> None:
-        sel = selectors.DefaultSelector()
-        for ln in self.listeners:
-            ln.sock.setblocking(False)
-        sel.register(self._wake_r, selectors.EVENT_READ, None)
-        registered = False
-        ps = self.ps
-        while not self.graceful.is_set():
-            ps.connections = self.open_connections()
-            busy = self.idle <= 0
-            ps.not_accepting = 1 if busy else 0
-            if busy:
-                self.listener_stopped = True    # a worker freed from here on wakes us
-            # not polling the listeners: no idle worker (checked again after the flag,
-            # so a release in between is not missed), or leaving a connection to another
-            # child (fair_to_accept)
-            pause = 1.0 if self.idle <= 0 else self.defer_until - time.monotonic()
-            if pause > 0:
-                if registered:
-                    for ln in self.listeners:
-                        sel.unregister(ln.sock)
-                    registered = False
-                sel.select(pause)
-                self.drain_wake()
-                continue
-            if not registered:
-                for ln in self.listeners:
-                    sel.register(ln.sock, selectors.EVENT_READ, ln)
-                registered = True
-            self.listener_stopped = False
-            for key, _ in sel.select(1.0):
-                ln = key.data
-                if ln is None:
-                    self.drain_wake()
-                    continue
-                if self.graceful.is_set() or self.idle <= 0 \
-                        or not self.fair_to_accept(time.monotonic()):
-                    break
-                got = self.accept(ln)
-                if got is None:
-                    continue
-                self.push((got[0], got[1], ln))
-                ps.connections = self.open_connections()
-                if self.count_connection():
-                    return             # MaxConnectionsPerChild: a graceful exit
-        sel.close()
+        self.accept_while_idle()
 
 
 class WorkerRuntime(ThreadedParent):

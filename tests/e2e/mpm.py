@@ -22,7 +22,7 @@ from tests.e2e.servers import start_httpd
 
 AS_ROOT = os.geteuid() == 0
 # mpm-itk switches each connection's process to a user: it serves only as root
-MPMS = ["prefork", "worker", "event"] + (["itk"] if AS_ROOT else [])
+MPMS = ["prefork", "worker", "event", "perchild"] + (["itk"] if AS_ROOT else [])
 # A variant is an MPM plus modules loaded right after it: mpm-itk is prefork with
 # mpm_itk_module (LoadModule mod_mpm_itk.so after mod_mpm_prefork.so, as Debian's).  Its
 # server's ``mpm`` is the MPM it runs on, ``variant`` its own name.
@@ -45,7 +45,13 @@ FORKS_PER_CONNECTION = {"itk"}
 # Under worker and event a unit is a process of THREADS_PER_CHILD threads, so the
 # spare and limit directives are scaled into their thread forms (translate()).  What
 # is by nature different per MPM is listed here and nowhere else.
-THREADS_PER_CHILD = {"prefork": 1, "worker": 2, "event": 2}
+THREADS_PER_CHILD = {"prefork": 1, "worker": 2, "event": 2, "perchild": 2}
+# perchild keeps a fixed number of children (NumServers): the spare-server settings
+# become NumServers = max(StartServers, MinSpareServers), MaxSpareServers and
+# MaxRequestWorkers have no counterpart, and its thread pools are pinned at
+# THREADS_PER_CHILD (StartThreads = MaxThreadsPerChild) so that a unit is the same
+# as under worker and event; the pools' growth is tested in tests/mpms/perchild/.
+FIXED_PROCESS_COUNT = {"perchild"}
 MESSAGES = {
     "prefork": {
         "started": "AH00163: ",
@@ -67,6 +73,16 @@ MESSAGES = {
         "max_workers": "AH00287: server is within MinSpareThreads of MaxRequestWorkers, "
                        "consider raising the MaxRequestWorkers setting",
     },
+    "perchild": {       # Apache 2.0's lines, without AH numbers
+        "started": "[mpm_perchild:notice]",
+        "graceful": "SIGUSR1 received.  Doing graceful restart",
+        "restart": "SIGHUP received.  Attempting to restart",
+        "stop": "caught SIGTERM, shutting down",
+        "graceful_stop": "caught SIGWINCH, shutting down gracefully",
+        # NumServers above ServerLimit is lowered with a start-up warning on the
+        # console; nothing is logged when the fixed count is reached
+        "max_workers": None,
+    },
     "event": {
         "started": "AH00489: ",
         "graceful": "AH00493: SIGUSR1 received.  Doing graceful restart",
@@ -78,7 +94,7 @@ MESSAGES = {
     },
 }
 # the MPM a restart switches to (ThreadsPerChild stays valid between worker and event)
-OTHER_MPM = {"prefork": "worker", "worker": "event", "event": "worker"}
+OTHER_MPM = {"prefork": "worker", "worker": "event", "event": "worker", "perchild": "worker"}
 
 _SCALED = {"minspareservers": "MinSpareThreads", "maxspareservers": "MaxSpareThreads",
            "maxrequestworkers": "MaxRequestWorkers"}
@@ -87,6 +103,8 @@ _SCALED = {"minspareservers": "MinSpareThreads", "maxspareservers": "MaxSpareThr
 def translate(mpm: str, settings: str) -> str:
     """prefork's process-count directives in ``mpm``'s terms (see THREADS_PER_CHILD)."""
     tpc = THREADS_PER_CHILD[split_variant(mpm)[0]]
+    if mpm in FIXED_PROCESS_COUNT:
+        return _translate_fixed(tpc, settings)
     if tpc == 1:
         return settings
     out = [f"ThreadsPerChild {tpc}"]
@@ -96,6 +114,21 @@ def translate(mpm: str, settings: str) -> str:
             line = f"{_SCALED[words[0].lower()]} {int(words[1]) * tpc}"
         out.append(line)
     return "\n".join(out) + "\n"
+
+
+def _translate_fixed(tpc: int, settings: str) -> str:
+    counts, out = {}, []
+    for line in settings.splitlines():
+        words = line.split()
+        key = words[0].lower() if len(words) == 2 else ""
+        if key in ("startservers", "minspareservers"):
+            counts[key] = int(words[1])
+        elif key not in ("maxspareservers", "maxrequestworkers"):
+            out.append(line)
+    num = max(counts.values()) if counts else 2
+    head = [f"NumServers {num}", f"StartThreads {tpc}", f"MaxThreadsPerChild {tpc}",
+            "MinSpareThreads 1", f"MaxSpareThreads {tpc}"]
+    return "\n".join(head + out) + "\n"
 
 
 def children_of(pid: int) -> list[int]:

@@ -121,3 +121,42 @@ def test_kinds_run_as_apache_runs_them():
     void = HookTable([_m("a", child_init=lambda p, s: calls.append("a") or 500),
                       _m("b", child_init=lambda p, s: calls.append("b"))])
     assert void.run("child_init", None, None) is None and calls == ["a", "b"]
+
+
+class TestOptionalHooks:
+    """Module.optional_hooks (APR_OPTIONAL_HOOK): a hook another module declares, joined
+    without importing it."""
+
+    def test_undeclared_is_accepted_and_never_run(self):
+        m = Module("opt_a_module", "mod_opt_a.c",
+                   optional_hooks={"no_such_hook_yet": lambda r, flags: "x"})
+        table = HookTable([m])
+        assert "no_such_hook_yet" not in HOOKS
+        with pytest.raises(KeyError):
+            table.functions("no_such_hook_yet")
+
+    def test_declared_is_joined_in_order(self):
+        declare(HookSpec("opt_test_hook", Kind.RUN_ALL, ("r", "flags"), "a test hook",
+                         declared_by="opt_b_module"))
+        try:
+            def first(r, flags):
+                return "1"
+
+            def second(r, flags):
+                return "2"
+            m1 = Module("opt_c_module", "mod_opt_c.c",
+                        optional_hooks={"opt_test_hook": (second, LAST)})
+            m2 = Module("opt_d_module", "mod_opt_d.c",
+                        hooks={"opt_test_hook": (first, FIRST)})
+            assert HookTable([m1, m2]).functions("opt_test_hook") == (first, second)
+            bad = Module("opt_e_module", "mod_opt_e.c",
+                         optional_hooks={"opt_test_hook": lambda r: None})
+            with pytest.raises(ValueError):
+                HookTable([bad])
+        finally:
+            del HOOKS["opt_test_hook"]
+
+    def test_perchild_joins_status_hook_only_with_mod_status(self):
+        import mpms.perchild as pc
+        assert "status_hook" not in pc.MODULE.hooks
+        assert pc.MODULE.optional_hooks["status_hook"][0] is pc.perchild_status

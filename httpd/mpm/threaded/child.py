@@ -22,8 +22,10 @@ from __future__ import annotations
 import os
 import queue
 import select
+import selectors
 import signal
 import threading
+import time
 from typing import Any, Optional
 
 from httpd.mpm.children import APEXIT_CHILDFATAL, DEAD, GRACEFUL, READY, STARTING
@@ -106,6 +108,7 @@ class ThreadedChild:
                 self.queued -= 1
             if item is STOP:
                 break
+            self.taken()
             local.released = False
             try:
                 self.handle(item, ws)
@@ -114,7 +117,28 @@ class ThreadedChild:
                                               f"AH00000: worker thread failed: {e!r}")
             if not local.released:
                 self.release()
+            if self.retire(j):
+                return             # retire() has given the slot back
         ws.set_status(DEAD)
+
+    # -- the pool's size: fixed here (ThreadsPerChild); an MPM whose pool grows and
+    # shrinks (perchild) overrides these two ------------------------------------------------
+    def taken(self) -> None:
+        """A worker has just taken an item from the queue (its thread counts as busy)."""
+
+    def retire(self, j: int) -> bool:
+        """A worker is idle again: True makes its thread exit at once; retire() has then
+        taken it out of the pool and marked its scoreboard slot."""
+        return False
+
+    def start_worker(self, j: int) -> None:
+        """One more worker thread, on thread slot ``j`` of this process's scoreboard."""
+        self.board.worker(self.slot, j).set_status(STARTING)
+        t = threading.Thread(target=self.worker, args=(j,), daemon=True,
+                             name=f"httpd-worker-{j}")
+        with self.lock:
+            self._workers.append(t)
+        t.start()
 
     def release(self) -> None:
         """This thread is done with its connection: one more idle worker."""
@@ -195,6 +219,73 @@ class ThreadedChild:
     def listener_loop(self) -> None:
         raise NotImplementedError
 
+    def accept_while_idle(self) -> None:
+        """worker's listener loop (ap_queue_info_wait_for_idler, then poll and accept):
+        the sources (``sources()``: the listeners, and whatever else hands this process
+        work) are polled only while a worker thread is idle; connections beyond the
+        threads wait in the kernel, or are taken by another child with a free thread.
+        ``take(src)`` turns a readable source into a queue item."""
+        sel = selectors.DefaultSelector()
+        sources = self.sources()
+        for ln in self.listeners:
+            ln.sock.setblocking(False)
+        sel.register(self._wake_r, selectors.EVENT_READ, None)
+        registered = False
+        ps = self.ps
+        while not self.graceful.is_set():
+            ps.connections = self.open_connections()
+            busy = self.idle <= 0
+            ps.not_accepting = 1 if busy else 0
+            if busy:
+                self.listener_stopped = True    # a worker freed from here on wakes us
+            # not polling the listeners: no idle worker (checked again after the flag,
+            # so a release in between is not missed), or leaving a connection to another
+            # child (fair_to_accept)
+            pause = 1.0 if self.idle <= 0 else self.defer_until - time.monotonic()
+            if pause > 0:
+                if registered:
+                    for src in sources:
+                        sel.unregister(src.sock)
+                    registered = False
+                sel.select(pause)
+                self.drain_wake()
+                continue
+            if not registered:
+                for src in sources:
+                    sel.register(src.sock, selectors.EVENT_READ, src)
+                registered = True
+            self.listener_stopped = False
+            for key, _ in sel.select(1.0):
+                ln = key.data
+                if ln is None:
+                    self.drain_wake()
+                    continue
+                if self.graceful.is_set() or self.idle <= 0 \
+                        or not self.fair_to_take(ln, time.monotonic()):
+                    break
+                item = self.take(ln)
+                if item is None:
+                    continue
+                self.push(item)
+                ps.connections = self.open_connections()
+                if self.count_connection():
+                    return             # MaxConnectionsPerChild: a graceful exit
+        sel.close()
+
+    def sources(self) -> list:
+        """What the listener polls for work: objects with a ``sock``."""
+        return list(self.listeners)
+
+    def fair_to_take(self, src: Any, now: float) -> bool:
+        """May this process take work from ``src`` now (fair_to_accept for listeners,
+        which every child polls)?"""
+        return self.fair_to_accept(now)
+
+    def take(self, ln: Any) -> Optional[tuple]:
+        """The queue item for a readable source: (socket, address, listener)."""
+        got = self.accept(ln)
+        return None if got is None else (got[0], got[1], ln)
+
     def _listener(self) -> None:
         try:
             self.listener_loop()
@@ -248,11 +339,7 @@ class ThreadedChild:
         self.ps.not_accepting = 0
         _stack_size(self.process)
         for j in range(self.threads):
-            self.board.worker(self.slot, j).set_status(STARTING)
-            t = threading.Thread(target=self.worker, args=(j,), daemon=True,
-                                 name=f"httpd-worker-{j}")
-            t.start()
-            self._workers.append(t)
+            self.start_worker(j)
         listener = threading.Thread(target=self._listener, daemon=True, name="httpd-listener")
         listener.start()
         try:
@@ -264,12 +351,18 @@ class ThreadedChild:
         child_stopping(self.process, True)
         self.start_graceful()
         listener.join()
-        for _ in self._workers:
-            self.push(STOP)
-        for t in self._workers:
-            t.join()
+        self.stop_workers()
         child_stopped(self.process, True)
         return 0
+
+    def stop_workers(self) -> None:
+        """One STOP per worker thread still in the pool, then wait for them all."""
+        with self.lock:      # (a thread leaves the list only by retiring, never on STOP)
+            workers = list(self._workers)
+        for _ in workers:
+            self.push(STOP)
+        for t in workers:
+            t.join()
 
     def _wait_for_pod(self) -> None:
         """ap_mpm_podx_check in the main thread, until something says go."""
