@@ -11,4 +11,6 @@ CATALOGUE = {
     "mpm_prefork_module": "mpms.prefork",
     "mpm_worker_module": "mpms.worker",
     "mpm_event_module": "mpms.event",
+    # the MPMs of the other platforms of Apache's table (they run anywhere)
+    "mpm_mpmt_os2_module": "mpms.os2",
 }

@@ -21,6 +21,7 @@ from typing import Callable, Optional
 from tests.e2e.servers import start_httpd
 
 MPMS = ["prefork", "worker", "event"]
+MPMS += ["mpmt_os2"]              # the MPMs of Apache's other platforms (mpms/os2, ...)
 AS_ROOT = os.geteuid() == 0
 
 # The tests speak prefork's language: a "server" is one unit of capacity (a process).
@@ -59,6 +60,42 @@ MESSAGES = {
                        "consider raising the MaxRequestWorkers setting",
     },
 }
+MESSAGES.update({
+    "mpmt_os2": {
+        "started": "AH00206: ",
+        # master_main logs no line on a restart: the parent's "configured" again
+        "graceful": "AH00206: ", "restart": "AH00206: ",
+        "stop": "AH00201: caught SIGTERM, shutting down",
+        "mpm_name": "mpmt_os2",
+    },
+})
+THREADS_PER_CHILD["mpmt_os2"] = 1      # MinSpareThreads 1 / MaxSpareThreads 1 (translate)
+# the MPMs ./configure builds only statically (Apache's "does not support dynamic loading")
+STATIC = {"mpmt_os2"}
+# where an MPM differs from prefork by its nature, test by test: the conformance suite
+# reports each as skipped with this reason (that MPM's documented behaviour)
+DIFFERS = {
+    "mpmt_os2": {
+        "test_idle_children_rise_to_min_spare_servers":
+            "the parent keeps exactly StartServers children; spares are threads per child",
+        "test_idle_children_above_max_spare_are_retired_one_per_second":
+            "the parent keeps exactly StartServers children; spares are threads per child",
+        "test_max_request_workers_reached_is_logged_once":
+            "no MaxRequestWorkers: StartServers children of up to 256 threads",
+        "test_graceful_stop_waits_for_the_request_in_flight":
+            "no graceful stop: mpmt_os2 does not handle SIGWINCH",
+        "test_graceful_shutdown_timeout_bounds_a_graceful_stop":
+            "no graceful stop and no GracefulShutdownTimeout",
+        "test_scoreboard_file_holds_the_board_while_running":
+            "ScoreBoardFile is a no-op (\"Not applicable on this platform\")",
+        "test_scoreboard_file_that_cannot_be_made_stops_the_start":
+            "ScoreBoardFile is a no-op (\"Not applicable on this platform\")",
+        "test_children_run_as_user_and_group_the_parent_stays_root":
+            "User and Group are no-ops: the MPM never drops privileges",
+        "test_changing_the_mpm_on_restart_stops_the_server":
+            "a static-only MPM: no other MPM can be loaded in its build",
+    },
+}
 # the MPM a restart switches to (ThreadsPerChild stays valid between worker and event)
 OTHER_MPM = {"prefork": "worker", "worker": "event", "event": "worker"}
 
@@ -66,8 +103,41 @@ _SCALED = {"minspareservers": "MinSpareThreads", "maxspareservers": "MaxSpareThr
            "maxrequestworkers": "MaxRequestWorkers"}
 
 
+# prefork's directives in the terms of the MPMs that have no process-count directives:
+# a new name (scaled by THREADS_PER_CHILD), None to drop the line, extra lines first
+_TERMS = {
+    "mpmt_os2": ({"minspareservers": None, "maxspareservers": None,
+                  "maxrequestworkers": None, "serverlimit": None},
+                 "MinSpareThreads 1\nMaxSpareThreads 1\n"),
+}
+
+
+def static_build(mpm: str, where: Path) -> Optional[str]:
+    """For a static-only MPM, a build config (./configure --with-mpm=MPM) in ``where``
+    for HTTPD_BUILD_CONFIG; None for the others (the installed build has them shared)."""
+    if mpm not in STATIC:
+        return None
+    from httpd.module.build import Build
+    path = where / f"build-{mpm}.json"
+    path.write_text(Build(default_mpm=mpm, static_mpm=mpm, shared_mpms=(),
+                          catalogues=("directives", "mpms")).to_json())
+    return str(path)
+
+
 def translate(mpm: str, settings: str) -> str:
     """prefork's process-count directives in ``mpm``'s terms (see THREADS_PER_CHILD)."""
+    if mpm in _TERMS:
+        names, extra = _TERMS[mpm]
+        out = [extra.rstrip("\n")] if extra else []
+        for line in settings.splitlines():
+            words = line.split()
+            if len(words) == 2 and words[0].lower() in names:
+                new = names[words[0].lower()]
+                if new is None:
+                    continue
+                line = f"{new} {int(words[1]) * THREADS_PER_CHILD[mpm]}"
+            out.append(line)
+        return "\n".join(out) + "\n"
     tpc = THREADS_PER_CHILD[mpm]
     if tpc == 1:
         return settings
@@ -235,8 +305,10 @@ def start_server(mpm: str, settings: str = "", root: Optional[Path] = None,
     """``raw``: the settings are already in ``mpm``'s own terms (no translate())."""
     root = root or scratch_root()
     body = config_body(root, settings if raw else translate(mpm, settings))
+    build = static_build(mpm, root)
     try:
         srv = start_httpd(root, body, args=("-DFOREGROUND",), seconds=15,
+                          env={"HTTPD_BUILD_CONFIG": build} if build else None,
                           popen={"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE},
                           mpm=mpm, modules=("authz_core", "mime", "dir") + tuple(modules))
     except RuntimeError as e:
