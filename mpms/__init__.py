@@ -13,4 +13,5 @@ CATALOGUE = {
     "mpm_event_module": "mpms.event",
     # the MPMs of the other platforms of Apache's table (they run anywhere)
     "mpm_mpmt_os2_module": "mpms.os2",
+    "mpm_winnt_module": "mpms.winnt",
 }

@@ -66,6 +66,9 @@ class MPM:
     is_threaded = NOT_SUPPORTED
     is_forked = NOT_SUPPORTED
     is_async = False
+    # the -k words this MPM's control path knows and the signal each sends; None: the
+    # Unix MPMs' stop/graceful-stop/restart/graceful (httpd/main/control.py)
+    k_signals: Optional[dict] = None
 
     @staticmethod
     def _text(code: int, what: str) -> str:

@@ -21,7 +21,7 @@ from typing import Callable, Optional
 from tests.e2e.servers import start_httpd
 
 MPMS = ["prefork", "worker", "event"]
-MPMS += ["mpmt_os2"]              # the MPMs of Apache's other platforms (mpms/os2, ...)
+MPMS += ["mpmt_os2", "winnt"]              # the MPMs of Apache's other platforms (mpms/os2, ...)
 AS_ROOT = os.geteuid() == 0
 
 # The tests speak prefork's language: a "server" is one unit of capacity (a process).
@@ -68,10 +68,30 @@ MESSAGES.update({
         "stop": "AH00201: caught SIGTERM, shutting down",
         "mpm_name": "mpmt_os2",
     },
+    "winnt": {
+        "started": "AH00455: ",
+        # its one restart, the restart event, lets the child's requests finish (the
+        # source: "This MPM supports only graceful restarts"); see SIGNALS_AS
+        "graceful": "AH00424: Parent: Received restart signal -- Restarting the server.",
+        "restart": "AH00424: Parent: Received restart signal -- Restarting the server.",
+        "stop": "AH00422: Parent: Received shutdown signal -- Shutting down the server.",
+        "graceful_stop": "AH00422: Parent: Received shutdown signal -- Shutting down the "
+                         "server.",
+        "mpm_name": "WinNT",
+    },
 })
+# what the suite's signals are in the terms of an MPM with fewer control paths: winnt's
+# parent has the shutdown and restart events only (SIGTERM, SIGHUP); its restart and
+# shutdown give the child's requests Timeout seconds, so they are its graceful forms
+SIGNALS_AS = {"winnt": {signal.SIGUSR1: signal.SIGHUP, signal.SIGWINCH: signal.SIGTERM}}
+# how many children the suite can count on: winnt has exactly one
+MIN_CHILDREN = {"winnt": 1}
 THREADS_PER_CHILD["mpmt_os2"] = 1      # MinSpareThreads 1 / MaxSpareThreads 1 (translate)
+THREADS_PER_CHILD["winnt"] = 2         # StartServers N is ThreadsPerChild 2N (translate)
 # the MPMs ./configure builds only statically (Apache's "does not support dynamic loading")
-STATIC = {"mpmt_os2"}
+STATIC = {"mpmt_os2", "winnt"}
+ONE_CHILD = "one child process serves every connection: there is no other child"
+
 # where an MPM differs from prefork by its nature, test by test: the conformance suite
 # reports each as skipped with this reason (that MPM's documented behaviour)
 DIFFERS = {
@@ -95,6 +115,21 @@ DIFFERS = {
         "test_changing_the_mpm_on_restart_stops_the_server":
             "a static-only MPM: no other MPM can be loaded in its build",
     },
+    "winnt": {
+        "test_idle_children_rise_to_min_spare_servers": ONE_CHILD,
+        "test_idle_children_above_max_spare_are_retired_one_per_second": ONE_CHILD,
+        "test_max_request_workers_reached_is_logged_once":
+            "no MaxRequestWorkers: ThreadsPerChild is the whole server's concurrency",
+        "test_a_child_killed_mid_request_loses_only_its_connection": ONE_CHILD,
+        "test_broken_config_on_restart_keeps_the_old_generation_serving":
+            "a config broken at a restart stops the server (tests/mpms/winnt)",
+        "test_graceful_shutdown_timeout_bounds_a_graceful_stop":
+            "no GracefulShutdownTimeout: the child's requests get Timeout seconds",
+        "test_children_run_as_user_and_group_the_parent_stays_root":
+            "no User/Group on Windows: the MPM never drops privileges",
+        "test_changing_the_mpm_on_restart_stops_the_server":
+            "a static-only MPM: no other MPM can be loaded in its build",
+    },
 }
 # the MPM a restart switches to (ThreadsPerChild stays valid between worker and event)
 OTHER_MPM = {"prefork": "worker", "worker": "event", "event": "worker"}
@@ -109,6 +144,9 @@ _TERMS = {
     "mpmt_os2": ({"minspareservers": None, "maxspareservers": None,
                   "maxrequestworkers": None, "serverlimit": None},
                  "MinSpareThreads 1\nMaxSpareThreads 1\n"),
+    "winnt": ({"startservers": "ThreadsPerChild", "minspareservers": None,
+               "maxspareservers": None, "maxrequestworkers": None, "serverlimit": None,
+               "gracefulshutdowntimeout": None}, ""),
 }
 
 
@@ -191,6 +229,7 @@ class MPMServer:
         self.seen_children: set[int] = set()
         self.says = MESSAGES[mpm]                 # this MPM's log lines
         self.threads_per_child = THREADS_PER_CHILD[mpm]
+        self.min_children = MIN_CHILDREN.get(mpm, 2)
 
     @property
     def conf(self) -> Path:
@@ -207,7 +246,7 @@ class MPMServer:
         return kids
 
     def signal(self, sig: int) -> None:
-        os.kill(self.pid, sig)
+        os.kill(self.pid, SIGNALS_AS.get(self.mpm, {}).get(sig, sig))
 
     def get(self, path: str = "/index.html", timeout: float = 5.0) -> tuple[int, bytes]:
         with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
