@@ -14,4 +14,5 @@ CATALOGUE = {
     # the MPMs of the other platforms of Apache's table (they run anywhere)
     "mpm_mpmt_os2_module": "mpms.os2",
     "mpm_winnt_module": "mpms.winnt",
+    "mpm_beos_module": "mpms.beos",
 }

@@ -21,7 +21,7 @@ from typing import Callable, Optional
 from tests.e2e.servers import start_httpd
 
 MPMS = ["prefork", "worker", "event"]
-MPMS += ["mpmt_os2", "winnt"]              # the MPMs of Apache's other platforms (mpms/os2, ...)
+MPMS += ["mpmt_os2", "winnt", "beos"]              # the MPMs of Apache's other platforms (mpms/os2, ...)
 AS_ROOT = os.geteuid() == 0
 
 # The tests speak prefork's language: a "server" is one unit of capacity (a process).
@@ -79,18 +79,37 @@ MESSAGES.update({
                          "server.",
         "mpm_name": "WinNT",
     },
+    "beos": {           # Apache 2.0's lines: no AH numbers
+        "started": "configured -- resuming normal operations",
+        "graceful": "SIGUSR1 received.  Doing graceful restart",
+        "restart": "SIGHUP received.  Attempting to restart",
+        "stop": "caught SIGTERM, shutting down",
+        "mpm_name": "beos",
+    },
 })
 # what the suite's signals are in the terms of an MPM with fewer control paths: winnt's
 # parent has the shutdown and restart events only (SIGTERM, SIGHUP); its restart and
 # shutdown give the child's requests Timeout seconds, so they are its graceful forms
 SIGNALS_AS = {"winnt": {signal.SIGUSR1: signal.SIGHUP, signal.SIGWINCH: signal.SIGTERM}}
 # how many children the suite can count on: winnt has exactly one
-MIN_CHILDREN = {"winnt": 1}
+MIN_CHILDREN = {"winnt": 1, "beos": 0}
 THREADS_PER_CHILD["mpmt_os2"] = 1      # MinSpareThreads 1 / MaxSpareThreads 1 (translate)
+THREADS_PER_CHILD["beos"] = 1
 THREADS_PER_CHILD["winnt"] = 2         # StartServers N is ThreadsPerChild 2N (translate)
 # the MPMs ./configure builds only statically (Apache's "does not support dynamic loading")
 STATIC = {"mpmt_os2", "winnt"}
 ONE_CHILD = "one child process serves every connection: there is no other child"
+NO_CHILD = "one process of threads: no child process is forked"
+SAME_FOR_ONE_PROCESS = {
+    "test_idle_children_rise_to_min_spare_servers": NO_CHILD,
+    "test_idle_children_above_max_spare_are_retired_one_per_second": NO_CHILD,
+    "test_a_child_killed_mid_request_loses_only_its_connection": NO_CHILD,
+    "test_a_crashing_child_is_logged_as_apache_does": NO_CHILD,
+    "test_max_connections_per_child_recycles_children": NO_CHILD,
+    "test_children_run_as_user_and_group_the_parent_stays_root":
+        "User and Group are no-ops: the MPM never drops privileges",
+    "test_graceful_shutdown_timeout_bounds_a_graceful_stop": "no GracefulShutdownTimeout",
+}
 
 # where an MPM differs from prefork by its nature, test by test: the conformance suite
 # reports each as skipped with this reason (that MPM's documented behaviour)
@@ -115,6 +134,16 @@ DIFFERS = {
         "test_changing_the_mpm_on_restart_stops_the_server":
             "a static-only MPM: no other MPM can be loaded in its build",
     },
+    "beos": dict(SAME_FOR_ONE_PROCESS, **{
+        "test_max_request_workers_reached_is_logged_once":
+            "maintenance fills every slot up to MaxClients and logs nothing",
+        "test_server_status_counts_the_children":
+            "maintenance fills every slot up to MaxClients: the idle count is not StartThreads",
+        "test_graceful_stop_waits_for_the_request_in_flight":
+            "no graceful stop in 2.0: SIGWINCH is not handled",
+        "test_changing_the_mpm_on_restart_stops_the_server":
+            "beos has no StartServers (StartThreads): no config serves it and another MPM",
+    }),
     "winnt": {
         "test_idle_children_rise_to_min_spare_servers": ONE_CHILD,
         "test_idle_children_above_max_spare_are_retired_one_per_second": ONE_CHILD,
@@ -144,6 +173,9 @@ _TERMS = {
     "mpmt_os2": ({"minspareservers": None, "maxspareservers": None,
                   "maxrequestworkers": None, "serverlimit": None},
                  "MinSpareThreads 1\nMaxSpareThreads 1\n"),
+    "beos": ({"startservers": "StartThreads", "minspareservers": "MinSpareThreads",
+              "maxspareservers": "MaxSpareThreads", "maxrequestworkers": "MaxClients",
+              "serverlimit": None, "gracefulshutdowntimeout": None}, ""),
     "winnt": ({"startservers": "ThreadsPerChild", "minspareservers": None,
                "maxspareservers": None, "maxrequestworkers": None, "serverlimit": None,
                "gracefulshutdowntimeout": None}, ""),
@@ -357,7 +389,7 @@ def start_server(mpm: str, settings: str = "", root: Optional[Path] = None,
     srv = MPMServer(mpm, root, srv.port, srv.proc)
     # the parent's signal handlers are in place once it logs this, and children follow
     if not wait_for(lambda: "resuming normal operations" in srv.error_log
-                    and srv.children(), 10):
+                    and (srv.children() or not srv.min_children), 10):
         srv.stop()
         raise RuntimeError(f"{mpm} server did not start its children:\n{srv.error_log}")
     return srv
