@@ -15,4 +15,5 @@ CATALOGUE = {
     "mpm_mpmt_os2_module": "mpms.os2",
     "mpm_winnt_module": "mpms.winnt",
     "mpm_beos_module": "mpms.beos",
+    "mpm_netware_module": "mpms.netware",
 }

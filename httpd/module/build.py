@@ -25,8 +25,8 @@ MPM_PLATFORMS = {
 PLATFORM_DEFAULT = {"unix": "prefork", "windows": "winnt", "os2": "mpmt_os2",
                     "netware": "netware", "beos": "beos"}
 # MPMs this server implements (the others are refused by ./configure with a reason).
-IMPLEMENTED = ("prefork", "worker", "event") + ("mpmt_os2", "winnt", "beos")
-SHAREABLE = ("prefork", "worker", "event") + ("beos",)
+IMPLEMENTED = ("prefork", "worker", "event") + ("mpmt_os2", "winnt", "beos", "netware")
+SHAREABLE = ("prefork", "worker", "event") + ("beos", "netware")
 
 
 @attrs.frozen

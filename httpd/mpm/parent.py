@@ -123,7 +123,8 @@ class MPMParent:
             pass
 
     def _install_signals(self) -> None:
-        for sig in list(PARENT_SIGNALS) + [signal.SIGCHLD]:
+        for sig in list(PARENT_SIGNALS) + [s for s in self.SIGNALS if s not in PARENT_SIGNALS] \
+                + [signal.SIGCHLD]:
             if sig in self.SIGNALS or sig == signal.SIGCHLD:
                 signal.signal(sig, self._enqueue)
             else:

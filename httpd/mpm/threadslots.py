@@ -32,6 +32,7 @@ class ThreadSlots(MPMParent):
         self.threads: dict[int, threading.Thread] = {}
         self.lock = threading.Lock()
         self.stopping = False            # restart or shutdown pending
+        self.connections = 0             # served since the start (the console's count)
         self.children.scoreboard.process(0).pid = os.getpid()
         child_init(self.process)
 
@@ -95,7 +96,11 @@ class ThreadSlots(MPMParent):
         while self.keep_serving(slot, ws, served, limit):
             ws.set_status(ch.READY)
             got = None
-            with self.accept_mutex:
+            # waiting for the mutex is bounded too, so that a thread told to leave
+            # (IDLE_KILL, a restart) notices without a connection coming
+            if not self.accept_mutex.acquire(timeout=0.5):
+                continue
+            try:
                 while got is None and self.keep_serving(slot, ws, served, limit):
                     watch = list(socks) + self.control_fds()
                     try:
@@ -117,6 +122,8 @@ class ThreadSlots(MPMParent):
                             continue
                         got = conn, addr, socks[fd]
                         break
+            finally:
+                self.accept_mutex.release()
             if got is None:
                 return
             conn, addr, ln = got
@@ -125,6 +132,7 @@ class ThreadSlots(MPMParent):
             serving.serve_connection(conn, addr, ln, score=ws)
             ws.connection_done()
             served += 1
+            self.connections += 1
 
     # -- the MPM's policy ------------------------------------------------------------------
     def keep_serving(self, slot: int, ws: Any, served: int, limit: int) -> bool:

@@ -21,7 +21,7 @@ from typing import Callable, Optional
 from tests.e2e.servers import start_httpd
 
 MPMS = ["prefork", "worker", "event"]
-MPMS += ["mpmt_os2", "winnt", "beos"]              # the MPMs of Apache's other platforms (mpms/os2, ...)
+MPMS += ["mpmt_os2", "winnt", "beos", "netware"]              # the MPMs of Apache's other platforms (mpms/os2, ...)
 AS_ROOT = os.geteuid() == 0
 
 # The tests speak prefork's language: a "server" is one unit of capacity (a process).
@@ -86,15 +86,23 @@ MESSAGES.update({
         "stop": "caught SIGTERM, shutting down",
         "mpm_name": "beos",
     },
+    "netware": {
+        "started": "AH00224: ",
+        # every restart is graceful (the console's RESTART; SIGHUP and SIGUSR1 here)
+        "graceful": "AH00227: Graceful restart requested, doing restart",
+        "restart": "AH00227: Graceful restart requested, doing restart",
+        "stop": "AH00226: caught SIGTERM, shutting down",
+        "mpm_name": "NetWare",
+    },
 })
 # what the suite's signals are in the terms of an MPM with fewer control paths: winnt's
 # parent has the shutdown and restart events only (SIGTERM, SIGHUP); its restart and
 # shutdown give the child's requests Timeout seconds, so they are its graceful forms
 SIGNALS_AS = {"winnt": {signal.SIGUSR1: signal.SIGHUP, signal.SIGWINCH: signal.SIGTERM}}
 # how many children the suite can count on: winnt has exactly one
-MIN_CHILDREN = {"winnt": 1, "beos": 0}
+MIN_CHILDREN = {"winnt": 1, "beos": 0, "netware": 0}
 THREADS_PER_CHILD["mpmt_os2"] = 1      # MinSpareThreads 1 / MaxSpareThreads 1 (translate)
-THREADS_PER_CHILD["beos"] = 1
+THREADS_PER_CHILD["beos"] = THREADS_PER_CHILD["netware"] = 1
 THREADS_PER_CHILD["winnt"] = 2         # StartServers N is ThreadsPerChild 2N (translate)
 # the MPMs ./configure builds only statically (Apache's "does not support dynamic loading")
 STATIC = {"mpmt_os2", "winnt"}
@@ -144,6 +152,14 @@ DIFFERS = {
         "test_changing_the_mpm_on_restart_stops_the_server":
             "beos has no StartServers (StartThreads): no config serves it and another MPM",
     }),
+    "netware": dict(SAME_FOR_ONE_PROCESS, **{
+        "test_graceful_stop_waits_for_the_request_in_flight":
+            "no graceful stop: SIGTERM, SIGABRT and the console's SHUTDOWN stop it",
+        "test_max_request_workers_reached_is_logged_once":
+            "no process count: MaxThreads bounds the threads (tests/mpms/netware)",
+        "test_changing_the_mpm_on_restart_stops_the_server":
+            "netware has no StartServers (StartThreads): no config serves it and another MPM",
+    }),
     "winnt": {
         "test_idle_children_rise_to_min_spare_servers": ONE_CHILD,
         "test_idle_children_above_max_spare_are_retired_one_per_second": ONE_CHILD,
@@ -176,6 +192,9 @@ _TERMS = {
     "beos": ({"startservers": "StartThreads", "minspareservers": "MinSpareThreads",
               "maxspareservers": "MaxSpareThreads", "maxrequestworkers": "MaxClients",
               "serverlimit": None, "gracefulshutdowntimeout": None}, ""),
+    "netware": ({"startservers": "StartThreads", "minspareservers": "MinSpareThreads",
+                 "maxspareservers": "MaxSpareThreads", "maxrequestworkers": "MaxThreads",
+                 "serverlimit": None, "gracefulshutdowntimeout": None}, ""),
     "winnt": ({"startservers": "ThreadsPerChild", "minspareservers": None,
                "maxspareservers": None, "maxrequestworkers": None, "serverlimit": None,
                "gracefulshutdowntimeout": None}, ""),
