@@ -189,8 +189,10 @@ class ThreadSlots(MPMParent):
         return 30.0
 
     def new_generation(self) -> None:
-        """The new config is good: the old generation's threads go first."""
+        """The new config is good: the old generation's threads go first, then the new
+        generation's child_init (its piped logs, say) runs in this process."""
         self._stop_generation()
+        child_init(self.process)
 
     def _restart(self, graceful: bool) -> Optional[int]:
         code = super()._restart(graceful)
