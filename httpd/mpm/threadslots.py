@@ -19,7 +19,7 @@ import threading
 from typing import Any, Optional
 
 from httpd.mpm import children as ch
-from httpd.mpm.lifecycle import child_init
+from httpd.mpm.lifecycle import child_init, child_stopped, child_stopping
 from httpd.mpm.parent import MPMParent
 
 
@@ -34,6 +34,7 @@ class ThreadSlots(MPMParent):
         self.stopping = False            # restart or shutdown pending
         self.connections = 0             # served since the start (the console's count)
         self.children.scoreboard.process(0).pid = os.getpid()
+        self.serving_process = self.process      # the generation the threads serve
         child_init(self.process)
 
     # -- the board -------------------------------------------------------------------------
@@ -180,10 +181,15 @@ class ThreadSlots(MPMParent):
         pass
 
     def _stop_generation(self) -> None:
-        """The threads of the running generation leave, after their connections."""
+        """The threads of the running generation leave, after their connections; then
+        its child_stopping and child_stopped hooks run (BufferedLogs are written), as
+        when a forking MPM's child leaves."""
+        old = self.serving_process
+        child_stopping(old, True)
         self.tell_threads()
         self.wait_threads(self.thread_wait())
         self.stopping = False
+        child_stopped(old, True)
 
     def thread_wait(self) -> float:
         return 30.0
@@ -192,6 +198,7 @@ class ThreadSlots(MPMParent):
         """The new config is good: the old generation's threads go first, then the new
         generation's child_init (its piped logs, say) runs in this process."""
         self._stop_generation()
+        self.serving_process = self.process
         child_init(self.process)
 
     def _restart(self, graceful: bool) -> Optional[int]:

@@ -114,6 +114,7 @@ SAME_FOR_ONE_PROCESS = {
     "test_a_child_killed_mid_request_loses_only_its_connection": NO_CHILD,
     "test_a_crashing_child_is_logged_as_apache_does": NO_CHILD,
     "test_max_connections_per_child_recycles_children": NO_CHILD,
+    "test_buffered_lines_of_a_leaving_child_are_written": NO_CHILD,      # tests/mpm/
     "test_children_run_as_user_and_group_the_parent_stays_root":
         "User and Group are no-ops: the MPM never drops privileges",
     "test_graceful_shutdown_timeout_bounds_a_graceful_stop": "no GracefulShutdownTimeout",
