@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """httpd beside Apache, nginx and gunicorn, in one run, with wrk.
 
-    python bench/http_bench.py [--set prefork|threaded] [--procs 4] [--threads 25]
+    python bench/http_bench.py [--set prefork|threaded|portable] [--procs 4] [--threads 25]
                                [--duration 10] [--connections 16] [--only NAME,...]
 
 --set prefork (the default): httpd prefork, Apache prefork and event, nginx, gunicorn
 (sync workers), every one with --procs processes.  --set threaded: httpd worker and
 event, Apache worker and event, gunicorn (gthread), every one with --procs processes
-of --threads threads.  Every server serves the same files from a scratch directory on
+of --threads threads.  --set portable: httpd under every MPM it has (prefork, worker,
+event, winnt, netware, beos, mpmt_os2), each with the same total concurrency,
+--procs x --threads (prefork: that many processes; winnt: one child of that many
+threads; netware and beos: one process of that many threads; mpmt_os2: --procs
+children of --threads spare threads each).  Every server serves the same files from a scratch directory on
 127.0.0.1 with keep-alive on; each URL (a 1 KB file, a 100 KB file, a 404, a directory
 listing, and the 1 KB file on a new connection per request) is loaded by wrk for
 --duration seconds.  Servers are started here, stopped by
@@ -67,9 +71,26 @@ def make_docroot(root: Path) -> Path:
     return docs
 
 
+# the portable set's pools: the same total concurrency (procs x threads) in each model
+PORTABLE_POOLS = {
+    "prefork": lambda p, t: (f"StartServers {p * t}\nMinSpareServers {p * t}\n"
+                             f"MaxSpareServers {p * t}\nServerLimit {p * t}\n"
+                             f"MaxRequestWorkers {p * t}\n"),
+    "winnt": lambda p, t: f"ThreadsPerChild {p * t}\n",
+    "netware": lambda p, t: (f"StartThreads {p * t}\nMinSpareThreads 1\n"
+                             f"MaxSpareThreads {p * t}\nMaxThreads {p * t}\n"),
+    "beos": lambda p, t: f"StartThreads {p * t}\nMaxClients {p * t}\n",
+    "mpmt_os2": lambda p, t: f"StartServers {p}\nMinSpareThreads {t}\nMaxSpareThreads {t}\n",
+}
+PORTABLE = ("prefork", "worker", "event", "winnt", "netware", "beos", "mpmt_os2")
+STATIC_ONLY = ("winnt", "mpmt_os2")
+
+
 def apache_conf(root: Path, docs: Path, port: int, mpm: str, procs: int, ours: bool,
-                threads: int = 25) -> Path:
-    if mpm == "prefork":
+                threads: int = 25, portable: bool = False) -> Path:
+    if portable and mpm in PORTABLE_POOLS:
+        pool = PORTABLE_POOLS[mpm](procs, threads)
+    elif mpm == "prefork":
         pool = (f"StartServers {procs}\nMinSpareServers {procs}\nMaxSpareServers {procs}\n"
                 f"ServerLimit {procs}\nMaxRequestWorkers {procs}\n")
     else:
@@ -147,6 +168,22 @@ def servers(root: Path, docs: Path, procs: int, which: str, threads: int):
     """(name, start function) for every server of the set available here."""
     out = []
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if which == "portable":
+        for mpm in PORTABLE:
+            def ours_p(mpm=mpm):
+                port = free_port()
+                conf = apache_conf(root, docs, port, mpm, procs, True, threads, portable=True)
+                menv = dict(env)
+                if mpm in STATIC_ONLY:      # ./configure --with-mpm=NAME, a build of its own
+                    build = conf.parent / "build.json"
+                    subprocess.run([sys.executable, str(ROOT / "configure"),
+                                    f"--with-mpm={mpm}", f"--build-file={build}"],
+                                   check=True, capture_output=True, timeout=30)
+                    menv["HTTPD_BUILD_CONFIG"] = str(build)
+                return port, start([sys.executable, "-m", "httpd", "-DFOREGROUND", "-f",
+                                    str(conf)], port, menv)
+            out.append((f"httpd {mpm}", ours_p))
+        return out
     ours_mpms = ("prefork",) if which == "prefork" else ("worker", "event")
     apache_mpms = ("prefork", "event") if which == "prefork" else ("worker", "event")
     for mpm in ours_mpms:
@@ -232,7 +269,7 @@ def main() -> None:
     ap.add_argument("--procs", type=int, default=4)
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=16)
-    ap.add_argument("--set", choices=("prefork", "threaded"), default="prefork")
+    ap.add_argument("--set", choices=("prefork", "threaded", "portable"), default="prefork")
     ap.add_argument("--threads", type=int, default=25)
     ap.add_argument("--runs", type=int, default=1,
                     help="interleaved rounds over all servers; the median is reported")

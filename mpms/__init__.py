@@ -14,4 +14,9 @@ CATALOGUE = {
     "mpm_perchild_module": "mpms.perchild",
     # mpm-itk: a module beside prefork, not an MPM (it declares no ``mpm``)
     "mpm_itk_module": "mpms.itk",
+    # the MPMs of the other platforms of Apache's table (they run anywhere)
+    "mpm_mpmt_os2_module": "mpms.os2",
+    "mpm_winnt_module": "mpms.winnt",
+    "mpm_beos_module": "mpms.beos",
+    "mpm_netware_module": "mpms.netware",
 }

@@ -348,7 +348,8 @@ def serve(process: Process, opts: Options) -> int:
     """Start serving this generation: -k first, post_config hooks, logs, then the MPM."""
     from httpd.main import control
     if not opts.debug:
-        code = control.signal_server(process, opts.k or "start")
+        code = control.signal_server(process, opts.k or "start",
+                                     process.registry.mpm.mpm.k_signals)
         if code is not None:
             return code
     if not post_config(process):

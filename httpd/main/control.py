@@ -53,9 +53,12 @@ def is_running(pid: int) -> bool:
     return True
 
 
-def signal_server(process: Any, action: str) -> Optional[int]:
+def signal_server(process: Any, action: str, known: Optional[dict] = None) -> Optional[int]:
     """ap_signal_server: act on the running server.  Returns the exit code, or None
-    when the caller should go on and start a server."""
+    when the caller should go on and start a server.  ``known``: the MPM's own -k words
+    and their signals (MPM.k_signals); a word it does not know runs the server."""
+    if known is not None and action != "start" and action not in known:
+        return None
     path = pid_file_path(process)
     try:
         pid = read_pid(path)
@@ -81,7 +84,7 @@ def signal_server(process: Any, action: str) -> Optional[int]:
               else f"httpd (pid {pid}?) not running")
         return 0
     try:
-        os.kill(pid, SIGNALS[action])
+        os.kill(pid, (known or SIGNALS)[action])
     except OSError as e:
         print(f"httpd (pid {pid}) could not be signalled: {e.strerror}", file=sys.stderr)
         return 1

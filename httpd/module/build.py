@@ -16,17 +16,17 @@ from typing import Optional
 
 import attrs
 
-# Apache's MPM table: the platform each MPM runs on.
+# Apache's MPM table: the platform each MPM was written for (every one of them runs on
+# any platform here: ./configure only uses this for the platform default below).
 MPM_PLATFORMS = {
     "prefork": "unix", "worker": "unix", "event": "unix", "perchild": "unix",
-    "winnt": "windows", "mpm_winnt": "windows", "netware": "netware",
-    "mpm_netware": "netware", "mpmt_os2": "os2", "beos": "beos",
+    "winnt": "windows", "netware": "netware", "mpmt_os2": "os2", "beos": "beos",
 }
-PLATFORM_DEFAULT = {"unix": "prefork", "windows": "mpm_winnt", "os2": "mpmt_os2",
-                    "netware": "mpm_netware", "beos": "beos"}
+PLATFORM_DEFAULT = {"unix": "prefork", "windows": "winnt", "os2": "mpmt_os2",
+                    "netware": "netware", "beos": "beos"}
 # MPMs this server implements (the others are refused by ./configure with a reason).
-IMPLEMENTED = ("prefork", "worker", "event", "perchild")
-SHAREABLE = ("prefork", "worker", "event", "perchild")
+IMPLEMENTED = ("prefork", "worker", "event", "perchild") + ("mpmt_os2", "winnt", "beos", "netware")
+SHAREABLE = ("prefork", "worker", "event", "perchild") + ("beos", "netware")
 
 
 @attrs.frozen

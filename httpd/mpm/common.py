@@ -24,7 +24,7 @@ from httpd.mpm.oneprocess import run_one_process
 __all__ = ["atoi", "MPMQ", "MPM", "MPMConfig", "ListenSettings", "ListenRec", "Clamp",
            "listen_commands", "global_directive", "int_directive",
            "start_servers_directive", "server_limit_directive", "max_clients",
-           "max_request_workers", "graceful_shutdown_timeout", "mpm_config"]
+           "max_request_workers", "graceful_shutdown_timeout", "mpm_config", "no_op"]
 
 
 # -- the MPM descriptor ---------------------------------------------------------------------
@@ -66,6 +66,9 @@ class MPM:
     is_threaded = NOT_SUPPORTED
     is_forked = NOT_SUPPORTED
     is_async = False
+    # the -k words this MPM's control path knows and the signal each sends; None: the
+    # Unix MPMs' stop/graceful-stop/restart/graceful (httpd/main/control.py)
+    k_signals: Optional[dict] = None
 
     @staticmethod
     def _text(code: int, what: str) -> str:
@@ -293,3 +296,14 @@ def graceful_shutdown_timeout(module: str) -> Directive:
     """AP_GRACEFUL_SHUTDOWN_TIMEOUT_COMMAND: seconds, atoi, any value accepted."""
     return int_directive(module, "GracefulShutdownTimeout", "graceful_shutdown_timeout",
                          GRACEFUL_SHUTDOWN_HELP)
+
+
+def _ignore(cmd, _mconfig, _arg):
+    return None
+
+
+def no_op(name: str, help: str) -> Directive:
+    """A directive an MPM takes and ignores because its platform has no use for it
+    (ignore_cmd in mpmt_os2.c, the "NO-OP" User/Group of beos.c): RSRC_CONF, TAKE1,
+    without the GLOBAL_ONLY check, as Apache declares them."""
+    return Directive(name, _ignore, Args.TAKE1, RSRC_CONF, help)

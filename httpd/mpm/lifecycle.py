@@ -39,3 +39,17 @@ def child_exit(process: Any, graceful: bool = True) -> None:
     child_stopping, then child_stopped."""
     child_stopping(process, graceful)
     child_stopped(process, graceful)
+
+
+def child_init(process: Any) -> None:
+    """ap_run_child_init alone: what the MPMs of platforms without user ids (mpm_winnt,
+    mpm_netware, mpmt_os2, beos) run when a process is about to serve; they never run
+    drop_privileges, as only Apache's Unix MPMs call it."""
+    process.registry.hooks.run("child_init", process, process.main_server)
+
+
+def max_connections_per_child(process: Any) -> int:
+    """MaxConnectionsPerChild (core's ap_max_requests_per_child; 0: no limit)."""
+    from httpd.module import CORE_MODULE
+    core = process.main_server.module_config[CORE_MODULE]
+    return getattr(core, "max_requests_per_child", 0) or 0

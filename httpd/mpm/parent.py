@@ -55,6 +55,9 @@ class MPMParent:
     AH_GRACEFUL_STOP: str
     AH_RESTART: str
     AH_GRACEFUL: str
+    # the signals the parent acts on (an MPM whose Apache parent handles fewer, or maps
+    # them otherwise, narrows this table); "" for a line the MPM's parent does not log
+    SIGNALS = PARENT_SIGNALS
 
     def __init__(self, process: Any, serving: Any, listeners: list,
                  reload: Optional[Callable[[Any], Reloaded]] = None,
@@ -113,7 +116,7 @@ class MPMParent:
         if signum == signal.SIGCHLD:
             what = None
         else:
-            what = PARENT_SIGNALS.get(signum)
+            what = self.SIGNALS.get(signum)
         if what is not None:
             self.pending.append(what)
         try:
@@ -122,8 +125,12 @@ class MPMParent:
             pass
 
     def _install_signals(self) -> None:
-        for sig in list(PARENT_SIGNALS) + [signal.SIGCHLD]:
-            signal.signal(sig, self._enqueue)
+        for sig in list(PARENT_SIGNALS) + [s for s in self.SIGNALS if s not in PARENT_SIGNALS] \
+                + [signal.SIGCHLD]:
+            if sig in self.SIGNALS or sig == signal.SIGCHLD:
+                signal.signal(sig, self._enqueue)
+            else:
+                signal.signal(sig, signal.SIG_IGN)
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
@@ -196,17 +203,21 @@ class MPMParent:
     def _act(self, what: str) -> Optional[int]:
         if what == "stop":
             self._shutdown(signal.SIGTERM)
-            self.log("notice", self.AH_STOP)
+            self._say(self.AH_STOP)
             return 0
         if what == "graceful-stop":
             return self._graceful_stop()
         if what == "restart":
-            self.log("notice", self.AH_RESTART)
+            self._say(self.AH_RESTART)
             return self._restart(graceful=False)
         if what == "graceful":
-            self.log("notice", self.AH_GRACEFUL)
+            self._say(self.AH_GRACEFUL)
             return self._restart(graceful=True)
         return None
+
+    def _say(self, line: str) -> None:
+        if line:
+            self.log("notice", line)
 
     def _close_listeners(self) -> None:
         for bucket in self.buckets:

@@ -23,6 +23,7 @@ from tests.e2e.servers import start_httpd
 AS_ROOT = os.geteuid() == 0
 # mpm-itk switches each connection's process to a user: it serves only as root
 MPMS = ["prefork", "worker", "event", "perchild"] + (["itk"] if AS_ROOT else [])
+MPMS += ["mpmt_os2", "winnt", "beos", "netware"]  # the MPMs of Apache's other platforms
 # A variant is an MPM plus modules loaded right after it: mpm-itk is prefork with
 # mpm_itk_module (LoadModule mod_mpm_itk.so after mod_mpm_prefork.so, as Debian's).  Its
 # server's ``mpm`` is the MPM it runs on, ``variant`` its own name.
@@ -93,6 +94,123 @@ MESSAGES = {
                        "consider raising the MaxRequestWorkers setting",
     },
 }
+MESSAGES.update({
+    "mpmt_os2": {
+        "started": "AH00206: ",
+        # master_main logs no line on a restart: the parent's "configured" again
+        "graceful": "AH00206: ", "restart": "AH00206: ",
+        "stop": "AH00201: caught SIGTERM, shutting down",
+        "mpm_name": "mpmt_os2",
+    },
+    "winnt": {
+        "started": "AH00455: ",
+        # its one restart, the restart event, lets the child's requests finish (the
+        # source: "This MPM supports only graceful restarts"); see SIGNALS_AS
+        "graceful": "AH00424: Parent: Received restart signal -- Restarting the server.",
+        "restart": "AH00424: Parent: Received restart signal -- Restarting the server.",
+        "stop": "AH00422: Parent: Received shutdown signal -- Shutting down the server.",
+        "graceful_stop": "AH00422: Parent: Received shutdown signal -- Shutting down the "
+                         "server.",
+        "mpm_name": "WinNT",
+    },
+    "beos": {           # Apache 2.0's lines: no AH numbers
+        "started": "configured -- resuming normal operations",
+        "graceful": "SIGUSR1 received.  Doing graceful restart",
+        "restart": "SIGHUP received.  Attempting to restart",
+        "stop": "caught SIGTERM, shutting down",
+        "mpm_name": "beos",
+    },
+    "netware": {
+        "started": "AH00224: ",
+        # every restart is graceful (the console's RESTART; SIGHUP and SIGUSR1 here)
+        "graceful": "AH00227: Graceful restart requested, doing restart",
+        "restart": "AH00227: Graceful restart requested, doing restart",
+        "stop": "AH00226: caught SIGTERM, shutting down",
+        "mpm_name": "NetWare",
+    },
+})
+# what the suite's signals are in the terms of an MPM with fewer control paths: winnt's
+# parent has the shutdown and restart events only (SIGTERM, SIGHUP); its restart and
+# shutdown give the child's requests Timeout seconds, so they are its graceful forms
+SIGNALS_AS = {"winnt": {signal.SIGUSR1: signal.SIGHUP, signal.SIGWINCH: signal.SIGTERM}}
+# how many children the suite can count on: winnt has exactly one
+MIN_CHILDREN = {"winnt": 1, "beos": 0, "netware": 0}
+THREADS_PER_CHILD["mpmt_os2"] = 1      # MinSpareThreads 1 / MaxSpareThreads 1 (translate)
+THREADS_PER_CHILD["beos"] = THREADS_PER_CHILD["netware"] = 1
+THREADS_PER_CHILD["winnt"] = 2         # StartServers N is ThreadsPerChild 2N (translate)
+# the MPMs ./configure builds only statically (Apache's "does not support dynamic loading")
+STATIC = {"mpmt_os2", "winnt"}
+ONE_CHILD = "one child process serves every connection: there is no other child"
+NO_CHILD = "one process of threads: no child process is forked"
+SAME_FOR_ONE_PROCESS = {
+    "test_idle_children_rise_to_min_spare_servers": NO_CHILD,
+    "test_idle_children_above_max_spare_are_retired_one_per_second": NO_CHILD,
+    "test_a_child_killed_mid_request_loses_only_its_connection": NO_CHILD,
+    "test_a_crashing_child_is_logged_as_apache_does": NO_CHILD,
+    "test_max_connections_per_child_recycles_children": NO_CHILD,
+    "test_buffered_lines_of_a_leaving_child_are_written": NO_CHILD,      # tests/mpm/
+    "test_children_run_as_user_and_group_the_parent_stays_root":
+        "User and Group are no-ops: the MPM never drops privileges",
+    "test_graceful_shutdown_timeout_bounds_a_graceful_stop": "no GracefulShutdownTimeout",
+}
+
+# where an MPM differs from prefork by its nature, test by test: the conformance suite
+# reports each as skipped with this reason (that MPM's documented behaviour)
+DIFFERS = {
+    "mpmt_os2": {
+        "test_idle_children_rise_to_min_spare_servers":
+            "the parent keeps exactly StartServers children; spares are threads per child",
+        "test_idle_children_above_max_spare_are_retired_one_per_second":
+            "the parent keeps exactly StartServers children; spares are threads per child",
+        "test_max_request_workers_reached_is_logged_once":
+            "no MaxRequestWorkers: StartServers children of up to 256 threads",
+        "test_graceful_stop_waits_for_the_request_in_flight":
+            "no graceful stop: mpmt_os2 does not handle SIGWINCH",
+        "test_graceful_shutdown_timeout_bounds_a_graceful_stop":
+            "no graceful stop and no GracefulShutdownTimeout",
+        "test_scoreboard_file_holds_the_board_while_running":
+            "ScoreBoardFile is a no-op (\"Not applicable on this platform\")",
+        "test_scoreboard_file_that_cannot_be_made_stops_the_start":
+            "ScoreBoardFile is a no-op (\"Not applicable on this platform\")",
+        "test_children_run_as_user_and_group_the_parent_stays_root":
+            "User and Group are no-ops: the MPM never drops privileges",
+        "test_changing_the_mpm_on_restart_stops_the_server":
+            "a static-only MPM: no other MPM can be loaded in its build",
+    },
+    "beos": dict(SAME_FOR_ONE_PROCESS, **{
+        "test_max_request_workers_reached_is_logged_once":
+            "maintenance fills every slot up to MaxClients and logs nothing",
+        "test_server_status_counts_the_children":
+            "maintenance fills every slot up to MaxClients: the idle count is not StartThreads",
+        "test_graceful_stop_waits_for_the_request_in_flight":
+            "no graceful stop in 2.0: SIGWINCH is not handled",
+        "test_changing_the_mpm_on_restart_stops_the_server":
+            "beos has no StartServers (StartThreads): no config serves it and another MPM",
+    }),
+    "netware": dict(SAME_FOR_ONE_PROCESS, **{
+        "test_graceful_stop_waits_for_the_request_in_flight":
+            "no graceful stop: SIGTERM, SIGABRT and the console's SHUTDOWN stop it",
+        "test_max_request_workers_reached_is_logged_once":
+            "no process count: MaxThreads bounds the threads (tests/mpms/netware)",
+        "test_changing_the_mpm_on_restart_stops_the_server":
+            "netware has no StartServers (StartThreads): no config serves it and another MPM",
+    }),
+    "winnt": {
+        "test_idle_children_rise_to_min_spare_servers": ONE_CHILD,
+        "test_idle_children_above_max_spare_are_retired_one_per_second": ONE_CHILD,
+        "test_max_request_workers_reached_is_logged_once":
+            "no MaxRequestWorkers: ThreadsPerChild is the whole server's concurrency",
+        "test_a_child_killed_mid_request_loses_only_its_connection": ONE_CHILD,
+        "test_broken_config_on_restart_keeps_the_old_generation_serving":
+            "a config broken at a restart stops the server (tests/mpms/winnt)",
+        "test_graceful_shutdown_timeout_bounds_a_graceful_stop":
+            "no GracefulShutdownTimeout: the child's requests get Timeout seconds",
+        "test_children_run_as_user_and_group_the_parent_stays_root":
+            "no User/Group on Windows: the MPM never drops privileges",
+        "test_changing_the_mpm_on_restart_stops_the_server":
+            "a static-only MPM: no other MPM can be loaded in its build",
+    },
+}
 # the MPM a restart switches to (ThreadsPerChild stays valid between worker and event)
 OTHER_MPM = {"prefork": "worker", "worker": "event", "event": "worker", "perchild": "worker"}
 
@@ -100,8 +218,50 @@ _SCALED = {"minspareservers": "MinSpareThreads", "maxspareservers": "MaxSpareThr
            "maxrequestworkers": "MaxRequestWorkers"}
 
 
+# prefork's directives in the terms of the MPMs that have no process-count directives:
+# a new name (scaled by THREADS_PER_CHILD), None to drop the line, extra lines first
+_TERMS = {
+    "mpmt_os2": ({"minspareservers": None, "maxspareservers": None,
+                  "maxrequestworkers": None, "serverlimit": None},
+                 "MinSpareThreads 1\nMaxSpareThreads 1\n"),
+    "beos": ({"startservers": "StartThreads", "minspareservers": "MinSpareThreads",
+              "maxspareservers": "MaxSpareThreads", "maxrequestworkers": "MaxClients",
+              "serverlimit": None, "gracefulshutdowntimeout": None}, ""),
+    "netware": ({"startservers": "StartThreads", "minspareservers": "MinSpareThreads",
+                 "maxspareservers": "MaxSpareThreads", "maxrequestworkers": "MaxThreads",
+                 "serverlimit": None, "gracefulshutdowntimeout": None}, ""),
+    "winnt": ({"startservers": "ThreadsPerChild", "minspareservers": None,
+               "maxspareservers": None, "maxrequestworkers": None, "serverlimit": None,
+               "gracefulshutdowntimeout": None}, ""),
+}
+
+
+def static_build(mpm: str, where: Path) -> Optional[str]:
+    """For a static-only MPM, a build config (./configure --with-mpm=MPM) in ``where``
+    for HTTPD_BUILD_CONFIG; None for the others (the installed build has them shared)."""
+    if mpm not in STATIC:
+        return None
+    from httpd.module.build import Build
+    path = where / f"build-{mpm}.json"
+    path.write_text(Build(default_mpm=mpm, static_mpm=mpm, shared_mpms=(),
+                          catalogues=("directives", "mpms")).to_json())
+    return str(path)
+
+
 def translate(mpm: str, settings: str) -> str:
     """prefork's process-count directives in ``mpm``'s terms (see THREADS_PER_CHILD)."""
+    if mpm in _TERMS:
+        names, extra = _TERMS[mpm]
+        out = [extra.rstrip("\n")] if extra else []
+        for line in settings.splitlines():
+            words = line.split()
+            if len(words) == 2 and words[0].lower() in names:
+                new = names[words[0].lower()]
+                if new is None:
+                    continue
+                line = f"{new} {int(words[1]) * THREADS_PER_CHILD[mpm]}"
+            out.append(line)
+        return "\n".join(out) + "\n"
     tpc = THREADS_PER_CHILD[split_variant(mpm)[0]]
     if mpm in FIXED_PROCESS_COUNT:
         return _translate_fixed(tpc, settings)
@@ -174,6 +334,7 @@ class MPMServer:
         self.seen_children: set[int] = set()
         self.says = {**MESSAGES[mpm], **VARIANT_MESSAGES.get(self.variant, {})}
         self.threads_per_child = THREADS_PER_CHILD[mpm]
+        self.min_children = MIN_CHILDREN.get(mpm, 2)
 
     @property
     def conf(self) -> Path:
@@ -190,7 +351,7 @@ class MPMServer:
         return kids
 
     def signal(self, sig: int) -> None:
-        os.kill(self.pid, sig)
+        os.kill(self.pid, SIGNALS_AS.get(self.mpm, {}).get(sig, sig))
 
     def get(self, path: str = "/index.html", timeout: float = 5.0) -> tuple[int, bytes]:
         with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
@@ -293,8 +454,10 @@ def start_server(mpm: str, settings: str = "", root: Optional[Path] = None,
     mpm, extra = split_variant(mpm)
     root = root or scratch_root()
     body = config_body(root, settings if raw else translate(mpm, settings))
+    build = static_build(mpm, root)
     try:
         srv = start_httpd(root, body, args=("-DFOREGROUND",), seconds=15,
+                          env={"HTTPD_BUILD_CONFIG": build} if build else None,
                           popen={"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE},
                           mpm=mpm, modules=extra + ("authz_core", "mime", "dir")
                           + tuple(modules))
@@ -305,7 +468,7 @@ def start_server(mpm: str, settings: str = "", root: Optional[Path] = None,
     srv = MPMServer(mpm, root, srv.port, srv.proc, variant)
     # the parent's signal handlers are in place once it logs this, and children follow
     if not wait_for(lambda: "resuming normal operations" in srv.error_log
-                    and srv.children(), 10):
+                    and (srv.children() or not srv.min_children), 10):
         srv.stop()
         raise RuntimeError(f"{mpm} server did not start its children:\n{srv.error_log}")
     return srv

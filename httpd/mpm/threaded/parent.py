@@ -28,7 +28,7 @@ from typing import Any
 from httpd.mpm import children as ch
 from httpd.mpm.pod import GRACEFUL_CHAR, RESTART_CHAR, Pod
 from httpd.mpm.parent import MPMParent, close_inherited
-from httpd.module import CORE_MODULE
+from httpd.mpm.lifecycle import max_connections_per_child
 
 MAX_SPAWN_RATE = 32
 IDLE = (ch.READY, ch.STARTING)
@@ -252,6 +252,4 @@ class ThreadedParent(MPMParent):
 
 def child_settings(process: Any) -> tuple[int, int]:
     """(ThreadsPerChild, MaxConnectionsPerChild) for a child of this generation."""
-    core = process.main_server.module_config[CORE_MODULE]
-    return (process.mpm_state.threads_per_child,
-            getattr(core, "max_requests_per_child", 0) or 0)
+    return process.mpm_state.threads_per_child, max_connections_per_child(process)

@@ -15,7 +15,7 @@ from tests.e2e.mpm import AS_ROOT, owner_of, read_all, try_owner_of, wait_for
 def test_serves_from_children_not_the_parent(server):
     assert server.get() == (200, b"hello\n")
     kids = server.children()
-    assert len(kids) >= 2
+    assert len(kids) >= server.min_children
     assert wait_for(lambda: os.path.exists(server.root / "logs" / "httpd.pid"), 5)
     assert (server.root / "logs" / "httpd.pid").read_text().strip() == str(server.pid)
     log = server.error_log
@@ -61,7 +61,7 @@ def test_stop_ends_children_and_removes_the_pid_file(server):
 def test_graceful_stop_waits_for_the_request_in_flight(server):
     s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
     s.sendall(b"GET /index.html HTTP/1.1\r\nHost: localhost\r\n")    # the head is not done
-    assert wait_for(lambda: len(server.children()) >= 2, 3)
+    assert wait_for(lambda: len(server.children()) >= server.min_children, 3)
     # accepted by a child: one still in the listen backlog is reset when it closes
     assert wait_for(lambda: try_owner_of(server, s) is not None, 3)
     server.signal(signal.SIGWINCH)
@@ -138,7 +138,7 @@ def test_graceful_shutdown_timeout_bounds_a_graceful_stop(server_factory):
                             "GracefulShutdownTimeout 1\nTimeout 30\n")
     s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
     s.sendall(b"GET /index.html HTTP/1.1\r\nHost: localhost\r\n")   # never finished
-    assert wait_for(lambda: len(server.children()) >= 2, 3)
+    assert wait_for(lambda: len(server.children()) >= server.min_children, 3)
     server.signal(signal.SIGWINCH)
     assert server.proc.wait(8) == 0
     assert read_all(s, 3) == b""            # the straggler was terminated

@@ -29,7 +29,7 @@ def test_server_status_counts_the_children(server_factory):
 
     assert wait_for(settled, 3), seen[-1]
     auto = seen[-1]
-    assert auto["ServerMPM"] == server.mpm
+    assert auto["ServerMPM"] == server.says.get("mpm_name", server.mpm)
     assert (auto["ParentServerConfigGeneration"], auto["ParentServerMPMGeneration"]) == ("1", "0")
 
 
