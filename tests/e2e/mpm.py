@@ -133,6 +133,10 @@ MESSAGES.update({
 # parent has the shutdown and restart events only (SIGTERM, SIGHUP); its restart and
 # shutdown give the child's requests Timeout seconds, so they are its graceful forms
 SIGNALS_AS = {"winnt": {signal.SIGUSR1: signal.SIGHUP, signal.SIGWINCH: signal.SIGTERM}}
+# how many connections in a row one child may take before another gets one: a
+# threaded child's THREADS_PER_CHILD, but an mpmt_os2 child's main thread queues all it
+# accepts (up to 256 threads), with nothing to make it leave one to another child
+IN_A_ROW = {"mpmt_os2": 8}
 # how many children the suite can count on: winnt has exactly one
 MIN_CHILDREN = {"winnt": 1, "beos": 0, "netware": 0}
 THREADS_PER_CHILD["mpmt_os2"] = 1      # MinSpareThreads 1 / MaxSpareThreads 1 (translate)
@@ -335,6 +339,7 @@ class MPMServer:
         self.says = {**MESSAGES[mpm], **VARIANT_MESSAGES.get(self.variant, {})}
         self.threads_per_child = THREADS_PER_CHILD[mpm]
         self.min_children = MIN_CHILDREN.get(mpm, 2)
+        self.in_a_row = IN_A_ROW.get(mpm, self.threads_per_child)
 
     @property
     def conf(self) -> Path:

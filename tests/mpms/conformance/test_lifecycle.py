@@ -100,7 +100,7 @@ def test_a_child_killed_mid_request_loses_only_its_connection(server):
     # Under worker and event a process holds several connections, and they die with it:
     # the survivor must be one that another child holds.
     other, same = None, []
-    for _ in range(server.threads_per_child + 1):
+    for _ in range(server.in_a_row + 1):
         c = socket.create_connection(("127.0.0.1", server.port), timeout=5)
         c.sendall(b"GET /index.html HTTP/1.1\r\nHost: localhost\r\n")
         assert wait_for(lambda c=c: try_owner_of(server, c) is not None, 3)
