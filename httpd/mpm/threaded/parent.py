@@ -142,11 +142,13 @@ class ThreadedParent(MPMParent):
             self.make_child(slot)
 
     def _child_exited(self, child: ch.Child, status: int) -> int | None:
-        self._mark_threads(child.slot, ch.DEAD)
-        board = self.children.scoreboard
-        ps = board.process(child.slot)
-        ps.quiescing = ps.not_accepting = 0
-        ps.connections = ps.keep_alive = ps.lingering_close = 0
+        # several children may be reaped at once, and an earlier one's replacement may
+        # already stand in this one's slot: then the slot is not this child's to clear
+        if not any(c.slot == child.slot for c in self.children):
+            self._mark_threads(child.slot, ch.DEAD)
+            ps = self.children.scoreboard.process(child.slot)
+            ps.quiescing = ps.not_accepting = 0
+            ps.connections = ps.keep_alive = ps.lingering_close = 0
         code, sick = self._process_child_status(child, status)
         if code is not None or sick:
             return code
