@@ -164,6 +164,15 @@ class MPMParent:
                 return ch.APEXIT_CHILDFATAL, False
         return None, False
 
+    def ramp_up(self, max_rate: int) -> None:
+        """The spawn rate after a tick that started children: it doubles up to
+        ``max_rate`` (1, 2, 4 ... as every Apache MPM's maintenance does), except for the
+        hold-off ticks after a graceful restart."""
+        if self.hold_off > 0:
+            self.hold_off -= 1
+        elif self.spawn_rate < max_rate:
+            self.spawn_rate *= 2
+
     # -- the main loop ---------------------------------------------------------------------
     def run(self) -> int:
         self._install_signals()

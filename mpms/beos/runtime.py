@@ -90,10 +90,7 @@ class BeOSRuntime(ThreadSlots):
         if free:
             for slot in free:
                 self.make_worker(slot)
-            if self.hold_off:
-                self.hold_off -= 1
-            elif self.spawn_rate < MAX_SPAWN_RATE:
-                self.spawn_rate *= 2
+            self.ramp_up(MAX_SPAWN_RATE)
         else:
             self.spawn_rate = 1
 

@@ -117,10 +117,7 @@ class NetWareRuntime(ThreadSlots):
                                      f"{total} total children")
                 for slot in free:
                     self.make_worker(slot)
-                if self.hold_off > 0:
-                    self.hold_off -= 1
-                elif self.spawn_rate < MAX_SPAWN_RATE:
-                    self.spawn_rate *= 2
+                self.ramp_up(MAX_SPAWN_RATE)
         else:
             self.spawn_rate = 1
         if self.show_settings:

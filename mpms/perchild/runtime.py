@@ -392,10 +392,7 @@ class PerchildRuntime(ThreadedParent):
             self.spawn_rate = 1
             return
         self.startup_children(min(self.spawn_rate, len(missing)))
-        if self.hold_off > 0:
-            self.hold_off -= 1
-        elif self.spawn_rate < MAX_SPAWN_RATE:
-            self.spawn_rate = self.spawn_rate * 2
+        self.ramp_up(MAX_SPAWN_RATE)
 
 
 def run(process: Any, serving: Any, listeners: list, reload=None, on_exit=None) -> int:
