@@ -240,6 +240,15 @@ _TERMS = {
 }
 
 
+def skip_if_differs(mpm: str, test: str) -> None:
+    """Skip ``test`` for ``mpm`` with its DIFFERS reason (that MPM's documented
+    behaviour), if it has one."""
+    import pytest
+    reason = DIFFERS.get(mpm, {}).get(test)
+    if reason:
+        pytest.skip(f"{mpm} differs by design (tests/e2e/mpm.py DIFFERS): {reason}")
+
+
 def static_build(mpm: str, where: Path) -> Optional[str]:
     """For a static-only MPM, a build config (./configure --with-mpm=MPM) in ``where``
     for HTTPD_BUILD_CONFIG; None for the others (the installed build has them shared)."""

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from tests.e2e.mpm import DIFFERS, FORKS_PER_CONNECTION, MPMS, start_server, wait_for
+from tests.e2e.mpm import FORKS_PER_CONNECTION, MPMS, skip_if_differs, start_server, wait_for
 
 LOGGED = 'BufferedLogs On\nCustomLog logs/access_log "%U %>s"\n'
 
@@ -32,9 +32,7 @@ def started():
 
 @pytest.mark.parametrize("mpm", MPMS)
 def test_buffered_lines_of_a_leaving_child_are_written(mpm, started):
-    reason = DIFFERS.get(mpm, {}).get("test_buffered_lines_of_a_leaving_child_are_written")
-    if reason:
-        pytest.skip(f"{mpm} differs by design (tests/e2e/mpm.py DIFFERS): {reason}")
+    skip_if_differs(mpm, "test_buffered_lines_of_a_leaving_child_are_written")
     # every child serves one connection and leaves: each request's line must be in the
     # log while the server still runs
     server = start_server(mpm, "StartServers 1\nMinSpareServers 1\nMaxSpareServers 2\n"

@@ -6,15 +6,13 @@ import shutil
 
 import pytest
 
-from tests.e2e.mpm import DIFFERS, MPMS, MPMServer, start_server, static_build
+from tests.e2e.mpm import MPMS, MPMServer, skip_if_differs, start_server, static_build
 
 
 @pytest.fixture(params=MPMS)
 def mpm(request, monkeypatch, tmp_path) -> str:
     name = request.param
-    reason = DIFFERS.get(name, {}).get(request.node.originalname)
-    if reason:
-        pytest.skip(f"{name} differs by design (tests/e2e/mpm.py DIFFERS): {reason}")
+    skip_if_differs(name, request.node.originalname)
     build = static_build(name, tmp_path)
     if build:        # a static-only MPM: every server of the test is of its build
         monkeypatch.setenv("HTTPD_BUILD_CONFIG", build)
