@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A user id per virtual host, and what it costs: httpd prefork beside perchild and
-mpm-itk, in one run, with wrk.
+mpm-itk, and Apache prefork and mpm-itk (when libapache2-mpm-itk is installed), in one
+run, with wrk.
 
     sudo python bench/identity_bench.py [--procs 4] [--duration 5] [--connections 8]
                                         [--runs 1] [--only NAME,...]
@@ -39,6 +40,8 @@ from http_bench import ROOT, free_port, start, stop, wrk  # noqa: E402
 
 HOSTS = ("a.bench.test", "b.bench.test")
 LOADS = {"keep-alive": "", "no keep-alive": "|close"}
+# Apache has no perchild (2.0's never worked); its mpm-itk is Debian's libapache2-mpm-itk
+NAMES = ("httpd prefork", "httpd perchild", "httpd itk", "Apache prefork", "Apache itk")
 
 
 def make_users(tag: str) -> list[str]:
@@ -78,15 +81,23 @@ def make_docroots(root: Path, users: list[str], private: bool) -> list[Path]:
     return out
 
 
+APACHE_MODULES = "/usr/lib/apache2/modules"
+
+
 def conf(root: Path, kind: str, port: int, procs: int, users: list[str],
-         docs: list[Path]) -> Path:
-    logs = root / f"httpd-{kind}"
+         docs: list[Path], apache: bool = False) -> Path:
+    logs = root / f"{'apache' if apache else 'httpd'}-{kind}"
     logs.mkdir()
     mpm = "perchild" if kind == "perchild" else "prefork"
     mods = [f"mpm_{mpm}", "authz_core", "mime"]
     if kind == "itk":
         mods.insert(1, "mpm_itk")
-    loads = "\n".join(f"LoadModule {m}_module modules/mod_{m}.so" for m in mods)
+    if apache:     # Debian's files (libapache2-mpm-itk installs mpm_itk.so)
+        loads = "\n".join(
+            f"LoadModule {m}_module {APACHE_MODULES}/"
+            f"{'mpm_itk.so' if m == 'mpm_itk' else f'mod_{m}.so'}" for m in mods)
+    else:
+        loads = "\n".join(f"LoadModule {m}_module modules/mod_{m}.so" for m in mods)
     if kind == "perchild":
         half = max(procs // 2, 1)
         pool = (f"NumServers {2 * half}\nStartThreads 5\nMinSpareThreads 2\n"
@@ -146,25 +157,30 @@ def main() -> None:
         root.chmod(0o755)
         docs = {True: make_docroots(root, users, True), False: make_docroots(root, users, False)}
         for run in range(args.runs):
-            for kind in ("prefork", "perchild", "itk"):
+            for name in NAMES:
+                apache, kind = name.startswith("Apache"), name.split()[-1]
                 if args.only and kind not in args.only.split(","):
+                    continue
+                if apache and not (shutil.which("apache2") and (
+                        kind != "itk" or os.path.exists(f"{APACHE_MODULES}/mpm_itk.so"))):
                     continue
                 port = free_port()
                 (root / f"run{run}").mkdir(exist_ok=True)
                 c = conf(root / f"run{run}", kind, port, args.procs, users,
-                         docs[kind != "prefork"])
+                         docs[kind != "prefork"], apache)
+                cmd = (["apache2", "-DFOREGROUND", "-f", str(c)] if apache else
+                       [sys.executable, "-m", "httpd", "-DFOREGROUND", "-f", str(c)])
                 try:
-                    proc = start([sys.executable, "-m", "httpd", "-DFOREGROUND", "-f",
-                                  str(c)], port, env)
+                    proc = start(cmd, port, env)
                 except RuntimeError as e:
-                    print(f"{kind}: did not start ({e})", file=sys.stderr)
+                    print(f"{name}: did not start ({e})", file=sys.stderr)
                     continue
                 try:
                     host_wrk(port, HOSTS[0], "", 1, args.connections)     # warm-up
                     for host in HOSTS:
                         for label, load in LOADS.items():
                             r = host_wrk(port, host, load, args.duration, args.connections)
-                            results.setdefault((kind, host, label), []).append(r)
+                            results.setdefault((name, host, label), []).append(r)
                 finally:
                     stop(proc)
     finally:
@@ -178,10 +194,10 @@ def main() -> None:
     cols = [(h, label) for h in HOSTS for label in LOADS]
     print("| server | " + " | ".join(f"{h} {label}" for h, label in cols) + " |")
     print("|---|" + "---|" * len(cols))
-    for kind in ("prefork", "perchild", "itk"):
+    for name in NAMES:
         cells = []
         for h, label in cols:
-            runs = results.get((kind, h, label))
+            runs = results.get((name, h, label))
             if not runs:
                 cells.append("-")
                 continue
@@ -189,7 +205,8 @@ def main() -> None:
             bad = f", {r['non2xx']} non-2xx" if r["non2xx"] else ""
             cells.append(f"{r['rps']:.0f} req/s (p50 {r['p50']:.2f} ms, p99 "
                          f"{r['p99']:.2f} ms{bad})")
-        print(f"| httpd {kind} | " + " | ".join(cells) + " |")
+        if any(c != "-" for c in cells):
+            print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
