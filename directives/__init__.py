@@ -30,6 +30,8 @@ CATALOGUE = {
     "setenvif_module": "directives.mod_setenvif",
     "reqtimeout_module": "directives.mod_reqtimeout",
     "status_module": "directives.mod_status",
+    "cgi_module": "directives.mod_cgi",
+    "cgid_module": "directives.mod_cgid",
 }
 
 PRELINKED = ("core_module", "so_module", "watchdog_module", "http_module",

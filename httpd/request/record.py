@@ -190,6 +190,22 @@ class Part:
     body: Union[bytes, FileRange]
 
 
+class Flush:
+    """A flush bucket: a piece of an iterable body that sends what is buffered now
+    (a producer that streams, such as a CGI script, yields it before it waits)."""
+
+    __slots__ = ()
+
+
+FLUSH = Flush()
+
+
+class BodyAborted(Exception):
+    """Raised by an iterable body whose producer failed mid-way (Apache's error
+    bucket): what was produced goes out, the body is not ended (no last chunk) and the
+    connection closes, so the client sees a truncated response."""
+
+
 Body = Union[None, bytes, FileRange, list, Iterable[bytes]]
 
 
@@ -260,6 +276,9 @@ class Request:
     eos_sent: bool = False
     # the response framing and the methods a handler allows (for Allow on OPTIONS/405)
     chunked: bool = False                       # set by set_keepalive: HTTP/1.1 chunked body
+    # r->assbackwards: the body goes out with no response head (an nph- script writes
+    # its own), and the connection closes after it
+    assbackwards: bool = False
     allowed: int = 0                            # bit mask of method numbers (allowed_methods)
     allowed_xmethods: list = attrs.field(factory=list)   # allowed extension method names
     # logging (mod_log_config, mod_logio, the error log)

@@ -53,3 +53,14 @@ def escape_errorlog_item(s: str) -> str:
     if s.isascii() and s.isprintable() and "\\" not in s:
         return s
     return _escape(s, _ERRORLOG_ITEM)
+
+
+# T_ESCAPE_SHELL_CMD (server/gen_test_char.c, Unix): a backslash goes before each
+_SHELL = {ord(c): "\\" + c for c in "&;`'\"|*?~<>^()[]{}$\\\n"}
+
+
+def escape_shell_cmd(s: str) -> str:
+    """ap_escape_shell_cmd: a backslash before each of ``&;`'"|*?~<>^()[]{}$\\`` and
+    newline (mod_cgi's ISINDEX arguments; the script is exec'd, never given to a
+    shell, so this is Apache's output, not a safeguard)."""
+    return s.translate(_SHELL)

@@ -59,3 +59,27 @@ def os_escape_path(path: str, partial: bool = False) -> str:
 def escape_uri(path: str) -> str:
     """ap_escape_uri: ap_os_escape_path(path, 1) (httpd.h), no ``./`` prefix."""
     return os_escape_path(path, True)
+
+
+_HEX = "0123456789abcdefABCDEF"
+
+
+def unescape_url(s: str) -> str:
+    """ap_unescape_url as a caller that ignores its status sees the result: every valid
+    ``%hh`` decoded (``%2F`` too), a bad escape left as it is, and the string cut at
+    a decoded NUL (a C string ends there)."""
+    if "%" not in s:
+        return s
+    out, i, n = [], 0, len(s)
+    while i < n:
+        c = s[i]
+        if c == "%" and i + 2 < n and s[i + 1] in _HEX and s[i + 2] in _HEX:
+            ch = chr(int(s[i + 1:i + 3], 16))
+            if ch == "\0":
+                break
+            out.append(ch)
+            i += 3
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)

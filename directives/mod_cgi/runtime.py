@@ -1,0 +1,96 @@
+"""mod_cgi's handler: cgi_handler and run_cgi_child.  The script is forked by this
+worker (subprocess's fork and exec in C: no Python runs between them), directly, with
+no shell; its own process group, so that a timeout or the end of the request ends
+everything it started."""
+from __future__ import annotations
+
+import os
+import subprocess
+
+from httpd.http.cgi_common import (ScriptPipes, ScriptProcess, build_command,
+                                   check_request, run_script)
+from httpd.log import errorlog
+from httpd.module import CORE_MODULE
+from httpd.module.hooks import DECLINED
+
+MODULE = "cgi"
+MODULE_NAME = "cgi_module"
+HTTP_INTERNAL_SERVER_ERROR = 500
+_KEY = "cgi_module:process"
+
+
+def _timeout(r) -> float:
+    d = r.module_config(MODULE_NAME)
+    t = getattr(d, "timeout", None)
+    if t:
+        return t
+    core = r.server.module_config[CORE_MODULE].timeout
+    return float(core) if core else 60.0
+
+
+def cgi_handler(r) -> int:
+    conf = r.server_config(MODULE_NAME)
+    refused = check_request(r, conf, MODULE)
+    if refused is not None:
+        return refused
+    command, argv, env, cwd = build_command(r)
+    fds = []
+    try:
+        in_r, in_w = os.pipe2(os.O_CLOEXEC)
+        fds += [in_r, in_w]
+        out_r, out_w = os.pipe2(os.O_CLOEXEC)
+        fds += [out_r, out_w]
+        err_r, err_w = os.pipe2(os.O_CLOEXEC)
+        fds += [err_r, err_w]
+    except OSError as e:
+        for fd in fds:
+            os.close(fd)
+        errorlog.log_rerror(r, MODULE, "error", f"AH01223: couldn't spawn child process: "
+                            f"{r.filename}", status=e.errno)
+        return HTTP_INTERNAL_SERVER_ERROR
+    enc = "latin-1"
+    try:
+        proc = subprocess.Popen(
+            [a.encode(enc, "replace") for a in argv], executable=command.encode(enc),
+            stdin=in_r, stdout=out_w, stderr=err_w, cwd=cwd,
+            env={k.encode(enc, "replace"): v.encode(enc, "replace") for k, v in env.items()},
+            close_fds=True, process_group=0, restore_signals=True)
+    except OSError as e:
+        # the child's exec failed: Apache's child writes this to the script's stderr,
+        # which mod_cgi logs, and the script's output ends before any header
+        for fd in (in_r, out_w, err_w):
+            os.close(fd)
+        pipes = ScriptPipes(r, ScriptProcess(-1, lambda block: True), in_w, out_r, err_r,
+                            _timeout(r), conf, MODULE)
+        pipes.err += (f"({e.errno}){os.strerror(e.errno)}: AH01241: exec of '{command}' "
+                      "failed\n").encode(enc, "replace")
+        pipes._log_err_lines()
+        pipes.close()
+        errorlog.log_rerror(r, MODULE, "error", "End of script output before headers: "
+                            f"{os.path.basename(command)}")
+        return HTTP_INTERNAL_SERVER_ERROR
+    for fd in (in_r, out_w, err_w):
+        os.close(fd)
+
+    def reap(block: bool) -> bool:
+        try:
+            return (proc.wait() if block else proc.poll()) is not None
+        except ChildProcessError:
+            return True
+
+    process = ScriptProcess(proc.pid, reap)
+    pipes = ScriptPipes(r, process, in_w, out_r, err_r, _timeout(r), conf, MODULE)
+    r.request_config[_KEY] = (process, pipes)
+    return run_script(r, pipes, conf, MODULE)
+
+
+def cleanup(r) -> int:
+    """The request's pool cleanup: every script it ran is ended and reaped."""
+    while r is not None:
+        held = r.request_config.pop(_KEY, None)
+        if held is not None:
+            process, pipes = held
+            pipes.close()
+            process.finish()
+        r = r.next
+    return DECLINED
