@@ -62,7 +62,7 @@ def cgi_handler(r) -> int:
             os.close(fd)
         pipes = ScriptPipes(r, ScriptProcess(-1, lambda block: True), in_w, out_r, err_r,
                             _timeout(r), conf, MODULE)
-        pipes.err += (f"({e.errno}){os.strerror(e.errno)}: AH01241: exec of '{command}' "
+        pipes.err += (f"({e.errno}){os.strerror(e.errno)}: exec of '{command}' "
                       "failed\n").encode(enc, "replace")
         pipes._log_err_lines()
         pipes.close()

@@ -44,7 +44,7 @@ from httpd.util.uri import unescape_url
 from httpd.core.config import OPT_EXECCGI
 
 HTTP_FORBIDDEN, HTTP_NOT_FOUND, HTTP_INTERNAL_SERVER_ERROR = 403, 404, 500
-HTTP_MOVED_TEMPORARILY, HTTP_NOT_MODIFIED, HTTP_BAD_GATEWAY = 302, 304, 502
+HTTP_MOVED_TEMPORARILY, HTTP_NOT_MODIFIED = 302, 304
 HTTP_BAD_REQUEST = 400
 HUGE_STRING_LEN = 8192
 APACHE_ARG_MAX = 512
@@ -515,10 +515,9 @@ def run_script(r: Request, pipes: ScriptPipes, conf: ScriptLogConf, module: str)
             sbuf = scan.bad_line
     if not r.subprocess_env.get(TRUST_CL_ENV):
         r.headers_out.unset("Content-Length")
-    if r.headers_out.get("Transfer-Encoding") is not None:
-        pipes.out.clear()
-        return log_scripterror(r, conf, HTTP_BAD_GATEWAY, "AH10501",
-                               "script sent Transfer-Encoding", module)
+    # 2.4's answer to a script's Transfer-Encoding: the field is dropped and the body
+    # framed by the server (trunk refuses it with 502, AH10501)
+    r.headers_out.unset("Transfer-Encoding")
     if ret != OK:
         if ret == 504:
             pipes.out.clear()

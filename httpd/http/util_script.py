@@ -294,11 +294,9 @@ def _atoi(s: str) -> int:
 
 
 def _content_type_tolower(t: str) -> str:
-    """ap_content_type_tolower: the type and the parameter names lower-cased, the
-    parameter values kept."""
-    parts = t.split(";")
-    out = [parts[0].lower()]
-    for p in parts[1:]:
-        k, eq, v = p.partition("=")
-        out.append(k.lower() + eq + v)
-    return ";".join(out)
+    """ap_content_type_tolower: the media type (up to a ';') lower-cased, the
+    parameters kept as written."""
+    semi = t.find(";")
+    if semi < 0:
+        return t.lower()
+    return t[:semi].lower() + t[semi:]
