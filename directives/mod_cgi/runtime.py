@@ -60,7 +60,7 @@ def cgi_handler(r) -> int:
         # which mod_cgi logs, and the script's output ends before any header
         for fd in (in_r, out_w, err_w):
             os.close(fd)
-        pipes = ScriptPipes(r, ScriptProcess(-1, lambda block: True), in_w, out_r, err_r,
+        pipes = ScriptPipes(r, ScriptProcess(-1, lambda block: 127), in_w, out_r, err_r,
                             _timeout(r), conf, MODULE)
         pipes.err += (f"({e.errno}){os.strerror(e.errno)}: exec of '{command}' "
                       "failed\n").encode(enc, "replace")
@@ -72,13 +72,13 @@ def cgi_handler(r) -> int:
     for fd in (in_r, out_w, err_w):
         os.close(fd)
 
-    def reap(block: bool) -> bool:
+    def poll(block: bool):
         try:
-            return (proc.wait() if block else proc.poll()) is not None
+            return proc.wait() if block else proc.poll()
         except ChildProcessError:
-            return True
+            return -1
 
-    process = ScriptProcess(proc.pid, reap)
+    process = ScriptProcess(proc.pid, poll)
     pipes = ScriptPipes(r, process, in_w, out_r, err_r, _timeout(r), conf, MODULE)
     r.request_config[_KEY] = (process, pipes)
     return run_script(r, pipes, conf, MODULE)

@@ -155,29 +155,33 @@ def build_command(r: Request) -> tuple[str, list, dict, str]:
 
 class ScriptProcess:
     """A running script as its module sees it: ``pid`` (the leader of its own process
-    group), ``running()``, and ``reap()`` where the module is its parent."""
+    group) and ``poll(block)``, the module's way to learn its exit status (a
+    returncode as subprocess gives it: negative for a signal; None while it runs)."""
 
-    def __init__(self, pid: int, reap: Optional[Callable[[bool], bool]] = None):
+    def __init__(self, pid: int, poll: Callable[[bool], Optional[int]]):
         self.pid = pid
-        self._reap = reap
-        self.done = False
+        self._poll = poll
+        self.returncode: Optional[int] = None
 
     def exited(self, block: bool = False) -> bool:
-        """True once the script has ended (reaped, where we are its parent)."""
-        if self.done:
-            return True
-        if self._reap is not None:
-            self.done = self._reap(block)
-            return self.done
-        try:                       # not our child (mod_cgid's daemon reaps it)
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            self.done = True
-        except PermissionError:
-            pass
-        return self.done
+        """True once the script has ended (and been reaped by whoever is its parent)."""
+        if self.returncode is None:
+            self.returncode = self._poll(block)
+        return self.returncode is not None
+
+    def wait_briefly(self, seconds: float = 0.25) -> Optional[int]:
+        """The exit status of a script whose output just ended, if it ends within
+        ``seconds`` (one that closed its stdout and goes on is left running)."""
+        deadline = time.monotonic() + seconds
+        delay = 0.0005
+        while not self.exited() and time.monotonic() < deadline:
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
+        return self.returncode
 
     def kill_group(self, sig: int) -> None:
+        if self.pid <= 0:
+            return
         try:
             os.killpg(self.pid, sig)
         except (ProcessLookupError, PermissionError):
@@ -185,7 +189,8 @@ class ScriptProcess:
 
     def finish(self) -> None:
         """apr's free_proc_chain with APR_KILL_AFTER_TIMEOUT, on the whole group:
-        nothing if it has ended, else SIGTERM, up to 3 s, SIGKILL; then reaped."""
+        nothing if it has ended, else SIGTERM, up to 3 s, SIGKILL; then reaped.  What
+        the script left running in its group is killed too."""
         if not self.exited():
             self.kill_group(signal.SIGTERM)
             deadline = time.monotonic() + KILL_GRACE
@@ -195,9 +200,8 @@ class ScriptProcess:
                 delay = min(delay * 2, 0.1)
             if not self.exited():
                 self.kill_group(signal.SIGKILL)
-                if self._reap is not None:
-                    self.exited(block=True)
-        self.kill_group(signal.SIGKILL)     # what the script left behind in its group
+                self.exited(block=True)
+        self.kill_group(signal.SIGKILL)
 
 
 class ScriptPipes:
@@ -475,6 +479,15 @@ def _stream(r: Request, pipes: ScriptPipes, module: str):
                 pipes.aborted = True
                 raise BodyAborted()
             if got is False:
+                code = pipes.proc.wait_briefly()
+                if code is not None and code < 0:
+                    # Apache sends what came and ends the body as if it were whole;
+                    # here the client learns it is not, and the log says why
+                    errorlog.log_rerror(r, module, "error", "AH00000: script "
+                                        f"{r.filename} was killed by signal {-code} "
+                                        "before it finished: response truncated")
+                    pipes.aborted = True
+                    raise BodyAborted()
                 break
             data = bytes(pipes.out)
             pipes.out.clear()
@@ -519,9 +532,8 @@ def run_script(r: Request, pipes: ScriptPipes, conf: ScriptLogConf, module: str)
     # framed by the server (trunk refuses it with 502, AH10501)
     r.headers_out.unset("Transfer-Encoding")
     if ret != OK:
-        if ret == 504:
-            pipes.out.clear()
-            pipes.out_eof = True
+        if ret == 504:            # given up: end it now, then read what is left
+            pipes.proc.finish()
         ret = _log_script(r, conf, ret, dbuf, sbuf, pipes)
         if ret == HTTP_NOT_MODIFIED:
             r.status = ret

@@ -44,11 +44,12 @@ SCRIPTS = {
     "crlf.sh": SH + "printf 'Content-Type: Text/HTML; Charset=UTF-8\\r\\nX-Crlf: yes\\r\\n\\r\\ncrlf body\\n'\n",
     "stderr.sh": SH + "echo 'to the log' >&2\nprintf 'Content-Type: text/plain\\n\\nout\\n'\n",
     "dies.sh": SH + "printf 'Content-Type: text/plain\\n\\npartial'\nkill -9 $$\n",
-    "hang.sh": SH + "printf 'Content-Type: text/plain\\n\\nbefore hang\\n'\nsleep 30 & wait\n",
-    "hangfirst.sh": SH + "sleep 30 & wait\n",
+    "hang.sh": SH + "printf 'Content-Type: text/plain\\n\\nbefore hang\\n'\nsleep 30 &\n"
+               "echo $$ $! > \"$PIDDIR/hang\"\nwait\n",
+    "hangfirst.sh": SH + "sleep 30 &\necho $$ $! > \"$PIDDIR/hangfirst\"\nwait\n",
     "flood.sh": SH + "i=0; while [ $i -lt 3000 ]; do echo \"noise line $i with some padding to make it long\" >&2; i=$((i+1)); done\n"
                 "printf 'Content-Type: text/plain\\n\\nflooded\\n'\n",
-    "slow.sh": SH + "printf 'Content-Type: text/plain\\n\\n'\ni=0; while [ $i -lt 200 ]; do echo tick $i; sleep 0.05; i=$((i+1)); done\n",
+    "slow.sh": SH + "echo $$ > \"$PIDDIR/slow\"\nprintf 'Content-Type: text/plain\\n\\n'\ni=0; while [ $i -lt 200 ]; do echo tick $i; sleep 0.05; i=$((i+1)); done\n",
     "whoami.sh": SH + "printf 'Content-Type: text/plain\\n\\n'\nid -u\n",
     "hello.sh": SH + "printf 'Content-Type: text/plain\\n\\nhello\\n'\n",
 }
@@ -60,9 +61,10 @@ def make_tree() -> Path:
     root = Path(tempfile.mkdtemp(prefix="httpd-cgi-"))
     root.chmod(0o755)
     cgi, docs = root / "cgi", root / "docs"
-    for d in (cgi, docs, docs / "run", docs / "norun", cgi / "subdir"):
+    for d in (cgi, docs, docs / "run", docs / "norun", cgi / "subdir", root / "pids"):
         d.mkdir()
         d.chmod(0o755)
+    (root / "pids").chmod(0o777)
     for name, text in SCRIPTS.items():
         (cgi / name).write_text(text)
         (cgi / name).chmod(0o755)
@@ -87,6 +89,7 @@ def config(root: Path, module: str = "cgi") -> str:
             "</Directory>\n"
             f"<Directory {root}/docs/norun>\nAddHandler cgi-script .cgi\n</Directory>\n"
             "SetEnv MYVAR from-mod-env\n"
+            f"SetEnv PIDDIR {root}/pids\n"
             "SetEnvIf X-Foo ^bar$ SETENVIF_VAR=matched\n"
             "<Location /cgi-bin/post.sh>\nLimitRequestBody 100\n</Location>\n"
             "<Location /cgi-bin/env.sh/auth>\nCGIPassAuth On\n</Location>\n"
