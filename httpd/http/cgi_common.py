@@ -109,29 +109,35 @@ def log_scripterror(r: Request, conf: ScriptLogConf, ret: int, logno: str, error
     return ret
 
 
-def check_request(r: Request, conf: ScriptLogConf, module: str) -> Optional[int]:
+CGI_LOGNOS = ("AH02809", "AH02810", "AH02811", "AH02812", "AH02813")    # mod_cgi's
+CGID_LOGNOS = ("AH01262", "AH01263", "AH01264", "AH01265", "AH01266")   # mod_cgid's
+
+
+def check_request(r: Request, conf: ScriptLogConf, module: str,
+                  lognos: tuple = CGI_LOGNOS) -> Optional[int]:
     """cgi_handler's checks before it runs anything, in its order: DECLINED for another
-    handler, else a refusal's status, else None (run it)."""
+    handler, else a refusal's status, else None (run it).  ``lognos``: the module's
+    five AH numbers for them."""
     if r.handler not in ("cgi-script", "application/x-httpd-cgi"):
         return DECLINED
     core = r.module_config(CORE_MODULE)
     aliased = (r.notes.get("alias-forced-type") or "").lower() == "cgi-script"
     nph = os.path.basename(r.filename or "").startswith("nph-")
     if not core.opts & OPT_EXECCGI and not aliased:
-        return log_scripterror(r, conf, HTTP_FORBIDDEN, "AH02809",
+        return log_scripterror(r, conf, HTTP_FORBIDDEN, lognos[0],
                                "Options ExecCGI is off in this directory", module)
     if nph and r.protocol == "INCLUDED":
-        return log_scripterror(r, conf, HTTP_FORBIDDEN, "AH02810",
+        return log_scripterror(r, conf, HTTP_FORBIDDEN, lognos[1],
                                "attempt to include NPH CGI script", module)
     st = r.finfo
     if st is None:
-        return log_scripterror(r, conf, HTTP_NOT_FOUND, "AH02811",
+        return log_scripterror(r, conf, HTTP_NOT_FOUND, lognos[2],
                                "script not found or unable to stat", module)
     if _stat.S_ISDIR(st.st_mode):
-        return log_scripterror(r, conf, HTTP_FORBIDDEN, "AH02812",
+        return log_scripterror(r, conf, HTTP_FORBIDDEN, lognos[3],
                                "attempt to invoke directory as script", module)
     if core.accept_path_info == "off" and r.path_info:
-        return log_scripterror(r, conf, HTTP_NOT_FOUND, "AH02813",
+        return log_scripterror(r, conf, HTTP_NOT_FOUND, lognos[4],
                                "AcceptPathInfo off disallows user's path", module)
     return None
 

@@ -16,7 +16,7 @@ import pytest
 from tests.e2e.mpm import AS_ROOT, read_all, start_server, wait_for
 from tests.directives.mod_cgi.scripts import config, make_tree
 
-VARIANTS = [("prefork", "cgi")]
+VARIANTS = [("prefork", "cgi"), ("event", "cgid")]
 
 
 @pytest.fixture(scope="module", params=VARIANTS, ids=lambda v: f"{v[0]}-{v[1]}")

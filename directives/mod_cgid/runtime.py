@@ -1,0 +1,164 @@
+"""mod_cgid's handler (cgid_handler): the checks, then the script started by the
+daemon rather than by this worker: a connection to ScriptSock carries the request and
+the script's pipe ends; the daemon answers the pid and, later, the exit status."""
+from __future__ import annotations
+
+import json
+import os
+import select
+import socket
+import struct
+import time
+
+from httpd.http.cgi_common import (CGID_LOGNOS, ScriptPipes, ScriptProcess, build_command,
+                                   check_request, log_scripterror, run_script)
+from httpd.log import errorlog
+from httpd.module import CORE_MODULE
+from httpd.module.hooks import DECLINED
+
+from directives.mod_cgid import daemon
+
+MODULE = "cgid"
+MODULE_NAME = "cgid_module"
+HTTP_INTERNAL_SERVER_ERROR, HTTP_SERVICE_UNAVAILABLE = 500, 503
+DEFAULT_CONNECT_ATTEMPTS = 15        # connect_to_daemon's tries, 100 ms apart at first
+_KEY = "cgid_module:process"
+_HEADER = struct.Struct("!I")
+
+
+def _timeout(r) -> float:
+    d = r.module_config(MODULE_NAME)
+    t = getattr(d, "timeout", None)
+    if t:
+        return t
+    core = r.server.module_config[CORE_MODULE].timeout
+    return float(core) if core else 60.0
+
+
+def _connect(r, conf):
+    """connect_to_daemon: retried while the daemon may still be starting."""
+    path = daemon.socket_path()
+    if path is None:
+        return None, log_scripterror(r, conf, HTTP_SERVICE_UNAVAILABLE, "AH01258",
+                                     "cgid daemon is gone; is Apache terminating?", MODULE)
+    sleep = 0.1
+    last = None
+    for attempt in range(DEFAULT_CONNECT_ATTEMPTS):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            return s, None
+        except OSError as e:
+            s.close()
+            last = e
+            errorlog.log_rerror(r, MODULE, "debug", f"AH01256: connect #{attempt + 1} to "
+                                "cgi daemon failed, sleeping before retry", status=e.errno)
+            time.sleep(sleep)
+            sleep = min(sleep * 2, 2.0)
+    return None, log_scripterror(r, conf, HTTP_SERVICE_UNAVAILABLE, "AH01257",
+                                 "unable to connect to cgi daemon after multiple tries",
+                                 MODULE, status=getattr(last, "errno", None))
+
+
+class _DaemonChild:
+    """The poll of a script the daemon reaps: ``EXIT code`` on the connection."""
+
+    def __init__(self, sock: socket.socket, rest: bytes):
+        self.sock, self.buf = sock, rest
+
+    def __call__(self, block: bool):
+        while b"\n" not in self.buf:
+            if self.sock is None:
+                return -1
+            if not block and not select.select([self.sock], [], [], 0)[0]:
+                return None
+            try:
+                data = self.sock.recv(256)
+            except OSError:
+                data = b""
+            if not data:
+                self.close()
+                return -1 if b"\n" not in self.buf else None
+            self.buf += data
+        line = self.buf.split(b"\n", 1)[0]
+        self.close()
+        try:
+            return int(line.split()[1])
+        except (IndexError, ValueError):
+            return -1
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+
+def cgid_handler(r) -> int:
+    conf = r.server_config(MODULE_NAME)
+    refused = check_request(r, conf, MODULE, CGID_LOGNOS)
+    if refused is not None:
+        return refused
+    command, argv, env, cwd = build_command(r)
+    sock, status = _connect(r, conf)
+    if sock is None:
+        return status
+    ours, theirs = [], []
+    try:
+        for _ in range(3):
+            a, b = os.pipe2(os.O_CLOEXEC)
+            ours.append(a)
+            theirs.append(b)
+        # stdin: the script reads what we write; stdout and stderr: the other way round
+        script_ends = [ours[0], theirs[1], theirs[2]]
+        our_ends = [theirs[0], ours[1], ours[2]]
+        body = json.dumps({"command": command, "argv": argv, "env": env, "cwd": cwd},
+                          ensure_ascii=True).encode("ascii")
+        socket.send_fds(sock, [_HEADER.pack(len(body)) + body[:60000]], script_ends)
+        if len(body) > 60000:
+            sock.sendall(body[60000:])
+        for fd in script_ends:
+            os.close(fd)
+        sock.settimeout(_timeout(r))
+        reply = b""
+        while b"\n" not in reply:
+            data = sock.recv(256)
+            if not data:
+                break
+            reply += data
+    except OSError as e:
+        sock.close()
+        for fd in ours + theirs:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        errorlog.log_rerror(r, MODULE, "error", "AH01250: Error writing request to cgi "
+                            "daemon", status=e.errno)
+        return HTTP_INTERNAL_SERVER_ERROR
+    line, _, rest = reply.partition(b"\n")
+    words = line.split()
+    if len(words) != 2 or words[0] != b"PID":
+        sock.close()
+        for fd in our_ends:
+            os.close(fd)
+        errorlog.log_rerror(r, MODULE, "error", "End of script output before headers: "
+                            f"{os.path.basename(command)}")
+        return HTTP_INTERNAL_SERVER_ERROR
+    process = ScriptProcess(int(words[1]), _DaemonChild(sock, rest))
+    pipes = ScriptPipes(r, process, our_ends[0], our_ends[1], our_ends[2], _timeout(r),
+                        conf, MODULE)
+    r.request_config[_KEY] = (process, pipes)
+    return run_script(r, pipes, conf, MODULE)
+
+
+def cleanup(r) -> int:
+    """cleanup_script: the scripts this request started are ended (the daemon reaps)."""
+    while r is not None:
+        held = r.request_config.pop(_KEY, None)
+        if held is not None:
+            process, pipes = held
+            pipes.close()
+            process.finish()
+            process._poll.close()
+        r = r.next
+    return DECLINED
