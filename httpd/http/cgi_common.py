@@ -227,6 +227,7 @@ class ScriptPipes:
         self.err = bytearray()
         self.err_eof = stderr < 0
         self.aborted = False
+        self.entity_logno = "AH01270" if module == "cgid" else "AH01225"
 
     # -- stderr --------------------------------------------------------------------------
 
@@ -335,7 +336,8 @@ class ScriptPipes:
                     data = read(HUGE_STRING_LEN)
                 except Exception as e:
                     errorlog.log_rerror(r, self.module, "error",
-                                        "AH01225: Error reading request entity data")
+                                        f"{self.entity_logno}: Error reading request "
+                                        "entity data")
                     return getattr(e, "status", HTTP_BAD_REQUEST)
                 if not data:
                     break
