@@ -558,5 +558,17 @@ def run_script(r: Request, pipes: ScriptPipes, conf: ScriptLogConf, module: str)
             internal_redirect(location, r)
             return OK
         return HTTP_MOVED_TEMPORARILY
+    # as Apache's content-length filter does: when the whole output is there already
+    # (read without waiting), it goes out with a Content-Length
+    while pipes.fill(0) is True:
+        pass
+    if pipes.out_eof:
+        code = pipes.proc.wait_briefly()
+        if code is None or code >= 0:
+            r.body = bytes(pipes.out)
+            pipes.out.clear()
+            pipes.drain_stderr()
+            pipes.close()
+            return OK
     r.body = _stream(r, pipes, module)
     return OK
