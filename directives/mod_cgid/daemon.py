@@ -29,7 +29,7 @@ from httpd.log import errorlog
 
 _HEADER = struct.Struct("!I")
 MAX_REQUEST = 16 << 20
-_STATE: dict = {"path": None, "wfd": None, "pid": None, "fds": []}
+_STATE: dict = {"path": None, "wfd": None, "pid": None, "fds": [], "generation": 0}
 
 
 def socket_path() -> Optional[str]:
@@ -42,8 +42,9 @@ def start(process: Any, server: Any, base: str, module: str) -> bool:
     start-up goes on: every CGI request then gets 503, as in Apache without its
     daemon)."""
     path = f"{base}.{os.getpid()}"
-    if _STATE["pid"] is not None:       # a restart: a new socket for the new daemon
-        path = f"{path}.{len(_STATE['fds']) + 1}"
+    _STATE["generation"] += 1
+    if _STATE["generation"] > 1:        # a restart: a new socket for the new daemon
+        path = f"{path}.{_STATE['generation']}"
     rfd, wfd = os.pipe()
     old_wfd = _STATE["wfd"]
     try:
@@ -86,12 +87,16 @@ def _log(server: Any, module: str, level: str, msg: str, status: Any = None) -> 
         pass
 
 
+def _leave(*_: Any) -> None:
+    raise SystemExit(0)
+
+
 def _daemon_main(process: Any, server: Any, path: str, parent_fd: int, module: str) -> int:
     os.setsid()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGUSR1, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, _leave)
     try:
         errorlog.open_logs(process, replace_stderr=False)
     except Exception:
