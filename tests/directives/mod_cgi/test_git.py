@@ -32,7 +32,8 @@ def _chown_tree(path: Path, user: str = "nobody") -> None:
             os.chown(os.path.join(dirpath, name), pw.pw_uid, pw.pw_gid)
 
 
-@pytest.mark.parametrize("mpm,module", [("prefork", "cgi"), ("event", "cgid")])
+@pytest.mark.parametrize("mpm,module", [("prefork", "cgi"), ("event", "cgid"), ("event", "cgi"),
+                                        ("prefork", "cgid")])
 def test_clone_and_push(mpm, module):
     exec_path = subprocess.run([GIT, "--exec-path"], capture_output=True, text=True,
                                timeout=10).stdout.strip()
