@@ -8,24 +8,15 @@ import os
 import subprocess
 
 from httpd.http.cgi_common import (ScriptPipes, ScriptProcess, build_command,
-                                   check_request, run_script)
+                                   check_request, hold, run_script, script_timeout)
+from httpd.http.cgi_common import cleanup as cgi_cleanup
 from httpd.log import errorlog
-from httpd.module import CORE_MODULE
 from httpd.module.hooks import DECLINED
 
 MODULE = "cgi"
 MODULE_NAME = "cgi_module"
 HTTP_INTERNAL_SERVER_ERROR = 500
 _KEY = "cgi_module:process"
-
-
-def _timeout(r) -> float:
-    d = r.module_config(MODULE_NAME)
-    t = getattr(d, "timeout", None)
-    if t:
-        return t
-    core = r.server.module_config[CORE_MODULE].timeout
-    return float(core) if core else 60.0
 
 
 def cgi_handler(r) -> int:
@@ -61,7 +52,7 @@ def cgi_handler(r) -> int:
         for fd in (in_r, out_w, err_w):
             os.close(fd)
         pipes = ScriptPipes(r, ScriptProcess(-1, lambda block: 127), in_w, out_r, err_r,
-                            _timeout(r), conf, MODULE)
+                            script_timeout(r, MODULE_NAME), conf, MODULE)
         pipes.err += (f"({e.errno}){os.strerror(e.errno)}: exec of '{command}' "
                       "failed\n").encode(enc, "replace")
         pipes._log_err_lines()
@@ -79,18 +70,12 @@ def cgi_handler(r) -> int:
             return -1
 
     process = ScriptProcess(proc.pid, poll)
-    pipes = ScriptPipes(r, process, in_w, out_r, err_r, _timeout(r), conf, MODULE)
-    r.request_config[_KEY] = (process, pipes)
+    pipes = ScriptPipes(r, process, in_w, out_r, err_r, script_timeout(r, MODULE_NAME), conf, MODULE)
+    hold(r, _KEY, process, pipes)
     return run_script(r, pipes, conf, MODULE)
 
 
 def cleanup(r) -> int:
     """The request's pool cleanup: every script it ran is ended and reaped."""
-    while r is not None:
-        held = r.request_config.pop(_KEY, None)
-        if held is not None:
-            process, pipes = held
-            pipes.close()
-            process.finish()
-        r = r.next
+    cgi_cleanup(r, _KEY)
     return DECLINED

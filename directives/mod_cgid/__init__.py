@@ -14,25 +14,15 @@ from __future__ import annotations
 
 from typing import Optional
 
-from httpd.http.cgi_common import ScriptLogConf
-from httpd.http.core import parse_timeout
-from httpd.module import (ACCESS_CONF, GLOBAL_ONLY, RSRC_CONF, Args, Module,
-                          directive)
+from httpd.http.cgi_common import (ScriptDirConfig, ScriptLogConf, script_timeout_directive,
+                                   scriptlog_directives)
+from httpd.module import GLOBAL_ONLY, RSRC_CONF, Args, Module, directive
 from httpd.module.hooks import MIDDLE, REALLY_FIRST, REALLY_LAST
 
 from directives.mod_cgid import daemon, runtime
 
 MODULE_NAME = "cgid_module"
 DEFAULT_SOCKET = "cgisock"
-
-
-class CGIDDirConfig:
-    """cgid_dirconf: CGIDScriptTimeout in seconds (None: the server's Timeout)."""
-
-    __slots__ = ("timeout",)
-
-    def __init__(self, timeout: Optional[float] = None):
-        self.timeout = timeout
 
 
 class CGIDServerConfig(ScriptLogConf):
@@ -46,51 +36,12 @@ class CGIDServerConfig(ScriptLogConf):
         self.sockname: Optional[str] = None
 
 
-def create_dir_config(path: Optional[str]) -> CGIDDirConfig:
-    return CGIDDirConfig()
-
-
-def merge_dir_config(base: CGIDDirConfig, add: CGIDDirConfig) -> CGIDDirConfig:
-    return add
-
-
 def create_server_config(server) -> CGIDServerConfig:
     return CGIDServerConfig()
 
 
 def _sconf(cmd) -> CGIDServerConfig:
     return cmd.server.module_config[MODULE_NAME]
-
-
-def _atol(arg: str) -> int:
-    s = arg.lstrip(" \t\n\r\v\f")
-    j = 1 if s[:1] in "+-" else 0
-    while j < len(s) and s[j].isdigit():
-        j += 1
-    try:
-        return int(s[:j])
-    except ValueError:
-        return 0
-
-
-@directive("ScriptLog", Args.TAKE1, RSRC_CONF, "the name of a log for script debugging info")
-def set_scriptlog(cmd, _d, arg: str):
-    _sconf(cmd).logname = cmd.process.server_root_relative(arg)
-    return None
-
-
-@directive("ScriptLogLength", Args.TAKE1, RSRC_CONF,
-           "the maximum length (in bytes) of the script debug log")
-def set_scriptlog_length(cmd, _d, arg: str):
-    _sconf(cmd).logbytes = _atol(arg)
-    return None
-
-
-@directive("ScriptLogBuffer", Args.TAKE1, RSRC_CONF,
-           "the maximum size (in bytes) to record of a POST request")
-def set_scriptlog_buffer(cmd, _d, arg: str):
-    _sconf(cmd).bufbytes = max(0, _atol(arg))
-    return None
 
 
 def runtime_dir_relative(process, name: str) -> str:
@@ -109,17 +60,6 @@ def set_script_socket(cmd, _d, arg: str):
     return None
 
 
-@directive("CGIDScriptTimeout", Args.TAKE1, RSRC_CONF | ACCESS_CONF,
-           "The amount of time to wait between successful reads from the CGI script, in "
-           "seconds.")
-def set_script_timeout(cmd, d: CGIDDirConfig, arg: str):
-    t = parse_timeout(arg, "s")
-    if t is None:
-        return "CGIDScriptTimeout has wrong format"
-    d.timeout = t
-    return None
-
-
 def cgid_init(process, server) -> bool:
     """post_config: start this generation's daemon (the previous one leaves once the
     workers that still use it are gone)."""
@@ -130,10 +70,10 @@ def cgid_init(process, server) -> bool:
 
 MODULE = Module(
     MODULE_NAME, "mod_cgid.c",
-    (set_scriptlog, set_scriptlog_length, set_scriptlog_buffer, set_script_socket,
-     set_script_timeout),
-    create_dir_config=create_dir_config,
-    merge_dir_config=merge_dir_config,
+    scriptlog_directives(MODULE_NAME)
+    + (set_script_socket, script_timeout_directive("CGIDScriptTimeout")),
+    create_dir_config=ScriptDirConfig.create,
+    merge_dir_config=ScriptDirConfig.merge,
     create_server_config=create_server_config,
     merge_server_config=ScriptLogConf.merge,
     hooks={"post_config": (cgid_init, REALLY_FIRST),

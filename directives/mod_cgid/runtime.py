@@ -11,9 +11,10 @@ import struct
 import time
 
 from httpd.http.cgi_common import (CGID_LOGNOS, ScriptPipes, ScriptProcess, build_command,
-                                   check_request, log_scripterror, run_script)
+                                   check_request, hold, log_scripterror, run_script,
+                                   script_timeout)
+from httpd.http.cgi_common import cleanup as cgi_cleanup
 from httpd.log import errorlog
-from httpd.module import CORE_MODULE
 from httpd.module.hooks import DECLINED
 
 from directives.mod_cgid import daemon
@@ -24,15 +25,6 @@ HTTP_INTERNAL_SERVER_ERROR, HTTP_SERVICE_UNAVAILABLE = 500, 503
 DEFAULT_CONNECT_ATTEMPTS = 15        # connect_to_daemon's tries, 100 ms apart at first
 _KEY = "cgid_module:process"
 _HEADER = struct.Struct("!I")
-
-
-def _timeout(r) -> float:
-    d = r.module_config(MODULE_NAME)
-    t = getattr(d, "timeout", None)
-    if t:
-        return t
-    core = r.server.module_config[CORE_MODULE].timeout
-    return float(core) if core else 60.0
 
 
 def _connect(r, conf):
@@ -118,7 +110,7 @@ def cgid_handler(r) -> int:
             sock.sendall(body[60000:])
         for fd in script_ends:
             os.close(fd)
-        sock.settimeout(_timeout(r))
+        sock.settimeout(script_timeout(r, MODULE_NAME))
         reply = b""
         while b"\n" not in reply:
             data = sock.recv(256)
@@ -145,20 +137,13 @@ def cgid_handler(r) -> int:
                             f"{os.path.basename(command)}")
         return HTTP_INTERNAL_SERVER_ERROR
     process = ScriptProcess(int(words[1]), _DaemonChild(sock, rest))
-    pipes = ScriptPipes(r, process, our_ends[0], our_ends[1], our_ends[2], _timeout(r),
+    pipes = ScriptPipes(r, process, our_ends[0], our_ends[1], our_ends[2], script_timeout(r, MODULE_NAME),
                         conf, MODULE)
-    r.request_config[_KEY] = (process, pipes)
+    hold(r, _KEY, process, pipes)
     return run_script(r, pipes, conf, MODULE)
 
 
 def cleanup(r) -> int:
     """cleanup_script: the scripts this request started are ended (the daemon reaps)."""
-    while r is not None:
-        held = r.request_config.pop(_KEY, None)
-        if held is not None:
-            process, pipes = held
-            pipes.close()
-            process.finish()
-            process._poll.close()
-        r = r.next
+    cgi_cleanup(r, _KEY)
     return DECLINED

@@ -572,3 +572,99 @@ def run_script(r: Request, pipes: ScriptPipes, conf: ScriptLogConf, module: str)
             return OK
     r.body = _stream(r, pipes, module)
     return OK
+
+
+# -- what both modules declare and run alike ---------------------------------------------------
+
+def scriptlog_directives(module_name: str) -> tuple:
+    """ScriptLog, ScriptLogLength and ScriptLogBuffer of a module whose server config is
+    a :class:`ScriptLogConf` (mod_cgi's and mod_cgid's tables have the same three)."""
+    from httpd.module import RSRC_CONF, Args, directive
+    from httpd.util.cparse import atoi, strtol
+
+    def conf(cmd) -> ScriptLogConf:
+        return cmd.server.module_config[module_name]
+
+    @directive("ScriptLog", Args.TAKE1, RSRC_CONF,
+               "the name of a log for script debugging info")
+    def set_scriptlog(cmd, _d, arg: str):
+        conf(cmd).logname = cmd.process.server_root_relative(arg)
+        return None
+
+    @directive("ScriptLogLength", Args.TAKE1, RSRC_CONF,
+               "the maximum length (in bytes) of the script debug log")
+    def set_scriptlog_length(cmd, _d, arg: str):
+        conf(cmd).logbytes = strtol(arg)[0]          # atol
+        return None
+
+    @directive("ScriptLogBuffer", Args.TAKE1, RSRC_CONF,
+               "the maximum size (in bytes) to record of a POST request")
+    def set_scriptlog_buffer(cmd, _d, arg: str):
+        conf(cmd).bufbytes = max(0, atoi(arg))
+        return None
+
+    return set_scriptlog, set_scriptlog_length, set_scriptlog_buffer
+
+
+class ScriptDirConfig:
+    """cgi_dirconf / cgid_dirconf: the script timeout in seconds (None: Timeout).  No
+    merger in either module: the nearer section's record wins whole."""
+
+    __slots__ = ("timeout",)
+
+    def __init__(self, timeout: Optional[float] = None):
+        self.timeout = timeout
+
+    @staticmethod
+    def create(path: Optional[str]) -> "ScriptDirConfig":
+        return ScriptDirConfig()
+
+    @staticmethod
+    def merge(base: "ScriptDirConfig", add: "ScriptDirConfig") -> "ScriptDirConfig":
+        return add
+
+
+def script_timeout_directive(name: str):
+    """CGIScriptTimeout / CGIDScriptTimeout (ap_timeout_parameter_parse, seconds)."""
+    from httpd.http.core import parse_timeout
+    from httpd.module import ACCESS_CONF, RSRC_CONF, Args, directive
+
+    def set_script_timeout(cmd, d: ScriptDirConfig, arg: str):
+        t = parse_timeout(arg, "s")
+        if t is None:
+            return f"{name} has wrong format"
+        d.timeout = t
+        return None
+
+    return directive(name, Args.TAKE1, RSRC_CONF | ACCESS_CONF,
+                     "The amount of time to wait between successful reads from the CGI "
+                     "script, in seconds.")(set_script_timeout)
+
+
+def script_timeout(r: Request, module_name: str) -> float:
+    """The module's script timeout for ``r``, else the server's Timeout."""
+    d = r.module_config(module_name)
+    t = getattr(d, "timeout", None)
+    if t:
+        return t
+    core = r.server.module_config[CORE_MODULE].timeout
+    return float(core) if core else 60.0
+
+
+def hold(r: Request, key: str, process: ScriptProcess, pipes: ScriptPipes) -> None:
+    """Keep the request's script for :func:`cleanup` (the pool cleanup of Apache)."""
+    r.request_config[key] = (process, pipes)
+
+
+def cleanup(r: Request, key: str) -> None:
+    """Every script the request (or its internal redirects) ran is ended and reaped."""
+    while r is not None:
+        held = r.request_config.pop(key, None)
+        if held is not None:
+            process, pipes = held
+            pipes.close()
+            process.finish()
+            closer = getattr(process._poll, "close", None)
+            if closer is not None:
+                closer()
+        r = r.next
