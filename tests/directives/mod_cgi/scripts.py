@@ -20,7 +20,8 @@ SCRIPTS = {
     "env.sh": SH + "printf 'Content-Type: text/plain\\n\\n'\n"
               + "".join(f"echo \"{v}=${{{v}-unset}}\"\n" for v in VARS)
               + "n=0; for a in \"$@\"; do n=$((n+1)); echo \"argv$n=$a\"; done\n"
-              + "echo \"cwd=$(pwd)\"\n",
+              + "echo \"cwd=$(pwd)\"\n"
+              + "cat > /dev/null\n",      # the body read: no race with an unread one
     "post.sh": SH + "printf 'Content-Type: text/plain\\n\\n'\necho \"len=${CONTENT_LENGTH-unset}\"\n"
                "cat\necho\n",
     "status.sh": SH + "printf 'Status: 404 Not Here\\nContent-Type: text/plain\\n\\nnothing\\n'\n",
