@@ -23,6 +23,7 @@ import socket
 import struct
 import subprocess
 import sys
+import time
 from typing import Any, Optional
 
 from httpd.log import errorlog
@@ -35,6 +36,25 @@ _STATE: dict = {"path": None, "wfd": None, "pid": None, "fds": [], "generation":
 def socket_path() -> Optional[str]:
     """The current generation's daemon socket (None: no daemon was started)."""
     return _STATE["path"]
+
+
+def started() -> float:
+    """When the current daemon was started (time.time())."""
+    return _STATE.get("started", 0.0)
+
+
+def alive() -> bool:
+    """kill(daemon_pid, 0): the daemon is there (not ours to know when it is not)."""
+    pid = _STATE["pid"]
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 def start(process: Any, server: Any, base: str, module: str) -> bool:
@@ -74,7 +94,7 @@ def start(process: Any, server: Any, base: str, module: str) -> bool:
         os.close(old_wfd)
         _STATE["fds"].remove(old_wfd)
     os.set_inheritable(wfd, True)
-    _STATE.update(path=path, wfd=wfd, pid=pid)
+    _STATE.update(path=path, wfd=wfd, pid=pid, started=time.time())
     _STATE["fds"].append(wfd)
     return True
 

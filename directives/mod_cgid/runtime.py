@@ -3,6 +3,7 @@ daemon rather than by this worker: a connection to ScriptSock carries the reques
 the script's pipe ends; the daemon answers the pid and, later, the exit status."""
 from __future__ import annotations
 
+import errno
 import json
 import os
 import select
@@ -23,33 +24,48 @@ MODULE = "cgid"
 MODULE_NAME = "cgid_module"
 HTTP_INTERNAL_SERVER_ERROR, HTTP_SERVICE_UNAVAILABLE = 500, 503
 DEFAULT_CONNECT_ATTEMPTS = 15        # connect_to_daemon's tries, 100 ms apart at first
+CONNECT_STARTUP_DELAY = 60           # DEFAULT_CONNECT_STARTUP_DELAY, seconds
 _KEY = "cgid_module:process"
 _HEADER = struct.Struct("!I")
 
 
 def _connect(r, conf):
-    """connect_to_daemon: retried while the daemon may still be starting."""
+    """connect_to_daemon: ECONNREFUSED (a full queue) and ENOENT (not started yet) are
+    retried, 100 ms apart and doubling up to 2 s, 15 times; the socket missing long
+    after the start (AH02833) or the daemon gone (AH01258) is 503 at once."""
     path = daemon.socket_path()
     if path is None:
         return None, log_scripterror(r, conf, HTTP_SERVICE_UNAVAILABLE, "AH01258",
                                      "cgid daemon is gone; is Apache terminating?", MODULE)
     sleep = 0.1
-    last = None
-    for attempt in range(DEFAULT_CONNECT_ATTEMPTS):
+    tries = 0
+    while True:
+        tries += 1
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             s.connect(path)
             return s, None
         except OSError as e:
             s.close()
-            last = e
-            errorlog.log_rerror(r, MODULE, "debug", f"AH01256: connect #{attempt + 1} to "
-                                "cgi daemon failed, sleeping before retry", status=e.errno)
+            err = e.errno
+        if err in (errno.ECONNREFUSED, errno.ENOENT) and tries < DEFAULT_CONNECT_ATTEMPTS:
+            errorlog.log_rerror(r, MODULE, "debug", f"AH01256: connect #{tries} to cgi "
+                                "daemon failed, sleeping before retry", status=err)
             time.sleep(sleep)
-            sleep = min(sleep * 2, 2.0)
-    return None, log_scripterror(r, conf, HTTP_SERVICE_UNAVAILABLE, "AH01257",
-                                 "unable to connect to cgi daemon after multiple tries",
-                                 MODULE, status=getattr(last, "errno", None))
+            if sleep < 2.0:
+                sleep *= 2
+        else:
+            return None, log_scripterror(r, conf, HTTP_SERVICE_UNAVAILABLE, "AH01257",
+                                         "unable to connect to cgi daemon after multiple "
+                                         "tries", MODULE, status=err)
+        if err == errno.ENOENT and time.time() - daemon.started() > CONNECT_STARTUP_DELAY:
+            return None, log_scripterror(r, conf, HTTP_SERVICE_UNAVAILABLE, "AH02833",
+                                         f"ScriptSock {path} does not exist", MODULE,
+                                         status=err)
+        if err != errno.ENOENT and not daemon.alive():
+            return None, log_scripterror(r, conf, HTTP_SERVICE_UNAVAILABLE, "AH01258",
+                                         "cgid daemon is gone; is Apache terminating?",
+                                         MODULE, status=err)
 
 
 class _DaemonChild:

@@ -137,3 +137,43 @@ def test_query_never_reaches_a_shell(srv):
     assert b"argv3=\\`touch " in data
     time.sleep(0.2)
     assert not target.exists()
+
+
+def test_cgid_daemon_gone_is_503():
+    """A daemon that died: 503, AH01258 (kill(daemon_pid, 0) fails), without the
+    fifteen retries' wait."""
+    root = make_tree()
+    for d in ("logs", "htdocs"):
+        (root / d).mkdir()
+        (root / d).chmod(0o755)
+    body = config(root, "cgid").replace("User nobody\nGroup nogroup\n", "")
+    server = start_server("event", body, root=root, modules=("alias", "env", "setenvif", "cgid"))
+    server.tree = root
+    try:
+        data, _ = request(server, "/cgi-bin/hello.sh")
+        assert data.startswith(b"HTTP/1.1 200 ")
+        sock = next(p for p in (root / "logs").iterdir() if p.name.startswith("cgisock."))
+        daemon = next((pid for pid in server.children() if _listens_on(pid, sock)), None)
+        assert daemon is not None
+        os.kill(daemon, 9)
+        assert wait_for(lambda: gone(daemon), 5)
+        data, took = request(server, "/cgi-bin/hello.sh")
+        assert data.startswith(b"HTTP/1.1 503 ")
+        assert took < 3
+        assert wait_for(lambda: "AH01258: stderr from " in server.error_log, 5)
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _listens_on(pid: int, path: Path) -> bool:
+    inodes = {line.split()[6] for line in Path("/proc/net/unix").read_text().splitlines()[1:]
+              if line.rstrip().endswith(str(path))}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            return True
+    return False
