@@ -17,6 +17,7 @@ from typing import Optional
 from httpd.http.cgi_common import (ScriptDirConfig, ScriptLogConf, script_timeout_directive,
                                    scriptlog_directives)
 from httpd.module import GLOBAL_ONLY, RSRC_CONF, Args, Module, directive
+from httpd.log import errorlog
 from httpd.module.hooks import MIDDLE, REALLY_FIRST, REALLY_LAST
 
 from directives.mod_cgid import daemon, runtime
@@ -68,6 +69,15 @@ def cgid_init(process, server) -> bool:
     return daemon.start(process, server, f"{base}", MODULE_NAME)
 
 
+def cgid_maint(process, server) -> None:
+    """The parent's monitor hook (cgid_maint): a daemon that died is started again,
+    on the same socket (AH01239)."""
+    if daemon.socket_path() is not None and not daemon.alive():
+        errorlog.error_log(server, "cgid", "error",
+                           "AH01239: cgid daemon process died, restarting")
+        daemon.start(process, server, None, MODULE_NAME)
+
+
 MODULE = Module(
     MODULE_NAME, "mod_cgid.c",
     scriptlog_directives(MODULE_NAME)
@@ -77,6 +87,7 @@ MODULE = Module(
     create_server_config=create_server_config,
     merge_server_config=ScriptLogConf.merge,
     hooks={"post_config": (cgid_init, REALLY_FIRST),
+           "monitor": cgid_maint,
            "handler": (runtime.cgid_handler, MIDDLE),
            "log_transaction": (runtime.cleanup, REALLY_LAST)},
     doc="Execution of CGI scripts using an external CGI daemon",

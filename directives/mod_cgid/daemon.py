@@ -57,14 +57,18 @@ def alive() -> bool:
     return True
 
 
-def start(process: Any, server: Any, base: str, module: str) -> bool:
-    """Fork this generation's daemon; True when it runs (a failure is logged, and
-    start-up goes on: every CGI request then gets 503, as in Apache without its
-    daemon)."""
-    path = f"{base}.{os.getpid()}"
-    _STATE["generation"] += 1
-    if _STATE["generation"] > 1:        # a restart: a new socket for the new daemon
-        path = f"{path}.{_STATE['generation']}"
+def start(process: Any, server: Any, base: Optional[str], module: str) -> bool:
+    """Fork this generation's daemon (``base``: the ScriptSock path, the parent's pid
+    appended; None: a daemon that died is replaced on its socket); True when it runs
+    (a failure is logged, and start-up goes on: every CGI request then gets 503, as in
+    Apache without its daemon)."""
+    if base is None:
+        path = _STATE["path"]
+    else:
+        path = f"{base}.{os.getpid()}"
+        _STATE["generation"] += 1
+        if _STATE["generation"] > 1:    # a restart: a new socket for the new daemon
+            path = f"{path}.{_STATE['generation']}"
     rfd, wfd = os.pipe()
     old_wfd = _STATE["wfd"]
     try:

@@ -101,6 +101,9 @@ _core("test_config", V, ("process", "server"),
 _core("post_config", RA, ("process", "server"),
       "The server really starts (not under -t): open logs, load files.  False fails "
       "start-up (AH00016).")
+_core("monitor", V, ("process", "server"),
+      "The parent of a forking MPM, once a second (ap_run_monitor): a module watches "
+      "a process of its own (mod_cgid restarts its daemon).")
 _core("drop_privileges", RA, ("process", "server"),
       "A process about to serve (an MPM child, or -X) gives up root.  OK or DECLINED; an "
       "error line fails the child (APEXIT_CHILDFATAL).  Nothing joins it: nothing is "

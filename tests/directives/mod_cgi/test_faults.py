@@ -141,7 +141,7 @@ def test_query_never_reaches_a_shell(srv):
 
 def test_cgid_daemon_gone_is_503():
     """A daemon that died: 503, AH01258 (kill(daemon_pid, 0) fails), without the
-    fifteen retries' wait."""
+    fifteen retries' wait; then the parent starts another (cgid_maint)."""
     root = make_tree()
     for d in ("logs", "htdocs"):
         (root / d).mkdir()
@@ -161,6 +161,11 @@ def test_cgid_daemon_gone_is_503():
         assert data.startswith(b"HTTP/1.1 503 ")
         assert took < 3
         assert wait_for(lambda: "AH01258: stderr from " in server.error_log, 5)
+        # the parent's monitor starts another one on the same socket (AH01239)
+        assert wait_for(lambda: "AH01239: cgid daemon process died, restarting" in
+                        server.error_log, 5)
+        assert wait_for(lambda: request(server, "/cgi-bin/hello.sh")[0]
+                        .startswith(b"HTTP/1.1 200 "), 5)
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
