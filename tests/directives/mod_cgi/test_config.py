@@ -107,3 +107,25 @@ def test_cgid_scripts_are_not_forked_by_the_worker():
     finally:
         srv.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize("module", ["cgi", "cgid"])
+def test_table_as_apache_L(tmp_path, module):
+    """Names, order and help texts as ``apache2 -L`` lists mod_cgi.c and mod_cgid.c."""
+    from tests.e2e.servers import APACHE
+    if APACHE is None:
+        pytest.skip("needs the real apache2 binary")
+    mpm = "prefork" if module == "cgi" else "event"
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "httpd.conf").write_text(
+        f"LoadModule mpm_{mpm}_module /usr/lib/apache2/modules/mod_mpm_{mpm}.so\n"
+        f"LoadModule {module}_module /usr/lib/apache2/modules/mod_{module}.so\n"
+        "Listen 127.0.0.1:8080\nServerName localhost\nErrorLog logs/error_log\n")
+    out = subprocess.run([APACHE, "-d", str(tmp_path), "-f", str(tmp_path / "httpd.conf"),
+                          "-L"], capture_output=True, text=True, timeout=30).stdout
+    lines = out.splitlines()
+    want = [(line.split(" (")[0], lines[i + 1].strip()) for i, line in enumerate(lines)
+            if line.endswith(f"(mod_{module}.c)")]
+    import importlib
+    mod = importlib.import_module(f"directives.mod_{module}").MODULE
+    assert [(d.name, d.help) for d in mod.directives] == want
