@@ -182,3 +182,32 @@ def _listens_on(pid: int, path: Path) -> bool:
         if link.startswith("socket:[") and link[8:-1] in inodes:
             return True
     return False
+
+
+@pytest.mark.skipif(not AS_ROOT or shutil.which("useradd") is None,
+                    reason="needs root and useradd")
+def test_scripts_take_mpm_itks_assigned_user():
+    """Under mpm-itk, mod_cgi's script runs as the virtual host's AssignUserID."""
+    import pwd
+    import subprocess
+    name = f"cgit{os.getpid() % 100000}"
+    subprocess.run(["useradd", "--system", "--no-create-home", "--user-group", "--shell",
+                    "/usr/sbin/nologin", name], check=True, capture_output=True, timeout=30)
+    root = make_tree()
+    try:
+        for d in ("logs", "htdocs"):
+            (root / d).mkdir()
+            (root / d).chmod(0o755)
+        body = config(root).replace("User nobody\nGroup nogroup\n", "")
+        body += f"AssignUserID {name} {name}\n"
+        server = start_server("itk", body, root=root,
+                              modules=("alias", "env", "setenvif", "cgi"))
+        try:
+            data, _ = request(server, "/cgi-bin/whoami.sh")
+        finally:
+            server.stop()
+        assert f"\n{pwd.getpwnam(name).pw_uid}\n".encode() in data.replace(b"\r\n", b"\n")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+        subprocess.run(["userdel", name], capture_output=True, timeout=30)
+        subprocess.run(["groupdel", name], capture_output=True, timeout=30)
