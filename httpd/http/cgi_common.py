@@ -289,6 +289,9 @@ class ScriptPipes:
                 continue
             if self.stderr >= 0 and self.stderr in r:
                 self._read_err()
+                if wait and not w and self.stdout not in r:
+                    # as the CGI bucket's poll loop: stderr output starts the wait anew
+                    deadline = time.monotonic() + wait
             if w or (self.stdout in r and not self.out_eof):
                 return True, False
             if not r and not w:
