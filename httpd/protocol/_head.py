@@ -23,21 +23,17 @@ from httpd.protocol._uri import construct_host_header, field_name_len, fix_host_
 from httpd.util.tokens import is_chunked
 
 _TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+"
-_FAST_LINE = re.compile(_TOKEN + " ([\x21-\x7e\x80-\xff]+) HTTP/([1-9])\\.([0-9])\r\n")
-_FAST_FIELDS = re.compile("(?:" + _TOKEN + ":[\t\x20-\x7e\x80-\xff]*\r\n)*")
-_FIELD = re.compile("(" + _TOKEN + "):[ \t]*([^\r]*)\r\n")
+_FAST_LINE = re.compile(_TOKEN + " ([\x21-\x7e\x80-\xff]+) HTTP/([1-9])\\.([0-9])")
+# the bytes a plainly valid head may hold (field-content, CR, LF), and a token's
+_HEAD_BYTES = b"\t\r\n" + bytes(range(0x20, 0x7f)) + bytes(range(0x80, 0x100))
+_TOKEN_BYTES = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _TE_TOKEN = re.compile(_TOKEN)
-_FRAMING = frozenset({"host", "connection", "content-length", "transfer-encoding", "expect"})
+_FRAMING_ORDER = ("host", "connection", "content-length", "transfer-encoding", "expect")
+_FRAMING = frozenset(_FRAMING_ORDER)
 _FRAMING_NAMES = {n: n.lower() for n in (
     "Host", "host", "Connection", "connection", "Content-Length", "content-length",
     "Transfer-Encoding", "transfer-encoding", "Expect", "expect")}
 MAX_BLANK_LINES = 10                     # DEFAULT_LIMIT_BLANK_LINES
-# Parsed heads by their bytes: a head's parse is a function of its bytes and the limits
-# alone, and clients repeat heads (keep-alive, the same resources again).  Bounded in
-# entries and head size; emptied when full.  Errors are never kept (each is logged).
-_PARSED: dict = {}
-PARSED_MAX = 1024
-PARSED_HEAD_MAX = 4096
 
 
 class HeadReader:
@@ -103,31 +99,48 @@ class HeadReader:
 
 def fast_head(buf, limits: Limits):
     """The common case: the whole head is there and plainly valid.  None: use the slow
-    path (which also finds every error)."""
+    path (which also finds every error and logs Apache's lines for it).
+
+    The checks are the strict grammar's, done by whole-string operations in C: one
+    ``translate`` finds any byte outside VCHAR / obs-text / SP / HT / CR / LF, a count
+    of CR and LF against the lines finds a bare one, the request line is matched by one
+    expression, and the field names, joined, by one ``translate`` against the token
+    characters.  Each field is split at its first colon and its leading SP/HT dropped;
+    a line with trailing whitespace goes to the slow path (which drops it as Apache)."""
     end = buf.find(b"\r\n\r\n")
     if end < 0 or buf[0] == 13:
         return None
-    raw = bytes(buf[:end + 2])
-    hit = _PARSED.get(raw)
-    if hit is not None and hit[0] is limits:
-        return hit[1], end + 4
+    raw = bytes(buf[:end])
+    if raw.translate(None, _HEAD_BYTES):
+        return None
     head = raw.decode("latin-1")
-    m = _FAST_LINE.match(head)
-    if m is None or m.end() - 2 > limits.line + 1:
+    lines = head.split("\r\n")
+    nfields = len(lines) - 1
+    if head.count("\n") != nfields or head.count("\r") != nfields:
         return None
-    start = m.end()
-    size = len(head) - start
-    if size > limits.fieldsize + 1:
-        if max(map(len, head[start:].split("\r\n"))) > limits.fieldsize + 1:
+    line = lines[0]
+    m = _FAST_LINE.fullmatch(line)
+    if m is None or len(line) > limits.line + 1:
+        return None
+    if limits.fields and nfields > limits.fields:
+        return None
+    size = len(head) - len(line)
+    if size > limits.fieldsize + 1 and max(map(len, lines)) > limits.fieldsize + 1:
+        return None
+    if " \r\n" in head or "\t\r\n" in head or head[-1] in " \t":
+        return None
+    fields = []
+    keys = []
+    for f in lines[1:]:
+        name, colon, value = f.partition(":")
+        if not colon or not name:
             return None
-    if _FAST_FIELDS.fullmatch(head, start) is None or " \r\n" in head or "\t\r\n" in head:
-        return None
-    fields = _FIELD.findall(head, start)
-    if limits.fields and len(fields) > limits.fields:
+        fields.append((name, value.lstrip(" \t")))
+        keys.append(name.lower())
+    if nfields and "".join(keys).encode("latin-1", "replace").translate(None, _TOKEN_BYTES):
         return None
     if size > limits.fieldsize and merged_too_long(fields, limits.fieldsize) is not None:
         return None
-    line = head[:start - 2]
     target = m.group(1)
     method = line[:line.index(" ")]
     proto_num = 1000 * int(m.group(2)) + int(m.group(3))
@@ -135,12 +148,16 @@ def fast_head(buf, limits: Limits):
     rl = semantic_errors(rl, bad_uri, limits)
     if isinstance(rl, ProtocolError):
         return rl, 0
-    done = finish_head(rl, fields, limits)
-    if type(done) is RequestHead and end < PARSED_HEAD_MAX:
-        if len(_PARSED) >= PARSED_MAX:
-            _PARSED.clear()
-        _PARSED[raw] = (limits, done)
-    return done, end + 4
+    if len(set(keys)) == nfields:
+        # no name twice: the fields are already apr_table_compress's view, and the five
+        # that frame the request are one look-up each
+        by_name = dict(zip(keys, fields))
+        framing = tuple(by_name[k][1] if k in by_name else None for k in _FRAMING_ORDER)
+        done = finish_head(rl, fields, limits, framing)
+        if type(done) is RequestHead and done.headers is fields:
+            done.merged = (fields, keys)
+        return done, end + 4
+    return finish_head(rl, fields, limits), end + 4
 
 
 def head_09(rl: RequestLine) -> RequestHead:
@@ -171,20 +188,28 @@ def _te_error(te: str, path: str, the_request: str) -> Optional[ProtocolError]:
                   the_request)
 
 
-def finish_head(rl: RequestLine, fields: list, limits: Limits) -> Union[RequestHead, ProtocolError]:
+def finish_head(rl: RequestLine, fields: list, limits: Limits,
+                framing: Optional[tuple] = None) -> Union[RequestHead, ProtocolError]:
     """ap_read_request after the fields: Content-Length, Transfer-Encoding, then
     ap_check_request_header (Host, Expect), then the target's scheme.  An error keeps
     the fields: Apache has them in r->headers_in when it answers (the 417 page names
-    the Expect value)."""
-    done = _finish_head(rl, fields, limits)
+    the Expect value).  ``framing``: the merged Host, Connection, Content-Length,
+    Transfer-Encoding and Expect values when the caller has them already."""
+    done = _finish_head(rl, fields, limits, framing)
     if type(done) is ProtocolError:
         done.fields = tuple(fields)
     return done
 
 
-def _finish_head(rl: RequestLine, fields: list, limits: Limits) -> Union[RequestHead, ProtocolError]:
-    cl = te = host = expect = conn = None
-    for name, value in fields:
+def _finish_head(rl: RequestLine, fields: list, limits: Limits,
+                 framing: Optional[tuple]) -> Union[RequestHead, ProtocolError]:
+    if framing is not None:
+        host, conn, cl, te, expect = framing
+        fields_to_scan = ()
+    else:
+        cl = te = host = expect = conn = None
+        fields_to_scan = fields
+    for name, value in fields_to_scan:
         key = _FRAMING_NAMES.get(name)
         if key is None:
             # only names starting like the five can be one of them in another spelling
