@@ -338,7 +338,7 @@ def wrk(port: int, path: str, duration: int, connections: int,
     for h in headers:
         extra += ["-H", h]
     before = proc_tree_cpu(pid) if pid else None
-    out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s",
+    out = subprocess.run(["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{duration}s",
                           "--latency", *extra, f"http://127.0.0.1:{port}{path}", *args],
                          capture_output=True, text=True, timeout=duration + 30).stdout
     after = proc_tree_cpu(pid) if pid else None

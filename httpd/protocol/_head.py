@@ -23,13 +23,11 @@ from httpd.protocol._uri import construct_host_header, field_name_len, fix_host_
 from httpd.util.tokens import is_chunked
 
 _TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+"
-_FAST_LINE = re.compile(_TOKEN + " ([\x21-\x7e\x80-\xff]+) HTTP/([1-9])\\.([0-9])")
-# the bytes a plainly valid head may hold (field-content, CR, LF), and a token's
-_HEAD_BYTES = b"\t\r\n" + bytes(range(0x20, 0x7f)) + bytes(range(0x80, 0x100))
-_TOKEN_BYTES = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_FAST_LINE = re.compile(_TOKEN + " ([\x21-\x7e\x80-\xff]+) HTTP/([1-9])\\.([0-9])\r\n")
+# a whole field line, from a line's start: (name, value without its leading SP/HT)
+_FIELD_LINE = re.compile("(?<=\n)(" + _TOKEN + "):[ \t]*([\t\x20-\x7e\x80-\xff]*)\r\n")
 _TE_TOKEN = re.compile(_TOKEN)
-_FRAMING_ORDER = ("host", "connection", "content-length", "transfer-encoding", "expect")
-_FRAMING = frozenset(_FRAMING_ORDER)
+_FRAMING = frozenset({"host", "connection", "content-length", "transfer-encoding", "expect"})
 _FRAMING_NAMES = {n: n.lower() for n in (
     "Host", "host", "Connection", "connection", "Content-Length", "content-length",
     "Transfer-Encoding", "transfer-encoding", "Expect", "expect")}
@@ -101,46 +99,34 @@ def fast_head(buf, limits: Limits):
     """The common case: the whole head is there and plainly valid.  None: use the slow
     path (which also finds every error and logs Apache's lines for it).
 
-    The checks are the strict grammar's, done by whole-string operations in C: one
-    ``translate`` finds any byte outside VCHAR / obs-text / SP / HT / CR / LF, a count
-    of CR and LF against the lines finds a bare one, the request line is matched by one
-    expression, and the field names, joined, by one ``translate`` against the token
-    characters.  Each field is split at its first colon and its leading SP/HT dropped;
-    a line with trailing whitespace goes to the slow path (which drops it as Apache)."""
+    Two expressions hold the strict grammar: the request line (a token method, single
+    spaces, ``HTTP/d.d``), and a field line (a token name at the start of a line, a
+    colon, a value of VCHAR / obs-text / SP / HT, CRLF), found with one ``findall``.
+    The head is plainly valid when every line after the request line is one field
+    (the count of LFs says so: a bare CR or LF, a folded line or a bad name makes a
+    line that does not match), and no field ends in whitespace (the slow path drops it
+    as Apache does)."""
     end = buf.find(b"\r\n\r\n")
     if end < 0 or buf[0] == 13:
         return None
-    raw = bytes(buf[:end])
-    if raw.translate(None, _HEAD_BYTES):
+    head = str(memoryview(buf)[:end + 2], "latin-1")
+    m = _FAST_LINE.match(head)
+    if m is None or m.end() - 2 > limits.line + 1:
         return None
-    head = raw.decode("latin-1")
-    lines = head.split("\r\n")
-    nfields = len(lines) - 1
-    if head.count("\n") != nfields or head.count("\r") != nfields:
-        return None
-    line = lines[0]
-    m = _FAST_LINE.fullmatch(line)
-    if m is None or len(line) > limits.line + 1:
+    start = m.end()
+    fields = _FIELD_LINE.findall(head, start)
+    nfields = len(fields)
+    if head.count("\n") != nfields + 1 or " \r\n" in head or "\t\r\n" in head:
         return None
     if limits.fields and nfields > limits.fields:
         return None
-    size = len(head) - len(line)
-    if size > limits.fieldsize + 1 and max(map(len, lines)) > limits.fieldsize + 1:
-        return None
-    if " \r\n" in head or "\t\r\n" in head or head[-1] in " \t":
-        return None
-    fields = []
-    keys = []
-    for f in lines[1:]:
-        name, colon, value = f.partition(":")
-        if not colon or not name:
+    size = len(head) - start
+    if size > limits.fieldsize + 1:
+        if max(map(len, head[start:].split("\r\n"))) > limits.fieldsize + 1:
             return None
-        fields.append((name, value.lstrip(" \t")))
-        keys.append(name.lower())
-    if nfields and "".join(keys).encode("latin-1", "replace").translate(None, _TOKEN_BYTES):
-        return None
-    if size > limits.fieldsize and merged_too_long(fields, limits.fieldsize) is not None:
-        return None
+        if merged_too_long(fields, limits.fieldsize) is not None:
+            return None
+    line = head[:start - 2]
     target = m.group(1)
     method = line[:line.index(" ")]
     proto_num = 1000 * int(m.group(2)) + int(m.group(3))
@@ -148,16 +134,24 @@ def fast_head(buf, limits: Limits):
     rl = semantic_errors(rl, bad_uri, limits)
     if isinstance(rl, ProtocolError):
         return rl, 0
-    if len(set(keys)) == nfields:
-        # no name twice: the fields are already apr_table_compress's view, and the five
-        # that frame the request are one look-up each
-        by_name = dict(zip(keys, fields))
-        framing = tuple(by_name[k][1] if k in by_name else None for k in _FRAMING_ORDER)
-        done = finish_head(rl, fields, limits, framing)
-        if type(done) is RequestHead and done.headers is fields:
-            done.merged = (fields, keys)
-        return done, end + 4
-    return finish_head(rl, fields, limits), end + 4
+    keys = "\n".join([name for name, _ in fields]).lower().split("\n") if fields else []
+    by_name = dict(zip(keys, fields))
+    if len(by_name) != nfields:
+        return finish_head(rl, fields, limits), end + 4
+    # no name twice: the fields are already apr_table_compress's view, and the five
+    # that frame the request are one look-up each
+    host = by_name.get("host")
+    conn = by_name.get("connection")
+    cl = by_name.get("content-length")
+    te = by_name.get("transfer-encoding")
+    expect = by_name.get("expect")
+    done = finish_head(rl, fields, limits, (
+        host[1] if host is not None else None, conn[1] if conn is not None else None,
+        cl[1] if cl is not None else None, te[1] if te is not None else None,
+        expect[1] if expect is not None else None))
+    if type(done) is RequestHead and done.headers is fields:
+        done.merged = (fields, keys)
+    return done, end + 4
 
 
 def head_09(rl: RequestLine) -> RequestHead:
