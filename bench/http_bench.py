@@ -391,6 +391,7 @@ def main() -> None:
     conns = [int(c) for c in args.sweep.split(",")] if args.sweep else [args.connections]
     modes = ("varied", "repeated") if args.mode == "both" else (args.mode,)
     root = Path(tempfile.mkdtemp(prefix="http-bench-"))
+    root.chmod(0o755)           # nginx's workers run as another user
     docs = make_docroot(root)
     results: dict = {}
     try:
