@@ -30,6 +30,9 @@ CATALOGUE = {
     "setenvif_module": "directives.mod_setenvif",
     "reqtimeout_module": "directives.mod_reqtimeout",
     "status_module": "directives.mod_status",
+    "authn_core_module": "directives.mod_authn_core",
+    "auth_basic_module": "directives.mod_auth_basic",
+    "authn_file_module": "directives.mod_authn_file",
 }
 
 PRELINKED = ("core_module", "so_module", "watchdog_module", "http_module",
