@@ -33,6 +33,8 @@ CATALOGUE = {
     "authn_core_module": "directives.mod_authn_core",
     "auth_basic_module": "directives.mod_auth_basic",
     "authn_file_module": "directives.mod_authn_file",
+    "authz_user_module": "directives.mod_authz_user",
+    "authz_groupfile_module": "directives.mod_authz_groupfile",
 }
 
 PRELINKED = ("core_module", "so_module", "watchdog_module", "http_module",
