@@ -35,6 +35,7 @@ CATALOGUE = {
     "authn_file_module": "directives.mod_authn_file",
     "authz_user_module": "directives.mod_authz_user",
     "authz_groupfile_module": "directives.mod_authz_groupfile",
+    "access_compat_module": "directives.mod_access_compat",
 }
 
 PRELINKED = ("core_module", "so_module", "watchdog_module", "http_module",
