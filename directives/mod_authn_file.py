@@ -12,7 +12,6 @@ request and an unchanged one costs a stat.
 """
 from __future__ import annotations
 
-import os
 from typing import Optional
 
 import attrs
@@ -75,8 +74,9 @@ def _entries(r, conf, code_missing: str, code_open: str) -> Optional[_Entries]:
     try:
         return stat_cached(r, MODULE_NAME, conf.pwfile, _parse)
     except OSError as e:
-        log_rerror(r, "authn_file", "error", f"({e.errno}){os.strerror(e.errno or 0)}: "
-                   f"{code_open}: Could not open password file: {conf.pwfile}")
+        log_rerror(r, "authn_file", "error",
+                   f"{code_open}: Could not open password file: {conf.pwfile}",
+                   status=e.errno)
         return None
 
 

@@ -9,7 +9,6 @@ provider is not registered, so the line is refused ("Unknown Authz provider").
 """
 from __future__ import annotations
 
-import os
 from typing import Optional
 
 import attrs
@@ -73,8 +72,8 @@ def group_check(r, require_line: str, parsed) -> int:
     try:
         groups = stat_cached(r, MODULE_NAME, conf.groupfile, _parse).get(user)
     except OSError as e:
-        _log(r, "error", f"({e.errno}){os.strerror(e.errno or 0)}: AH01665: Could not open "
-             f"group file: {conf.groupfile}")
+        log_rerror(r, "authz_groupfile", "error",
+                   f"AH01665: Could not open group file: {conf.groupfile}", status=e.errno)
         return AUTHZ_DENIED
     if not groups:
         _log(r, "info", f"AH01666: Authorization of user {user} to access {r.uri} failed, "
