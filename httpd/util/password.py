@@ -5,10 +5,11 @@ stored hash of an htpasswd line, in every format APR accepts.
   APR reads at most 72 bytes of the password, and so does this.
 * ``$apr1$``: APR's MD5 (``passlib``'s apr_md5_crypt, from the maintained ``libpass``).
 * ``{SHA}``: base64 of the SHA-1 of the password.
-* anything else goes to the system's crypt() as APR does on Linux (``crypt_r``, the
-  stdlib's crypt module kept for Python 3.13+): traditional DES, ``$1$``, ``$5$``,
-  ``$6$``, ``$2b$``, ``$y$``...  A plain-text password is therefore refused, as Apache
-  refuses it on Linux (crypt() of it is not it).
+* anything else goes to the system's crypt() as APR does on Linux: libcrypt's
+  crypt_rn/crypt_r through ctypes (libxcrypt on Debian, the library Apache calls; the
+  stdlib's crypt module is gone in Python 3.13 and its PyPI copy needs a compiler):
+  traditional DES, ``$1$``, ``$5$``, ``$6$``, ``$2b$``...  A plain-text password is
+  therefore refused, as Apache refuses it on Linux (crypt() of it is not it).
 
 The comparison is APR's: the computed string equal to the stored one.  Strings are
 latin-1 (one character per byte of the request).  The libraries are imported on first
@@ -40,15 +41,47 @@ def _apr1(passwd: bytes, hashed: str) -> bool:
         return False
 
 
+_CRYPT = None          # (function, uses crypt_rn) once libcrypt is loaded; False: none
+CRYPT_DATA_SIZE = 1 << 18   # covers libxcrypt's struct crypt_data (32 KB) and glibc's (128 KB)
+
+
+def _libcrypt():
+    global _CRYPT
+    if _CRYPT is None:
+        import ctypes
+        import ctypes.util
+        _CRYPT = False
+        for name in ("libcrypt.so.1", ctypes.util.find_library("crypt")):
+            if not name:
+                continue
+            try:
+                lib = ctypes.CDLL(name)
+            except OSError:
+                continue
+            fn = getattr(lib, "crypt_rn", None)       # libxcrypt: NULL on failure
+            rn = fn is not None
+            if fn is None:
+                fn = lib.crypt_r
+            fn.restype = ctypes.c_char_p
+            fn.argtypes = ([ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int]
+                           if rn else [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p])
+            _CRYPT = (fn, rn)
+            break
+    return _CRYPT
+
+
 def _crypt(passwd: bytes, hashed: str) -> bool:
-    import crypt_r
-    try:
-        # crypt_r hands the C library UTF-8: the request's bytes, when they are UTF-8
-        word = passwd.decode("utf-8")
-        computed = crypt_r.crypt(word, hashed)
-    except (UnicodeDecodeError, ValueError, OSError):
+    """The system's crypt_r(3) (libxcrypt on Debian, as APR calls it), with a buffer of
+    its own per call, so threads never share crypt()'s static one."""
+    found = _libcrypt()
+    if not found or b"\0" in passwd:
         return False
-    return computed is not None and computed == hashed
+    import ctypes
+    fn, rn = found
+    setting = hashed.encode("latin-1", "replace")
+    data = ctypes.create_string_buffer(CRYPT_DATA_SIZE)
+    out = fn(passwd, setting, data, CRYPT_DATA_SIZE) if rn else fn(passwd, setting, data)
+    return out is not None and out == setting
 
 
 def password_validate(passwd: str, hashed: str) -> bool:

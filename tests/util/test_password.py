@@ -49,4 +49,14 @@ def test_non_ascii_passwords():
     import bcrypt
     h = bcrypt.hashpw("é".encode("latin-1"), bcrypt.gensalt(4, b"2a")).decode()
     assert password_validate("\xe9", h)           # latin-1: the request's byte
-    assert not password_validate("\xe9", HASHES["des crypt"])  # not UTF-8: no match
+    assert not password_validate("\xe9", HASHES["des crypt"])
+
+
+def test_crypt_gets_the_request_bytes():
+    """crypt() sees the password's bytes as they came (latin-1 here), as APR passes them."""
+    import ctypes
+    lib = ctypes.CDLL("libcrypt.so.1")
+    lib.crypt.restype = ctypes.c_char_p
+    stored = lib.crypt(b"\xe9t\xe9", b"$6$saltsalt$").decode("latin-1")
+    assert password_validate("\xe9t\xe9", stored)
+    assert not password_validate("\xe9te", stored)
