@@ -224,34 +224,30 @@ def authenticate_basic_user(r) -> int:
     return code
 
 
+_FAKE_PARTS = (("fakeuser", "AH02455", "AH02458", "user", "username"),
+               ("fakepass", "AH02456", "AH02459", "password", "password"))
+
+
 def authenticate_basic_fake(r) -> int:
     """AuthBasicFake: the Authorization field a backend will see."""
     conf = r.module_config(MODULE_NAME)
     if conf is None or conf.fakeuser is None:
         return DECLINED
-    try:
-        user = evaluate_str(r, conf.fakeuser)
-    except Exception as err:
-        _log(r, "error", f"AH02455: AuthBasicFake: could not evaluate user expression for "
-             f"URI '{r.uri}': {err}")
-        return HTTP_INTERNAL_SERVER_ERROR
-    if not user:
-        _log(r, "info", f"AH02458: AuthBasicFake: empty username expression for URI "
-             f"'{r.uri}', ignoring")
-        r.headers_in.unset("Authorization")
-        return DECLINED
-    try:
-        password = evaluate_str(r, conf.fakepass)
-    except Exception as err:
-        _log(r, "error", f"AH02456: AuthBasicFake: could not evaluate password expression "
-             f"for URI '{r.uri}': {err}")
-        return HTTP_INTERNAL_SERVER_ERROR
-    if not password:
-        _log(r, "info", f"AH02459: AuthBasicFake: empty password expression for URI "
-             f"'{r.uri}', ignoring")
-        r.headers_in.unset("Authorization")
-        return DECLINED
-    line = "Basic " + pbase64encode(f"{user}:{password}")
+    values = []
+    for attr, failed, empty, what, label in _FAKE_PARTS:
+        try:
+            value = evaluate_str(r, getattr(conf, attr))
+        except Exception as err:
+            _log(r, "error", f"{failed}: AuthBasicFake: could not evaluate {what} expression "
+                 f"for URI '{r.uri}': {err}")
+            return HTTP_INTERNAL_SERVER_ERROR
+        if not value:
+            _log(r, "info", f"{empty}: AuthBasicFake: empty {label} expression for URI "
+                 f"'{r.uri}', ignoring")
+            r.headers_in.unset("Authorization")
+            return DECLINED
+        values.append(value)
+    line = "Basic " + pbase64encode(":".join(values))
     r.headers_in.set("Authorization", line)
     _log(r, "info", f'AH02457: AuthBasicFake: "Authorization: {line}"')
     return OK

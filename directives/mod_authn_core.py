@@ -19,7 +19,7 @@ from typing import Any, Callable, Optional
 import attrs
 
 from httpd.config.grammar import getword_conf
-from httpd.core.sections import parse_expr
+from httpd.core.sections import container_arg, parse_expr
 from httpd.http.request import OPTIONAL_FN, evaluate_str, generation, log_rerror
 from httpd.module import (ACCESS_CONF, GLOBAL_ONLY, OR_AUTHCFG, RSRC_CONF, Args, Module,
                           directive)
@@ -163,17 +163,13 @@ def authaliassection(cmd, mconfig, arg):
     err = cmd.check_context(GLOBAL_ONLY)
     if err:
         return err
-    name = cmd.cmd.name
-    endp = arg.rfind(">")
-    if endp < 0:
-        return f"{name}> directive missing closing '>'"
-    args = arg[:endp]
-    if not args:
-        return f"{name}> directive requires additional arguments"
+    args, err = container_arg(cmd, arg)
+    if err:
+        return err
     provider_name, pos = getword_conf(args)
     provider_alias, pos = getword_conf(args, pos)
     if not provider_name or not provider_alias:
-        return f"{name}> directive requires additional arguments"
+        return f"{cmd.cmd.name}> directive requires additional arguments"
     if provider_name.lower() == provider_alias.lower():
         return "The alias provider name must be different from the base provider name."
     if lookup_provider(cmd.process, provider_alias) is not None:
