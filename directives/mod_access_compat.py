@@ -19,7 +19,7 @@ from typing import Optional
 import attrs
 
 from directives.mod_authz_core import METHODS
-from directives.mod_authz_host import _double_reverse, _Invalid, in_domain, ipsubnet_create
+from directives.mod_authz_host import double_reverse, InvalidSubnet, in_domain, ipsubnet_create
 from httpd.http.request import OPTIONAL_FN, SATISFY_ALL, SATISFY_ANY, SATISFY_NOSPEC, \
     log_rerror
 from httpd.module import OR_AUTHCFG, OR_LIMIT, Args, Module, directive
@@ -85,12 +85,12 @@ def _allow_cmd(cmd, conf: AccessCompatDirConfig, from_, where, is_allow: bool):
         addr, _, mask = where.partition("/")
         try:
             entry = AllowDeny(cmd.limited, T_IP, ipsubnet_create(addr, mask))
-        except _Invalid as e:
+        except InvalidSubnet as e:
             return "An IP address was expected" if e.reason is None else e.reason
     else:
         try:
             entry = AllowDeny(cmd.limited, T_IP, ipsubnet_create(where, None))
-        except _Invalid as e:
+        except InvalidSubnet as e:
             if e.reason is not None:
                 return e.reason
             if "#" in where:
@@ -161,7 +161,7 @@ def find_allowdeny(r, entries: list, method: int) -> bool:
                 return True
         elif kind == T_HOST:
             if not gothost:
-                remote = _double_reverse(r)
+                remote = double_reverse(r)
                 gothost = 2 if remote else 1
             if gothost == 2 and in_domain(e.what, remote):
                 return True
