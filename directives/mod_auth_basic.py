@@ -21,7 +21,7 @@ from directives.mod_authn_core import (AUTH_DENIED, AUTH_GENERAL_ERROR, AUTH_GRA
                                        AUTHN_DEFAULT_PROVIDER, AUTHN_PROVIDER_NAME_NOTE,
                                        lookup_provider)
 from httpd.core.sections import parse_expr
-from httpd.http.request import auth_name, auth_type, evaluate_str, log_rerror
+from httpd.http.request import auth_name, auth_type, evaluate_str, generation, log_rerror
 from httpd.module import OR_AUTHCFG, Args, Module, directive
 from httpd.module.hooks import DECLINED, LAST, OK
 from httpd.util.b64 import pbase64decode, pbase64encode
@@ -159,6 +159,14 @@ def get_basic_auth(r):
     return OK, user, password
 
 
+def _default_provider(r):
+    """AUTHN_DEFAULT_PROVIDER, looked up once per generation."""
+    cache = generation(r.process).caches.setdefault(MODULE_NAME, {})
+    if "default" not in cache:
+        cache["default"] = lookup_provider(r.process, AUTHN_DEFAULT_PROVIDER)
+    return cache["default"]
+
+
 def authenticate_basic_user(r) -> int:
     current = auth_type(r)
     if not current or current.lower() != "basic":
@@ -179,7 +187,7 @@ def authenticate_basic_user(r) -> int:
     result = AUTH_USER_NOT_FOUND
     for entry in entries:
         if entry is None:       # no AuthBasicProvider: the file provider, if loaded
-            provider = lookup_provider(r.process, AUTHN_DEFAULT_PROVIDER)
+            provider = _default_provider(r)
             if provider is None or provider.check_password is None:
                 _log(r, "error", "AH01616: No Authn provider configured")
                 result = AUTH_GENERAL_ERROR
