@@ -127,3 +127,12 @@ def test_cache_is_bounded(server):
     for path in ("/all/a.txt", "/all/two/a.txt", "/all/two/three/a.txt", "/fi/a.txt"):
         s.get(path)
     assert len(cache.entries) <= 2
+
+
+def test_no_allowoverride_anywhere_still_reads(server):
+    """Apache 2.4.71 (probed): with no AllowOverride in the config the unset mask is not
+    zero, so .htaccess files are read and any directive in them is refused."""
+    s = server("DocumentRoot $ROOT/htdocs\n<Directory />\nRequire all granted\n"
+               "</Directory>\n", FILES)
+    assert s.get("/none/a.txt").status == 500
+    assert "/htdocs/none/.htaccess: ForceType not allowed here" in errors(s)
