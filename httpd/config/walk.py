@@ -15,6 +15,7 @@ from httpd.module import (ACCESS_CONF, NOT_IN_DIR_LOC_FILE, NOT_IN_DIRECTORY, NO
 from httpd.config.errors import ConfigError, WalkError
 from httpd.config.grammar import getword_conf, single_word
 from httpd.config.tree import Node
+from httpd.log import errorlog
 
 # The override mask at server level (ap_process_config_tree) and in sections.
 SERVER_OVERRIDE = (RSRC_CONF | OR_ALL) & ~(OR_AUTHCFG | OR_LIMIT)
@@ -163,13 +164,21 @@ class CmdParms:
 _SLOTS = CmdParms.__slots__
 
 
+def _perror(parms: CmdParms, msg: str) -> None:
+    """ap_log_perror(WARNING): in an .htaccess file (request time) the main server's
+    error log, otherwise the start-up log."""
+    if parms.htaccess:
+        errorlog.error_log(parms.process.main_server, "core", "warn", msg)
+    else:
+        parms.log.error("core", "warn", msg)
+
+
 def invoke_cmd(cmd: Directive, parms: CmdParms, mconfig: Any, args: str) -> Optional[str]:
     """Check arity and context, then run the handler; return an error message or None."""
     if not (parms.override & cmd.req_override) and not (
             parms.override_list and cmd.name.lower() in parms.override_list):
         if parms.override & NONFATAL_OVERRIDE:
-            parms.log.error("core", "warn", f"AH02295: {cmd.name} in .htaccess forbidden by "
-                            "AllowOverride")
+            _perror(parms, f"AH02295: {cmd.name} in .htaccess forbidden by AllowOverride")
             return None
         node = parms.directive
         if node is not None and node.parent is not None:
@@ -300,9 +309,9 @@ def walk_config(nodes: list[Node], parms: CmdParms) -> None:
         found = commands.get(node.name.lower())
         if found is None:
             if parms.override & NONFATAL_UNKNOWN:
-                parms.log.error("core", "warn", f"AH02296: Unknown directive "
-                                f"{node.name.lower()} perhaps misspelled or defined by a "
-                                "module not included in the server configuration")
+                _perror(parms, f"AH02296: Unknown directive {node.name.lower()} perhaps "
+                        "misspelled or defined by a module not included in the server "
+                        "configuration")
                 continue
             raise WalkError(f"Invalid command '{node.name}', perhaps misspelled or defined "
                             "by a module not included in the server configuration", node)

@@ -373,7 +373,7 @@ def directory_walk(r, walker: Walker, log) -> int:
     levels = ss.levels
     matched: tuple = ()
     thisinfo = None
-    hta_ids: tuple = ()             # the .htaccess results merged so far (by identity)
+    hta_ids: tuple = ()             # the .htaccess Sections merged so far (by identity)
     cur, rest, seg = "/", full[1:], 1
     # a path walked before without a single lstat: the same sections again
     fast_key = (full, bool(root)) if finfo is not None else None
@@ -413,7 +413,8 @@ def directory_walk(r, walker: Walker, log) -> int:
                 sec = _hta_section(ss, test, found)
                 opts = _opts_merge(opts, sec.configs.get(CORE))
                 matched = matched + (sec,)
-                hta_ids = hta_ids + (id(found),)
+                # by the Section's identity: each level entry keeps its sections alive
+                hta_ids = hta_ids + (id(sec),)
         if not rest:
             break
         slash = rest.find("/", 1 if rest[0] == "/" else 0)

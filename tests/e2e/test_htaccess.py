@@ -158,6 +158,8 @@ def _message(line: str) -> str:
 def _messages(log: str, docs: Path) -> dict:
     out = {}
     for line in log.splitlines():
+        if "AH02295" in line or "AH02296" in line:     # Nonfatal's warnings
+            out.setdefault(line.split("AH0229")[1][:1], _message(line))
         m = re.search(re.escape(str(docs)) + r"/([\w/]+)/\.htaccess", line)
         if m and ("[core:alert]" in line or "[core:crit]" in line):
             out.setdefault(m.group(1), _message(line))
@@ -219,4 +221,5 @@ def test_same_error_log_lines(servers):
     ours, theirs = (_messages(s.error_log, docs) for s in pair)
     assert set(theirs) >= {"all/bad", "all/unclosed", "unread", "fileinfo/refused"}
     assert ours == theirs
+
 
