@@ -16,12 +16,11 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from .servers import APACHE, ROOT, free_port, wait_listening
+from .servers import APACHE, ROOT, free_port, raw_request
 
 ETC = Path("/etc/apache2")
 APACHE2CTL = shutil.which("apache2ctl") or "/usr/sbin/apache2ctl"
@@ -149,10 +148,11 @@ def test_start_serves_debian_default_page(tmp_path):
         while not pidfile.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         pid = int(pidfile.read_text())
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as resp:
-            body = resp.read()
-            assert resp.status == 200
-            assert resp.headers["Content-Type"] == "text/html"
+        data, _ = raw_request(port, b"GET / HTTP/1.1\r\nHost: localhost\r\n"
+                              b"Connection: close\r\n\r\n", wait=5.0)
+        head, _, body = data.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert b"Content-Type: text/html" in head.split(b"\r\n")
         assert body == page.read_bytes()
         assert b"Apache2 Debian Default Page" in body
         # apache2ctl's directories: DefaultRuntimeDir, its socks, the lock directory
