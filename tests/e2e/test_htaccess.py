@@ -60,6 +60,12 @@ HTACCESS = {
     "all/unclosed": "<Files x>\nHeader set A b\n",
     "all/allowov": "AllowOverride All\n",
     "all/args": "ForceType\n",
+    # execute-on-read directives in an .htaccess file
+    "all/include": "Include /etc/hostname\n",
+    "all/define": "Define HTA_X y\n",
+    "all/ifmod": "<IfModule mod_headers.c>\nHeader set X-IfMod yes\n</IfModule>\n",
+    "all/loadmod": "LoadModule foo_module modules/mod_foo.so\n",
+    "all/dirsec": "<Directory /tmp>\n</Directory>\n",
     # None, then All deeper
     "none": "BogusDirective on\n",
     "none/all": "Header set X-Deep deep\n",
@@ -126,12 +132,14 @@ REQUESTS = [
     "/auth/refused/a.txt",
     "/all/a.txt", "/all/l2/a.txt", "/all/l2/l3/a.txt", "/all/l2/l3/b.txt", "/all/l2/l3/",
     "/all/bad/a.txt", "/all/unclosed/a.txt", "/all/allowov/a.txt", "/all/args/a.txt",
+    "/all/include/a.txt", "/all/define/a.txt", "/all/ifmod/a.txt", "/all/loadmod/a.txt",
+    "/all/dirsec/a.txt",
     "/none/a.txt", "/none/all/a.txt",
     "/list/a.txt", "/list/no/a.txt",
     "/nonfatal/a.txt", "/unread/a.txt", "/all/l2/l3/missing.txt",
 ]
 KEYS = ("content-type", "location", "x-hta", "x-env", "x-l1", "x-l2", "x-l3", "x-order",
-        "x-deep", "x-list", "x-nf", "x-unread", "x-no")
+        "x-deep", "x-list", "x-nf", "x-unread", "x-no", "x-ifmod")
 
 
 def make_docs(docs: Path) -> None:
@@ -221,5 +229,6 @@ def test_same_error_log_lines(servers):
     ours, theirs = (_messages(s.error_log, docs) for s in pair)
     assert set(theirs) >= {"all/bad", "all/unclosed", "unread", "fileinfo/refused"}
     assert ours == theirs
+
 
 
