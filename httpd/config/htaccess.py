@@ -29,6 +29,7 @@ from httpd.config.grammar import getword_conf
 from httpd.config.lines import ConfigFile, LineTooLong
 from httpd.config.reader import build_config
 from httpd.config.walk import CmdParms, walk_config
+from httpd.log import errorlog
 
 MAX_ENTRIES = 4096
 HTTP_FORBIDDEN = 403
@@ -120,6 +121,13 @@ class HtaccessCache:
                 if e.errno in (errno.ENOENT, errno.ENOTDIR):
                     continue
                 return _unreadable(filename, directory, e.errno)
+            if not stat.S_ISREG(st.st_mode):
+                # ap_pcfg_openfile refuses anything but a regular file (AH00554, EBADF),
+                # every time, as Apache does
+                errorlog.error_log(self.process.main_server, "core", "error",
+                                   f"AH00554: Access to file {filename} denied by server: "
+                                   "not a regular file")
+                return _unreadable(filename, directory, errno.EBADF)
             key = (id(server), filename, override, override_opts, override_list)
             ident = _identity(st)
             hit = self.entries.get(key)
@@ -137,11 +145,6 @@ class HtaccessCache:
         return None
 
     def _read(self, server, filename, directory, st, override, override_opts, override_list):
-        if not stat.S_ISREG(st.st_mode):
-            # ap_pcfg_openfile refuses anything but a regular file (AH00554, EBADF)
-            self.process.log.error("core", "error", f"AH00554: Access to file {filename} "
-                                   "denied by server: not a regular file")
-            return _unreadable(filename, directory, errno.EBADF)
         try:
             with open(_fs(filename), "rb") as f:
                 data = f.read()

@@ -79,6 +79,7 @@ HTACCESS = {
 
 CONFIG = """\
 DocumentRoot {docs}
+AccessFileName .htaccess .hta2
 {user}
 <Directory />
 AllowOverride None
@@ -116,6 +117,12 @@ AllowOverride FileInfo Nonfatal=All
 <Directory {docs}/unread>
 AllowOverride All
 </Directory>
+<Directory {docs}/second>
+AllowOverride All
+</Directory>
+<Directory {docs}/dirht>
+AllowOverride All
+</Directory>
 <Location /all/l2/l3/>
 Header set X-Order loc
 </Location>
@@ -136,10 +143,10 @@ REQUESTS = [
     "/all/dirsec/a.txt",
     "/none/a.txt", "/none/all/a.txt",
     "/list/a.txt", "/list/no/a.txt",
-    "/nonfatal/a.txt", "/unread/a.txt", "/all/l2/l3/missing.txt",
+    "/nonfatal/a.txt", "/unread/a.txt", "/second/a.txt", "/dirht/a.txt", "/all/l2/l3/missing.txt",
 ]
 KEYS = ("content-type", "location", "x-hta", "x-env", "x-l1", "x-l2", "x-l3", "x-order",
-        "x-deep", "x-list", "x-nf", "x-unread", "x-no", "x-ifmod")
+        "x-deep", "x-list", "x-nf", "x-unread", "x-no", "x-ifmod", "x-second")
 
 
 def make_docs(docs: Path) -> None:
@@ -152,6 +159,13 @@ def make_docs(docs: Path) -> None:
     (docs / "indexes" / "home.txt").write_text("home\n")
     (docs / "all" / "l2" / "l3" / "b.txt").write_text("b\n")
     (docs / "unread" / ".htaccess").chmod(0)
+    # the second AccessFileName, where the first is absent
+    (docs / "second").mkdir()
+    (docs / "second" / "a.txt").write_text("a\n")
+    (docs / "second" / ".hta2").write_text("Header set X-Second yes\n")
+    # an .htaccess that is a directory: AH00554, then AH00529 with EBADF (403)
+    (docs / "dirht" / ".htaccess").mkdir(parents=True)
+    (docs / "dirht" / "a.txt").write_text("a\n")
     for dirpath, dirs, files in os.walk(docs):
         os.chmod(dirpath, 0o755)
 
@@ -168,6 +182,8 @@ def _messages(log: str, docs: Path) -> dict:
     for line in log.splitlines():
         if "AH02295" in line or "AH02296" in line:     # Nonfatal's warnings
             out.setdefault(line.split("AH0229")[1][:1], _message(line))
+        if "AH00554" in line:
+            out.setdefault("AH00554", _message(line))
         m = re.search(re.escape(str(docs)) + r"/([\w/]+)/\.htaccess", line)
         if m and ("[core:alert]" in line or "[core:crit]" in line):
             out.setdefault(m.group(1), _message(line))
@@ -220,14 +236,16 @@ def test_statuses_pinned(servers):
             "/options/off/": 403, "/options/bad/a.txt": 500, "/limit/req/a.txt": 500,
             "/auth/deny/a.txt": 403, "/auth/ip2/a.txt": 403, "/auth/refused/a.txt": 500,
             "/all/bad/a.txt": 500, "/all/unclosed/a.txt": 500, "/none/a.txt": 200,
-            "/list/no/a.txt": 500, "/nonfatal/a.txt": 200, "/unread/a.txt": 403}
+            "/list/no/a.txt": 500, "/nonfatal/a.txt": 200, "/unread/a.txt": 403,
+            "/dirht/a.txt": 403, "/second/a.txt": 200}
     assert {p: answers[p][1][0] for p in want} == want
 
 
 def test_same_error_log_lines(servers):
     docs, pair, _ = servers
     ours, theirs = (_messages(s.error_log, docs) for s in pair)
-    assert set(theirs) >= {"all/bad", "all/unclosed", "unread", "fileinfo/refused"}
+    assert set(theirs) >= {"all/bad", "all/unclosed", "unread", "fileinfo/refused", "dirht",
+                           "AH00554", "5", "6"}
     assert ours == theirs
 
 
