@@ -139,7 +139,10 @@ class HtaccessCache:
                 continue
             entries = self.entries
             if hit is None and len(entries) >= self.max_entries:
-                del entries[next(iter(entries))]
+                try:        # threads share the cache: another may evict the same entry
+                    del entries[next(iter(entries))]
+                except (KeyError, RuntimeError, StopIteration):
+                    pass
             entries[key] = (ident, server, result)
             return result
         return None
