@@ -64,7 +64,7 @@ def test_refused_class_is_500_with_apache_line(server):
     s = server(BASE, FILES)
     r = s.get("/fi/opt/a.txt")
     assert r.status == 500
-    assert f"[core:alert]" in errors(s)
+    assert "[core:alert]" in errors(s)
     assert f"{s.root}/htdocs/fi/opt/.htaccess: Options not allowed here" in errors(s)
 
 
