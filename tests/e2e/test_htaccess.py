@@ -249,3 +249,98 @@ def test_same_error_log_lines(servers):
 
 
 
+
+
+# -- AuthConfig and Limit with the authentication modules (branch auth) -------------------
+
+AUTH_MODULES = ("authn_core", "auth_basic", "authn_file", "authz_user", "access_compat")
+AUTH_HTACCESS = {
+    "basic": 'AuthType Basic\nAuthName "hta realm"\nAuthUserFile {pw}\nRequire valid-user\n',
+    "basic/bob": "Require user bob\n",
+    "refused": "AuthType Basic\n",
+    "limit/deny": "Order deny,allow\nDeny from all\n",
+    "limit/allow": "Order deny,allow\nDeny from all\nAllow from 127.0.0.1\n",
+    "limit/auth": "AuthName x\n",
+}
+AUTH_CONFIG = """\
+DocumentRoot {docs}
+<Directory />
+AllowOverride None
+Require all granted
+</Directory>
+<Directory {docs}/basic>
+AllowOverride AuthConfig
+</Directory>
+<Directory {docs}/refused>
+AllowOverride FileInfo
+</Directory>
+<Directory {docs}/limit>
+AllowOverride Limit
+</Directory>
+"""
+ALICE = "Authorization: Basic " + __import__("base64").b64encode(b"alice:secret").decode()
+WRONG = "Authorization: Basic " + __import__("base64").b64encode(b"alice:nope").decode()
+AUTH_REQUESTS = [("/basic/a.txt", ""), ("/basic/a.txt", ALICE), ("/basic/a.txt", WRONG),
+                 ("/basic/bob/a.txt", ALICE), ("/refused/a.txt", ""),
+                 ("/limit/deny/a.txt", ""), ("/limit/allow/a.txt", ""),
+                 ("/limit/auth/a.txt", "")]
+
+
+def _have_auth_modules() -> bool:
+    from directives import CATALOGUE
+    return all(f"{m}_module" in CATALOGUE for m in AUTH_MODULES)
+
+
+@pytest.fixture(scope="module")
+def auth_servers():
+    if APACHE is None:
+        pytest.skip("apache2 is not installed")
+    if not _have_auth_modules():
+        pytest.skip("needs " + ", ".join(f"mod_{m}" for m in AUTH_MODULES))
+    import base64
+    import hashlib
+    base = Path(tempfile.mkdtemp(prefix="htaccess-auth-"))
+    os.chmod(base, 0o755)
+    try:
+        docs = base / "docs"
+        pw = base / "htpasswd"
+        pw.write_text("alice:{SHA}" + base64.b64encode(hashlib.sha1(b"secret").digest())
+                      .decode() + "\n")
+        for d, text in AUTH_HTACCESS.items():
+            (docs / d).mkdir(parents=True, exist_ok=True)
+            (docs / d / "a.txt").write_text("a\n")
+            (docs / d / ".htaccess").write_text(text.format(pw=pw))
+        for dirpath, _, files in os.walk(base):
+            os.chmod(dirpath, 0o755)
+            for f in files:
+                os.chmod(os.path.join(dirpath, f), 0o644)
+        pair = start_pair(base, AUTH_CONFIG.format(docs=docs), modules=MODULES + AUTH_MODULES)
+        try:
+            answers = {}
+            for path, field in AUTH_REQUESTS:
+                raw = (f"GET {path} HTTP/1.1\r\nHost: localhost\r\n"
+                       + (field + "\r\n" if field else "") + "Connection: close\r\n\r\n")
+                answers[path, field] = (answer(pair[0], raw), answer(pair[1], raw))
+            yield docs, pair, answers
+        finally:
+            stop_pair(pair)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.parametrize("path,field", AUTH_REQUESTS)
+def test_auth_same_answer(auth_servers, path, field):
+    _, _, answers = auth_servers
+    (s1, f1, _), (s2, f2, _) = answers[path, field]
+    assert (s1, f1.get("www-authenticate")) == (s2, f2.get("www-authenticate")), path
+
+
+def test_auth_pinned_and_logged(auth_servers):
+    docs, pair, answers = auth_servers
+    want = {("/basic/a.txt", ""): 401, ("/basic/a.txt", ALICE): 200,
+            ("/basic/a.txt", WRONG): 401, ("/basic/bob/a.txt", ALICE): 401,
+            ("/refused/a.txt", ""): 500, ("/limit/deny/a.txt", ""): 403,
+            ("/limit/allow/a.txt", ""): 200, ("/limit/auth/a.txt", ""): 500}
+    assert {k: answers[k][1][0] for k in want} == want
+    ours, theirs = (_messages(s.error_log, docs) for s in pair)
+    assert {"refused", "limit/auth"} <= set(theirs) and ours == theirs
