@@ -72,9 +72,10 @@ def hook_table(process) -> HookTable:
     return generation(process).hooks
 
 
-def log_rerror(r, module: str, level: str, msg: str) -> None:
-    """ap_log_rerror (httpd.log.errorlog: filtered by the request's LogLevel)."""
-    _errorlog.log_rerror(r, module, level, msg)
+def log_rerror(r, module: str, level: str, msg: str, status=None) -> None:
+    """ap_log_rerror (httpd.log.errorlog: filtered by the request's LogLevel); ``status``
+    an errno or OSError for the ``(13)Permission denied:`` prefix."""
+    _errorlog.log_rerror(r, module, level, msg, status=status)
 
 
 _LEVELS = {"emerg": 0, "alert": 1, "crit": 2, "error": 3, "warn": 4, "notice": 5, "info": 6,
