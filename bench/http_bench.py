@@ -125,6 +125,10 @@ def apache_conf(root: Path, docs: Path, port: int, mpm: str, procs: int, ours: b
         DocumentRoot {docs}
         KeepAlive On
         MaxKeepAliveRequests 0
+        <Directory />
+            AllowOverride None
+            Require all denied
+        </Directory>
         <Directory {docs}>
             Options Indexes FollowSymLinks
             Require all granted

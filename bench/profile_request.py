@@ -117,6 +117,10 @@ def main() -> None:
             DocumentRoot {docs}
             KeepAlive On
             MaxKeepAliveRequests 0
+            <Directory />
+                AllowOverride None
+                Require all denied
+            </Directory>
             <Directory {docs}>
                 Options Indexes FollowSymLinks
                 Require all granted
