@@ -66,3 +66,10 @@ def is_chunked(line: Optional[str]) -> bool:
     while j > 0 and line[j] == " ":
         j -= 1
     return line[j] == "," or line[j] == " "
+
+
+def getword(text: str, stop: str) -> tuple[str, str]:
+    """ap_getword: (the text before the first ``stop``, what follows the run of
+    ``stop`` characters there); without one, (the whole text, "")."""
+    word, found, rest = text.partition(stop)
+    return word, rest.lstrip(stop) if found else ""
