@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Optional
 
 from httpd.module.hooks import DECLINED, OK
+from httpd.http.filter import add_output_filters
 from httpd.http.request import generation
 
 MODULE_NAME = "mime_module"
@@ -43,7 +44,7 @@ def _find(conf, types: dict, name: str) -> tuple:
     file name under one mod_mime config."""
     mappings = conf.extension_mappings or {}
     multimatch = conf.multimatch
-    ctype = charset = encoding = handler = None
+    ctype = charset = encoding = handler = filters = None
     languages: list[str] = []
     found_metadata = False
     start = 0
@@ -73,6 +74,9 @@ def _find(conf, types: dict, name: str) -> tuple:
                 encoding = info.encoding_type if encoding is None \
                     else f"{encoding}, {info.encoding_type}"
                 found = True
+            if info.output_filters:
+                filters = info.output_filters if filters is None \
+                    else f"{filters};{info.output_filters}"
             if info.handler:
                 handler = info.handler
                 if multimatch & MULTIMATCH_HANDLERS:
@@ -96,7 +100,7 @@ def _find(conf, types: dict, name: str) -> tuple:
             ctype = out
     if not languages and conf.default_language:
         languages = [conf.default_language]
-    return ctype, tuple(languages), encoding, handler, found_metadata
+    return ctype, tuple(languages), encoding, handler, found_metadata, filters
 
 
 def find_ct(r) -> int:
@@ -119,7 +123,7 @@ def find_ct(r) -> int:
         if len(cache) >= MAX_CACHE:
             cache.clear()
         hit = cache[key] = (conf, types, _find(conf, types, name))
-    ctype, languages, encoding, handler, found_metadata = hit[2]
+    ctype, languages, encoding, handler, found_metadata, filters = hit[2]
     if ctype:
         r.content_type = ctype
     if languages:
@@ -129,6 +133,8 @@ def find_ct(r) -> int:
             else f"{r.content_encoding}, {encoding}"
     if handler:
         r.handler = handler
+    if filters:
+        add_output_filters(filters, r)     # AddOutputFilter: into the chain by name
     if not r.content_type:
         return DECLINED
     return OK
