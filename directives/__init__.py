@@ -31,6 +31,7 @@ CATALOGUE = {
     "reqtimeout_module": "directives.mod_reqtimeout",
     "status_module": "directives.mod_status",
     "deflate_module": "directives.mod_deflate",
+    "filter_module": "directives.mod_filter",
 }
 
 PRELINKED = ("core_module", "so_module", "watchdog_module", "http_module",

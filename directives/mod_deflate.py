@@ -197,24 +197,20 @@ def _accepts_gzip(accepts: str) -> bool:
     return not (q and len(q) >= 3 and "q=0.000".startswith(q))
 
 
-def _decline(src):
-    yield from src
-
-
 def deflate_out_filter(f, src):
     """DEFLATE (deflate_out_filter)."""
     r = f.r
     total = src.total
     if total is not None and total <= SMALL:
-        return _decline(src)
+        return src
     env = r.subprocess_env
     out = r.headers_out
     if r.main is not None or r.status == 204 or env.get("no-gzip") is not None \
             or "Content-Range" in out:
-        return _decline(src)
+        return src
     if (r.content_type is None or not r.content_type.startswith("text/html")) \
             and env.get("gzip-only-text/html") == "1":
-        return _decline(src)
+        return src
     encoding = out.get("Content-Encoding")
     err_enc = r.err_headers_out.get("Content-Encoding")
     if encoding is not None:
@@ -229,7 +225,7 @@ def deflate_out_filter(f, src):
         token, pos = get_token(encoding, 0, False)
         while token:
             if token not in _PLAIN_CODINGS:
-                return _decline(src)
+                return src
             if pos < n:
                 pos += 1
             token, pos = get_token(encoding, pos, False) if pos < n else ("", pos)
@@ -237,7 +233,7 @@ def deflate_out_filter(f, src):
     if env.get("force-gzip") is None:
         accepts = r.headers_in.get("Accept-Encoding")
         if accepts is None or not _accepts_gzip(accepts):
-            return _decline(src)
+            return src
     c = r.server_config(MODULE_NAME) or DeflateConfig()
     if not encoding or encoding.lower() == "identity":
         out.set("Content-Encoding", "gzip")
@@ -250,7 +246,7 @@ def deflate_out_filter(f, src):
     if c.etag_opt != ETAG_NOCHANGE:
         check_etag(r, "gzip", c.etag_opt)
     if r.status == 304:
-        return _decline(src)
+        return src
     return _compress(r, c, src)
 
 

@@ -16,8 +16,9 @@ Apache's shape, said with Python generators instead of bucket brigades:
   ap_pass_brigade; ``src.total`` is the whole length when the handler's body is
   complete and of known length, the "brigade ends with EOS" test), and each piece it
   yields is one pass to the next filter.  It may change the response's header fields
-  before its first yield (the head is written after the chain's first pass).  A filter
-  that declines (ap_remove_output_filter) yields ``from src``.
+  before its first yield (the head is written after the chain's first pass); a plain
+  function that decides at once and returns a generator is the usual shape.  A filter
+  that declines (ap_remove_output_filter) returns ``src`` itself.
 * ``run(r)``, called by the response writer only when ``r.filters`` is not empty (a
   request without a filter pays one attribute test), runs the chain up to its first
   two passes.  When the whole output came in that one pass (Apache: the brigade that
@@ -210,7 +211,9 @@ def run(r: Request) -> None:
         return
     stream = Stream(body_pieces(body), body_length(body))
     for f in filters:
-        stream = Stream(f.frec.func(f, stream))
+        out = f.frec.func(f, stream)
+        if out is not stream:          # a filter that declines returns its input
+            stream = Stream(out)
     first = next(stream, None)
     if first is None:
         r.body = b""
