@@ -32,6 +32,7 @@ CATALOGUE = {
     "status_module": "directives.mod_status",
     "deflate_module": "directives.mod_deflate",
     "filter_module": "directives.mod_filter",
+    "negotiation_module": "directives.mod_negotiation",
 }
 
 PRELINKED = ("core_module", "so_module", "watchdog_module", "http_module",

@@ -18,7 +18,7 @@ from httpd.http.request import generation
 
 MODULE_NAME = "mime_module"
 DIR_MAGIC_TYPE = "httpd/unix-directory"
-MULTIMATCH_ANY, MULTIMATCH_HANDLERS = 1, 4
+MULTIMATCH_ANY, MULTIMATCH_HANDLERS, MULTIMATCH_FILTERS = 1, 4, 8
 MAX_CACHE = 20000
 
 
@@ -52,10 +52,12 @@ def _find(conf, types: dict, name: str) -> tuple:
         start += 1
     dot = name.find(".", start)
     exts = name[dot + 1:].split(".") if dot >= 0 else []
-    for ext in exts:
-        if not ext:
+    # the parts no extension claims, the base name first (ap-mime-exceptions-list)
+    exceptions = [name[:dot] if dot >= 0 else name]
+    for extcase in exts:
+        if not extcase:
             continue                  # "bad..html"
-        ext = ext.lower()
+        ext = extcase.lower()
         info = mappings.get(ext)
         found = False
         if info is None or info.forced_type is None:
@@ -77,12 +79,16 @@ def _find(conf, types: dict, name: str) -> tuple:
             if info.output_filters:
                 filters = info.output_filters if filters is None \
                     else f"{filters};{info.output_filters}"
+                if multimatch & MULTIMATCH_FILTERS:
+                    found = True
             if info.handler:
                 handler = info.handler
                 if multimatch & MULTIMATCH_HANDLERS:
                     found = True
         if found or multimatch & MULTIMATCH_ANY:
             found_metadata = True
+        else:
+            exceptions.append(extcase)
     if ctype:
         parsed = analyze_ct(ctype)
         if parsed is not None:
@@ -100,7 +106,8 @@ def _find(conf, types: dict, name: str) -> tuple:
             ctype = out
     if not languages and conf.default_language:
         languages = [conf.default_language]
-    return ctype, tuple(languages), encoding, handler, found_metadata, filters
+    return (ctype, tuple(languages), encoding, handler,
+            tuple(exceptions) if found_metadata else None, filters)
 
 
 def find_ct(r) -> int:
@@ -123,7 +130,9 @@ def find_ct(r) -> int:
         if len(cache) >= MAX_CACHE:
             cache.clear()
         hit = cache[key] = (conf, types, _find(conf, types, name))
-    ctype, languages, encoding, handler, found_metadata, filters = hit[2]
+    ctype, languages, encoding, handler, exceptions, filters = hit[2]
+    if exceptions is not None:
+        r.notes["ap-mime-exceptions-list"] = exceptions
     if ctype:
         r.content_type = ctype
     if languages:

@@ -249,6 +249,7 @@ class Request:
     filters: tuple = ()
     bytes_sent: int = 0                         # body bytes (for %b / %B)
     mtime: Optional[float] = None               # last modified, for conditionals
+    vlist_validator: Optional[str] = None       # a negotiated response's variant list ETag
     # internal redirects and errors
     prev: Optional["Request"] = None
     next: Optional["Request"] = None
