@@ -256,13 +256,16 @@ def _compress(r, c: DeflateConfig, src):
     crc = total_in = total_out = 0
     buf = bytearray(GZIP_HEADER)
     head = len(GZIP_HEADER)            # the first pass carries the header too
-    for data in src:
+    for data, more in _windows(src):
         crc = zlib.crc32(data, crc)
         total_in += len(data)
         z = comp.compress(data)
         total_out += len(z)
         buf += z
-        while len(buf) > head + size:  # a full buffer and more to come: pass it on
+        # deflate_out_filter passes a full buffer when zlib fills it while input is
+        # still waiting; zlib reads its input a window at a time, so that is "more
+        # input after this window"
+        while more and len(buf) >= head + size:
             yield bytes(buf[:head + size])
             del buf[:head + size]
             head = 0
@@ -272,6 +275,27 @@ def _compress(r, c: DeflateConfig, src):
     buf += struct.pack("<II", crc & 0xFFFFFFFF, total_in & 0xFFFFFFFF)
     _notes(r, c, total_in, total_out)
     yield bytes(buf)
+
+
+WINDOW = 32768          # zlib's wsize for DeflateWindowSize 15: its reads of input
+
+
+def _windows(src):
+    """The input in pieces that end on WINDOW boundaries of the whole stream, each with
+    whether more input follows."""
+    pending = bytearray()
+    offset = 0                     # stream offset of pending[0]
+    for data in src:
+        pending += data
+        while True:
+            cut = WINDOW - offset % WINDOW
+            if len(pending) <= cut:
+                break              # (a piece ending exactly here may be the last)
+            yield bytes(pending[:cut]), True
+            del pending[:cut]
+            offset += cut
+    if pending:
+        yield bytes(pending), False
 
 
 def _notes(r, c: DeflateConfig, total_in: int, total_out: int) -> None:
