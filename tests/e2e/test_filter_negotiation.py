@@ -44,6 +44,8 @@ def make_docs(root: Path) -> Path:
         "neg/index.html.fr": "Page fran\xe7aise\n" * 20,
         "neg/index.html.de": "Deutsche Seite\n" * 20,
         "neg/doc.txt": "plain text doc\n",
+        "fb/index.html.en": "English page\n" * 20,
+        "fb/index.html.fr": "Page fran\xe7aise\n" * 20,
         "neg/doc.html": "<p>html doc</p>\n",
         "neg/gzdoc.html": "<p>identity</p>\n",
         "neg/map.en.html": "map english\n",
@@ -81,6 +83,10 @@ AddLanguage de .de
 AddHandler type-map .var
 AddEncoding x-gzip .gz
 LanguagePriority en fr de
+DirectoryIndex index.html
+<Directory {docs}/fb>
+ForceLanguagePriority Prefer Fallback
+</Directory>
 AddOutputFilterByType DEFLATE text/html text/plain
 <Directory {docs}/set>
 SetOutputFilter DEFLATE
@@ -147,6 +153,12 @@ CASES = [
     ("GET", "/neg/gzdoc", ""),
     ("GET", "/neg/gzdoc", "Accept-Encoding: x-gzip\r\n"),
     ("GET", "/neg/index", "Accept-Charset: utf-8\r\nAccept-Language: de\r\n"),
+    ("GET", "/neg/index/extra", "Accept-Language: fr\r\n"),
+    ("GET", "/neg/index?a=b", "Accept-Language: de\r\n"),
+    ("GET", "/neg/map.var/x", "Accept-Language: fr\r\n"),
+    ("GET", "/neg/index", "Negotiate: 1.0\r\nAccept-Language: fr;q=0.5, en;q=0.5\r\n"),
+    ("GET", "/neg/", "Accept-Language: fr\r\n" + GZ),
+    ("GET", "/fb/index", "Accept-Language: it\r\n"),
 ]
 
 
