@@ -21,9 +21,16 @@ with a Content-Length (and ranges apply to the compressed bytes, as Apache's byt
 filter applies them); a longer one streams, chunked.  DeflateFilterNote's notes are
 set at the end, for the access log.
 
-The INFLATE output filter and the DEFLATE input filter are not part of this server:
-the Deflate* directives that only they read (DeflateInflateLimitRequestBody,
-DeflateInflateRatioLimit, DeflateInflateRatioBurst) are refused with a clear error.
+The INFLATE output filter (inflate_out_filter) undoes a gzip Content-Encoding for
+clients: check_gzip takes gzip (or x-gzip) off the encoding, Content-Length and
+Content-MD5 go, the ETag gets ``-gunzip``; the header is checked (not deflated: passed
+as it is, AH01404; bad magic AH01405; reserved flags AH02620), the optional fields are
+skipped, the CRC and length verified (AH01399, AH01400, AH01401), and
+DeflateInflateRatioLimit/DeflateInflateRatioBurst stop a stream that inflates too
+much (AH02650).  A broken stream ends the response (before its first byte: a 500).
+
+The DEFLATE input filter is not part of this server (there are no input filters):
+DeflateInflateLimitRequestBody, which only it reads, is refused with a clear error.
 """
 from __future__ import annotations
 
@@ -33,7 +40,8 @@ from typing import Optional
 
 import attrs
 
-from httpd.http.filter import AP_FTYPE_CONTENT_SET, register_output_filter
+from httpd.http.filter import AP_FTYPE_CONTENT_SET, AP_FTYPE_RESOURCE, register_output_filter
+from httpd.http.request import log_rerror
 from httpd.module import OR_ALL, RSRC_CONF, Args, Module, directive
 from httpd.util.cparse import atoi
 from httpd.util.tokens import get_token
@@ -149,18 +157,54 @@ def set_etag(cmd, d, arg):
 
 
 def _refuse_inflate(cmd, d, arg):
-    return (f"{cmd.cmd.name} is not available in this server (mod_deflate's INFLATE and "
-            "request body DEFLATE filters are not implemented)")
+    return (f"{cmd.cmd.name} is not available in this server (mod_deflate's request body "
+            "DEFLATE input filter is not implemented)")
 
 
-_INFLATE_DIRECTIVES = tuple(
-    directive(name, Args.TAKE1, OR_ALL, help_)(_refuse_inflate) for name, help_ in (
-        ("DeflateInflateLimitRequestBody", "Set a limit on size of inflated input"),
-        ("DeflateInflateRatioLimit", "Set the inflate ratio limit above which inflation "
-                                     "is aborted (default: 200)"),
-        ("DeflateInflateRatioBurst", "Set the maximum number of following inflate ratios "
-                                     "above limit (default: 3)"),
-    ))
+AP_INFLATE_RATIO_LIMIT, AP_INFLATE_RATIO_BURST = 200, 3
+
+
+@attrs.define
+class DeflateDirConfig:
+    """deflate_dirconf_t (no merge in Apache: the innermost section's, defaults
+    otherwise)."""
+
+    ratio_limit: int = AP_INFLATE_RATIO_LIMIT
+    ratio_burst: int = AP_INFLATE_RATIO_BURST
+
+
+def create_dir_config(path) -> DeflateDirConfig:
+    return DeflateDirConfig()
+
+
+def merge_dir_config(base: DeflateDirConfig, add: DeflateDirConfig) -> DeflateDirConfig:
+    return add
+
+
+@directive("DeflateInflateRatioLimit", Args.TAKE1, OR_ALL,
+           "Set the inflate ratio limit above which inflation is aborted (default: 200)")
+def set_inflate_ratio_limit(cmd, dc: DeflateDirConfig, arg):
+    i = atoi(arg)
+    if i <= 0:
+        return "DeflateInflateRatioLimit must be positive"
+    dc.ratio_limit = i
+    return None
+
+
+@directive("DeflateInflateRatioBurst", Args.TAKE1, OR_ALL,
+           "Set the maximum number of following inflate ratios above limit (default: 3)")
+def set_inflate_ratio_burst(cmd, dc: DeflateDirConfig, arg):
+    i = atoi(arg)
+    if i <= 0:
+        return "DeflateInflateRatioBurst must be positive"
+    dc.ratio_burst = i
+    return None
+
+
+_INFLATE_DIRECTIVES = (
+    directive("DeflateInflateLimitRequestBody", Args.TAKE1, OR_ALL,
+              "Set a limit on size of inflated input")(_refuse_inflate),
+    set_inflate_ratio_limit, set_inflate_ratio_burst)
 
 
 # -- the filter ----------------------------------------------------------------------------
@@ -309,13 +353,196 @@ def _notes(r, c: DeflateConfig, total_in: int, total_out: int) -> None:
             else "-"
 
 
+# -- INFLATE ---------------------------------------------------------------------------------
+
+class InflateError(Exception):
+    """A broken gzip stream: the response cannot go on (APR_EGENERAL)."""
+
+
+def check_gzip(r) -> bool:
+    """check_gzip: is gzip (or x-gzip) the last coding (identity codings after it
+    ignored)?  If so it is taken off the Content-Encoding."""
+    hdrs = r.headers_out
+    encoding = hdrs.get("Content-Encoding")
+    if not encoding:
+        encoding = r.err_headers_out.get("Content-Encoding")
+        hdrs = r.err_headers_out
+        if not encoding:
+            encoding, hdrs = r.content_encoding, None
+    found = False
+
+    def store(value):
+        if hdrs is not None:
+            if value is None:
+                hdrs.unset("Content-Encoding")
+            else:
+                hdrs.set("Content-Encoding", value)
+        else:
+            r.content_encoding = value
+
+    if encoding:
+        if encoding.lower() in ("gzip", "x-gzip"):
+            found = True
+            store(None)
+        elif "," in encoding:
+            new = encoding
+            while True:
+                comma = new.rfind(",")
+                if comma < 0:
+                    if new.lower() in ("gzip", "x-gzip"):
+                        found = True
+                        store(None)
+                    break
+                token = new[comma + 1:].lstrip(" \t\n\r\f\v")
+                if token.lower() in ("gzip", "x-gzip"):
+                    store(new[:comma])
+                    found = True
+                elif not token or token.lower() == "identity":
+                    new = new[:comma]
+                    continue
+                break
+    if hdrs is not None and r.content_encoding:
+        r.content_encoding = hdrs.get("Content-Encoding")
+    return found
+
+
+FLAG_HCRC, FLAG_EXTRA, FLAG_NAME, FLAG_COMMENT, FLAG_RESERVED = 0x02, 0x04, 0x08, 0x10, 0xE0
+
+
+def inflate_out_filter(f, src):
+    """INFLATE (inflate_out_filter)."""
+    r = f.r
+    if r.main is not None or r.prev is not None or r.status == 204 \
+            or "Content-Range" in r.headers_out or not check_gzip(r):
+        return src
+    c = r.server_config(MODULE_NAME) or DeflateConfig()
+    dc = r.module_config(MODULE_NAME) or DeflateDirConfig()
+    r.headers_out.unset("Content-Length")
+    r.headers_out.unset("Content-MD5")
+    if c.etag_opt != ETAG_NOCHANGE:
+        check_etag(r, "gunzip", c.etag_opt)
+    if r.status == 304:
+        return src
+    return _inflate(r, c, dc, src)
+
+
+def _skip_fields(buf: bytearray, flags: int) -> Optional[int]:
+    """consume_zlib_flags: where the deflate data starts after the optional header
+    fields, or None when they do not fit in ``buf`` yet."""
+    pos = 0
+    if flags & FLAG_EXTRA:
+        if len(buf) < 2:
+            return None
+        pos = 2 + (buf[0] | buf[1] << 8)
+    for flag in (FLAG_NAME, FLAG_COMMENT):
+        if flags & flag:
+            end = buf.find(b"\0", pos)
+            if end < 0:
+                return None
+            pos = end + 1
+    if flags & FLAG_HCRC:
+        pos += 2
+    return pos if pos <= len(buf) else None
+
+
+def _inflate(r, c: DeflateConfig, dc: DeflateDirConfig, src):
+    head = bytearray()
+    d = None
+    crc = total_in = total_out = hits = 0
+    out = bytearray()
+    tail = bytearray()
+    size = c.buffersize
+    for data in src:
+        if d is None:
+            head += data
+            if len(head) < len(GZIP_HEADER):
+                continue
+            if head[2] != zlib.DEFLATED:
+                log_rerror(r, "deflate", "debug", "AH01404: inflate: data not deflated!")
+                yield bytes(head)
+                yield from src
+                return
+            if head[:2] != GZIP_HEADER[:2]:
+                log_rerror(r, "deflate", "error", "AH01405: inflate: bad header")
+                raise InflateError("bad header")
+            flags = head[3]
+            if flags & FLAG_RESERVED:
+                log_rerror(r, "deflate", "error", f"AH02620: inflate: bad flags {flags:02x}")
+                raise InflateError("bad flags")
+            rest = head[len(GZIP_HEADER):]
+            skip = _skip_fields(rest, flags)
+            if skip is None:
+                continue
+            d = zlib.decompressobj(c.windowsize)
+            data = bytes(rest[skip:])
+        if d.eof:
+            tail += data
+            continue
+        # inflate_out_filter's loop: a full output buffer is passed on while input
+        # waits; zlib is asked for at most what the buffer still holds
+        while data:
+            if len(out) >= size:
+                yield bytes(out)
+                out = bytearray()
+            try:
+                z = d.decompress(data, size - len(out))
+            except zlib.error as e:
+                log_rerror(r, "deflate", "warn", f"AH01409: Zlib error -3 inflating data "
+                           f"({e})")
+                raise InflateError(str(e)) from None
+            total_in += len(data) - len(d.unconsumed_tail)
+            data = d.unconsumed_tail
+            crc = zlib.crc32(z, crc)
+            total_out += len(z)
+            out += z
+            if total_in:                    # check_ratio
+                if total_out // total_in < dc.ratio_limit:
+                    hits = 0
+                else:
+                    hits += 1
+                    if hits > dc.ratio_burst:
+                        log_rerror(r, "deflate", "warn", f"AH02650: Inflated content ratio "
+                                   f"is larger than the configured limit {dc.ratio_limit} "
+                                   f"by {dc.ratio_burst} time(s)")
+                        raise InflateError("ratio")
+            if d.eof:
+                tail += d.unused_data
+                break
+    if d is None:
+        if head:
+            yield bytes(head)
+        return
+    z = d.flush()
+    crc = zlib.crc32(z, crc)
+    total_out += len(z)
+    out += z
+    if len(tail) >= VALIDATION_SIZE:
+        want_crc, want_len = struct.unpack("<II", bytes(tail[:VALIDATION_SIZE]))
+        if crc & 0xFFFFFFFF != want_crc:
+            log_rerror(r, "deflate", "error", "AH01399: Zlib: Checksum of inflated stream "
+                       "invalid")
+            raise InflateError("checksum")
+        if total_out & 0xFFFFFFFF != want_len:
+            log_rerror(r, "deflate", "error", "AH01400: Zlib: Length of inflated stream "
+                       "invalid")
+            raise InflateError("length")
+    else:
+        log_rerror(r, "deflate", "error", "AH01401: Zlib: Validation bytes not present")
+        raise InflateError("no validation bytes")
+    yield bytes(out)
+
+
 register_output_filter(FILTER_NAME, deflate_out_filter, AP_FTYPE_CONTENT_SET, module=MODULE_NAME)
+register_output_filter("INFLATE", inflate_out_filter, AP_FTYPE_RESOURCE - 1,
+                       module=MODULE_NAME)
 
 
 MODULE = Module(
     MODULE_NAME, "mod_deflate.c",
     (set_note, set_window_size, set_buffer_size, set_memlevel, set_compressionlevel,
      set_etag) + _INFLATE_DIRECTIVES,
+    create_dir_config=create_dir_config,
+    merge_dir_config=merge_dir_config,
     create_server_config=create_server_config,
     merge_server_config=merge_server_config,
     doc="Compress content before it is delivered to the client",

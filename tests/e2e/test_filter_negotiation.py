@@ -64,6 +64,9 @@ def make_docs(root: Path) -> Path:
         p = docs / name
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(text.encode("latin-1"))
+    (docs / "inf").mkdir()
+    (docs / "inf" / "page.html.gz").write_bytes(gzip.compress(b"<p>" + b"inflate " * 300))
+    (docs / "inf" / "notgz.txt.gz").write_bytes(b"not gzip at all, plain text " * 5)
     (docs / "neg" / "gzdoc.html.gz").write_bytes(gzip.compress(b"<p>gzipped</p>\n", mtime=0))
     for p in sorted(docs.rglob("*"), reverse=True):
         os.utime(p, (OLD, OLD))
@@ -84,6 +87,9 @@ AddHandler type-map .var
 AddEncoding x-gzip .gz
 LanguagePriority en fr de
 DirectoryIndex index.html
+<Directory {docs}/inf>
+SetOutputFilter INFLATE
+</Directory>
 <Directory {docs}/fb>
 ForceLanguagePriority Prefer Fallback
 </Directory>
@@ -159,6 +165,10 @@ CASES = [
     ("GET", "/neg/index", "Negotiate: 1.0\r\nAccept-Language: fr;q=0.5, en;q=0.5\r\n"),
     ("GET", "/neg/", "Accept-Language: fr\r\n" + GZ),
     ("GET", "/fb/index", "Accept-Language: it\r\n"),
+    ("GET", "/inf/page.html.gz", ""),
+    ("GET", "/inf/page.html.gz", GZ),
+    ("HEAD", "/inf/page.html.gz", ""),
+    ("GET", "/inf/notgz.txt.gz", ""),
 ]
 
 
