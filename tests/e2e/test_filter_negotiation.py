@@ -19,7 +19,7 @@ import pytest
 from tests.e2e import servers as S
 
 MODULES = ("authz_core", "mime", "dir", "alias", "filter", "deflate", "negotiation",
-           "setenvif")
+           "setenvif", "headers")
 OLD = 1700000000
 FIELDS = ("content-encoding", "vary", "content-type", "etag", "content-language",
           "content-location", "tcn", "alternates", "content-range", "expires")
@@ -39,6 +39,7 @@ def make_docs(root: Path) -> Path:
         "nogz/page.html": "<p>" + "no gzip " * 200 + "</p>",
         "htmlonly/a.txt": "text only " * 200,
         "htmlonly/p.html": "<p>" + "html only " * 200 + "</p>",
+        "hdr/page.html": "<p>" + "headers after deflate " * 100 + "</p>",
         "prov/page.html": "<p>" + "provider " * 200 + "</p>",
         "neg/index.html.en": "English page\n" * 20,
         "neg/index.html.fr": "Page fran\xe7aise\n" * 20,
@@ -87,6 +88,10 @@ AddHandler type-map .var
 AddEncoding x-gzip .gz
 LanguagePriority en fr de
 DirectoryIndex index.html
+<Directory {docs}/hdr>
+Header append Vary User-Agent
+Header edit ETag "-gzip" "-gz"
+</Directory>
 <Directory {docs}/inf>
 SetOutputFilter INFLATE
 </Directory>
@@ -169,6 +174,8 @@ CASES = [
     ("GET", "/inf/page.html.gz", GZ),
     ("HEAD", "/inf/page.html.gz", ""),
     ("GET", "/inf/notgz.txt.gz", ""),
+    ("GET", "/hdr/page.html", GZ),
+    ("GET", "/hdr/page.html", ""),
 ]
 
 
