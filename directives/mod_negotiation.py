@@ -235,7 +235,7 @@ def get_entry(line: str, pos: int = 0) -> tuple[Accept, int]:
             cp += 1
         if cp >= len(parm):
             continue                 # no '=': ignored
-        pname = parm[:cp]            # "*cp++ = '\0'": the name ends here
+        pname = parm[:cp].lower()    # lower-cased as scanned; "*cp++ = '\0'" ends it
         cp += 1
         while cp < len(parm) and (parm[cp] in _SPACE or parm[cp] == "="):
             cp += 1

@@ -176,6 +176,11 @@ CASES = [
     ("GET", "/inf/notgz.txt.gz", ""),
     ("GET", "/hdr/page.html", GZ),
     ("GET", "/hdr/page.html", ""),
+    # parameter names are case-insensitive ("Q=0.4"), spaces around "=" allowed
+    ("GET", "/neg/map.var", "Accept: text/html;q=0.5, text/*;Q=0.4\r\n"
+                            "Accept-Language: fr;q=0.001\r\nAccept-Charset: utf-8, *\r\n"),
+    ("GET", "/fb/index", "Accept: text/plain;q=0.3; q = 0.2, text/html;q=0;Q=0.4\r\n"
+                         "Accept-Language: en;q=0, en-US, de-DE;q=0.5\r\n"),
 ]
 
 
@@ -262,3 +267,38 @@ def test_modules_listed(pair):
     for name in ("deflate_module (shared)", "filter_module (shared)",
                  "negotiation_module (shared)"):
         assert name in out
+
+
+def test_random_negotiations(pair):
+    """Seeded random Accept* fields (types, levels, q values in odd spellings, languages
+    with ranges, charsets, codings, Negotiate) on every negotiated resource."""
+    ours, theirs = pair
+    rnd = random.Random(11)
+    types = ["text/html", "text/plain", "text/*", "*/*", "image/png", "*", "TEXT/HTML",
+             "text/html;level=3", "text/plain;q=0.3", "text/html;q=0"]
+    langs = ["en", "fr", "de", "it", "en-US", "fr-CA", "*", "EN", "de-DE", "", "x"]
+    encs = ["gzip", "x-gzip", "identity", "*", "gzip;q=0", "identity;q=0", "deflate"]
+
+    def q():
+        return rnd.choice(["", ";q=0.5", ";q=0", ";q=1", ";q=0.001", ";Q=0.4", "; q = 0.2"])
+
+    for _ in range(40):
+        hdr = ""
+        if rnd.random() < 0.7:
+            hdr += "Accept: " + ", ".join(rnd.choice(types) + q()
+                                          for _ in range(rnd.randint(0, 3))) + "\r\n"
+        if rnd.random() < 0.7:
+            hdr += "Accept-Language: " + ", ".join(rnd.choice(langs) + q()
+                                                   for _ in range(rnd.randint(0, 3))) + "\r\n"
+        if rnd.random() < 0.3:
+            hdr += "Accept-Charset: " + rnd.choice(["utf-8", "*", "iso-8859-1;q=0"]) + "\r\n"
+        if rnd.random() < 0.5:
+            hdr += "Accept-Encoding: " + ", ".join(rnd.choice(encs)
+                                                   for _ in range(rnd.randint(1, 2))) + "\r\n"
+        if rnd.random() < 0.15:
+            hdr += "Negotiate: " + rnd.choice(["trans", "1.0", "*", "vlist"]) + "\r\n"
+        path = rnd.choice(["/neg/index", "/neg/doc", "/neg/map.var", "/neg/gzdoc",
+                           "/neg/inline.var", "/fb/index", "/neg/"])
+        a, b = (_ask(s, "GET", path, hdr) for s in (ours, theirs))
+        assert (a[0], {k: a[1].get(k) for k in FIELDS}, a[2]) == \
+            (b[0], {k: b[1].get(k) for k in FIELDS}, b[2]), (path, hdr)
