@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import stat as _stat
+import struct
 from typing import Optional
 
 import attrs
@@ -189,10 +190,15 @@ class Negotiation:
     map_path: Optional[str] = None        # the type map whose Body: a variant may be
 
 
+_FLOAT = struct.Struct("f")
+
+
 def _f(x: float) -> float:
     """C's float: qualities are compared in single precision, as Apache's are."""
-    import struct
-    return struct.unpack("f", struct.pack("f", x))[0]
+    return _FLOAT.unpack(_FLOAT.pack(x))[0]
+
+
+Q_0_0001, Q_0_001, Q_0_01, Q_0_02 = (_f(x) for x in (0.0001, 0.001, 0.01, 0.02))
 
 
 def atoq(s: Optional[str]) -> float:
@@ -328,7 +334,7 @@ def parse_negotiate_header(r, neg: Negotiation) -> None:
 def maybe_add_default_accepts(neg: Negotiation, prefer_scripts: bool) -> None:
     if neg.accepts is None:
         neg.accepts = [Accept("*/*")]
-    q = 0.0 if neg.use_rvsa else (2.0 if prefer_scripts else _f(0.001))
+    q = 0.0 if neg.use_rvsa else (2.0 if prefer_scripts else Q_0_001)
     neg.accepts.append(Accept(CGI_MAGIC_TYPE, q))
 
 
@@ -384,7 +390,8 @@ def _type_map_records(r, data: bytes):
         if line[:5].lower() == "body:":
             tag = line[5:].strip(_SPACE)
             start = offsets[i] if i < n else len(text)
-            end = text.find(tag, start) if tag else -1
+            # get_body reads MAX_STRING_LEN - 1 bytes and looks for the tag in them
+            end = text.find(tag, start, start + MAX_STRING_LEN - 1) if tag else -1
             if end < 0:
                 log_rerror(r, "negotiation", "error", f"AH00685: Syntax error in type map, "
                            f"no end tag '{tag}' found in {r.filename} for Body: content.")
@@ -607,7 +614,7 @@ def set_default_lang_quality(neg: Negotiation) -> None:
     if not neg.dont_fiddle_headers:
         for v in neg.avail_vars:
             if v.content_languages:
-                neg.default_lang_quality = _f(0.0001)
+                neg.default_lang_quality = Q_0_0001
                 return
     neg.default_lang_quality = 1.0
 
@@ -641,7 +648,7 @@ def set_language_quality(neg: Negotiation, variant: Variant) -> None:
                 if bestthistag is None and not neg.dont_fiddle_headers:
                     p = acc.name.find("-")
                     if p >= 0 and lang[:p] == acc.name[:p]:
-                        fiddle_q = _f(0.001)
+                        fiddle_q = Q_0_001
             if best is None or (bestthistag is not None
                                 and bestthistag.quality > best.quality):
                 best = bestthistag
@@ -664,7 +671,7 @@ def set_language_quality(neg: Negotiation, variant: Variant) -> None:
                     variant.lang_index = bestidx
             elif force & FLP_FALLBACK:
                 variant.lang_index = bestidx
-                variant.lang_quality = _f(0.0001)
+                variant.lang_quality = Q_0_0001
                 variant.definite = False
 
 
@@ -695,9 +702,9 @@ def set_accept_quality(neg: Negotiation, variant: Variant) -> None:
         if prev == variant.mime_stars:
             continue
         if not neg.dont_fiddle_headers and not neg.accept_q and variant.mime_stars == 1:
-            q = _f(0.01)
+            q = Q_0_01
         elif not neg.dont_fiddle_headers and not neg.accept_q and variant.mime_stars == 2:
-            q = _f(0.02)
+            q = Q_0_02
         else:
             q = acc.quality
         q_definite = variant.mime_stars == 3
@@ -744,7 +751,7 @@ def set_encoding_quality(neg: Negotiation, variant: Variant) -> None:
     value_if_not_found = 0.0
     if is_identity_encoding(enc):
         enc = "identity"
-        value_if_not_found = _f(0.0001)
+        value_if_not_found = Q_0_0001
     if enc.startswith("x-"):
         enc = enc[2:]
     star = None
