@@ -144,7 +144,7 @@ def set_compressionlevel(cmd, d, arg):
     return None
 
 
-@directive("DeflateAlterETag", Args.TAKE1, RSRC_CONF,
+@directive("DeflateAlterEtag", Args.TAKE1, RSRC_CONF,
            "Set how mod_deflate should modify ETAG response headers: 'AddSuffix' "
            "(default), 'NoChange' (2.2.x behavior), 'Remove'")
 def set_etag(cmd, d, arg):
@@ -539,8 +539,8 @@ register_output_filter("INFLATE", inflate_out_filter, AP_FTYPE_RESOURCE - 1,
 
 MODULE = Module(
     MODULE_NAME, "mod_deflate.c",
-    (set_note, set_window_size, set_buffer_size, set_memlevel, set_compressionlevel,
-     set_etag) + _INFLATE_DIRECTIVES,
+    (set_note, set_window_size, set_buffer_size, set_memlevel, set_compressionlevel)
+    + _INFLATE_DIRECTIVES + (set_etag,),
     create_dir_config=create_dir_config,
     merge_dir_config=merge_dir_config,
     create_server_config=create_server_config,

@@ -43,3 +43,30 @@ def test_input_filters_refused(tmp_path, line):
     code, out = apache.run_t(apache.HTTPD, tmp_path, stamp=apache.SHORT_STAMP)
     assert code == 1
     assert "is not available in this server" in out
+
+
+def test_directive_table_is_apaches(tmp_path):
+    """``httpd -L`` lists mod_filter's, mod_deflate's and mod_negotiation's directives
+    with Apache's names, order, help and contexts (compared with ``apache2 -L``)."""
+    import subprocess
+    import sys
+    from tests.conformance import apache
+    if apache.APACHE is None:
+        pytest.skip("apache2 is not installed")
+    from tests.conftest import DIFF_PREFIX
+    conf = tmp_path / "httpd.conf"
+    conf.write_text(DIFF_PREFIX + LOADS)
+
+    def listing(argv):
+        out = subprocess.run(argv + ["-L", "-d", str(tmp_path), "-f", str(conf)],
+                             capture_output=True, text=True, timeout=60).stdout
+        lines, keep = [], False
+        for line in out.splitlines():
+            if not line.startswith("\t"):
+                keep = any(m in line for m in ("mod_filter.c", "mod_deflate.c",
+                                               "mod_negotiation.c"))
+            if keep:
+                lines.append(line)
+        return lines
+    ours = listing([sys.executable, "-m", "httpd"])
+    assert ours and ours == listing([apache.APACHE])
