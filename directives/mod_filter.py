@@ -18,6 +18,7 @@ first that matches, after the protocol fix-ups of its flags.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Optional
 
 import attrs
@@ -219,10 +220,23 @@ def filter_protocol(cmd, cfg: FilterConfig, fname, pname, proto=None):
         elif a == "cache=no":
             flags |= AP_FILTER_PROTO_NO_CACHE
     if provider is not None:
-        provider.frec.proto_flags = flags
+        # Apache sets the registered filter's flags (every provider of that filter, in
+        # every section, sees them); here they are this generation's, not the process's
+        _provider_flags(cmd.process)[provider.frec] = flags
     else:
         frec.proto_flags = flags
     return None
+
+
+_GENERATION_FLAGS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _provider_flags(process) -> dict:
+    """FilterProtocol's flags for registered filters, per config generation."""
+    flags = _GENERATION_FLAGS.get(process)
+    if flags is None:
+        flags = _GENERATION_FLAGS[process] = {}
+    return flags
 
 
 def _split(text: str):
@@ -266,6 +280,9 @@ def _lookup(r, frec: FilterRec) -> Optional[Provider]:
         if not _matches(r, provider):
             continue
         flags = provider.frec.proto_flags
+        overrides = _GENERATION_FLAGS.get(r.process)
+        if overrides:
+            flags = overrides.get(provider.frec, flags)
         out = r.headers_out
         if flags & AP_FILTER_PROTO_CHANGE:
             out.unset("Content-MD5")

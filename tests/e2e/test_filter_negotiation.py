@@ -111,6 +111,7 @@ SetEnvIf Request_URI ^/htmlonly/ gzip-only-text/html=1
 FilterDeclare P
 FilterProvider P DEFLATE "%{{QUERY_STRING}} == 'z'"
 FilterChain =P
+FilterProtocol P "change=yes"
 </Location>
 """
 
@@ -144,6 +145,8 @@ CASES = [
     ("GET", "/htmlonly/p.html", GZ),
     ("GET", "/prov/page.html?z", GZ),
     ("GET", "/prov/page.html?y", GZ),
+    ("GET", "/prov/page.html?z", GZ + "Range: bytes=0-5\r\n"),
+    ("GET", "/prov/page.html?y", GZ + "Range: bytes=0-5\r\n"),
     ("GET", "/missing.html", GZ),
     ("GET", "/neg/index", "Accept-Language: fr\r\n"),
     ("GET", "/neg/index", "Accept-Language: de;q=0.5, en;q=0.9\r\n"),
