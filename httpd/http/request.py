@@ -26,9 +26,10 @@ from httpd.protocol import M_GET
 from httpd.module.hooks import DECLINED, DONE, OK, HookTable
 from httpd.request.record import Headers, Request
 from httpd.request.process import (  # noqa: F401 (evaluate..log_enabled: part of this API)
-    HTTP_INTERNAL_SERVER_ERROR, HTTP_MOVED_TEMPORARILY, HTTP_OK, evaluate, evaluate_str,
-    generation, hook_table, log_enabled, log_rerror, parse_uri, process_request_internal,
-    recursion_limit_exceeded)
+    HTTP_INTERNAL_SERVER_ERROR, HTTP_MOVED_TEMPORARILY, HTTP_OK, OPTIONAL_FN, SATISFY_ALL,
+    SATISFY_ANY, SATISFY_NOSPEC, auth_name, auth_type, evaluate, evaluate_str, generation,
+    hook_table, log_enabled, log_rerror, note_auth_failure, parse_uri,
+    process_request_internal, recursion_limit_exceeded, satisfies, stat_cached)
 
 
 def internal_error(r: Request, e: Exception) -> Request:

@@ -135,8 +135,14 @@ _core("post_perdir_config", RA, ("r",),
 _core("header_parser", RA, ("r",), "Look at the headers with the directory's config.")
 _core("access_checker", RA, ("r",), "Host-based access (Satisfy All).")
 _core("access_checker_ex", RF, ("r",), "Access without a user (mod_authz_core).")
+_core("force_authn", RF, ("r",),
+      "access_checker_ex granted the request: OK makes authentication run all the same "
+      "(ap_run_force_authn).")
 _core("check_user_id", RF, ("r",), "Authentication.")
 _core("auth_checker", RF, ("r",), "Authorization of the user.")
+_core("note_auth_failure", RF, ("r", "auth_type"),
+      "ap_note_auth_failure: the module of the request's AuthType adds its challenge "
+      "(WWW-Authenticate) to ``r.err_headers_out``.")
 _core("type_checker", RF, ("r",), "The content type, language, encoding, handler.")
 _core("fixups", RA, ("r",), "The last changes before the handler.")
 _core("insert_filter", V, ("r",),

@@ -68,6 +68,13 @@ def is_chunked(line: Optional[str]) -> bool:
     return line[j] == "," or line[j] == " "
 
 
+def getword(text: str, stop: str) -> tuple[str, str]:
+    """ap_getword: (the text before the first ``stop``, what follows the run of
+    ``stop`` characters there); without one, (the whole text, "")."""
+    word, found, rest = text.partition(stop)
+    return word, rest.lstrip(stop) if found else ""
+
+
 _C_SPACE = " \t\n\v\f\r"
 
 
