@@ -59,3 +59,16 @@ def os_escape_path(path: str, partial: bool = False) -> str:
 def escape_uri(path: str) -> str:
     """ap_escape_uri: ap_os_escape_path(path, 1) (httpd.h), no ``./`` prefix."""
     return os_escape_path(path, True)
+
+
+_SEGMENT_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                          "$-_.+!*'(),:@&=~")
+
+
+def escape_path_segment(segment: str) -> str:
+    """ap_escape_path_segment: every character but alphanumerics and
+    ``$-_.+!*'(),:@&=~`` as %xx (so ``/``, ``;``, ``?`` and ``#`` are escaped)."""
+    for c in segment:
+        if c not in _SEGMENT_SAFE:
+            return "".join(c if c in _SEGMENT_SAFE else _c2x(c) for c in segment)
+    return segment
