@@ -36,6 +36,9 @@ CATALOGUE = {
     "authz_user_module": "directives.mod_authz_user",
     "authz_groupfile_module": "directives.mod_authz_groupfile",
     "access_compat_module": "directives.mod_access_compat",
+    "deflate_module": "directives.mod_deflate",
+    "filter_module": "directives.mod_filter",
+    "negotiation_module": "directives.mod_negotiation",
     "cgi_module": "directives.mod_cgi",
     "cgid_module": "directives.mod_cgid",
 }

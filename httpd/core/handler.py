@@ -155,6 +155,11 @@ def _serve_file(r: Request, d) -> int:
     finally:
         if fd >= 0:
             os.close(fd)
+    if r.filters:
+        # a content filter applies: it gets the whole file, and the byterange filter
+        # comes after it (httpd.http.filter.run)
+        r.body = FileRange(path, 0, size, data)
+        return OK
     return apply_byterange(r, FileRange(path, 0, size, data))
 
 

@@ -171,6 +171,7 @@ def _internal_internal_redirect(new_uri: str, r: Request) -> Optional[Request]:
     new.subprocess_env = {"REDIRECT_" + k: v for k, v in r.subprocess_env.items()}
     new.no_cache, new.expecting_100 = r.no_cache, r.expecting_100
     new.no_local_copy = r.no_local_copy
+    new.vlist_validator = r.vlist_validator
     new.read_body, new.discard_body = r.read_body, r.discard_body
     new.remaining, new.read_chunked = r.remaining, r.read_chunked
     new.subprocess_env["REDIRECT_STATUS"] = str(r.status)

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from httpd.http import header_filter as http_protocol
+from httpd.http.filter import run as run_filters
 from httpd.io.channel import READ_SIZE, Channel, ClientGone, body_iter
 from httpd.request.record import FLUSH, BodyAborted, FileRange, Part, Request
 
@@ -19,6 +20,10 @@ def send_response(serving: Any, ch: Channel, r: Request, timeout: float,
     Returns the request whose response went out: a response the header checks refuse
     is answered by ap_die(500) instead (an ErrorDocument may take over), and when that
     one fails the checks too, with a bare 500 (check_headers_recursion)."""
+    # the body's filter chain (httpd.http.filter), before mod_headers' fixups as in
+    # Apache; an nph- script's bytes (assbackwards) go out as they are, past every filter
+    if r.filters and not r.assbackwards:
+        run_filters(r)
     for output_filter in r.output_filters:     # the header-stage filters (mod_headers)
         output_filter(r)
     r.conn.keepalive = r.conn.keepalive if r.conn.keepalive is False else None

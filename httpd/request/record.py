@@ -259,8 +259,13 @@ class Request:
     # f(r) each, added by the insert_filter / insert_error_filter hooks (a tuple: most
     # requests have none, and an empty one costs nothing to make)
     output_filters: tuple = ()
+    # the body's filter chain (httpd.http.filter, ap_filter_t): Filter records in ftype
+    # order, added by insert_filter hooks (SetOutputFilter, AddOutputFilter, mod_filter)
+    # and run by the response writer over the handler's body; empty on most requests
+    filters: tuple = ()
     bytes_sent: int = 0                         # body bytes (for %b / %B)
     mtime: Optional[float] = None               # last modified, for conditionals
+    vlist_validator: Optional[str] = None       # a negotiated response's variant list ETag
     # internal redirects and errors
     prev: Optional["Request"] = None
     next: Optional["Request"] = None

@@ -61,6 +61,19 @@ def escape_uri(path: str) -> str:
     return os_escape_path(path, True)
 
 
+_SEGMENT_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                          "$-_.+!*'(),:@&=~")
+
+
+def escape_path_segment(segment: str) -> str:
+    """ap_escape_path_segment: every character but alphanumerics and
+    ``$-_.+!*'(),:@&=~`` as %xx (so ``/``, ``;``, ``?`` and ``#`` are escaped)."""
+    for c in segment:
+        if c not in _SEGMENT_SAFE:
+            return "".join(c if c in _SEGMENT_SAFE else _c2x(c) for c in segment)
+    return segment
+
+
 _HEX = "0123456789abcdefABCDEF"
 
 

@@ -129,3 +129,36 @@ def test_table_as_apache_L(tmp_path, module):
     import importlib
     mod = importlib.import_module(f"directives.mod_{module}").MODULE
     assert [(d.name, d.help) for d in mod.directives] == want
+
+
+def test_output_through_deflate():
+    """A script's output runs through the output filter chain (SetOutputFilter DEFLATE),
+    streamed or whole; an nph- script's bytes pass every filter untouched."""
+    import gzip
+    root = make_tree()
+    try:
+        (root / "ours").mkdir()
+        body = config(root) + "<Location /cgi-bin/>\nSetOutputFilter DEFLATE\n</Location>\n"
+        srv = start_httpd(root / "ours", body,
+                          modules=("authz_core", "mime", "alias", "env", "setenvif",
+                                   "deflate", "cgi"))
+        try:
+            for path, want in (("/cgi-bin/hello.sh", b"hello\n"),
+                               ("/cgi-bin/slow.sh", b"tick 199\n")):
+                with socket.create_connection(("127.0.0.1", srv.port), timeout=20) as s:
+                    s.sendall(f"GET {path} HTTP/1.0\r\nHost: localhost\r\n"
+                              "Accept-Encoding: gzip\r\n\r\n".encode())
+                    data = read_all(s, 20)
+                head, _, raw = data.partition(b"\r\n\r\n")
+                assert b"Content-Encoding: gzip" in head, head
+                assert gzip.decompress(raw).endswith(want)
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s:
+                s.sendall(b"GET /cgi-bin/nph-raw.sh HTTP/1.0\r\nHost: localhost\r\n"
+                          b"Accept-Encoding: gzip\r\n\r\n")
+                data = read_all(s, 5)
+            assert data == (b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nX-Nph: yes\r\n"
+                            b"\r\nnph body\n")
+        finally:
+            srv.stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
