@@ -51,6 +51,7 @@ SCRIPTS = {
     "flood.sh": SH + "i=0; while [ $i -lt 3000 ]; do echo \"noise line $i with some padding to make it long\" >&2; i=$((i+1)); done\n"
                 "printf 'Content-Type: text/plain\\n\\nflooded\\n'\n",
     "slow.sh": SH + "echo $$ > \"$PIDDIR/slow\"\nprintf 'Content-Type: text/plain\\n\\n'\ni=0; while [ $i -lt 200 ]; do echo tick $i; sleep 0.05; i=$((i+1)); done\n",
+    "ticks.sh": SH + "printf 'Content-Type: text/plain\\n\\n'\nfor i in 1 2 3 4 5; do echo tick $i; sleep 0.05; done\n",
     "whoami.sh": SH + "printf 'Content-Type: text/plain\\n\\n'\nid -u\n",
     "hello.sh": SH + "printf 'Content-Type: text/plain\\n\\nhello\\n'\n",
 }

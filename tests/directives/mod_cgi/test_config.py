@@ -143,8 +143,8 @@ def test_output_through_deflate():
                           modules=("authz_core", "mime", "alias", "env", "setenvif",
                                    "deflate", "cgi"))
         try:
-            for path, want in (("/cgi-bin/hello.sh", b"hello\n"),
-                               ("/cgi-bin/slow.sh", b"tick 199\n")):
+            for path, want in (("/cgi-bin/env.sh", f"cwd={root}/cgi\n".encode()),
+                               ("/cgi-bin/ticks.sh", b"tick 5\n")):
                 with socket.create_connection(("127.0.0.1", srv.port), timeout=20) as s:
                     s.sendall(f"GET {path} HTTP/1.0\r\nHost: localhost\r\n"
                               "Accept-Encoding: gzip\r\n\r\n".encode())
