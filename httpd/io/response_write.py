@@ -22,6 +22,10 @@ def send_response(serving: Any, ch: Channel, r: Request, timeout: float,
     one fails the checks too, with a bare 500 (check_headers_recursion)."""
     if r.filters:                              # the body's filter chain (httpd.http.filter)
         run_filters(r)                         # before mod_headers' fixups, as in Apache
+        if r.next is not None:                 # a 416's local ErrorDocument (ap_die)
+            from httpd.http import request as http_request
+            return send_response(serving, ch, http_request.final_request(r), timeout,
+                                 checked_once)
     for output_filter in r.output_filters:     # the header-stage filters (mod_headers)
         output_filter(r)
     r.conn.keepalive = r.conn.keepalive if r.conn.keepalive is False else None
