@@ -16,7 +16,7 @@ Each answer must agree in status, WWW-Authenticate, Content-Encoding, Vary,
 Content-Type, whether Content-Length is sent and the body after gzip decompression
 (test_filter_negotiation's ``_ask``: a 206 of compressed output compares the raw
 bytes); each broken or refused .htaccess file must log the same error-log line
-(test_htaccess's ``_messages``).
+(test_htaccess's ``_messages``).  Run as root, both servers switch to ``nobody``.
 """
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ FORMATS = {"bcrypt": "-B", "apr1": "-m", "sha": "-s", "des": "-d"}
 
 CONFIG = """\
 DocumentRoot {docs}
+{user}
 AddLanguage en .en
 AddLanguage fr .fr
 AddType text/html .html
@@ -292,7 +293,10 @@ def pair():
     os.chmod(base, 0o755)
     try:
         docs, _ = make_tree(base)
-        servers = S.start_pair(base, CONFIG.format(docs=docs), modules=MODULES)
+        # as root (CI) both run as nobody, as test_htaccess's servers do: the password
+        # libraries must be loaded before the switch (mod_authn_file's post_config)
+        user = "User nobody\nGroup nogroup" if os.geteuid() == 0 else ""
+        servers = S.start_pair(base, CONFIG.format(docs=docs, user=user), modules=MODULES)
         try:
             answers = []
             for method, path, auth, extra in REQUESTS:
