@@ -21,7 +21,7 @@ from directives.mod_authn_core import (AUTH_DENIED, AUTH_GENERAL_ERROR, AUTH_GRA
 from httpd.config.lines import pcfg_lines
 from httpd.http.request import log_rerror, stat_cached
 from httpd.module import OR_AUTHCFG, Args, Module, directive
-from httpd.util.password import password_validate
+from httpd.util.password import password_validate, preload
 from httpd.util.tokens import getword
 
 MODULE_NAME = "authn_file_module"
@@ -100,8 +100,16 @@ def get_realm_hash(r, user: str, realm: str):
     return AUTH_USER_FOUND, stored
 
 
+def post_config(process, server) -> bool:
+    """Before privileges drop (the parent, or httpd -X before its switch): the password
+    libraries loaded (httpd/util/password.py's preload)."""
+    preload()
+    return True
+
+
 MODULE = Module(
     MODULE_NAME, "mod_authn_file.c", (set_authn_file_slot,),
+    hooks={"post_config": post_config},
     create_dir_config=create_dir_config,
     merge_dir_config=merge_dir_config,
     providers={"authn": {"file": AuthnProvider(check_password, get_realm_hash)}},

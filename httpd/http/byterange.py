@@ -15,7 +15,7 @@ from typing import Optional, Union
 
 from httpd.http.conditional import CONDITION_NOMATCH, condition_if_range
 from httpd.http.header_filter import make_content_type
-from httpd.request.record import FileRange, Part, Request
+from httpd.request.record import FileRange, Headers, Part, Request
 from httpd.module import CORE_MODULE as CORE
 
 OK = 0
@@ -164,9 +164,11 @@ def _slice(body: Union[bytes, FileRange], start: int, end: int):
 
 def apply_byterange(r: Request, body: Union[bytes, FileRange]) -> int:
     """The byterange filter over a body of known length: sets r.status (206), r.body,
-    Content-Range or the multipart type, and returns OK; or returns 416 (with
-    ``Content-Range: bytes */length`` in err_headers_out, as RFC 9110 asks; Apache
-    2.4.71 omits it); or leaves everything alone (OK) when no range applies."""
+    Content-Range or the multipart type, and returns OK; or returns 416 for ap_die to
+    answer (both header tables emptied, as Apache's 416 carries none of the fields set
+    before it, then ``Content-Range: bytes */length`` in err_headers_out, as RFC 9110
+    asks; Apache 2.4.71 omits it); or leaves everything alone (OK) when no range
+    applies."""
     r.body = body
     clength = body.length if isinstance(body, FileRange) else len(body)
     if clength <= 0:
@@ -186,6 +188,10 @@ def apply_byterange(r: Request, body: Union[bytes, FileRange]) -> int:
             or (max_reversals >= 0 and reversals > max_reversals)):
         return OK
     if num_ranges < 0:
+        # send_416: the error bucket makes ap_die start the response over; Apache 2.4.71
+        # sends none of the fields set before it (mod_negotiation's Vary, TCN and
+        # Content-Location, a `Header always ... early`), only the error path's own
+        r.headers_out, r.err_headers_out = Headers(), Headers()
         r.err_headers_out.set("Content-Range", f"bytes */{clength}")
         return HTTP_RANGE_NOT_SATISFIABLE
     r.status = HTTP_PARTIAL_CONTENT

@@ -224,10 +224,12 @@ def run(r: Request) -> None:
     if second is None:
         # the whole output in one pass: its length is known; ranges apply to it
         r.body = first
-        if apply_byterange(r, first) != 0:          # 416: the error page instead
-            from httpd.http.errors import send_error_response
-            r.status = 416
-            send_error_response(r)
+        status = apply_byterange(r, first)
+        if status != 0:
+            # 416: send_416's error bucket, which the header filter hands to ap_die: the
+            # ErrorDocument (text, URL, or a local one served as r.next) or the canned page
+            from httpd.http.request import die
+            die(status, r)
         return
     r.headers_out.unset("Content-Length")
     if r.header_only:

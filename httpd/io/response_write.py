@@ -24,6 +24,10 @@ def send_response(serving: Any, ch: Channel, r: Request, timeout: float,
     # Apache; an nph- script's bytes (assbackwards) go out as they are, past every filter
     if r.filters and not r.assbackwards:
         run_filters(r)
+        if r.next is not None:                 # a 416's local ErrorDocument (ap_die)
+            from httpd.http import request as http_request
+            return send_response(serving, ch, http_request.final_request(r), timeout,
+                                 checked_once)
     for output_filter in r.output_filters:     # the header-stage filters (mod_headers)
         output_filter(r)
     r.conn.keepalive = r.conn.keepalive if r.conn.keepalive is False else None

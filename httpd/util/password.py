@@ -12,8 +12,10 @@ stored hash of an htpasswd line, in every format APR accepts.
   therefore refused, as Apache refuses it on Linux (crypt() of it is not it).
 
 The comparison is APR's: the computed string equal to the stored one.  Strings are
-latin-1 (one character per byte of the request).  The libraries are imported on first
-use: a server without Basic authentication never loads them.
+latin-1 (one character per byte of the request).  The libraries are imported by
+``preload``, which mod_authn_file's post_config calls before the server drops its
+privileges (Apache has its code loaded by then too): a server without mod_authn_file
+never loads them.
 """
 from __future__ import annotations
 
@@ -82,6 +84,22 @@ def _crypt(passwd: bytes, hashed: str) -> bool:
     data = ctypes.create_string_buffer(CRYPT_DATA_SIZE)
     out = fn(passwd, setting, data, CRYPT_DATA_SIZE) if rn else fn(passwd, setting, data)
     return out is not None and out == setting
+
+
+# a hash of "x" in each format (bcrypt at cost 4: a millisecond)
+_SAMPLES = ("$2y$04$rCmxwo/al/ZqZqOo0kun8uXCWmckkpfxZPKP7GT.WbWPrNrM34lvS",
+            "$apr1$abcdefgh$82JubPF2dQkt1tVfvLnXS.", "{SHA}EfatjsUqKYSrqv18O1FlA3hcIHI=",
+            "ItCGxqB86PD9c")
+
+
+def preload() -> None:
+    """Import and run once every library password_validate uses (bcrypt, passlib's
+    apr_md5_crypt and its own imports, libcrypt through ctypes), while the server still
+    runs as the user who started it.  After the switch to ``User`` the interpreter's own
+    files may be unreadable (a Python under /root, as pyenv installs one), and a first
+    import at request time would then fail every authenticated request with a 500."""
+    for sample in _SAMPLES:
+        password_validate("x", sample)
 
 
 def password_validate(passwd: str, hashed: str) -> bool:

@@ -5,8 +5,7 @@ page, creating DefaultRuntimeDir, socks and the lock directory as apache2ctl doe
 
 Only Debian's own default modules are kept in the copy: a module some other package
 enabled on this machine (mod_wsgi here) is not part of the stock tree CI installs.
-The full tree needs 8 modules other branches are writing; until they land its test is
-an expected failure, and the same checks run on the tree without those 8 lines.
+All 19 of Debian's default modules load (the MPM and the 18 of DEBIAN_DEFAULT).
 """
 from __future__ import annotations
 
@@ -28,8 +27,6 @@ APACHE2CTL = shutil.which("apache2ctl") or "/usr/sbin/apache2ctl"
 DEBIAN_DEFAULT = {"access_compat", "alias", "auth_basic", "authn_core", "authn_file",
                   "authz_core", "authz_host", "authz_user", "autoindex", "deflate", "dir",
                   "env", "filter", "mime", "negotiation", "reqtimeout", "setenvif", "status"}
-NOT_YET = ("access_compat", "auth_basic", "authn_core", "authn_file", "authz_user",
-           "deflate", "filter", "negotiation")
 
 pytestmark = pytest.mark.skipif(
     APACHE is None or not (ETC / "apache2.conf").exists() or not os.path.exists(APACHE2CTL),
@@ -103,26 +100,19 @@ def check_tree(conf: Path) -> None:
     assert ours.stdout.splitlines() == theirs.stdout.splitlines()
 
 
-def _missing() -> list[str]:
-    from directives import CATALOGUE
-    return [m for m in NOT_YET if f"{m}_module" not in CATALOGUE]
-
-
-@pytest.mark.xfail(bool(_missing()), strict=False,
-                   reason="needs " + ", ".join(f"mod_{m}" for m in _missing())
-                   + " (branches auth and filter)")
 def test_stock_tree(tmp_path):
     check_tree(debian_copy(tmp_path))
 
 
-def test_tree_without_the_missing_modules(tmp_path):
-    check_tree(debian_copy(tmp_path, drop=NOT_YET))
+def test_every_default_module_loads():
+    from directives import CATALOGUE
+    assert sorted(m for m in DEBIAN_DEFAULT if f"{m}_module" not in CATALOGUE) == []
 
 
 def test_bare_httpd_fails_like_apache2_without_envvars(tmp_path):
     """Neither binary reads envvars itself: without apache2ctl both stop at
     DefaultRuntimeDir, with the same AH00111 warning first."""
-    conf = debian_copy(tmp_path, drop=NOT_YET)
+    conf = debian_copy(tmp_path)
     argv = ["-t", "-d", str(conf), "-f", str(conf / "apache2.conf")]
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     ours = subprocess.run([sys.executable, "-m", "httpd", *argv], capture_output=True,
@@ -138,7 +128,7 @@ def test_start_serves_debian_default_page(tmp_path):
     page = Path("/var/www/html/index.html")
     if not page.exists():
         pytest.skip("Debian's default page is not installed")
-    conf = debian_copy(tmp_path, drop=NOT_YET)
+    conf = debian_copy(tmp_path)
     port = free_port()
     ports = conf / "ports.conf"
     ports.write_text(ports.read_text().replace("Listen 80", f"Listen 127.0.0.1:{port}"))

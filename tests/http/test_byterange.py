@@ -131,3 +131,51 @@ def test_bytes_bodies_slice(ours_only):
     assert B.apply_byterange(r, b"0123456789") == B.OK
     assert r.status == 206 and r.body == b"789"
     assert r.headers_out.get("Content-Range") == "bytes 7-9/10"
+
+
+# -- a 416 starts the response over (send_416's error bucket, then ap_die) ------------------
+
+def _filtered(tmp_path, extra: str):
+    from httpd.http import filter as F
+    from httpd.http.request import final_request, process_request
+    from tests.directives import harness
+    (tmp_path / "e").mkdir()
+    for d in (tmp_path, tmp_path / "e"):
+        (d / "doc.html.en").write_text("english " * 50)
+        (d / "err.html").write_text("<p>the error document</p>\n")
+    p = harness.load(tmp_path, "LoadModule negotiation_module modules/mod_negotiation.so\n"
+                     "LoadModule deflate_module modules/mod_deflate.so\n"
+                     f"DocumentRoot {tmp_path}\nAddLanguage en .en\nAddType text/html .html\n<Directory {tmp_path}>\n"
+                     "Require all granted\nOptions MultiViews\nSetOutputFilter DEFLATE\n"
+                     f"</Directory>\n<Directory {tmp_path}/e>\nErrorDocument 416 /e/err.html\n"
+                     f"</Directory>\n{extra}")
+
+    def serve(uri):
+        r = harness.request(p, uri, [("Range", "bytes=9000-"), ("Accept-Encoding", "gzip")])
+        process_request(r)
+        r = final_request(r)
+        if r.filters:                  # what the response writer does
+            F.run(r)
+        return final_request(r)
+    return serve
+
+
+def test_416_sends_no_field_set_before_it(tmp_path):
+    """Apache 2.4.71: mod_negotiation's Vary, TCN and Content-Location (err_headers_out,
+    set at type_checker time) are not on the 416; a handler's 404 keeps them."""
+    r = _filtered(tmp_path, "")("/doc")
+    assert r.status == 416
+    # ap_send_error_response made err_headers_out the table sent
+    assert [k for k, _ in r.headers_out.items()] == ["Content-Range"]
+    assert not r.err_headers_out.items()
+    assert b"Requested Range Not Satisfiable" in r.body
+
+
+def test_416_of_filtered_output_serves_its_error_document(tmp_path):
+    """The 416 of a filtered body goes through ap_die as the handler's would: a local
+    ErrorDocument is an internal redirect (its page, status 416, not compressed)."""
+    r = _filtered(tmp_path, "")("/e/doc")
+    assert r.status == 416 and r.prev is not None and r.uri == "/e/err.html"
+    assert r.body.path.endswith("err.html") if hasattr(r.body, "path") else \
+        r.body == b"<p>the error document</p>\n"
+    assert r.headers_out.get("Content-Encoding") is None

@@ -60,3 +60,32 @@ def test_crypt_gets_the_request_bytes():
     stored = lib.crypt(b"\xe9t\xe9", b"$6$saltsalt$").decode("latin-1")
     assert password_validate("\xe9t\xe9", stored)
     assert not password_validate("\xe9te", stored)
+
+
+def test_after_preload_no_format_imports_anything():
+    """What a server that switched to an unprivileged User meets when the interpreter's
+    files are unreadable to it: after preload (mod_authn_file's post_config), every
+    format is checked with every import refused."""
+    import json
+    import subprocess
+    import sys
+    from tests.e2e.servers import ROOT
+    code = f"""
+import sys
+from httpd.util import password
+password.preload()
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        raise ImportError("refused: " + name)
+sys.meta_path.insert(0, Refuse())
+hashes = {json.dumps(HASHES)}
+print(all(password.password_validate("secret", h) for h in hashes.values()))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, cwd=ROOT)
+    assert out.stdout.strip() == "True", out.stderr
+
+
+def test_mod_authn_file_preloads_in_post_config():
+    from directives import mod_authn_file
+    assert mod_authn_file.MODULE.hooks["post_config"] is mod_authn_file.post_config
