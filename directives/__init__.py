@@ -30,6 +30,7 @@ CATALOGUE = {
     "setenvif_module": "directives.mod_setenvif",
     "reqtimeout_module": "directives.mod_reqtimeout",
     "status_module": "directives.mod_status",
+    "wsgi_module": "directives.mod_wsgi",
 }
 
 PRELINKED = ("core_module", "so_module", "watchdog_module", "http_module",
