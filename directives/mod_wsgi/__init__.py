@@ -18,7 +18,7 @@ translate_name and the handler, ``daemon.py`` the daemon processes.
 """
 from __future__ import annotations
 
-from httpd.module.hooks import FIRST, MIDDLE, REALLY_LAST
+from httpd.module.hooks import MIDDLE, REALLY_LAST
 from httpd.module import Module
 
 from directives.mod_wsgi import config as cfg
@@ -36,7 +36,9 @@ MODULE = Module(
     hooks={"pre_config": cfg.pre_config,
            "post_config": handler.post_config,
            "child_init": handler.child_init,
-           "translate_name": (handler.translate_name, FIRST),
+           # after mod_alias (mod_wsgi names mod_alias.c as its predecessor): an Alias
+           # inside a WSGIScriptAlias's URL space (static files) wins
+           "translate_name": (handler.translate_name, MIDDLE + 1),
            "handler": (handler.wsgi_handler, MIDDLE),
            "log_transaction": (handler.log_transaction, REALLY_LAST)},
     doc="Hosts Python WSGI applications, embedded or in daemon processes",
