@@ -22,7 +22,7 @@ from httpd.module.hooks import MIDDLE, REALLY_LAST
 from httpd.module import Module
 
 from directives.mod_wsgi import config as cfg
-from directives.mod_wsgi import handler
+from directives.mod_wsgi import daemon, handler
 
 MODULE_NAME = cfg.MODULE_NAME
 
@@ -41,5 +41,7 @@ MODULE = Module(
            "translate_name": (handler.translate_name, MIDDLE + 1),
            "handler": (handler.wsgi_handler, MIDDLE),
            "log_transaction": (handler.log_transaction, REALLY_LAST)},
+    # /server-status lists the daemon processes (mod_status declares the hook)
+    optional_hooks={"status_hook": daemon.status_hook},
     doc="Hosts Python WSGI applications, embedded or in daemon processes",
 )

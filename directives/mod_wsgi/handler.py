@@ -244,19 +244,19 @@ def start(r, app, env: dict, stream: Any) -> int:
         if isinstance(result, embedded.FileWrapper):
             src = result.sendfile_source()
             if src is not None and resp.status is not None:
-                _remember_close(r, result)
+                remember_close(r, result)
                 return _apply_file(r, resp, result, src)
         it, first = embedded.first_chunk(result, resp)
         if resp.status is None:
             raise RuntimeError("response has not been started")
     except Exception:
         if result is not None:
-            _remember_close(r, result)
+            remember_close(r, result)
         _exception(r, r.filename)
         status = getattr(stream, "error_status", 0)
         return status if status in (400, 408, 413) else 500
-    _remember_close(r, result)
-    status = _apply_head(r, resp)
+    remember_close(r, result)
+    status = apply_head(r, resp)
     pieces = resp.written
     if first is not None:
         pieces = pieces + [first]
@@ -264,11 +264,11 @@ def start(r, app, env: dict, stream: Any) -> int:
             and "Content-Length" not in r.headers_out:
         r.body = pieces          # all of it is here: the core frames it with a length
         return status
-    r.body = _body(r, it, pieces)
+    r.body = body(r, it, pieces)
     return status
 
 
-def _apply_head(r, resp: embedded.Response) -> int:
+def apply_head(r, resp: embedded.Response) -> int:
     """The application's status and headers onto the request record."""
     status = int(resp.status[:3])
     r.status = status
@@ -287,7 +287,7 @@ def _apply_head(r, resp: embedded.Response) -> int:
 
 def _apply_file(r, resp, wrapper, src) -> int:
     fd, offset, length = src
-    _apply_head(r, resp)
+    apply_head(r, resp)
     cl = r.headers_out.get("Content-Length")
     if cl is not None and cl.isdigit():
         length = min(length, int(cl))
@@ -296,7 +296,7 @@ def _apply_file(r, resp, wrapper, src) -> int:
     return OK
 
 
-def _body(r, it, pieces: list):
+def body(r, it, pieces: list):
     """The body: what came before the head, then the rest of the iterable; an
     exception after the head went out is logged and the connection closed."""
     cl = r.headers_out.get("Content-Length")
@@ -331,7 +331,7 @@ def _body(r, it, pieces: list):
         r.conn.keepalive = False
 
 
-def _remember_close(r, result) -> None:
+def remember_close(r, result) -> None:
     r.conn.notes.setdefault(_CLOSE_KEY, []).append(result)
 
 
@@ -343,6 +343,17 @@ def log_transaction(r) -> int:
         for result in pending:
             embedded.close_iterable(result, lambda lines: _log_lines(r, lines))
     return OK
+
+
+def _hostname_of(server) -> Optional[str]:
+    core = server.module_config.get(CORE_MODULE)
+    return getattr(core, "server_hostname", None)
+
+
+def server_timeout(r) -> float:
+    core = r.server.module_config.get(CORE_MODULE)
+    t = getattr(core, "timeout", 0)
+    return float(t) if t else 60.0
 
 
 # -- process-level hooks --------------------------------------------------------------------
