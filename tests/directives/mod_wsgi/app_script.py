@@ -12,6 +12,7 @@ import wsgiref.validate
 
 warnings.simplefilter("error", wsgiref.validate.WSGIWarning)
 HERE = os.path.dirname(__file__)
+LOADED_AT = time.time()          # once per process (and application group)
 
 
 def _read_all(environ, size=4096):
@@ -49,6 +50,7 @@ def router(environ, start_response):
         env["wsgi.multiprocess"] = environ["wsgi.multiprocess"]
         env["wsgi.input_terminated"] = environ.get("wsgi.input_terminated")
         env["pid"] = os.getpid()
+        env["loaded_at"] = LOADED_AT
         env["uid"] = os.getuid()
         env["gid"] = os.getgid()
         env["cwd"] = os.getcwd()

@@ -28,7 +28,7 @@ def scratch(root: Path) -> Path:
 
 
 def config(site: Path, mode: str, extra: str = "", daemon_opts: str = "") -> str:
-    body = LOAD + LOG + f"Alias /static {site}/static\n"
+    body = LOAD + LOG + "LogLevel warn wsgi:info\n" + f"Alias /static {site}/static\n"
     if mode == "daemon":
         body += (f"WSGIDaemonProcess tg processes=2 threads=4 {daemon_opts}\n"
                  "WSGIProcessGroup tg\n")
