@@ -44,7 +44,7 @@ def router(environ, start_response):
     if path == "/hello":
         start_response("200 OK", text)
         return [b"Hello world!\n"]
-    if path == "/env":
+    if path == "/env" or path.startswith("/env/"):
         env = {k: v for k, v in environ.items() if isinstance(v, str)}
         env["wsgi.multithread"] = environ["wsgi.multithread"]
         env["wsgi.multiprocess"] = environ["wsgi.multiprocess"]
