@@ -34,6 +34,8 @@ class AliasEntry:
     application_group: Optional[str] = None
     callable_object: Optional[str] = None
     pass_authorization: Optional[bool] = None
+    # a location without "//" and not ending in "/": matching it is a prefix test
+    simple: bool = False
 
 
 @attrs.define
@@ -241,7 +243,9 @@ def add_script_alias(cmd, dirconf, args: str, use_regex: bool) -> Optional[str]:
         if regexp is None:
             return "Regular expression could not be compiled."
     entry = AliasEntry(location, application, regexp, process_group, application_group,
-                       callable_object, pass_authorization)
+                       callable_object, pass_authorization,
+                       simple="//" not in location and not location.endswith("/")
+                       and location.startswith("/"))
     if process_group is not None and application_group is not None \
             and "%{" not in process_group and "%{" not in application_group \
             and (not use_regex or "$" not in application):

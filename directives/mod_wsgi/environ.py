@@ -13,6 +13,7 @@ import os
 import time
 from typing import Any
 
+from httpd.http.header_filter import signature
 from httpd.module import CORE_MODULE
 from httpd.request.server_name import get_server_name, get_server_port, http_scheme
 
@@ -60,12 +61,13 @@ def _server_vars(r) -> dict:
     return v
 
 
-def cgi_environ(r, pass_authorization: bool) -> dict:
-    """ap_add_common_vars + ap_add_cgi_vars for ``r``, as a dict of str.
+def cgi_environ(r, pass_authorization: bool, base: Any = None) -> dict:
+    """ap_add_common_vars + ap_add_cgi_vars for ``r``, as a dict of str (on a copy of
+    ``base``, which holds at least the server's own variables, ``_server_vars``).
 
     Authorization (and Proxy-Authorization) is passed only with WSGIPassAuthorization
     On, as mod_wsgi does; SCRIPT_NAME is the URI without its path info."""
-    env = dict(_server_vars(r))
+    env = dict(_server_vars(r) if base is None else base)
     for name, value in r.headers_in.items():
         key = _header_key(name)
         if key is None:
@@ -76,9 +78,9 @@ def cgi_environ(r, pass_authorization: bool) -> dict:
             env[key] += ", " + value
         else:
             env[key] = value
-    env.update(r.subprocess_env)
+    if r.subprocess_env:
+        env.update(r.subprocess_env)
     conn = r.conn
-    from httpd.http.header_filter import signature
     env["SERVER_SIGNATURE"] = signature(r)
     env["SERVER_NAME"] = get_server_name(r)
     env["SERVER_ADDR"] = conn.local_ip
@@ -112,28 +114,47 @@ def cgi_environ(r, pass_authorization: bool) -> dict:
     return env
 
 
-def wsgi_environ(r, settings: Any, multithread: bool, multiprocess: bool) -> dict:
-    """The whole environ but wsgi.input/errors/file_wrapper: the CGI part, then
-    mod_wsgi's keys (``settings``: the request's resolved WSGI settings)."""
-    env = cgi_environ(r, settings.pass_authorization)
+_BASES: dict = {}
+
+
+def _base(r, settings: Any, multithread: bool, multiprocess: bool) -> dict:
+    """The server's variables and mod_wsgi's keys that depend only on the server and
+    the request's WSGI settings: made once, copied per request."""
+    key = (id(r.server), settings.process_group, settings.application_group,
+           settings.callable_object, settings.script_reloading, multithread, multiprocess)
+    found = _BASES.get(key)
+    if found is not None and found[0] is r.server:
+        return found[1]
+    env = dict(_server_vars(r))
     env["mod_wsgi.process_group"] = settings.process_group
     env["mod_wsgi.application_group"] = settings.application_group
     env["mod_wsgi.callable_object"] = settings.callable_object
     env["mod_wsgi.request_handler"] = "wsgi-script"
     env["mod_wsgi.handler_script"] = ""
     env["mod_wsgi.script_reloading"] = "1" if settings.script_reloading else "0"
-    env["mod_wsgi.listener_host"] = r.conn.local_ip
-    env["mod_wsgi.listener_port"] = str(r.conn.local_port)
     env["mod_wsgi.enable_sendfile"] = "1"
     env["mod_wsgi.ignore_activity"] = "0"
-    env["mod_wsgi.request_start"] = str(int(r.request_time * 1e6))
-    env["mod_wsgi.script_start"] = str(int(time.time() * 1e6))
     env["wsgi.version"] = (1, 0)
     env["wsgi.multithread"] = multithread
     env["wsgi.multiprocess"] = multiprocess
     env["wsgi.run_once"] = False
-    env["wsgi.url_scheme"] = env["REQUEST_SCHEME"]
     env["wsgi.input_terminated"] = True
     env["mod_wsgi.version"] = MOD_WSGI_VERSION
     env["apache.version"] = (2, 4, 71)
+    if len(_BASES) > 1024:
+        _BASES.clear()
+    _BASES[key] = (r.server, env)
+    return env
+
+
+def wsgi_environ(r, settings: Any, multithread: bool, multiprocess: bool) -> dict:
+    """The whole environ but wsgi.input/errors/file_wrapper: the CGI part, then
+    mod_wsgi's keys (``settings``: the request's resolved WSGI settings)."""
+    env = cgi_environ(r, settings.pass_authorization,
+                      _base(r, settings, multithread, multiprocess))
+    env["mod_wsgi.listener_host"] = r.conn.local_ip
+    env["mod_wsgi.listener_port"] = str(r.conn.local_port)
+    env["mod_wsgi.request_start"] = str(int(r.request_time * 1e6))
+    env["mod_wsgi.script_start"] = str(int(time.time() * 1e6))
+    env["wsgi.url_scheme"] = env["REQUEST_SCHEME"]
     return env

@@ -85,10 +85,16 @@ def translate_name(r) -> int:
             if not n:
                 continue
         else:
-            n = _alias_matches(uri, entry.location)
-            if n <= 0:
-                continue
-            location, application = entry.location, entry.application
+            location = entry.location
+            n = len(location)
+            if entry.simple:         # no run of slashes to fold: a prefix test does
+                if not uri.startswith(location) or (len(uri) > n and uri[n] != "/"):
+                    continue
+            else:
+                n = _alias_matches(uri, location)
+                if n <= 0:
+                    continue
+            application = entry.application
         r.filename = application + (uri if location == "/" else uri[n:])
         r.handler = "wsgi-script"
         notes = r.notes
