@@ -104,6 +104,7 @@ class _Current:
     pod_w = -1
     sockets: dict = {}            # group name -> path
     status_path = ""
+    owner = 0                     # the process that forked the supervisor
 
 
 def _socket_dir(process) -> str:
@@ -176,6 +177,7 @@ def post_config(process, server) -> bool:
         for s in listeners:
             s.close()
         _Current.supervisor_pid, _Current.pod_w = pid, pod_w
+        _Current.owner = os.getpid()
     if old_pid:
         # the old generation's daemons finish what they hold and leave
         try:
@@ -187,8 +189,9 @@ def post_config(process, server) -> bool:
 
 
 def child_init(process) -> None:
-    """An MPM child holds no end of the supervisor's pipe of death."""
-    if _Current.pod_w >= 0:
+    """An MPM child holds no end of the supervisor's pipe of death (under -X the one
+    process is the parent and keeps it)."""
+    if _Current.pod_w >= 0 and os.getpid() != _Current.owner:
         try:
             os.close(_Current.pod_w)
         except OSError:

@@ -64,6 +64,23 @@ def test_daemon_dies_mid_request(daemon):
     assert before not in pids or len(pids) >= 1
 
 
+def test_daemon_mode_under_one_process(daemon):
+    srv = daemon("processes=1 threads=2", args=("-X",))
+    env = _env(srv)
+    assert env["mod_wsgi.process_group"] == "tg"
+    assert env["pid"] != srv.proc.pid
+    srv.stop()
+    assert _wait(lambda: not _alive(env["pid"]), 10)      # the daemons leave with it
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def test_graceful_restart_drops_nothing(daemon):
     srv = daemon("processes=1 threads=2")
     old = _env(srv)["pid"]
