@@ -81,6 +81,7 @@ class WSGIServerConfig:
     aliases: list = attrs.field(factory=list)
     restrict_embedded: Optional[bool] = None
     imports: list = attrs.field(factory=list)
+    python_path: list = attrs.field(factory=list)        # WSGIPythonPath (main server)
 
 
 @attrs.define
@@ -90,6 +91,7 @@ class WSGIDirConfig:
     callable_object: Optional[str] = None
     pass_authorization: Optional[bool] = None
     script_reloading: Optional[bool] = None
+    chunked_request: Optional[bool] = None
 
 
 def create_server_config(server) -> WSGIServerConfig:
@@ -102,7 +104,7 @@ def merge_server_config(base: WSGIServerConfig, add: WSGIServerConfig) -> WSGISe
         aliases=add.aliases if add.aliases else base.aliases,
         restrict_embedded=(base.restrict_embedded if add.restrict_embedded is None
                            else add.restrict_embedded),
-        imports=add.imports)
+        imports=add.imports, python_path=base.python_path)
 
 
 def create_dir_config(path: Optional[str]) -> WSGIDirConfig:
@@ -115,7 +117,7 @@ def merge_dir_config(base: WSGIDirConfig, add: WSGIDirConfig) -> WSGIDirConfig:
         return getattr(base, name) if v is None else v
     return WSGIDirConfig(pick("process_group"), pick("application_group"),
                          pick("callable_object"), pick("pass_authorization"),
-                         pick("script_reloading"))
+                         pick("script_reloading"), pick("chunked_request"))
 
 
 # -- the generation's daemon list ------------------------------------------------------
@@ -418,6 +420,24 @@ def set_script_reloading(cmd, dirconf, value):
     return None
 
 
+def set_chunked_request(cmd, dirconf, value):
+    flag, err = _on_off("WSGIChunkedRequest", value)
+    if err:
+        return err
+    dirconf.chunked_request = flag
+    return None
+
+
+def set_python_path(cmd, dirconf, value):
+    _server_conf(cmd).python_path = [p for p in value.split(":") if p]
+    return None
+
+
+def _not_offered(cmd, dirconf, args):
+    return (f"{cmd.cmd.name} is not available in this server: the Python interpreter and "
+            "the processes are httpd's own (see docs/wsgi.md)")
+
+
 def set_restrict_embedded(cmd, dirconf, value):
     flag, err = _on_off("WSGIRestrictEmbedded", value)
     if err:
@@ -481,4 +501,43 @@ DIRECTIVES = (
               "Enable/Disable WSGI authorization."),
     Directive("WSGIScriptReloading", set_script_reloading, Args.TAKE1, OR_FILEINFO,
               "Enable/Disable script reloading mechanism."),
-)
+    Directive("WSGIChunkedRequest", set_chunked_request, Args.TAKE1, OR_FILEINFO,
+              "Enable/Disable support for chunked requests."),
+    Directive("WSGIPythonPath", set_python_path, Args.TAKE1, RSRC_CONF,
+              "Python module search path."),
+) + tuple(
+    # mod_wsgi 4.9's other directives: refused with a clear message, never ignored
+    Directive(name, _not_offered, Args.RAW_ARGS, RSRC_CONF | ACCESS_CONF | OR_FILEINFO, help)
+    for name, help in (
+        ("WSGIPythonHome", "Python prefix/exec_prefix absolute path names."),
+        ("WSGIPythonOptimize", "Set level of Python compiler optimisations."),
+        ("WSGIPythonEggs", "Python eggs cache directory."),
+        ("WSGIPythonHashSeed", "Python hash seed."),
+        ("WSGIPythonWarnings", "Control Python warning messages."),
+        ("WSGIDontWriteBytecode", "Enable/Disable writing of byte code."),
+        ("WSGISocketPrefix", "Path prefix for the daemon process sockets."),
+        ("WSGISocketRotation", "Enable/Disable rotation of daemon process sockets."),
+        ("WSGIAcceptMutex", "Set accept mutex type for daemon processes."),
+        ("WSGIVerboseDebugging", "Enable/Disable verbose debugging messages."),
+        ("WSGILazyInitialization", "Enable/Disable lazy Python initialization."),
+        ("WSGIDestroyInterpreter", "Enable/Disable destruction of Python interpreter."),
+        ("WSGIRestrictStdin", "Enable/Disable restrictions on use of STDIN."),
+        ("WSGIRestrictStdout", "Enable/Disable restrictions on use of STDOUT."),
+        ("WSGIRestrictSignal", "Enable/Disable restrictions on use of signal()."),
+        ("WSGICaseSensitivity", "Define whether file system is case sensitive."),
+        ("WSGIRestrictProcess", "Limit selectable WSGI process groups."),
+        ("WSGIDispatchScript", "Location of WSGI dispatch script."),
+        ("WSGIPassApacheRequest", "Enable/Disable Apache request object."),
+        ("WSGIErrorOverride", "Enable/Disable overriding of error pages."),
+        ("WSGIMapHEADToGET", "Enable/Disable mapping of HEAD to GET."),
+        ("WSGIIgnoreActivity", "Ignore request activity for inactivity timeout."),
+        ("WSGITrustedProxyHeaders", "Specify a list of trusted proxy headers."),
+        ("WSGITrustedProxies", "Specify a list of trusted proxies."),
+        ("WSGIEnableSendfile", "Enable/Disable support for kernel sendfile."),
+        ("WSGIAccessScript", "Location of WSGI host access script file."),
+        ("WSGIAuthUserScript", "Location of WSGI user auth script file."),
+        ("WSGIAuthGroupScript", "Location of WSGI group auth script file."),
+        ("WSGIGroupAuthoritative", "Set whether group authorization is authoritative."),
+        ("WSGIHandlerScript", "Location of WSGI handler script file."),
+        ("WSGIServerMetrics", "Enable/Disable reporting of server metrics."),
+    ))

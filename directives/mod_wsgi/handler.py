@@ -189,6 +189,13 @@ def wsgi_handler(r) -> int:
         log_rerror(r, "wsgi", "error", f"AcceptPathInfo off disallows user's path: "
                    f"{r.filename}")
         return 404
+    if r.read_chunked:
+        d = r.module_config(MODULE_NAME)
+        if d is not None and d.chunked_request is False:
+            log_rerror(r, "wsgi", "error", "Request requires chunked transfer encoding, but "
+                       "support for chunked transfer encoding has not been enabled: "
+                       f"{r.filename}")
+            return 411
     settings = resolve(r)
     if settings.process_group:
         from directives.mod_wsgi import daemon
@@ -365,6 +372,15 @@ def server_timeout(r) -> float:
 # -- process-level hooks --------------------------------------------------------------------
 
 def post_config(process, server) -> Any:
+    """WSGIPythonPath (embedded mode's module search path), then the daemon groups."""
+    import site
+    import sys
+    conf = process.main_server.module_config.get(MODULE_NAME)
+    for p in reversed(getattr(conf, "python_path", None) or []):
+        site.addsitedir(p)
+        if p in sys.path:
+            sys.path.remove(p)
+        sys.path.insert(0, p)
     from directives.mod_wsgi import daemon
     return daemon.post_config(process, server)
 

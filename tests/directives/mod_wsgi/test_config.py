@@ -60,7 +60,23 @@ CASES = [
      "WSGIProcessGroup g\nWSGIApplicationGroup %{GLOBAL}", None),
     ("WSGIScriptAliasMatch ^/(\\w+) /tmp/$1.wsgi\nWSGICallableObject app\n"
      "WSGIPassAuthorization On\nWSGIScriptReloading Off\nWSGIRestrictEmbedded On", None),
+    ("WSGIChunkedRequest maybe", "WSGIChunkedRequest must be one of: Off | On"),
+    ("WSGIPythonPath /tmp/a:/tmp/b\nWSGIChunkedRequest Off", None),
 ]
+
+# refused here, accepted by mod_wsgi (so not replayed through apache2)
+REFUSED = [
+    ("WSGIPythonHome /opt/venv", "WSGIPythonHome is not available in this server: the "
+     "Python interpreter and the processes are httpd's own (see docs/wsgi.md)"),
+    ("WSGIDaemonProcess g chroot=/srv", "WSGIDaemonProcess option 'chroot' is not available "
+     "in this server."),
+]
+
+
+@pytest.mark.parametrize("body,expected", REFUSED, ids=[c[0] for c in REFUSED])
+def test_refused_texts(capsys, tmp_path, body, expected):
+    code, err = run_t(capsys, tmp_path, LOAD + body + "\n")
+    assert _message(code, err) == expected, err
 
 
 def _message(code: int, err: str):

@@ -40,6 +40,8 @@ def _body(site: Path) -> str:
             f"WSGIScriptAlias /auth {site}/app.wsgi pass-authorization=On\n"
             f"WSGIScriptAlias /global {site}/app.wsgi application-group=%{{GLOBAL}}\n"
             f"WSGIScriptAlias /v {site}/v.wsgi\n"
+            f"WSGIScriptAlias /nochunk {site}/app.wsgi\n"
+            "<Location /nochunk>\nWSGIChunkedRequest Off\n</Location>\n"
             f"WSGIScriptAlias /other {site}/v.wsgi callable-object=other\n"
             f"WSGIScriptAliasMatch ^/m/([a-z]+) {site}/$1.wsgi\n"
             f"Alias /h {site}/handlers\nAlias /n {site}/noexec\n"
@@ -73,6 +75,15 @@ def test_script_alias_match(server):
     status, _, _ = request(server, "GET", "/m/nothing")
     assert status == 404
     assert "Target WSGI script not found or unable to stat" in server.error_log
+
+
+def test_chunked_request_off(server):
+    status, _, _ = request(server, "POST", "/nochunk/echo", body=iter([b"ab"]),
+                           headers={"Transfer-Encoding": "chunked"})
+    assert status == 411
+    assert "support for chunked transfer encoding has not been enabled" in server.error_log
+    status, _, body = request(server, "POST", "/nochunk/echo", body=b"ab")
+    assert (status, body) == (200, b"ab")
 
 
 def test_callable_object(server):
