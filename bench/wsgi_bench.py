@@ -92,7 +92,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def conf(root: Path, name: str, port: int, mpm: str, procs: int, threads: int,
-         wsgi: str) -> Path:
+         wsgi: str, user: str = "") -> Path:
     d = root / name
     d.mkdir(exist_ok=True)
     (d / "logs").mkdir(exist_ok=True)
@@ -115,7 +115,7 @@ def conf(root: Path, name: str, port: int, mpm: str, procs: int, threads: int,
         ErrorLog {d}/error_log
         KeepAlive On
         MaxKeepAliveRequests 0
-        """) + pool + wsgi)
+        """) + user + pool + wsgi)
     return c
 
 
@@ -161,8 +161,11 @@ def servers(root: Path, procs: int, threads: int):
                                  daemon + alias)):
             def apache(name=name, mpm=mpm, wsgi=wsgi):
                 port = free_port()
+                # Apache's children and mod_wsgi's daemons need a User when run as root
+                # (mod_wsgi cannot setgid to the default #-1); httpd's stay as they are
+                user = "User nobody\nGroup nogroup\n" if os.geteuid() == 0 else ""
                 c = conf(root, name.replace(" ", "_").replace("+", ""), port, mpm, procs,
-                         threads, wsgi)
+                         threads, wsgi, user)
                 return port, start(["apache2", "-DFOREGROUND", "-f", str(c)], port)
             out.append((name, apache))
     return out
@@ -193,6 +196,7 @@ def main() -> None:
     ap.add_argument("--only", default="")
     a = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="wsgi-bench-"))
+    os.chmod(root, 0o755)
     (root / "app.wsgi").write_text(APP)
     (root / "bench_app.py").write_text(APP)
     only = [x.strip() for x in a.only.split(",") if x.strip()]

@@ -58,6 +58,10 @@ MAX_FRAME = 1 << 30
 
 # -- frames ---------------------------------------------------------------------------------
 
+def frame(kind: bytes, payload: bytes = b"") -> bytes:
+    return _HEAD.pack(kind, len(payload)) + payload
+
+
 def send_frame(sock: socket.socket, kind: bytes, payload: bytes = b"") -> None:
     if len(payload) > 65536:
         sock.sendall(_HEAD.pack(kind, len(payload)))
@@ -638,26 +642,34 @@ class DaemonProcess:
                     [f"mod_wsgi (pid={pid}): Exception occurred processing WSGI script "
                      f"'{path}'."] + embedded.traceback_lines())))
                 return
-            send_frame(conn, b"H", marshal.dumps((resp.status, resp.headers)))
+            # the head and what is already there go in one write; a list's items too,
+            # with the end; an iterator's chunks go out as it yields them
+            out = bytearray(frame(b"H", marshal.dumps((resp.status, resp.headers))))
             for p in resp.written:
-                send_frame(conn, b"B", p)
+                out += frame(b"B", p)
             if first_chunk is not None:
-                send_frame(conn, b"B", first_chunk)
+                out += frame(b"B", first_chunk)
+            whole = type(result) in (list, tuple)
             try:
                 for chunk in it:
                     if not isinstance(chunk, (bytes, bytearray)):
                         raise TypeError(f"sequence of byte string values expected, value "
                                         f"of type {type(chunk).__name__} found")
                     if chunk:
-                        send_frame(conn, b"B", bytes(chunk))
+                        if not whole:
+                            conn.sendall(out)
+                            out = bytearray()
+                        out += frame(b"B", bytes(chunk))
             except OSError:
                 return                   # the client side went away
             except Exception:
+                conn.sendall(out)
                 for line in [f"mod_wsgi (pid={pid}): Exception occurred processing WSGI "
                              f"script '{path}'."] + embedded.traceback_lines():
                     emit(line)
                 return                   # no Z: the response cannot be finished
-            send_frame(conn, b"Z")
+            out += frame(b"Z")
+            conn.sendall(out)
         except OSError:
             return
         finally:
