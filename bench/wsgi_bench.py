@@ -39,7 +39,7 @@ RECORDS = [{"id": i, "name": "item %d" % i, "price": i * 1.25, "tags": ["a", "b"
 
 
 def application(environ, start_response):
-    if environ.get("PATH_INFO") == "/json":
+    if environ.get("PATH_INFO", "").endswith("/json"):   # gunicorn: no SCRIPT_NAME split
         body = json.dumps(RECORDS).encode()
         start_response("200 OK", [("Content-Type", "application/json"),
                                   ("Content-Length", str(len(body)))])
