@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from http_bench import free_port, stop, wait_port  # noqa: E402 (the bench's one copy)
 MODDIR = "/usr/lib/apache2/modules"
 APP = '''
 import json
@@ -50,45 +52,16 @@ def application(environ, start_response):
 URLS = {"hello world": "/app/", "20 KB JSON": "/app/json"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, proc: subprocess.Popen, path: str, seconds: float = 30) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("did not start")
-
-
 def start(cmd: list, port: int, env=None, cwd=None) -> subprocess.Popen:
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=env, cwd=cwd, start_new_session=True)
     try:
-        wait_port(port, proc, "/app/")
+        wait_port(port, proc, 30)
     except RuntimeError:
         stop(proc)
         raise
     time.sleep(0.5)
     return proc
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
 
 
 def conf(root: Path, name: str, port: int, mpm: str, procs: int, threads: int,

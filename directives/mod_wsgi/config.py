@@ -214,31 +214,11 @@ def add_script_alias(cmd, dirconf, args: str, use_regex: bool) -> Optional[str]:
     application, pos = getword_conf(args, pos)
     if not application:
         return f"{name} requires at least two arguments, {_alias_help(name)}"
-    process_group = application_group = callable_object = None
-    pass_authorization = None
-    while _more(args, pos):
-        option, value, pos = parse_option(args, pos)
-        if option is None:
-            return "Invalid option to WSGI script alias definition."
-        if option == "application-group":
-            if not value:
-                return "Invalid name for WSGI application group."
-            application_group = "" if value == "%{GLOBAL}" else value
-        elif option == "process-group":
-            if not value:
-                return "Invalid name for WSGI process group."
-            process_group = "" if value == "%{GLOBAL}" else value
-        elif option == "callable-object":
-            if not value:
-                return "Invalid name for WSGI callable object."
-            callable_object = value
-        elif option == "pass-authorization":
-            low = value.lower()
-            if low not in ("on", "off"):
-                return "Invalid value for authorization flag."
-            pass_authorization = low == "on"
-        else:
-            return "Invalid option to WSGI script alias definition."
+    found = _options(args, pos, "script alias", True)
+    if isinstance(found, str):
+        return found
+    process_group, application_group = found["process-group"], found["application-group"]
+    callable_object, pass_authorization = found["callable-object"], found["pass-authorization"]
     regexp = None
     if use_regex:
         regexp = pregcomp(location, 0)
@@ -259,6 +239,33 @@ def add_script_alias(cmd, dirconf, args: str, use_regex: bool) -> Optional[str]:
                                                       application_group))
     _server_conf(cmd).aliases.append(entry)
     return None
+
+
+def _options(args: str, pos: int, what: str, alias: bool):
+    """The ``name=value`` options of WSGIScriptAlias (``alias``) or WSGIImportScript:
+    a dict of them (None when not given), or mod_wsgi's error text."""
+    out = {"process-group": None, "application-group": None, "callable-object": None,
+           "pass-authorization": None}
+    while _more(args, pos):
+        option, value, pos = parse_option(args, pos)
+        if option is None:
+            return f"Invalid option to WSGI {what} definition."
+        if option in ("application-group", "process-group"):
+            if not value:
+                return f"Invalid name for WSGI {option.split('-')[0]} group."
+            out[option] = "" if value == "%{GLOBAL}" else value
+        elif alias and option == "callable-object":
+            if not value:
+                return "Invalid name for WSGI callable object."
+            out[option] = value
+        elif alias and option == "pass-authorization":
+            low = value.lower()
+            if low not in ("on", "off"):
+                return "Invalid value for authorization flag."
+            out[option] = low == "on"
+        else:
+            return f"Invalid option to WSGI {what} definition."
+    return out
 
 
 def _script_alias(cmd, dirconf, args):
@@ -404,28 +411,22 @@ def set_callable_object(cmd, dirconf, value):
     return None
 
 
-def set_pass_authorization(cmd, dirconf, value):
-    flag, err = _on_off("WSGIPassAuthorization", value)
-    if err:
-        return err
-    dirconf.pass_authorization = flag
-    return None
+def _flag_setter(name: str, attr: str, server: bool = False):
+    """A TAKE1 On|Off directive with mod_wsgi's "must be one of: Off | On" text, into
+    the section's config (or the server's)."""
+    def handler(cmd, dirconf, value):
+        flag, err = _on_off(name, value)
+        if err:
+            return err
+        setattr(_server_conf(cmd) if server else dirconf, attr, flag)
+        return None
+    return handler
 
 
-def set_script_reloading(cmd, dirconf, value):
-    flag, err = _on_off("WSGIScriptReloading", value)
-    if err:
-        return err
-    dirconf.script_reloading = flag
-    return None
-
-
-def set_chunked_request(cmd, dirconf, value):
-    flag, err = _on_off("WSGIChunkedRequest", value)
-    if err:
-        return err
-    dirconf.chunked_request = flag
-    return None
+set_pass_authorization = _flag_setter("WSGIPassAuthorization", "pass_authorization")
+set_script_reloading = _flag_setter("WSGIScriptReloading", "script_reloading")
+set_chunked_request = _flag_setter("WSGIChunkedRequest", "chunked_request")
+set_restrict_embedded = _flag_setter("WSGIRestrictEmbedded", "restrict_embedded", server=True)
 
 
 def set_python_path(cmd, dirconf, value):
@@ -438,33 +439,14 @@ def _not_offered(cmd, dirconf, args):
             "the processes are httpd's own (see docs/wsgi.md)")
 
 
-def set_restrict_embedded(cmd, dirconf, value):
-    flag, err = _on_off("WSGIRestrictEmbedded", value)
-    if err:
-        return err
-    _server_conf(cmd).restrict_embedded = flag
-    return None
-
-
 def add_import_script(cmd, dirconf, args: str) -> Optional[str]:
     path, pos = getword_conf(args)
     if not path:
         return "Location of import script not supplied."
-    process_group = application_group = None
-    while _more(args, pos):
-        option, value, pos = parse_option(args, pos)
-        if option is None:
-            return "Invalid option to WSGI import script definition."
-        if option == "application-group":
-            if not value:
-                return "Invalid name for WSGI application group."
-            application_group = "" if value == "%{GLOBAL}" else value
-        elif option == "process-group":
-            if not value:
-                return "Invalid name for WSGI process group."
-            process_group = "" if value == "%{GLOBAL}" else value
-        else:
-            return "Invalid option to WSGI import script definition."
+    found = _options(args, pos, "import script", False)
+    if isinstance(found, str):
+        return found
+    process_group, application_group = found["process-group"], found["application-group"]
     if application_group is None:
         return "Name of WSGI application group required."
     if "%{" in application_group:

@@ -22,6 +22,7 @@ from httpd.module.hooks import DECLINED, OK
 from httpd.request.record import FileRange
 from httpd.request.server_name import get_server_port
 from httpd.util.regsub import pregsub
+from httpd.util.uri import alias_matches
 
 from directives.mod_wsgi import embedded
 from directives.mod_wsgi.config import MODULE_NAME
@@ -41,27 +42,6 @@ class Settings:
     callable_object: str = "application"
     pass_authorization: bool = False
     script_reloading: bool = True
-
-
-def _alias_matches(uri: str, fake: str) -> int:
-    """wsgi_alias_matches (mod_alias's alias_matches)."""
-    a = u = 0
-    while a < len(fake):
-        if fake[a] == "/":
-            if u >= len(uri) or uri[u] != "/":
-                return 0
-            while a < len(fake) and fake[a] == "/":
-                a += 1
-            while u < len(uri) and uri[u] == "/":
-                u += 1
-        else:
-            if u >= len(uri) or uri[u] != fake[a]:
-                return 0
-            a += 1
-            u += 1
-    if fake[-1:] != "/" and u < len(uri) and uri[u] != "/":
-        return 0
-    return u
 
 
 def translate_name(r) -> int:
@@ -91,7 +71,7 @@ def translate_name(r) -> int:
                 if not uri.startswith(location) or (len(uri) > n and uri[n] != "/"):
                     continue
             else:
-                n = _alias_matches(uri, location)
+                n = alias_matches(uri, location)
                 if n <= 0:
                     continue
             application = entry.application

@@ -66,41 +66,42 @@ def _group(mode: str, site: Path) -> str:
             "WSGIProcessGroup fw\n")
 
 
-@pytest.fixture(scope="module", params=["embedded", "daemon"])
-def flask_server(request, tmp_path_factory):
-    root = tmp_path_factory.mktemp("flask")
-    site = root / "flaskapp"
-    shutil.copytree(SITES / "flaskapp", site)
+def _serve(request, tmp_path_factory, name: str, urls: str):
+    """The site ``name`` of sites/ behind ``urls`` (its Alias and WSGIScriptAlias lines,
+    with {site} for its copy), in the mode of the fixture's parameter."""
+    root = tmp_path_factory.mktemp(name)
+    site = root / name
+    shutil.copytree(SITES / name, site)
     shutil.copy(SITES / "strict_input.py", root)
-    (site / "static").mkdir()
-    (site / "static" / "app.js").write_text("console.log(1)\n")
     os.chmod(root, 0o755)
-    body = (LOAD + LOG + _group(request.param, site) +
-            f"Alias /shop/static {site}/static\nWSGIScriptAlias /shop {site}/app.wsgi\n")
+    body = LOAD + LOG + _group(request.param, site) + urls.format(site=site)
     args = ("-X",) if request.param == "embedded" else ("-DFOREGROUND",)
     srv = start_httpd(root, body, args=args, seconds=20)
-    yield srv
+    srv.site = site
+    return srv
+
+
+def _finish(srv) -> None:
     srv.stop()
     for v in VIOLATIONS:
         assert v not in srv.error_log
+
+
+@pytest.fixture(scope="module", params=["embedded", "daemon"])
+def flask_server(request, tmp_path_factory):
+    srv = _serve(request, tmp_path_factory, "flaskapp",
+                 "Alias /shop/static {site}/static\nWSGIScriptAlias /shop {site}/app.wsgi\n")
+    yield srv
+    _finish(srv)
 
 
 @pytest.fixture(scope="module", params=["embedded", "daemon"])
 def django_server(request, tmp_path_factory):
-    root = tmp_path_factory.mktemp("django")
-    site = root / "djproj"
-    shutil.copytree(SITES / "djproj", site)
-    shutil.copy(SITES / "strict_input.py", root)
-    os.chmod(root, 0o755)
-    body = (LOAD + LOG + _group(request.param, site) +
-            f"Alias /blog/static/ {site}/static/\n"
-            f"WSGIScriptAlias /blog {site}/djproj/wsgi.py\n")
-    args = ("-X",) if request.param == "embedded" else ("-DFOREGROUND",)
-    srv = start_httpd(root, body, args=args, seconds=20)
+    srv = _serve(request, tmp_path_factory, "djproj",
+                 "Alias /blog/static/ {site}/static/\n"
+                 "WSGIScriptAlias /blog {site}/djproj/wsgi.py\n")
     yield srv
-    srv.stop()
-    for v in VIOLATIONS:
-        assert v not in srv.error_log
+    _finish(srv)
 
 
 def test_flask_flows(flask_server):
