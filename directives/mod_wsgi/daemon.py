@@ -73,14 +73,20 @@ def send_frame(sock: socket.socket, kind: bytes, payload: bytes = b"") -> None:
 class Frames:
     """Reading frames from a stream socket; ``next()`` is (kind, payload) or None at EOF."""
 
-    def __init__(self, sock: socket.socket):
+    def __init__(self, sock: socket.socket, fds: bool = False):
         self.sock = sock
         self.buf = bytearray()
+        self.fds: Optional[list] = [] if fds else None    # descriptors that came along
 
     def _need(self, n: int) -> bool:
         while len(self.buf) < n:
             try:
-                data = self.sock.recv(max(65536, n - len(self.buf)))
+                if self.fds is None:
+                    data = self.sock.recv(max(65536, n - len(self.buf)))
+                else:
+                    data, fds, _, _ = socket.recv_fds(self.sock, max(65536, n - len(self.buf)),
+                                                      4)
+                    self.fds.extend(fds)
             except (ConnectionError, OSError):
                 return False
             if not data:
@@ -632,6 +638,16 @@ class DaemonProcess:
         try:
             try:
                 result = app(env, resp.start_response)
+                if isinstance(result, embedded.FileWrapper) and resp.status is not None:
+                    src = result.sendfile_source()
+                    if src is not None:
+                        # the file itself goes to the MPM child, which sends it with
+                        # sendfile (SCM_RIGHTS), as embedded mode does
+                        fd, offset, length = src
+                        data = (frame(b"H", marshal.dumps((resp.status, resp.headers)))
+                                + frame(b"F", marshal.dumps((offset, length))))
+                        socket.send_fds(conn, [data], [fd])
+                        return
                 it, first_chunk = embedded.first_chunk(result, resp)
                 if resp.status is None:
                     raise RuntimeError("response has not been started")
@@ -734,7 +750,7 @@ def handle(r, settings) -> int:
         return 503
     timeout = group.socket_timeout or h.server_timeout(r)
     sock.settimeout(timeout)
-    frames = Frames(sock)
+    frames = Frames(sock, fds=True)
     try:
         send_frame(sock, b"E", marshal.dumps(env))
     except OSError:
@@ -761,6 +777,12 @@ def handle(r, settings) -> int:
             resp = embedded.Response()
             resp.status, resp.headers = status_line, headers
             h.apply_head(r, resp)
+            if frames._need(5) and frames.buf[:1] == b"F":
+                f = frames.next()
+                if f is None or not frames.fds:
+                    return _died(r, group, before_head=True)
+                offset, length = marshal.loads(f[1])
+                return h.apply_fd(r, frames.fds.pop(0), offset, length)
             r.body = h.body(r, _daemon_body(r, group, sock, frames, body_error), [])
             return 0
         else:

@@ -281,12 +281,35 @@ def apply_head(r, resp: embedded.Response) -> int:
 def _apply_file(r, resp, wrapper, src) -> int:
     fd, offset, length = src
     apply_head(r, resp)
+    return _file_body(r, fd, offset, length)
+
+
+def _file_body(r, fd: int, offset: int, length: int) -> int:
     cl = r.headers_out.get("Content-Length")
     if cl is not None and cl.isdigit():
         length = min(length, int(cl))
     # the core's writer opens the path: this process's own descriptor of the file
     r.body = FileRange(f"/proc/self/fd/{fd}", offset, length)
     return OK
+
+
+class _Descriptor:
+    """A descriptor a daemon sent (closed with the request's other resources)."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def close(self) -> None:
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
+def apply_fd(r, fd: int, offset: int, length: int) -> int:
+    """A daemon's wsgi.file_wrapper: its file, sent from here with sendfile."""
+    remember_close(r, _Descriptor(fd))
+    return _file_body(r, fd, offset, length)
 
 
 def body(r, it, pieces: list):
