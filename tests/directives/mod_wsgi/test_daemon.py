@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import subprocess
@@ -207,3 +208,36 @@ def test_embedded_loads_once_per_process(daemon):
             assert env["wsgi.multithread"] is (mpm == "event")
         assert all(len(v) == 1 for v in seen.values()), seen
         srv.stop()
+
+
+def test_inactivity_timeout(daemon):
+    srv = daemon("processes=1 threads=1 inactivity-timeout=1")
+    first = _env(srv)["pid"]
+    assert _wait(lambda: "Daemon process inactivity timer expired" in srv.error_log, 10)
+    assert _env(srv)["pid"] != first
+
+
+def test_display_name_and_import_script(daemon, tmp_path):
+    marker = tmp_path / "imported"
+    pre = tmp_path / "pre.wsgi"
+    pre.write_text(f"import os\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\n")
+    srv = daemon("processes=1 threads=1 display-name=%{GROUP}",
+                 extra=f"WSGIImportScript {pre} process-group=tg application-group=%{{GLOBAL}}\n")
+    assert _wait(marker.exists)                    # before any request
+    pid = int(marker.read_text())
+    assert Path(f"/proc/{pid}/comm").read_text().strip() == "(wsgi:tg)"
+    assert _env(srv)["pid"] == pid
+
+
+def test_requests_counted_on_the_scoreboard(daemon):
+    extra = ("LoadModule status_module /usr/lib/apache2/modules/mod_status.so\n"
+             "<Location /server-status>\nSetHandler server-status\n</Location>\n")
+    srv = daemon("processes=1 threads=2", extra=extra)
+
+    def total() -> int:
+        body = request(srv, "GET", "/server-status?auto")[2].decode()
+        return int(re.search(r"Total Accesses: (\d+)", body).group(1))
+    before = total()
+    for _ in range(5):
+        assert request(srv, "GET", "/app/hello")[0] == 200
+    assert _wait(lambda: total() >= before + 5)
