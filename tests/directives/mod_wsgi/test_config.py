@@ -111,3 +111,28 @@ def test_pins_are_apaches(tmp_path):
         p = subprocess.run([APACHE, "-t", "-f", str(conf)], capture_output=True, text=True,
                            timeout=20)
         assert _message(p.returncode, p.stderr) == expected, p.stderr
+
+
+@pytest.mark.skipif(not (os.path.exists(APACHE) and os.path.exists(WSGI_SO)),
+                    reason="apache2 with mod_wsgi not installed")
+def test_L_table_is_apaches(tmp_path):
+    """httpd -L lists mod_wsgi's directives as apache2 -L does: order, help, context."""
+    import sys
+    conf = tmp_path / "l.conf"
+    conf.write_text(f"ServerRoot {tmp_path}\nLoadModule mpm_prefork_module "
+                    "/usr/lib/apache2/modules/mod_mpm_prefork.so\nLoadModule "
+                    "authz_core_module /usr/lib/apache2/modules/mod_authz_core.so\n"
+                    f"ErrorLog {tmp_path}/e.log\n" + LOAD)
+
+    def wsgi_part(argv):
+        out = subprocess.run(argv + ["-L", "-f", str(conf)], capture_output=True, text=True,
+                             timeout=30).stdout.splitlines()
+        keep, on = [], False
+        for line in out:
+            if not line.startswith("\t"):
+                on = line.startswith("WSGI")
+            if on:
+                keep.append(line)
+        return keep
+    ours = wsgi_part([sys.executable, "-m", "httpd"])
+    assert ours and ours == wsgi_part([APACHE])
