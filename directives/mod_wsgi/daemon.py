@@ -136,7 +136,7 @@ def _mpm_user(process) -> tuple[int, int]:
     return u.user_id, getattr(u, "group_id", -1)
 
 
-def _listen(path: str, backlog: int, owner: tuple[int, int]) -> socket.socket:
+def _listen(path: str, backlog: int, owner: tuple[int, int]) -> tuple[socket.socket, tuple]:
     """A listening socket bound at ``path`` (through a temporary name renamed over it,
     so connections never find the path missing)."""
     tmp = f"{path}.{os.getpid()}.new"
@@ -151,7 +151,8 @@ def _listen(path: str, backlog: int, owner: tuple[int, int]) -> socket.socket:
     os.chmod(tmp, 0o600 if os.geteuid() == 0 else 0o700)
     s.listen(backlog or 100)
     os.rename(tmp, path)
-    return s
+    st = os.stat(path)
+    return s, (path, st.st_dev, st.st_ino)      # to unlink only our own, at the end
 
 
 def post_config(process, server) -> bool:
@@ -161,10 +162,12 @@ def post_config(process, server) -> bool:
     _Current.supervisor_pid, _Current.pod_w = 0, -1
     if groups:
         owner = _mpm_user(process)
-        listeners = []
+        listeners, ids = [], []
         for i, g in enumerate(groups):
             path = _socket_path(process, i)
-            listeners.append(_listen(path, g.listen_backlog, owner))
+            sock, path_id = _listen(path, g.listen_backlog, owner)
+            listeners.append(sock)
+            ids.append(path_id)
             _Current.sockets[g.name] = path
         _Current.status_path = os.path.join(_socket_dir(process), f"wsgi.{os.getpid()}.status")
         pod_r, pod_w = os.pipe()
@@ -176,7 +179,7 @@ def post_config(process, server) -> bool:
                 os.close(pod_w)
                 if old_pod >= 0:
                     os.close(old_pod)
-                code = Supervisor(process, groups, listeners, pod_r, parent).run()
+                code = Supervisor(process, groups, listeners, pod_r, parent, ids).run()
             except BaseException:
                 import traceback
                 traceback.print_exc()
@@ -241,8 +244,9 @@ def status_hook(r, flags) -> Optional[str]:
 # -- the supervisor ---------------------------------------------------------------------------
 
 class Supervisor:
-    def __init__(self, process, groups, listeners, pod_r: int, parent: int):
+    def __init__(self, process, groups, listeners, pod_r: int, parent: int, ids: list):
         self.process, self.groups, self.listeners = process, groups, listeners
+        self.path_ids = ids
         self.pod_r, self.parent = pod_r, parent
         self.slots = []                   # slot -> (group index, process number)
         for gi, g in enumerate(groups):
@@ -376,25 +380,22 @@ class Supervisor:
             while len(self.children) and time.monotonic() < end:
                 self.children.reap()
                 time.sleep(0.02)
+        _unlink_if_ours(self.path_ids)
         if not graceful:
-            for path in _Current.sockets.values():
-                _unlink_if_ours(path, self.listeners)
             try:
                 os.unlink(_Current.status_path)
             except OSError:
                 pass
 
 
-def _unlink_if_ours(path: str, listeners) -> None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return
-    for s in listeners:
+def _unlink_if_ours(path_ids: list) -> None:
+    """Remove the socket paths that are still this generation's (a newer one renamed
+    its own over them otherwise)."""
+    for path, dev, ino in path_ids:
         try:
-            if os.fstat(s.fileno()).st_ino == st.st_ino:
+            st = os.stat(path)
+            if (st.st_dev, st.st_ino) == (dev, ino):
                 os.unlink(path)
-                return
         except OSError:
             pass
 

@@ -105,6 +105,8 @@ def test_graceful_restart_drops_nothing(daemon):
     t.join(25)
     assert results and all(r == 200 for r in results), results
     clean_log(srv)
+    srv.stop()
+    assert _wait(lambda: not list((srv.root / "logs").glob("wsgi.*.sock")), 10)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch users")
