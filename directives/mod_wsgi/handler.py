@@ -190,7 +190,9 @@ def wsgi_handler(r) -> int:
 
 # -- embedded mode -------------------------------------------------------------------------
 
-_PROCESS = {"multithread": None, "multiprocess": True}
+# wsgi.multithread / wsgi.multiprocess of embedded mode: the MPM's answer, except under
+# -X (the process that ran post_config serves, with a pool of threads, alone)
+_PROCESS = {"multithread": None, "multiprocess": True, "post_config_pid": 0}
 
 
 def _mpm_flags(r) -> tuple[bool, bool]:
@@ -384,6 +386,7 @@ def post_config(process, server) -> Any:
         if p in sys.path:
             sys.path.remove(p)
         sys.path.insert(0, p)
+    _PROCESS["post_config_pid"] = os.getpid()
     from directives.mod_wsgi import daemon
     return daemon.post_config(process, server)
 
@@ -391,7 +394,9 @@ def post_config(process, server) -> Any:
 def child_init(process, server) -> None:
     from directives.mod_wsgi import daemon
     daemon.child_init(process)
-    _PROCESS["multithread"] = None
+    one_process = os.getpid() == _PROCESS["post_config_pid"]
+    _PROCESS["multithread"] = True if one_process else None
+    _PROCESS["multiprocess"] = not one_process
     # WSGIImportScript for embedded mode: preload now, once per process
     for s in _all_servers(process):
         conf = s.module_config.get(MODULE_NAME)

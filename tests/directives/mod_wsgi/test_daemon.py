@@ -208,6 +208,7 @@ def test_embedded_loads_once_per_process(daemon):
             seen.setdefault(env["pid"], set()).add(env["loaded_at"])
             assert env["mod_wsgi.process_group"] == ""
             assert env["wsgi.multithread"] is (mpm == "event")
+            assert env["wsgi.multiprocess"] is True
         assert all(len(v) == 1 for v in seen.values()), seen
         srv.stop()
 

@@ -135,12 +135,14 @@ def test_restrict_embedded(tmp_path):
         srv.stop()
 
 
+# not compared: wsgi.multithread and wsgi.multiprocess, which say how the server runs
+# the application: under -X apache2 serves in one thread, httpd with a pool of threads
 KEYS = ("SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "REQUEST_URI", "REQUEST_METHOD",
         "SERVER_PROTOCOL", "GATEWAY_INTERFACE", "REMOTE_ADDR", "SERVER_NAME", "SERVER_ADDR",
         "HTTP_X_CUSTOM", "CONTENT_TYPE", "CONTENT_LENGTH", "REQUEST_SCHEME",
         "wsgi.url_scheme", "mod_wsgi.process_group", "mod_wsgi.callable_object",
-        "mod_wsgi.request_handler", "mod_wsgi.script_reloading", "wsgi.multithread",
-        "wsgi.multiprocess", "wsgi.input_terminated", "mod_wsgi.handler_script",
+        "mod_wsgi.request_handler", "mod_wsgi.script_reloading",
+        "wsgi.input_terminated", "mod_wsgi.handler_script",
         "DOCUMENT_ROOT", "CONTEXT_PREFIX", "SCRIPT_FILENAME", "PATH_TRANSLATED")
 
 

@@ -53,7 +53,8 @@ def test_environ(server):
         assert env["wsgi.multithread"] is True and env["wsgi.multiprocess"] is True
     else:
         assert env["mod_wsgi.process_group"] == ""
-        assert env["wsgi.multithread"] is False               # -X, prefork
+        # -X: one process, a pool of threads
+        assert env["wsgi.multithread"] is True and env["wsgi.multiprocess"] is False
     assert env["mod_wsgi.application_group"] == f"localhost:{server.port}|/app"
     clean_log(server)
 
