@@ -275,6 +275,8 @@ def apply_head(r, resp: embedded.Response) -> int:
             r.content_type = value
         elif low == "content-length":
             out.set("Content-Length", value.strip())
+        elif low == "transfer-encoding":
+            continue        # the server frames the body (PEP 3333: no hop-by-hop fields)
         else:
             out.add(name, value)
     return OK
