@@ -33,12 +33,20 @@ def _body(site: Path) -> str:
         (site / d / "h.wsgi").write_text(APP2)
     (site / "v.wsgi").write_text(APP2)
     (site / "pre.wsgi").write_text("import os\nos.environ['PRELOADED'] = 'yes'\n")
+    (site / "pp").mkdir(exist_ok=True)
+    (site / "pp" / "wsgi_pp_helper.py").write_text("WORD = b'from python-path'\n")
+    (site / "pp.wsgi").write_text(
+        "import wsgi_pp_helper\n"
+        "def application(environ, start_response):\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [wsgi_pp_helper.WORD]\n")
     return (LOAD + "LogLevel warn wsgi:info\n"
             f"WSGIImportScript {site}/pre.wsgi process-group=%{{GLOBAL}} "
             "application-group=%{GLOBAL}\n"
             f"WSGIScriptAlias /app {site}/app.wsgi\n"
             f"WSGIScriptAlias /auth {site}/app.wsgi pass-authorization=On\n"
             f"WSGIScriptAlias /global {site}/app.wsgi application-group=%{{GLOBAL}}\n"
+            f"WSGIPythonPath {site}/pp\nWSGIScriptAlias /pp {site}/pp.wsgi\n"
             f"WSGIScriptAlias /v {site}/v.wsgi\n"
             f"WSGIScriptAlias /nochunk {site}/app.wsgi\n"
             "<Location /nochunk>\nWSGIChunkedRequest Off\n</Location>\n"
@@ -84,6 +92,10 @@ def test_chunked_request_off(server):
     assert "support for chunked transfer encoding has not been enabled" in server.error_log
     status, _, body = request(server, "POST", "/nochunk/echo", body=b"ab")
     assert (status, body) == (200, b"ab")
+
+
+def test_python_path(server):
+    assert request(server, "GET", "/pp")[2] == b"from python-path"
 
 
 def test_callable_object(server):
