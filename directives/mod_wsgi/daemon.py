@@ -286,8 +286,8 @@ class Supervisor:
                     data = b""
                 graceful = bool(data)
                 break
-            if os.getppid() != self.parent:
-                break
+            # (not the parent's pid: detaching, -k start, forks the parent anew; the
+            # pipe of death's EOF is what says the server is gone)
             for child, status in self.children.reap():
                 self._died(child, status)
             self._write_status()

@@ -244,3 +244,38 @@ def test_requests_counted_on_the_scoreboard(daemon):
     for _ in range(5):
         assert request(srv, "GET", "/app/hello")[0] == 200
     assert _wait(lambda: total() >= before + 5)
+
+
+def test_daemon_mode_detached_k_start_stop(tmp_path):
+    """-k start detaches (the parent is forked anew): the daemons keep serving, and
+    -k stop takes them along."""
+    from tests.directives.mod_wsgi.helpers import config, scratch
+    from tests.e2e.servers import ROOT, free_port, write_config
+    site = scratch(tmp_path)
+    port = free_port()
+    conf = write_config(tmp_path, config(site, "daemon"), port)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "httpd", "-d", str(tmp_path), "-f", str(conf)]
+    subprocess.run(cmd + ["-k", "start"], env=env, timeout=30, check=True)
+    try:
+        assert _wait(lambda: _try_env(port) is not None, 15)
+        time.sleep(1.5)                      # longer than the supervisor's checks
+        first = _try_env(port)
+        assert first is not None and first["mod_wsgi.process_group"] == "tg"
+    finally:
+        subprocess.run(cmd + ["-k", "stop"], env=env, timeout=30)
+    pid = first["pid"]
+    assert _wait(lambda: not _alive(pid), 15)
+
+
+def _try_env(port):
+    import http.client
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        c.request("GET", "/app/env")
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        return json.loads(body) if r.status == 200 else None
+    except (OSError, ValueError):
+        return None
