@@ -47,7 +47,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any, Optional
+from typing import Optional
 
 from directives.mod_wsgi import embedded
 from directives.mod_wsgi.config import MODULE_NAME, daemon_groups
@@ -455,16 +455,11 @@ class DaemonProcess:
                 locale.setlocale(locale.LC_ALL, g.locale)
             except locale.Error:
                 pass
+        paths = list(g.python_path)
         if g.python_home:
-            import site
             v = f"python{sys.version_info[0]}.{sys.version_info[1]}"
-            site.addsitedir(os.path.join(g.python_home, "lib", v, "site-packages"))
-        for p in reversed(g.python_path):
-            import site
-            site.addsitedir(p)
-            if p in sys.path:
-                sys.path.remove(p)
-            sys.path.insert(0, p)
+            paths.append(os.path.join(g.python_home, "lib", v, "site-packages"))
+        embedded.add_python_path(paths)
 
     def run(self) -> int:
         g = self.group

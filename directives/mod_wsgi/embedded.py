@@ -85,6 +85,18 @@ def find_callable(module: types.ModuleType, path: str, name: str) -> Callable:
     return app
 
 
+def add_python_path(paths: list) -> None:
+    """WSGIPythonPath / python-path= (python-home's site-packages too): each directory
+    first on sys.path, in order, with its .pth files read (site.addsitedir, as
+    mod_wsgi does)."""
+    import site
+    for p in reversed(paths):
+        site.addsitedir(p)
+        if p in sys.path:
+            sys.path.remove(p)
+        sys.path.insert(0, p)
+
+
 def traceback_lines() -> list:
     out = []
     for chunk in traceback.format_exception(*sys.exc_info()):
@@ -267,7 +279,7 @@ class Response:
         if len(status) < 4 or not status[:3].isdigit() or status[3] != " ":
             raise ValueError(f"status '{status}' is not a valid WSGI status line")
         if not isinstance(headers, list):
-            raise TypeError(f"response headers must be a list")
+            raise TypeError("response headers must be a list")
         for item in headers:
             if not isinstance(item, tuple) or len(item) != 2:
                 raise TypeError("list of tuple values expected")

@@ -10,7 +10,6 @@ a regular file, the access log, the scoreboard).
 from __future__ import annotations
 
 import os
-import threading
 from typing import Any, Optional
 
 import attrs
@@ -380,14 +379,8 @@ def server_timeout(r) -> float:
 
 def post_config(process, server) -> Any:
     """WSGIPythonPath (embedded mode's module search path), then the daemon groups."""
-    import site
-    import sys
     conf = process.main_server.module_config.get(MODULE_NAME)
-    for p in reversed(getattr(conf, "python_path", None) or []):
-        site.addsitedir(p)
-        if p in sys.path:
-            sys.path.remove(p)
-        sys.path.insert(0, p)
+    embedded.add_python_path(getattr(conf, "python_path", None) or [])
     _PROCESS["post_config_pid"] = os.getpid()
     from directives.mod_wsgi import daemon
     return daemon.post_config(process, server)

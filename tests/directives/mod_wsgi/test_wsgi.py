@@ -2,7 +2,6 @@
 wsgiref.validate.validator (app_script.py), and no violation in the error log."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
