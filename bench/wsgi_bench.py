@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from http_bench import free_port, stop, wait_port  # noqa: E402 (the bench's one copy)
+from http_bench import free_port, stop, wait_port, wrk  # noqa: E402 (the bench's one copy)
 MODDIR = "/usr/lib/apache2/modules"
 APP = '''
 import json
@@ -140,22 +140,6 @@ def servers(root: Path, procs: int, threads: int):
                 return port, start(["apache2", "-DFOREGROUND", "-f", str(c)], port)
             out.append((name, apache))
     return out
-
-
-def wrk(port: int, path: str, duration: int, connections: int) -> dict:
-    out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s",
-                          "--latency", f"http://127.0.0.1:{port}{path}"],
-                         capture_output=True, text=True, timeout=duration + 30).stdout
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-
-    def ms(q):
-        m = re.search(rf"{q}%\s+([\d.]+)(\w+)", out)
-        if not m:
-            return None
-        return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}.get(m.group(2), 1.0)
-    return {"rps": float(rps.group(1)) if rps else 0.0, "p50": ms(50), "p99": ms(99),
-            "non2xx": int(errors.group(1)) if errors else 0}
 
 
 def main() -> None:
