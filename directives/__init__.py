@@ -30,6 +30,17 @@ CATALOGUE = {
     "setenvif_module": "directives.mod_setenvif",
     "reqtimeout_module": "directives.mod_reqtimeout",
     "status_module": "directives.mod_status",
+    "authn_core_module": "directives.mod_authn_core",
+    "auth_basic_module": "directives.mod_auth_basic",
+    "authn_file_module": "directives.mod_authn_file",
+    "authz_user_module": "directives.mod_authz_user",
+    "authz_groupfile_module": "directives.mod_authz_groupfile",
+    "access_compat_module": "directives.mod_access_compat",
+    "deflate_module": "directives.mod_deflate",
+    "filter_module": "directives.mod_filter",
+    "negotiation_module": "directives.mod_negotiation",
+    "cgi_module": "directives.mod_cgi",
+    "cgid_module": "directives.mod_cgid",
     "wsgi_module": "directives.mod_wsgi",
 }
 

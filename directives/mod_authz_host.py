@@ -29,7 +29,7 @@ APR_EBADIP = "The specified IP address is invalid."
 APR_EBADMASK = "The specified network mask is invalid."
 
 
-class _Invalid(Exception):
+class InvalidSubnet(Exception):
     """apr_ipsubnet_create failed; ``reason`` None is APR_EINVAL (not an address)."""
 
     def __init__(self, reason: Optional[str]):
@@ -90,7 +90,7 @@ def _looks_like_ip(text: str) -> bool:
 def _parse_network(text: str) -> tuple[int, int]:
     """Legacy ``a.b.c.`` prefixes: each given octet is a network octet."""
     if len(text) >= len("255.255.255.255") + 1:
-        raise _Invalid(APR_EBADIP)
+        raise InvalidSubnet(APR_EBADIP)
     sub = mask = 0
     shift = 24
     i = 0
@@ -99,11 +99,11 @@ def _parse_network(text: str) -> tuple[int, int]:
         while j < len(text) and "0" <= text[j] <= "9":
             j += 1
         if j == i:
-            raise _Invalid(APR_EBADIP)
+            raise InvalidSubnet(APR_EBADIP)
         if j < len(text) and text[j] != ".":
-            raise _Invalid(APR_EBADIP)
+            raise InvalidSubnet(APR_EBADIP)
         if shift < 0 or int(text[i:j]) > 255:
-            raise _Invalid(APR_EBADIP)
+            raise InvalidSubnet(APR_EBADIP)
         sub |= int(text[i:j]) << shift
         mask |= 0xFF << shift
         shift -= 8
@@ -118,13 +118,13 @@ def _strtol_bits(text: str) -> Optional[int]:
 
 
 def ipsubnet_create(ipstr: str, mask_or_bits: Optional[str]) -> IPSubnet:
-    """apr_ipsubnet_create; raises _Invalid."""
+    """apr_ipsubnet_create; raises InvalidSubnet."""
     if not _looks_like_ip(ipstr):
-        raise _Invalid(None)
+        raise InvalidSubnet(None)
     v6 = _inet_pton6(ipstr)
     if v6 is not None:
         if v6 >> 32 == 0xFFFF:
-            raise _Invalid(APR_EBADIP)        # IPv4-mapped: write a.b.c.d instead
+            raise InvalidSubnet(APR_EBADIP)        # IPv4-mapped: write a.b.c.d instead
         family, sub, mask, width = 6, v6, (1 << 128) - 1, 128
     else:
         v4 = _inet_pton4(ipstr)
@@ -134,7 +134,7 @@ def ipsubnet_create(ipstr: str, mask_or_bits: Optional[str]) -> IPSubnet:
             sub, mask = _parse_network(ipstr)
             family, width = 4, 32
         else:
-            raise _Invalid(APR_EBADIP)
+            raise InvalidSubnet(APR_EBADIP)
     if mask_or_bits is not None:
         bits = _strtol_bits(mask_or_bits)
         dotted = _inet_pton4(mask_or_bits)
@@ -143,7 +143,7 @@ def ipsubnet_create(ipstr: str, mask_or_bits: Optional[str]) -> IPSubnet:
         elif dotted is not None and family == 4:
             mask = dotted
         else:
-            raise _Invalid(APR_EBADMASK)
+            raise InvalidSubnet(APR_EBADMASK)
     return IPSubnet(family, sub & mask, mask)
 
 
@@ -163,7 +163,7 @@ def ip_parse_config(cmd, require_line: str):
         addr, slash, mask = w.partition("/")
         try:
             subnets.append(ipsubnet_create(addr, mask if slash else None))
-        except _Invalid as e:
+        except InvalidSubnet as e:
             if e.reason is None:
                 return None, f"ip address '{w}' appears to be invalid"
             return None, f"ip address '{w}' appears to be invalid: {e.reason}"
@@ -215,7 +215,7 @@ def _same_ip(a: str, b: str) -> bool:
     return x == y
 
 
-def _double_reverse(r) -> Optional[str]:
+def double_reverse(r) -> Optional[str]:
     """ap_get_useragent_host(REMOTE_DOUBLE_REV): the client's name when its address
     resolves to a name that resolves back to the address; once per connection."""
     notes = r.conn.notes
@@ -252,7 +252,7 @@ def _words(text: str):
 
 def host_check(r, require_line: str, expr) -> int:
     """``Require host``: the client's double-reverse name inside one of the domains."""
-    remote = _double_reverse(r)
+    remote = double_reverse(r)
     if remote is None:
         _log(r, "error", f"AH01753: access check of '{require_line}' to {r.uri} failed, "
              "reason: unable to get the remote host name")
@@ -299,3 +299,4 @@ MODULE = Module(
     providers={"authz": PROVIDERS},
     doc="Group authorizations based on host (name or IP address)",
 )
+

@@ -14,6 +14,7 @@ from httpd.http.request import construct_url, evaluate_str, log_rerror
 from httpd.util.regsub import pregsub
 from httpd.util.uri import escape_uri, is_url
 from httpd.util.uri import alias_matches  # noqa: F401 (in httpd.util; still this API)
+from httpd.request.context import set_context_info
 
 MODULE_NAME = "alias_module"
 HTTP_INTERNAL_SERVER_ERROR = 500
@@ -96,6 +97,7 @@ def try_alias_list(r, entries, is_redir: bool):
             n = alias_matches(uri, alias.fake)
             if n <= 0:
                 continue
+            set_context_info(r, alias.fake, alias.real)
             rest = uri[n:]
             # a redirect without a target (410...) still "finds" something: ""
             found = (alias.real or "") + (escape_uri(rest) if is_redir else rest)

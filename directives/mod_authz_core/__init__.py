@@ -20,7 +20,7 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from httpd.core.sections import method_number, parse_expr
+from httpd.core.sections import container_arg, method_number, parse_expr
 from httpd.protocol import M_INVALID
 from directives.mod_authz_core import runtime
 from httpd.config.grammar import getword_conf
@@ -194,12 +194,9 @@ def authz_require_alias_section(cmd, mconfig, args):
     if err:
         return err
     name = cmd.cmd.name
-    endp = args.rfind(">")
-    if endp < 0:
-        return f"{name}> directive missing closing '>'"
-    args = args[:endp]
-    if not args:
-        return f"{name}> directive requires additional arguments"
+    args, err = container_arg(cmd, args)
+    if err:
+        return err
     provider_name, pos = getword_conf(args)
     provider_alias, pos = getword_conf(args, pos)
     provider_args, pos = getword_conf(args, pos)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from httpd.config.grammar import getword_conf
 from httpd.module.hooks import DECLINED, OK
-from httpd.http.request import evaluate, generation, log_enabled, log_rerror
+from httpd.http.request import (auth_type, evaluate, generation, log_enabled, log_rerror,
+                                note_auth_failure)
 
 _AND = None        # Logic.AND, bound on first use (mod_authz_core imports this module)
 
@@ -105,12 +106,6 @@ def check_provider(r, provider, args: str, parsed) -> int:
     return check(r, args, parsed)
 
 
-def auth_type(r):
-    """ap_auth_type: the AuthType in force (mod_authn_core), None without one."""
-    conf = r.module_config("authn_core_module")
-    return getattr(conf, "ap_auth_type", None) if conf is not None else None
-
-
 def authorize_user_core(r, after_authn: bool) -> int:
     conf = r.module_config(MODULE_NAME)
     section = conf.section if conf is not None else None
@@ -140,6 +135,8 @@ def authorize_user_core(r, after_authn: bool) -> int:
         if after_authn:
             _log(r, "error", f"AH01629: authorization failure (no authenticated user): "
                  f"{r.uri}")
+            if r.user is not None:
+                note_auth_failure(r)
             return HTTP_UNAUTHORIZED
         return DECLINED            # a user is needed first: on to authentication
     if result in (AUTHZ_DENIED, AUTHZ_NEUTRAL):
@@ -148,7 +145,11 @@ def authorize_user_core(r, after_authn: bool) -> int:
             _log(r, "error", f"AH01630: client denied by server configuration: {what}")
             return HTTP_FORBIDDEN
         _log(r, "error", f'AH01631: user {r.user}: authorization failure for "{r.uri}": ')
-        return HTTP_FORBIDDEN if conf.forbidden_on_fail else HTTP_UNAUTHORIZED
+        if conf.forbidden_on_fail:
+            return HTTP_FORBIDDEN
+        if r.user is not None:
+            note_auth_failure(r)
+        return HTTP_UNAUTHORIZED
     return HTTP_INTERNAL_SERVER_ERROR
 
 

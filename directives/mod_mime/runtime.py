@@ -13,11 +13,12 @@ from __future__ import annotations
 from typing import Optional
 
 from httpd.module.hooks import DECLINED, OK
+from httpd.http.filter import add_output_filters
 from httpd.http.request import generation
 
 MODULE_NAME = "mime_module"
 DIR_MAGIC_TYPE = "httpd/unix-directory"
-MULTIMATCH_ANY, MULTIMATCH_HANDLERS = 1, 4
+MULTIMATCH_ANY, MULTIMATCH_HANDLERS, MULTIMATCH_FILTERS = 1, 4, 8
 MAX_CACHE = 20000
 
 
@@ -43,7 +44,7 @@ def _find(conf, types: dict, name: str) -> tuple:
     file name under one mod_mime config."""
     mappings = conf.extension_mappings or {}
     multimatch = conf.multimatch
-    ctype = charset = encoding = handler = None
+    ctype = charset = encoding = handler = filters = None
     languages: list[str] = []
     found_metadata = False
     start = 0
@@ -51,10 +52,12 @@ def _find(conf, types: dict, name: str) -> tuple:
         start += 1
     dot = name.find(".", start)
     exts = name[dot + 1:].split(".") if dot >= 0 else []
-    for ext in exts:
-        if not ext:
+    # the parts no extension claims, the base name first (ap-mime-exceptions-list)
+    exceptions = [name[:dot] if dot >= 0 else name]
+    for extcase in exts:
+        if not extcase:
             continue                  # "bad..html"
-        ext = ext.lower()
+        ext = extcase.lower()
         info = mappings.get(ext)
         found = False
         if info is None or info.forced_type is None:
@@ -73,12 +76,19 @@ def _find(conf, types: dict, name: str) -> tuple:
                 encoding = info.encoding_type if encoding is None \
                     else f"{encoding}, {info.encoding_type}"
                 found = True
+            if info.output_filters:
+                filters = info.output_filters if filters is None \
+                    else f"{filters};{info.output_filters}"
+                if multimatch & MULTIMATCH_FILTERS:
+                    found = True
             if info.handler:
                 handler = info.handler
                 if multimatch & MULTIMATCH_HANDLERS:
                     found = True
         if found or multimatch & MULTIMATCH_ANY:
             found_metadata = True
+        else:
+            exceptions.append(extcase)
     if ctype:
         parsed = analyze_ct(ctype)
         if parsed is not None:
@@ -96,7 +106,8 @@ def _find(conf, types: dict, name: str) -> tuple:
             ctype = out
     if not languages and conf.default_language:
         languages = [conf.default_language]
-    return ctype, tuple(languages), encoding, handler, found_metadata
+    return (ctype, tuple(languages), encoding, handler,
+            tuple(exceptions) if found_metadata else None, filters)
 
 
 def find_ct(r) -> int:
@@ -119,7 +130,9 @@ def find_ct(r) -> int:
         if len(cache) >= MAX_CACHE:
             cache.clear()
         hit = cache[key] = (conf, types, _find(conf, types, name))
-    ctype, languages, encoding, handler, found_metadata = hit[2]
+    ctype, languages, encoding, handler, exceptions, filters = hit[2]
+    if exceptions is not None:
+        r.notes["ap-mime-exceptions-list"] = exceptions
     if ctype:
         r.content_type = ctype
     if languages:
@@ -129,6 +142,8 @@ def find_ct(r) -> int:
             else f"{r.content_encoding}, {encoding}"
     if handler:
         r.handler = handler
+    if filters:
+        add_output_filters(filters, r)     # AddOutputFilter: into the chain by name
     if not r.content_type:
         return DECLINED
     return OK

@@ -70,7 +70,7 @@ def cgi_environ(r, pass_authorization: bool, base: Any = None) -> dict:
     env = dict(_server_vars(r) if base is None else base)
     for name, value in r.headers_in.items():
         key = _header_key(name)
-        if key is None:
+        if key is None or key == "HTTP_PROXY":     # httpoxy: Apache drops Proxy too
             continue
         if key in ("HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION") and not pass_authorization:
             continue

@@ -82,3 +82,18 @@ class ConfigFile:
             raise LineTooLong(pos)
         self._pos = self.line_number = pos
         return line.strip(WS)
+
+
+def pcfg_lines(path: str):
+    """ap_pcfg_openfile and ap_cfg_getline over a text file a module reads at request
+    time (htpasswd, group files): its logical lines, trimmed, without the empty ones
+    and those starting with ``#``.  Raises OSError (the file cannot be read)."""
+    with open(path, "rb") as f:
+        text = f.read().decode("latin-1")
+    source = ConfigFile(path, text)
+    while True:
+        line = source.getline()
+        if line is None:
+            return
+        if line and line[0] != "#":
+            yield line

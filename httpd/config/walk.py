@@ -10,11 +10,12 @@ from typing import Any, Optional
 
 from httpd.module import (ACCESS_CONF, NOT_IN_DIR_LOC_FILE, NOT_IN_DIRECTORY, NOT_IN_FILES,
                       NOT_IN_HTACCESS, NOT_IN_LIMIT, NOT_IN_LOCATION, NOT_IN_PROXY,
-                      NOT_IN_VIRTUALHOST, OR_ALL, OR_AUTHCFG, OR_LIMIT, RSRC_CONF, Args,
-                      Directive)
+                      NONFATAL_OVERRIDE, NONFATAL_UNKNOWN, NOT_IN_VIRTUALHOST, OR_ALL,
+                      OR_AUTHCFG, OR_LIMIT, RSRC_CONF, Args, Directive)
 from httpd.config.errors import ConfigError, WalkError
 from httpd.config.grammar import getword_conf, single_word
 from httpd.config.tree import Node
+from httpd.log import errorlog
 
 # The override mask at server level (ap_process_config_tree) and in sections.
 SERVER_OVERRIDE = (RSRC_CONF | OR_ALL) & ~(OR_AUTHCFG | OR_LIMIT)
@@ -66,7 +67,7 @@ class CmdParms:
     """
 
     __slots__ = ("process", "server", "path", "override", "limited", "directive", "cmd",
-                 "cfg", "section", "context", "htaccess")
+                 "cfg", "section", "context", "htaccess", "override_opts", "override_list")
 
     def __init__(self, process: Any, server: Any = None, override: int = SERVER_OVERRIDE,
                  path: Optional[str] = None, cfg: Any = None, context: Optional[dict] = None):
@@ -81,6 +82,10 @@ class CmdParms:
         self.section = None       # the section record being filled (Directory, ...)
         self.context = context    # per-module configs of the current section
         self.htaccess = False
+        # an .htaccess file's AllowOverride Options=... and AllowOverrideList (lower-cased
+        # names); None: the main config files' (ap_parse_htaccess sets them)
+        self.override_opts: Optional[int] = None
+        self.override_list: Optional[frozenset] = None
 
     def copy(self, **changes: Any) -> "CmdParms":
         new = CmdParms.__new__(CmdParms)
@@ -159,9 +164,22 @@ class CmdParms:
 _SLOTS = CmdParms.__slots__
 
 
+def _perror(parms: CmdParms, msg: str) -> None:
+    """ap_log_perror(WARNING): in an .htaccess file (request time) the main server's
+    error log, otherwise the start-up log."""
+    if parms.htaccess:
+        errorlog.error_log(parms.process.main_server, "core", "warn", msg)
+    else:
+        parms.log.error("core", "warn", msg)
+
+
 def invoke_cmd(cmd: Directive, parms: CmdParms, mconfig: Any, args: str) -> Optional[str]:
     """Check arity and context, then run the handler; return an error message or None."""
-    if not (parms.override & cmd.req_override):
+    if not (parms.override & cmd.req_override) and not (
+            parms.override_list and cmd.name.lower() in parms.override_list):
+        if parms.override & NONFATAL_OVERRIDE:
+            _perror(parms, f"AH02295: {cmd.name} in .htaccess forbidden by AllowOverride")
+            return None
         node = parms.directive
         if node is not None and node.parent is not None:
             return f"{cmd.name} not allowed in {node.parent.name}> context"
@@ -290,6 +308,11 @@ def walk_config(nodes: list[Node], parms: CmdParms) -> None:
         parms.directive = node
         found = commands.get(node.name.lower())
         if found is None:
+            if parms.override & NONFATAL_UNKNOWN:
+                _perror(parms, f"AH02296: Unknown directive {node.name.lower()} perhaps "
+                        "misspelled or defined by a module not included in the server "
+                        "configuration")
+                continue
             raise WalkError(f"Invalid command '{node.name}', perhaps misspelled or defined "
                             "by a module not included in the server configuration", node)
         module, cmd = found

@@ -111,7 +111,9 @@ def set_override_list(cmd, d, argv):
 
 
 def set_options(cmd, d, line):
-    override_opts = getattr(cmd, "override_opts", DEFAULT_OVERRIDE_OPTS)
+    override_opts = cmd.override_opts
+    if override_opts is None:
+        override_opts = DEFAULT_OVERRIDE_OPTS
     first, merge, all_none, pos = True, False, False, 0
     mixed = "Either all Options must start with + or -, or no Option may."
     while pos < len(line):

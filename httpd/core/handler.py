@@ -32,8 +32,9 @@ from httpd.core.filecache import CACHE as _FILES
 from httpd.protocol import M_GET, M_INVALID, M_OPTIONS, M_POST, M_TRACE, status_drops_connection
 from httpd.request.record import SMALL_FILE, FileRange, Request
 
-from httpd.core.config import OPT_EXECCGI
+from httpd.http.cgi_common import ScriptLogConf, check_request
 from httpd.module import CORE_MODULE as CORE
+_NO_SCRIPTLOG = ScriptLogConf()
 HTTP_NOT_FOUND, HTTP_FORBIDDEN, HTTP_METHOD_NOT_ALLOWED = 404, 403, 405
 HTTP_BAD_REQUEST, HTTP_REQUEST_ENTITY_TOO_LARGE = 400, 413
 HTTP_NOT_IMPLEMENTED, HTTP_SERVICE_UNAVAILABLE = 501, 503
@@ -154,34 +155,23 @@ def _serve_file(r: Request, d) -> int:
     finally:
         if fd >= 0:
             os.close(fd)
+    if r.filters:
+        # a content filter applies: it gets the whole file, and the byterange filter
+        # comes after it (httpd.http.filter.run)
+        r.body = FileRange(path, 0, size, data)
+        return OK
     return apply_byterange(r, FileRange(path, 0, size, data))
 
 
-def _script_error(r: Request, status: int, logno: str, error: str) -> int:
-    """mod_cgi's log_scripterror: the file and why, at error level."""
-    _errorlog.log_rerror(r, "cgi", "error", f"{logno}: stderr from {r.filename}: {error}")
-    return status
-
-
 def cgi_script(r: Request, d) -> int:
-    """A ``cgi-script`` request without a CGI module: mod_cgi's cgi_handler checks, in
-    its order, up to running the script -- ExecCGI (unless ScriptAlias'd) 403, no file
-    404, a directory 403, rejected path info 404 -- and then 403 where Apache would run
-    it.  Stricter than Apache without mod_cgi, which serves the script's source as a
-    file: a ScriptAlias or ``SetHandler cgi-script`` file is never sent."""
-    aliased = (r.notes.get("alias-forced-type") or "").lower() == "cgi-script"
-    if not d.opts & OPT_EXECCGI and not aliased:
-        return _script_error(r, HTTP_FORBIDDEN, "AH02809",
-                             "Options ExecCGI is off in this directory")
-    st = r.finfo
-    if st is None:
-        return _script_error(r, HTTP_NOT_FOUND, "AH02811", "script not found or unable to stat")
-    if _stat.S_ISDIR(st.st_mode):
-        return _script_error(r, HTTP_FORBIDDEN, "AH02812",
-                             "attempt to invoke directory as script")
-    if d.accept_path_info == "off" and r.path_info:
-        return _script_error(r, HTTP_NOT_FOUND, "AH02813",
-                             "AcceptPathInfo off disallows user's path")
+    """A ``cgi-script`` request without a CGI module: mod_cgi's checks, in its order,
+    up to running the script (``httpd.http.cgi_common.check_request``: ExecCGI off 403,
+    no file 404, a directory 403, rejected path info 404), and then 403 where Apache
+    would run it.  Stricter than Apache without mod_cgi, which serves the script's
+    source as a file: a ScriptAlias or ``SetHandler cgi-script`` file is never sent."""
+    refused = check_request(r, _NO_SCRIPTLOG, "cgi")
+    if refused is not None and refused != DECLINED:
+        return refused
     log_rerror(r, "error", f"AH00000: cgi-script handler is not available in this server "
                f"(no mod_cgi): refusing to send {r.filename} as a file")
     return HTTP_FORBIDDEN

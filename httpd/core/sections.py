@@ -79,7 +79,7 @@ def method_register(cmd, name: str) -> int:
     return number
 
 
-def _container_arg(cmd, arg: str) -> tuple[Optional[str], Optional[str]]:
+def container_arg(cmd, arg: str) -> tuple[Optional[str], Optional[str]]:
     """(text before the last '>', error)."""
     endp = arg.rfind(">")
     if endp < 0:
@@ -141,7 +141,7 @@ def _walk_section(cmd, arg: str, pos: int, path: str, regex, changes: dict):
 
 
 def dirsection(cmd, mconfig, arg):
-    arg, err = _container_arg(cmd, arg)
+    arg, err = container_arg(cmd, arg)
     if err:
         return err
     path, pos, regex, err = _target(cmd, arg, "<DirectoryMatch", tilde_after_match=True)
@@ -158,7 +158,7 @@ def dirsection(cmd, mconfig, arg):
 
 
 def urlsection(cmd, mconfig, arg):
-    arg, err = _container_arg(cmd, arg)
+    arg, err = container_arg(cmd, arg)
     if err:
         return err
     path, pos, regex, err = _target(cmd, arg, "<LocationMatch", tilde_after_match=False)
@@ -171,7 +171,7 @@ def urlsection(cmd, mconfig, arg):
 
 
 def filesection(cmd, mconfig, arg):
-    arg, err = _container_arg(cmd, arg)
+    arg, err = container_arg(cmd, arg)
     if err:
         return err
     path, pos, regex, err = _target(cmd, arg, "<FilesMatch", tilde_after_match=False)
@@ -241,7 +241,7 @@ def ifsection(cmd, mconfig, arg):
 
 
 def limit_section(cmd, mconfig, arg):
-    methods, err = _container_arg(cmd, arg)
+    methods, err = container_arg(cmd, arg)
     if err:
         return err
     name = cmd.cmd.name
@@ -327,7 +327,7 @@ def get_addresses(cmd, word: str, default_port: int, out: list) -> Optional[str]
 
 
 def virtualhost_section(cmd, mconfig, arg):
-    arg, err = _container_arg(cmd, arg)
+    arg, err = container_arg(cmd, arg)
     if err:
         return err
     if cmd.server.is_virtual:

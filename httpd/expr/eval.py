@@ -15,6 +15,7 @@ import stat
 import time
 from typing import TYPE_CHECKING, Optional
 
+from httpd.util.b64 import pbase64decode
 from httpd.util.uri import escape_uri
 
 if TYPE_CHECKING:  # the parser's node type, only for annotations
@@ -143,7 +144,7 @@ def _func(ctx: EvalContext, name: str, arg: str) -> Optional[str]:
     if name == "base64":
         return base64.b64encode(arg.encode("latin-1")).decode("ascii")
     if name == "unbase64":
-        return base64.b64decode(arg.encode("latin-1") + b"===").decode("latin-1").split("\0")[0]
+        return pbase64decode(arg)
     if name in ("sha1", "md5"):
         import hashlib                 # only md5/sha1 in an expression need it
         return hashlib.new(name, arg.encode("latin-1")).hexdigest()

@@ -229,8 +229,21 @@ def _is_reg(st: os.stat_result) -> bool:
 
 
 def set_etag(r: Request) -> None:
-    """ap_set_etag: the ETag field, or the "no-etag" note the header filter obeys."""
+    """ap_set_etag: the ETag field, or the "no-etag" note the header filter obeys.  A
+    negotiated response (``r.vlist_validator``) gets the structured tag
+    ``"variant;list``, weak when the list's validator is -- without its closing quote:
+    2.4's etag_end copies the validator with apr_cpystrn(next, vlv, vlv_len), which
+    keeps vlv_len - 1 characters, and the quote is the one dropped."""
     etag = make_etag(r)
+    vlv = getattr(r, "vlist_validator", None)   # stand-in records may lack it
+    if vlv and etag and etag.endswith('"'):
+        if vlv.startswith("W/"):
+            vlv = vlv[3:]
+            if not etag.startswith("W/"):
+                etag = "W/" + etag
+        else:
+            vlv = vlv[1:]
+        etag = f"{etag[:-1]};{vlv[:-1]}"
     if etag:
         r.headers_out.set("ETag", etag)
     else:

@@ -208,6 +208,7 @@ def copy_response(src: Request, dst: Request) -> None:
     dst.content_languages = src.content_languages
     dst.body = src.body
     dst.output_filters = src.output_filters
+    dst.filters = src.filters
     if "suppress-charset" in src.notes:
         dst.notes["suppress-charset"] = src.notes["suppress-charset"]
 
@@ -217,6 +218,7 @@ def send_error_response(r: Request, recursive_error: int = 0) -> None:
     from httpd.http.header_filter import make_allow
     # the response starts over: the request's filters go, the error path's come
     r.output_filters = ()
+    r.filters = ()
     r.process.registry.hooks.run_void("insert_error_filter", r)
     status = r.status
     out = r.headers_out

@@ -288,20 +288,21 @@ def finalize_headers(r: Request, keepalive: bool = True) -> tuple[str, list[tupl
     if len(r.err_headers_out):
         out = r.headers_out = type(out)(r.err_headers_out.items() + out.items())
         r.err_headers_out = type(out)()
-    if r.subprocess_env.get("force-no-vary") is not None:
+    env = r.subprocess_env
+    if env and env.get("force-no-vary") is not None:
         out.unset("Vary")
         r.proto_num = 1000
-        r.subprocess_env["force-response-1.0"] = "1"
-    elif "Vary" in out:
+        env["force-response-1.0"] = "1"
+    elif "vary" in out._keys:
         _fix_vary(out)
-    if r.notes.get("no-etag") is not None:
+    if r.notes and r.notes.get("no-etag") is not None:
         out.unset("ETag")
     # basic_http_header_check
     line = _validated_status_line(r)
     r.status_line = line
-    if r.proto_num > 1000 and r.subprocess_env.get("downgrade-1.0") is not None:
+    if env and r.proto_num > 1000 and env.get("downgrade-1.0") is not None:
         r.proto_num = 1000
-    if r.proto_num == 1000 and r.subprocess_env.get("force-response-1.0") is not None:
+    if env and r.proto_num == 1000 and env.get("force-response-1.0") is not None:
         protocol = "HTTP/1.0"
         r.conn.keepalive = False
     else:

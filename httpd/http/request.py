@@ -26,9 +26,10 @@ from httpd.protocol import M_GET
 from httpd.module.hooks import DECLINED, DONE, OK, HookTable
 from httpd.request.record import Headers, Request
 from httpd.request.process import (  # noqa: F401 (evaluate..log_enabled: part of this API)
-    HTTP_INTERNAL_SERVER_ERROR, HTTP_MOVED_TEMPORARILY, HTTP_OK, evaluate, evaluate_str,
-    generation, hook_table, log_enabled, log_rerror, parse_uri, process_request_internal,
-    recursion_limit_exceeded)
+    HTTP_INTERNAL_SERVER_ERROR, HTTP_MOVED_TEMPORARILY, HTTP_OK, OPTIONAL_FN, SATISFY_ALL,
+    SATISFY_ANY, SATISFY_NOSPEC, auth_name, auth_type, evaluate, evaluate_str, generation,
+    hook_table, log_enabled, log_rerror, note_auth_failure, parse_uri,
+    process_request_internal, recursion_limit_exceeded, satisfies, stat_cached)
 
 
 def internal_error(r: Request, e: Exception) -> Request:
@@ -170,6 +171,7 @@ def _internal_internal_redirect(new_uri: str, r: Request) -> Optional[Request]:
     new.subprocess_env = {"REDIRECT_" + k: v for k, v in r.subprocess_env.items()}
     new.no_cache, new.expecting_100 = r.no_cache, r.expecting_100
     new.no_local_copy = r.no_local_copy
+    new.vlist_validator = r.vlist_validator
     new.read_body, new.discard_body = r.read_body, r.discard_body
     new.remaining, new.read_chunked = r.remaining, r.read_chunked
     new.subprocess_env["REDIRECT_STATUS"] = str(r.status)

@@ -8,8 +8,9 @@ import time
 from typing import Any
 
 from httpd.http import header_filter as http_protocol
+from httpd.http.filter import run as run_filters
 from httpd.io.channel import READ_SIZE, Channel, ClientGone, body_iter
-from httpd.request.record import FileRange, Part, Request
+from httpd.request.record import FLUSH, BodyAborted, FileRange, Part, Request
 
 
 def send_response(serving: Any, ch: Channel, r: Request, timeout: float,
@@ -19,6 +20,10 @@ def send_response(serving: Any, ch: Channel, r: Request, timeout: float,
     Returns the request whose response went out: a response the header checks refuse
     is answered by ap_die(500) instead (an ErrorDocument may take over), and when that
     one fails the checks too, with a bare 500 (check_headers_recursion)."""
+    # the body's filter chain (httpd.http.filter), before mod_headers' fixups as in
+    # Apache; an nph- script's bytes (assbackwards) go out as they are, past every filter
+    if r.filters and not r.assbackwards:
+        run_filters(r)
     for output_filter in r.output_filters:     # the header-stage filters (mod_headers)
         output_filter(r)
     r.conn.keepalive = r.conn.keepalive if r.conn.keepalive is False else None
@@ -40,9 +45,10 @@ def send_response(serving: Any, ch: Channel, r: Request, timeout: float,
         r.status = 500
         r.conn.keepalive = False
         status_line, fields = http_protocol.finalize_headers(r, keepalive=False)
-    if r.proto_num == 9:                   # HTTP/0.9 (only with Allow0.9): the body alone
+    if r.proto_num == 9 or r.assbackwards:  # HTTP/0.9 (only with Allow0.9), nph-: the body alone
         head = b""
         r.conn.keepalive = False
+        r.chunked = False
     else:
         head = http_protocol.response_head(status_line, fields)
     r.first_byte_time = time.time()
@@ -58,50 +64,61 @@ def send_body(ch: Channel, head: bytes, r: Request, timeout: float, use_sendfile
     chunked = bool(r.chunked)
     pending = head
     sent = 0
-    for piece in body_iter(r.body):
-        if isinstance(piece, Part):
-            parts = (piece.header, piece.body)
-        else:
-            parts = (piece,)
-        for p in parts:
-            if isinstance(p, FileRange) and (p.data is not None or p.length <= COALESCE):
-                # a file read by the handler, or a small range, goes out in one write
-                # with the head (one syscall instead of a send and a sendfile)
-                data = p.data
-                if data is None:
-                    data = _read_range(p)
-                elif p.offset or p.length != len(data):
-                    data = data[p.offset:p.offset + p.length]
-                if len(data) < p.length:       # the file shrank: close after it
-                    r.conn.keepalive = False
-                p = data
-            if isinstance(p, FileRange):
-                if chunked:
-                    ch.send(pending + b"%x\r\n" % p.length, timeout)
-                    pending = b""
-                    n = ch.sendfile(p, timeout, use_sendfile)
-                    ch.send(b"\r\n", timeout)
-                else:
+    try:
+        for piece in body_iter(r.body):
+            if piece is FLUSH:          # send what is buffered now
+                if pending:
                     ch.send(pending, timeout)
                     pending = b""
-                    n = ch.sendfile(p, timeout, use_sendfile)
-                sent += n
-                if n < p.length:       # the file shrank: the framing is broken, close
-                    r.conn.keepalive = False
-                    r.bytes_sent = sent
-                    raise ClientGone()
                 continue
-            data = bytes(p)
-            if not data:
-                continue
-            sent += len(data)
-            if chunked:
-                data = b"%x\r\n%s\r\n" % (len(data), data)
-            if len(pending) + len(data) <= READ_SIZE:
-                pending += data        # small pieces go out with the head
+            if isinstance(piece, Part):
+                parts = (piece.header, piece.body)
             else:
-                ch.sendv(pending, data, timeout)    # one writev, no copy into pending
-                pending = b""
+                parts = (piece,)
+            for p in parts:
+                if isinstance(p, FileRange) and (p.data is not None or p.length <= COALESCE):
+                    # a file read by the handler, or a small range, goes out in one write
+                    # with the head (one syscall instead of a send and a sendfile)
+                    data = p.data
+                    if data is None:
+                        data = _read_range(p)
+                    elif p.offset or p.length != len(data):
+                        data = data[p.offset:p.offset + p.length]
+                    if len(data) < p.length:       # the file shrank: close after it
+                        r.conn.keepalive = False
+                    p = data
+                if isinstance(p, FileRange):
+                    if chunked:
+                        ch.send(pending + b"%x\r\n" % p.length, timeout)
+                        pending = b""
+                        n = ch.sendfile(p, timeout, use_sendfile)
+                        ch.send(b"\r\n", timeout)
+                    else:
+                        ch.send(pending, timeout)
+                        pending = b""
+                        n = ch.sendfile(p, timeout, use_sendfile)
+                    sent += n
+                    if n < p.length:       # the file shrank: the framing is broken, close
+                        r.conn.keepalive = False
+                        r.bytes_sent = sent
+                        raise ClientGone()
+                    continue
+                data = bytes(p)
+                if not data:
+                    continue
+                sent += len(data)
+                if chunked:
+                    data = b"%x\r\n%s\r\n" % (len(data), data)
+                if len(pending) + len(data) <= READ_SIZE:
+                    pending += data        # small pieces go out with the head
+                else:
+                    ch.sendv(pending, data, timeout)    # one writev, no copy into pending
+                    pending = b""
+    except BodyAborted:        # the producer failed: no end of body, close after it
+        ch.send(pending, timeout)
+        r.bytes_sent = sent
+        r.conn.keepalive = False
+        return
     if chunked:
         pending += b"0\r\n\r\n"
     ch.send(pending, timeout)

@@ -49,6 +49,8 @@ ACCESS_CONF = 64
 RSRC_CONF = 128
 EXEC_ON_READ = 256
 OR_ALL = OR_LIMIT | OR_OPTIONS | OR_FILEINFO | OR_AUTHCFG | OR_INDEXES
+NONFATAL_OVERRIDE, NONFATAL_UNKNOWN = 512, 1024   # AllowOverride Nonfatal=... (http_core.h)
+NONFATAL_ALL = NONFATAL_OVERRIDE | NONFATAL_UNKNOWN
 
 # What a handler may forbid on top of req_override (ap_check_cmd_context).
 NOT_IN_VIRTUALHOST = 0x01

@@ -101,6 +101,9 @@ _core("test_config", V, ("process", "server"),
 _core("post_config", RA, ("process", "server"),
       "The server really starts (not under -t): open logs, load files.  False fails "
       "start-up (AH00016).")
+_core("monitor", V, ("process", "server"),
+      "The parent of a forking MPM, once a second (ap_run_monitor): a module watches "
+      "a process of its own (mod_cgid restarts its daemon).")
 _core("drop_privileges", RA, ("process", "server"),
       "A process about to serve (an MPM child, or -X) gives up root.  OK or DECLINED; an "
       "error line fails the child (APEXIT_CHILDFATAL).  Nothing joins it: nothing is "
@@ -135,8 +138,14 @@ _core("post_perdir_config", RA, ("r",),
 _core("header_parser", RA, ("r",), "Look at the headers with the directory's config.")
 _core("access_checker", RA, ("r",), "Host-based access (Satisfy All).")
 _core("access_checker_ex", RF, ("r",), "Access without a user (mod_authz_core).")
+_core("force_authn", RF, ("r",),
+      "access_checker_ex granted the request: OK makes authentication run all the same "
+      "(ap_run_force_authn).")
 _core("check_user_id", RF, ("r",), "Authentication.")
 _core("auth_checker", RF, ("r",), "Authorization of the user.")
+_core("note_auth_failure", RF, ("r", "auth_type"),
+      "ap_note_auth_failure: the module of the request's AuthType adds its challenge "
+      "(WWW-Authenticate) to ``r.err_headers_out``.")
 _core("type_checker", RF, ("r",), "The content type, language, encoding, handler.")
 _core("fixups", RA, ("r",), "The last changes before the handler.")
 _core("insert_filter", V, ("r",),

@@ -199,6 +199,7 @@ class MPMParent:
                         return code
                 if time.monotonic() >= next_tick:
                     next_tick = time.monotonic() + 1.0
+                    self._monitor()
                     if self.remaining_to_start and not reaped:
                         # a lull after a graceful restart: the rest start at once
                         self.startup_children(self.remaining_to_start)
@@ -208,6 +209,13 @@ class MPMParent:
                     reaped = False
         finally:
             self.cleanup()
+
+    def _monitor(self) -> None:
+        """ap_run_monitor, once a second; a module that fails costs nothing here."""
+        try:
+            self.process.registry.hooks.run("monitor", self.process, self.process.main_server)
+        except Exception:
+            pass
 
     def _act(self, what: str) -> Optional[int]:
         if what == "stop":

@@ -24,20 +24,14 @@ from httpd.util.tokens import is_chunked
 
 _TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+"
 _FAST_LINE = re.compile(_TOKEN + " ([\x21-\x7e\x80-\xff]+) HTTP/([1-9])\\.([0-9])\r\n")
-_FAST_FIELDS = re.compile("(?:" + _TOKEN + ":[\t\x20-\x7e\x80-\xff]*\r\n)*")
-_FIELD = re.compile("(" + _TOKEN + "):[ \t]*([^\r]*)\r\n")
+# a whole field line, from a line's start: (name, value without its leading SP/HT)
+_FIELD_LINE = re.compile("(?<=\n)(" + _TOKEN + "):[ \t]*([\t\x20-\x7e\x80-\xff]*)\r\n")
 _TE_TOKEN = re.compile(_TOKEN)
 _FRAMING = frozenset({"host", "connection", "content-length", "transfer-encoding", "expect"})
 _FRAMING_NAMES = {n: n.lower() for n in (
     "Host", "host", "Connection", "connection", "Content-Length", "content-length",
     "Transfer-Encoding", "transfer-encoding", "Expect", "expect")}
 MAX_BLANK_LINES = 10                     # DEFAULT_LIMIT_BLANK_LINES
-# Parsed heads by their bytes: a head's parse is a function of its bytes and the limits
-# alone, and clients repeat heads (keep-alive, the same resources again).  Bounded in
-# entries and head size; emptied when full.  Errors are never kept (each is logged).
-_PARSED: dict = {}
-PARSED_MAX = 1024
-PARSED_HEAD_MAX = 4096
 
 
 class HeadReader:
@@ -103,30 +97,35 @@ class HeadReader:
 
 def fast_head(buf, limits: Limits):
     """The common case: the whole head is there and plainly valid.  None: use the slow
-    path (which also finds every error)."""
+    path (which also finds every error and logs Apache's lines for it).
+
+    Two expressions hold the strict grammar: the request line (a token method, single
+    spaces, ``HTTP/d.d``), and a field line (a token name at the start of a line, a
+    colon, a value of VCHAR / obs-text / SP / HT, CRLF), found with one ``findall``.
+    The head is plainly valid when every line after the request line is one field
+    (the count of LFs says so: a bare CR or LF, a folded line or a bad name makes a
+    line that does not match), and no field ends in whitespace (the slow path drops it
+    as Apache does)."""
     end = buf.find(b"\r\n\r\n")
     if end < 0 or buf[0] == 13:
         return None
-    raw = bytes(buf[:end + 2])
-    hit = _PARSED.get(raw)
-    if hit is not None and hit[0] is limits:
-        return hit[1], end + 4
-    head = raw.decode("latin-1")
+    head = str(memoryview(buf)[:end + 2], "latin-1")
     m = _FAST_LINE.match(head)
     if m is None or m.end() - 2 > limits.line + 1:
         return None
     start = m.end()
+    fields = _FIELD_LINE.findall(head, start)
+    nfields = len(fields)
+    if head.count("\n") != nfields + 1 or " \r\n" in head or "\t\r\n" in head:
+        return None
+    if limits.fields and nfields > limits.fields:
+        return None
     size = len(head) - start
     if size > limits.fieldsize + 1:
         if max(map(len, head[start:].split("\r\n"))) > limits.fieldsize + 1:
             return None
-    if _FAST_FIELDS.fullmatch(head, start) is None or " \r\n" in head or "\t\r\n" in head:
-        return None
-    fields = _FIELD.findall(head, start)
-    if limits.fields and len(fields) > limits.fields:
-        return None
-    if size > limits.fieldsize and merged_too_long(fields, limits.fieldsize) is not None:
-        return None
+        if merged_too_long(fields, limits.fieldsize) is not None:
+            return None
     line = head[:start - 2]
     target = m.group(1)
     method = line[:line.index(" ")]
@@ -135,11 +134,23 @@ def fast_head(buf, limits: Limits):
     rl = semantic_errors(rl, bad_uri, limits)
     if isinstance(rl, ProtocolError):
         return rl, 0
-    done = finish_head(rl, fields, limits)
-    if type(done) is RequestHead and end < PARSED_HEAD_MAX:
-        if len(_PARSED) >= PARSED_MAX:
-            _PARSED.clear()
-        _PARSED[raw] = (limits, done)
+    keys = "\n".join([name for name, _ in fields]).lower().split("\n") if fields else []
+    by_name = dict(zip(keys, fields))
+    if len(by_name) != nfields:
+        return finish_head(rl, fields, limits), end + 4
+    # no name twice: the fields are already apr_table_compress's view, and the five
+    # that frame the request are one look-up each
+    host = by_name.get("host")
+    conn = by_name.get("connection")
+    cl = by_name.get("content-length")
+    te = by_name.get("transfer-encoding")
+    expect = by_name.get("expect")
+    done = finish_head(rl, fields, limits, (
+        host[1] if host is not None else None, conn[1] if conn is not None else None,
+        cl[1] if cl is not None else None, te[1] if te is not None else None,
+        expect[1] if expect is not None else None))
+    if type(done) is RequestHead and done.headers is fields:
+        done.merged = (fields, keys)
     return done, end + 4
 
 
@@ -171,20 +182,28 @@ def _te_error(te: str, path: str, the_request: str) -> Optional[ProtocolError]:
                   the_request)
 
 
-def finish_head(rl: RequestLine, fields: list, limits: Limits) -> Union[RequestHead, ProtocolError]:
+def finish_head(rl: RequestLine, fields: list, limits: Limits,
+                framing: Optional[tuple] = None) -> Union[RequestHead, ProtocolError]:
     """ap_read_request after the fields: Content-Length, Transfer-Encoding, then
     ap_check_request_header (Host, Expect), then the target's scheme.  An error keeps
     the fields: Apache has them in r->headers_in when it answers (the 417 page names
-    the Expect value)."""
-    done = _finish_head(rl, fields, limits)
+    the Expect value).  ``framing``: the merged Host, Connection, Content-Length,
+    Transfer-Encoding and Expect values when the caller has them already."""
+    done = _finish_head(rl, fields, limits, framing)
     if type(done) is ProtocolError:
         done.fields = tuple(fields)
     return done
 
 
-def _finish_head(rl: RequestLine, fields: list, limits: Limits) -> Union[RequestHead, ProtocolError]:
-    cl = te = host = expect = conn = None
-    for name, value in fields:
+def _finish_head(rl: RequestLine, fields: list, limits: Limits,
+                 framing: Optional[tuple]) -> Union[RequestHead, ProtocolError]:
+    if framing is not None:
+        host, conn, cl, te, expect = framing
+        fields_to_scan = ()
+    else:
+        cl = te = host = expect = conn = None
+        fields_to_scan = fields
+    for name, value in fields_to_scan:
         key = _FRAMING_NAMES.get(name)
         if key is None:
             # only names starting like the five can be one of them in another spelling

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from httpd.protocol._events import M_CONNECT, M_GET, M_INVALID, M_OPTIONS, Limits, ProtocolError
+from httpd.protocol._events import (M_CONNECT, M_GET, M_INVALID, M_OPTIONS, METHODS, Limits,
+                                    ProtocolError)
 from httpd.protocol._uri import DIGITS, SPACE, URI, field_name_len, parse_uri, scan_token, scan_vchar
 
 
@@ -178,7 +179,9 @@ def semantics(the_request: str, method: str, target: str, protocol: str, proto_n
                limits: Limits) -> tuple:
     """ap_parse_request_line's method number and ap_parse_uri: (RequestLine, whether the
     target is unparsable or not in a form allowed for the method)."""
-    number = limits.method_number(method)
+    number = METHODS.get(method)
+    if number is None:
+        number = limits.method_number(method)
     header_only = number == M_GET and method[:1] == "H"
     uri, path = parse_uri(target, number)
     bad_uri = uri is None or (uri.path is not None and uri.path[:1] != "/"

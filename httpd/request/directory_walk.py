@@ -29,8 +29,15 @@ Errors that are not authorization decisions get a truthful status instead of Apa
 403 (reliability.md 1.3): a path component too long (ENAMETOOLONG) is 404, running out
 of file descriptors or memory (EMFILE, ENFILE, ENOMEM) is 503.
 
-.htaccess files are not read: a directory whose AllowOverride is not None behaves as if
-it had no .htaccess file (which is what Apache does when the file is absent).
+.htaccess files (AccessFileName) are read as Apache reads them: at every directory level
+whose override mask (AllowOverride, or an AllowOverrideList) is not empty, after that
+level's <Directory> sections, with Options and the override mask carried on
+(core_opts_merge).  As in Apache, a server where no AllowOverride is set anywhere reads
+them too (the unset mask is not zero); ``AllowOverride None`` on ``<Directory />`` turns
+them off.  The files' parse results come from ``httpd/config/htaccess.py``'s cache (one
+stat per level and name; a parse only when a file changed); a level below an .htaccess
+file is cached under the identities of the files above it, and a path that read any
+file never enters the whole-path cache.
 """
 from __future__ import annotations
 
@@ -40,8 +47,9 @@ import re
 import stat
 from typing import Any, Optional
 
-from httpd.core.config import (OPT_SYM_LINKS,
-                                    OPT_SYM_OWNER, OPT_UNSET)
+from httpd.config.htaccess import Failed, HtaccessCache, split_access_names
+from httpd.core.config import (DEFAULT_ACCESS_FNAME, OPT_SYM_LINKS, OPT_SYM_OWNER, OPT_UNSET,
+                               Section)
 
 from httpd.module.hooks import DECLINED, OK
 from httpd.module import CORE_MODULE as CORE
@@ -181,7 +189,12 @@ class ServerSections:
             (sec, len(sec.core.d), fnmatch_regex(sec.core.d).match
              if sec.core.r is None and sec.core.d_is_fnmatch else None)
             for sec in sconf.sec_url)
+        self.access_names = split_access_names(sconf.access_name or (DEFAULT_ACCESS_FNAME,))
         self.levels: dict[str, tuple] = {}           # dir path -> (sections, opts)
+        # (dir path, ids of the .htaccess files above it) -> (sections, opts, the files)
+        self.hta_levels: dict[tuple, tuple] = {}
+        # (dir path, id of its .htaccess result) -> its Section (kept while it lives)
+        self.hta_sections: dict[tuple, tuple] = {}
         self.paths: dict[tuple, tuple] = {}          # (path, rooted) -> sections, when
         # the whole path was walked on Apache's fast path (it exists, links are fine)
 
@@ -196,6 +209,7 @@ class Walker:
         self.servers: dict[int, tuple] = {}
         self.fnmatchers: dict[str, Any] = {}
         self.realpaths: dict[str, str] = {}
+        self.htaccess = HtaccessCache(process)
 
     def sections_of(self, server) -> ServerSections:
         hit = self.servers.get(id(server))
@@ -232,8 +246,11 @@ def _realpath(path: str) -> str:
 
 
 def _opts_merge(opts: tuple, core) -> tuple:
-    """core_opts_merge: (opts, add, remove, override) after one more section."""
-    o, add, remove, override = opts
+    """core_opts_merge: (opts, add, remove, override, override_opts, override_list)
+    after one more section (or .htaccess file: it may have no core config)."""
+    if core is None:
+        return opts
+    o, add, remove, override, override_opts, override_list = opts
     if core.opts & OPT_UNSET:
         add = (add & ~core.opts_remove) | core.opts_add
         remove = (remove & ~core.opts_add) | core.opts_remove
@@ -241,8 +258,10 @@ def _opts_merge(opts: tuple, core) -> tuple:
     else:
         o, add, remove = core.opts, core.opts_add, core.opts_remove
     if not core.override & 32:          # OR_UNSET
-        override = core.override
-    return (o, add, remove, override)
+        override, override_opts = core.override, core.override_opts
+    if core.override_list is not None:
+        override_list = core.override_list
+    return (o, add, remove, override, override_opts, override_list)
 
 
 def canonical_filename(filename: str) -> Optional[str]:
@@ -349,10 +368,12 @@ def directory_walk(r, walker: Walker, log) -> int:
         root = (canonical_filename(root) or "").rstrip("/")
     root_slash = root + "/" if root else ""
     base_core = r.per_dir_config.get(CORE) or r.server.lookup_defaults[CORE]
-    opts = (base_core.opts, base_core.opts_add, base_core.opts_remove, base_core.override)
+    opts = (base_core.opts, base_core.opts_add, base_core.opts_remove, base_core.override,
+            base_core.override_opts, base_core.override_list)
     levels = ss.levels
     matched: tuple = ()
     thisinfo = None
+    hta_ids: tuple = ()             # the .htaccess Sections merged so far (by identity)
     cur, rest, seg = "/", full[1:], 1
     # a path walked before without a single lstat: the same sections again
     fast_key = (full, bool(root)) if finfo is not None else None
@@ -363,12 +384,37 @@ def directory_walk(r, walker: Walker, log) -> int:
     while hit is None:
         # the sections of this level (every level tested here exists on disk)
         test = cur if seg == 1 or cur.endswith("/") else cur + "/"
-        info = levels.get(test)
-        if info is None:
-            info = _level(ss, test, seg, matched, opts)
-            if len(levels) < MAX_CACHE:
-                levels[test] = info
-        matched, opts = info
+        if not hta_ids:
+            info = levels.get(test)
+            if info is None:
+                info = _level(ss, test, seg, matched, opts)
+                if len(levels) < MAX_CACHE:
+                    levels[test] = info
+        else:
+            info = ss.hta_levels.get((test, hta_ids))
+            if info is None:
+                info = _level(ss, test, seg, matched, opts) + (matched,)
+                _put(ss.hta_levels, (test, hta_ids), info)
+        matched, opts = info[0], info[1]
+        # ap_parse_htaccess: this directory's .htaccess, when anything may be overridden
+        # (not for "file/" of the fast path: a file has no .htaccess below it)
+        if (opts[3] or opts[5]) and not (rest == "" and cur == full and seg > 1 and finfo
+                                         is not None and not stat.S_ISDIR(finfo.st_mode)):
+            all_fast = False
+            found = walker.htaccess.lookup(r.server, test, ss.access_names, opts[3],
+                                           opts[4], opts[5])
+            if found is not None:
+                if found.__class__ is Failed:
+                    log(r, "core", found.level, found.msg, status=found.errno)
+                    if found.status == HTTP_FORBIDDEN:
+                        r.notes["error-notes"] = ("Server unable to read htaccess file, "
+                                                  "denying access to be safe")
+                    return found.status
+                sec = _hta_section(ss, test, found)
+                opts = _opts_merge(opts, sec.configs.get(CORE))
+                matched = matched + (sec,)
+                # by the Section's identity: each level entry keeps its sections alive
+                hta_ids = hta_ids + (id(sec),)
         if not rest:
             break
         slash = rest.find("/", 1 if rest[0] == "/" else 0)
@@ -426,6 +472,23 @@ def directory_walk(r, walker: Walker, log) -> int:
             matched = matched + tuple(extra)
     r.per_dir_config = walker.merger.onto(r.per_dir_config, matched)
     return OK
+
+
+def _put(cache: dict, key, value) -> None:
+    if len(cache) >= MAX_CACHE:
+        cache.clear()
+    cache[key] = value
+
+
+def _hta_section(ss: ServerSections, test: str, found) -> Section:
+    """The Section an .htaccess result merges as: one per result, kept beside it, so the
+    merge caches see the same identity while the file is unchanged."""
+    hit = ss.hta_sections.get((test, id(found)))
+    if hit is None or hit[0] is not found:
+        sec = Section("htaccess", test, None, found.filename, 0, found.configs)
+        hit = (found, sec)
+        _put(ss.hta_sections, (test, id(found)), hit)
+    return hit[1]
 
 
 def _join_path_info(rest: str, saved: str) -> str:

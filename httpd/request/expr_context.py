@@ -9,6 +9,7 @@ from typing import Optional
 
 from httpd.expr.eval import EvalContext
 from httpd.module import CORE_MODULE
+from httpd.request.context import context_document_root, context_prefix
 from httpd.request.server_name import get_server_name_for_url, get_server_port, http_scheme
 from httpd.util.table import table_get
 
@@ -148,8 +149,8 @@ _VARS = {
     "REQUEST_LOG_ID": lambda r: getattr(r, "log_id", None) or "",
     "DOCUMENT_URI": lambda r: r.uri,
     "LAST_MODIFIED": _last_modified,
-    "CONTEXT_PREFIX": lambda r: "",
-    "CONTEXT_DOCUMENT_ROOT": _document_root,
+    "CONTEXT_PREFIX": context_prefix,
+    "CONTEXT_DOCUMENT_ROOT": context_document_root,
     "REQUEST_STATUS": lambda r: str(r.status),
     "REMOTE_ADDR": lambda r: r.conn.client_ip,
     "REMOTE_PORT": lambda r: str(r.conn.client_port),

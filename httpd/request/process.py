@@ -5,6 +5,7 @@ expression helpers the phases use.  The HTTP module (httpd/http/request.py) runs
 request; subrequests (subrequest.py) run it for theirs."""
 from __future__ import annotations
 
+import os
 import re
 import weakref
 from typing import Optional
@@ -22,6 +23,12 @@ HTTP_MOVED_TEMPORARILY = 302
 HTTP_BAD_REQUEST = 400
 HTTP_INTERNAL_SERVER_ERROR = 500
 DEFAULT_MAX_INTERNAL_REDIRECTS = DEFAULT_MAX_SUBREQ_DEPTH = 10
+HTTP_UNAUTHORIZED = 401
+SATISFY_ALL, SATISFY_ANY, SATISFY_NOSPEC = 0, 1, 2
+# the provider group of Apache's APR_OPTIONAL_FN: a module offers a function by name
+# (``providers={"optional_fn": {"authn_ap_auth_type": fn}}``), the core finds it only
+# while that module is loaded
+OPTIONAL_FN = "optional_fn"
 
 
 class Generation:
@@ -34,6 +41,12 @@ class Generation:
         # per-module memo tables that must not outlive the generation (mod_mime's types
         # by file name...), by module name
         self.caches: dict[str, dict] = {}
+        # APR_OPTIONAL_FN: what the loaded modules offer the core (ap_auth_type,
+        # ap_auth_name, ap_satisfies), or None
+        optional = process.registry.provider
+        self.auth_type_fn = optional(OPTIONAL_FN, "authn_ap_auth_type")
+        self.auth_name_fn = optional(OPTIONAL_FN, "authn_ap_auth_name")
+        self.satisfies_fn = optional(OPTIONAL_FN, "access_compat_ap_satisfies")
 
 
 _GENERATIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -59,9 +72,10 @@ def hook_table(process) -> HookTable:
     return generation(process).hooks
 
 
-def log_rerror(r, module: str, level: str, msg: str) -> None:
-    """ap_log_rerror (httpd.log.errorlog: filtered by the request's LogLevel)."""
-    _errorlog.log_rerror(r, module, level, msg)
+def log_rerror(r, module: str, level: str, msg: str, status=None) -> None:
+    """ap_log_rerror (httpd.log.errorlog: filtered by the request's LogLevel); ``status``
+    an errno or OSError for the ``(13)Permission denied:`` prefix."""
+    _errorlog.log_rerror(r, module, level, msg, status=status)
 
 
 _LEVELS = {"emerg": 0, "alert": 1, "crit": 2, "error": 3, "warn": 4, "notice": 5, "info": 6,
@@ -252,26 +266,79 @@ def process_request_internal(r: Request, gen: Optional[Generation] = None) -> in
     return table.run_all("fixups", r)
 
 
+def stat_cached(r: Request, module: str, path: str, parse):
+    """``parse(path)``, computed again only when the file's stat (inode, size,
+    modification time) changed since the last call of this generation: a file a module
+    reads at request time (AuthUserFile) costs a stat while it is unchanged.  Raises
+    OSError."""
+    cache = generation(r.process).caches.setdefault(module, {})
+    st = os.stat(path)
+    key = (st.st_ino, st.st_size, st.st_mtime_ns)
+    hit = cache.get(path)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    value = parse(path)
+    cache[path] = (key, value)
+    return value
+
+
+def auth_type(r: Request) -> Optional[str]:
+    """ap_auth_type: the AuthType in force (mod_authn_core's), None without one."""
+    fn = generation(r.process).auth_type_fn
+    return fn(r) if fn is not None else None
+
+
+def auth_name(r: Request) -> Optional[str]:
+    """ap_auth_name: the AuthName in force, quotes escaped (mod_authn_core's)."""
+    fn = generation(r.process).auth_name_fn
+    return fn(r) if fn is not None else None
+
+
+def satisfies(r: Request) -> int:
+    """ap_satisfies: mod_access_compat's Satisfy, SATISFY_NOSPEC without it."""
+    fn = generation(r.process).satisfies_fn
+    return fn(r) if fn is not None else SATISFY_NOSPEC
+
+
+def note_auth_failure(r: Request) -> None:
+    """ap_note_auth_failure: the AuthType's module adds its challenge."""
+    kind = auth_type(r)
+    if kind:
+        for fn in generation(r.process).hooks.functions("note_auth_failure"):
+            if fn(r, kind) != DECLINED:
+                return
+    else:
+        log_rerror(r, "core", "error", f"AH00571: need AuthType to note auth failure: "
+                   f"{r.uri}")
+
+
 def _check_access(r: Request, table: HookTable) -> int:
-    """The authn/authz phases with Satisfy All (mod_access_compat is not offered);
-    skipped when a redirect or a subrequest keeps its parent's config."""
+    """The authn/authz phases of ap_process_request_internal, by ap_satisfies; skipped
+    when a redirect or a subrequest keeps its parent's config."""
     for prev in (r.prev, r.main):
         if prev is not None and prev.per_dir_config is r.per_dir_config:
             r.user, r.ap_auth_type = prev.user, prev.ap_auth_type
             return OK
-    status = table.run_all("access_checker", r)
-    if status != OK:
-        return _decl_die(r, status, "check access (with Satisfy All)")
+    if satisfies(r) == SATISFY_ANY:
+        if table.run_all("access_checker", r) == OK:
+            return OK
+        unauth = "AH00028"
+    else:
+        status = table.run_all("access_checker", r)
+        if status != OK:
+            return _decl_die(r, status, "check access (with Satisfy All)")
+        unauth = "AH00027"
     status = table.run_first("access_checker_ex", r)
     if status == OK:
-        return OK
-    if status != DECLINED:
+        if table.run_first("force_authn", r) != OK:
+            return OK
+    elif status != DECLINED:
         return _decl_die(r, status, "check access")
     status = table.run_first("check_user_id", r)
     if status != OK:
         return _decl_die(r, status, "check user")
     if r.user is None:
-        log_rerror(r, "core", "error", "AH00027: No authentication done but request not "
+        log_rerror(r, "core", "error", f"{unauth}: No authentication done but request not "
                    f"allowed without authentication for {r.uri}. Authentication not "
                    "configured?")
         return HTTP_INTERNAL_SERVER_ERROR

@@ -190,6 +190,22 @@ class Part:
     body: Union[bytes, FileRange]
 
 
+class Flush:
+    """A flush bucket: a piece of an iterable body that sends what is buffered now
+    (a producer that streams, such as a CGI script, yields it before it waits)."""
+
+    __slots__ = ()
+
+
+FLUSH = Flush()
+
+
+class BodyAborted(Exception):
+    """Raised by an iterable body whose producer failed mid-way (Apache's error
+    bucket): what was produced goes out, the body is not ended (no last chunk) and the
+    connection closes, so the client sees a truncated response."""
+
+
 Body = Union[None, bytes, FileRange, list, Iterable[bytes]]
 
 
@@ -243,8 +259,13 @@ class Request:
     # f(r) each, added by the insert_filter / insert_error_filter hooks (a tuple: most
     # requests have none, and an empty one costs nothing to make)
     output_filters: tuple = ()
+    # the body's filter chain (httpd.http.filter, ap_filter_t): Filter records in ftype
+    # order, added by insert_filter hooks (SetOutputFilter, AddOutputFilter, mod_filter)
+    # and run by the response writer over the handler's body; empty on most requests
+    filters: tuple = ()
     bytes_sent: int = 0                         # body bytes (for %b / %B)
     mtime: Optional[float] = None               # last modified, for conditionals
+    vlist_validator: Optional[str] = None       # a negotiated response's variant list ETag
     # internal redirects and errors
     prev: Optional["Request"] = None
     next: Optional["Request"] = None
@@ -260,6 +281,9 @@ class Request:
     eos_sent: bool = False
     # the response framing and the methods a handler allows (for Allow on OPTIONS/405)
     chunked: bool = False                       # set by set_keepalive: HTTP/1.1 chunked body
+    # r->assbackwards: the body goes out with no response head (an nph- script writes
+    # its own), and the connection closes after it
+    assbackwards: bool = False
     allowed: int = 0                            # bit mask of method numbers (allowed_methods)
     allowed_xmethods: list = attrs.field(factory=list)   # allowed extension method names
     # logging (mod_log_config, mod_logio, the error log)

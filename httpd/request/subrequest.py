@@ -138,6 +138,7 @@ def sub_req_lookup_file(new_file: str, r: Request) -> Request:
 def internal_fast_redirect(rr: Request, r: Request) -> None:
     """ap_internal_fast_redirect: ``r`` takes over the subrequest's mapping and config."""
     r.mtime = rr.mtime
+    r.no_cache = r.no_cache and rr.no_cache
     r.uri, r.filename, r.canonical_filename = rr.uri, rr.filename, rr.canonical_filename
     r.path_info, r.args, r.finfo = rr.path_info, rr.args, rr.finfo
     r.handler = rr.handler
@@ -149,3 +150,7 @@ def internal_fast_redirect(rr: Request, r: Request) -> None:
     r.headers_out = Headers(rr.headers_out.items() + r.headers_out.items())
     r.err_headers_out = Headers(rr.err_headers_out.items() + r.err_headers_out.items())
     r.subprocess_env = {**r.subprocess_env, **rr.subprocess_env}
+    if rr.filters:                 # the subrequest's filters (AddOutputFilter), now r's
+        for f in rr.filters:
+            f.r = r
+        r.filters = rr.filters + r.filters

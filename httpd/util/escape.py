@@ -53,3 +53,34 @@ def escape_errorlog_item(s: str) -> str:
     if s.isascii() and s.isprintable() and "\\" not in s:
         return s
     return _escape(s, _ERRORLOG_ITEM)
+
+
+def escape_quotes(s: str) -> str:
+    """ap_escape_quotes: a backslash before every ``"`` that has none; a backslash that
+    is not the last character escapes the next one, which is copied as it is."""
+    if '"' not in s:
+        return s
+    out = []
+    i, n = 0, len(s)
+    while i < n:
+        c = s[i]
+        if c == '"':
+            out.append('\\')
+        elif c == "\\" and i + 1 < n:
+            out.append(c)
+            i += 1
+            c = s[i]
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+# T_ESCAPE_SHELL_CMD (server/gen_test_char.c, Unix): a backslash goes before each
+_SHELL = {ord(c): "\\" + c for c in "&;`'\"|*?~<>^()[]{}$\\\n"}
+
+
+def escape_shell_cmd(s: str) -> str:
+    """ap_escape_shell_cmd: a backslash before each of ``&;`'"|*?~<>^()[]{}$\\`` and
+    newline (mod_cgi's ISINDEX arguments; the script is exec'd, never given to a
+    shell, so this is Apache's output, not a safeguard)."""
+    return s.translate(_SHELL)

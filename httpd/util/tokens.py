@@ -66,3 +66,35 @@ def is_chunked(line: Optional[str]) -> bool:
     while j > 0 and line[j] == " ":
         j -= 1
     return line[j] == "," or line[j] == " "
+
+
+def getword(text: str, stop: str) -> tuple[str, str]:
+    """ap_getword: (the text before the first ``stop``, what follows the run of
+    ``stop`` characters there); without one, (the whole text, "")."""
+    word, found, rest = text.partition(stop)
+    return word, rest.lstrip(stop) if found else ""
+
+
+_C_SPACE = " \t\n\v\f\r"
+
+
+def get_token(line: str, pos: int = 0, accept_white: bool = False) -> tuple[str, int]:
+    """ap_get_token: the token of ``line`` from ``pos`` (leading white space skipped)
+    up to ``;`` or ``,`` (or white space unless ``accept_white``), a quoted string kept
+    whole; returns (token, position of the next non-white character)."""
+    n = len(line)
+    while pos < n and line[pos] in _C_SPACE:
+        pos += 1
+    start = pos
+    while pos < n and (accept_white or line[pos] not in _C_SPACE) and line[pos] not in ";,":
+        c = line[pos]
+        pos += 1
+        if c == '"':
+            while pos < n:
+                pos += 1
+                if line[pos - 1] == '"':
+                    break
+    token = line[start:pos]
+    while pos < n and line[pos] in _C_SPACE:
+        pos += 1
+    return token, pos

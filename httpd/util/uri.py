@@ -85,3 +85,40 @@ def alias_matches(uri: str, fake: str) -> int:
     if fake[-1:] != "/" and u < len(uri) and uri[u] != "/":
         return 0
     return u
+
+
+_SEGMENT_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                          "$-_.+!*'(),:@&=~")
+
+
+def escape_path_segment(segment: str) -> str:
+    """ap_escape_path_segment: every character but alphanumerics and
+    ``$-_.+!*'(),:@&=~`` as %xx (so ``/``, ``;``, ``?`` and ``#`` are escaped)."""
+    for c in segment:
+        if c not in _SEGMENT_SAFE:
+            return "".join(c if c in _SEGMENT_SAFE else _c2x(c) for c in segment)
+    return segment
+
+
+_HEX = "0123456789abcdefABCDEF"
+
+
+def unescape_url(s: str) -> str:
+    """ap_unescape_url as a caller that ignores its status sees the result: every valid
+    ``%hh`` decoded (``%2F`` too), a bad escape left as it is, and the string cut at
+    a decoded NUL (a C string ends there)."""
+    if "%" not in s:
+        return s
+    out, i, n = [], 0, len(s)
+    while i < n:
+        c = s[i]
+        if c == "%" and i + 2 < n and s[i + 1] in _HEX and s[i + 2] in _HEX:
+            ch = chr(int(s[i + 1:i + 3], 16))
+            if ch == "\0":
+                break
+            out.append(ch)
+            i += 3
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)

@@ -61,7 +61,7 @@ class TestSubnets:
                                            ("1.2.3.4", "8/9"), ("1.2.3.4", ""),
                                            ("1.2.3.4", "-8"), ("999.1", None)])
     def test_invalid(self, addr, mask):
-        with pytest.raises(host._Invalid):
+        with pytest.raises(host.InvalidSubnet):
             ipsubnet_create(addr, mask)
 
     def test_matches(self):

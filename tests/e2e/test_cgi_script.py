@@ -1,11 +1,12 @@
-"""A ``cgi-script`` request in a server without a CGI module.
+"""A ``cgi-script`` request, with mod_cgi and without a CGI module.
 
 ScriptAlias and ScriptAliasMatch (and ``SetHandler cgi-script``) hand the request to
-the cgi-script handler.  This server runs no CGI, so the core's handler answers what
-mod_cgi's cgi_handler answers before it would run the script -- ExecCGI off (unless
-ScriptAlias'd) 403 AH02809, no such file 404 AH02811, a directory 403 AH02812 -- and
-403 where Apache would run it; it never sends a script's source, as Apache without
-mod_cgi does.  A missing script was once 403: Apache, with mod_cgi or without, says 404.
+the cgi-script handler.  With mod_cgi loaded its handler answers as Apache's:
+ExecCGI off (unless ScriptAlias'd) 403 AH02809, no such file 404 AH02811, a directory
+403 AH02812, else the script runs.  Without a CGI module the core's handler makes the
+same checks and then answers 403 where Apache would run it; it never sends a script's
+source, as Apache without mod_cgi does.  A missing script was once 403: Apache, with
+mod_cgi or without, says 404.
 """
 from __future__ import annotations
 
@@ -82,12 +83,15 @@ def get(path: str) -> str:
 def servers(tmp_path_factory):
     root = tmp_path_factory.mktemp("cgi-script")
     make_tree(root)
-    for name in ("ours", "apache-cgi", "apache-nocgi"):
+    root.chmod(0o755)                  # the children's user runs the scripts
+    for name in ("ours", "apache-cgi", "apache-nocgi", "ours-cgi"):
         (root / name).mkdir()
     started = [start_httpd(root / "ours", config(root), modules=MODULES)]
     try:
         started.append(start_apache(root / "apache-cgi", config(root), modules=MODULES + ("cgi",)))
         started.append(start_apache(root / "apache-nocgi", config(root), modules=MODULES))
+        started.append(start_httpd(root / "ours-cgi", config(root),
+                                   modules=MODULES + ("cgi",)))
     except Exception:
         for s in started:
             if s is not None:
@@ -101,7 +105,7 @@ def servers(tmp_path_factory):
 
 @pytest.mark.parametrize("path", list(CASES))
 def test_status(servers, path):
-    ours = servers[0]
+    ours = servers[0]                  # no CGI module: the core refuses, never the source
     status, _, body = answer(ours, get(path))
     assert status == CASES[path][0]
     assert b"#!/bin/sh" not in body and not body.startswith((b"source", b"ran", b"idx"))
@@ -119,10 +123,40 @@ def test_logged_as_mod_cgi_does(servers):
 
 
 @pytest.mark.skipif(APACHE is None, reason="needs the real apache2 binary")
-@pytest.mark.parametrize("path", [p for p, c in CASES.items() if c[1] is not None])
+@pytest.mark.parametrize("path", list(CASES))
 def test_same_as_apache_with_mod_cgi(servers, path):
-    ours, with_cgi, _ = servers
-    assert answer(ours, get(path))[0] == answer(with_cgi, get(path))[0] == CASES[path][1]
+    """With mod_cgi loaded: Apache's refusals, and the script run where it runs it."""
+    ours, with_cgi, ours_cgi = servers[0], servers[1], servers[3]
+    theirs = answer(with_cgi, get(path))
+    mine = answer(ours_cgi, get(path))
+    assert mine[0] == theirs[0]
+    if CASES[path][1] is not None:
+        assert mine[0] == CASES[path][1]
+    if theirs[0] == 200:            # Content-Length or chunked: Apache's timing decides
+        assert _dechunk(mine) == _dechunk(theirs)
+
+
+def _dechunk(ans) -> bytes:
+    _, fields, body = ans
+    if fields.get("transfer-encoding") != "chunked":
+        return body
+    out = b""
+    while body:
+        size, _, body = body.partition(b"\r\n")
+        n = int(size or b"0", 16)
+        if not n:
+            break
+        out, body = out + body[:n], body[n + 2:]
+    return out
+
+
+def test_refusals_logged_by_mod_cgi(servers):
+    ours_cgi = servers[3]
+    answer(ours_cgi, get("/cgim/missing"))
+    answer(ours_cgi, get("/h/plain.txt"))
+    log = ours_cgi.error_log
+    assert "[cgi:error]" in log
+    assert "AH02811: stderr from " in log and "AH02809: stderr from " in log
 
 
 @pytest.mark.skipif(APACHE is None, reason="needs the real apache2 binary")

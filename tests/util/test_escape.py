@@ -37,3 +37,13 @@ def test_log_escapes(raw, logitem, errorlog):
 
 def test_a_missing_item_stays_missing():
     assert escape_logitem(None) is None
+
+
+def test_escape_quotes_as_ap_escape_quotes():
+    from httpd.util.escape import escape_quotes
+    assert escape_quotes('plain') == 'plain'
+    assert escape_quotes('say "hi"') == 'say \\"hi\\"'
+    assert escape_quotes('already \\" done') == 'already \\" done'
+    assert escape_quotes('a\\\\"b') == 'a\\\\\\"b'       # an escaped backslash, then "
+    assert escape_quotes('end\\') == 'end\\'            # a last backslash stays
+    assert escape_quotes('"\\') == '\\"\\'

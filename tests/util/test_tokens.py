@@ -35,3 +35,11 @@ def test_find_token(line, tok, found):
 ])
 def test_is_chunked(line, chunked):
     assert is_chunked(line) is chunked
+
+
+def test_getword_skips_the_run_of_stops():
+    from httpd.util.tokens import getword
+    assert getword("Basic   abc", " ") == ("Basic", "abc")
+    assert getword("user::hash:x", ":") == ("user", "hash:x")
+    assert getword("nocolon", ":") == ("nocolon", "")
+    assert getword(":x", ":") == ("", "x")

@@ -1,0 +1,236 @@
+"""The output filter chain (server/util_filter.c): filters registered by name, added to a
+request by type, and run over every handler's body before the protocol filters.
+
+Apache's shape, said with Python generators instead of bucket brigades:
+
+* A module registers a filter once, at import (``register_output_filter(name, func,
+  ftype)``; names are case-insensitive, as ap_register_output_filter's are).  The core
+  names no filter and no module: SetOutputFilter, mod_mime's AddOutputFilter and
+  mod_filter's chains all go through ``add_output_filter`` by name.
+* ``add_output_filter(name, ctx, r)`` puts a ``Filter`` into ``r.filters``, kept in
+  ftype order (AP_FTYPE_RESOURCE < CONTENT_SET < PROTOCOL ...), insertion order within
+  a type, as add_any_filter_handle inserts.  An unknown name logs AH00082 and adds
+  nothing.
+* A filter's ``func(f, src)`` is a generator: ``src`` is the stream from the filter
+  before it (an iterator of ``bytes``, each one what Apache passes in one
+  ap_pass_brigade; ``src.total`` is the whole length when the handler's body is
+  complete and of known length, the "brigade ends with EOS" test), and each piece it
+  yields is one pass to the next filter.  It may change the response's header fields
+  before its first yield (the head is written after the chain's first pass); a plain
+  function that decides at once and returns a generator is the usual shape.  A filter
+  that declines (ap_remove_output_filter) returns ``src`` itself.
+* ``run(r)``, called by the response writer only when ``r.filters`` is not empty (a
+  request without a filter pays one attribute test), runs the chain up to its first
+  two passes.  When the whole output came in that one pass (Apache: the brigade that
+  reaches the protocol filters holds the EOS) the body is those bytes: the
+  content-length filter gives it a Content-Length and the byterange filter
+  (httpd.http.byterange, which the default handler leaves to the chain when a filter
+  applies) cuts the ranges from the filtered output.  Otherwise the body streams
+  (no Content-Length: chunked on HTTP/1.1) and ranges are ignored, as
+  ap_byterange_filter ignores a brigade without EOS.  A HEAD stops there too.
+
+Input filters are not part of this server: SetInputFilter and AddInputFilter are
+refused at configuration time.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+from typing import Any, Callable, Iterator, Optional
+
+import attrs
+
+from httpd.log import errorlog
+from httpd.http.header_filter import body_length
+from httpd.request.record import FLUSH, FileRange, Part, Request
+
+AP_FTYPE_RESOURCE = 10
+AP_FTYPE_CONTENT_SET = 20
+AP_FTYPE_PROTOCOL = 30
+AP_FTYPE_TRANSCODE = 40
+AP_FTYPE_CONNECTION = 50
+AP_FTYPE_NETWORK = 60
+
+# proto_flags (util_filter.h)
+AP_FILTER_PROTO_CHANGE = 0x1
+AP_FILTER_PROTO_CHANGE_LENGTH = 0x2
+AP_FILTER_PROTO_NO_BYTERANGE = 0x4
+AP_FILTER_PROTO_NO_PROXY = 0x8
+AP_FILTER_PROTO_NO_CACHE = 0x10
+AP_FILTER_PROTO_TRANSFORM = 0x20
+
+READ_BLOCK = 65536          # a file body is fed to the chain in blocks of this size
+
+
+@attrs.define(eq=False)
+class FilterRec:
+    """ap_filter_rec_t: a registered (or, for mod_filter, declared) filter."""
+
+    name: str
+    func: Callable[..., Iterator[bytes]]
+    ftype: int = AP_FTYPE_RESOURCE
+    proto_flags: int = 0
+    data: Any = None             # what the registering module keeps with it (mod_filter)
+    module: Optional[str] = None   # who registered it: usable only where it is loaded
+
+
+@attrs.define(eq=False, slots=True)
+class Filter:
+    """ap_filter_t: one filter of one request, with its context."""
+
+    frec: FilterRec
+    r: Request
+    ctx: Any = None
+
+
+class Stream:
+    """The pieces a filter reads; ``total`` is the whole length when known up front."""
+
+    __slots__ = ("it", "total")
+
+    def __init__(self, it, total: Optional[int] = None):
+        self.it, self.total = iter(it), total
+
+    def __iter__(self):
+        return self.it
+
+    def __next__(self):
+        return next(self.it)
+
+
+_OUTPUT: dict[str, FilterRec] = {}
+
+
+def register_output_filter(name: str, func, ftype: int = AP_FTYPE_RESOURCE,
+                           proto_flags: int = 0, module: Optional[str] = None) -> FilterRec:
+    """ap_register_output_filter(_protocol): a later registration of a name replaces an
+    earlier one.  Apache registers a module's filters when the module is loaded; here
+    a module registers at import and names itself (``module``), and the filter is known
+    only to a generation that loads that module."""
+    frec = FilterRec(name, func, ftype, proto_flags, module=module)
+    _OUTPUT[name.lower()] = frec
+    return frec
+
+
+def get_output_filter_handle(name: str, process: Any = None) -> Optional[FilterRec]:
+    """ap_get_output_filter_handle (for the generation of ``process`` when given)."""
+    frec = _OUTPUT.get(name.lower())
+    if frec is not None and frec.module is not None and process is not None:
+        registry = getattr(process, "registry", None)
+        if registry is not None and not registry.is_loaded(frec.module):
+            return None
+    return frec
+
+
+def add_output_filter_handle(frec: FilterRec, ctx: Any, r: Request) -> Filter:
+    """ap_add_output_filter_handle: after every filter of a type not above its own."""
+    f = Filter(frec, r, ctx)
+    filters = r.filters
+    i = len(filters)
+    while i and filters[i - 1].frec.ftype > frec.ftype:
+        i -= 1
+    r.filters = filters[:i] + (f,) + filters[i:]
+    return f
+
+
+def add_output_filter(name: str, ctx: Any, r: Request) -> Optional[Filter]:
+    """ap_add_output_filter: by name; AH00082 for a name nobody registered."""
+    frec = get_output_filter_handle(name, r.process)
+    if frec is None:
+        errorlog.log_rerror(r, "core", "error", f"AH00082: an unknown filter was not added: "
+                            f"{name}")
+        return None
+    return add_output_filter_handle(frec, ctx, r)
+
+
+def add_output_filters(names: str, r: Request) -> None:
+    """A ``;``-separated list of filter names (SetOutputFilter, AddOutputFilter), each
+    added in order (ap_getword on ';')."""
+    for name in names.split(";"):
+        if name:
+            add_output_filter(name, None, r)
+
+
+def remove_output_filter(f: Filter) -> None:
+    """ap_remove_output_filter (before the chain runs)."""
+    r = f.r
+    r.filters = tuple(x for x in r.filters if x is not f)
+
+
+# -- running the chain ---------------------------------------------------------------------
+
+def _file_blocks(fr: FileRange) -> Iterator[bytes]:
+    if fr.data is not None:
+        data = fr.data
+        if fr.offset or fr.length != len(data):
+            data = data[fr.offset:fr.offset + fr.length]
+        yield data
+        return
+    fd = os.open(fr.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        pos, end = fr.offset, fr.offset + fr.length
+        while pos < end:
+            block = os.pread(fd, min(READ_BLOCK, end - pos), pos)
+            if not block:
+                break
+            pos += len(block)
+            yield block
+    finally:
+        os.close(fd)
+
+
+def body_pieces(body: Any) -> Iterator[bytes]:
+    """The handler's body description as bytes, in order (a file read in blocks)."""
+    if body is None:
+        return
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        if body:
+            yield bytes(body)
+        return
+    if isinstance(body, FileRange):
+        yield from _file_blocks(body)
+        return
+    for piece in body:
+        if piece is FLUSH:     # a streaming handler's flush: the filters see bytes only
+            continue
+        if isinstance(piece, Part):
+            yield piece.header
+            piece = piece.body
+        if isinstance(piece, FileRange):
+            yield from _file_blocks(piece)
+        elif piece:
+            yield bytes(piece)
+
+
+def run(r: Request) -> None:
+    """Run ``r.filters`` over ``r.body`` (see the module's doc); leaves in ``r.body``
+    the filtered body: bytes when the whole output came in one pass, else an iterator
+    of its pieces."""
+    from httpd.http.byterange import apply_byterange
+    filters, r.filters = r.filters, ()
+    body = r.body
+    if r.main is not None or body is None:
+        return
+    stream = Stream(body_pieces(body), body_length(body))
+    for f in filters:
+        out = f.frec.func(f, stream)
+        if out is not stream:          # a filter that declines returns its input
+            stream = Stream(out)
+    first = next(stream, None)
+    if first is None:
+        r.body = b""
+        return
+    second = next(stream, None)
+    if second is None:
+        # the whole output in one pass: its length is known; ranges apply to it
+        r.body = first
+        if apply_byterange(r, first) != 0:          # 416: the error page instead
+            from httpd.http.errors import send_error_response
+            r.status = 416
+            send_error_response(r)
+        return
+    r.headers_out.unset("Content-Length")
+    if r.header_only:
+        r.body = (b"",)
+        return
+    r.body = itertools.chain((first, second), stream)

@@ -1,0 +1,302 @@
+"""What a script sees of a request and how its answer is read (server/util_script.c).
+
+The one copy of Apache's gateway routines, for every module that runs a script or an
+application (mod_cgi, mod_cgid, and a WSGI module's environ):
+
+* :func:`add_common_vars` (ap_add_common_vars): the request's fields as ``HTTP_*``
+  (``Proxy`` never: httpoxy; ``Authorization``/``Proxy-Authorization`` only under
+  ``CGIPassAuth On``), ``CONTENT_TYPE``/``CONTENT_LENGTH``, ``PATH`` and
+  ``LD_LIBRARY_PATH`` from the server's environment, the server's and the client's
+  addresses, ``DOCUMENT_ROOT``, ``CONTEXT_PREFIX``/``CONTEXT_DOCUMENT_ROOT``,
+  ``SCRIPT_FILENAME``, ``REMOTE_USER``/``AUTH_TYPE``, ``REDIRECT_*`` after an internal
+  redirect.  Written into ``r.subprocess_env`` over what mod_env/mod_setenvif put there.
+* :func:`add_cgi_vars` (ap_add_cgi_vars): ``GATEWAY_INTERFACE``, ``SERVER_PROTOCOL``,
+  ``REQUEST_METHOD``, ``QUERY_STRING``, ``REQUEST_URI`` (``CGIVar REQUEST_URI``),
+  ``SCRIPT_NAME``/``PATH_INFO`` split by :func:`find_path_info`, ``PATH_TRANSLATED``
+  through a subrequest for the path info.
+* :func:`create_environment` (ap_create_environment): the table as ``NAME=value``
+  strings, with Apache's renaming of characters a shell would not accept.
+* :class:`ScriptHeaders` (ap_scan_script_header_err_core_ex): the header block a script
+  writes, fed line by line; Status, Location, Content-Type, Last-Modified, Set-Cookie
+  and the rest land where Apache puts them, and its errors are Apache's log lines.
+
+Nothing here does I/O but the subrequest of PATH_TRANSLATED: a caller reads the
+script's output and feeds the lines.
+"""
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+from httpd.http.conditional import meets_conditions, parse_http_date
+from httpd.http.header_filter import banner_of, set_last_modified, signature, update_mtime
+from httpd.log import errorlog
+from httpd.module import CORE_MODULE
+from httpd.module.hooks import OK
+from httpd.protocol import M_GET
+from httpd.request.context import context_document_root, context_prefix
+from httpd.request.record import Headers, Request
+from httpd.request.server_name import get_server_name_for_url, get_server_port, http_scheme
+from httpd.util.escape import escape_html
+from httpd.util.uri import escape_uri
+
+DEFAULT_PATH = "/bin:/usr/bin:/usr/ucb:/usr/bsd:/usr/local/bin"
+MAX_STRING_LEN = 8192
+HTTP_INTERNAL_SERVER_ERROR, HTTP_GATEWAY_TIME_OUT = 500, 504
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def http2env(name: str) -> Optional[str]:
+    """http2env: ``HTTP_`` and the name upper-cased, ``-`` as ``_``; None for a name
+    with any other character (not exported, as Apache does)."""
+    out = ["HTTP_"]
+    for c in name:
+        if c in _ALNUM:
+            out.append(c.upper())
+        elif c == "-":
+            out.append("_")
+        else:
+            return None
+    return "".join(out)
+
+
+def _env2env(e: dict, r: Request, name: str, fallback: Optional[str]) -> None:
+    val = r.subprocess_env.get(name)
+    if val is None:
+        val = os.environ.get(name, fallback)
+    if val is not None:
+        e.setdefault(name, val)
+
+
+def add_common_vars(r: Request) -> None:
+    """ap_add_common_vars: fills ``r.subprocess_env`` (the values it sets replace
+    those of the same name, apr_table_overlap SET; HTTP_* fields repeated in the
+    request keep their first value, as apr_table_addn then a SET overlap does)."""
+    core = r.module_config(CORE_MODULE)
+    sconf = r.server.module_config[CORE_MODULE]
+    pass_auth = bool(getattr(core, "cgi_pass_auth", None))
+    e: dict = {}
+    for key, val in r.headers_in:
+        low = key.lower()
+        if low == "content-type":
+            e.setdefault("CONTENT_TYPE", val)
+        elif low == "content-length":
+            e.setdefault("CONTENT_LENGTH", val)
+        elif low == "proxy":           # httpoxy: HTTP_PROXY is the proxy of many tools
+            continue
+        elif low in ("authorization", "proxy-authorization") and not pass_auth:
+            continue
+        else:
+            env = http2env(key)
+            if env is not None:
+                e.setdefault(env, val)
+    _env2env(e, r, "PATH", DEFAULT_PATH)
+    _env2env(e, r, "LD_LIBRARY_PATH", None)
+    e["SERVER_SIGNATURE"] = signature(r)
+    e["SERVER_SOFTWARE"] = banner_of(r)
+    e["SERVER_NAME"] = escape_html(get_server_name_for_url(r))
+    e["SERVER_ADDR"] = r.conn.local_ip
+    e["SERVER_PORT"] = str(get_server_port(r))
+    if r.conn.remote_host:
+        e["REMOTE_HOST"] = r.conn.remote_host
+    e["REMOTE_ADDR"] = r.conn.client_ip
+    e["DOCUMENT_ROOT"] = sconf.ap_document_root or ""
+    e["REQUEST_SCHEME"] = http_scheme(r)
+    e["CONTEXT_PREFIX"] = context_prefix(r)
+    e["CONTEXT_DOCUMENT_ROOT"] = context_document_root(r)
+    e["SERVER_ADMIN"] = sconf.server_admin or ""
+    e["SCRIPT_FILENAME"] = r.filename or ""
+    e["REMOTE_PORT"] = str(r.conn.client_port)
+    if r.user:
+        e["REMOTE_USER"] = r.user
+    else:
+        back = r.prev
+        while back is not None:
+            if back.user:
+                e["REDIRECT_REMOTE_USER"] = back.user
+                break
+            back = back.prev
+    if r.ap_auth_type:
+        e["AUTH_TYPE"] = r.ap_auth_type
+    if r.prev is not None:
+        if r.prev.uri is not None:
+            e["REDIRECT_URL"] = r.prev.uri
+        if r.prev.args is not None:
+            e["REDIRECT_QUERY_STRING"] = r.prev.args
+    r.subprocess_env.update(e)
+
+
+def find_path_info(uri: str, path_info: str) -> int:
+    """ap_find_path_info: where the path info starts in ``uri`` (the two may differ
+    in repeated slashes), so that SCRIPT_NAME is ``uri`` up to there."""
+    lu, lp = len(uri), len(path_info)
+    while True:
+        lu -= 1
+        if lu < 0:
+            break
+        lp -= 1
+        if lp < 0 or uri[lu] != path_info[lp]:
+            break
+        if path_info[lp] == "/":
+            while lu and uri[lu - 1] == "/":
+                lu -= 1
+    if lu == -1:
+        lu = 0
+    while lu < len(uri) and uri[lu] != "/":
+        lu += 1
+    return lu
+
+
+def original_uri(r: Request) -> str:
+    """original_uri: the target of the request line as received."""
+    parts = (r.the_request or "").split(None, 2)
+    return parts[1] if len(parts) > 1 else ""
+
+
+def add_cgi_vars(r: Request) -> None:
+    """ap_add_cgi_vars."""
+    e = r.subprocess_env
+    core = r.module_config(CORE_MODULE)
+    e["GATEWAY_INTERFACE"] = "CGI/1.1"
+    e["SERVER_PROTOCOL"] = r.protocol
+    e["REQUEST_METHOD"] = r.method
+    e["QUERY_STRING"] = r.args if r.args is not None else ""
+    rules = getattr(core, "cgi_var_rules", None) or {}
+    e["REQUEST_URI"] = r.uri if rules.get("REQUEST_URI") == "current-uri" \
+        else original_uri(r)
+    if r.protocol == "INCLUDED":
+        e["SCRIPT_NAME"] = r.uri
+        if r.path_info:
+            e["PATH_INFO"] = r.path_info
+    elif not r.path_info:
+        e["SCRIPT_NAME"] = r.uri
+    else:
+        e["SCRIPT_NAME"] = r.uri[:find_path_info(r.uri, r.path_info)]
+        e["PATH_INFO"] = r.path_info
+    if r.path_info:
+        from httpd.request.subrequest import sub_req_lookup_uri
+        pa = sub_req_lookup_uri(escape_uri(r.path_info), r)
+        if pa.filename:
+            e["PATH_TRANSLATED"] = pa.filename + (pa.path_info or "")
+
+
+def create_environment(table: dict) -> dict:
+    """ap_create_environment: TZ from the server's environment when the table has
+    none; a name's leading digit and every character that is not alphanumeric become
+    ``_``.  Returns the environment for exec (str to str)."""
+    env: dict = {}
+    if "TZ" not in table and "TZ" in os.environ:
+        env["TZ"] = os.environ["TZ"]
+    for key, val in table.items():
+        name = key
+        if name[:1].isdigit():
+            name = "_" + name[1:]
+        name = "".join(c if c in _ALNUM else "_" for c in name)
+        env[name] = val
+    return env
+
+
+class ScriptHeaders:
+    """ap_scan_script_header_err_core_ex, fed one line at a time (``feed``).
+
+    ``feed(line)`` returns None while headers go on, else the result: OK, or an HTTP
+    status (a bad header 500, a 304/412 of ap_meets_conditions).  ``end(timed_out)``
+    is the script's output ending first (500 "End of script output before headers"
+    or "Premature end of script headers", 504 on a timeout).  Messages go to the error
+    log under ``module`` at error level, as Apache's SCRIPT_LOG_MARK lines do."""
+
+    def __init__(self, r: Request, module: str):
+        self.r, self.module = r, module
+        self.cgi_status: Optional[int] = None
+        self.first = True
+        self.merge = Headers()
+        self.cookies = Headers()
+        for v in r.err_headers_out.get_all("Set-Cookie"):
+            self.cookies.add("Set-Cookie", v)
+        self.bad_line: Optional[str] = None
+
+    def _log(self, msg: str) -> None:
+        errorlog.log_rerror(self.r, self.module, "error", msg)
+
+    def _name(self) -> str:
+        return os.path.basename(self.r.filename or "")
+
+    def end(self, timed_out: bool = False) -> int:
+        if timed_out:
+            self._log(f"Script timed out before returning headers: {self._name()}")
+            return HTTP_GATEWAY_TIME_OUT
+        msg = "End of script output before headers" if self.first \
+            else "Premature end of script headers"
+        self._log(f"{msg}: {self._name()}")
+        return HTTP_INTERNAL_SERVER_ERROR
+
+    def feed(self, w: str) -> Optional[int]:
+        """One line, its LF (and a CR before it) already removed."""
+        r = self.r
+        if w == "":
+            cond = OK
+            if self.cgi_status is None and r.method_number == M_GET:
+                cond = meets_conditions(r)
+            for k, v in self.merge:
+                r.err_headers_out.merge_first(k, v)
+            if len(self.cookies):
+                r.err_headers_out.unset("Set-Cookie")
+                for k, v in self.cookies:
+                    r.err_headers_out.add(k, v)
+            return cond
+        name, colon, value = w.partition(":")
+        if not colon:
+            self.bad_line = w
+            self._log(f"malformed header from script '{self._name()}': Bad header: "
+                      f"{w[:30]}")
+            return HTTP_INTERNAL_SERVER_ERROR
+        value = value.lstrip(" \t\r\n\v\f")
+        low = name.lower()
+        if low == "content-type":
+            value = value.rstrip(" \t\r\n\v\f")
+            r.content_type = _content_type_tolower(value)
+        elif low == "status":
+            status = _atoi(value)
+            r.status = status
+            self.cgi_status = status
+            if not 100 <= status <= 599:
+                self._log(f"Invalid status line from script '{self._name()}': "
+                          f"{value[:30]}")
+            r.status_line = value
+        elif low in ("location", "content-length", "content-range", "transfer-encoding",
+                     "etag"):
+            r.headers_out.set(name, value)
+        elif low == "last-modified":
+            when = parse_http_date(value)
+            if when > 0:
+                update_mtime(r, when)
+                set_last_modified(r)
+            else:
+                errorlog.log_rerror(r, self.module, "info", "AH10247: Ignored invalid "
+                                    f"header value: Last-Modified: '{value}'")
+        elif low == "set-cookie":
+            self.cookies.add(name, value)
+        else:
+            self.merge.add(name, value)
+        self.first = False
+        return None
+
+
+def _atoi(s: str) -> int:
+    s = s.lstrip(" \t\n\r\v\f")
+    sign, i = 1, 0
+    if s[:1] in "+-" and s:
+        sign, i = (-1 if s[0] == "-" else 1), 1
+    j = i
+    while j < len(s) and s[j].isdigit():
+        j += 1
+    return sign * int(s[i:j]) if j > i else 0
+
+
+def _content_type_tolower(t: str) -> str:
+    """ap_content_type_tolower: the media type (up to a ';') lower-cased, the
+    parameters kept as written."""
+    semi = t.find(";")
+    if semi < 0:
+        return t.lower()
+    return t[:semi].lower() + t[semi:]

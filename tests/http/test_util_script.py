@@ -1,0 +1,36 @@
+"""util_script's pure parts: ap_find_path_info, http2env, ap_create_environment, and
+the ISINDEX argv of mod_cgi's default_build_command."""
+from __future__ import annotations
+
+import pytest
+
+from httpd.http.util_script import create_environment, find_path_info, http2env
+from httpd.util.escape import escape_shell_cmd
+from httpd.util.uri import unescape_url
+
+
+@pytest.mark.parametrize("uri,path_info,script_name", [
+    ("/cgi-bin/env.sh/extra/path", "/extra/path", "/cgi-bin/env.sh"),
+    ("/cgi-bin//env.sh//x//y", "/x/y", "/cgi-bin//env.sh"),
+    ("/cgi-bin/env.sh/", "/", "/cgi-bin/env.sh"),
+    ("/a/b", "/nomatch", "/a/b"),
+])
+def test_find_path_info(uri, path_info, script_name):
+    assert uri[:find_path_info(uri, path_info)] == script_name
+
+
+def test_http2env():
+    assert http2env("X-Foo-Bar") == "HTTP_X_FOO_BAR"
+    assert http2env("x_under") is None           # not exported, as Apache
+    assert http2env("Accept") == "HTTP_ACCEPT"
+
+
+def test_create_environment_renames_as_apache():
+    env = create_environment({"1ABC": "x", "A-B.C": "y", "OK_1": "z"})
+    assert env["_ABC"] == "x" and env["A_B_C"] == "y" and env["OK_1"] == "z"
+
+
+def test_isindex_argument_escaping():
+    assert escape_shell_cmd(unescape_url("a%3Bb")) == "a\\;b"
+    assert escape_shell_cmd("$(x)`y`") == "\\$\\(x\\)\\`y\\`"
+    assert unescape_url("bad%zz%41%00rest") == "bad%zzA"
