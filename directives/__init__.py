@@ -41,6 +41,7 @@ CATALOGUE = {
     "negotiation_module": "directives.mod_negotiation",
     "cgi_module": "directives.mod_cgi",
     "cgid_module": "directives.mod_cgid",
+    "wsgi_module": "directives.mod_wsgi",
 }
 
 PRELINKED = ("core_module", "so_module", "watchdog_module", "http_module",

@@ -13,6 +13,7 @@ from httpd.module.hooks import DECLINED, OK
 from httpd.http.request import construct_url, evaluate_str, log_rerror
 from httpd.util.regsub import pregsub
 from httpd.util.uri import escape_uri, is_url
+from httpd.util.uri import alias_matches  # noqa: F401 (in httpd.util; still this API)
 from httpd.request.context import set_context_info
 
 MODULE_NAME = "alias_module"
@@ -22,31 +23,6 @@ _PREGSUB_ERROR = object()
 
 def _log(r, level: str, msg: str) -> None:
     log_rerror(r, "alias", level, msg)
-
-
-def alias_matches(uri: str, fake: str) -> int:
-    """How many characters of ``uri`` the alias ``fake`` matches (0: no match).
-
-    Runs of ``/`` in either match each other; the last alias component must match a
-    whole URI component.
-    """
-    a = u = 0
-    while a < len(fake):
-        if fake[a] == "/":
-            if u >= len(uri) or uri[u] != "/":
-                return 0
-            while a < len(fake) and fake[a] == "/":
-                a += 1
-            while u < len(uri) and uri[u] == "/":
-                u += 1
-        else:
-            if u >= len(uri) or uri[u] != fake[a]:
-                return 0
-            a += 1
-            u += 1
-    if fake[-1:] != "/" and u < len(uri) and uri[u] != "/":
-        return 0
-    return u
 
 
 def _escape_target(found: str) -> str:

@@ -61,6 +61,32 @@ def escape_uri(path: str) -> str:
     return os_escape_path(path, True)
 
 
+def alias_matches(uri: str, fake: str) -> int:
+    """mod_alias's alias_matches (also mod_wsgi's wsgi_alias_matches): how many
+    characters of ``uri`` the alias ``fake`` matches (0: no match).
+
+    Runs of ``/`` in either match each other; the last alias component must match a
+    whole URI component.
+    """
+    a = u = 0
+    while a < len(fake):
+        if fake[a] == "/":
+            if u >= len(uri) or uri[u] != "/":
+                return 0
+            while a < len(fake) and fake[a] == "/":
+                a += 1
+            while u < len(uri) and uri[u] == "/":
+                u += 1
+        else:
+            if u >= len(uri) or uri[u] != fake[a]:
+                return 0
+            a += 1
+            u += 1
+    if fake[-1:] != "/" and u < len(uri) and uri[u] != "/":
+        return 0
+    return u
+
+
 _SEGMENT_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
                           "$-_.+!*'(),:@&=~")
 
