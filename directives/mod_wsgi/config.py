@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 import attrs
 
+from httpd.util.cparse import atoi
 from httpd.util.regex import pregcomp
 from httpd.config.grammar import getword_conf
 from httpd.mpm.identity import gname2id, uname2id
@@ -167,12 +168,6 @@ def parse_option(line: str, pos: int) -> tuple[Optional[str], str, int]:
 
 def _more(line: str, pos: int) -> bool:
     return bool(line[pos:].strip())
-
-
-def _atoi(text: str) -> int:
-    """C atoi: leading space, a sign, digits; 0 when there are none."""
-    m = re.match(r"\s*([+-]?\d+)", text)
-    return int(m.group(1)) if m else 0
 
 
 def _check_group_access(cmd, name: str) -> Optional[str]:
@@ -341,7 +336,7 @@ def add_daemon_process(cmd, dirconf, args: str) -> Optional[str]:
             attr, words, low = _INT_OPTIONS[option]
             if not value:
                 return f"Invalid {words} for WSGI daemon process."
-            n = _atoi(value)
+            n = atoi(value)
             if n < low:
                 return f"Invalid {words} for WSGI daemon process."
             setattr(g, attr, n)
@@ -350,7 +345,7 @@ def add_daemon_process(cmd, dirconf, args: str) -> Optional[str]:
         elif option == "threads":
             if not value:
                 return "Invalid thread count for WSGI daemon process."
-            n = _atoi(value)
+            n = atoi(value)
             if n < 0 or n >= 0xffff - 1:
                 return "Invalid thread count for WSGI daemon process."
             g.threads = n

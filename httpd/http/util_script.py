@@ -37,6 +37,7 @@ from httpd.protocol import M_GET
 from httpd.request.context import context_document_root, context_prefix
 from httpd.request.record import Headers, Request
 from httpd.request.server_name import get_server_name_for_url, get_server_port, http_scheme
+from httpd.util.cparse import atoi
 from httpd.util.escape import escape_html
 from httpd.util.uri import escape_uri
 
@@ -256,7 +257,7 @@ class ScriptHeaders:
             value = value.rstrip(" \t\r\n\v\f")
             r.content_type = _content_type_tolower(value)
         elif low == "status":
-            status = _atoi(value)
+            status = atoi(value)
             r.status = status
             self.cgi_status = status
             if not 100 <= status <= 599:
@@ -280,17 +281,6 @@ class ScriptHeaders:
             self.merge.add(name, value)
         self.first = False
         return None
-
-
-def _atoi(s: str) -> int:
-    s = s.lstrip(" \t\n\r\v\f")
-    sign, i = 1, 0
-    if s[:1] in "+-" and s:
-        sign, i = (-1 if s[0] == "-" else 1), 1
-    j = i
-    while j < len(s) and s[j].isdigit():
-        j += 1
-    return sign * int(s[i:j]) if j > i else 0
 
 
 def _content_type_tolower(t: str) -> str:
