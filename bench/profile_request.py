@@ -20,7 +20,6 @@ import io
 import os
 import pstats
 import random
-import socket
 import sys
 import tempfile
 import textwrap
