@@ -122,3 +122,16 @@ def unescape_url(s: str) -> str:
         out.append(c)
         i += 1
     return "".join(out)
+
+
+def no2slash(name: str) -> str:
+    """ap_no2slash: every run of slashes as one slash."""
+    if "//" not in name:
+        return name
+    out = []
+    prev = ""
+    for c in name:
+        if not (c == "/" and prev == "/"):
+            out.append(c)
+        prev = c
+    return "".join(out)

@@ -189,3 +189,57 @@ def test_environ_beside_apache(tmp_path):
         theirs["mod_wsgi.application_group"].split("|")[1]
     cgi = {k for k in theirs if k.isupper() and not k.startswith("HTTP_")}
     assert cgi - set(ours) <= {"UNIQUE_ID"}, cgi - set(ours)
+
+
+ENV_APP = ("import json\ndef application(environ, start_response):\n"
+           "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+           "    return [json.dumps({k: v for k, v in environ.items()\n"
+           "                        if isinstance(v, str)}).encode()]\n")
+PATHS = ("/", "/x//y", "//p/a//b", "/p/", "/p", "/p//z", "/sl/a", "/sl/", "/h/h.wsgi/p//q",
+         "/h/h.wsgi", "/p/%2e%2e", "/auth/a")
+SKIP = {"UNIQUE_ID", "REMOTE_PORT", "SERVER_PORT", "HTTP_HOST", "SERVER_SOFTWARE",
+        "SERVER_SIGNATURE", "PATH", "LANG", "LC_ALL", "mod_wsgi.listener_port",
+        "mod_wsgi.request_start", "mod_wsgi.script_start", "mod_wsgi.application_group",
+        "mod_wsgi.request_id", "mod_wsgi.connection_id"}
+
+
+@pytest.mark.skipif(APACHE is None or not os.path.exists(WSGI_SO),
+                    reason="apache2 with mod_wsgi not installed")
+def test_environ_paths_beside_apache(tmp_path):
+    """Every CGI and mod_wsgi string key beside apache2 + mod_wsgi 4.9.4, over
+    WSGIScriptAlias / and one with a trailing slash, AddHandler, runs of slashes,
+    CGIPassAuth and WSGIPassAuthorization: SCRIPT_NAME/PATH_INFO merged (ap_no2slash),
+    PATH_TRANSLATED through the subrequest, CONTEXT_* of mod_alias."""
+    out: dict = {}
+    for kind in ("ours", "apache"):
+        root = tmp_path / kind
+        site = root / "site"
+        (site / "handlers").mkdir(parents=True)
+        os.chmod(root, 0o755)
+        for f in (site / "app.wsgi", site / "handlers" / "h.wsgi"):
+            f.write_text(ENV_APP)
+        body = (LOAD + f"DocumentRoot {site}\n"
+                "<Location /p>\nCGIPassAuth On\n</Location>\n"
+                f"WSGIScriptAlias /p {site}/app.wsgi\n"
+                f"WSGIScriptAlias /auth {site}/app.wsgi pass-authorization=On\n"
+                f"WSGIScriptAlias /sl/ {site}/app.wsgi/\nAlias /h {site}/handlers\n"
+                f"<Directory {site}/handlers>\nOptions +ExecCGI\n"
+                "AddHandler wsgi-script .wsgi\n</Directory>\n"
+                f"WSGIScriptAlias / {site}/app.wsgi\n")
+        start = start_httpd if kind == "ours" else start_apache
+        srv = start(root, body, modules=("authz_core", "mime", "alias"))
+        try:
+            for path in PATHS:
+                status, _, data = request(srv, "GET", path, headers={
+                    "Authorization": "Basic eA==", "X-A": "1"})
+                assert status == 200, (kind, path, srv.error_log)
+                env = json.loads(data)
+                out.setdefault(path, {})[kind] = {
+                    k: v.replace(f"/{kind}/", "/X/") for k, v in env.items()
+                    if k not in SKIP}
+        finally:
+            srv.stop()
+    diffs = [(p, k, d["ours"].get(k), d["apache"].get(k)) for p, d in out.items()
+             for k in sorted(set(d["ours"]) | set(d["apache"]))
+             if d["ours"].get(k) != d["apache"].get(k)]
+    assert not diffs, diffs
