@@ -3,6 +3,7 @@
 
     python bench/profile_request.py [--requests 5000] [--rounds 5] [--mode varied|repeated]
                                     [--path /1k.bin] [--profile] [--log] [--conf FILE]
+                                    [--instructions]
 
 Loads a config the way ``httpd`` does (post_config and open_logs included), then serves
 N keep-alive requests on one connection through ``Serving.serve_connection``, the path
@@ -10,7 +11,9 @@ every MPM calls, with a stand-in socket: recv hands out one request at a time, s
 dropped, sendfile reads nothing.  Prints microseconds of CPU per request; with
 --profile, cProfile's top functions by own and cumulative time.  The varied mode builds
 each request as bench/http_bench.py's Lua script does (its own query, cookie and user
-agent; a browser's headers).
+agent; a browser's headers).  With --instructions, the count of instructions per
+request under callgrind instead: slow (about 10 s per 1,000 requests), but the same
+figure on a busy machine, so changes can be compared while other work runs.
 """
 from __future__ import annotations
 
@@ -80,6 +83,34 @@ class StandInSocket:
         pass
 
 
+def count_instructions(args) -> str:
+    """Instructions per request: callgrind's total for warm-up plus one round, less the
+    total for the warm-up alone, over the round's requests (PYTHONHASHSEED fixed)."""
+    import re
+    import subprocess
+    argv = [sys.executable, str(Path(__file__).resolve()), "--requests", str(args.requests),
+            "--mode", args.mode, "--path", args.path]
+    if args.conf:
+        argv += ["--conf", args.conf]
+    if args.log:
+        argv.append("--log")
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    totals = []
+    for rounds in ("0", "1"):
+        with tempfile.TemporaryDirectory() as d:
+            out = subprocess.run(["valgrind", "--tool=callgrind",
+                                  f"--callgrind-out-file={d}/cg.out"] + argv
+                                 + ["--rounds", rounds], env=env, capture_output=True,
+                                 text=True, timeout=1800)
+        m = re.search(r"Collected : (\d+)", out.stderr)
+        if not m:
+            raise SystemExit(f"callgrind gave no total:\n{out.stderr[-2000:]}")
+        totals.append(int(m.group(1)))
+    per = (totals[1] - totals[0]) / args.requests
+    return (f"{args.mode}, {args.path}: {per / 1000:.1f}k instructions per request "
+            f"(callgrind, {args.requests} requests)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=5000)
@@ -90,7 +121,14 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=35)
     ap.add_argument("--conf", default="")
     ap.add_argument("--log", action="store_true", help="with an access log (common format)")
+    ap.add_argument("--instructions", action="store_true",
+                    help="count instructions per request under valgrind's callgrind "
+                         "(repeatable whatever else the machine runs): two runs, with "
+                         "and without one round, the difference over the requests")
     args = ap.parse_args()
+    if args.instructions:
+        print(count_instructions(args))
+        return
     from httpd.main import cli
     from httpd.log import errorlog
     from httpd.io.connection import Serving
@@ -150,6 +188,9 @@ def main() -> None:
         if prof:
             prof.disable()
         times.append((time.process_time() - t0) / n * 1e6)
+    if not times:
+        print(f"{args.mode}, {args.path}: warm-up only")
+        return
     times.sort()
     print(f"{args.mode}, {args.path}: {times[0]:.1f} us of CPU per request at best, "
           f"{times[len(times) // 2]:.1f} median of {len(times)} rounds "
