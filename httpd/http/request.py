@@ -61,12 +61,16 @@ def final_request(r: Request) -> Request:
 def invoke_handler(r: Request, table: HookTable) -> int:
     """ap_invoke_handler: the insert_filter hook, then the handler; without a handler,
     the content type names one ("" if none)."""
-    table.run_void("insert_filter", r)
+    run = table.runners
+    fn = run["insert_filter"]
+    if fn is not None:
+        fn(r)
     old = r.handler
-    if not r.handler:
+    if not old:
         ctype = r.content_type
         r.handler = ctype.partition(";")[0].rstrip(" ") if ctype else ""
-    result = table.run_first("handler", r)
+    fn = run["handler"]
+    result = fn(r) if fn is not None else DECLINED
     r.handler = old
     if result == DECLINED and r.handler and r.filename:
         log_rerror(r, "core", "warn", f'AH00523: handler "{r.handler}" not found for: '
@@ -84,11 +88,14 @@ def process_request(r: Request, table: Optional[HookTable] = None) -> None:
     chosen), the quick handler, the phases, the handler, and ap_die on an error."""
     gen = generation(r.process)
     table = table or gen.hooks
+    run = table.runners
     if not r.per_dir_config:
         r.per_dir_config = r.server.lookup_defaults
-    status = table.run_all("post_read_request", r)
+    fn = run["post_read_request"]
+    status = fn(r) if fn is not None else OK
     if status == OK:
-        status = table.run_first("quick_handler", r)
+        fn = run["quick_handler"]
+        status = fn(r) if fn is not None else DECLINED
         if status == DECLINED:
             status = process_request_internal(r, gen)
             if status == OK:

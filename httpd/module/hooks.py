@@ -203,6 +203,91 @@ class _Lists(dict):
         raise KeyError(f"no hook {name!r} is declared")
 
 
+def _ok(r: Any) -> int:
+    return OK
+
+
+def _declined(r: Any) -> int:
+    return DECLINED
+
+
+def compile_chain(name: str, kind: Kind, fns: tuple) -> Any:
+    """A request hook's chain as one callable ``runner(r)`` answering what ``run_first``
+    (RUN_FIRST), ``run_all`` (RUN_ALL) or ``run_void`` (VOID) would, or None when no
+    function joined it (the caller skips the phase: DECLINED, OK or nothing).  A chain
+    of one function is called directly, with the same guard (hook_failed)."""
+    if not fns:
+        return None
+    if len(fns) == 1:
+        fn = fns[0]
+        if kind is Kind.RUN_FIRST:
+            def run_one_first(r: Any) -> int:
+                try:
+                    rv = fn(r)
+                except Exception as e:
+                    rv = hook_failed(r, name, fn, e)
+                return rv if rv != DECLINED else DECLINED
+            return run_one_first
+        if kind is Kind.RUN_ALL:
+            def run_one_all(r: Any) -> int:
+                try:
+                    rv = fn(r)
+                except Exception as e:
+                    rv = hook_failed(r, name, fn, e)
+                return rv if rv != OK and rv != DECLINED else OK
+            return run_one_all
+
+        def run_one_void(r: Any) -> None:
+            try:
+                fn(r)
+            except Exception as e:
+                hook_failed(r, name, fn, e)
+        return run_one_void
+    if kind is Kind.RUN_FIRST:
+        def run_first(r: Any) -> int:
+            for fn in fns:
+                try:
+                    rv = fn(r)
+                except Exception as e:
+                    rv = hook_failed(r, name, fn, e)
+                if rv != DECLINED:
+                    return rv
+            return DECLINED
+        return run_first
+    if kind is Kind.RUN_ALL:
+        def run_all(r: Any) -> int:
+            for fn in fns:
+                try:
+                    rv = fn(r)
+                except Exception as e:
+                    rv = hook_failed(r, name, fn, e)
+                if rv != OK and rv != DECLINED:
+                    return rv
+            return OK
+        return run_all
+
+    def run_void(r: Any) -> None:
+        for fn in fns:
+            try:
+                fn(r)
+            except Exception as e:
+                hook_failed(r, name, fn, e)
+    return run_void
+
+
+class _Runners(dict):
+    """name -> compile_chain's runner, made on first use (a request hook's kind says
+    how it runs)."""
+
+    def __init__(self, table: "HookTable"):
+        super().__init__()
+        self.table = table
+
+    def __missing__(self, name: str) -> Any:
+        runner = self[name] = compile_chain(name, HOOKS[name].kind, self.table.hooks[name])
+        return runner
+
+
 class HookTable:
     """Every hook of a module list, sorted once (apr_hook_sort_all)."""
 
@@ -219,6 +304,9 @@ class HookTable:
         self.hooks: dict[str, tuple[Callable, ...]] = _Lists(
             (name, tuple(fn for _, _, fn in sorted(entries, key=lambda e: (e[0], e[1]))))
             for name, entries in found.items())
+        # the request hooks compiled once (see compile_chain): name -> runner, or None
+        # for a chain with nothing to run
+        self.runners: dict[str, Any] = _Runners(self)
 
     def functions(self, name: str) -> tuple[Callable, ...]:
         """The functions joined to ``name``, in run order."""

@@ -210,60 +210,76 @@ def _walk_location_and_if(r, walker: Walker) -> int:
 
 
 def process_request_internal(r: Request, gen: Optional[Generation] = None) -> int:
-    """ap_process_request_internal: from the URI to the fixups; OK or a status."""
+    """ap_process_request_internal: from the URI to the fixups; OK or a status.  The
+    hooks run through their compiled chains (HookTable.runners): a phase nothing joined
+    costs a test, a phase of one function one guarded call."""
     gen = gen or generation(r.process)
     table, walker = gen.hooks, gen.walker
+    run = table.runners
     file_req = r.main is not None and r.filename is not None
     if not r.per_dir_config:
         r.per_dir_config = r.server.lookup_defaults
-    sconf = r.server.module_config[CORE]
     if r.uri and not file_req:
-        path = normalize_path(r.uri, sconf.merge_slashes is not False)
+        uri = r.uri
+        sconf = r.server.module_config[CORE]
+        path = normalize_path(uri, sconf.merge_slashes is not False)
         if path is None:
             log_rerror(r, "core", "error", f"AH10244: invalid URI path ({r.unparsed_uri})")
             return HTTP_BAD_REQUEST
-        d = r.per_dir_config.get(CORE) or r.server.lookup_defaults[CORE]
-        status, path = unescape_path(path, bool(d.allow_encoded_slashes),
-                                     bool(d.decode_encoded_slashes))
-        if status:
-            if status == 404 and not d.allow_encoded_slashes:
-                log_rerror(r, "core", "info", "AH00026: found %2f (encoded '/') in URI path "
-                           f"({r.unparsed_uri}), returning 404")
-            return status
-        if d.allow_encoded_slashes and d.decode_encoded_slashes:
-            # decoded slashes may make new dot segments ("/.%2F/"): once more, as Apache
-            # does, without decoding again and keeping to the root
-            path = normalize_path(path, sconf.merge_slashes is not False, decode=False,
-                                  clamp=True)
+        if "%" in path:
+            d = r.per_dir_config.get(CORE) or r.server.lookup_defaults[CORE]
+            status, path = _unescape_escapes(path, bool(d.allow_encoded_slashes),
+                                             bool(d.decode_encoded_slashes))
+            if status:
+                if status == 404 and not d.allow_encoded_slashes:
+                    log_rerror(r, "core", "info", "AH00026: found %2f (encoded '/') in URI "
+                               f"path ({r.unparsed_uri}), returning 404")
+                return status
+            if d.allow_encoded_slashes and d.decode_encoded_slashes:
+                # decoded slashes may make new dot segments ("/.%2F/"): once more, as
+                # Apache does, without decoding again and keeping to the root
+                path = normalize_path(path, sconf.merge_slashes is not False, decode=False,
+                                      clamp=True)
         r.uri = path
     if not file_req:
         status = _walk_location_and_if(r, walker)
         if status:
             return status
-        status = table.run_first("translate_name", r)
+        fn = run["translate_name"]
+        status = fn(r) if fn is not None else DECLINED
         if status:
             return _decl_die(r, status, "translate")
     r.per_dir_config = r.server.lookup_defaults
-    status = table.run_first("map_to_storage", r)
-    if status:
-        return status
+    fn = run["map_to_storage"]
+    if fn is not None:
+        status = fn(r)
+        if status:
+            return status
+    else:
+        return DECLINED
     status = _walk_location_and_if(r, walker)
     if status:
         return status
-    status = table.run_all("post_perdir_config", r)
-    if status:
-        return status
-    if r.main is None:
-        status = table.run_all("header_parser", r)
+    fn = run["post_perdir_config"]
+    if fn is not None:
+        status = fn(r)
         if status:
             return status
-    status = _check_access(r, table)
+    if r.main is None:
+        fn = run["header_parser"]
+        if fn is not None:
+            status = fn(r)
+            if status:
+                return status
+    status = _check_access(r, run, gen)
     if status:
         return status
-    status = table.run_first("type_checker", r)
+    fn = run["type_checker"]
+    status = fn(r) if fn is not None else DECLINED
     if status != OK:
         return _decl_die(r, status, "find types")
-    return table.run_all("fixups", r)
+    fn = run["fixups"]
+    return fn(r) if fn is not None else OK
 
 
 def stat_cached(r: Request, module: str, path: str, parse):
@@ -312,29 +328,35 @@ def note_auth_failure(r: Request) -> None:
                    f"{r.uri}")
 
 
-def _check_access(r: Request, table: HookTable) -> int:
+def _check_access(r: Request, run, gen: Generation) -> int:
     """The authn/authz phases of ap_process_request_internal, by ap_satisfies; skipped
-    when a redirect or a subrequest keeps its parent's config."""
+    when a redirect or a subrequest keeps its parent's config.  ``run``: the hook
+    table's compiled chains (HookTable.runners)."""
     for prev in (r.prev, r.main):
         if prev is not None and prev.per_dir_config is r.per_dir_config:
             r.user, r.ap_auth_type = prev.user, prev.ap_auth_type
             return OK
-    if satisfies(r) == SATISFY_ANY:
-        if table.run_all("access_checker", r) == OK:
+    fn = gen.satisfies_fn
+    checker = run["access_checker"]
+    if fn is not None and fn(r) == SATISFY_ANY:
+        if (checker(r) if checker is not None else OK) == OK:
             return OK
         unauth = "AH00028"
     else:
-        status = table.run_all("access_checker", r)
+        status = checker(r) if checker is not None else OK
         if status != OK:
             return _decl_die(r, status, "check access (with Satisfy All)")
         unauth = "AH00027"
-    status = table.run_first("access_checker_ex", r)
+    fn = run["access_checker_ex"]
+    status = fn(r) if fn is not None else DECLINED
     if status == OK:
-        if table.run_first("force_authn", r) != OK:
+        fn = run["force_authn"]
+        if fn is None or fn(r) != OK:
             return OK
     elif status != DECLINED:
         return _decl_die(r, status, "check access")
-    status = table.run_first("check_user_id", r)
+    fn = run["check_user_id"]
+    status = fn(r) if fn is not None else DECLINED
     if status != OK:
         return _decl_die(r, status, "check user")
     if r.user is None:
@@ -342,7 +364,8 @@ def _check_access(r: Request, table: HookTable) -> int:
                    f"allowed without authentication for {r.uri}. Authentication not "
                    "configured?")
         return HTTP_INTERNAL_SERVER_ERROR
-    status = table.run_first("auth_checker", r)
+    fn = run["auth_checker"]
+    status = fn(r) if fn is not None else DECLINED
     if status != OK:
         return _decl_die(r, status, "check authorization")
     return OK
