@@ -49,8 +49,10 @@ def core_translate(r) -> int:
     if spath and uri.startswith(spath) and (spath.endswith("/")
                                             or uri[len(spath):len(spath) + 1] in ("/", "")):
         path = uri[len(spath):]
-    root = document_root(r)
-    if "/../" in f"/{path}/" or "/./" in f"/{path}/":
+    root = sconf.ap_document_root or ""         # document_root(r)
+    # a "." or ".." segment shows as "/." in "/" + path: test that first
+    if (path.startswith(".") or "/." in path) and ("/../" in f"/{path}/"
+                                                   or "/./" in f"/{path}/"):
         # apr_filepath_merge(SECUREROOT) refuses what would leave the root; a normalised
         # URI never gets here, a module's rewritten one might
         log_rerror(r, "core", "error", f"AH00127: Cannot map {r.the_request} to file")

@@ -197,6 +197,11 @@ class ServerSections:
         self.hta_sections: dict[tuple, tuple] = {}
         self.paths: dict[tuple, tuple] = {}          # (path, rooted) -> sections, when
         # the whole path was walked on Apache's fast path (it exists, links are fine)
+        # (r.filename, storage root, id of the base config) -> (base config, file name,
+        # merged config): a regular file reached on that fast path with nothing more to
+        # match (no path_info, no <DirectoryMatch>), so the next request for it costs a
+        # stat; the entry keeps the base alive, so its id is not reused under it
+        self.files: dict[tuple, tuple] = {}
 
 
 class Walker:
@@ -348,6 +353,25 @@ def directory_walk(r, walker: Walker, log) -> int:
         return OK
     ss = walker.sections_of(r.server)
     finfo = r.finfo
+    fkey = None
+    if finfo is None and not r.path_info and not walker.stat_hooks:
+        # a regular file walked before on the fast path: stat it, and if it still is one,
+        # the same name and merged config again
+        fkey = (r.filename, r.notes.get("storage-root"), id(r.per_dir_config))
+        hit = ss.files.get(fkey)
+        if hit is not None and hit[0] is r.per_dir_config:
+            try:
+                st = os.stat(fs_path(hit[1]))
+            except OSError:
+                st = None
+            if st is not None and st.st_mode & 0o170000 == 0o100000:    # S_ISREG
+                r.finfo = st
+                r.filename = r.canonical_filename = hit[1]
+                r.per_dir_config = hit[2]
+                return OK
+            fkey = None         # gone or no longer a file: the whole walk below
+        else:
+            fkey = fkey if not ss.dir_regex else None
     if finfo is None:
         try:
             finfo = (_dirwalk_stat(r, walker, entry, True) if walker.stat_hooks
@@ -381,6 +405,7 @@ def directory_walk(r, walker: Walker, log) -> int:
     if hit is not None:
         matched, cur, rest = hit, full, ""
     all_fast = hit is None and fast_key is not None
+    path_hit = hit is not None
     while hit is None:
         # the sections of this level (every level tested here exists on disk)
         test = cur if seg == 1 or cur.endswith("/") else cur + "/"
@@ -470,7 +495,11 @@ def directory_walk(r, walker: Walker, log) -> int:
                 _match_env(r, sec, m)
         if extra:
             matched = matched + tuple(extra)
-    r.per_dir_config = walker.merger.onto(r.per_dir_config, matched)
+    base = r.per_dir_config
+    r.per_dir_config = walker.merger.onto(base, matched)
+    if (fkey is not None and (all_fast or path_hit) and not rest and cur == full and not saved
+            and stat.S_ISREG(finfo.st_mode)):
+        _put(ss.files, fkey, (base, cur, r.per_dir_config))
     return OK
 
 

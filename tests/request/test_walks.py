@@ -170,3 +170,27 @@ class TestCaches:
         for i in range(50):
             s.get(f"/nothere{i}/deeper")
         assert len(walker.sections_of(s.process.main_server).levels) == levels
+
+    def test_a_remembered_file_is_stat_validated(self, server):
+        # the per-file fast path (ServerSections.files) holds only while the name is
+        # still a regular file: gone, it is a 404 again; a directory now, mod_dir's
+        s = server("DocumentRoot $ROOT/htdocs\n<Directory />\nAllowOverride None\n"
+                   "Require all denied\n</Directory>\n<Directory $ROOT/htdocs>\n"
+                   "Options FollowSymLinks\nRequire all granted\n</Directory>\n", FILES)
+        ss = generation(s.process).walker.sections_of(s.process.main_server)
+        first = s.get("/sub/b.txt")
+        assert first.status == 200 and len(ss.files) == 1
+        again = s.get("/sub/b.txt")
+        assert again.status == 200 and again.per_dir_config is first.per_dir_config
+        assert again.filename == first.filename and again.finfo.st_size == 1
+        target = s.root / "htdocs/sub/b.txt"
+        target.unlink()
+        assert s.get("/sub/b.txt").status == 404
+        target.mkdir()
+        r = s.get("/sub/b.txt")
+        assert r.status == 301 and r.headers_out.get("Location", "").endswith("/sub/b.txt/")
+        # made-up names and path_info never enter it
+        for i in range(20):
+            s.get(f"/nothere{i}.txt")
+        s.get("/a.txt/extra")
+        assert len(ss.files) <= 2
