@@ -68,6 +68,9 @@ def core_map_to_storage(r) -> int:
     status = directory_walk(r, walker, log_rerror)
     if status:
         return status
+    dconf = r.per_dir_config.get(CORE)
+    if dconf is None or not dconf.sec_file:     # no <Files> to match
+        return OK
     return file_walk(r, walker)
 
 

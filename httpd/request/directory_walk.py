@@ -346,11 +346,6 @@ def directory_walk(r, walker: Walker, log) -> int:
         log(r, "core", "info", f"AH00029: Module bug?  Request filename is missing for URI "
             f"{r.uri}")
         return OK
-    entry = canonical_filename(r.filename)
-    if entry is None:
-        log(r, "core", "info", f"AH00030: Module bug?  Request filename path {r.filename} is "
-            f"invalid or or not absolute for uri {r.uri}")
-        return OK
     ss = walker.sections_of(r.server)
     finfo = r.finfo
     fkey = None
@@ -372,6 +367,11 @@ def directory_walk(r, walker: Walker, log) -> int:
             fkey = None         # gone or no longer a file: the whole walk below
         else:
             fkey = fkey if not ss.dir_regex else None
+    entry = canonical_filename(r.filename)
+    if entry is None:
+        log(r, "core", "info", f"AH00030: Module bug?  Request filename path {r.filename} is "
+            f"invalid or or not absolute for uri {r.uri}")
+        return OK
     if finfo is None:
         try:
             finfo = (_dirwalk_stat(r, walker, entry, True) if walker.stat_hooks

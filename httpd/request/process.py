@@ -203,10 +203,16 @@ def _decl_die(r, status: int, phase: str) -> int:
 
 
 def _walk_location_and_if(r, walker: Walker) -> int:
-    status = location_walk(r, walker)
-    if status:
-        return status
-    return if_walk(r, walker, evaluate, log_rerror)
+    """ap_location_walk then ap_if_walk; each only when there is something to match (a
+    <Location> in the server, an <If> in the config so far)."""
+    if walker.sections_of(r.server).locations:
+        status = location_walk(r, walker)
+        if status:
+            return status
+    dconf = r.per_dir_config.get(CORE)
+    if dconf is not None and dconf.sec_if:
+        return if_walk(r, walker, evaluate, log_rerror)
+    return OK
 
 
 def process_request_internal(r: Request, gen: Optional[Generation] = None) -> int:
