@@ -107,7 +107,9 @@ def check_provider(r, provider, args: str, parsed) -> int:
 
 
 def authorize_user_core(r, after_authn: bool) -> int:
-    conf = r.module_config(MODULE_NAME)
+    conf = r.per_dir_config.get(MODULE_NAME)        # r.module_config, inline
+    if conf is None:
+        conf = r.server.lookup_defaults.get(MODULE_NAME)
     section = conf.section if conf is not None else None
     if section is None:
         if auth_type(r):
@@ -117,7 +119,7 @@ def authorize_user_core(r, after_authn: bool) -> int:
         if _debug(r):
             _log(r, "debug", "AH01628: authorization result: granted (no directives)")
         return OK
-    if _debug(r):
+    if log_enabled(r, MODULE_NAME, "debug"):
         result = apply_authz_sections(r, section, True, True)
     else:
         fixed = section.fixed

@@ -20,6 +20,7 @@ MODULE_NAME = "mime_module"
 DIR_MAGIC_TYPE = "httpd/unix-directory"
 MULTIMATCH_ANY, MULTIMATCH_HANDLERS, MULTIMATCH_FILTERS = 1, 4, 8
 MAX_CACHE = 20000
+_NO_TYPES: dict = {}        # one empty table (its identity is part of find_ct's key)
 
 
 def analyze_ct(ctype: str) -> Optional[tuple[str, list[tuple[str, str]]]]:
@@ -118,12 +119,17 @@ def find_ct(r) -> int:
         return OK
     if r.filename is None:
         return DECLINED
-    conf = r.module_config(MODULE_NAME)
-    sconf = r.server_config(MODULE_NAME)
-    types = (sconf.types if sconf is not None else None) or {}
+    conf = r.per_dir_config.get(MODULE_NAME)            # r.module_config, inline
+    if conf is None:
+        conf = r.server.lookup_defaults.get(MODULE_NAME)
+    sconf = r.server.module_config.get(MODULE_NAME)
+    types = (sconf.types if sconf is not None else None) or _NO_TYPES
     resource = r.filename + r.path_info if conf.use_path_info else r.filename
     name = resource.rpartition("/")[2]
-    cache = generation(r.process).caches.setdefault(MODULE_NAME, {})
+    caches = generation(r.process).caches
+    cache = caches.get(MODULE_NAME)
+    if cache is None:
+        cache = caches[MODULE_NAME] = {}
     key = (id(conf), id(types), name)
     hit = cache.get(key)
     if hit is None or hit[0] is not conf or hit[1] is not types:

@@ -57,7 +57,11 @@ def core_translate(r) -> int:
         # URI never gets here, a module's rewritten one might
         log_rerror(r, "core", "error", f"AH00127: Cannot map {r.the_request} to file")
         return HTTP_FORBIDDEN
-    r.filename = r.canonical_filename = merge_filepath(root, path.lstrip("/"))
+    path = path.lstrip("/")
+    if path and "//" not in path:           # merge_filepath's common case
+        r.filename = r.canonical_filename = f"{root.rstrip('/')}/{path}"
+    else:
+        r.filename = r.canonical_filename = merge_filepath(root, path)
     r.notes["storage-root"] = root
     return OK
 

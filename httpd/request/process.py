@@ -86,8 +86,10 @@ def log_enabled(r, module: str, level: str) -> bool:
     """Would LogLevel (per directory, else per server) let ``level`` through for
     ``module`` (an identifier such as "authz_core_module")?  Lets a hot path skip
     building a debug message."""
-    d = r.module_config(CORE)
-    lc = d.log if d is not None and d.log is not None else None
+    d = r.per_dir_config.get(CORE)           # r.module_config(CORE), inline
+    if d is None:
+        d = r.server.lookup_defaults.get(CORE)
+    lc = d.log if d is not None else None
     n = lc.level_for(module) if lc is not None else None
     if n is None:
         n = r.server.module_config[CORE].log.level_for(module)
@@ -228,7 +230,12 @@ def process_request_internal(r: Request, gen: Optional[Generation] = None) -> in
     if r.uri and not file_req:
         uri = r.uri
         sconf = r.server.module_config[CORE]
-        path = normalize_path(uri, sconf.merge_slashes is not False)
+        merge = sconf.merge_slashes is not False
+        if (uri[0] == "/" and "%" not in uri and "/." not in uri
+                and not (merge and "//" in uri)):
+            path = uri              # normalize_path's own first test: nothing to do
+        else:
+            path = normalize_path(uri, merge)
         if path is None:
             log_rerror(r, "core", "error", f"AH10244: invalid URI path ({r.unparsed_uri})")
             return HTTP_BAD_REQUEST
@@ -244,8 +251,7 @@ def process_request_internal(r: Request, gen: Optional[Generation] = None) -> in
             if d.allow_encoded_slashes and d.decode_encoded_slashes:
                 # decoded slashes may make new dot segments ("/.%2F/"): once more, as
                 # Apache does, without decoding again and keeping to the root
-                path = normalize_path(path, sconf.merge_slashes is not False, decode=False,
-                                      clamp=True)
+                path = normalize_path(path, merge, decode=False, clamp=True)
         r.uri = path
     if not file_req:
         status = _walk_location_and_if(r, walker)
