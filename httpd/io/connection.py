@@ -17,7 +17,7 @@ from typing import Any
 from httpd import protocol as proto
 from httpd.http import request as http_request
 from httpd.request import vhost as vhost_select
-from httpd.request.record import ConnInfo, Headers, Request
+from httpd.request.record import ConnInfo, Headers, Request, new_request
 from httpd.io.request_body import BodyReader
 from httpd.io.response_write import send_response
 
@@ -343,8 +343,8 @@ def request_from_head(process: Any, info: ConnInfo, base: Any, head: Any) -> Req
     if merged is None:
         items = proto.merge_headers(head.headers)
         merged = head.merged = (items, [k.lower() for k, _ in items])
-    r = Request(conn=info, server=base, process=process, request_time=time.time(),
-                per_dir_config=base.lookup_defaults, headers_in=Headers.copy_of(*merged))
+    r = new_request(info, base, process, time.time(), base.lookup_defaults,
+                    Headers.copy_of(*merged))
     r.the_request = head.request_line
     r.method = head.method
     r.method_number = head.method_number

@@ -302,3 +302,44 @@ class Request:
 
     def server_config(self, module: str) -> Any:
         return self.server.module_config.get(module)
+
+
+def _compile_new_request():
+    """``new_request(conn, server, process, request_time, per_dir_config, headers_in)``:
+    what ``Request(conn=..., server=..., ...)`` makes, without the call's 70 keyword
+    defaults: generated once from the field list (so it cannot fall out of step with
+    it), every other field set from its default as a constant, the empty tables made
+    inline.  The connection makes one per request."""
+    given = ("conn", "server", "process", "request_time", "per_dir_config", "headers_in")
+    lines = [f"def new_request({', '.join(given)}):", "    r = _new(Request)"]
+    consts: dict = {"_new": object.__new__, "Request": Request, "Headers": Headers}
+    for a in attrs.fields(Request):
+        name = a.name
+        if name in given:
+            lines.append(f"    r.{name} = {name}")
+            continue
+        default = a.default
+        if isinstance(default, attrs.Factory):
+            factory = default.factory
+            if factory is dict:
+                lines.append(f"    r.{name} = {{}}")
+            elif factory is list:
+                lines.append(f"    r.{name} = []")
+            elif factory is Headers:
+                lines += ["    h = _new(Headers)", "    h._items = []", "    h._keys = []",
+                          f"    r.{name} = h"]
+            else:
+                consts[f"_factory_{name}"] = factory
+                lines.append(f"    r.{name} = _factory_{name}()")
+        elif default is None or isinstance(default, (bool, int, float, str)) \
+                or default == ():
+            lines.append(f"    r.{name} = {default!r}")
+        else:
+            consts[f"_default_{name}"] = default
+            lines.append(f"    r.{name} = _default_{name}")
+    lines.append("    return r")
+    exec("\n".join(lines), consts)
+    return consts["new_request"]
+
+
+new_request = _compile_new_request()
