@@ -362,6 +362,7 @@ def directory_walk(r, walker: Walker, log) -> int:
             if st is not None and st.st_mode & 0o170000 == 0o100000:    # S_ISREG
                 r.finfo = st
                 r.filename = r.canonical_filename = hit[1]
+                r.path_info = ""
                 r.per_dir_config = hit[2]
                 return OK
             fkey = None         # gone or no longer a file: the whole walk below
