@@ -458,13 +458,14 @@ def directory_walk(r, walker: Walker, log) -> int:
         all_fast = False
         try:
             thisinfo = (_dirwalk_stat(r, walker, cur, False) if walker.stat_hooks
-                        else os.lstat(fs_path(cur)))
+                        else os.lstat(cur if cur.isascii() else fs_path(cur)))
         except OSError as e:
             if e.errno in (errno.ENOENT, errno.ENOTDIR):
                 thisinfo = None
                 break
             return _stat_error(r, e, log)
-        if stat.S_ISLNK(thisinfo.st_mode):
+        mode = thisinfo.st_mode & 0o170000      # stat.S_IFMT, inline: the loop is hot
+        if mode == 0o120000:                    # S_ISLNK
             thisinfo = _resolve_symlink(cur, thisinfo, o)
             if thisinfo is not None and root and cur.startswith(root_slash) \
                     and not _explicit_symlinks(opts) \
@@ -474,9 +475,10 @@ def directory_walk(r, walker: Walker, log) -> int:
                 log(r, "core", "error", f"AH00037: Symbolic link not allowed or link target "
                     f"not accessible: {cur}")
                 return HTTP_FORBIDDEN
-        if stat.S_ISREG(thisinfo.st_mode):
+            mode = thisinfo.st_mode & 0o170000
+        if mode == 0o100000:                    # S_ISREG
             break
-        if not stat.S_ISDIR(thisinfo.st_mode):
+        if mode != 0o040000:                    # not S_ISDIR
             log(r, "core", "error", f"AH00038: Forbidden: {cur} doesn't point to a file or "
                 "directory")
             return HTTP_FORBIDDEN
