@@ -203,14 +203,6 @@ class _Lists(dict):
         raise KeyError(f"no hook {name!r} is declared")
 
 
-def _ok(r: Any) -> int:
-    return OK
-
-
-def _declined(r: Any) -> int:
-    return DECLINED
-
-
 def compile_chain(name: str, kind: Kind, fns: tuple) -> Any:
     """A request hook's chain as one callable ``runner(r)`` answering what ``run_first``
     (RUN_FIRST), ``run_all`` (RUN_ALL) or ``run_void`` (VOID) would, or None when no
@@ -275,6 +267,9 @@ def compile_chain(name: str, kind: Kind, fns: tuple) -> Any:
     return run_void
 
 
+_UNSET = object()
+
+
 class _Runners(dict):
     """name -> compile_chain's runner, made on first use (a request hook's kind says
     how it runs)."""
@@ -307,38 +302,34 @@ class HookTable:
         # the request hooks compiled once (see compile_chain): name -> runner, or None
         # for a chain with nothing to run
         self.runners: dict[str, Any] = _Runners(self)
+        self._first: dict[str, Any] = {}        # run_first's chains, and so on
+        self._all: dict[str, Any] = {}
+        self._void: dict[str, Any] = {}
 
     def functions(self, name: str) -> tuple[Callable, ...]:
         """The functions joined to ``name``, in run order."""
         return self.hooks[name]
 
-    # the request path: one argument, no dispatch on the kind
+    # the request path: one argument, no dispatch on the kind; the chain compiled once
+    # for the way it is run (compile_chain), as ``runners`` holds it for its declared kind
     def run_first(self, name: str, r: Any) -> int:
-        for fn in self.hooks[name]:
-            try:
-                rv = fn(r)
-            except Exception as e:
-                rv = hook_failed(r, name, fn, e)
-            if rv != DECLINED:
-                return rv
-        return DECLINED
+        fn = self._first.get(name, _UNSET)
+        if fn is _UNSET:
+            fn = self._first[name] = compile_chain(name, Kind.RUN_FIRST, self.hooks[name])
+        return fn(r) if fn is not None else DECLINED
 
     def run_all(self, name: str, r: Any) -> int:
-        for fn in self.hooks[name]:
-            try:
-                rv = fn(r)
-            except Exception as e:
-                rv = hook_failed(r, name, fn, e)
-            if rv != OK and rv != DECLINED:
-                return rv
-        return OK
+        fn = self._all.get(name, _UNSET)
+        if fn is _UNSET:
+            fn = self._all[name] = compile_chain(name, Kind.RUN_ALL, self.hooks[name])
+        return fn(r) if fn is not None else OK
 
     def run_void(self, name: str, r: Any) -> None:
-        for fn in self.hooks[name]:
-            try:
-                fn(r)
-            except Exception as e:          # logged; the other functions still run
-                hook_failed(r, name, fn, e)
+        fn = self._void.get(name, _UNSET)
+        if fn is _UNSET:
+            fn = self._void[name] = compile_chain(name, Kind.VOID, self.hooks[name])
+        if fn is not None:
+            fn(r)
 
     def run(self, name: str, *args: Any) -> Any:
         """Any hook, as its declaration says it runs: VOID returns None; RUN_FIRST the
