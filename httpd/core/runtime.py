@@ -85,7 +85,7 @@ def do_nothing(r) -> int:
 
 def core_override_type(r) -> int:
     """core_override_type: ForceType and SetHandler (an expression) win over mod_mime."""
-    conf = r.module_config(CORE)
+    conf = r.per_dir_config.get(CORE) or r.server.lookup_defaults.get(CORE)
     if conf is None:
         return OK
     if conf.mime_type and conf.mime_type != "none":
@@ -103,7 +103,7 @@ def core_override_type(r) -> int:
 
 def core_insert_filter(r) -> None:
     """core_insert_filter: SetOutputFilter's filters, by name, in order."""
-    conf = r.module_config(CORE)
+    conf = r.per_dir_config.get(CORE) or r.server.lookup_defaults.get(CORE)
     if conf is not None and conf.output_filters:
         add_output_filters(conf.output_filters, r)
 

@@ -344,10 +344,11 @@ def _check_access(r: Request, run, gen: Generation) -> int:
     """The authn/authz phases of ap_process_request_internal, by ap_satisfies; skipped
     when a redirect or a subrequest keeps its parent's config.  ``run``: the hook
     table's compiled chains (HookTable.runners)."""
-    for prev in (r.prev, r.main):
-        if prev is not None and prev.per_dir_config is r.per_dir_config:
-            r.user, r.ap_auth_type = prev.user, prev.ap_auth_type
-            return OK
+    if r.prev is not None or r.main is not None:
+        for prev in (r.prev, r.main):
+            if prev is not None and prev.per_dir_config is r.per_dir_config:
+                r.user, r.ap_auth_type = prev.user, prev.ap_auth_type
+                return OK
     fn = gen.satisfies_fn
     checker = run["access_checker"]
     if fn is not None and fn(r) == SATISFY_ANY:
