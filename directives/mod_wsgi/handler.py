@@ -10,6 +10,7 @@ a regular file, the access log, the scoreboard).
 from __future__ import annotations
 
 import os
+from stat import S_ISDIR
 from typing import Any, Optional
 
 import attrs
@@ -159,8 +160,7 @@ def wsgi_handler(r) -> int:
         log_rerror(r, "wsgi", "error",
                    f"Target WSGI script not found or unable to stat: {r.filename}")
         return 404
-    import stat
-    if stat.S_ISDIR(r.finfo.st_mode):
+    if S_ISDIR(r.finfo.st_mode):
         log_rerror(r, "wsgi", "error",
                    f"Attempt to invoke directory as WSGI application: {r.filename}")
         return 403
