@@ -85,32 +85,23 @@ def _env_of(key: str) -> Optional[str]:
     return env
 
 
-# PATH and LD_LIBRARY_PATH of the server's environment: decoded again only when the
-# raw value changed (os.environ keeps putenv and its mapping in step)
-_OS_ENV: dict = {}
+# PATH and LD_LIBRARY_PATH of the server's environment: decoded again only when a raw
+# value changed (os.environ keeps putenv and its mapping in step)
+_OS_PATHS: list = [0, 0, None]
+_RAW = getattr(os.environ, "_data", None)
 
 
-def _os_env(name: str) -> Optional[str]:
-    data = getattr(os.environ, "_data", None)
-    if data is None:
-        return os.environ.get(name)
-    raw = data.get(name.encode())
-    found = _OS_ENV.get(name)
-    if found is not None and found[0] is raw:
-        return found[1]
-    val = os.environ.get(name)
-    _OS_ENV[name] = (raw, val)
-    return val
-
-
-def _env2env(e: dict, senv: dict, name: str, fallback: Optional[str]) -> None:
-    val = senv.get(name)
-    if val is None:
-        val = _os_env(name)
-        if val is None:
-            val = fallback
-    if val is not None:
-        e.setdefault(name, val)
+def _os_paths() -> tuple:
+    """(PATH, LD_LIBRARY_PATH) of the server's environment, each None when unset."""
+    if _RAW is None:
+        return os.environ.get("PATH"), os.environ.get("LD_LIBRARY_PATH")
+    raw_path, raw_ld = _RAW.get(b"PATH"), _RAW.get(b"LD_LIBRARY_PATH")
+    found = _OS_PATHS
+    if found[0] is raw_path and found[1] is raw_ld:
+        return found[2]
+    vals = os.environ.get("PATH"), os.environ.get("LD_LIBRARY_PATH")
+    _OS_PATHS[:] = [raw_path, raw_ld, vals]
+    return vals
 
 
 # what depends only on the server, the per-directory settings that name it, the
@@ -161,8 +152,16 @@ def add_common_vars(r: Request) -> None:
         for name in _AUTH_VARS:        # only these two come from the two fields
             e.pop(name, None)
     senv = r.subprocess_env
-    _env2env(e, senv, "PATH", DEFAULT_PATH)
-    _env2env(e, senv, "LD_LIBRARY_PATH", None)
+    os_path, os_ld = _os_paths()
+    val = senv.get("PATH")
+    if val is None:
+        val = DEFAULT_PATH if os_path is None else os_path
+    e.setdefault("PATH", val)
+    val = senv.get("LD_LIBRARY_PATH")
+    if val is None:
+        val = os_ld
+    if val is not None:
+        e.setdefault("LD_LIBRARY_PATH", val)
     e.update(_server_vars(r, d, sconf))
     conn = r.conn
     if conn.remote_host:
