@@ -3,7 +3,7 @@
 
     python bench/profile_request.py [--requests 5000] [--rounds 5] [--mode varied|repeated]
                                     [--path /1k.bin] [--profile] [--log] [--conf FILE]
-                                    [--instructions]
+                                    [--instructions] [--wsgi]
 
 Loads a config the way ``httpd`` does (post_config and open_logs included), then serves
 N keep-alive requests on one connection through ``Serving.serve_connection``, the path
@@ -14,6 +14,8 @@ each request as bench/http_bench.py's Lua script does (its own query, cookie and
 agent; a browser's headers).  With --instructions, the count of instructions per
 request under callgrind instead: slow (about 10 s per 1,000 requests), but the same
 figure on a busy machine, so changes can be compared while other work runs.
+With --wsgi, the config is mod_wsgi's embedded mode under prefork serving a hello-world
+application (``WSGIScriptAlias /app``, the path /app/ unless --path says otherwise).
 """
 from __future__ import annotations
 
@@ -83,6 +85,13 @@ class StandInSocket:
         pass
 
 
+WSGI_APP = """\
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "12")])
+    return [b"Hello world!"]
+"""
+
+
 def count_instructions(args) -> str:
     """Instructions per request: callgrind's total for warm-up plus one round, less the
     total for the warm-up alone, over the round's requests (PYTHONHASHSEED fixed)."""
@@ -94,6 +103,8 @@ def count_instructions(args) -> str:
         argv += ["--conf", args.conf]
     if args.log:
         argv.append("--log")
+    if args.wsgi:
+        argv.append("--wsgi")
     env = dict(os.environ, PYTHONHASHSEED="0")
     totals = []
     for rounds in ("0", "1"):
@@ -125,7 +136,12 @@ def main() -> None:
                     help="count instructions per request under valgrind's callgrind "
                          "(repeatable whatever else the machine runs): two runs, with "
                          "and without one round, the difference over the requests")
+    ap.add_argument("--wsgi", action="store_true",
+                    help="a hello-world WSGI application in mod_wsgi's embedded mode "
+                         "(WSGIScriptAlias /app)")
     args = ap.parse_args()
+    if args.wsgi and args.path == "/1k.bin":
+        args.path = "/app/"
     if args.instructions:
         print(count_instructions(args))
         return
@@ -138,7 +154,26 @@ def main() -> None:
     (docs / "1k.bin").write_bytes(os.urandom(1024))
     (docs / "100k.bin").write_bytes(os.urandom(100 * 1024))
     conf = Path(args.conf) if args.conf else root / "httpd.conf"
-    if not args.conf:
+    if not args.conf and args.wsgi:
+        (root / "app.wsgi").write_text(WSGI_APP)
+        conf.write_text(textwrap.dedent(f"""\
+            LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so
+            LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+            LoadModule wsgi_module /usr/lib/apache2/modules/mod_wsgi.so
+            ServerRoot {root}
+            Listen 127.0.0.1:8080
+            ServerName localhost
+            ErrorLog {root}/error_log
+            DocumentRoot {docs}
+            KeepAlive On
+            MaxKeepAliveRequests 0
+            <Directory />
+                AllowOverride None
+                Require all granted
+            </Directory>
+            WSGIScriptAlias /app {root}/app.wsgi
+            """))
+    elif not args.conf:
         log = (f'CustomLog {root}/access_log "%h %l %u %t \\"%r\\" %>s %b"'
                if args.log else "")
         mods = "".join(f"LoadModule {m}_module /usr/lib/apache2/modules/mod_{m}.so\n"

@@ -20,7 +20,6 @@ import argparse
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -29,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from http_bench import free_port, stop, wait_port, wrk  # noqa: E402 (the bench's one copy)
+from http_bench import free_port, start, stop, wrk  # noqa: E402 (the bench's one copy)
 MODDIR = "/usr/lib/apache2/modules"
 APP = '''
 import json
@@ -47,18 +46,6 @@ def application(environ, start_response):
     return [b"Hello world!"]
 '''
 URLS = {"hello world": "/app/", "20 KB JSON": "/app/json"}
-
-
-def start(cmd: list, port: int, env=None, cwd=None) -> subprocess.Popen:
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=env, cwd=cwd, start_new_session=True)
-    try:
-        wait_port(port, proc, 30)
-    except RuntimeError:
-        stop(proc)
-        raise
-    time.sleep(0.5)
-    return proc
 
 
 def conf(root: Path, name: str, port: int, mpm: str, procs: int, threads: int,
@@ -123,7 +110,8 @@ def servers(root: Path, procs: int, threads: int):
             port = free_port()
             return port, start([waitress, f"--listen=127.0.0.1:{port}",
                                 f"--threads={procs * threads}", "--url-prefix=/app",
-                                "bench_app:application"], port, cwd=str(root))
+                                "bench_app:application"], port,
+                               dict(os.environ, PYTHONPATH=str(root)))
         out.append((f"waitress ({procs * threads} threads)", wait))
     if shutil.which("apache2") and os.path.exists(f"{MODDIR}/mod_wsgi.so"):
         for name, mpm, wsgi in (("Apache + mod_wsgi embedded prefork", "prefork", alias),

@@ -10,6 +10,7 @@ a regular file, the access log, the scoreboard).
 from __future__ import annotations
 
 import os
+from stat import S_ISDIR
 from typing import Any, Optional
 
 import attrs
@@ -159,8 +160,7 @@ def wsgi_handler(r) -> int:
         log_rerror(r, "wsgi", "error",
                    f"Target WSGI script not found or unable to stat: {r.filename}")
         return 404
-    import stat
-    if stat.S_ISDIR(r.finfo.st_mode):
+    if S_ISDIR(r.finfo.st_mode):
         log_rerror(r, "wsgi", "error",
                    f"Attempt to invoke directory as WSGI application: {r.filename}")
         return 403
@@ -235,6 +235,9 @@ def start(r, app, env: dict, stream: Any) -> int:
     result = None
     try:
         result = app(env, resp.start_response)
+        if type(result) is list and len(result) == 1 and type(result[0]) is bytes \
+                and resp.status is not None and not resp.written:
+            return _one_piece(r, resp, result[0])   # a plain list: nothing to close
         if isinstance(result, embedded.FileWrapper):
             src = result.sendfile_source()
             if src is not None and resp.status is not None:
@@ -259,6 +262,22 @@ def start(r, app, env: dict, stream: Any) -> int:
         r.body = pieces          # all of it is here: the core frames it with a length
         return status
     r.body = body(r, it, pieces)
+    return status
+
+
+def _one_piece(r, resp: embedded.Response, data: bytes) -> int:
+    """The commonest answer, ``[body]``: the same response as the general path's, without
+    its iterator (the body is all here; a length that does not match it still goes
+    through ``body`` for its truncation and its log line)."""
+    status = apply_head(r, resp)
+    pieces = [data] if data else []
+    cl = r.headers_out.get("Content-Length")
+    if cl is None or cl == str(len(data)):      # the length the core would set
+        if data:
+            resp.sent = True
+        r.body = pieces          # the core frames it with its length
+        return status
+    r.body = body(r, iter(()), pieces)
     return status
 
 

@@ -61,53 +61,119 @@ def http2env(name: str) -> Optional[str]:
     return "".join(out)
 
 
-def _env2env(e: dict, r: Request, name: str, fallback: Optional[str]) -> None:
-    val = r.subprocess_env.get(name)
-    if val is None:
-        val = os.environ.get(name, fallback)
-    if val is not None:
-        e.setdefault(name, val)
+# header name as sent -> its variable (None: not exported); names repeat across
+# varied traffic, so each is translated once (bounded: cleared past _ENV_OF_MAX)
+_ENV_OF: dict = {}
+_ENV_OF_MAX = 2048
+_MISSING = object()
+_AUTH_VARS = ("HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION")
+
+
+def _env_of(key: str) -> Optional[str]:
+    low = key.lower()
+    if low == "content-type":
+        env: Optional[str] = "CONTENT_TYPE"
+    elif low == "content-length":
+        env = "CONTENT_LENGTH"
+    elif low == "proxy":               # httpoxy: HTTP_PROXY is the proxy of many tools
+        env = None
+    else:
+        env = http2env(key)
+    if len(_ENV_OF) >= _ENV_OF_MAX:
+        _ENV_OF.clear()
+    _ENV_OF[key] = env
+    return env
+
+
+# PATH and LD_LIBRARY_PATH of the server's environment: decoded again only when a raw
+# value changed (os.environ keeps putenv and its mapping in step)
+_OS_PATHS: list = [0, 0, None]
+_RAW = getattr(os.environ, "_data", None)
+
+
+def _os_paths() -> tuple:
+    """(PATH, LD_LIBRARY_PATH) of the server's environment, each None when unset."""
+    if _RAW is None:
+        return os.environ.get("PATH"), os.environ.get("LD_LIBRARY_PATH")
+    raw_path, raw_ld = _RAW.get(b"PATH"), _RAW.get(b"LD_LIBRARY_PATH")
+    found = _OS_PATHS
+    if found[0] is raw_path and found[1] is raw_ld:
+        return found[2]
+    vals = os.environ.get("PATH"), os.environ.get("LD_LIBRARY_PATH")
+    _OS_PATHS[:] = [raw_path, raw_ld, vals]
+    return vals
+
+
+# what depends only on the server, the per-directory settings that name it, the
+# request's host and port and the connection's local address: made once (bounded)
+_SERVER_VARS: dict = {}
+
+
+def _server_vars(r: Request, d, sconf) -> dict:
+    ucn = d.use_canonical_name if d is not None else None
+    conn = r.conn
+    key = (id(r.server), id(r.process), ucn, d.use_canonical_phys_port if d is not None
+           else None, d.server_signature if d is not None else None, r.hostname,
+           r.parsed_port, conn.local_ip, conn.local_port)
+    found = _SERVER_VARS.get(key)
+    if found is not None and found[0] is r.server and found[1] is r.process:
+        return found[2]
+    out = {
+        "SERVER_SIGNATURE": signature(r),
+        "SERVER_SOFTWARE": banner_of(r),
+        "SERVER_NAME": escape_html(get_server_name_for_url(r)),
+        "SERVER_ADDR": conn.local_ip,
+        "SERVER_PORT": str(get_server_port(r)),
+    }
+    if ucn == "dns":                   # the local name is the connection's: not kept
+        return out
+    if len(_SERVER_VARS) >= 256:
+        _SERVER_VARS.clear()
+    _SERVER_VARS[key] = (r.server, r.process, out)
+    return out
 
 
 def add_common_vars(r: Request) -> None:
     """ap_add_common_vars: fills ``r.subprocess_env`` (the values it sets replace
     those of the same name, apr_table_overlap SET; HTTP_* fields repeated in the
     request keep their first value, as apr_table_addn then a SET overlap does)."""
-    core = r.module_config(CORE_MODULE)
+    d = r.module_config(CORE_MODULE)
     sconf = r.server.module_config[CORE_MODULE]
-    pass_auth = bool(getattr(core, "cgi_pass_auth", None))
     e: dict = {}
+    setdefault = e.setdefault
+    env_of = _ENV_OF.get
     for key, val in r.headers_in:
-        low = key.lower()
-        if low == "content-type":
-            e.setdefault("CONTENT_TYPE", val)
-        elif low == "content-length":
-            e.setdefault("CONTENT_LENGTH", val)
-        elif low == "proxy":           # httpoxy: HTTP_PROXY is the proxy of many tools
-            continue
-        elif low in ("authorization", "proxy-authorization") and not pass_auth:
-            continue
-        else:
-            env = http2env(key)
-            if env is not None:
-                e.setdefault(env, val)
-    _env2env(e, r, "PATH", DEFAULT_PATH)
-    _env2env(e, r, "LD_LIBRARY_PATH", None)
-    e["SERVER_SIGNATURE"] = signature(r)
-    e["SERVER_SOFTWARE"] = banner_of(r)
-    e["SERVER_NAME"] = escape_html(get_server_name_for_url(r))
-    e["SERVER_ADDR"] = r.conn.local_ip
-    e["SERVER_PORT"] = str(get_server_port(r))
-    if r.conn.remote_host:
-        e["REMOTE_HOST"] = r.conn.remote_host
-    e["REMOTE_ADDR"] = r.conn.client_ip
+        env = env_of(key, _MISSING)
+        if env is _MISSING:
+            env = _env_of(key)
+        if env is not None:
+            setdefault(env, val)
+    if not getattr(d, "cgi_pass_auth", None):
+        for name in _AUTH_VARS:        # only these two come from the two fields
+            e.pop(name, None)
+    senv = r.subprocess_env
+    os_path, os_ld = _os_paths()
+    val = senv.get("PATH")
+    if val is None:
+        val = DEFAULT_PATH if os_path is None else os_path
+    e.setdefault("PATH", val)
+    val = senv.get("LD_LIBRARY_PATH")
+    if val is None:
+        val = os_ld
+    if val is not None:
+        e.setdefault("LD_LIBRARY_PATH", val)
+    e.update(_server_vars(r, d, sconf))
+    conn = r.conn
+    if conn.remote_host:
+        e["REMOTE_HOST"] = conn.remote_host
+    e["REMOTE_ADDR"] = conn.client_ip
     e["DOCUMENT_ROOT"] = sconf.ap_document_root or ""
     e["REQUEST_SCHEME"] = http_scheme(r)
     e["CONTEXT_PREFIX"] = context_prefix(r)
     e["CONTEXT_DOCUMENT_ROOT"] = context_document_root(r)
     e["SERVER_ADMIN"] = sconf.server_admin or ""
     e["SCRIPT_FILENAME"] = r.filename or ""
-    e["REMOTE_PORT"] = str(r.conn.client_port)
+    e["REMOTE_PORT"] = str(conn.client_port)
     if r.user:
         e["REMOTE_USER"] = r.user
     else:
@@ -124,7 +190,7 @@ def add_common_vars(r: Request) -> None:
             e["REDIRECT_URL"] = r.prev.uri
         if r.prev.args is not None:
             e["REDIRECT_QUERY_STRING"] = r.prev.args
-    r.subprocess_env.update(e)
+    senv.update(e)
 
 
 def find_path_info(uri: str, path_info: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from httpd.http import util_script
 from httpd.http.util_script import create_environment, find_path_info, http2env
 from httpd.util.escape import escape_shell_cmd
 from httpd.util.uri import unescape_url
@@ -23,6 +24,25 @@ def test_http2env():
     assert http2env("X-Foo-Bar") == "HTTP_X_FOO_BAR"
     assert http2env("x_under") is None           # not exported, as Apache
     assert http2env("Accept") == "HTTP_ACCEPT"
+
+
+def test_field_names_translated_once_and_bounded(monkeypatch):
+    monkeypatch.setattr(util_script, "_ENV_OF", {})
+    monkeypatch.setattr(util_script, "_ENV_OF_MAX", 3)
+    of = util_script._env_of
+    assert [of(n) for n in ("content-TYPE", "Content-Length", "PROXY")] == \
+        ["CONTENT_TYPE", "CONTENT_LENGTH", None]
+    assert of("Authorization") == "HTTP_AUTHORIZATION"   # dropped later unless CGIPassAuth
+    assert len(util_script._ENV_OF) <= 3
+
+
+def test_server_paths_follow_the_environment(monkeypatch):
+    monkeypatch.setenv("LD_LIBRARY_PATH", "/one")
+    assert util_script._os_paths()[1] == "/one"
+    monkeypatch.setenv("LD_LIBRARY_PATH", "/two")
+    assert util_script._os_paths()[1] == "/two"
+    monkeypatch.delenv("LD_LIBRARY_PATH")
+    assert util_script._os_paths()[1] is None
 
 
 def test_create_environment_renames_as_apache():

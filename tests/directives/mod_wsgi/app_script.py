@@ -128,6 +128,12 @@ application = wsgiref.validate.validator(router)
 
 def unvalidated(environ, start_response):
     """wsgi.file_wrapper's sendfile path: the validator wraps the iterable, so this
-    one route is served without it (as any middleware would hide the wrapper)."""
+    one route is served without it (as any middleware would hide the wrapper); /list:
+    a plain list of one bytes object, its Content-Length the query's."""
+    if environ.get("PATH_INFO", "").startswith("/list"):
+        length = environ.get("QUERY_STRING", "")
+        start_response("200 OK", [("Content-Type", "text/plain")]
+                       + ([("Content-Length", length)] if length else []))
+        return [b"Hello"]
     start_response("200 OK", [("Content-Type", "application/octet-stream")])
     return environ["wsgi.file_wrapper"](open(os.path.join(HERE, "data.bin"), "rb"))

@@ -149,6 +149,16 @@ def test_file_wrapper(server):
     clean_log(server)
 
 
+@pytest.mark.parametrize("query,length,body", [
+    ("", "5", b"Hello"), ("5", "5", b"Hello"), ("3", "3", b"Hel"), ("05", "05", b"Hello")])
+def test_list_of_one_body(server, query, length, body):
+    status, headers, got = request(server, "GET", "/plain/list" + ("?" + query if query
+                                                                   else ""))
+    if not query and server.mode == "daemon":     # the daemon's frames: chunked
+        length = headers.get("Content-Length")
+    assert (status, headers.get("Content-Length"), got) == (200, length, body)
+
+
 def test_wsgi_errors_go_to_error_log(server):
     assert request(server, "GET", "/app/errors")[0] == 200
     deadline = time.monotonic() + 5
