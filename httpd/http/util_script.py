@@ -26,6 +26,7 @@ script's output and feeds the lines.
 from __future__ import annotations
 
 import os
+import re
 from typing import Optional
 
 from httpd.http.conditional import meets_conditions, parse_http_date
@@ -47,24 +48,60 @@ HTTP_INTERNAL_SERVER_ERROR, HTTP_GATEWAY_TIME_OUT = 500, 504
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
+_ENV_NAME = re.compile(r"[A-Za-z0-9-]*")
+# what add_common_vars does with a field, by the field's name as sent: its HTTP_* name,
+# or one of the markers below (names repeat from one request to the next, so the
+# per-character work is done once per name; bounded)
+_CT, _CL, _SKIP, _AUTH = 1, 2, 3, 4
+_FIELD_ACTION: dict = {}
+_FIELD_ACTION_MAX = 4096
+
+
 def http2env(name: str) -> Optional[str]:
     """http2env: ``HTTP_`` and the name upper-cased, ``-`` as ``_``; None for a name
     with any other character (not exported, as Apache does)."""
-    out = ["HTTP_"]
-    for c in name:
-        if c in _ALNUM:
-            out.append(c.upper())
-        elif c == "-":
-            out.append("_")
-        else:
-            return None
-    return "".join(out)
+    if _ENV_NAME.fullmatch(name) is None:
+        return None
+    return "HTTP_" + name.upper().replace("-", "_")
+
+
+def _field_action(name: str):
+    low = name.lower()
+    if low == "content-type":
+        act = _CT
+    elif low == "content-length":
+        act = _CL
+    elif low == "proxy":               # httpoxy: HTTP_PROXY is the proxy of many tools
+        act = _SKIP
+    else:
+        act = http2env(name)
+        if act is None:
+            act = _SKIP
+        elif low in ("authorization", "proxy-authorization"):
+            act = (_AUTH, act)
+    if len(_FIELD_ACTION) >= _FIELD_ACTION_MAX:
+        _FIELD_ACTION.clear()
+    _FIELD_ACTION[name] = act
+    return act
+
+
+_environ_data = getattr(os.environ, "_data", None)   # os.environ's bytes table (POSIX)
+
+
+def _getenv(name: str) -> Optional[str]:
+    """getenv(3): the server process's environment as it is now."""
+    if _environ_data is not None and os.name == "posix":
+        value = _environ_data.get(name.encode())
+        return None if value is None else os.fsdecode(value)
+    return os.environ.get(name)
 
 
 def _env2env(e: dict, r: Request, name: str, fallback: Optional[str]) -> None:
     val = r.subprocess_env.get(name)
     if val is None:
-        val = os.environ.get(name, fallback)
+        val = _getenv(name)
+        if val is None:
+            val = fallback
     if val is not None:
         e.setdefault(name, val)
 
@@ -77,37 +114,40 @@ def add_common_vars(r: Request) -> None:
     sconf = r.server.module_config[CORE_MODULE]
     pass_auth = bool(getattr(core, "cgi_pass_auth", None))
     e: dict = {}
+    actions = _FIELD_ACTION
     for key, val in r.headers_in:
-        low = key.lower()
-        if low == "content-type":
+        act = actions.get(key)
+        if act is None:
+            act = _field_action(key)
+        if act.__class__ is str:
+            if act not in e:
+                e[act] = val
+        elif act == _CT:
             e.setdefault("CONTENT_TYPE", val)
-        elif low == "content-length":
+        elif act == _CL:
             e.setdefault("CONTENT_LENGTH", val)
-        elif low == "proxy":           # httpoxy: HTTP_PROXY is the proxy of many tools
+        elif act == _SKIP:
             continue
-        elif low in ("authorization", "proxy-authorization") and not pass_auth:
-            continue
-        else:
-            env = http2env(key)
-            if env is not None:
-                e.setdefault(env, val)
+        elif pass_auth:                 # (_AUTH, name): only under CGIPassAuth On
+            e.setdefault(act[1], val)
     _env2env(e, r, "PATH", DEFAULT_PATH)
     _env2env(e, r, "LD_LIBRARY_PATH", None)
+    conn = r.conn
     e["SERVER_SIGNATURE"] = signature(r)
     e["SERVER_SOFTWARE"] = banner_of(r)
     e["SERVER_NAME"] = escape_html(get_server_name_for_url(r))
-    e["SERVER_ADDR"] = r.conn.local_ip
+    e["SERVER_ADDR"] = conn.local_ip
     e["SERVER_PORT"] = str(get_server_port(r))
-    if r.conn.remote_host:
-        e["REMOTE_HOST"] = r.conn.remote_host
-    e["REMOTE_ADDR"] = r.conn.client_ip
+    if conn.remote_host:
+        e["REMOTE_HOST"] = conn.remote_host
+    e["REMOTE_ADDR"] = conn.client_ip
     e["DOCUMENT_ROOT"] = sconf.ap_document_root or ""
     e["REQUEST_SCHEME"] = http_scheme(r)
     e["CONTEXT_PREFIX"] = context_prefix(r)
     e["CONTEXT_DOCUMENT_ROOT"] = context_document_root(r)
     e["SERVER_ADMIN"] = sconf.server_admin or ""
     e["SCRIPT_FILENAME"] = r.filename or ""
-    e["REMOTE_PORT"] = str(r.conn.client_port)
+    e["REMOTE_PORT"] = str(conn.client_port)
     if r.user:
         e["REMOTE_USER"] = r.user
     else:
