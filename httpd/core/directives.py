@@ -218,13 +218,6 @@ def _string_slot(attr: str, lower: bool = False):
     return handler
 
 
-def refuse_input_filter(cmd, d, *args):
-    """SetInputFilter (and mod_mime's AddInputFilter): this server has no input filter
-    chain, so a request body filter is refused rather than recorded and ignored."""
-    return (f"{cmd.cmd.name} is not available in this server (request body input "
-            "filters are not implemented)")
-
-
 def set_deprecated(cmd, d, arg):
     return cmd.cmd.help                        # ap_set_deprecated: the help is the message
 
@@ -349,7 +342,7 @@ DIRECTIVES = [
        "a handler name that overrides any other configured handler"),
     _d("SetOutputFilter", _string_slot("output_filters"), T1, OR_FILEINFO,
        "filter (or ; delimited list of filters) to be run on the request content"),
-    _d("SetInputFilter", refuse_input_filter, T1, OR_FILEINFO,
+    _d("SetInputFilter", _string_slot("input_filters"), T1, OR_FILEINFO,
        "filter (or ; delimited list of filters) to be run on the request body"),
     _d("AllowEncodedSlashes", set_allow2f, T1, RSRC_CONF,
        "Allow URLs containing '/' encoded as '%2F'"),
