@@ -29,8 +29,16 @@ skipped, the CRC and length verified (AH01399, AH01400, AH01401), and
 DeflateInflateRatioLimit/DeflateInflateRatioBurst stop a stream that inflates too
 much (AH02650).  A broken stream ends the response (before its first byte: a 500).
 
-The DEFLATE input filter is not part of this server (there are no input filters):
-DeflateInflateLimitRequestBody, which only it reads, is refused with a clear error.
+The DEFLATE input filter (deflate_in_filter) inflates a request body sent with a gzip
+Content-Encoding for the handler that reads it (SetInputFilter DEFLATE, AddInputFilter):
+only on the initial request and without a Content-Range; check_gzip takes gzip off the
+request's Content-Encoding, and Content-Length and Content-MD5 go once the body's first
+bytes are read.  Its errors are Apache's log lines, and the handler's read fails with
+ap_map_http_request_error's status: 413 when the inflated body passes
+DeflateInflateLimitRequestBody (LimitRequestBody when that is 0, AH02647/AH02648), 400
+otherwise (a short header AH02619, bad magic AH01387, reserved flags AH01388, a zlib
+error AH01391/AH01392, the ratio limit AH02649, the CRC AH01394 or length AH01395, the
+stream cut short AH02481, data after its end AH02482/AH02485).
 """
 from __future__ import annotations
 
@@ -40,10 +48,11 @@ from typing import Optional
 
 import attrs
 
-from httpd.http.filter import AP_FTYPE_CONTENT_SET, AP_FTYPE_RESOURCE, register_output_filter
+from httpd.http.filter import (AP_FTYPE_CONTENT_SET, AP_FTYPE_RESOURCE, InputFilterError,
+                               register_input_filter, register_output_filter)
 from httpd.http.request import log_rerror
 from httpd.module import OR_ALL, RSRC_CONF, Args, Module, directive
-from httpd.util.cparse import atoi
+from httpd.util.cparse import atoi, strtol
 from httpd.util.tokens import get_token
 
 MODULE_NAME = "deflate_module"
@@ -156,11 +165,6 @@ def set_etag(cmd, d, arg):
     return None
 
 
-def _refuse_inflate(cmd, d, arg):
-    return (f"{cmd.cmd.name} is not available in this server (mod_deflate's request body "
-            "DEFLATE input filter is not implemented)")
-
-
 AP_INFLATE_RATIO_LIMIT, AP_INFLATE_RATIO_BURST = 200, 3
 
 
@@ -171,6 +175,7 @@ class DeflateDirConfig:
 
     ratio_limit: int = AP_INFLATE_RATIO_LIMIT
     ratio_burst: int = AP_INFLATE_RATIO_BURST
+    inflate_limit: int = 0          # DeflateInflateLimitRequestBody (0: LimitRequestBody)
 
 
 def create_dir_config(path) -> DeflateDirConfig:
@@ -201,10 +206,19 @@ def set_inflate_ratio_burst(cmd, dc: DeflateDirConfig, arg):
     return None
 
 
-_INFLATE_DIRECTIVES = (
-    directive("DeflateInflateLimitRequestBody", Args.TAKE1, OR_ALL,
-              "Set a limit on size of inflated input")(_refuse_inflate),
-    set_inflate_ratio_limit, set_inflate_ratio_burst)
+@directive("DeflateInflateLimitRequestBody", Args.TAKE1, OR_ALL,
+           "Set a limit on size of inflated input")
+def set_inflate_limit(cmd, dc: DeflateDirConfig, arg):
+    value, end, overflow = strtol(arg)          # apr_strtoff
+    if overflow:
+        return "DeflateInflateLimitRequestBody is not parsable."
+    if end < len(arg) or value < 0:
+        return "DeflateInflateLimitRequestBody requires a non-negative integer."
+    dc.inflate_limit = value
+    return None
+
+
+_INFLATE_DIRECTIVES = (set_inflate_limit, set_inflate_ratio_limit, set_inflate_ratio_burst)
 
 
 # -- the filter ----------------------------------------------------------------------------
@@ -359,14 +373,16 @@ class InflateError(Exception):
     """A broken gzip stream: the response cannot go on (APR_EGENERAL)."""
 
 
-def check_gzip(r) -> bool:
+def check_gzip(r, hdrs1, hdrs2=None) -> bool:
     """check_gzip: is gzip (or x-gzip) the last coding (identity codings after it
-    ignored)?  If so it is taken off the Content-Encoding."""
-    hdrs = r.headers_out
+    ignored)?  If so it is taken off the Content-Encoding of ``hdrs1`` (the output
+    filter gives two tables and r.content_encoding to look in, the input filter the
+    request's fields)."""
+    hdrs = hdrs1
     encoding = hdrs.get("Content-Encoding")
-    if not encoding:
-        encoding = r.err_headers_out.get("Content-Encoding")
-        hdrs = r.err_headers_out
+    if not encoding and hdrs2 is not None:
+        encoding = hdrs2.get("Content-Encoding")
+        hdrs = hdrs2
         if not encoding:
             encoding, hdrs = r.content_encoding, None
     found = False
@@ -409,11 +425,17 @@ def check_gzip(r) -> bool:
 FLAG_HCRC, FLAG_EXTRA, FLAG_NAME, FLAG_COMMENT, FLAG_RESERVED = 0x02, 0x04, 0x08, 0x10, 0xE0
 
 
+def _flags_hex(flags: int) -> str:
+    """%02x of deflate_ctx's zlib_flags, a (signed) char: 0xe0 prints as ffffffe0."""
+    return f"{flags | 0xFFFFFF00 if flags & 0x80 else flags:02x}"
+
+
 def inflate_out_filter(f, src):
     """INFLATE (inflate_out_filter)."""
     r = f.r
     if r.main is not None or r.prev is not None or r.status == 204 \
-            or "Content-Range" in r.headers_out or not check_gzip(r):
+            or "Content-Range" in r.headers_out \
+            or not check_gzip(r, r.headers_out, r.err_headers_out):
         return src
     c = r.server_config(MODULE_NAME) or DeflateConfig()
     dc = r.module_config(MODULE_NAME) or DeflateDirConfig()
@@ -467,7 +489,8 @@ def _inflate(r, c: DeflateConfig, dc: DeflateDirConfig, src):
                 raise InflateError("bad header")
             flags = head[3]
             if flags & FLAG_RESERVED:
-                log_rerror(r, "deflate", "error", f"AH02620: inflate: bad flags {flags:02x}")
+                log_rerror(r, "deflate", "error",
+                           f"AH02620: inflate: bad flags {_flags_hex(flags)}")
                 raise InflateError("bad flags")
             rest = head[len(GZIP_HEADER):]
             skip = _skip_fields(rest, flags)
@@ -532,7 +555,138 @@ def _inflate(r, c: DeflateConfig, dc: DeflateDirConfig, src):
     yield bytes(out)
 
 
+# -- the DEFLATE input filter -----------------------------------------------------------------
+
+HTTP_BAD_REQUEST, HTTP_REQUEST_ENTITY_TOO_LARGE = 400, 413
+
+
+def deflate_in_filter(f, src):
+    """DEFLATE on the request body (deflate_in_filter)."""
+    r = f.r
+    if r.main is not None or r.prev is not None:          # ap_is_initial_req
+        return src
+    if "Content-Range" in r.headers_in or not check_gzip(r, r.headers_in):
+        return src
+    c = r.server_config(MODULE_NAME) or DeflateConfig()
+    dc = r.module_config(MODULE_NAME) or DeflateDirConfig()
+    limit = dc.inflate_limit
+    if not limit:              # "the core is checking the deflated body, we the inflated"
+        from httpd.core.config import effective_limit_req_body
+        from httpd.module import CORE_MODULE
+        core = r.module_config(CORE_MODULE)
+        limit = effective_limit_req_body(core) if core is not None else 0
+    return _inflate_in(r, c, dc, limit, src)
+
+
+def _zlib_message(e: Exception) -> tuple[int, str]:
+    """zlib's return code and stream message from Python's "Error -3 while
+    decompressing data: invalid block type"."""
+    text = str(e)
+    head, _, msg = text.partition(": ")
+    words = head.split()
+    code = int(words[1]) if len(words) > 1 and words[1].lstrip("-").isdigit() else -3
+    return code, msg or text
+
+
+def _in_error(r, level: str, line: str, status: int = HTTP_BAD_REQUEST):
+    log_rerror(r, "deflate", level, line)
+    return InputFilterError(status, line)
+
+
+def _inflate_in(r, c: DeflateConfig, dc: DeflateDirConfig, limit: int, src):
+    head = bytearray()
+    for data in src:
+        if data and not head:
+            r.headers_in.unset("Content-Length")
+            r.headers_in.unset("Content-MD5")
+        head += data
+        if len(head) >= len(GZIP_HEADER):
+            break
+    if not head:               # a zero-length body: nothing to inflate
+        return
+    if len(head) < len(GZIP_HEADER):
+        raise _in_error(r, "error", "AH02619: Encountered premature end-of-stream while "
+                        "reading inflate header")
+    if head[:2] != GZIP_HEADER[:2]:
+        raise _in_error(r, "warn", "AH01387: Zlib: Invalid header")
+    flags = head[3]
+    if flags & FLAG_RESERVED:
+        raise _in_error(r, "warn", f"AH01388: Zlib: Invalid flags {_flags_hex(flags)}")
+    d = zlib.decompressobj(c.windowsize)
+    pending = bytes(head[len(GZIP_HEADER):])
+    fields = bytearray()
+    total_in = total_out = hits = crc = 0
+    tail = bytearray()
+    size = c.buffersize
+    done = False
+
+    def pieces():
+        if pending:
+            yield pending
+        yield from src
+
+    for data in pieces():
+        if done:
+            raise _in_error(r, "error", "AH02482: Encountered extra data after compressed "
+                            "data")
+        if flags:              # consume_zlib_flags: the optional header fields
+            fields += data
+            skip = _skip_fields(fields, flags)
+            if skip is None:
+                continue
+            data, flags = bytes(fields[skip:]), 0
+            if not data:
+                continue
+        if d.eof:
+            tail += data
+        while data and not d.eof:
+            try:
+                z = d.decompress(data, size)
+            except zlib.error as e:
+                code, msg = _zlib_message(e)
+                raise _in_error(r, "warn", f"AH01392: Zlib error {code} inflating data "
+                                f"({msg})") from None
+            total_in += len(data) - len(d.unconsumed_tail)
+            data = d.unconsumed_tail
+            total_out += len(z)
+            crc = zlib.crc32(z, crc)
+            if limit and total_out > limit:
+                raise _in_error(r, "warn", f"AH02648: Inflated content length of "
+                                f"{total_out} is larger than the configured limit of "
+                                f"{limit}", HTTP_REQUEST_ENTITY_TOO_LARGE)
+            if total_in:                    # check_ratio
+                if total_out // total_in < dc.ratio_limit:
+                    hits = 0
+                else:
+                    hits += 1
+                    if hits > dc.ratio_burst:
+                        raise _in_error(r, "warn", "AH02649: Inflated content ratio is "
+                                        f"larger than the configured limit "
+                                        f"{dc.ratio_limit} by {dc.ratio_burst} time(s)")
+            if z:
+                yield z
+            if d.eof:
+                tail += d.unused_data
+        if d.eof and len(tail) >= VALIDATION_SIZE:
+            log_rerror(r, "deflate", "debug", f"AH01393: Zlib: Inflated {total_in} to "
+                       f"{total_out} : URL {r.uri}")
+            want_crc, want_len = struct.unpack("<II", bytes(tail[:VALIDATION_SIZE]))
+            if crc & 0xFFFFFFFF != want_crc:
+                raise _in_error(r, "warn", "AH01394: Zlib: CRC error inflating data")
+            if total_out & 0xFFFFFFFF != want_len:
+                raise _in_error(r, "warn", f"AH01395: Zlib: Length {total_out} of inflated "
+                                f"data does not match expected value {want_len}")
+            done = True
+            if len(tail) > VALIDATION_SIZE:
+                raise _in_error(r, "error", "AH02485: Encountered extra data after "
+                                "compressed data")
+    if not done:
+        raise _in_error(r, "error", "AH02481: Encountered premature end-of-stream while "
+                        "inflating")
+
+
 register_output_filter(FILTER_NAME, deflate_out_filter, AP_FTYPE_CONTENT_SET, module=MODULE_NAME)
+register_input_filter(FILTER_NAME, deflate_in_filter, AP_FTYPE_CONTENT_SET, module=MODULE_NAME)
 register_output_filter("INFLATE", inflate_out_filter, AP_FTYPE_RESOURCE - 1,
                        module=MODULE_NAME)
 

@@ -24,7 +24,7 @@ from typing import Optional
 import attrs
 
 from httpd import expr as ap_expr
-from httpd.core.sections import regex_cflags
+from httpd.core.sections import expr_parse_cmd
 from httpd.http.filter import (AP_FILTER_PROTO_CHANGE, AP_FILTER_PROTO_CHANGE_LENGTH,
                                AP_FILTER_PROTO_NO_BYTERANGE, AP_FILTER_PROTO_NO_CACHE,
                                AP_FILTER_PROTO_NO_PROXY, AP_FILTER_PROTO_TRANSFORM,
@@ -112,11 +112,8 @@ def _add_filter(cmd, cfg: FilterConfig, fname: str, pname: str, expr: Optional[s
         frec.ftype = provider_frec.ftype
     parsed = None
     if expr is not None:
-        node = cmd.directive
         try:
-            parsed = ap_expr.parse(expr, cflags=regex_cflags(cmd),
-                                   filename=getattr(node, "filename", None),
-                                   line=getattr(node, "line", 0))
+            parsed = expr_parse_cmd(cmd, expr)
         except ap_expr.ExprError as e:
             return f"Error parsing FilterProvider expression:{e}"
     frec.data.providers.insert(0, Provider(provider_frec, parsed, types))

@@ -24,7 +24,7 @@ from httpd.module.hooks import DECLINED, MIDDLE
 from httpd.module import OR_FILEINFO, Args, Module, directive
 from httpd.config.grammar import getword_conf
 
-from httpd.core.sections import regex_cflags
+from httpd.core.sections import expr_parse_cmd, regex_cflags
 from httpd.request.expr_context import exec_expr
 from httpd.http.request import log_rerror
 from httpd.util.regsub import pregsub
@@ -198,11 +198,8 @@ def add_setenvifexpr(cmd, mconfig: SeiConfig, args: str):
         return f"Missing expression for {cmd.cmd.name}"
     entry = SeiEntry(None, None)
     sconf.conditionals.append(entry)
-    node = cmd.directive
     try:
-        entry.expr = ap_expr.parse(text, cflags=regex_cflags(cmd),
-                                   filename=getattr(node, "filename", None),
-                                   line=getattr(node, "line", 0))
+        entry.expr = expr_parse_cmd(cmd, text)
     except ap_expr.ExprError as e:
         return f'Could not parse expression "{text}": {e}'
     return _add_envvars(cmd, args[pos:], entry)

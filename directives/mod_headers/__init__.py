@@ -19,7 +19,7 @@ from httpd.config.grammar import getword_conf
 from httpd.module.hooks import FIRST, LAST
 from httpd.module import OR_FILEINFO, Args, Module, directive
 
-from httpd.core.sections import regex_cflags
+from httpd.core.sections import parse_expr, regex_cflags
 from directives.mod_headers import runtime
 
 MODULE_NAME = "headers_module"
@@ -150,14 +150,7 @@ def parse_format_string(s: str) -> tuple[Optional[tuple], Optional[str]]:
     return tuple(folded), None
 
 
-def _parse_expr(cmd, text: str, string: bool):
-    node = cmd.directive
-    try:
-        return ap_expr.parse(text, string=string, cflags=regex_cflags(cmd),
-                             filename=getattr(node, "filename", None),
-                             line=getattr(node, "line", 0)), None
-    except ap_expr.ExprError as e:
-        return None, str(e)
+_parse_expr = parse_expr
 
 
 # -- the directives ------------------------------------------------------------------------

@@ -143,11 +143,6 @@ def _remove_extension_type(cmd, m, ext):
     return _add_extension_info("forced_type")(cmd, m, "", ext)
 
 
-def _refuse_input_filter(cmd, m, *args):
-    return ("AddInputFilter is not available in this server (request body input filters "
-            "are not implemented)")
-
-
 def _add(name, field, help):
     return directive(name, Args.ITERATE2, OR_FILEINFO, help)(_add_extension_info(field))
 
@@ -204,9 +199,8 @@ DIRECTIVES = (
     _add("AddEncoding", "encoding_type",
          "an encoding (e.g., gzip), followed by one or more file extensions"),
     _add("AddHandler", "handler", "a handler name followed by one or more file extensions"),
-    directive("AddInputFilter", Args.ITERATE2, OR_FILEINFO,
-              "input filter name (or ; delimited names) followed by one or more file "
-              "extensions")(_refuse_input_filter),
+    _add("AddInputFilter", "input_filters",
+         "input filter name (or ; delimited names) followed by one or more file extensions"),
     _add("AddLanguage", "language_type",
          "a language (e.g., fr), followed by one or more file extensions"),
     _add("AddOutputFilter", "output_filters",

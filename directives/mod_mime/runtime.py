@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Optional
 
 from httpd.module.hooks import DECLINED, OK
-from httpd.http.filter import add_output_filters
+from httpd.http.filter import add_input_filters, add_output_filters
 from httpd.http.request import generation
 
 MODULE_NAME = "mime_module"
@@ -45,7 +45,7 @@ def _find(conf, types: dict, name: str) -> tuple:
     file name under one mod_mime config."""
     mappings = conf.extension_mappings or {}
     multimatch = conf.multimatch
-    ctype = charset = encoding = handler = filters = None
+    ctype = charset = encoding = handler = filters = in_filters = None
     languages: list[str] = []
     found_metadata = False
     start = 0
@@ -77,6 +77,11 @@ def _find(conf, types: dict, name: str) -> tuple:
                 encoding = info.encoding_type if encoding is None \
                     else f"{encoding}, {info.encoding_type}"
                 found = True
+            if info.input_filters:     # (added by name in find_ct, as ap_add_input_filter)
+                in_filters = info.input_filters if in_filters is None \
+                    else f"{in_filters};{info.input_filters}"
+                if multimatch & MULTIMATCH_FILTERS:
+                    found = True
             if info.output_filters:
                 filters = info.output_filters if filters is None \
                     else f"{filters};{info.output_filters}"
@@ -108,7 +113,7 @@ def _find(conf, types: dict, name: str) -> tuple:
     if not languages and conf.default_language:
         languages = [conf.default_language]
     return (ctype, tuple(languages), encoding, handler,
-            tuple(exceptions) if found_metadata else None, filters)
+            tuple(exceptions) if found_metadata else None, filters, in_filters)
 
 
 def find_ct(r) -> int:
@@ -136,7 +141,7 @@ def find_ct(r) -> int:
         if len(cache) >= MAX_CACHE:
             cache.clear()
         hit = cache[key] = (conf, types, _find(conf, types, name))
-    ctype, languages, encoding, handler, exceptions, filters = hit[2]
+    ctype, languages, encoding, handler, exceptions, filters, in_filters = hit[2]
     if exceptions is not None:
         r.notes["ap-mime-exceptions-list"] = exceptions
     if ctype:
@@ -150,6 +155,8 @@ def find_ct(r) -> int:
         r.handler = handler
     if filters:
         add_output_filters(filters, r)     # AddOutputFilter: into the chain by name
+    if in_filters:                       # (no proxy requests in this server)
+        add_input_filters(in_filters, r)   # AddInputFilter: by name
     if not r.content_type:
         return DECLINED
     return OK

@@ -20,7 +20,7 @@ from httpd import expr
 from .config import (ERRORDOCUMENT_DEFAULT, ETAG_ALL, ETAG_DIGEST, ETAG_INODE, ETAG_MTIME,
                      ETAG_NONE, ETAG_SIZE, ETAG_UNSET, MAXRANGES_DEFAULT, MAXRANGES_NORANGES,
                      MAXRANGES_UNLIMITED)
-from .sections import regex_cflags
+from .sections import expr_parse_cmd
 from httpd.util.cparse import strtol
 from httpd.util.uri import is_url
 
@@ -86,9 +86,7 @@ def set_error_document(cmd, d, errno_str, msg):
         # a leading " marks a message, as the response code relies on
         text = '"' + msg if what == "msg" else msg
         try:
-            codes[status] = expr.parse(text, string=True, cflags=regex_cflags(cmd),
-                                       filename=cmd.directive.filename,
-                                       line=cmd.directive.line)
+            codes[status] = expr_parse_cmd(cmd, text, string=True)
         except expr.ExprError as e:
             return f"Cannot parse expression in ErrorDocument: {e}"
     d.response_code_exprs = codes
@@ -208,8 +206,7 @@ def set_cgi_var(cmd, d, var, rule):
 
 def set_sethandler(cmd, d, arg):
     try:
-        d.expr_handler = expr.parse(arg, string=True, cflags=regex_cflags(cmd),
-                                    filename=cmd.directive.filename, line=cmd.directive.line)
+        d.expr_handler = expr_parse_cmd(cmd, arg, string=True)
     except expr.ExprError as e:
         return f"Can't parse expression : {e}"
     return None
@@ -219,13 +216,6 @@ def _string_slot(attr: str, lower: bool = False):
     def handler(cmd, d, arg):
         setattr(d, attr, arg.lower() if lower else arg)
     return handler
-
-
-def refuse_input_filter(cmd, d, *args):
-    """SetInputFilter (and mod_mime's AddInputFilter): this server has no input filter
-    chain, so a request body filter is refused rather than recorded and ignored."""
-    return (f"{cmd.cmd.name} is not available in this server (request body input "
-            "filters are not implemented)")
 
 
 def set_deprecated(cmd, d, arg):
@@ -352,7 +342,7 @@ DIRECTIVES = [
        "a handler name that overrides any other configured handler"),
     _d("SetOutputFilter", _string_slot("output_filters"), T1, OR_FILEINFO,
        "filter (or ; delimited list of filters) to be run on the request content"),
-    _d("SetInputFilter", refuse_input_filter, T1, OR_FILEINFO,
+    _d("SetInputFilter", _string_slot("input_filters"), T1, OR_FILEINFO,
        "filter (or ; delimited list of filters) to be run on the request body"),
     _d("AllowEncodedSlashes", set_allow2f, T1, RSRC_CONF,
        "Allow URLs containing '/' encoded as '%2F'"),

@@ -8,7 +8,7 @@ The walks themselves are httpd/request/directory_walk.py; their caches belong to
 from __future__ import annotations
 
 from httpd.module.hooks import OK, REALLY_FIRST, REALLY_LAST
-from httpd.http.filter import add_output_filters
+from httpd.http.filter import add_input_filters, add_output_filters
 from httpd.http.request import evaluate_str, generation, log_rerror
 from httpd.module import CORE_MODULE as CORE
 from httpd.request.directory_walk import directory_walk
@@ -102,10 +102,14 @@ def core_override_type(r) -> int:
 
 
 def core_insert_filter(r) -> None:
-    """core_insert_filter: SetOutputFilter's filters, by name, in order."""
+    """core_insert_filter: SetOutputFilter's and SetInputFilter's filters, by name, in
+    order."""
     conf = r.per_dir_config.get(CORE) or r.server.lookup_defaults.get(CORE)
-    if conf is not None and conf.output_filters:
-        add_output_filters(conf.output_filters, r)
+    if conf is not None:
+        if conf.output_filters:
+            add_output_filters(conf.output_filters, r)
+        if conf.input_filters:
+            add_input_filters(conf.input_filters, r)
 
 
 HOOKS: dict = {

@@ -45,14 +45,21 @@ def regex_cflags(cmd) -> int:
     return expr.AP_REG_DEFAULT if flags is None else flags
 
 
-def parse_expr(cmd, text: str, string: bool):
-    """ap_expr_parse_cmd: (expression, None) or (None, message), with RegexDefaultOptions
-    and the directive's file and line for the expression's error messages."""
+def expr_parse_cmd(cmd, text: str, string: bool = False):
+    """ap_expr_parse_cmd: the expression of a directive, with RegexDefaultOptions, the
+    directive's file and line for its error messages, and, read from an .htaccess file,
+    no function that reads a file (file(), filesize()); raises expr.ExprError."""
     node = cmd.directive
+    return expr.parse(text, string=string, cflags=regex_cflags(cmd),
+                      filename=getattr(node, "filename", None),
+                      line=getattr(node, "line", 0),
+                      htaccess=bool(getattr(cmd, "htaccess", False)))
+
+
+def parse_expr(cmd, text: str, string: bool):
+    """expr_parse_cmd as (expression, None) or (None, message)."""
     try:
-        return expr.parse(text, string=string, cflags=regex_cflags(cmd),
-                          filename=getattr(node, "filename", None),
-                          line=getattr(node, "line", 0)), None
+        return expr_parse_cmd(cmd, text, string), None
     except expr.ExprError as e:
         return None, str(e)
 
@@ -214,10 +221,8 @@ def ifsection(cmd, mconfig, arg):
         if not arg:
             return f"{name}> directive requires additional arguments"
         condition, pos = getword_conf(arg)
-        node = cmd.directive
         try:
-            conf.condition = expr.parse(condition, cflags=regex_cflags(cmd),
-                                        filename=node.filename, line=node.line)
+            conf.condition = expr_parse_cmd(cmd, condition)
         except expr.ExprError as e:
             return f"Cannot parse condition clause: {e}"
     changes = {"path": path}

@@ -200,10 +200,11 @@ class _Abort(Exception):
 class _Parse:
     """util_expr_parse.y as recursive descent, keeping bison's error messages."""
 
-    def __init__(self, text: str, string_mode: bool, cflags: int, restricted: bool):
+    def __init__(self, text: str, string_mode: bool, cflags: int, restricted: bool,
+                 htaccess: bool = False):
         self.error: Optional[str] = None
         self.error2: Optional[str] = None
-        self.cflags, self.restricted = cflags, restricted
+        self.cflags, self.restricted, self.htaccess = cflags, restricted, htaccess
         self.toks = _Lexer(text, string_mode, self).tokens()
         self.la = None
 
@@ -241,7 +242,8 @@ class _Parse:
                 found = name if name in table else None
             else:
                 found = next((k for k in table if k.lower() == name.lower()), None)
-            if found is not None and self.restricted and table[found]:
+            if found is not None and table[found] and (
+                    self.restricted or (self.htaccess and kind == "Function")):
                 self.error2 = f"{'' if kind == 'Function' else '-'}{found} not available in " \
                               "restricted context"
                 return None
@@ -454,9 +456,14 @@ class Expr:
 
 
 def parse(text: str, string: bool = False, cflags: int = AP_REG_DEFAULT,
-          restricted: bool = False, filename: Optional[str] = None, line: int = 0) -> Expr:
-    """ap_expr_parse; raise ExprError with Apache's message on failure."""
-    p = _Parse(text, string, cflags, restricted)
+          restricted: bool = False, filename: Optional[str] = None, line: int = 0,
+          htaccess: bool = False) -> Expr:
+    """ap_expr_parse; raise ExprError with Apache's message on failure.  ``restricted``:
+    AP_EXPR_FLAG_RESTRICTED (mod_include: no file functions or file tests);
+    ``htaccess``: an expression read from an .htaccess file, where Apache 2.4.71 refuses
+    the functions that read a file, file() and filesize() ("file not available in
+    restricted context"), and still allows the -e/-f/-d... tests."""
+    p = _Parse(text, string, cflags, restricted, htaccess)
     root = None
     try:
         root = p.root(string)

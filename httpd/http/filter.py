@@ -29,8 +29,15 @@ Apache's shape, said with Python generators instead of bucket brigades:
   (no Content-Length: chunked on HTTP/1.1) and ranges are ignored, as
   ap_byterange_filter ignores a brigade without EOS.  A HEAD stops there too.
 
-Input filters are not part of this server: SetInputFilter and AddInputFilter are
-refused at configuration time.
+Input filters, the same way round (ap_register_input_filter, ap_add_input_filter): a
+filter registered by name with ``register_input_filter(name, func, ftype)``, added to
+``r.input_filters`` by SetInputFilter (the core's insert_filter) and mod_mime's
+AddInputFilter.  ``func(f, src)`` is a generator over the request body as the client
+sends it (``src``: an iterator of ``bytes``) yielding the body the handler reads; a
+filter that declines returns ``src``; one that fails raises ``InputFilterError``
+with the status the handler answers (ap_map_http_request_error: 413 for APR_ENOSPC,
+otherwise 400).  The body reader (httpd.io.request_body) runs the chain at the
+handler's first read, so the filters see the request as the handler does.
 """
 from __future__ import annotations
 
@@ -149,6 +156,71 @@ def add_output_filters(names: str, r: Request) -> None:
     for name in names.split(";"):
         if name:
             add_output_filter(name, None, r)
+
+
+# -- input filters --------------------------------------------------------------------------
+
+_INPUT: dict[str, FilterRec] = {}
+
+
+class InputFilterError(Exception):
+    """An input filter could not give the body: the handler's read fails with
+    ``status`` (ap_map_http_request_error)."""
+
+    def __init__(self, status: int, reason: str = ""):
+        super().__init__(reason or f"input filter error {status}")
+        self.status = status
+
+
+def register_input_filter(name: str, func, ftype: int = AP_FTYPE_RESOURCE,
+                          module: Optional[str] = None) -> FilterRec:
+    """ap_register_input_filter (see register_output_filter)."""
+    frec = FilterRec(name, func, ftype, module=module)
+    _INPUT[name.lower()] = frec
+    return frec
+
+
+def get_input_filter_handle(name: str, process: Any = None) -> Optional[FilterRec]:
+    """ap_get_input_filter_handle (for the generation of ``process`` when given)."""
+    frec = _INPUT.get(name.lower())
+    if frec is not None and frec.module is not None and process is not None:
+        registry = getattr(process, "registry", None)
+        if registry is not None and not registry.is_loaded(frec.module):
+            return None
+    return frec
+
+
+def add_input_filter(name: str, ctx: Any, r: Request) -> Optional[Filter]:
+    """ap_add_input_filter: by name, after every filter of a type not above its own;
+    AH00082 for a name nobody registered."""
+    frec = get_input_filter_handle(name, r.process)
+    if frec is None:
+        errorlog.log_rerror(r, "core", "error", f"AH00082: an unknown filter was not added: "
+                            f"{name}")
+        return None
+    f = Filter(frec, r, ctx)
+    filters = r.input_filters
+    i = len(filters)
+    while i and filters[i - 1].frec.ftype > frec.ftype:
+        i -= 1
+    r.input_filters = filters[:i] + (f,) + filters[i:]
+    return f
+
+
+def add_input_filters(names: str, r: Request) -> None:
+    """A ``;``-separated list of input filter names (SetInputFilter, AddInputFilter)."""
+    for name in names.split(";"):
+        if name:
+            add_input_filter(name, None, r)
+
+
+def run_input(r: Request, src: Iterator[bytes]) -> Iterator[bytes]:
+    """The request body through ``r.input_filters`` (the body as the handler reads
+    it)."""
+    stream = src
+    for f in r.input_filters:
+        stream = f.frec.func(f, stream)
+    return stream
 
 
 def remove_output_filter(f: Filter) -> None:

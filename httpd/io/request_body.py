@@ -25,6 +25,7 @@ class BodyReader:
         self.started = False
         self.done = False
         self.buf = bytearray()
+        self.filtered = None          # the input filters' output, once reading starts
 
     def _limit(self) -> int:
         from httpd.core.config import effective_limit_req_body
@@ -32,12 +33,19 @@ class BodyReader:
         return effective_limit_req_body(core) if core is not None else 0
 
     def read(self, n: int = -1) -> bytes:
-        """Up to ``n`` bytes of the body (all of it for -1); b"" at its end."""
+        """Up to ``n`` bytes of the body (all of it for -1); b"" at its end.  With
+        input filters on the request (r.input_filters), the body they give; a filter's
+        failure raises its InputFilterError (``status``: the answer)."""
         if self.done and not self.buf:
             return b""
         if not self.started:
             self.started = True
             self._interim(self.hconn.start_body(self._limit(), self.r.status), self.r)
+            if self.r.input_filters:
+                from httpd.http.filter import run_input
+                self.filtered = run_input(self.r, self._raw())
+        if self.filtered is not None:
+            return self._read_filtered(n)
         while not self.done and (n < 0 or len(self.buf) < n):
             ev = self.hconn.next_event()
             if ev is proto.NEED_DATA:
@@ -57,6 +65,42 @@ class BodyReader:
                 raise BodyError(ev)
             else:
                 self.done = True
+        if n < 0:
+            out, self.buf = bytes(self.buf), bytearray()
+        else:
+            out, self.buf = bytes(self.buf[:n]), self.buf[n:]
+        return out
+
+    def _raw(self):
+        """The body as the client sends it, piece by piece (what input filters read)."""
+        while True:
+            ev = self.hconn.next_event()
+            if ev is proto.NEED_DATA:
+                data = self._recv()
+                if data is None:
+                    ev = self.hconn.timed_out()
+                else:
+                    self.hconn.receive_data(data)
+                    continue
+            if isinstance(ev, proto.BodyData):
+                yield ev.data
+            elif isinstance(ev, proto.EndOfBody):
+                self.r.notes["trailers"] = ev.trailers
+                return
+            elif isinstance(ev, proto.ProtocolError):
+                raise BodyError(ev)
+            else:
+                return
+
+    def _read_filtered(self, n: int) -> bytes:
+        while not self.done and (n < 0 or len(self.buf) < n):
+            try:
+                self.buf += next(self.filtered)
+            except StopIteration:
+                self.done = True
+            except Exception:
+                self.done = True
+                raise
         if n < 0:
             out, self.buf = bytes(self.buf), bytearray()
         else:

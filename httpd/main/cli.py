@@ -277,6 +277,20 @@ def make_process(prog: str, opts: Options, stream=None) -> Process:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    """The command line.  Output into a pipe whose reader has gone (``httpd -V | head``)
+    ends the command quietly, as SIGPIPE ends Apache's, instead of with a traceback."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())   # no second error at interpreter exit
+        except (OSError, ValueError):
+            pass
+        return 1
+
+
+def _main(argv: Optional[list[str]] = None) -> int:
     argv = sys.argv if argv is None else argv
     prog = os.path.basename(argv[0]) if argv else "httpd"
     if prog in ("__main__.py", "-c", ""):
@@ -293,7 +307,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(usage_text(prog), file=sys.stderr)
         return 1
     if opts.version:
-        print(f"Server version: {SERVER_VERSION} (Unix)")
+        from httpd.main.info import version_line
+        print(version_line())
         print(f"Server built:   {SERVER_BUILT}")
         return 0
     from httpd.main import info

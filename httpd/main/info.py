@@ -72,11 +72,19 @@ def _versions() -> str:
     return ", ".join(parts)
 
 
+def version_line() -> str:
+    """-v's and -V's first line: this server's product and, after it, the Apache release
+    it follows as ``Apache/x.y.z``, the token tools look for on that line (Apache::Test
+    takes the first word starting with ``Apache/``, certbot searches ``Apache/([0-9.]*)``)
+    in distributions' forms such as ``Apache/2.4.71 (Debian)``."""
+    return f"Server version: {SERVER_VERSION} (Unix) Apache/{APACHE_COMPAT_VERSION}"
+
+
 def show_compile_settings(process, ok: bool) -> int:
     from httpd.config.process import default_server_root
     build = process.build
     mpm = process.registry.mpm if ok else None
-    print(f"Server version: {SERVER_VERSION} (Unix)")
+    print(version_line())
     print(f"Server built:   {SERVER_BUILT}")
     print(f"Server follows: Apache/{APACHE_COMPAT_VERSION}")
     print(f"Server loaded:  {_versions()}")

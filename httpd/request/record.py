@@ -263,6 +263,10 @@ class Request:
     # order, added by insert_filter hooks (SetOutputFilter, AddOutputFilter, mod_filter)
     # and run by the response writer over the handler's body; empty on most requests
     filters: tuple = ()
+    # the request body's input filters (ap_add_input_filter: SetInputFilter,
+    # AddInputFilter), Filter records in ftype order, run by the body reader over
+    # what the client sends; empty on most requests
+    input_filters: tuple = ()
     bytes_sent: int = 0                         # body bytes (for %b / %B)
     mtime: Optional[float] = None               # last modified, for conditionals
     vlist_validator: Optional[str] = None       # a negotiated response's variant list ETag

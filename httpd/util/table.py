@@ -11,8 +11,8 @@ def table_get(table: dict, key: str) -> Optional[str]:
     if value is not None:
         return value
     if table:
-        low = key.lower()
+        low, n = key.lower(), len(key)
         for k, v in table.items():
-            if k.lower() == low:
+            if len(k) == n and k.lower() == low:    # (the length first: no lower())
                 return v
     return None

@@ -65,6 +65,11 @@ HTACCESS = {
     "all/ifmod": "<IfModule mod_headers.c>\nHeader set X-IfMod yes\n</IfModule>\n",
     "all/loadmod": "LoadModule foo_module modules/mod_foo.so\n",
     "all/dirsec": "<Directory /tmp>\n</Directory>\n",
+    # expressions read from .htaccess: no function that reads a file (2.4.71: "file not
+    # available in restricted context"), the -e/-f tests still allowed
+    "all/exprfile": "<If \"file('/etc/hostname') != ''\">\nHeader set X-Hta file\n</If>\n",
+    "all/exprsize": "Require expr \"filesize('/etc/hostname') -gt 0\"\n",
+    "all/exprtest": "<If \"-f '/etc/hostname'\">\nHeader set X-Hta test\n</If>\n",
     # None, then All deeper
     "none": "BogusDirective on\n",
     "none/all": "Header set X-Deep deep\n",
@@ -139,7 +144,7 @@ REQUESTS = [
     "/all/a.txt", "/all/l2/a.txt", "/all/l2/l3/a.txt", "/all/l2/l3/b.txt", "/all/l2/l3/",
     "/all/bad/a.txt", "/all/unclosed/a.txt", "/all/allowov/a.txt", "/all/args/a.txt",
     "/all/include/a.txt", "/all/define/a.txt", "/all/ifmod/a.txt", "/all/loadmod/a.txt",
-    "/all/dirsec/a.txt",
+    "/all/dirsec/a.txt", "/all/exprfile/a.txt", "/all/exprsize/a.txt", "/all/exprtest/a.txt",
     "/none/a.txt", "/none/all/a.txt",
     "/list/a.txt", "/list/no/a.txt",
     "/nonfatal/a.txt", "/unread/a.txt", "/second/a.txt", "/dirht/a.txt", "/all/l2/l3/missing.txt",

@@ -65,6 +65,26 @@ class TestInfo:
         code, out, err = httpd("-v")
         assert code == 0 and err == ""
         assert out.startswith("Server version: httpd/")
+        # the Apache release it follows, where tools look for it (Apache::Test's
+        # httpd_version takes the first word of the line starting with Apache/)
+        first = out.splitlines()[0].split()
+        assert [w for w in first if w.startswith("Apache/")] == ["Apache/2.4.71"]
+
+    def test_V_into_a_closed_pipe(self, monkeypatch, capsys):
+        """`httpd -V | head -1`: the reader has left; the command ends without a
+        traceback (Apache dies of SIGPIPE quietly), status 1."""
+        import io
+        from httpd.main import cli
+
+        class Gone(io.StringIO):
+            def write(self, s):
+                raise BrokenPipeError(32, "Broken pipe")
+
+            def fileno(self):
+                raise ValueError("no descriptor")
+
+        monkeypatch.setattr("sys.stdout", Gone())
+        assert cli.main(["httpd", "-V"]) == 1
 
     def test_l_lists_builtins(self):
         code, out, _ = httpd("-l")
