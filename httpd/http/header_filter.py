@@ -129,10 +129,12 @@ def sendfile_enabled(r: Request) -> bool:
     return r.module_config(CORE).enable_sendfile is True
 
 
-def set_accept_ranges(r: Request) -> None:
-    """ap_set_accept_ranges: "none" when MaxRanges none turns ranges off."""
-    r.headers_out.set("Accept-Ranges",
-                      "none" if r.module_config(CORE).max_ranges == 0 else "bytes")
+def set_accept_ranges(r: Request, d: Any = None) -> None:
+    """ap_set_accept_ranges: "none" when MaxRanges none turns ranges off (``d``: the
+    request's merged core config when the caller has it)."""
+    if d is None:
+        d = r.module_config(CORE)
+    r.headers_out.set("Accept-Ranges", "none" if d.max_ranges == 0 else "bytes")
 
 
 # The standard methods in number order for Allow (Apache walks its method hash, whose
