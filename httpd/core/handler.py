@@ -130,8 +130,8 @@ def _serve_file(r: Request, d) -> int:
     try:
         update_mtime(r, st.st_mtime)
         set_last_modified(r)
-        set_etag(r)
-        set_accept_ranges(r)
+        set_etag(r, d)
+        set_accept_ranges(r, d)
         size = st.st_size
         set_content_length(r, size)
         if d.content_md5:

@@ -12,7 +12,7 @@ import hashlib
 import os
 import threading
 import time
-from typing import Optional
+from typing import Any, Optional
 
 from httpd.request.record import Request
 from httpd.protocol import M_GET
@@ -181,11 +181,11 @@ def file_digest(path: str, st: os.stat_result) -> Optional[str]:
     return value
 
 
-def make_etag(r: Request, force_weak: bool = False) -> str:
+def make_etag(r: Request, force_weak: bool = False, d: Any = None) -> str:
     """ap_make_etag: "" when FileETag None; else [W/]"inode-size-mtime" (per FileETag,
     lowercase hex, mtime in microseconds), weak when the file changed less than a second
     before the request; FileETag Digest gives a strong "base64(sha1)" of the content."""
-    bits = etag_bits(r)
+    bits = etag_components(d if d is not None else r.module_config(CORE))
     st = r.finfo
     weak = "W/" if force_weak else ""
     if st is not None and bits & ETAG_DIGEST and r.filename and _is_reg(st):
@@ -228,13 +228,13 @@ def _is_reg(st: os.stat_result) -> bool:
     return (st.st_mode & 0o170000) == 0o100000
 
 
-def set_etag(r: Request) -> None:
+def set_etag(r: Request, d: Any = None) -> None:
     """ap_set_etag: the ETag field, or the "no-etag" note the header filter obeys.  A
     negotiated response (``r.vlist_validator``) gets the structured tag
     ``"variant;list``, weak when the list's validator is -- without its closing quote:
     2.4's etag_end copies the validator with apr_cpystrn(next, vlv, vlv_len), which
     keeps vlv_len - 1 characters, and the quote is the one dropped."""
-    etag = make_etag(r)
+    etag = make_etag(r, False, d)
     vlv = getattr(r, "vlist_validator", None)   # stand-in records may lack it
     if vlv and etag and etag.endswith('"'):
         if vlv.startswith("W/"):

@@ -26,7 +26,8 @@ from httpd.request.record import FileRange, Part, Request
 from httpd.http.status import get_status_line
 from httpd.module import CORE_MODULE as CORE
 from httpd.http.core import HTTP_MODULE as HTTP
-from httpd.protocol import METHODS, M_INVALID, KeepAlive, set_keepalive as decide_keepalive
+from httpd.protocol import (METHODS, M_INVALID, STATUS_DROPS, KeepAlive,
+                            set_keepalive as decide_keepalive)
 from httpd.util.table import table_get
 from httpd.util.tokens import find_token, is_chunked
 from httpd.util.escape import escape_html
@@ -128,10 +129,12 @@ def sendfile_enabled(r: Request) -> bool:
     return r.module_config(CORE).enable_sendfile is True
 
 
-def set_accept_ranges(r: Request) -> None:
-    """ap_set_accept_ranges: "none" when MaxRanges none turns ranges off."""
-    r.headers_out.set("Accept-Ranges",
-                      "none" if r.module_config(CORE).max_ranges == 0 else "bytes")
+def set_accept_ranges(r: Request, d: Any = None) -> None:
+    """ap_set_accept_ranges: "none" when MaxRanges none turns ranges off (``d``: the
+    request's merged core config when the caller has it)."""
+    if d is None:
+        d = r.module_config(CORE)
+    r.headers_out.set("Accept-Ranges", "none" if d.max_ranges == 0 else "bytes")
 
 
 # The standard methods in number order for Allow (Apache walks its method hash, whose
@@ -191,6 +194,25 @@ def set_keepalive(r: Request) -> bool:
     policy = http.effective.policy if http is not None else KEEPALIVE_DEFAULTS
     out = r.headers_out
     headers_in = r.headers_in
+    # The common case answered without the general call: an HTTP/1.1 request with no
+    # Connection or Via field, a response of known length with no Connection or
+    # Transfer-Encoding field, keep-alive on and requests left.  Every condition of
+    # ap_set_keepalive below then holds the same way: kept alive, not chunked, no field
+    # to add (no "Keep-Alive" asked for), one more keep-alive.
+    in_keys = headers_in._keys
+    out_keys = out._keys
+    status = r.status
+    if (r.proto_num >= 1001 and "connection" not in in_keys and "via" not in in_keys
+            and "content-length" in out_keys and "connection" not in out_keys
+            and "transfer-encoding" not in out_keys
+            and conn.keepalive is not False and not r.expecting_100
+            and status not in STATUS_DROPS and policy.enabled and policy.timeout > 0
+            and (policy.max_requests == 0 or policy.max_requests - conn.keepalives > 0)
+            and table_get(r.subprocess_env, "nokeepalive") is None
+            and not getattr(r.process, "mpm_stopping", False)):
+        conn.keepalive = True
+        conn.keepalives += 1
+        return True
     d = decide_keepalive(
         policy=policy, keepalives=conn.keepalives, proto_num=r.proto_num,
         request_connection=headers_in.get("Connection"), status=r.status,

@@ -379,8 +379,7 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
     if route is not None and status == 200 and route(r, hconn):
         return HANDED_OFF
     if score is not None:
-        score.set_status("W")
-        score.request_started(r)
+        score.request_started(r)        # status W, and the request's scoreboard fields
     r.per_dir_config = r.server.lookup_defaults
     body = BodyReader(ch, hconn, r, timeout, body_stage)
     r.read_body = body.read

@@ -30,6 +30,8 @@ QUIET_SIGNALS = frozenset({signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal
 # children this parent sent SIGKILL to (reclaim): their deaths are expected and quiet
 _SENT_KILL: set[int] = set()
 
+_BUSY_WRITE_BYTE = ord(BUSY_WRITE)
+
 
 class StatusArray:
     """One status byte per slot in memory shared across fork."""
@@ -59,7 +61,7 @@ class Slot:
         self.worker = worker
 
     def set_status(self, letter: str) -> None:
-        self.status.set(self.index, letter)
+        self.status._map[self.index] = ord(letter)      # StatusArray.set, inlined (hot)
         if self.worker is not None:
             self.worker.set_status(letter)
 
@@ -69,6 +71,9 @@ class Slot:
             self.worker.connection_started(client_ip)
 
     def request_started(self, r) -> None:
+        """The head was read: status W (ap_update_child_status(SERVER_BUSY_WRITE, r)),
+        the scoreboard's request fields with it."""
+        self.status._map[self.index] = _BUSY_WRITE_BYTE
         if self.worker is not None:
             self.worker.request_started(r)
 

@@ -98,11 +98,15 @@ class WorkerScore(_WorkerBase):
     """A worker's slot, with the updates the connection layer makes (Apache's
     ap_update_child_status*, ap_time_process_request, ap_increment_counts)."""
 
-    __slots__ = ("_global",)
+    __slots__ = ("_global", "_extended")
 
     def __init__(self, buf, base: int, global_score: GlobalScore):
         super().__init__(buf, base)
         self._global = global_score
+        # ap_extended_status is fixed for the board's life (written once by create, as
+        # Apache's is per generation): read it once here, not from the shared mapping
+        # (a struct unpack) twice per request
+        self._extended = bool(global_score.extended_status)
 
     @property
     def times(self) -> tuple[float, float, float, float]:
@@ -128,7 +132,7 @@ class WorkerScore(_WorkerBase):
                            protocol: str = "http/1.1") -> None:
         """ap_update_child_status_from_conn(SERVER_BUSY_READ): a connection was accepted."""
         self._buf[self._base + _STATUS_OFF] = ord(BUSY_READ)
-        if self._global.extended_status:
+        if self._extended:
             self.last_used = time.time()
             self.client = client
             self.vhost = vhost
@@ -138,7 +142,7 @@ class WorkerScore(_WorkerBase):
         """The request line and headers were read: status W, who and what
         (ap_update_child_status(SERVER_BUSY_WRITE, r) and START_PREQUEST)."""
         self._buf[self._base + _STATUS_OFF] = ord(BUSY_WRITE)
-        if not self._global.extended_status:
+        if not self._extended:
             return
         now = time.time()
         self.start_time = self.last_used = now
@@ -150,7 +154,7 @@ class WorkerScore(_WorkerBase):
     def request_done(self, r: Any) -> None:
         """STOP_PREQUEST and ap_increment_counts: one more access and its bytes, the
         time it took, and the process's CPU times so far."""
-        if not self._global.extended_status:
+        if not self._extended:
             return
         now = time.time()
         self.stop_time = self.last_used = now

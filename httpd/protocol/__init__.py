@@ -27,6 +27,7 @@ from httpd.protocol._connection import (
     HTTPConnection, Limits, KeepAlive, RequestHead, BodyData, EndOfBody, ConnectionClosed,
     ProtocolError, NEED_DATA, PAUSED, Event, KeepAliveDecision, set_keepalive, merge_headers,
     CONTINUE, status_drops_connection, DEFAULT_LIMIT_REQ_BODY)
+from httpd.protocol._response import STATUS_DROPS
 from httpd.protocol._events import (
     METHODS, M_GET, M_PUT, M_POST, M_DELETE, M_CONNECT, M_OPTIONS, M_TRACE, M_INVALID,
     METHOD_NUMBER_FIRST, METHOD_NUMBER_LAST, method_number_of)
@@ -34,7 +35,7 @@ from httpd.protocol._events import (
 __all__ = [
     "HTTPConnection", "Limits", "KeepAlive", "RequestHead", "BodyData", "EndOfBody",
     "ConnectionClosed", "ProtocolError", "NEED_DATA", "PAUSED", "Event", "KeepAliveDecision",
-    "set_keepalive", "merge_headers", "CONTINUE", "status_drops_connection",
+    "set_keepalive", "merge_headers", "CONTINUE", "status_drops_connection", "STATUS_DROPS",
     "DEFAULT_LIMIT_REQ_BODY", "METHODS", "M_GET", "M_PUT", "M_POST", "M_DELETE", "M_CONNECT",
     "M_OPTIONS", "M_TRACE", "M_INVALID", "METHOD_NUMBER_FIRST", "METHOD_NUMBER_LAST",
     "method_number_of"]
