@@ -7,6 +7,7 @@ import struct
 import zlib
 from typing import Optional
 
+from httpd.core.config import get_limit_req_body
 from httpd.http.filter import InputFilterError
 from httpd.http.request import log_rerror
 
@@ -74,6 +75,18 @@ FLAG_HCRC, FLAG_EXTRA, FLAG_NAME, FLAG_COMMENT, FLAG_RESERVED = 0x02, 0x04, 0x08
 def _flags_hex(flags: int) -> str:
     """%02x of deflate_ctx's zlib_flags, a (signed) char: 0xe0 prints as ffffffe0."""
     return f"{flags | 0xFFFFFF00 if flags & 0x80 else flags:02x}"
+
+
+def check_ratio(dc: DeflateDirConfig, total_in: int, total_out: int, hits: int) -> int:
+    """check_ratio: the count of consecutive inflate steps over DeflateInflateRatioLimit
+    after this one, or -1 once they pass DeflateInflateRatioBurst (stop inflating)."""
+    if total_in:
+        if total_out // total_in < dc.ratio_limit:
+            return 0
+        hits += 1
+        if hits > dc.ratio_burst:
+            return -1
+    return hits
 
 
 def inflate_out_filter(f, src):
@@ -164,16 +177,12 @@ def _inflate(r, c: DeflateConfig, dc: DeflateDirConfig, src):
             crc = zlib.crc32(z, crc)
             total_out += len(z)
             out += z
-            if total_in:                    # check_ratio
-                if total_out // total_in < dc.ratio_limit:
-                    hits = 0
-                else:
-                    hits += 1
-                    if hits > dc.ratio_burst:
-                        log_rerror(r, "deflate", "warn", f"AH02650: Inflated content ratio "
-                                   f"is larger than the configured limit {dc.ratio_limit} "
-                                   f"by {dc.ratio_burst} time(s)")
-                        raise InflateError("ratio")
+            hits = check_ratio(dc, total_in, total_out, hits)
+            if hits < 0:
+                log_rerror(r, "deflate", "warn", f"AH02650: Inflated content ratio is larger "
+                           f"than the configured limit {dc.ratio_limit} by {dc.ratio_burst} "
+                           "time(s)")
+                raise InflateError("ratio")
             if d.eof:
                 tail += d.unused_data
                 break
@@ -217,10 +226,7 @@ def deflate_in_filter(f, src):
     dc = r.module_config(MODULE_NAME) or DeflateDirConfig()
     limit = dc.inflate_limit
     if not limit:              # "the core is checking the deflated body, we the inflated"
-        from httpd.core.config import effective_limit_req_body
-        from httpd.module import CORE_MODULE
-        core = r.module_config(CORE_MODULE)
-        limit = effective_limit_req_body(core) if core is not None else 0
+        limit = get_limit_req_body(r)
     return _inflate_in(r, c, dc, limit, src)
 
 
@@ -300,15 +306,11 @@ def _inflate_in(r, c: DeflateConfig, dc: DeflateDirConfig, limit: int, src):
                 raise _in_error(r, "warn", f"AH02648: Inflated content length of "
                                 f"{total_out} is larger than the configured limit of "
                                 f"{limit}", HTTP_REQUEST_ENTITY_TOO_LARGE)
-            if total_in:                    # check_ratio
-                if total_out // total_in < dc.ratio_limit:
-                    hits = 0
-                else:
-                    hits += 1
-                    if hits > dc.ratio_burst:
-                        raise _in_error(r, "warn", "AH02649: Inflated content ratio is "
-                                        f"larger than the configured limit "
-                                        f"{dc.ratio_limit} by {dc.ratio_burst} time(s)")
+            hits = check_ratio(dc, total_in, total_out, hits)
+            if hits < 0:
+                raise _in_error(r, "warn", "AH02649: Inflated content ratio is larger than "
+                                f"the configured limit {dc.ratio_limit} by {dc.ratio_burst} "
+                                "time(s)")
             if z:
                 yield z
             if d.eof:

@@ -376,6 +376,12 @@ def effective_limit_req_body(d: CoreDirConfig) -> int:
     return DEFAULT_LIMIT_REQ_BODY if d.limit_req_body is None else d.limit_req_body
 
 
+def get_limit_req_body(r: Any) -> int:
+    """ap_get_limit_req_body: LimitRequestBody of the request's directory (0: none)."""
+    d = r.module_config(CORE_MODULE)
+    return effective_limit_req_body(d) if d is not None else 0
+
+
 # -- check_config (core_check_config) -----------------------------------------------------
 
 def _check_errorlog_dir(process, server, seen: dict) -> Optional[str]:

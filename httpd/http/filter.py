@@ -119,9 +119,10 @@ def register_output_filter(name: str, func, ftype: int = AP_FTYPE_RESOURCE,
     return frec
 
 
-def get_output_filter_handle(name: str, process: Any = None) -> Optional[FilterRec]:
-    """ap_get_output_filter_handle (for the generation of ``process`` when given)."""
-    frec = _OUTPUT.get(name.lower())
+def _handle(table: dict, name: str, process: Any) -> Optional[FilterRec]:
+    """get_filter_handle: ``name`` in ``table``, if its module is loaded in the
+    generation of ``process`` (when given)."""
+    frec = table.get(name.lower())
     if frec is not None and frec.module is not None and process is not None:
         registry = getattr(process, "registry", None)
         if registry is not None and not registry.is_loaded(frec.module):
@@ -129,14 +130,28 @@ def get_output_filter_handle(name: str, process: Any = None) -> Optional[FilterR
     return frec
 
 
-def add_output_filter_handle(frec: FilterRec, ctx: Any, r: Request) -> Filter:
-    """ap_add_output_filter_handle: after every filter of a type not above its own."""
-    f = Filter(frec, r, ctx)
-    filters = r.filters
+def _placed(filters: tuple, f: Filter) -> tuple:
+    """add_any_filter_handle's place: after every filter of a type not above its own."""
     i = len(filters)
-    while i and filters[i - 1].frec.ftype > frec.ftype:
+    while i and filters[i - 1].frec.ftype > f.frec.ftype:
         i -= 1
-    r.filters = filters[:i] + (f,) + filters[i:]
+    return filters[:i] + (f,) + filters[i:]
+
+
+def _unknown(r: Request, name: str) -> None:
+    errorlog.log_rerror(r, "core", "error", f"AH00082: an unknown filter was not added: "
+                        f"{name}")
+
+
+def get_output_filter_handle(name: str, process: Any = None) -> Optional[FilterRec]:
+    """ap_get_output_filter_handle (for the generation of ``process`` when given)."""
+    return _handle(_OUTPUT, name, process)
+
+
+def add_output_filter_handle(frec: FilterRec, ctx: Any, r: Request) -> Filter:
+    """ap_add_output_filter_handle."""
+    f = Filter(frec, r, ctx)
+    r.filters = _placed(r.filters, f)
     return f
 
 
@@ -144,18 +159,21 @@ def add_output_filter(name: str, ctx: Any, r: Request) -> Optional[Filter]:
     """ap_add_output_filter: by name; AH00082 for a name nobody registered."""
     frec = get_output_filter_handle(name, r.process)
     if frec is None:
-        errorlog.log_rerror(r, "core", "error", f"AH00082: an unknown filter was not added: "
-                            f"{name}")
+        _unknown(r, name)
         return None
     return add_output_filter_handle(frec, ctx, r)
 
 
-def add_output_filters(names: str, r: Request) -> None:
-    """A ``;``-separated list of filter names (SetOutputFilter, AddOutputFilter), each
-    added in order (ap_getword on ';')."""
+def _add_names(names: str, add, r: Request) -> None:
+    """A ``;``-separated list of filter names, each added in order (ap_getword)."""
     for name in names.split(";"):
         if name:
-            add_output_filter(name, None, r)
+            add(name, None, r)
+
+
+def add_output_filters(names: str, r: Request) -> None:
+    """SetOutputFilter's and AddOutputFilter's list."""
+    _add_names(names, add_output_filter, r)
 
 
 # -- input filters --------------------------------------------------------------------------
@@ -182,36 +200,23 @@ def register_input_filter(name: str, func, ftype: int = AP_FTYPE_RESOURCE,
 
 def get_input_filter_handle(name: str, process: Any = None) -> Optional[FilterRec]:
     """ap_get_input_filter_handle (for the generation of ``process`` when given)."""
-    frec = _INPUT.get(name.lower())
-    if frec is not None and frec.module is not None and process is not None:
-        registry = getattr(process, "registry", None)
-        if registry is not None and not registry.is_loaded(frec.module):
-            return None
-    return frec
+    return _handle(_INPUT, name, process)
 
 
 def add_input_filter(name: str, ctx: Any, r: Request) -> Optional[Filter]:
-    """ap_add_input_filter: by name, after every filter of a type not above its own;
-    AH00082 for a name nobody registered."""
+    """ap_add_input_filter: by name; AH00082 for a name nobody registered."""
     frec = get_input_filter_handle(name, r.process)
     if frec is None:
-        errorlog.log_rerror(r, "core", "error", f"AH00082: an unknown filter was not added: "
-                            f"{name}")
+        _unknown(r, name)
         return None
     f = Filter(frec, r, ctx)
-    filters = r.input_filters
-    i = len(filters)
-    while i and filters[i - 1].frec.ftype > frec.ftype:
-        i -= 1
-    r.input_filters = filters[:i] + (f,) + filters[i:]
+    r.input_filters = _placed(r.input_filters, f)
     return f
 
 
 def add_input_filters(names: str, r: Request) -> None:
-    """A ``;``-separated list of input filter names (SetInputFilter, AddInputFilter)."""
-    for name in names.split(";"):
-        if name:
-            add_input_filter(name, None, r)
+    """SetInputFilter's and AddInputFilter's list."""
+    _add_names(names, add_input_filter, r)
 
 
 def run_input(r: Request, src: Iterator[bytes]) -> Iterator[bytes]:

@@ -10,7 +10,6 @@ from typing import Any, Optional
 from httpd import protocol as proto
 from httpd.io.channel import Channel, Deadline, Timeout
 from httpd.request.record import Request
-from httpd.module import CORE_MODULE
 
 
 class BodyReader:
@@ -25,12 +24,11 @@ class BodyReader:
         self.started = False
         self.done = False
         self.buf = bytearray()
-        self.filtered = None          # the input filters' output, once reading starts
+        self.source = None     # the body's pieces (through the input filters), once read
 
     def _limit(self) -> int:
-        from httpd.core.config import effective_limit_req_body
-        core = self.r.module_config(CORE_MODULE)
-        return effective_limit_req_body(core) if core is not None else 0
+        from httpd.core.config import get_limit_req_body
+        return get_limit_req_body(self.r)
 
     def read(self, n: int = -1) -> bytes:
         """Up to ``n`` bytes of the body (all of it for -1); b"" at its end.  With
@@ -41,30 +39,18 @@ class BodyReader:
         if not self.started:
             self.started = True
             self._interim(self.hconn.start_body(self._limit(), self.r.status), self.r)
+            self.source = self._raw()
             if self.r.input_filters:
                 from httpd.http.filter import run_input
-                self.filtered = run_input(self.r, self._raw())
-        if self.filtered is not None:
-            return self._read_filtered(n)
+                self.source = run_input(self.r, self.source)
         while not self.done and (n < 0 or len(self.buf) < n):
-            ev = self.hconn.next_event()
-            if ev is proto.NEED_DATA:
-                data = self._recv()
-                if data is None:
-                    ev = self.hconn.timed_out()
-                else:
-                    self.hconn.receive_data(data)
-                    continue
-            if isinstance(ev, proto.BodyData):
-                self.buf += ev.data
-            elif isinstance(ev, proto.EndOfBody):
+            try:
+                self.buf += next(self.source)
+            except StopIteration:
                 self.done = True
-                self.r.notes["trailers"] = ev.trailers
-            elif isinstance(ev, proto.ProtocolError):
+            except Exception:
                 self.done = True
-                raise BodyError(ev)
-            else:
-                self.done = True
+                raise
         if n < 0:
             out, self.buf = bytes(self.buf), bytearray()
         else:
@@ -92,21 +78,6 @@ class BodyReader:
             else:
                 return
 
-    def _read_filtered(self, n: int) -> bytes:
-        while not self.done and (n < 0 or len(self.buf) < n):
-            try:
-                self.buf += next(self.filtered)
-            except StopIteration:
-                self.done = True
-            except Exception:
-                self.done = True
-                raise
-        if n < 0:
-            out, self.buf = bytes(self.buf), bytearray()
-        else:
-            out, self.buf = bytes(self.buf[:n]), self.buf[n:]
-        return out
-
     def discard(self, r: Request) -> None:
         """ap_discard_request_body's reading for the request ``r`` whose handler calls it
         (an ErrorDocument's, after an internal redirect): the protocol's discard_body,
@@ -114,6 +85,7 @@ class BodyReader:
         if not self.started:
             self.started = True
             self._interim(self.hconn.discard_body(self._limit(), r.status), r)
+            self.source = self._raw()
         elif not self.done:
             self.hconn.discard_body()
         self.buf.clear()
