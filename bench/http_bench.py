@@ -26,7 +26,9 @@ and a browser's Accept, Accept-Language, Accept-Encoding and Referer (a head of 
 byte (wrk's default), the easy case for any cache; both runs each in turn.  --sweep
 runs every column at each of the given connection counts (one table per count), and
 --cpu adds the servers' CPU time per request (user and system, read from /proc for the
-server's whole process tree over the load, wrk excluded).
+server's whole process tree over the load, wrk excluded).  --floor (with --set prefork)
+adds bench/floor_server.py at two levels: the least any CPython prefork server can do per
+request, a bound for the ratios the others can reach.
 """
 from __future__ import annotations
 
@@ -179,10 +181,21 @@ def app(environ, start_response):
 '''
 
 
-def servers(root: Path, docs: Path, procs: int, which: str, threads: int):
+def servers(root: Path, docs: Path, procs: int, which: str, threads: int,
+            floor: bool = False):
     """(name, start function) for every server of the set available here."""
     out = []
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if floor:
+        # the bound for any CPython server: bench/floor_server.py, one per parsing level
+        for parse in ("none", "httptools"):
+            def floor_server(parse=parse):
+                port = free_port()
+                return port, start([sys.executable, str(ROOT / "bench" / "floor_server.py"),
+                                    "--port", str(port), "--docs", str(docs), "--procs",
+                                    str(procs), "--parse", parse], port, env)
+            out.append((f"CPython floor ({'head end only' if parse == 'none' else 'httptools'})",
+                        floor_server))
     if which == "portable":
         for mpm in PORTABLE:
             def ours_p(mpm=mpm):
@@ -382,6 +395,8 @@ def main() -> None:
                     help="interleaved rounds over all servers; the median is reported")
     ap.add_argument("--urls", default="", help="comma-separated column names to run")
     ap.add_argument("--only", default="")
+    ap.add_argument("--floor", action="store_true",
+                    help="add bench/floor_server.py, the least a CPython server can do")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -400,7 +415,8 @@ def main() -> None:
     results: dict = {}
     try:
         for _ in range(args.runs):
-            for name, starter in servers(root, docs, args.procs, args.set, args.threads):
+            for name, starter in servers(root, docs, args.procs, args.set, args.threads,
+                                         args.floor and args.set == "prefork"):
                 if args.only and not any(o.lower() in name.lower()
                                          for o in args.only.split(",")):
                     continue
