@@ -12,10 +12,12 @@ Transfer-Encoding, Host, Expect), plus this server's stricter rules (reliability
 """
 from __future__ import annotations
 
+import operator
 import re
 from typing import Optional, Union
 
-from httpd.protocol._events import ConnectionClosed, Limits, ProtocolError, RequestHead
+from httpd.protocol._events import (M_CONNECT, METHODS, ConnectionClosed, Limits, ProtocolError,
+                                    RequestHead)
 from httpd.protocol._fields import (AH00567, INVALID, NEED, TOO_LONG, FieldReader, merged_too_long,
                               read_line)
 from httpd.protocol._reqline import RequestLine, error, parse_request_line, semantic_errors, semantics
@@ -23,9 +25,14 @@ from httpd.protocol._uri import construct_host_header, field_name_len, fix_host_
 from httpd.util.tokens import is_chunked
 
 _TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+"
-_FAST_LINE = re.compile(_TOKEN + " ([\x21-\x7e\x80-\xff]+) HTTP/([1-9])\\.([0-9])\r\n")
-# a whole field line, from a line's start: (name, value without its leading SP/HT)
-_FIELD_LINE = re.compile("(?<=\n)(" + _TOKEN + "):[ \t]*([\t\x20-\x7e\x80-\xff]*)\r\n")
+_FAST_LINE = re.compile("(" + _TOKEN + ") ([\x21-\x7e\x80-\xff]+) (HTTP/[1-9]\\.[0-9])\r\n")
+# a whole field line, from a line's start: (name, value without its leading SP/HT and
+# not ending in SP/HT: the slow path drops trailing whitespace)
+_FIELD_LINE = re.compile("(?<=\n)(" + _TOKEN + "):[ \t]*"
+                         "((?:[\t\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)\r\n")
+_NAME = operator.itemgetter(0)
+_PROTO_NUMS = {f"HTTP/{major}.{minor}": 1000 * major + minor
+               for major in range(1, 10) for minor in range(10)}
 _TE_TOKEN = re.compile(_TOKEN)
 _FRAMING = frozenset({"host", "connection", "content-length", "transfer-encoding", "expect"})
 _FRAMING_NAMES = {n: n.lower() for n in (
@@ -101,41 +108,72 @@ def fast_head(buf, limits: Limits):
 
     Two expressions hold the strict grammar: the request line (a token method, single
     spaces, ``HTTP/d.d``), and a field line (a token name at the start of a line, a
-    colon, a value of VCHAR / obs-text / SP / HT, CRLF), found with one ``findall``.
-    The head is plainly valid when every line after the request line is one field
-    (the count of LFs says so: a bare CR or LF, a folded line or a bad name makes a
-    line that does not match), and no field ends in whitespace (the slow path drops it
-    as Apache does)."""
+    colon, a value of VCHAR / obs-text / SP / HT not ending in SP / HT, CRLF), found
+    with one ``findall``.  The head is plainly valid when every line after the request
+    line is one field (the count of LFs says so: a bare CR or LF, a folded line, a bad
+    name or a value ending in whitespace, which the slow path drops as Apache does,
+    makes a line that does not match).
+
+    A GET-like head (a known method, an origin-form target without a fragment, one
+    Host, no name twice, no Transfer-Encoding or Expect) is finished here in one go;
+    any other goes through ``semantics`` and ``finish_head``, the slow path's own."""
     end = buf.find(b"\r\n\r\n")
     if end < 0 or buf[0] == 13:
         return None
     head = str(memoryview(buf)[:end + 2], "latin-1")
     m = _FAST_LINE.match(head)
-    if m is None or m.end() - 2 > limits.line + 1:
+    if m is None:
         return None
     start = m.end()
+    if start - 2 > limits.line + 1:
+        return None
     fields = _FIELD_LINE.findall(head, start)
     nfields = len(fields)
-    if head.count("\n") != nfields + 1 or " \r\n" in head or "\t\r\n" in head:
+    if head.count("\n") != nfields + 1:
         return None
-    if limits.fields and nfields > limits.fields:
+    if nfields > limits.fields and limits.fields:
         return None
-    size = len(head) - start
-    if size > limits.fieldsize + 1:
+    if len(head) - start > limits.fieldsize + 1:
         if max(map(len, head[start:].split("\r\n"))) > limits.fieldsize + 1:
             return None
         if merged_too_long(fields, limits.fieldsize) is not None:
             return None
+    method, target, protocol = m.groups()
+    keys = "\n".join(map(_NAME, fields)).lower().split("\n") if fields else []
+    by_name = dict(zip(keys, fields))
+    number = METHODS.get(method)
+    if (number is not None and number != M_CONNECT and target[1:2] != "/"
+            and target[0] == "/" and len(by_name) == nfields and "#" not in target
+            and "transfer-encoding" not in by_name and "expect" not in by_name):
+        host = by_name.get("host")
+        if host is not None:
+            res = fix_host_header(host[1], limits.strict)
+            hostname = res.hostname
+            if not res.log and hostname is not None:
+                cl = by_name.get("content-length")
+                if cl is None:
+                    body, length = "none", None
+                else:
+                    cl = cl[1]
+                    if cl.isdigit() and cl.isascii() and len(cl) < 19:
+                        body, length = "length", int(cl)
+                    else:
+                        body = None
+                if body is not None:
+                    q = target.find("?")
+                    conn = by_name.get("connection")
+                    proto_num = _PROTO_NUMS[protocol]
+                    return RequestHead(
+                        method, target, (1, 1) if proto_num >= 1001 else (1, 0), fields,
+                        head[:start - 2], False, body, length, protocol, proto_num, number,
+                        method == "HEAD", target if q < 0 else target[:q],
+                        None if q < 0 else target[q + 1:], None, hostname, res.port, False,
+                        None if conn is None else conn[1], (fields, keys)), end + 4
     line = head[:start - 2]
-    target = m.group(1)
-    method = line[:line.index(" ")]
-    proto_num = 1000 * int(m.group(2)) + int(m.group(3))
-    rl, bad_uri = semantics(line, method, target, line[-8:], proto_num, limits)
+    rl, bad_uri = semantics(line, method, target, protocol, _PROTO_NUMS[protocol], limits)
     rl = semantic_errors(rl, bad_uri, limits)
     if isinstance(rl, ProtocolError):
         return rl, 0
-    keys = "\n".join([name for name, _ in fields]).lower().split("\n") if fields else []
-    by_name = dict(zip(keys, fields))
     if len(by_name) != nfields:
         return finish_head(rl, fields, limits), end + 4
     # no name twice: the fields are already apr_table_compress's view, and the five
