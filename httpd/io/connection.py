@@ -17,7 +17,8 @@ from typing import Any
 from httpd import protocol as proto
 from httpd.http import request as http_request
 from httpd.request import vhost as vhost_select
-from httpd.request.record import ConnInfo, Headers, Request, new_request
+from httpd.request import record
+from httpd.request.record import ConnInfo, Headers, Request
 from httpd.io.request_body import BodyReader
 from httpd.io.response_write import send_response
 
@@ -336,31 +337,30 @@ def _next_head(ch: Channel, hconn: proto.HTTPConnection, first_timeout: float,
         hconn.receive_data(data)
 
 
+# the request record of a parsed head in one call: ap_read_request's fields of
+# request_rec from the head, the rest their defaults
+_request_of_head = record.request_maker(
+    ("conn", "server", "process", "request_time", "per_dir_config", "headers_in", "head"),
+    {"the_request": "head.request_line", "method": "head.method",
+     "method_number": "head.method_number", "header_only": "head.header_only",
+     "protocol": "head.protocol", "proto_num": "head.proto_num",
+     "unparsed_uri": "head.target", "uri": "head.path", "args": "head.args",
+     "hostname": "head.hostname", "parsed_port": "head.port",
+     "expecting_100": "head.expect_continue",
+     "remaining": "head.content_length if head.body == 'length' else 0",
+     "read_chunked": "head.body == 'chunked'"})
+
+
 def request_from_head(process: Any, info: ConnInfo, base: Any, head: Any) -> Request:
     """The request record of a parsed head (ap_read_request's fields of request_rec),
-    on the connection ``info`` whose base server is ``base``."""
+    on the connection ``info`` whose base server is ``base``.  The head's field lists
+    become the request's headers_in (the head is not read for its fields again)."""
     merged = head.merged
     if merged is None:
         items = proto.merge_headers(head.headers)
         merged = head.merged = (items, [k.lower() for k, _ in items])
-    r = new_request(info, base, process, time.time(), base.lookup_defaults,
-                    Headers.copy_of(*merged))
-    r.the_request = head.request_line
-    r.method = head.method
-    r.method_number = head.method_number
-    r.header_only = head.header_only
-    r.protocol = head.protocol
-    r.proto_num = head.proto_num
-    r.unparsed_uri = head.target
-    r.uri = head.path
-    r.args = head.args
-    r.hostname = head.hostname
-    r.parsed_port = head.port
-    r.expecting_100 = head.expect_continue
-    if head.body == "chunked":
-        r.read_chunked = True
-    elif head.body == "length":
-        r.remaining = head.content_length
+    r = _request_of_head(info, base, process, time.time(), base.lookup_defaults,
+                         Headers.taking(*merged), head)
     # CL with TE (and TE on HTTP/1.0): never reused, as ap_read_request's AP_CONN_CLOSE
     info.keepalive = False if head.must_close else None
     return r

@@ -7,7 +7,7 @@ from httpd.protocol._body import ChunkedReader, LengthReader, length_over_limit
 from httpd.protocol._events import (DEFAULT_LIMIT_REQ_BODY, NEED_DATA, PAUSED, BodyData,
                                     ConnectionClosed, EndOfBody, Event, KeepAlive, Limits,
                                     ProtocolError, RequestHead, merge_headers)
-from httpd.protocol._head import HeadReader
+from httpd.protocol._head import HeadReader, fast_head
 from httpd.protocol._response import (CONTINUE, KeepAliveDecision, set_keepalive,
                                       status_drops_connection)
 
@@ -43,7 +43,7 @@ class HTTPConnection:
         self._buf = bytearray()
         self._eof = False
         self._state = IDLE
-        self._reader = HeadReader(limits)
+        self._reader: Optional[HeadReader] = None     # made when the fast path cannot say
         self._body = None
         self._conn_close = False          # c->keepalive = AP_CONN_CLOSE decided early
         self._continue_sent = False
@@ -96,7 +96,18 @@ class HTTPConnection:
         return ConnectionClosed()
 
     def _next_head(self) -> Event:
-        ev, used = self._reader.read(self._buf, self._eof)
+        reader = self._reader
+        if reader is None:
+            # a fresh head: the fast path first, the line-by-line reader made only when
+            # it cannot say (an incomplete head, or one it leaves to the slow path)
+            fast = fast_head(self._buf, self.limits)
+            if fast is None:
+                reader = self._reader = HeadReader(self.limits)
+                ev, used = reader.read_slow(self._buf, self._eof)
+            else:
+                ev, used = fast
+        else:
+            ev, used = reader.read(self._buf, self._eof)
         if ev is None:
             return NEED_DATA
         if used:
@@ -248,7 +259,7 @@ class HTTPConnection:
 
     def _begin_next(self) -> None:
         self._state = IDLE
-        self._reader = HeadReader(self.limits)
+        self._reader = None
         self._body = None
         self.head = None
         self._conn_close = False
@@ -261,11 +272,13 @@ class HTTPConnection:
         inside the fields or the body: 408 (mod_reqtimeout)."""
         state = self._state
         if state == IDLE:
-            if self._reader.line_read:
-                line = self._reader.rl.the_request
+            reader = self._reader
+            if reader is not None and reader.line_read:
+                line = reader.rl.the_request
                 self._fail()
                 return ProtocolError(408, HEADER_TIMEOUT, (HEADER_TIMEOUT, AH00567), line)
-            idle = not self._buf and self._reader.pos == 0 and self.keepalives > 0
+            idle = (not self._buf and (reader is None or reader.pos == 0)
+                    and self.keepalives > 0)
             self._close()
             return ConnectionClosed("" if idle else HEADER_TIMEOUT)
         if state == BODY or state == DISCARD:

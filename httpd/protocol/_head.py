@@ -64,6 +64,10 @@ class HeadReader:
             fast = fast_head(buf, self.limits)
             if fast is not None:
                 return fast
+        return self.read_slow(buf, eof)
+
+    def read_slow(self, buf, eof: bool):
+        """``read`` without the fast path (the caller tried it)."""
         limits = self.limits
         if self.rl is None:
             while True:

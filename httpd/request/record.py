@@ -43,6 +43,15 @@ class Headers:
         h._keys = keys[:]
         return h
 
+    @staticmethod
+    def taking(items: list, keys: list) -> "Headers":
+        """A table holding ``items`` and their lowercased ``keys`` themselves (not
+        copies): for lists the caller hands over and no longer reads."""
+        h = _new_headers(Headers)
+        h._items = items
+        h._keys = keys
+        return h
+
     def get(self, name: str, default: Optional[str] = None) -> Optional[str]:
         """The first value of ``name`` (apr_table_get)."""
         keys = self._keys
@@ -308,17 +317,26 @@ class Request:
         return self.server.module_config.get(module)
 
 
-def _compile_new_request():
-    """``new_request(conn, server, process, request_time, per_dir_config, headers_in)``:
-    what ``Request(conn=..., server=..., ...)`` makes, without the call's 70 keyword
-    defaults: generated once from the field list (so it cannot fall out of step with
-    it), every other field set from its default as a constant, the empty tables made
-    inline.  The connection makes one per request."""
-    given = ("conn", "server", "process", "request_time", "per_dir_config", "headers_in")
-    lines = [f"def new_request({', '.join(given)}):", "    r = _new(Request)"]
+def request_maker(given: tuple, computed: Optional[dict] = None):
+    """A function ``f(*given)`` making what ``Request(...)`` makes, without the call's
+    70 keyword defaults: generated once from the field list (so it cannot fall out of
+    step with it), the ``given`` fields set from the arguments, the ``computed`` ones
+    (field -> a Python expression over the arguments) from their expression, every
+    other field from its default as a constant, the empty tables made inline.  The
+    connection makes one request per head this way (httpd/io/connection.py)."""
+    computed = computed or {}
+    # an argument that is no field (a record the expressions read) is only an input
+    names = {a.name for a in attrs.fields(Request)}
+    unknown = set(computed) - names
+    if unknown:
+        raise ValueError(f"not Request fields: {sorted(unknown)}")
+    lines = [f"def make_request({', '.join(given)}):", "    r = _new(Request)"]
     consts: dict = {"_new": object.__new__, "Request": Request, "Headers": Headers}
     for a in attrs.fields(Request):
         name = a.name
+        if name in computed:
+            lines.append(f"    r.{name} = {computed[name]}")
+            continue
         if name in given:
             lines.append(f"    r.{name} = {name}")
             continue
@@ -343,7 +361,9 @@ def _compile_new_request():
             lines.append(f"    r.{name} = _default_{name}")
     lines.append("    return r")
     exec("\n".join(lines), consts)
-    return consts["new_request"]
+    return consts["make_request"]
 
 
-new_request = _compile_new_request()
+# ``new_request(conn, server, process, request_time, per_dir_config, headers_in)``
+new_request = request_maker(("conn", "server", "process", "request_time", "per_dir_config",
+                             "headers_in"))
