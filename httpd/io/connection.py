@@ -311,15 +311,21 @@ def _next_head(ch: Channel, hconn: proto.HTTPConnection, first_timeout: float,
                timeout: float, stage: Any, idle: bool) -> Any:
     """The next request head (or error / close), reading as needed.  A new connection's
     header deadline runs from the start; a kept-alive one waits KeepAliveTimeout for the
-    first byte, then the deadline runs (as mod_reqtimeout does)."""
-    deadline = Deadline(stage, time.monotonic()) if (hconn.buffered or not idle) else None
+    first byte, then the deadline runs (as mod_reqtimeout does).  The deadline is made
+    only when the first bytes are not a whole head (most heads come in one read)."""
+    deadline = Deadline(stage, time.monotonic()) if (not idle or hconn.buffered) else None
     read_first = hconn.waiting_for_bytes      # nothing buffered: no head to look for yet
+    first = 0           # bytes of the first read while no deadline runs yet
     while True:
         if not read_first:
             ev = hconn.next_event()
             if ev is not proto.NEED_DATA:
                 return ev
         read_first = False
+        if first:
+            deadline = Deadline(stage, time.monotonic())
+            deadline.got(first)
+            first = 0
         if deadline is None:
             wait = first_timeout
         else:
@@ -330,10 +336,10 @@ def _next_head(ch: Channel, hconn: proto.HTTPConnection, first_timeout: float,
             data = ch.recv(wait)
         except Timeout:
             return hconn.timed_out()
-        if data and deadline is None:
-            deadline = Deadline(stage, time.monotonic())
         if deadline is not None:
             deadline.got(len(data))
+        elif data:
+            first = len(data)
         hconn.receive_data(data)
 
 

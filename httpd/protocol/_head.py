@@ -12,7 +12,6 @@ Transfer-Encoding, Host, Expect), plus this server's stricter rules (reliability
 """
 from __future__ import annotations
 
-import operator
 import re
 from typing import Optional, Union
 
@@ -25,14 +24,21 @@ from httpd.protocol._uri import construct_host_header, field_name_len, fix_host_
 from httpd.util.tokens import is_chunked
 
 _TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+"
-_FAST_LINE = re.compile("(" + _TOKEN + ") ([\x21-\x7e\x80-\xff]+) (HTTP/[1-9]\\.[0-9])\r\n")
-# a whole field line, from a line's start: (name, value without its leading SP/HT and
-# not ending in SP/HT: the slow path drops trailing whitespace)
-_FIELD_LINE = re.compile("(?<=\n)(" + _TOKEN + "):[ \t]*"
-                         "((?:[\t\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)\r\n")
-_NAME = operator.itemgetter(0)
+# the request line (CRLF not included): method, target, protocol
+_FAST_LINE = re.compile("(" + _TOKEN + ") ([\x21-\x7e\x80-\xff]+) (HTTP/[1-9]\\.[0-9])")
+# a whole field line (CRLF not included): name, and the value without its leading SP/HT
+# and not ending in SP/HT (the slow path drops trailing whitespace)
+_FIELD_ONE = re.compile("(" + _TOKEN + "):[ \t]*"
+                        "((?:[\t\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)")
+# Field lines the grammar above accepted, as ((name, value), lowercased name): most of a
+# browser's lines (Host, Accept, Accept-Encoding, Accept-Language, Sec-Fetch-*, often
+# User-Agent) are the same from one request to the next, and a line's verdict depends
+# on nothing but its text.  Bounded: emptied when full; lines over _LINE_KEPT_MAX
+# characters are checked every time and not kept.
+_LINES_MAX = 2048
 _PROTO_NUMS = {f"HTTP/{major}.{minor}": 1000 * major + minor
                for major in range(1, 10) for minor in range(10)}
+_LINE_KEPT_MAX = 512
 _TE_TOKEN = re.compile(_TOKEN)
 _FRAMING = frozenset({"host", "connection", "content-length", "transfer-encoding", "expect"})
 _FRAMING_NAMES = {n: n.lower() for n in (
@@ -106,17 +112,37 @@ class HeadReader:
         return finish_head(self.rl, res, limits), self.fields.pos
 
 
+class _Lines(dict):
+    """line -> ((name, value), lowercased name); a line not yet seen is checked by
+    ``__missing__`` (None when the fast grammar refuses it: nothing is kept then)."""
+
+    def __missing__(self, line: str) -> Optional[tuple]:
+        m = _FIELD_ONE.fullmatch(line)
+        if m is None:
+            return None
+        name = m[1]
+        entry = ((name, m[2]), name.lower())
+        if len(line) <= _LINE_KEPT_MAX:
+            if len(self) >= _LINES_MAX:
+                self.clear()
+            self[line] = entry
+        return entry
+
+
+_LINES = _Lines()
+_line_entry = _LINES.__getitem__
+
+
 def fast_head(buf, limits: Limits):
     """The common case: the whole head is there and plainly valid.  None: use the slow
     path (which also finds every error and logs Apache's lines for it).
 
     Two expressions hold the strict grammar: the request line (a token method, single
-    spaces, ``HTTP/d.d``), and a field line (a token name at the start of a line, a
-    colon, a value of VCHAR / obs-text / SP / HT not ending in SP / HT, CRLF), found
-    with one ``findall``.  The head is plainly valid when every line after the request
-    line is one field (the count of LFs says so: a bare CR or LF, a folded line, a bad
-    name or a value ending in whitespace, which the slow path drops as Apache does,
-    makes a line that does not match).
+    spaces, ``HTTP/d.d``), and a field line (a token name, a colon, a value of VCHAR /
+    obs-text / SP / HT not ending in SP / HT).  The head is plainly valid when every
+    line between CRLFs is one of them: a bare CR or LF, a folded line, a bad name or a
+    value ending in whitespace (which the slow path drops, as Apache does) makes a line
+    that does not match.  A line already accepted is known by its text (_LINES).
 
     A GET-like head (a known method, an origin-form target without a fragment, one
     Host, no name twice, no Transfer-Encoding or Expect) is finished here in one go;
@@ -124,26 +150,30 @@ def fast_head(buf, limits: Limits):
     end = buf.find(b"\r\n\r\n")
     if end < 0 or buf[0] == 13:
         return None
-    head = str(memoryview(buf)[:end + 2], "latin-1")
-    m = _FAST_LINE.match(head)
-    if m is None:
+    lines = str(memoryview(buf)[:end], "latin-1").split("\r\n")
+    line = lines[0]
+    m = _FAST_LINE.fullmatch(line)
+    if m is None or len(line) > limits.line + 1:
         return None
-    start = m.end()
-    if start - 2 > limits.line + 1:
+    del lines[0]
+    got = list(map(_line_entry, lines))
+    if not all(got):
         return None
-    fields = _FIELD_LINE.findall(head, start)
-    nfields = len(fields)
-    if head.count("\n") != nfields + 1:
-        return None
+    nfields = len(got)
     if nfields > limits.fields and limits.fields:
         return None
-    if len(head) - start > limits.fieldsize + 1:
-        if max(map(len, head[start:].split("\r\n"))) > limits.fieldsize + 1:
+    if got:
+        fields, keys = zip(*got)
+        fields = list(fields)
+        keys = list(keys)
+    else:
+        fields, keys = [], []
+    if end - len(line) > limits.fieldsize + 1:
+        if max(map(len, lines)) > limits.fieldsize + 1:
             return None
         if merged_too_long(fields, limits.fieldsize) is not None:
             return None
     method, target, protocol = m.groups()
-    keys = "\n".join(map(_NAME, fields)).lower().split("\n") if fields else []
     by_name = dict(zip(keys, fields))
     number = METHODS.get(method)
     if (number is not None and number != M_CONNECT and target[1:2] != "/"
@@ -169,11 +199,10 @@ def fast_head(buf, limits: Limits):
                     proto_num = _PROTO_NUMS[protocol]
                     return RequestHead(
                         method, target, (1, 1) if proto_num >= 1001 else (1, 0), fields,
-                        head[:start - 2], False, body, length, protocol, proto_num, number,
+                        line, False, body, length, protocol, proto_num, number,
                         method == "HEAD", target if q < 0 else target[:q],
                         None if q < 0 else target[q + 1:], None, hostname, res.port, False,
                         None if conn is None else conn[1], (fields, keys)), end + 4
-    line = head[:start - 2]
     rl, bad_uri = semantics(line, method, target, protocol, _PROTO_NUMS[protocol], limits)
     rl = semantic_errors(rl, bad_uri, limits)
     if isinstance(rl, ProtocolError):

@@ -302,20 +302,21 @@ def fix_hostname(src: str, from_header: bool, strict: bool) -> HostResult:
     return HostResult(fixed, port, False, ())
 
 
-# Host values repeat across requests (one per site), so the checked result is kept; the
-# cache is bounded and shared (dict operations are atomic under the GIL).
-_HOST_CACHE: dict = {}
+# Host values repeat across requests (one per site), so the checked result is kept, one
+# table per mode (Strict or not); bounded and shared (dict operations are atomic under
+# the GIL).
+_HOST_CACHES = ({}, {})
 _HOST_CACHE_MAX = 512
 
 
 def fix_host_header(value: str, strict: bool) -> HostResult:
-    key = (value, strict)
-    res = _HOST_CACHE.get(key)
+    cache = _HOST_CACHES[strict]
+    res = cache.get(value)
     if res is None:
         res = fix_hostname(value, True, strict)
-        if len(_HOST_CACHE) >= _HOST_CACHE_MAX:
-            _HOST_CACHE.clear()
-        _HOST_CACHE[key] = res
+        if len(cache) >= _HOST_CACHE_MAX:
+            cache.clear()
+        cache[value] = res
     return res
 
 
