@@ -313,9 +313,22 @@ def _next_head(ch: Channel, hconn: proto.HTTPConnection, first_timeout: float,
     header deadline runs from the start; a kept-alive one waits KeepAliveTimeout for the
     first byte, then the deadline runs (as mod_reqtimeout does).  The deadline is made
     only when the first bytes are not a whole head (most heads come in one read)."""
-    deadline = Deadline(stage, time.monotonic()) if (not idle or hconn.buffered) else None
-    read_first = hconn.waiting_for_bytes      # nothing buffered: no head to look for yet
-    first = 0           # bytes of the first read while no deadline runs yet
+    if idle and hconn.waiting_for_bytes:
+        # kept alive, nothing buffered: KeepAliveTimeout for the first bytes
+        try:
+            data = ch.recv(first_timeout)
+        except Timeout:
+            return hconn.timed_out()
+        ev = hconn.next_event_with(data)
+        if ev is not proto.NEED_DATA:
+            return ev
+        deadline = None
+        first = len(data)   # bytes of the first read while no deadline runs yet
+        read_first = True
+    else:
+        deadline = Deadline(stage, time.monotonic()) if (not idle or hconn.buffered) else None
+        read_first = hconn.waiting_for_bytes      # nothing buffered: no head to look for yet
+        first = 0
     while True:
         if not read_first:
             ev = hconn.next_event()

@@ -85,6 +85,25 @@ class HTTPConnection:
         NEED_DATA (the caller may read first and save the call)."""
         return self._state == IDLE and not self._buf and not self._eof
 
+    def next_event_with(self, data: bytes) -> Event:
+        """``receive_data(data)`` then ``next_event()``, in one call.  A head that comes
+        whole in one read of an idle connection is parsed from ``data`` itself (not
+        copied into the buffer first)."""
+        if data and self._state == IDLE and not self._buf and not self._eof:
+            fast = fast_head(data, self.limits)
+            if fast is not None and type(fast[0]) is RequestHead:
+                ev, used = fast
+                if self.keep_head:
+                    self.head_bytes = data[:used]
+                if used < len(data):
+                    self._buf += memoryview(data)[used:]
+                self.head = ev
+                self._state = HEAD
+                self._conn_close = ev.must_close
+                return ev
+        self.receive_data(data)
+        return self.next_event()
+
     def next_event(self) -> Event:
         state = self._state
         if state == IDLE:
