@@ -132,6 +132,27 @@ class _Lines(dict):
 _LINES = _Lines()
 _line_entry = _LINES.__getitem__
 
+# The lowercased names of a head, in order -> where Host, Connection and Content-Length
+# are ((host, connection, content-length) indexes, -1 when absent), or False when the
+# head is not for the one-go path (a name twice, Transfer-Encoding, Expect, no Host).
+# A browser sends the same names in the same order from one request to the next.
+_SHAPES: dict = {}
+_SHAPES_MAX = 512
+
+
+def _shape_of(keys: tuple):
+    if (len(set(keys)) != len(keys) or "host" not in keys or "transfer-encoding" in keys
+            or "expect" in keys):
+        shape = False
+    else:
+        shape = (keys.index("host"),
+                 keys.index("connection") if "connection" in keys else -1,
+                 keys.index("content-length") if "content-length" in keys else -1)
+    if len(_SHAPES) >= _SHAPES_MAX:
+        _SHAPES.clear()
+    _SHAPES[keys] = shape
+    return shape
+
 
 def fast_head(buf, limits: Limits):
     """The common case: the whole head is there and plainly valid.  None: use the slow
@@ -162,47 +183,46 @@ def fast_head(buf, limits: Limits):
     nfields = len(got)
     if nfields > limits.fields and limits.fields:
         return None
-    if got:
+    if not got:
+        fields, keys, shape = [], [], False
+    else:
         fields, keys = zip(*got)
+        shape = _SHAPES.get(keys)
+        if shape is None:
+            shape = _shape_of(keys)
         fields = list(fields)
         keys = list(keys)
-    else:
-        fields, keys = [], []
     if end - len(line) > limits.fieldsize + 1:
         if max(map(len, lines)) > limits.fieldsize + 1:
             return None
         if merged_too_long(fields, limits.fieldsize) is not None:
             return None
     method, target, protocol = m.groups()
-    by_name = dict(zip(keys, fields))
     number = METHODS.get(method)
-    if (number is not None and number != M_CONNECT and target[1:2] != "/"
-            and target[0] == "/" and len(by_name) == nfields and "#" not in target
-            and "transfer-encoding" not in by_name and "expect" not in by_name):
-        host = by_name.get("host")
-        if host is not None:
-            res = fix_host_header(host[1], limits.strict)
-            hostname = res.hostname
-            if not res.log and hostname is not None:
-                cl = by_name.get("content-length")
-                if cl is None:
-                    body, length = "none", None
+    if (shape and number is not None and number != M_CONNECT and target[0] == "/"
+            and target[1:2] != "/" and "#" not in target):
+        host, conn, cl = shape
+        res = fix_host_header(fields[host][1], limits.strict)
+        hostname = res.hostname
+        if not res.log and hostname is not None:
+            if cl < 0:
+                body, length = "none", None
+            else:
+                cl = fields[cl][1]
+                if cl.isdigit() and cl.isascii() and len(cl) < 19:
+                    body, length = "length", int(cl)
                 else:
-                    cl = cl[1]
-                    if cl.isdigit() and cl.isascii() and len(cl) < 19:
-                        body, length = "length", int(cl)
-                    else:
-                        body = None
-                if body is not None:
-                    q = target.find("?")
-                    conn = by_name.get("connection")
-                    proto_num = _PROTO_NUMS[protocol]
-                    return RequestHead(
-                        method, target, (1, 1) if proto_num >= 1001 else (1, 0), fields,
-                        line, False, body, length, protocol, proto_num, number,
-                        method == "HEAD", target if q < 0 else target[:q],
-                        None if q < 0 else target[q + 1:], None, hostname, res.port, False,
-                        None if conn is None else conn[1], (fields, keys)), end + 4
+                    body = None
+            if body is not None:
+                q = target.find("?")
+                proto_num = _PROTO_NUMS[protocol]
+                return RequestHead(
+                    method, target, (1, 1) if proto_num >= 1001 else (1, 0), fields,
+                    line, False, body, length, protocol, proto_num, number,
+                    method == "HEAD", target if q < 0 else target[:q],
+                    None if q < 0 else target[q + 1:], None, hostname, res.port, False,
+                    None if conn < 0 else fields[conn][1], (fields, keys)), end + 4
+    by_name = dict(zip(keys, fields))
     rl, bad_uri = semantics(line, method, target, protocol, _PROTO_NUMS[protocol], limits)
     rl = semantic_errors(rl, bad_uri, limits)
     if isinstance(rl, ProtocolError):
