@@ -482,7 +482,7 @@ def cmd_rewritecond(cmd, dconf, in_str):
     elif ptype == CONDPAT_AP_EXPR:
         cond.expr, err = parse_expr(cmd, a2, string=False)
         if err:
-            return f'RewriteCond: cannot compile expression "{a2}": {err}'
+            return f'RewriteCond: cannot compile expression "{a2}" {err}'
     elif CONDPAT_INT_LT <= ptype <= CONDPAT_INT_GE:
         cond.int_pattern = _atoi(a2)
     (_sconf(cmd).conds if cmd.path is None else dconf.conds).append(cond)
