@@ -8,9 +8,9 @@ RegexDefaultOptions, as Apache's ap_pregcomp does.  The request-time side is
 hooks: translate_name for per-server rules, fixups for per-directory ones with the
 "redirect:" internal redirect and its handler, the T= and H= fixup).
 
-Refused at config time, never accepted and ignored: the map types dbm, prg (and dbd and
-fastdbd, which need mod_dbd, as in Apache), and ``RewriteCond expr`` conditions whose
-expression does not parse.  [P] is accepted as Apache accepts it without mod_proxy
+Refused at config time, never accepted and ignored: the map type dbm (and dbd and
+fastdbd, which need mod_dbd, as in Apache).  prg: maps run their program from
+post_config, as Apache does, one lookup at a time across the server's processes.  [P] is accepted as Apache accepts it without mod_proxy
 loaded: the request is then refused with 403 and AH00669 (mod_proxy is not offered).
 """
 from __future__ import annotations
@@ -24,6 +24,7 @@ import attrs
 from httpd import expr as ap_expr
 from httpd.core.sections import parse_expr, regex_cflags
 from httpd.http.status import index_of_response
+from httpd.log.piped import tokenize_to_argv
 from httpd.module import OR_FILEINFO, RSRC_CONF, Args, Module, directive
 from httpd.module.hooks import FIRST, LAST, MIDDLE
 from httpd.util.regex import AP_REG_ICASE
@@ -93,7 +94,7 @@ CONDFLAG_NOVARY = 1 << 4
  CONDPAT_INT_LT, CONDPAT_INT_LE, CONDPAT_INT_EQ, CONDPAT_INT_GT, CONDPAT_INT_GE,
  CONDPAT_AP_EXPR) = range(19)
 
-MAPTYPE_TXT, MAPTYPE_RND, MAPTYPE_INT = 1, 2, 3
+MAPTYPE_TXT, MAPTYPE_RND, MAPTYPE_INT, MAPTYPE_PRG = 1, 2, 3, 4
 
 REWRITE_MAX_ROUNDS = 10000
 HTTP_MOVED_PERMANENTLY, HTTP_MOVED_TEMPORARILY, HTTP_SEE_OTHER = 301, 302, 303
@@ -136,6 +137,10 @@ class RewriteMap:
     type: int
     datafile: Optional[str] = None
     func: Any = None                # an int: map
+    argv: Optional[list] = None     # a prg: map: the program and its arguments
+    user: Optional[str] = None
+    group: Optional[str] = None
+    proc: Any = None                # the running program (post_config)
 
 
 @attrs.define(eq=False)
@@ -309,8 +314,20 @@ def cmd_rewritemap(cmd, dconf, a1, a2, a3):
     elif lower.startswith("dbd:") or lower.startswith("fastdbd:"):
         return "RewriteMap types dbd and fastdbd require mod_dbd!"
     elif lower.startswith("prg:"):
-        return (f"RewriteMap: map type prg ('{a2}') is not available in this server; "
-                "use a txt: map")
+        argv = tokenize_to_argv(a2[4:])
+        if not argv:
+            return f"RewriteMap: bad path to prg map: {a2[4:]}"
+        argv[0] = cmd.server_root_relative(argv[0])
+        user = group = None
+        if a3:
+            parts = [t for t in a3.split(":") if t]       # apr_strtok
+            user = parts[0] if parts else None
+            group = parts[1] if len(parts) > 1 else None
+        newmap = RewriteMap(a1, MAPTYPE_PRG, argv=argv, user=user, group=group)
+        try:
+            os.stat(argv[0])
+        except (OSError, ValueError):
+            return f"RewriteMap: file for map {a1} not found:{argv[0]}"
     elif lower.startswith("int:"):
         func = INTERNAL_MAPS.get(a2[4:])
         if func is None:
@@ -671,7 +688,8 @@ MODULE = Module(
     merge_dir_config=merge_dir_config,
     create_server_config=create_server_config,
     merge_server_config=merge_server_config,
-    hooks={"handler": (runtime.handler_redirect, MIDDLE),
+    hooks={"post_config": runtime.post_config,
+           "handler": (runtime.handler_redirect, MIDDLE),
            "fixups": [(runtime.hook_fixup, FIRST), (runtime.hook_mimetype, LAST)],
            "translate_name": (runtime.hook_uri2file, FIRST)},
     doc="Provides a rule-based rewriting engine to rewrite requested URLs on the fly",

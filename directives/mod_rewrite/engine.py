@@ -19,7 +19,8 @@ from directives.mod_rewrite import (
     CONDPAT_FILE_DIR, CONDPAT_FILE_EXISTS, CONDPAT_FILE_LINK, CONDPAT_FILE_SIZE,
     CONDPAT_FILE_XBIT, CONDPAT_INT_EQ, CONDPAT_INT_GE, CONDPAT_INT_GT, CONDPAT_INT_LE,
     CONDPAT_INT_LT, CONDPAT_LU_FILE, CONDPAT_LU_URL, CONDPAT_STR_EQ, CONDPAT_STR_GE,
-    CONDPAT_STR_GT, CONDPAT_STR_LE, CONDPAT_STR_LT, MAPTYPE_INT, MAPTYPE_RND, MODULE_NAME,
+    CONDPAT_STR_GT, CONDPAT_STR_LE, CONDPAT_STR_LT, MAPTYPE_INT, MAPTYPE_PRG, MAPTYPE_RND,
+    MODULE_NAME,
     OPTION_LEGACY_PREFIX_DOCROOT, RULEFLAG_CHAIN, RULEFLAG_DISCARDPATHINFO, RULEFLAG_END,
     RULEFLAG_ESCAPEBACKREF, RULEFLAG_ESCAPECTLS, RULEFLAG_ESCAPENOPLUS,
     RULEFLAG_FORCEREDIRECT, RULEFLAG_IGNOREONSUBREQ, RULEFLAG_LASTRULE, RULEFLAG_NEWROUND,
@@ -385,6 +386,13 @@ def lookup_map(ctx: Ctx, name: str, key: str) -> Optional[str]:
     m = conf.maps.get(name) if conf is not None else None
     if m is None:
         return None
+    if m.type == MAPTYPE_PRG:
+        from directives.mod_rewrite.runtime import lookup_map_program
+        value = lookup_map_program(m, key)
+        if ctx.lv >= 5:
+            ctx.log(5, f"map lookup FAILED: map={name} key={key}" if value is None else
+                    f"map lookup OK: map={name} key={key} -> val={value}")
+        return value
     if m.type == MAPTYPE_INT:
         value = m.func(r, key)
         if ctx.lv >= 5:

@@ -293,3 +293,137 @@ def handler_redirect(r) -> int:
     target = fn[9:] if r.args is None else f"{fn[9:]}?{r.args}"
     internal_redirect(target, r)
     return OK
+
+
+# -- prg: maps ---------------------------------------------------------------------------
+
+_SPAWNED: list = []          # (pid of the spawner, Popen) of this generation's programs
+_EXIT_HOOK: list = []
+
+
+def _stop_programs(procs) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(3)             # APR_KILL_AFTER_TIMEOUT: SIGTERM, then SIGKILL
+        except Exception:
+            proc.kill()
+
+
+def _spawn(m, server) -> bool:
+    import os
+    import subprocess
+    from httpd.log.errorlog import error_log
+
+    def become():
+        if os.geteuid() == 0:
+            import grp
+            import pwd
+            if m.group:
+                os.setgid(grp.getgrnam(m.group).gr_gid)
+            if m.user:
+                os.setuid(pwd.getpwnam(m.user).pw_uid)
+    try:
+        m.proc = subprocess.Popen(
+            m.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
+            cwd=os.path.dirname(m.argv[0]) or "/", close_fds=True,
+            preexec_fn=become if (m.user or m.group) else None)
+    except (OSError, KeyError, ValueError, subprocess.SubprocessError) as e:
+        error_log(server, "rewrite", "error", "AH00654: mod_rewrite: could not start "
+                  f"RewriteMap program {m.argv[0]}", status=e)
+        return False
+    return True
+
+
+def post_config(process, server) -> bool:
+    """run_rewritemap_programs for every server whose engine is on: each prg: map's
+    program starts once (a map a virtual host inherits is the same map); the previous
+    generation's programs stop."""
+    import os
+    from directives.mod_rewrite import ENGINE_ENABLED, MAPTYPE_PRG
+    old = [p for _, p in _SPAWNED]
+    _SPAWNED[:] = []
+    ok = True
+    if not _EXIT_HOOK:
+        import atexit
+        # the server's last process (the MPM's parent, or -X) stops them; its children
+        # and the detaching forks leave with os._exit
+        atexit.register(lambda: _stop_programs([p for _, p in _SPAWNED]))
+        _EXIT_HOOK.append(True)
+
+    for s in [process.main_server, *getattr(process, "vhosts", ())]:
+        conf = s.module_config.get(MODULE_NAME)
+        if conf is None or conf.state != ENGINE_ENABLED:
+            continue
+        for m in conf.maps.values():
+            if m.type != MAPTYPE_PRG or m.proc is not None or not m.argv[0]:
+                continue
+            if not _spawn(m, s):
+                ok = False
+                break
+            _SPAWNED.append((os.getpid(), m.proc))
+    if _SPAWNED and MAP_LOCK.fd is None:
+        import tempfile
+        fd, path = tempfile.mkstemp(prefix="rewrite-map.")
+        os.unlink(path)
+        MAP_LOCK.fd = fd
+    _stop_programs(old)
+    return ok
+
+
+class _MapLock:
+    """The rewrite-map mutex: one lookup at a time across the threads of a process
+    (a lock) and across the processes (lockf on one inherited file descriptor)."""
+
+    def __init__(self):
+        import threading
+        self.thread_lock = threading.Lock()
+        # an unlinked file the parent opens at post_config: its children inherit the
+        # descriptor, and lockf's locks belong to each process
+        self.fd = None
+
+    def __enter__(self):
+        import fcntl
+        self.thread_lock.acquire()
+        try:
+            if self.fd is not None:
+                fcntl.lockf(self.fd, fcntl.LOCK_EX)
+        except BaseException:
+            self.thread_lock.release()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        import fcntl
+        try:
+            if self.fd is not None:
+                fcntl.lockf(self.fd, fcntl.LOCK_UN)
+        finally:
+            self.thread_lock.release()
+
+
+MAP_LOCK = _MapLock()
+
+
+def lookup_map_program(m, key: str):
+    """One line to the program, one line back; "NULL" is no value."""
+    proc = m.proc
+    if proc is None or "\n" in key:
+        return None
+    with MAP_LOCK:
+        try:
+            proc.stdin.write(key.encode("latin-1", "replace") + b"\n")
+            out = bytearray()
+            while True:
+                c = proc.stdout.read(1)
+                if not c or c == b"\n":
+                    break
+                out += c
+        except (OSError, ValueError):
+            return None
+    value = out.decode("latin-1")
+    if value.lower() == "null":
+        return None
+    return value

@@ -3,7 +3,7 @@ through both servers, compared on status, Location, Vary, Set-Cookie and body.
 
 Per-server rules (translate_name), <Directory> and .htaccess rules (fixups, the
 "redirect:" internal redirect), RewriteBase, the flags, conditions of every pattern
-type, maps (txt, rnd with one value, int), the env variables a rule sets (shown by a
+type, maps (txt, rnd with one value, int, prg), the env variables a rule sets (shown by a
 second rule that reads them back into a redirect), Options without FollowSymLinks
 (AH00670).  Where apache2 is not installed, the answers pinned in OURS still run.
 """
@@ -60,6 +60,10 @@ def make_docs(root: Path) -> Path:
     (root / "map.txt").write_text("# a map\nalpha /b.txt\nbeta  /sub/a.txt\n"
                                   " indented /no\nnovalue\nrnd one|one\n")
     (root / "rnd.txt").write_text("pick /b.txt|/b.txt\n")
+    prg = root / "map.sh"
+    prg.write_text("#!/bin/sh\nwhile read k; do case $k in a) echo /b.txt;; e) echo;;"
+                   " *) echo NULL;; esac; done\n")
+    prg.chmod(0o755)
     return docs
 
 
@@ -85,6 +89,7 @@ def config(root: Path, docs: Path) -> str:
         RewriteEngine On
         RewriteMap m txt:{root}/map.txt
         RewriteMap r rnd:{root}/rnd.txt
+        RewriteMap p prg:{root}/map.sh
         RewriteMap up int:toupper
         RewriteMap low int:tolower
         RewriteMap esc int:escape
@@ -122,6 +127,7 @@ def config(root: Path, docs: Path) -> str:
         RewriteRule ^/cookie2$ /b.txt [CO=;n2;v2;localhost,R]
         RewriteRule ^/map/(.*)$ ${{m:$1|/index.html}}
         RewriteRule ^/rmap$ ${{r:pick}}
+        RewriteRule ^/pmap/(.*)$ /b.txt?v=${{p:$1|dflt}} [R]
         RewriteRule ^/up/(.*)$ /b.txt?u=${{up:$1}} [R]
         RewriteRule ^/low/(.*)$ /b.txt?l=${{low:$1}} [R]
         RewriteRule ^/emap/(.*)$ /b.txt?e=${{esc:$1}} [R,NE]
@@ -190,7 +196,7 @@ REQUESTS = [
     "/qsl?o=1", "/ne/a%20b", "/esc/a%20b", "/esc/a&b", "/bflag/a%20b&c/d",
     "/bnp/a%20b", "/bsel/a/b&c", "/bne/a/b&c d", "/abs", "/abs?q=1", "/self", "/pt",
     "/nopt", "/typed", "/env", "/cookie", "/cookie2", "/map/alpha", "/map/beta",
-    "/map/indented", "/map/novalue", "/map/none", "/rmap", "/up/aBc", "/low/AbC",
+    "/map/indented", "/map/novalue", "/map/none", "/rmap", "/pmap/a", "/pmap/e", "/pmap/zz", "/up/aBc", "/low/AbC",
     "/emap/a%20b", "/umap/a%2520b", "/skip", "/chain", "/next/a/b/c", "/loop", "/end",
     "/last", "/dpi/extra", "/fs", "/slashes", "/back/ac", "/back/abc", "/escaped",
     "/vars?a=b", "/fn", "/vary", "/novary", "/orvary", "/cond?q=xyz", "/cond",
