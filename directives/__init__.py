@@ -42,6 +42,7 @@ CATALOGUE = {
     "cgi_module": "directives.mod_cgi",
     "cgid_module": "directives.mod_cgid",
     "wsgi_module": "directives.mod_wsgi",
+    "rewrite_module": "directives.mod_rewrite",
 }
 
 PRELINKED = ("core_module", "so_module", "watchdog_module", "http_module",

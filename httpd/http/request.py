@@ -103,6 +103,7 @@ def process_request(r: Request, table: Optional[HookTable] = None) -> None:
     if status == DONE:
         status = OK
     if status != OK:
+        r.status = HTTP_OK          # ap_process_async_request: a hook's r->status is no error
         die(status, r)
 
 
@@ -174,6 +175,10 @@ def _internal_internal_redirect(new_uri: str, r: Request) -> Optional[Request]:
     new.request_time = r.request_time
     new.main = r.main
     new.headers_in = r.headers_in
+    if "redirect-keeps-vary" in r.notes:         # a module (mod_rewrite) keeps Vary
+        vary = r.headers_out.get("Vary")
+        if vary is not None:
+            new.headers_out.set("Vary", vary)
     new.err_headers_out = r.err_headers_out
     new.subprocess_env = {"REDIRECT_" + k: v for k, v in r.subprocess_env.items()}
     new.no_cache, new.expecting_100 = r.no_cache, r.expecting_100

@@ -8,7 +8,8 @@ below; a module that runs a hook of its own declares it when it is imported (mod
 imports the declaring module first, as a C module includes ``mod_status.h``.
 
 A module joins a hook by naming it in ``Module.hooks``: ``{"translate_name": fn}`` or
-``{"translate_name": (fn, FIRST)}``.  Building the :class:`~httpd.module.Module` checks
+``{"translate_name": (fn, FIRST)}``, or a list of such entries to join one hook twice
+(mod_rewrite's two fixups, FIRST and LAST).  Building the :class:`~httpd.module.Module` checks
 every entry against the declarations: an unknown name, a malformed entry or a function
 that cannot take the hook's parameters raises ``ValueError`` at import time (a misspelt
 ``"fixup"`` would otherwise never run).  Hooks run in (order, module load order), like
@@ -159,9 +160,20 @@ _core("log_transaction", RA, ("r",), "The response is sent: log it.")
 del RF, RA, V
 
 
+def _entries(hooks: dict):
+    """(name, entry) of a module's hooks; a list joins the hook once per entry (a module
+    registering two functions on one hook, as mod_rewrite's two fixups)."""
+    for name, entry in hooks.items():
+        if isinstance(entry, list):
+            for one in entry:
+                yield name, one
+        else:
+            yield name, entry
+
+
 def check_hooks(module_name: str, hooks: dict) -> None:
     """A module's ``hooks`` against the declarations (raises ValueError)."""
-    for name, entry in hooks.items():
+    for name, entry in _entries(hooks):
         spec = HOOKS.get(name)
         if spec is None:
             raise ValueError(f"{module_name}: no hook {name!r} is declared "
@@ -293,7 +305,7 @@ class HookTable:
             if optional:     # APR_OPTIONAL_HOOK: only those whose declarer is loaded
                 optional = {n: e for n, e in optional.items() if n in HOOKS}
                 check_hooks(m.name, optional)
-            for name, entry in (*m.hooks.items(), *optional.items()):
+            for name, entry in (*_entries(m.hooks), *optional.items()):
                 fn, order = entry if isinstance(entry, tuple) else (entry, MIDDLE)
                 found.setdefault(name, []).append((order, index, fn))
         self.hooks: dict[str, tuple[Callable, ...]] = _Lists(
