@@ -115,24 +115,9 @@ def hook_uri2file(r) -> int:
         log(1, f"pass through {r.filename}")
         return DECLINED
     fn = r.filename or ""
-    skip_absolute = e.is_absolute_uri(fn)[0] if fn else 0
-    to_proxyreq = len(fn) > 6 and fn.startswith("proxy:")
-    will_escape = skip_absolute and rulestatus != e.ACTION_NOESCAPE
-    if r.args is not None and not will_escape and e.has_ctl_or_space(r.args):
-        e.log_rerror(r, "rewrite", "error", "AH10410: Rewritten query string contains "
-                     "control characters or spaces")
-        return HTTP_FORBIDDEN
-    if rulestatus == e.ACTION_STATUS:
-        n = r.status
-        r.status = HTTP_OK
-        return n
-    if rulestatus == e.ACTION_STATUS_SET:
-        return r.status
-    if to_proxyreq:
-        # mod_proxy is not offered by this server: as Apache without it
-        e.log_rerror(r, "rewrite", "error", "AH00669: attempt to make remote request from "
-                     f"mod_rewrite without proxy enabled: {fn}")
-        return HTTP_FORBIDDEN
+    status, skip_absolute = _rules_outcome(e, r, rulestatus, fn, "AH10410")
+    if status is not None:
+        return status
     if skip_absolute > 0:
         return _redirect(r, e, rulestatus, skip_absolute, oargs, log)
     if len(fn) > 12 and fn.startswith("passthrough:"):
@@ -199,23 +184,9 @@ def hook_fixup(r) -> int:
         r.filename = ofilename
         return DECLINED
     fn = r.filename
-    skip_absolute = e.is_absolute_uri(fn)[0]
-    to_proxyreq = len(fn) > 6 and fn.startswith("proxy:")
-    will_escape = skip_absolute and rulestatus != e.ACTION_NOESCAPE
-    if r.args is not None and not will_escape and e.has_ctl_or_space(r.args):
-        e.log_rerror(r, "rewrite", "error", "AH10411: Rewritten query string contains "
-                     "control characters or spaces")
-        return HTTP_FORBIDDEN
-    if rulestatus == e.ACTION_STATUS:
-        n = r.status
-        r.status = HTTP_OK
-        return n
-    if rulestatus == e.ACTION_STATUS_SET:
-        return r.status
-    if to_proxyreq:
-        e.log_rerror(r, "rewrite", "error", "AH00669: attempt to make remote request from "
-                     f"mod_rewrite without proxy enabled: {fn}")
-        return HTTP_FORBIDDEN
+    status, skip_absolute = _rules_outcome(e, r, rulestatus, fn, "AH10411")
+    if status is not None:
+        return status
     ctx = e.Ctx(r, directory)
     ctx.lv = lv
     if skip_absolute > 0:
@@ -427,3 +398,29 @@ def lookup_map_program(m, key: str):
     if value.lower() == "null":
         return None
     return value
+
+
+def _rules_outcome(e, r, rulestatus: int, fn: str, ah: str) -> tuple:
+    """What hook_uri and hook_fixup both decide once the rules ran: the answer when the
+    request ends here (a query string with controls or spaces, F/G/R statuses, a proxy
+    target with no mod_proxy) or None, and is_absolute_uri's scheme length of ``fn``.
+    ``e``: the engine module; ``ah``: the AH code of the query-string error (AH10410
+    per server, AH10411 per directory)."""
+    skip_absolute = e.is_absolute_uri(fn)[0] if fn else 0
+    will_escape = skip_absolute and rulestatus != e.ACTION_NOESCAPE
+    if r.args is not None and not will_escape and e.has_ctl_or_space(r.args):
+        e.log_rerror(r, "rewrite", "error", f"{ah}: Rewritten query string contains "
+                     "control characters or spaces")
+        return HTTP_FORBIDDEN, skip_absolute
+    if rulestatus == e.ACTION_STATUS:
+        n = r.status
+        r.status = HTTP_OK
+        return n, skip_absolute
+    if rulestatus == e.ACTION_STATUS_SET:
+        return r.status, skip_absolute
+    if len(fn) > 6 and fn.startswith("proxy:"):
+        # mod_proxy is not offered by this server: as Apache without it
+        e.log_rerror(r, "rewrite", "error", "AH00669: attempt to make remote request from "
+                     f"mod_rewrite without proxy enabled: {fn}")
+        return HTTP_FORBIDDEN, skip_absolute
+    return None, skip_absolute
