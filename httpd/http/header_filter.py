@@ -20,7 +20,8 @@ from typing import Any, Optional
 
 from httpd import SERVER_BASEPRODUCT, __version__
 from httpd.http.conditional import ap_http_date
-from httpd.http.headers_check import BadResponseHeader, check_headers  # noqa: F401 (API)
+from httpd.http.headers_check import (BadResponseHeader, check_headers,  # noqa: F401 (API)
+                                      passed_fields)
 from httpd.request.server_name import get_server_name, get_server_port
 from httpd.request.record import FileRange, Part, Request
 from httpd.http.status import get_status_line
@@ -368,6 +369,100 @@ def finalize_headers(r: Request, keepalive: bool = True) -> tuple[str, list[tupl
     if "date" in keys or "server" in keys:
         items = [kv for k, kv in zip(keys, items) if k != "date" and k != "server"]
     return f"{protocol} {line}", [("Date", date), ("Server", banner_of(r)), *items]
+
+
+# -- the usual response's head ----------------------------------------------------------------
+
+# fields whose presence takes finalize_headers off the usual path (a Vary to fold, framing
+# fields of the handler's, Date/Server to replace, a Content-Type to overwrite in place)
+_UNUSUAL_FIELDS = frozenset(("vary", "transfer-encoding", "connection", "date", "server",
+                             "content-type"))
+# the head after its Date value, by (banner, content type, fields): bounded, exact (the
+# bytes are a function of the key alone)
+_HEADS: dict = {}
+_HEADS_MAX = 1024
+_USUAL_LINE = "200 OK"
+
+
+def finalize_head(r: Request) -> bytes:
+    """finalize_headers and response_head in one: the bytes of the response head.
+
+    The usual response takes a shortcut with the same outcome: a 200 with its default
+    status line, a body of known length, no err_headers_out, none of the environment
+    variables or notes the header filter obeys, no field it would fold, replace or
+    drop, every field (and the Content-Type) one that already passed check_headers,
+    and an HTTP/1.1 request that ap_set_keepalive keeps alive without a field to add.
+    Every condition is read before anything changes; when one fails, the general
+    finalize_headers runs (the reference: tests/http/test_usual_head.py compares both)."""
+    head = _usual_head(r)
+    if head is None:
+        head = response_head(*finalize_headers(r))
+    return head
+
+
+def _usual_head(r: Request) -> Optional[bytes]:
+    if (r.status != 200 or r.status_line or r.chunked or r.header_only or r.no_cache
+            or r.content_encoding or r.content_languages or r.proto_num < 1001
+            or r.expecting_100 or r.err_headers_out._items):
+        return None
+    n = body_length(r.body)
+    if n is None:
+        return None
+    out = r.headers_out
+    keys = out._keys
+    if not _UNUSUAL_FIELDS.isdisjoint(keys):
+        return None
+    in_keys = r.headers_in._keys
+    if "connection" in in_keys or "via" in in_keys:
+        return None
+    env = r.subprocess_env
+    if env and (env.get("force-no-vary") is not None or env.get("downgrade-1.0") is not None
+                or env.get("force-response-1.0") is not None
+                or table_get(env, "nokeepalive") is not None):
+        return None
+    notes = r.notes
+    if notes and notes.get("no-etag") is not None:
+        return None
+    conn = r.conn
+    http = r.server.module_config.get(HTTP)
+    policy = http.effective.policy if http is not None else KEEPALIVE_DEFAULTS
+    if (conn.keepalive is False or not policy.enabled or policy.timeout <= 0
+            or (policy.max_requests and policy.max_requests - conn.keepalives <= 0)
+            or getattr(r.process, "mpm_stopping", False)):
+        return None
+    length = str(n)
+    items = out._items
+    if "content-length" in keys:
+        i = keys.index("content-length")
+        if items[i][1] != length or keys.count("content-length") > 1:
+            return None
+    else:
+        items = [*items, ("Content-Length", length)]
+    ctype = make_content_type(r, r.content_type)
+    passed = passed_fields()
+    if not passed.issuperset(items) or (ctype and ("Content-Type", ctype) not in passed):
+        return None
+    # every condition holds: what finalize_headers would do, done
+    if items is not out._items:
+        out.add("Content-Length", length)
+    key = (banner_of(r), ctype, *items)
+    tail = _HEADS.get(key)
+    if tail is None:
+        fields = [("Server", key[0]), *items]
+        if ctype:
+            fields.append(("Content-Type", ctype))
+        tail = ("".join([f"\r\n{k}: {v}" for k, v in fields]) + "\r\n\r\n").encode(
+            "latin-1", "replace")
+        if len(_HEADS) >= _HEADS_MAX:
+            _HEADS.clear()
+        _HEADS[key] = tail
+    if ctype:
+        out.add("Content-Type", ctype)
+    r.status_line = _USUAL_LINE
+    conn.keepalive = True
+    conn.keepalives += 1
+    return b"".join((b"HTTP/1.1 200 OK\r\nDate: ",
+                     ap_http_date(r.request_time).encode("ascii"), tail))
 
 
 def response_head(status_line: str, fields: list[tuple[str, str]]) -> bytes:

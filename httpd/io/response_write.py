@@ -32,7 +32,7 @@ def send_response(serving: Any, ch: Channel, r: Request, timeout: float,
         output_filter(r)
     r.conn.keepalive = r.conn.keepalive if r.conn.keepalive is False else None
     try:
-        status_line, fields = http_protocol.finalize_headers(r)
+        head = http_protocol.finalize_head(r)
     except http_protocol.BadResponseHeader as e:
         if str(e):
             from httpd.log import errorlog
@@ -48,13 +48,11 @@ def send_response(serving: Any, ch: Channel, r: Request, timeout: float,
             return send_response(serving, ch, http_request.final_request(r), timeout, True)
         r.status = 500
         r.conn.keepalive = False
-        status_line, fields = http_protocol.finalize_headers(r, keepalive=False)
+        head = http_protocol.response_head(*http_protocol.finalize_headers(r, keepalive=False))
     if r.proto_num == 9 or r.assbackwards:  # HTTP/0.9 (only with Allow0.9), nph-: the body alone
         head = b""
         r.conn.keepalive = False
         r.chunked = False
-    else:
-        head = http_protocol.response_head(status_line, fields)
     r.first_byte_time = time.time()
     no_body = r.header_only or r.status in (204, 304) or 100 <= r.status < 200
     if no_body or r.body is None:
