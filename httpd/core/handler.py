@@ -23,7 +23,8 @@ import stat as _stat
 
 from httpd.log import errorlog as _errorlog
 from httpd.http.byterange import apply_byterange
-from httpd.http.conditional import meets_conditions, set_etag
+from httpd.http.conditional import (ETAG_DIGEST, ETAG_NONE, etag_components,
+                                    meets_conditions, set_etag)
 from httpd.module.hooks import DECLINED, DONE, OK, REALLY_FIRST, REALLY_LAST
 from httpd.http.header_filter import (allow_methods, make_allow,
                                  set_accept_ranges, set_content_length, set_last_modified,
@@ -102,6 +103,47 @@ def _content_md5(path: str) -> str:
     return base64.b64encode(h.digest()).decode("ascii")
 
 
+# The four fields of a file's response (Last-Modified, ETag, Accept-Ranges,
+# Content-Length) by what decides them: (inode, size, mtime, FileETag bits, ranges off).
+# Bounded; exact (the values are a function of the key alone).
+_FILE_FIELDS: dict = {}
+_FILE_FIELDS_MAX = 4096
+_FILE_KEYS = ("last-modified", "etag", "accept-ranges", "content-length")
+_NOT_CACHED_ETAG = ETAG_NONE | ETAG_DIGEST
+
+
+def _set_file_fields(r: Request, d, st) -> None:
+    """ap_update_mtime, ap_set_last_modified, ap_set_etag, ap_set_accept_ranges and
+    ap_set_content_length for the mapped file.  When they are the only fields yet, the
+    file is at least a second old (its Last-Modified is its mtime and its ETag strong),
+    and the tag is neither a digest, none nor a negotiated one, the four fields come from
+    the table of those already made."""
+    out = r.headers_out
+    bits = etag_components(d)
+    if (out._items or r.mtime is not None or bits & _NOT_CACHED_ETAG or r.vlist_validator
+            or int(r.request_time * 1_000_000) - st.st_mtime_ns // 1000 < 1_000_000):
+        update_mtime(r, st.st_mtime)
+        set_last_modified(r)
+        set_etag(r, d)
+        set_accept_ranges(r, d)
+        set_content_length(r, st.st_size)
+        return
+    key = (st.st_ino, st.st_size, st.st_mtime_ns, bits, d.max_ranges == 0)
+    items = _FILE_FIELDS.get(key)
+    r.mtime = st.st_mtime
+    if items is None:
+        set_last_modified(r)
+        set_etag(r, d)
+        set_accept_ranges(r, d)
+        set_content_length(r, st.st_size)
+        if len(_FILE_FIELDS) >= _FILE_FIELDS_MAX:
+            _FILE_FIELDS.clear()
+        _FILE_FIELDS[key] = tuple(out._items)
+        return
+    out._items = list(items)
+    out._keys = list(_FILE_KEYS)
+
+
 def _serve_file(r: Request, d) -> int:
     st = r.finfo
     if st is None:
@@ -128,12 +170,8 @@ def _serve_file(r: Request, d) -> int:
     else:
         fd = -1          # read before with this very inode, size, mtime and ctime
     try:
-        update_mtime(r, st.st_mtime)
-        set_last_modified(r)
-        set_etag(r, d)
-        set_accept_ranges(r, d)
+        _set_file_fields(r, d, st)
         size = st.st_size
-        set_content_length(r, size)
         if d.content_md5:
             try:
                 r.headers_out.set("Content-MD5", _content_md5(path))
