@@ -64,6 +64,21 @@ def send_response(serving: Any, ch: Channel, r: Request, timeout: float,
 
 def send_body(ch: Channel, head: bytes, r: Request, timeout: float, use_sendfile: bool) -> None:
     chunked = bool(r.chunked)
+    body = r.body
+    if not chunked:
+        # the usual body: bytes, or a whole file the handler read, in one write with the
+        # head (what the loop below does with them, without its per-piece tests)
+        if type(body) is FileRange and body.data is not None and not body.offset \
+                and body.length == len(body.data):
+            body = body.data
+        if type(body) is bytes:
+            if len(head) + len(body) <= READ_SIZE:
+                ch.send(head + body, timeout)
+            else:
+                ch.sendv(head, body, timeout)
+            r.bytes_sent = len(body)
+            r.sent_bodyct = True
+            return
     pending = head
     sent = 0
     try:
