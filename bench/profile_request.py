@@ -153,6 +153,11 @@ def main() -> None:
     docs.mkdir()
     (docs / "1k.bin").write_bytes(os.urandom(1024))
     (docs / "100k.bin").write_bytes(os.urandom(100 * 1024))
+    # served files are older than the request, as on a real site (a file changed in the
+    # last second gets a weak ETag, and the fields of older files are made once)
+    hour_ago = time.time() - 3600
+    for f in docs.iterdir():
+        os.utime(f, (hour_ago, hour_ago))
     conf = Path(args.conf) if args.conf else root / "httpd.conf"
     if not args.conf and args.wsgi:
         (root / "app.wsgi").write_text(WSGI_APP)

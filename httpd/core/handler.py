@@ -26,7 +26,7 @@ from httpd.http.byterange import apply_byterange
 from httpd.http.conditional import (ETAG_DIGEST, ETAG_NONE, etag_components,
                                     meets_conditions, set_etag)
 from httpd.module.hooks import DECLINED, DONE, OK, REALLY_FIRST, REALLY_LAST
-from httpd.http.header_filter import (allow_methods, make_allow,
+from httpd.http.header_filter import (make_allow,
                                  set_accept_ranges, set_content_length, set_last_modified,
                                  update_mtime)
 from httpd.core.filecache import CACHE as _FILES
@@ -110,6 +110,11 @@ _FILE_FIELDS: dict = {}
 _FILE_FIELDS_MAX = 4096
 _FILE_KEYS = ("last-modified", "etag", "accept-ranges", "content-length")
 _NOT_CACHED_ETAG = ETAG_NONE | ETAG_DIGEST
+# the fields that make a request conditional (ap_meets_conditions reads nothing else
+# unless one is there)
+_CONDITIONALS = frozenset(("if-match", "if-unmodified-since", "if-none-match",
+                           "if-modified-since"))
+_GET_OPTIONS_POST = (1 << M_GET) | (1 << M_OPTIONS) | (1 << M_POST)
 
 
 def _set_file_fields(r: Request, d, st) -> None:
@@ -177,7 +182,7 @@ def _serve_file(r: Request, d) -> int:
                 r.headers_out.set("Content-MD5", _content_md5(path))
             except OSError as e:
                 return _open_error(r, e)
-        status = meets_conditions(r)
+        status = OK if _CONDITIONALS.isdisjoint(r.headers_in._keys) else meets_conditions(r)
         if status != OK:
             r.status = status    # Apache sends 304/412 itself: headers kept, empty body
             r.body = b""
@@ -198,7 +203,11 @@ def _serve_file(r: Request, d) -> int:
         # comes after it (httpd.http.filter.run)
         r.body = FileRange(path, 0, size, data)
         return OK
-    return apply_byterange(r, FileRange(path, 0, size, data))
+    body = FileRange(path, 0, size, data)
+    if "range" not in r.headers_in._keys:     # no Range: the byterange filter passes it on
+        r.body = body
+        return OK
+    return apply_byterange(r, body)
 
 
 def cgi_script(r: Request, d) -> int:
@@ -220,10 +229,11 @@ def default_handler(r: Request) -> int:
     d = r.module_config(CORE)
     if r.handler == "cgi-script":
         return cgi_script(r, d)
-    allow_methods(r, False, M_GET, M_OPTIONS, M_POST)
-    status = discard_request_body(r)
-    if status != OK:
-        return status
+    r.allowed |= _GET_OPTIONS_POST       # ap_allow_standard_methods(r, MERGE_ALLOW, ...)
+    if r.remaining or r.read_chunked or r.status != 200:   # else it would do nothing
+        status = discard_request_body(r)
+        if status != OK:
+            return status
     method = r.method_number
     if method == M_GET or method == M_POST:
         return _serve_file(r, d)

@@ -20,8 +20,8 @@ from typing import Any, Optional
 
 from httpd import SERVER_BASEPRODUCT, __version__
 from httpd.http.conditional import ap_http_date
-from httpd.http.headers_check import (BadResponseHeader, check_headers,  # noqa: F401 (API)
-                                      passed_fields)
+from httpd.http.headers_check import BadResponseHeader, check_headers  # noqa: F401 (API)
+from httpd.http.headers_check import PASSED as _PASSED
 from httpd.request.server_name import get_server_name, get_server_port
 from httpd.request.record import FileRange, Part, Request
 from httpd.http.status import get_status_line
@@ -405,9 +405,16 @@ def _usual_head(r: Request) -> Optional[bytes]:
             or r.content_encoding or r.content_languages or r.proto_num < 1001
             or r.expecting_100 or r.err_headers_out._items):
         return None
-    n = body_length(r.body)
-    if n is None:
-        return None
+    body = r.body
+    kind = type(body)
+    if kind is bytes:
+        n = len(body)
+    elif kind is FileRange:
+        n = body.length
+    else:
+        n = body_length(body)
+        if n is None:
+            return None
     out = r.headers_out
     keys = out._keys
     if not _UNUSUAL_FIELDS.isdisjoint(keys):
@@ -425,7 +432,7 @@ def _usual_head(r: Request) -> Optional[bytes]:
         return None
     conn = r.conn
     http = r.server.module_config.get(HTTP)
-    policy = http.effective.policy if http is not None else KEEPALIVE_DEFAULTS
+    policy = (http._policy or http.policy) if http is not None else KEEPALIVE_DEFAULTS
     if (conn.keepalive is False or not policy.enabled or policy.timeout <= 0
             or (policy.max_requests and policy.max_requests - conn.keepalives <= 0)
             or getattr(r.process, "mpm_stopping", False)):
@@ -439,7 +446,7 @@ def _usual_head(r: Request) -> Optional[bytes]:
     else:
         items = [*items, ("Content-Length", length)]
     ctype = make_content_type(r, r.content_type)
-    passed = passed_fields()
+    passed = _PASSED
     if not passed.issuperset(items) or (ctype and ("Content-Type", ctype) not in passed):
         return None
     # every condition holds: what finalize_headers would do, done

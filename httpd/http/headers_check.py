@@ -28,13 +28,8 @@ _FOLD = re.compile(r"\r\n[ \t][ \t]*")
 # fields that passed the strict check (valid under both rules): a static file's
 # Last-Modified, ETag, Content-Length... repeat from one response to the next
 _PASSED: set = set()
+PASSED = _PASSED           # the same set, for the header filter's usual path (never rebound)
 _PASSED_MAX = 4096
-
-
-def passed_fields() -> set:
-    """The fields already known to pass check_headers under either rule (the header
-    filter's usual path reads it)."""
-    return _PASSED
 
 
 def _check_table(table, strict: bool) -> None:
