@@ -475,8 +475,11 @@ def _log_transaction(serving: Serving, r: Request, final: Request) -> None:
     r.request_time_end = time.time()
     if final is not r:
         final.request_time_end = r.request_time_end
+    run = serving.hooks.runners["log_transaction"]    # RUN_ALL, compiled once
+    if run is None:
+        return
     try:
-        serving.hooks.run_all("log_transaction", r)
+        run(r)
     except Exception as e:  # logging must not take the connection down
         from httpd.log import errorlog
         errorlog.log_rerror(r, "core", "error", f"log_transaction failed: {e!r}")
