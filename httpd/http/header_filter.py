@@ -401,7 +401,8 @@ def finalize_head(r: Request) -> bytes:
 
 
 def _usual_head(r: Request) -> Optional[bytes]:
-    if (r.status != 200 or r.status_line or r.chunked or r.header_only or r.no_cache
+    line = r.status_line
+    if (r.status != 200 or (line and line != _USUAL_LINE) or r.chunked or r.header_only or r.no_cache
             or r.content_encoding or r.content_languages or r.proto_num < 1001
             or r.expecting_100 or r.err_headers_out._items):
         return None

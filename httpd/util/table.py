@@ -12,6 +12,10 @@ def table_get(table: dict, key: str) -> Optional[str]:
         return value
     if table:
         low, n = key.lower(), len(key)
+        # one pass in C over every name first (most lookups find nothing), then the
+        # Python scan only when some name is equal case-insensitively
+        if f"\0{low}\0" not in f"\0{chr(0).join(table).lower()}\0":
+            return None
         for k, v in table.items():
             if len(k) == n and k.lower() == low:    # (the length first: no lower())
                 return v
