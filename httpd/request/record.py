@@ -330,6 +330,8 @@ def request_maker(given: tuple, computed: Optional[dict] = None):
     unknown = set(computed) - names
     if unknown:
         raise ValueError(f"not Request fields: {sorted(unknown)}")
+    if {"r", "h"} & set(given):     # the generated code's own names
+        raise ValueError("request_maker: an argument may not be called r or h")
     lines = [f"def make_request({', '.join(given)}):", "    r = _new(Request)"]
     consts: dict = {"_new": object.__new__, "Request": Request, "Headers": Headers}
     for a in attrs.fields(Request):

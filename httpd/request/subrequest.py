@@ -14,29 +14,30 @@ import stat
 from httpd.request.process import (HTTP_INTERNAL_SERVER_ERROR, parse_uri,
                            process_request_internal, recursion_limit_exceeded)
 from httpd.module import CORE_MODULE
-from httpd.request.record import Headers, Request
+from httpd.request.record import Headers, Request, request_maker
 from httpd.protocol import M_GET, method_number_of
 from httpd.util.uri import escape_uri
 
 
+# make_sub_request's record in one generated call (httpd.request.record.request_maker):
+# what the parent passes on, every other field its default
+_sub_request_of = request_maker(("parent",), {
+    "conn": "parent.conn", "server": "parent.server", "process": "parent.process",
+    "method": repr("GET"), "method_number": repr(M_GET), "hostname": "parent.hostname",
+    "request_time": "parent.request_time", "per_dir_config": "parent.server.lookup_defaults",
+    "allowed": "parent.allowed", "the_request": "parent.the_request", "no_local_copy": "True",
+    "protocol": repr("INCLUDED"), "proto_num": "parent.proto_num",
+    "headers_in": "parent.headers_in.copy()", "subprocess_env": "dict(parent.subprocess_env)",
+    "expecting_100": "parent.expecting_100", "main": "parent"})
+
+
 def make_sub_request(r: Request) -> Request:
     """make_sub_request and ap_set_sub_req_protocol."""
-    rnew = Request(conn=r.conn, server=r.server, process=r.process, method="GET",
-                   method_number=M_GET)
-    rnew.hostname = r.hostname
-    rnew.request_time = r.request_time
-    rnew.per_dir_config = r.server.lookup_defaults
-    rnew.allowed = r.allowed
-    rnew.the_request = r.the_request
-    rnew.no_local_copy = True
-    rnew.protocol, rnew.proto_num = "INCLUDED", r.proto_num
-    rnew.headers_in = r.headers_in.copy()
-    if "Content-Length" in r.headers_in or "Transfer-Encoding" in r.headers_in:
+    rnew = _sub_request_of(r)
+    keys = rnew.headers_in._keys
+    if "content-length" in keys or "transfer-encoding" in keys:
         rnew.headers_in.unset("Content-Length")
         rnew.headers_in.unset("Transfer-Encoding")
-    rnew.subprocess_env = dict(r.subprocess_env)
-    rnew.expecting_100 = r.expecting_100
-    rnew.main = r
     return rnew
 
 
