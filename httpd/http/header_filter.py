@@ -66,11 +66,13 @@ def add_version_component(component: str) -> None:
     if component not in _COMPONENTS:
         _COMPONENTS.append(component)
     _BANNERS["Full"] = " ".join([_banners()["Full"], *_COMPONENTS])
+    _BANNER_OF.clear()
 
 
 def reset_version_components() -> None:
     _COMPONENTS.clear()
     _BANNERS["Full"] = _banners()["Full"]
+    _BANNER_OF.clear()
 
 
 def server_banner(tokens: str = "Full") -> str:
@@ -382,6 +384,18 @@ _UNUSUAL_FIELDS = frozenset(("vary", "transfer-encoding", "connection", "date", 
 _HEADS: dict = {}
 _HEADS_MAX = 1024
 _USUAL_LINE = "200 OK"
+_USUAL_START = [-1, b""]    # the status line and Date of the current second
+# the Server field's value by server record (ServerTokens is the main server's, per
+# generation; emptied when the version components change)
+_BANNER_OF: dict = {}
+
+
+def _banner_of_server(r: Request) -> str:
+    banner = banner_of(r)
+    if len(_BANNER_OF) >= 256:
+        _BANNER_OF.clear()
+    _BANNER_OF[r.server] = banner
+    return banner
 
 
 def finalize_head(r: Request) -> bytes:
@@ -446,14 +460,19 @@ def _usual_head(r: Request) -> Optional[bytes]:
             return None
     else:
         items = [*items, ("Content-Length", length)]
-    ctype = make_content_type(r, r.content_type)
+    ctype = r.content_type
+    if ctype and r.module_config(CORE).add_default_charset:     # else it stays as it is
+        ctype = make_content_type(r, ctype)
     passed = _PASSED
     if not passed.issuperset(items) or (ctype and ("Content-Type", ctype) not in passed):
         return None
     # every condition holds: what finalize_headers would do, done
     if items is not out._items:
         out.add("Content-Length", length)
-    key = (banner_of(r), ctype, *items)
+    banner = _BANNER_OF.get(r.server)
+    if banner is None:
+        banner = _banner_of_server(r)
+    key = (banner, ctype, *items)
     tail = _HEADS.get(key)
     if tail is None:
         fields = [("Server", key[0]), *items]
@@ -465,12 +484,16 @@ def _usual_head(r: Request) -> Optional[bytes]:
             _HEADS.clear()
         _HEADS[key] = tail
     if ctype:
-        out.add("Content-Type", ctype)
+        out._items.append(("Content-Type", ctype))      # Headers.add, inline
+        keys.append("content-type")
     r.status_line = _USUAL_LINE
     conn.keepalive = True
     conn.keepalives += 1
-    return b"".join((b"HTTP/1.1 200 OK\r\nDate: ",
-                     ap_http_date(r.request_time).encode("ascii"), tail))
+    sec = int(r.request_time)
+    start = _USUAL_START
+    if start[0] != sec:
+        start[:] = [sec, b"HTTP/1.1 200 OK\r\nDate: " + ap_http_date(sec).encode("ascii")]
+    return start[1] + tail
 
 
 def response_head(status_line: str, fields: list[tuple[str, str]]) -> bytes:
