@@ -68,9 +68,12 @@ def send_body(ch: Channel, head: bytes, r: Request, timeout: float, use_sendfile
     if not chunked:
         # the usual body: bytes, or a whole file the handler read, in one write with the
         # head (what the loop below does with them, without its per-piece tests)
-        if type(body) is FileRange and body.data is not None and not body.offset \
+        kind = type(body)
+        if kind is FileRange and body.data is not None and not body.offset \
                 and body.length == len(body.data):
             body = body.data
+        elif kind is list and len(body) == 1 and type(body[0]) is bytes:
+            body = body[0]          # an application's one piece (mod_wsgi, CGI)
         if type(body) is bytes:
             if len(head) + len(body) <= READ_SIZE:
                 ch.send(head + body, timeout)
