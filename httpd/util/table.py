@@ -12,7 +12,7 @@ def table_get(table: dict, key: str) -> Optional[str]:
         return value
     if table:
         low, n = key.lower(), len(key)
-        for k, v in table.items():
+        for k in table:         # (keys alone: no pair to unpack for every entry)
             if len(k) == n and k.lower() == low:    # (the length first: no lower())
-                return v
+                return table[k]
     return None
