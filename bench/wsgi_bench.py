@@ -5,7 +5,7 @@ with mod_wsgi (Debian's libapache2-mod-wsgi-py3: embedded under prefork, daemon 
 under event).
 
     python bench/wsgi_bench.py [--procs 2] [--threads 4] [--duration 3] [--connections 16]
-                               [--only NAME,...]
+                               [--only NAME,...] [--mode repeated|varied|both] [--rounds 1]
 
 Two applications, the same file for every server: a hello world (12 bytes) and a
 20 KB JSON response (json.dumps of a list of records on every request).  Every server
@@ -13,6 +13,13 @@ has --procs processes; the threaded ones --threads threads per process (waitress
 process, has procs x threads).  Keep-alive on, no access log.  Servers are started here,
 stopped by their own pid, and every wait is bounded.  Prints a Markdown table of
 requests per second (p50 / p99 latency).
+
+--mode varied sends what browsers send, as bench/http_bench.py --mode varied does: every
+request its own query string, cookie and user agent, with a browser's Accept,
+Accept-Language, Referer and the rest (~700-byte heads).  --rounds N starts every server
+first and then measures them in turn, N rounds interleaved (the machine's other load
+falls on all alike), each cell the median round; the table then ends with each httpd
+row's ratio to gunicorn sync and gthread, and the load average before and after.
 """
 from __future__ import annotations
 
@@ -29,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from http_bench import free_port, start, stop, wrk  # noqa: E402 (the bench's one copy)
+import statistics  # noqa: E402
 MODDIR = "/usr/lib/apache2/modules"
 APP = '''
 import json
@@ -129,6 +137,13 @@ def servers(root: Path, procs: int, threads: int):
     return out
 
 
+def _cell(runs: list) -> tuple:
+    """The median round of ``runs`` (wrk results): (requests/s, its text)."""
+    r = sorted(runs, key=lambda x: x["rps"])[len(runs) // 2]
+    bad = f", {r['non2xx']} non-2xx" if r["non2xx"] else ""
+    return r["rps"], f"{r['rps']:,.0f} ({r['p50']:.2f} / {r['p99']:.2f} ms{bad})"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--procs", type=int, default=2)
@@ -136,41 +151,66 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=3)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--only", default="")
+    ap.add_argument("--mode", choices=("repeated", "varied", "both"), default="repeated")
+    ap.add_argument("--rounds", type=int, default=1)
     a = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="wsgi-bench-"))
     os.chmod(root, 0o755)
     (root / "app.wsgi").write_text(APP)
     (root / "bench_app.py").write_text(APP)
     only = [x.strip() for x in a.only.split(",") if x.strip()]
-    rows = []
-    for name, starter in servers(root, a.procs, a.threads):
-        if only and not any(o in name for o in only):
-            continue
-        try:
-            port, proc = starter()
-        except RuntimeError as e:
-            print(f"{name}: did not start ({e})", file=sys.stderr)
-            continue
-        try:
-            cells = []
-            for label, path in URLS.items():
-                wrk(port, path, 1, a.connections)              # warm-up
-                r = wrk(port, path, a.duration, a.connections)
-                bad = f", {r['non2xx']} non-2xx" if r["non2xx"] else ""
-                cells.append(f"{r['rps']:,.0f} ({r['p50']:.2f} / {r['p99']:.2f} ms{bad})")
-            rows.append((name, cells))
-            print(f"{name}: {' | '.join(cells)}", file=sys.stderr)
-        finally:
+    modes = ("repeated", "varied") if a.mode == "both" else (a.mode,)
+    columns = [(f"{label}{', varied' if mode == 'varied' else ''}", path, mode)
+               for mode in modes for label, path in URLS.items()]
+    load_before = os.getloadavg()
+    started = []
+    try:
+        for name, starter in servers(root, a.procs, a.threads):
+            if only and not any(o in name for o in only):
+                continue
+            try:
+                started.append((name, starter()))
+            except RuntimeError as e:
+                print(f"{name}: did not start ({e})", file=sys.stderr)
+        runs: dict = {name: [[] for _ in columns] for name, _ in started}
+        for _round in range(a.rounds):
+            for name, (port, proc) in started:
+                for i, (_label, path, mode) in enumerate(columns):
+                    varied = mode == "varied"
+                    wrk(port, path, 1, a.connections, varied=varied, script_dir=root)
+                    runs[name][i].append(wrk(port, path, a.duration, a.connections,
+                                             varied=varied, script_dir=root))
+                print(f"round {_round + 1}: {name}: " + " | ".join(
+                    f"{x[-1]['rps']:,.0f}" for x in runs[name]), file=sys.stderr)
+    finally:
+        for _name, (_port, proc) in started:
             stop(proc)
+    load_after = os.getloadavg()
     shutil.rmtree(root, ignore_errors=True)
+    cells = {name: [_cell(x) for x in runs[name]] for name, _ in started}
     print(f"`python bench/wsgi_bench.py --procs {a.procs} --threads {a.threads} "
-          f"--duration {a.duration} --connections {a.connections}`, "
+          f"--duration {a.duration} --connections {a.connections} --mode {a.mode} "
+          f"--rounds {a.rounds}`, "
           f"{time.strftime('%Y-%m-%d %H:%M')}, {platform.machine()}, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}\n")
-    print("| server | " + " | ".join(URLS) + " |")
-    print("|---|" + "---|" * len(URLS))
-    for name, cells in rows:
-        print(f"| {name} | " + " | ".join(cells) + " |")
+    print("| server | " + " | ".join(c[0] for c in columns) + " |")
+    print("|---|" + "---|" * len(columns))
+    for name, row in cells.items():
+        print(f"| {name} | " + " | ".join(text for _rps, text in row) + " |")
+    gun = {k: cells[k] for k in ("gunicorn sync", "gunicorn gthread") if k in cells}
+    if gun:
+        print("\nRatios (requests/s over gunicorn's, median rounds):\n")
+        print("| httpd | " + " | ".join(f"{c[0]} / {g}" for g in gun for c in columns)
+              + " |")
+        print("|---|" + "---|" * (len(columns) * len(gun)))
+        for name, row in cells.items():
+            if not name.startswith("httpd"):
+                continue
+            print(f"| {name} | " + " | ".join(
+                f"{row[i][0] / g[i][0]:.2f}x" if g[i][0] else "-"
+                for g in gun.values() for i in range(len(columns))) + " |")
+    print(f"\nload average before {load_before[0]:.2f} {load_before[1]:.2f}, after "
+          f"{load_after[0]:.2f} {load_after[1]:.2f} ({os.cpu_count()} CPUs)")
 
 
 if __name__ == "__main__":

@@ -252,6 +252,24 @@ class FileWrapper:
         return fd, offset, max(st.st_size - offset, 0)
 
 
+# response header names found valid (exact str, no newline, colon or space), bounded
+_GOOD_NAMES: set = set()
+_GOOD_NAMES_MAX = 4096
+
+
+def _check_name(name: Any, value: Any) -> None:
+    """start_response's checks of a header name, remembered when it passes."""
+    if not isinstance(name, str) or not isinstance(value, str):
+        raise TypeError("expected unicode object for header name and value")
+    if "\n" in name or "\r" in name or ":" in name or " " in name:
+        raise ValueError(f"embedded newline or invalid character in response "
+                         f"header name '{name}'")
+    if name.__class__ is str:           # (a subclass could compare equal yet differ)
+        if len(_GOOD_NAMES) >= _GOOD_NAMES_MAX:
+            _GOOD_NAMES.clear()
+        _GOOD_NAMES.add(name)
+
+
 class Response:
     """start_response and write() for one request: the status and headers the
     application gave, and what it wrote before returning."""
@@ -278,17 +296,18 @@ class Response:
                             f"{type(status).__name__} found")
         if len(status) < 4 or not status[:3].isdigit() or status[3] != " ":
             raise ValueError(f"status '{status}' is not a valid WSGI status line")
-        if not isinstance(headers, list):
+        if headers.__class__ is not list and not isinstance(headers, list):
             raise TypeError("response headers must be a list")
+        good = _GOOD_NAMES
         for item in headers:
-            if not isinstance(item, tuple) or len(item) != 2:
+            if item.__class__ is not tuple and not isinstance(item, tuple) or len(item) != 2:
                 raise TypeError("list of tuple values expected")
             name, value = item
-            if not isinstance(name, str) or not isinstance(value, str):
-                raise TypeError("expected unicode object for header name and value")
-            if "\n" in name or "\r" in name or ":" in name or " " in name:
-                raise ValueError(f"embedded newline or invalid character in response "
-                                 f"header name '{name}'")
+            if name.__class__ is not str or name not in good:   # (seen valid: valid)
+                _check_name(name, value)
+            if value.__class__ is not str:
+                if not isinstance(value, str):
+                    raise TypeError("expected unicode object for header name and value")
             if "\n" in value or "\r" in value:
                 raise ValueError(f"embedded newline in response header with name "
                                  f"'{name}' and value '{value}'")

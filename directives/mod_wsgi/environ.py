@@ -34,17 +34,20 @@ def _no2slash_lead(value: str) -> str:
 
 
 _BASES: dict = {}
+_BASES_MAX = 1024
 # the keys mod_wsgi's Python side adds to the table's (Adapter_environ)
 _PY_KEYS = {"wsgi.version": (1, 0), "wsgi.run_once": False, "wsgi.input_terminated": True,
             "mod_wsgi.version": MOD_WSGI_VERSION, "apache.version": (2, 4, 71)}
 
 
 def _base(r, settings: Any, multithread: bool, multiprocess: bool) -> tuple:
-    """What depends only on the server and the request's WSGI settings, made once:
-    mod_wsgi's keys of ``r.subprocess_env`` (strings), and the environ's Python
-    keys."""
+    """What depends only on the server, the request's WSGI settings and the listener
+    it came on, made once: mod_wsgi's keys of ``r.subprocess_env`` (strings), and the
+    environ's Python keys."""
+    conn = r.conn
     key = (id(r.server), settings.process_group, settings.application_group,
-           settings.callable_object, settings.script_reloading, multithread, multiprocess)
+           settings.callable_object, settings.script_reloading, multithread, multiprocess,
+           conn.local_ip, conn.local_port)
     found = _BASES.get(key)
     if found is not None and found[0] is r.server:
         return found[1]
@@ -59,10 +62,12 @@ def _base(r, settings: Any, multithread: bool, multiprocess: bool) -> tuple:
         # wsgi.file_wrapper with sendfile all the same, which no client can tell)
         "mod_wsgi.enable_sendfile": "0",
         "mod_wsgi.ignore_activity": "0",
+        "mod_wsgi.listener_host": conn.local_ip,
+        "mod_wsgi.listener_port": str(conn.local_port),
     }
     py = dict(_PY_KEYS, **{"wsgi.multithread": multithread,
                            "wsgi.multiprocess": multiprocess})
-    if len(_BASES) > 1024:
+    if len(_BASES) >= _BASES_MAX:
         _BASES.clear()
     _BASES[key] = (r.server, (table, py))
     return table, py
@@ -79,19 +84,21 @@ def wsgi_environ(r, settings: Any, multithread: bool, multiprocess: bool) -> dic
         value = r.headers_in.get("Authorization")
         if value:
             e["HTTP_AUTHORIZATION"] = value
-    script_name = _no2slash_lead(e.get("SCRIPT_NAME", ""))
-    path_info = _no2slash_lead(e.get("PATH_INFO", ""))
+    script_name = e.get("SCRIPT_NAME", "")
+    if "//" in script_name:             # (no run of slashes: _no2slash_lead's identity)
+        script_name = _no2slash_lead(script_name)
+    path_info = e.get("PATH_INFO", "")
+    if "//" in path_info:
+        path_info = _no2slash_lead(path_info)
     e["SCRIPT_NAME"] = script_name
     e["PATH_INFO"] = path_info
     e["mod_wsgi.script_name"] = script_name
     e["mod_wsgi.path_info"] = path_info
     table, py = _base(r, settings, multithread, multiprocess)
     e.update(table)
-    e["mod_wsgi.listener_host"] = r.conn.local_ip
-    e["mod_wsgi.listener_port"] = str(r.conn.local_port)
     e["mod_wsgi.request_start"] = str(int(r.request_time * 1e6))
-    env = dict(e)
+    env = e.copy()
     env.update(py)
     env["mod_wsgi.script_start"] = str(int(time.time() * 1e6))
-    env["wsgi.url_scheme"] = env["REQUEST_SCHEME"]
+    env["wsgi.url_scheme"] = e["REQUEST_SCHEME"]
     return env

@@ -113,7 +113,9 @@ def _expand_group(r, value: str, what: str) -> str:
     return value
 
 
-def resolve(r) -> Settings:
+def _resolve(r) -> Settings:
+    """The request's WSGI settings, from its per-directory config and the alias that
+    mapped it (the reference: ``resolve`` keeps what this gives)."""
     d = r.module_config(MODULE_NAME)
     s = Settings()
     pg = ag = None
@@ -138,6 +140,50 @@ def resolve(r) -> Settings:
     s.process_group = _expand_group(r, pg, "process") if pg else ""
     s.application_group = _expand_group(r, ag if ag is not None else "%{RESOURCE}",
                                         "application")
+    return s
+
+
+# resolved settings, kept: (id(per-dir config), id(alias entry), the request's server,
+# port and host name, and its script's URI) -> (config, entry, Settings); only when
+# neither group names an %{ENV:...} (a per-request value).  Bounded.
+_SETTINGS: dict = {}
+_SETTINGS_MAX = 1024
+
+
+def _groups_of(d, entry) -> tuple:
+    pg = ag = None
+    if d is not None:
+        pg, ag = d.process_group, d.application_group
+    if entry is not None:
+        if entry.process_group is not None:
+            pg = entry.process_group
+        if entry.application_group is not None:
+            ag = entry.application_group
+    return pg, ag
+
+
+def resolve(r) -> Settings:
+    """_resolve's answer, made once per config, alias, server, port, host name and
+    script (treated as immutable by its users)."""
+    d = r.module_config(MODULE_NAME)
+    notes = r.notes
+    entry = notes.get("mod_wsgi.alias_entry")
+    if entry is not None and notes.get("alias-forced-type") != "wsgi-script":
+        entry = None
+    path_info = r.path_info
+    uri = r.uri
+    key = (id(d), id(entry), r.server, get_server_port(r), r.hostname,
+           uri[:len(uri) - len(path_info)] if path_info else uri)
+    hit = _SETTINGS.get(key)
+    if hit is not None and hit[0] is d and hit[1] is entry:
+        return hit[2]
+    s = _resolve(r)
+    pg, ag = _groups_of(d, entry)
+    if "%{ENV:" in (pg or "") or "%{ENV:" in (ag or ""):
+        return s
+    if len(_SETTINGS) >= _SETTINGS_MAX:
+        _SETTINGS.clear()
+    _SETTINGS[key] = (d, entry, s)
     return s
 
 

@@ -37,6 +37,7 @@ from httpd.protocol import M_GET
 from httpd.request.context import context_document_root, context_prefix
 from httpd.request.record import Headers, Request
 from httpd.request.server_name import get_server_name_for_url, get_server_port, http_scheme
+from httpd.request.subrequest import sub_req_lookup_uri
 from httpd.util.cparse import atoi
 from httpd.util.escape import escape_html
 from httpd.util.uri import escape_uri
@@ -66,7 +67,6 @@ def http2env(name: str) -> Optional[str]:
 _ENV_OF: dict = {}
 _ENV_OF_MAX = 2048
 _MISSING = object()
-_AUTH_VARS = ("HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION")
 
 
 def _env_of(key: str) -> Optional[str]:
@@ -149,8 +149,11 @@ def add_common_vars(r: Request) -> None:
         if env is not None:
             setdefault(env, val)
     if not getattr(d, "cgi_pass_auth", None):
-        for name in _AUTH_VARS:        # only these two come from the two fields
-            e.pop(name, None)
+        # only these two come from the two fields
+        if "HTTP_AUTHORIZATION" in e:
+            del e["HTTP_AUTHORIZATION"]
+        if "HTTP_PROXY_AUTHORIZATION" in e:
+            del e["HTTP_PROXY_AUTHORIZATION"]
     senv = r.subprocess_env
     os_path, os_ld = _os_paths()
     val = senv.get("PATH")
@@ -241,7 +244,6 @@ def add_cgi_vars(r: Request) -> None:
         e["SCRIPT_NAME"] = r.uri[:find_path_info(r.uri, r.path_info)]
         e["PATH_INFO"] = r.path_info
     if r.path_info:
-        from httpd.request.subrequest import sub_req_lookup_uri
         pa = sub_req_lookup_uri(escape_uri(r.path_info), r)
         if pa.filename:
             e["PATH_TRANSLATED"] = pa.filename + (pa.path_info or "")

@@ -19,35 +19,43 @@ from httpd.protocol import M_GET, method_number_of
 from httpd.util.uri import escape_uri
 
 
-# make_sub_request's record in one generated call (httpd.request.record.request_maker):
-# what the parent passes on, every other field its default
-_sub_request_of = request_maker(("parent",), {
-    "conn": "parent.conn", "server": "parent.server", "process": "parent.process",
-    "method": repr("GET"), "method_number": repr(M_GET), "hostname": "parent.hostname",
-    "request_time": "parent.request_time", "per_dir_config": "parent.server.lookup_defaults",
-    "allowed": "parent.allowed", "the_request": "parent.the_request", "no_local_copy": "True",
-    "protocol": repr("INCLUDED"), "proto_num": "parent.proto_num",
-    "headers_in": "parent.headers_in.copy()", "subprocess_env": "dict(parent.subprocess_env)",
-    "expecting_100": "parent.expecting_100", "main": "parent"})
+# the subrequest record, every field but these from its default (request_maker: no
+# keyword call of 70 defaults): what make_sub_request and ap_set_sub_req_protocol copy
+# from the parent ("parent"), the headers_in copy given
+_new_sub_request = request_maker(
+    ("parent", "headers_in"),
+    {"conn": "parent.conn", "server": "parent.server", "process": "parent.process",
+     "method": "'GET'", "method_number": str(M_GET), "hostname": "parent.hostname",
+     "request_time": "parent.request_time",
+     "per_dir_config": "parent.server.lookup_defaults", "allowed": "parent.allowed",
+     "the_request": "parent.the_request", "no_local_copy": "True",
+     "protocol": "'INCLUDED'", "proto_num": "parent.proto_num",
+     "subprocess_env": "dict(parent.subprocess_env)",
+     "expecting_100": "parent.expecting_100", "main": "parent"})
 
 
 def make_sub_request(r: Request) -> Request:
-    """make_sub_request and ap_set_sub_req_protocol."""
-    rnew = _sub_request_of(r)
-    keys = rnew.headers_in._keys
+    """make_sub_request and ap_set_sub_req_protocol: the parent's request fields
+    (without the body's framing fields) and environment, copied."""
+    h = r.headers_in
+    keys = h._keys
     if "content-length" in keys or "transfer-encoding" in keys:
-        rnew.headers_in.unset("Content-Length")
-        rnew.headers_in.unset("Transfer-Encoding")
-    return rnew
+        headers = h.copy()
+        headers.unset("Content-Length")
+        headers.unset("Transfer-Encoding")
+    else:
+        headers = Headers.copy_of(h._items, keys)
+    return _new_sub_request(r, headers)
 
 
 def sub_req_lookup_uri(new_uri: str, r: Request, method: str = "GET") -> Request:
     """ap_sub_req_method_uri: run the phases (not the handler) for ``new_uri``; a
     relative URI is taken from the directory of r.uri.  The answer is in rnew.status."""
     rnew = make_sub_request(r)
-    # the registered extension methods count too (ap_method_number_of)
-    registered = r.process.main_server.module_config[CORE_MODULE].methods if r.process else {}
-    rnew.method, rnew.method_number = method, method_number_of(method, registered)
+    if method != "GET":         # (the record's own): the registered extension methods
+        registered = (r.process.main_server.module_config[CORE_MODULE].methods
+                      if r.process else {})     # count too (ap_method_number_of)
+        rnew.method, rnew.method_number = method, method_number_of(method, registered)
     if new_uri.startswith("/"):
         parse_uri(rnew, new_uri)
     else:

@@ -16,7 +16,7 @@ def table_get(table: dict, key: str) -> Optional[str]:
         # Python scan only when some name is equal case-insensitively
         if f"\0{low}\0" not in f"\0{chr(0).join(table).lower()}\0":
             return None
-        for k, v in table.items():
+        for k in table:         # (keys alone: no pair to unpack for every entry)
             if len(k) == n and k.lower() == low:    # (the length first: no lower())
-                return v
+                return table[k]
     return None

@@ -73,3 +73,49 @@ def test_a_registered_method_keeps_its_number(server):
     r = s.get("/d/")
     assert sub_req_lookup_uri("/d/a b.txt", r, method="PURGE").method_number == 27
     assert sub_req_lookup_uri("/d/a b.txt", r, method="NOPE").method_number == 26
+
+
+def _reference_sub_request(r):
+    """make_sub_request as it was written with Request(...): the compiled constructor
+    must give the same record."""
+    from httpd.protocol import M_GET
+    from httpd.request.record import Request
+    rnew = Request(conn=r.conn, server=r.server, process=r.process, method="GET",
+                   method_number=M_GET)
+    rnew.hostname = r.hostname
+    rnew.request_time = r.request_time
+    rnew.per_dir_config = r.server.lookup_defaults
+    rnew.allowed = r.allowed
+    rnew.the_request = r.the_request
+    rnew.no_local_copy = True
+    rnew.protocol, rnew.proto_num = "INCLUDED", r.proto_num
+    rnew.headers_in = r.headers_in.copy()
+    rnew.headers_in.unset("Content-Length")
+    rnew.headers_in.unset("Transfer-Encoding")
+    rnew.subprocess_env = dict(r.subprocess_env)
+    rnew.expecting_100 = r.expecting_100
+    rnew.main = r
+    return rnew
+
+
+def test_the_compiled_sub_request_is_the_reference_record(server):
+    import attrs
+    from httpd.request.subrequest import make_sub_request
+    s = server(CONF, FILES)
+    r = s.get("/d/index.html")
+    for extra in ([], [("Content-Length", "3"), ("transfer-encoding", "chunked")]):
+        for k, v in extra:
+            r.headers_in.add(k, v)
+        r.subprocess_env["X"] = "1"
+        got, want = make_sub_request(r), _reference_sub_request(r)
+        for a in attrs.fields(type(want)):
+            g, w = getattr(got, a.name), getattr(want, a.name)
+            if a.name in ("headers_in", "err_headers_out", "headers_out"):
+                assert g.items() == w.items() and g._keys == w._keys, a.name
+            else:
+                assert g == w, a.name
+        # copies, not the parent's own tables
+        assert got.headers_in is not r.headers_in and got.headers_in._keys is not \
+            r.headers_in._keys and got.subprocess_env is not r.subprocess_env
+        got.headers_in.add("Y", "2")
+        assert "Y" not in r.headers_in

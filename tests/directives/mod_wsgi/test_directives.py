@@ -45,6 +45,9 @@ def _body(site: Path) -> str:
             f"WSGIScriptAlias /app {site}/app.wsgi\n"
             f"WSGIScriptAlias /auth {site}/app.wsgi pass-authorization=On\n"
             f"WSGIScriptAlias /global {site}/app.wsgi application-group=%{{GLOBAL}}\n"
+            f"WSGIScriptAlias /hostg {site}/app.wsgi application-group=%{{HOST}}\n"
+            f"WSGIScriptAlias /envg {site}/app.wsgi application-group=%{{ENV:GRP}}\n"
+            "SetEnvIf X-Grp (.+) GRP=$1\n"
             f"WSGIPythonPath {site}/pp\nWSGIScriptAlias /pp {site}/pp.wsgi\n"
             f"WSGIScriptAlias /v {site}/v.wsgi\n"
             f"WSGIScriptAlias /nochunk {site}/app.wsgi\n"
@@ -62,7 +65,8 @@ def _body(site: Path) -> str:
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("directives")
     site = scratch(root)
-    srv = start_httpd(root, _body(site), modules=("authz_core", "mime", "alias"))
+    srv = start_httpd(root, _body(site), modules=("authz_core", "mime", "alias",
+                                                         "setenvif"))
     srv.site = site
     yield srv
     srv.stop()
@@ -117,6 +121,21 @@ def test_application_groups(server):
     assert env["loaded_at"] != local["loaded_at"]
 
 
+def test_application_groups_per_request(server):
+    """The resolved settings are kept per config, server, port, host and script: a
+    %{HOST} group follows the Host field, an %{ENV:...} group each request's variable
+    (never kept), however often the same URI is asked."""
+    for _ in range(2):
+        for host in ("a.example", "b.example"):
+            env = json.loads(request(server, "GET", "/hostg/env",
+                                     headers={"Host": host})[2])
+            assert env["mod_wsgi.application_group"] == host   # (port 80: no port)
+        for grp in ("one", "two"):
+            env = json.loads(request(server, "GET", "/envg/env",
+                                     headers={"X-Grp": grp})[2])
+            assert env["mod_wsgi.application_group"] == grp
+
+
 def test_import_script_preloaded(server):
     env = json.loads(request(server, "GET", "/app/env")[2])
     assert env["PATH"]                       # the environ is the server's
@@ -169,7 +188,8 @@ def test_environ_beside_apache(tmp_path):
         site = scratch(root)
         body = LOAD + f"DocumentRoot {site}\nWSGIScriptAlias /app {site}/app.wsgi\n"
         start = start_httpd if kind == "ours" else start_apache
-        srv = start(root, body, modules=("authz_core", "mime", "alias"))
+        srv = start(root, body, modules=("authz_core", "mime", "alias",
+                                                         "setenvif"))
         try:
             status, _, data = request(srv, "POST", "/app/env/x%20y?q=1", body=b"a=b",
                                       headers={"X-Custom": "1",
@@ -227,7 +247,8 @@ def test_environ_paths_beside_apache(tmp_path):
                 "AddHandler wsgi-script .wsgi\n</Directory>\n"
                 f"WSGIScriptAlias / {site}/app.wsgi\n")
         start = start_httpd if kind == "ours" else start_apache
-        srv = start(root, body, modules=("authz_core", "mime", "alias"))
+        srv = start(root, body, modules=("authz_core", "mime", "alias",
+                                                         "setenvif"))
         try:
             for path in PATHS:
                 status, _, data = request(srv, "GET", path, headers={
