@@ -283,7 +283,37 @@ def _stop_programs(procs) -> None:
             proc.kill()
 
 
-def _spawn(m, server) -> bool:
+def _child_stderr(process):
+    """The prg's standard error: Apache's program inherits the server's, which
+    ap_open_logs (run before post_config) has pointed at the main server's ErrorLog
+    (/dev/null when that is syslog).  Here the logs open after post_config, so the
+    program gets its own descriptor on the same destination: the file opened for
+    appending, or a piped ErrorLog's program started for it alone (as the cgid daemon
+    opens its own).  Returns (fd or None to inherit, what to do once it is spawned)."""
+    import os
+    from httpd.log.sinks import FileSink, PipeSink, open_sink
+    fname = process.main_server.module_config[CORE_MODULE].error_fname
+    if not fname:
+        return None, None
+    if fname[:6].lower() == "syslog":
+        fd = os.open(os.devnull, os.O_WRONLY)
+        return fd, lambda: os.close(fd)
+    sink = open_sink(process, fname)
+    if isinstance(sink, PipeSink):
+        piped = sink.piped
+
+        def let_go():
+            # the logger is the program's alone: this process keeps neither end and
+            # neither stops nor restarts it (it ends when the program's stderr closes)
+            piped.child_init()
+            piped.close()
+        return piped.write_fd, let_go
+    if isinstance(sink, FileSink):
+        return sink.fd, sink.close
+    return None, None
+
+
+def _spawn(m, server, process=None) -> bool:
     import os
     import subprocess
     from httpd.log.errorlog import error_log
@@ -296,15 +326,19 @@ def _spawn(m, server) -> bool:
                 os.setgid(grp.getgrnam(m.group).gr_gid)
             if m.user:
                 os.setuid(pwd.getpwnam(m.user).pw_uid)
+    stderr, done = _child_stderr(process) if process is not None else (None, None)
     try:
         m.proc = subprocess.Popen(
-            m.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
-            cwd=os.path.dirname(m.argv[0]) or "/", close_fds=True,
+            m.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+            bufsize=0, cwd=os.path.dirname(m.argv[0]) or "/", close_fds=True,
             preexec_fn=become if (m.user or m.group) else None)
     except (OSError, KeyError, ValueError, subprocess.SubprocessError) as e:
         error_log(server, "rewrite", "error", "AH00654: mod_rewrite: could not start "
                   f"RewriteMap program {m.argv[0]}", status=e)
         return False
+    finally:
+        if done is not None:
+            done()
     return True
 
 
@@ -331,7 +365,7 @@ def post_config(process, server) -> bool:
         for m in conf.maps.values():
             if m.type != MAPTYPE_PRG or m.proc is not None or not m.argv[0]:
                 continue
-            if not _spawn(m, s):
+            if not _spawn(m, s, process):
                 ok = False
                 break
             _SPAWNED.append((os.getpid(), m.proc))
