@@ -115,7 +115,7 @@ def hook_uri2file(r) -> int:
         log(1, f"pass through {r.filename}")
         return DECLINED
     fn = r.filename or ""
-    status, skip_absolute = _rules_outcome(e, r, rulestatus, fn, "AH10410")
+    status, skip_absolute = _rules_outcome(e, r, rulestatus, fn, "AH10410", "AH00669")
     if status is not None:
         return status
     if skip_absolute > 0:
@@ -184,7 +184,7 @@ def hook_fixup(r) -> int:
         r.filename = ofilename
         return DECLINED
     fn = r.filename
-    status, skip_absolute = _rules_outcome(e, r, rulestatus, fn, "AH10411")
+    status, skip_absolute = _rules_outcome(e, r, rulestatus, fn, "AH10411", "AH10160")
     if status is not None:
         return status
     ctx = e.Ctx(r, directory)
@@ -434,12 +434,13 @@ def lookup_map_program(m, key: str):
     return value
 
 
-def _rules_outcome(e, r, rulestatus: int, fn: str, ah: str) -> tuple:
+def _rules_outcome(e, r, rulestatus: int, fn: str, ah: str, ah_proxy: str) -> tuple:
     """What hook_uri and hook_fixup both decide once the rules ran: the answer when the
     request ends here (a query string with controls or spaces, F/G/R statuses, a proxy
     target with no mod_proxy) or None, and is_absolute_uri's scheme length of ``fn``.
     ``e``: the engine module; ``ah``: the AH code of the query-string error (AH10410
-    per server, AH10411 per directory)."""
+    per server, AH10411 per directory), ``ah_proxy`` that of the proxy target without
+    mod_proxy (AH00669 per server, AH10160 per directory)."""
     skip_absolute = e.is_absolute_uri(fn)[0] if fn else 0
     will_escape = skip_absolute and rulestatus != e.ACTION_NOESCAPE
     if r.args is not None and not will_escape and e.has_ctl_or_space(r.args):
@@ -454,7 +455,7 @@ def _rules_outcome(e, r, rulestatus: int, fn: str, ah: str) -> tuple:
         return r.status, skip_absolute
     if len(fn) > 6 and fn.startswith("proxy:"):
         # mod_proxy is not offered by this server: as Apache without it
-        e.log_rerror(r, "rewrite", "error", "AH00669: attempt to make remote request from "
+        e.log_rerror(r, "rewrite", "error", f"{ah_proxy}: attempt to make remote request from "
                      f"mod_rewrite without proxy enabled: {fn}")
         return HTTP_FORBIDDEN, skip_absolute
     return None, skip_absolute
