@@ -871,8 +871,8 @@ def apply_rewrite_cond(p, ctx: Ctx) -> bool:
         try:
             rc = p.expr.exec(ec)
         except Exception as e:
-            # ap_expr_exec logs AH03299 (as the module that parsed it), mod_rewrite trace1
-            log_rerror(r, "rewrite", "error", f"AH03299: Evaluation of expression from "
+            # ap_expr_exec's line (2.4: no AH number), as the module that parsed it
+            log_rerror(r, "rewrite", "error", f"Evaluation of expression from "
                        f"{p.expr.filename}:{p.expr.line} failed: {e}")
             if ctx.lv >= 1:
                 ctx.log(1, f"RewriteCond: expr='{p.source}' evaluation failed: {e}")

@@ -5,7 +5,8 @@ the lines of the helpers that get only the request carry no `[perdir ...]` part 
 lookups, env variables, split uri, prefix_stat, -U/-F checks); int:tolower logs the key
 it lowered; txt maps log their per-process cache ("cache lookup FAILED" then "cache
 lookup OK" for a key looked up again); an `expr` condition's input is '(null)' and
-ap_expr_exec adds its "Evaluation of expression from FILE:LINE gave: N"; prefix_stat's
+ap_expr_exec adds its "Evaluation of expression from FILE:LINE gave: N" (or "failed:"
+at error level); prefix_stat's
 compare line ends with a blank and startsWith logs at trace5; [P] in a directory does
 not escape the target (2.4).  The expected lines are pinned; where apache2 is installed
 both servers' whole traces must be equal.
@@ -21,7 +22,7 @@ import pytest
 from .servers import APACHE, answer, start_pair, stop_pair
 
 MODULES = ("authz_core", "rewrite")
-REQUESTS = ("/d/map/ONE", "/d/map/ONE", "/d/map/TWO", "/ps", "/u", "/d/px/x%20y")
+REQUESTS = ("/d/map/ONE", "/d/map/ONE", "/d/map/TWO", "/ps", "/u", "/d/px/x%20y", "/e")
 
 
 def _config(root: Path) -> str:
@@ -44,6 +45,8 @@ def _config(root: Path) -> str:
         RewriteRule ^/ps$ {docs}/one.txt
         RewriteCond %{{REQUEST_URI}} -U
         RewriteRule ^/u$ /one.txt
+        RewriteCond expr "file('/nonexistent/x') == 'y'"
+        RewriteRule ^/e$ /one.txt
         <Directory {docs}/d>
         RewriteEngine On
         RewriteCond expr "%{{REQUEST_URI}} =~ /map/"
@@ -116,7 +119,7 @@ PINNED = [
 
 def test_statuses(traces):
     statuses = traces[0]
-    assert statuses[0] == [200, 200, 200, 200, 200, 403]
+    assert statuses[0] == [200, 200, 200, 200, 200, 403, 404]
     if len(statuses) > 1:
         assert statuses[0] == statuses[1]
 
@@ -136,6 +139,16 @@ def test_expression_trace(traces):
     ours = traces[1][0]
     assert any(re.search(r"\[rewrite:trace4\] Evaluation of expression from "
                          r"ROOT/httpd\.conf:\d+ gave: 1$", line) for line in ours), ours
+
+
+def test_expression_failure(traces):
+    ours = traces[1][0]
+    n = [i for i, line in enumerate(ours) if re.fullmatch(
+        r"\[rewrite:error\] Evaluation of expression from ROOT/httpd\.conf:\d+ failed: "
+        r"Cannot open file /nonexistent/x", line)]
+    assert n, ours
+    assert ours[n[0] + 1].endswith("RewriteCond: expr='file('/nonexistent/x') == 'y'' "
+                                   "evaluation failed: Cannot open file /nonexistent/x")
 
 
 @pytest.mark.skipif(APACHE is None, reason="apache2 is not installed")
