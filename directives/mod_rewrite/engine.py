@@ -394,7 +394,9 @@ def _txt_table(r, path: str, st) -> dict:
     return table
 
 
-_INPLACE_MAPS = (INTERNAL_MAPS["tolower"], INTERNAL_MAPS["toupper"])
+# the internal maps that change their key in place and return it (the logged key is
+# the value): rewrite_mapfunc_toupper, _tolower and _unescape
+_INPLACE_MAPS = (INTERNAL_MAPS["tolower"], INTERNAL_MAPS["toupper"], INTERNAL_MAPS["unescape"])
 _TRACED_KEYS_MAX = 4096
 
 
@@ -433,7 +435,7 @@ def lookup_map(ctx: Ctx, name: str, key: str) -> Optional[str]:
     if m.type == MAPTYPE_INT:
         value = m.func(r, key)
         if ctx.lv >= 5:
-            if m.func in _INPLACE_MAPS:      # Apache's tolower/toupper change the key
+            if m.func in _INPLACE_MAPS:
                 key = value
             ctx.log_r(5, f"map lookup OK: map={name} key={key} -> val={value}")
         return value
@@ -1007,7 +1009,8 @@ def apply_rewrite_rule(p, ctx: Ctx) -> int:
     reduce_uri(ctx)
     if is_absolute_uri(r.filename)[0]:
         if ctx.lv >= 2:
-            ctx.log(2, f"implicitly forcing redirect (rc={p.forced_responsecode}) with "
+            # Apache's words, its unbalanced parenthesis included
+            ctx.log(2, f"implicitly forcing redirect (rc={p.forced_responsecode} with "
                     f"{r.filename}")
         r.status = p.forced_responsecode
         return RULE_RC_MATCH

@@ -155,3 +155,22 @@ def test_expression_failure(traces):
 def test_same_trace_as_apache(traces):
     ours, theirs = traces[1]
     assert ours == theirs
+
+
+@pytest.mark.skipif(APACHE is None, reason="apache2 is not installed")
+def test_differential_config_same_trace(tmp_path):
+    """test_rewrite_differential's config and requests at trace8: the same lines."""
+    from . import test_rewrite_differential as diff
+    docs = diff.make_docs(tmp_path)
+    body = diff.config(tmp_path, docs) + "LogLevel warn rewrite:trace8\n"
+    pair = start_pair(tmp_path, body, modules=diff.MODULES)
+    try:
+        for server in pair:
+            for path in diff.REQUESTS:
+                answer(server, diff.request(path))
+    finally:
+        stop_pair(pair)
+    ours, theirs = ([re.sub(r"expires=[^;']*", "expires=X", line)
+                     for line in _trace(s, tmp_path)] for s in pair)
+    assert len(ours) > 1000
+    assert ours == theirs
