@@ -10,8 +10,10 @@ hooks: translate_name for per-server rules, fixups for per-directory ones with t
 
 Refused at config time, never accepted and ignored: the map type dbm (and dbd and
 fastdbd, which need mod_dbd, as in Apache).  prg: maps run their program from
-post_config, as Apache does, one lookup at a time across the server's processes.  [P] is accepted as Apache accepts it without mod_proxy
-loaded: the request is then refused with 403 and AH00669 (mod_proxy is not offered).
+post_config, as Apache does, one lookup at a time across the server's processes, their
+stderr the main error log.  [P] is accepted as Apache accepts it without mod_proxy
+loaded: the request is then refused with 403 and AH00669 (AH10160 per directory;
+mod_proxy is not offered).
 """
 from __future__ import annotations
 

@@ -19,8 +19,8 @@ from directives.mod_rewrite import (
     CONDPAT_FILE_DIR, CONDPAT_FILE_EXISTS, CONDPAT_FILE_LINK, CONDPAT_FILE_SIZE,
     CONDPAT_FILE_XBIT, CONDPAT_INT_EQ, CONDPAT_INT_GE, CONDPAT_INT_GT, CONDPAT_INT_LE,
     CONDPAT_INT_LT, CONDPAT_LU_FILE, CONDPAT_LU_URL, CONDPAT_STR_EQ, CONDPAT_STR_GE,
-    CONDPAT_STR_GT, CONDPAT_STR_LE, CONDPAT_STR_LT, MAPTYPE_INT, MAPTYPE_PRG, MAPTYPE_RND,
-    MODULE_NAME,
+    CONDPAT_STR_GT, CONDPAT_STR_LE, CONDPAT_STR_LT, INTERNAL_MAPS, MAPTYPE_INT, MAPTYPE_PRG,
+    MAPTYPE_RND, MODULE_NAME,
     OPTION_LEGACY_PREFIX_DOCROOT, RULEFLAG_CHAIN, RULEFLAG_DISCARDPATHINFO, RULEFLAG_END,
     RULEFLAG_ESCAPEBACKREF, RULEFLAG_ESCAPECTLS, RULEFLAG_ESCAPENOPLUS,
     RULEFLAG_FORCEREDIRECT, RULEFLAG_IGNOREONSUBREQ, RULEFLAG_LASTRULE, RULEFLAG_NEWROUND,
@@ -93,6 +93,12 @@ class Ctx:
 
     def log(self, level: int, text: str) -> None:
         rewritelog(self.r, level, self.perdir, text)
+
+    def log_r(self, level: int, text: str) -> None:
+        """A line Apache writes with no per-dir prefix (rewritelog(r, n, NULL, ...)):
+        those of the helpers that get only the request (splitout_queryargs,
+        reduce_uri, prefix_stat, subst_prefix_path, lookup_map, the env and -U/-F)."""
+        rewritelog(self.r, level, None, text)
 
 
 def root_request(r):
@@ -185,7 +191,7 @@ def splitout_queryargs(ctx: Ctx, flags: int) -> None:
     r = ctx.r
     if flags & RULEFLAG_QSNONE:
         if ctx.lv >= 2:
-            ctx.log(2, "discarding query string, no parse from substitution")
+            ctx.log_r(2, "discarding query string, no parse from substitution")
         r.args = None
         return
     skip, split = is_absolute_uri(r.filename)
@@ -195,7 +201,7 @@ def splitout_queryargs(ctx: Ctx, flags: int) -> None:
     if flags & RULEFLAG_QSDISCARD:
         r.args = None
         if ctx.lv >= 2:
-            ctx.log(2, "discarding query string")
+            ctx.log_r(2, "discarding query string")
     fn = r.filename
     q = fn.rfind("?", skip) if flags & RULEFLAG_QSLAST else fn.find("?", skip)
     if q >= 0:
@@ -212,7 +218,7 @@ def splitout_queryargs(ctx: Ctx, flags: int) -> None:
             elif r.args.endswith("&"):
                 r.args = r.args[:-1]
         if ctx.lv >= 3:
-            ctx.log(3, f"split uri={olduri} -> uri={r.filename}, args="
+            ctx.log_r(3, f"split uri={olduri} -> uri={r.filename}, args="
                     f"{r.args if r.args is not None else '<none>'}")
 
 
@@ -266,7 +272,7 @@ def reduce_uri(ctx: Ctx) -> None:
         url = "/"
     if matches_request_vhost(r, host, port):
         if ctx.lv >= 3:
-            ctx.log(3, f"reduce {fn} -> {url}")
+            ctx.log_r(3, f"reduce {fn} -> {url}")
         r.filename = url
         conf = r.server_config(MODULE_NAME)
         if not conf.options & OPTION_LEGACY_PREFIX_DOCROOT:
@@ -299,17 +305,25 @@ def prefix_stat(ctx: Ctx, path: str, lastsub) -> bool:
         return False
     if lastsub is None:
         if ctx.lv >= 3:
-            ctx.log(3, f"prefix_stat no lastsub subst prefix {statpath}")
+            ctx.log_r(3, f"prefix_stat no lastsub subst prefix {statpath}")
         return True
     if ctx.lv >= 3:
-        ctx.log(3, f"prefix_stat compare statpath {statpath} and lastsub output "
-                f"{lastsub.output} STATOK {lastsub.flags & RULEFLAG_UNSAFE_PREFIX_STAT}")
+        ctx.log_r(3, f"prefix_stat compare statpath {statpath} and lastsub output "
+                f"{lastsub.output} STATOK {lastsub.flags & RULEFLAG_UNSAFE_PREFIX_STAT} ")
     if lastsub.flags & RULEFLAG_UNSAFE_PREFIX_STAT:
         return True
     docroot = document_root(r)
     cdocroot = context_document_root(r)
-    return (lastsub.output.startswith(statpath) or path.startswith(docroot)
-            or (cdocroot != docroot and path.startswith(cdocroot)))
+    return (_starts_with(ctx, lastsub.output, statpath) or _starts_with(ctx, path, docroot)
+            or (cdocroot != docroot and _starts_with(ctx, path, cdocroot)))
+
+
+def _starts_with(ctx: Ctx, haystack: str, needle: str) -> bool:
+    """startsWith (prefix_stat's helper), with its trace5 line."""
+    rc = haystack.startswith(needle)
+    if ctx.lv >= 5:
+        ctx.log_r(5, f"prefix_stat startsWith({haystack}, {needle}) {int(rc)}")
+    return rc
 
 
 def subst_prefix_path(ctx: Ctx, inp: str, match: str, subst: str) -> str:
@@ -320,10 +334,10 @@ def subst_prefix_path(ctx: Ctx, inp: str, match: str, subst: str) -> str:
     if inp.startswith(match[:n]) and inp[n:n + 1] == "/":
         rest = inp[n + 1:]
         if ctx.lv >= 5:
-            ctx.log(5, f"strip matching prefix: {inp} -> {rest}")
+            ctx.log_r(5, f"strip matching prefix: {inp} -> {rest}")
         out = (subst if subst.endswith("/") or not subst else subst + "/") + rest
         if ctx.lv >= 4:
-            ctx.log(4, f"add subst prefix: {rest} -> {out}")
+            ctx.log_r(4, f"add subst prefix: {rest} -> {out}")
         return out
     return inp
 
@@ -380,6 +394,31 @@ def _txt_table(r, path: str, st) -> dict:
     return table
 
 
+# the internal maps that change their key in place and return it (the logged key is
+# the value): rewrite_mapfunc_toupper, _tolower and _unescape
+_INPLACE_MAPS = (INTERNAL_MAPS["tolower"], INTERNAL_MAPS["toupper"], INTERNAL_MAPS["unescape"])
+_TRACED_KEYS_MAX = 4096
+
+
+def _cache_lookup(ctx: Ctx, m, st, key: str, value: Optional[str]) -> bool:
+    """The trace lines of Apache's per-process map cache (get_cache_value): a key this
+    process already looked up in this version of the file logs "cache lookup OK"
+    (True); a new one "cache lookup FAILED" (then the map lookup line).  The whole
+    table is read at once here, so the keys are only remembered while tracing at 5,
+    at most _TRACED_KEYS_MAX of them (then forgotten together)."""
+    caches = generation(ctx.r.process).caches.setdefault(MODULE_NAME, {})
+    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    seen = caches.get(("keys", m.name, m.datafile))
+    if seen is None or seen[0] != stamp or len(seen[1]) >= _TRACED_KEYS_MAX:
+        seen = caches[("keys", m.name, m.datafile)] = (stamp, set())
+    if key in seen[1]:
+        ctx.log_r(5, f"cache lookup OK: map={m.name}[txt] key={key} -> val={value or ''}")
+        return True
+    seen[1].add(key)
+    ctx.log_r(6, "cache lookup FAILED, forcing new map lookup")
+    return False
+
+
 def lookup_map(ctx: Ctx, name: str, key: str) -> Optional[str]:
     r = ctx.r
     conf = r.server_config(MODULE_NAME)
@@ -390,13 +429,15 @@ def lookup_map(ctx: Ctx, name: str, key: str) -> Optional[str]:
         from directives.mod_rewrite.runtime import lookup_map_program
         value = lookup_map_program(m, key)
         if ctx.lv >= 5:
-            ctx.log(5, f"map lookup FAILED: map={name} key={key}" if value is None else
-                    f"map lookup OK: map={name} key={key} -> val={value}")
+            ctx.log_r(5, f"map lookup FAILED: map={name} key={key}" if value is None else
+                      f"map lookup OK: map={name} key={key} -> val={value}")
         return value
     if m.type == MAPTYPE_INT:
         value = m.func(r, key)
         if ctx.lv >= 5:
-            ctx.log(5, f"map lookup OK: map={name} key={key} -> val={value}")
+            if m.func in _INPLACE_MAPS:
+                key = value
+            ctx.log_r(5, f"map lookup OK: map={name} key={key} -> val={value}")
         return value
     try:
         st = os.stat(m.datafile)
@@ -405,17 +446,16 @@ def lookup_map(ctx: Ctx, name: str, key: str) -> Optional[str]:
                    f"RewriteMap file {m.datafile}", status=e)
         return None
     value = _txt_table(r, m.datafile, st).get(key)
+    if ctx.lv >= 5 and not _cache_lookup(ctx, m, st, key, value):
+        ctx.log_r(5, f"map lookup FAILED: map={name}[txt] key={key}" if value is None else
+                  f"map lookup OK: map={name}[txt] key={key} -> val={value}")
     if value is None:
-        if ctx.lv >= 5:
-            ctx.log(5, f"map lookup FAILED: map={name}[txt] key={key}")
         return None
-    if ctx.lv >= 5:
-        ctx.log(5, f"map lookup OK: map={name}[txt] key={key} -> val={value}")
     if m.type == MAPTYPE_RND and value:
         parts = value.split("|")
         value = parts[random.randrange(len(parts))]
         if ctx.lv >= 5:
-            ctx.log(5, f"randomly chosen the subvalue `{value}'")
+            ctx.log_r(5, f"randomly chosen the subvalue `{value}'")
     return value or None
 
 
@@ -697,13 +737,13 @@ def do_expand_env(env: list, ctx: Ctx) -> None:
             name = name[1:]
             _table_unset(env_table, name)
             if ctx.lv >= 5:
-                ctx.log(5, f"unsetting env variable '{name}'")
+                ctx.log_r(5, f"unsetting env variable '{name}'")
         else:
             name, _, val = name.partition(":")
             _table_unset(env_table, name)
             env_table[name] = val
             if ctx.lv >= 5:
-                ctx.log(5, f"setting env variable '{name}' to '{val}'")
+                ctx.log_r(5, f"setting env variable '{name}' to '{val}'")
 
 
 _DAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
@@ -805,14 +845,14 @@ def apply_rewrite_cond(p, ctx: Ctx) -> bool:
             rsub = subrequest.sub_req_lookup_uri(inp, r)
             rc = rsub.status < 400
             if ctx.lv >= 5:
-                ctx.log(5, f"RewriteCond URI (-U) check: path={inp} -> status={rsub.status}")
+                ctx.log_r(5, f"RewriteCond URI (-U check: path={inp} -> status={rsub.status}")
     elif t == CONDPAT_LU_FILE:
         if inp and subreq_ok(r):
             rsub = subrequest.sub_req_lookup_file(inp, r)
             rc = rsub.status < 300 and rsub.filename is not None and \
                 _stat(rsub.filename) is not None
             if ctx.lv >= 5:
-                ctx.log(5, f"RewriteCond file (-F) check: path={inp} -> file="
+                ctx.log_r(5, f"RewriteCond file (-F check: path={inp} -> file="
                         f"{rsub.filename} status={rsub.status}")
     elif t in (CONDPAT_STR_GE, CONDPAT_STR_GT):
         cmp = _casecmp if p.flags & CONDFLAG_NOCASE else _compare
@@ -833,9 +873,16 @@ def apply_rewrite_cond(p, ctx: Ctx) -> bool:
         try:
             rc = p.expr.exec(ec)
         except Exception as e:
+            # ap_expr_exec's line (2.4: no AH number), as the module that parsed it
+            log_rerror(r, "rewrite", "error", f"Evaluation of expression from "
+                       f"{p.expr.filename}:{p.expr.line} failed: {e}")
             if ctx.lv >= 1:
                 ctx.log(1, f"RewriteCond: expr='{p.source}' evaluation failed: {e}")
             rc = False
+        else:
+            if ctx.lv >= 4:
+                log_rerror(r, "rewrite", "trace4", "Evaluation of expression from "
+                           f"{p.expr.filename}:{p.expr.line} gave: {int(rc)}")
         if ec.vary and not p.flags & CONDFLAG_NOVARY:
             for name in ec.vary:
                 r.headers_out.merge("Vary", name)
@@ -844,7 +891,8 @@ def apply_rewrite_cond(p, ctx: Ctx) -> bool:
     if p.flags & CONDFLAG_NOTMATCH:
         rc = not rc
     if ctx.lv >= 4:
-        ctx.log(4, f"RewriteCond: input='{inp}' pattern='{p.source}'"
+        ctx.log(4, f"RewriteCond: input='{'(null)' if inp is None else inp}' "
+                f"pattern='{p.source}'"
                 f"{' [NC]' if p.flags & CONDFLAG_NOCASE else ''} => "
                 f"{'matched' if rc else 'not-matched'}")
     return rc
@@ -947,12 +995,6 @@ def apply_rewrite_rule(p, ctx: Ctx) -> int:
         r.path_info = ""
     splitout_queryargs(ctx, p.flags)
     if p.flags & RULEFLAG_PROXY:
-        if perdir and not p.flags & RULEFLAG_NOESCAPE:
-            old = r.filename
-            r.filename = escape_uri(r.filename)
-            if ctx.lv >= 2:
-                ctx.log(2, f"escaped URI in per-dir context for proxy, {old} -> "
-                        f"{r.filename}")
         fully_qualify_uri(r)
         if ctx.lv >= 2:
             ctx.log(2, f"forcing proxy-throughput with {r.filename}")
@@ -967,7 +1009,8 @@ def apply_rewrite_rule(p, ctx: Ctx) -> int:
     reduce_uri(ctx)
     if is_absolute_uri(r.filename)[0]:
         if ctx.lv >= 2:
-            ctx.log(2, f"implicitly forcing redirect (rc={p.forced_responsecode}) with "
+            # Apache's words, its unbalanced parenthesis included
+            ctx.log(2, f"implicitly forcing redirect (rc={p.forced_responsecode} with "
                     f"{r.filename}")
         r.status = p.forced_responsecode
         return RULE_RC_MATCH

@@ -115,7 +115,7 @@ def hook_uri2file(r) -> int:
         log(1, f"pass through {r.filename}")
         return DECLINED
     fn = r.filename or ""
-    status, skip_absolute = _rules_outcome(e, r, rulestatus, fn, "AH10410")
+    status, skip_absolute = _rules_outcome(e, r, rulestatus, fn, "AH10410", "AH00669")
     if status is not None:
         return status
     if skip_absolute > 0:
@@ -184,7 +184,7 @@ def hook_fixup(r) -> int:
         r.filename = ofilename
         return DECLINED
     fn = r.filename
-    status, skip_absolute = _rules_outcome(e, r, rulestatus, fn, "AH10411")
+    status, skip_absolute = _rules_outcome(e, r, rulestatus, fn, "AH10411", "AH10160")
     if status is not None:
         return status
     ctx = e.Ctx(r, directory)
@@ -283,7 +283,37 @@ def _stop_programs(procs) -> None:
             proc.kill()
 
 
-def _spawn(m, server) -> bool:
+def _child_stderr(process):
+    """The prg's standard error: Apache's program inherits the server's, which
+    ap_open_logs (run before post_config) has pointed at the main server's ErrorLog
+    (/dev/null when that is syslog).  Here the logs open after post_config, so the
+    program gets its own descriptor on the same destination: the file opened for
+    appending, or a piped ErrorLog's program started for it alone (as the cgid daemon
+    opens its own).  Returns (fd or None to inherit, what to do once it is spawned)."""
+    import os
+    from httpd.log.sinks import FileSink, PipeSink, open_sink
+    fname = process.main_server.module_config[CORE_MODULE].error_fname
+    if not fname:
+        return None, None
+    if fname[:6].lower() == "syslog":
+        fd = os.open(os.devnull, os.O_WRONLY)
+        return fd, lambda: os.close(fd)
+    sink = open_sink(process, fname)
+    if isinstance(sink, PipeSink):
+        piped = sink.piped
+
+        def let_go():
+            # the logger is the program's alone: this process keeps neither end and
+            # neither stops nor restarts it (it ends when the program's stderr closes)
+            piped.child_init()
+            piped.close()
+        return piped.write_fd, let_go
+    if isinstance(sink, FileSink):
+        return sink.fd, sink.close
+    return None, None
+
+
+def _spawn(m, server, process=None) -> bool:
     import os
     import subprocess
     from httpd.log.errorlog import error_log
@@ -296,15 +326,19 @@ def _spawn(m, server) -> bool:
                 os.setgid(grp.getgrnam(m.group).gr_gid)
             if m.user:
                 os.setuid(pwd.getpwnam(m.user).pw_uid)
+    stderr, done = _child_stderr(process) if process is not None else (None, None)
     try:
         m.proc = subprocess.Popen(
-            m.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
-            cwd=os.path.dirname(m.argv[0]) or "/", close_fds=True,
+            m.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+            bufsize=0, cwd=os.path.dirname(m.argv[0]) or "/", close_fds=True,
             preexec_fn=become if (m.user or m.group) else None)
     except (OSError, KeyError, ValueError, subprocess.SubprocessError) as e:
         error_log(server, "rewrite", "error", "AH00654: mod_rewrite: could not start "
                   f"RewriteMap program {m.argv[0]}", status=e)
         return False
+    finally:
+        if done is not None:
+            done()
     return True
 
 
@@ -331,7 +365,7 @@ def post_config(process, server) -> bool:
         for m in conf.maps.values():
             if m.type != MAPTYPE_PRG or m.proc is not None or not m.argv[0]:
                 continue
-            if not _spawn(m, s):
+            if not _spawn(m, s, process):
                 ok = False
                 break
             _SPAWNED.append((os.getpid(), m.proc))
@@ -400,12 +434,13 @@ def lookup_map_program(m, key: str):
     return value
 
 
-def _rules_outcome(e, r, rulestatus: int, fn: str, ah: str) -> tuple:
+def _rules_outcome(e, r, rulestatus: int, fn: str, ah: str, ah_proxy: str) -> tuple:
     """What hook_uri and hook_fixup both decide once the rules ran: the answer when the
     request ends here (a query string with controls or spaces, F/G/R statuses, a proxy
     target with no mod_proxy) or None, and is_absolute_uri's scheme length of ``fn``.
     ``e``: the engine module; ``ah``: the AH code of the query-string error (AH10410
-    per server, AH10411 per directory)."""
+    per server, AH10411 per directory), ``ah_proxy`` that of the proxy target without
+    mod_proxy (AH00669 per server, AH10160 per directory)."""
     skip_absolute = e.is_absolute_uri(fn)[0] if fn else 0
     will_escape = skip_absolute and rulestatus != e.ACTION_NOESCAPE
     if r.args is not None and not will_escape and e.has_ctl_or_space(r.args):
@@ -420,7 +455,7 @@ def _rules_outcome(e, r, rulestatus: int, fn: str, ah: str) -> tuple:
         return r.status, skip_absolute
     if len(fn) > 6 and fn.startswith("proxy:"):
         # mod_proxy is not offered by this server: as Apache without it
-        e.log_rerror(r, "rewrite", "error", "AH00669: attempt to make remote request from "
+        e.log_rerror(r, "rewrite", "error", f"{ah_proxy}: attempt to make remote request from "
                      f"mod_rewrite without proxy enabled: {fn}")
         return HTTP_FORBIDDEN, skip_absolute
     return None, skip_absolute
