@@ -318,6 +318,20 @@ class HookTable:
         self._all: dict[str, Any] = {}
         self._void: dict[str, Any] = {}
 
+    def determined(self, names: Iterable[str]) -> Any:
+        """The ``when`` predicates of every function joined to the hooks ``names`` (the
+        unconditional ones left out), or None when one of them is not declared
+        :func:`determined`."""
+        whens = []
+        for name in names:
+            for fn in self.hooks[name]:
+                if fn not in DETERMINED:
+                    return None
+                when = DETERMINED[fn]
+                if when is not None and when not in whens:
+                    whens.append(when)
+        return tuple(whens)
+
     def functions(self, name: str) -> tuple[Callable, ...]:
         """The functions joined to ``name``, in run order."""
         return self.hooks[name]
@@ -363,6 +377,29 @@ class HookTable:
             if failed(rv):
                 return rv
         return OK
+
+
+# -- "determined by the URI": what lets the core replay a pipeline it ran before --------
+
+# fn -> None (always) or when(r) -> bool (asked after the phases ran, on the record they
+# left): see determined()
+DETERMINED: dict = {}
+
+
+def determined(fn: Callable, when: Callable[[Any], bool] = None) -> Callable:
+    """Declare a request-phase hook function *determined*: given the same server, URI
+    path and method number, on a fresh main request whose file has the same type, it
+    answers the same, makes the same changes to the record (fields set, notes and
+    environment entries added) and reads nothing else (no request header, client
+    address, time or earlier note), and logs nothing on an ``OK`` path that an
+    effective LogLevel of notice would let through.  ``when(r)``, if given, says on the
+    record the phases left whether this request's run was such a one (mod_authz_core:
+    only for a Require tree of ``all``/``method``).  The core replays the phases from
+    translate_name to the fixups (httpd/request/process.py's memo) only while every
+    function joined to them is declared.  Returns ``fn`` (usable as a decorator, or
+    inline in ``Module.hooks``)."""
+    DETERMINED[fn] = when
+    return fn
 
 
 HTTP_INTERNAL_SERVER_ERROR = 500

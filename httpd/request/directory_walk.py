@@ -215,6 +215,11 @@ class Walker:
         self.fnmatchers: dict[str, Any] = {}
         self.realpaths: dict[str, str] = {}
         self.htaccess = HtaccessCache(process)
+        # the request whose last directory walk took Apache's fast path to its end (no
+        # lstat, no .htaccess, the file itself stat'ed and existing): its answer then
+        # depends only on the config and on that one stat (the pipeline memo asks)
+        self.fast_for = None
+        self.if_walked = False      # set when an <If> walk ran (process.py's memo asks)
 
     def sections_of(self, server) -> ServerSections:
         hit = self.servers.get(id(server))
@@ -364,6 +369,7 @@ def directory_walk(r, walker: Walker, log) -> int:
                 r.filename = r.canonical_filename = hit[1]
                 r.path_info = ""
                 r.per_dir_config = hit[2]
+                walker.fast_for = r
                 return OK
             fkey = None         # gone or no longer a file: the whole walk below
         else:
@@ -500,9 +506,11 @@ def directory_walk(r, walker: Walker, log) -> int:
             matched = matched + tuple(extra)
     base = r.per_dir_config
     r.per_dir_config = walker.merger.onto(base, matched)
-    if (fkey is not None and (all_fast or path_hit) and not rest and cur == full and not saved
-            and stat.S_ISREG(finfo.st_mode)):
-        _put(ss.files, fkey, (base, cur, r.per_dir_config))
+    if (all_fast or path_hit) and not rest and cur == full:
+        if full == entry:
+            walker.fast_for = r
+        if fkey is not None and not saved and stat.S_ISREG(finfo.st_mode):
+            _put(ss.files, fkey, (base, cur, r.per_dir_config))
     return OK
 
 

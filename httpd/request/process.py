@@ -5,16 +5,19 @@ expression helpers the phases use.  The HTTP module (httpd/http/request.py) runs
 request; subrequests (subrequest.py) run it for theirs."""
 from __future__ import annotations
 
+import operator
 import os
 import re
 import weakref
 from typing import Optional
 
+import attrs
+
 from httpd.log import errorlog as _errorlog
 from httpd.request.expr_context import RequestExprContext
 from httpd.module.hooks import DECLINED, OK, HookTable
 from httpd.request.record import Request
-from httpd.request.directory_walk import Walker
+from httpd.request.directory_walk import Walker, fs_path
 from httpd.request.section_walks import if_walk, location_walk
 from httpd.module import CORE_MODULE as CORE
 
@@ -47,6 +50,12 @@ class Generation:
         self.auth_type_fn = optional(OPTIONAL_FN, "authn_ap_auth_type")
         self.auth_name_fn = optional(OPTIONAL_FN, "authn_ap_auth_name")
         self.satisfies_fn = optional(OPTIONAL_FN, "access_compat_ap_satisfies")
+        # the pipeline memo (see _replay): on while every function of the phases is
+        # declared determined and no module stats for the directory walk
+        whens = self.hooks.determined(MEMO_PHASES)
+        self.memo_whens = whens
+        self.memo: Optional[dict] = (
+            {} if whens is not None and not self.walker.stat_hooks else None)
 
 
 _GENERATIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -213,15 +222,140 @@ def _walk_location_and_if(r, walker: Walker) -> int:
             return status
     dconf = r.per_dir_config.get(CORE)
     if dconf is not None and dconf.sec_if:
+        walker.if_walked = True         # an expression's answer: no memo (_record)
         return if_walk(r, walker, evaluate, log_rerror)
     return OK
 
 
 def process_request_internal(r: Request, gen: Optional[Generation] = None) -> int:
-    """ap_process_request_internal: from the URI to the fixups; OK or a status.  The
-    hooks run through their compiled chains (HookTable.runners): a phase nothing joined
-    costs a test, a phase of one function one guarded call."""
+    """ap_process_request_internal: from the URI to the fixups; OK or a status.  A fresh
+    main request to a URI whose run was memoised (see _replay) replays that run after
+    one stat; any other runs the phases (_pipeline)."""
     gen = gen or generation(r.process)
+    memo = gen.memo
+    if (memo is not None and r.main is None and r.prev is None and r.filename is None
+            and r.finfo is None and r.handler is None and r.content_type is None
+            and not r.path_info and r.per_dir_config is r.server.lookup_defaults):
+        entry = memo.get((r.server, r.uri, r.method_number))
+        if entry is not None:
+            path, mode, ino, dev, fields, notes, env = entry
+            try:
+                st = os.stat(path)
+            except OSError:
+                st = None
+            if (st is not None and st.st_mode == mode and st.st_ino == ino
+                    and st.st_dev == dev):
+                for name, value, is_list in fields:
+                    setattr(r, name, list(value) if is_list else value)
+                r.finfo = st
+                if notes:
+                    r.notes.update(notes)
+                if env:
+                    r.subprocess_env.update(env)
+                return OK
+        return _record(r, gen, memo)
+    return _pipeline(r, gen)
+
+
+# the phases the memo replays (those of _pipeline for a main request), and the
+# per-request fields it leaves out of its snapshot: the connection's and the
+# protocol's, and those it treats on their own (finfo is stat'ed again; notes and the
+# environment are diffed; the tables and filter chains must be left as they were)
+MEMO_PHASES = ("translate_name", "map_to_storage", "post_perdir_config", "header_parser",
+               "access_checker", "access_checker_ex", "force_authn", "check_user_id",
+               "auth_checker", "type_checker", "fixups")
+_MEMO_APART = frozenset(("conn", "server", "process", "headers_in", "finfo", "notes",
+                         "subprocess_env", "request_config", "headers_out",
+                         "err_headers_out", "trailers_in", "trailers_out"))
+_MEMO_FIELDS = tuple(a.name for a in attrs.fields(Request) if a.name not in _MEMO_APART)
+_memo_snapshot = operator.attrgetter(*_MEMO_FIELDS)
+MAX_MEMO = 4096
+_NOTICE = 5
+
+
+def _quiet(conf) -> bool:
+    """Does the LogLevel of a core config let nothing below notice through (so a
+    replay, which logs nothing, misses no info or debug line of the phases)?"""
+    lc = conf.log if conf is not None else None
+    if lc is None:
+        return True
+    if lc.level is not None and lc.level > _NOTICE:
+        return False
+    return not lc.module_levels or max(lc.module_levels.values()) <= _NOTICE
+
+
+def _record(r: Request, gen: Generation, memo: dict) -> int:
+    """The phases for a fresh main request, and what they did to the record kept for
+    the next request to the same (server, URI path, method number) when the run
+    depended on nothing else: it ended OK; every ``when`` of the determined
+    declarations holds; the directory walk took Apache's fast path to an existing file
+    (Walker.fast_for: no lstat, no .htaccess, so the answer depends on the config and
+    on that file's stat alone); no <If> was evaluated; the response tables, filter
+    chains and module state were left alone; notes and environment only gained
+    entries; no LogLevel above notice was in force.  The replay stats the file again
+    and runs the phases instead when its type, inode or device changed."""
+    key = (r.server, r.uri, r.method_number)
+    walker = gen.walker
+    walker.fast_for = None
+    walker.if_walked = False
+    before = _memo_snapshot(r)
+    lists = {i: list(v) for i, v in enumerate(before) if v.__class__ is list}
+    notes, env, rconf = dict(r.notes), dict(r.subprocess_env), dict(r.request_config)
+    out_items, err_items = r.headers_out.items(), r.err_headers_out.items()
+    status = _pipeline(r, gen)
+    if (status != OK or walker.fast_for is not r or walker.if_walked
+            or r.finfo is None or r.filename is None):
+        return status
+    server = r.server
+    core = server.module_config[CORE]
+    if not (_quiet(core) and _quiet(server.lookup_defaults.get(CORE))
+            and _quiet(r.per_dir_config.get(CORE))):
+        return status
+    for when in gen.memo_whens:
+        if not when(r):
+            return status
+    if (r.request_config != rconf or r.headers_out.items() != out_items
+            or r.err_headers_out.items() != err_items):
+        return status
+    fields = []
+    for i, (name, old, new) in enumerate(zip(_MEMO_FIELDS, before, _memo_snapshot(r))):
+        if new is old and (i not in lists or new == lists[i]):
+            continue
+        cls = new.__class__
+        if cls is list:
+            fields.append((name, tuple(new), True))
+        elif cls is dict and name != "per_dir_config" or cls is set:
+            return status               # a container the replay could not copy
+        else:
+            fields.append((name, new, False))
+    added_notes = _added(notes, r.notes)
+    added_env = _added(env, r.subprocess_env)
+    if added_notes is None or added_env is None:
+        return status
+    st = r.finfo
+    if len(memo) >= MAX_MEMO:
+        memo.clear()
+    memo[key] = (fs_path(r.filename), st.st_mode, st.st_ino, st.st_dev, tuple(fields),
+                 added_notes, added_env)
+    return status
+
+
+def _added(before: dict, after: dict) -> Optional[dict]:
+    """The entries ``after`` gained or changed over ``before`` (None: one was removed,
+    or holds a mutable container a replay would share)."""
+    if len(after) < len(before) or any(k not in after for k in before):
+        return None
+    out = {k: v for k, v in after.items() if k not in before or before[k] is not v}
+    for v in out.values():
+        if v.__class__ in (list, dict, set):
+            return None
+    return out
+
+
+def _pipeline(r: Request, gen: Generation) -> int:
+    """The phases of ap_process_request_internal, as Apache runs them.  The hooks run
+    through their compiled chains (HookTable.runners): a phase nothing joined costs a
+    test, a phase of one function one guarded call."""
     table, walker = gen.hooks, gen.walker
     run = table.runners
     file_req = r.main is not None and r.filename is not None
