@@ -215,9 +215,10 @@ class Walker:
         self.fnmatchers: dict[str, Any] = {}
         self.realpaths: dict[str, str] = {}
         self.htaccess = HtaccessCache(process)
-        # the request whose last directory walk took Apache's fast path to its end (no
-        # lstat, no .htaccess, the file itself stat'ed and existing): its answer then
-        # depends only on the config and on that one stat (the pipeline memo asks)
+        # the request whose last directory walk read no .htaccess, followed links
+        # unconditionally wherever it lstat'ed (or took Apache's fast path, no lstat at
+        # all) and ended on an existing file: its answer then depends only on the
+        # config and on that file's stat (the pipeline memo asks)
         self.fast_for = None
         self.if_walked = False      # set when an <If> walk ran (process.py's memo asks)
 
@@ -413,6 +414,9 @@ def directory_walk(r, walker: Walker, log) -> int:
         matched, cur, rest = hit, full, ""
     all_fast = hit is None and fast_key is not None
     path_hit = hit is not None
+    # no .htaccess looked up, and at every lstat links were followed unconditionally:
+    # then the walk's answer depends on the config and the type of the last file alone
+    plain = True
     while hit is None:
         # the sections of this level (every level tested here exists on disk)
         test = cur if seg == 1 or cur.endswith("/") else cur + "/"
@@ -432,7 +436,7 @@ def directory_walk(r, walker: Walker, log) -> int:
         # (not for "file/" of the fast path: a file has no .htaccess below it)
         if (opts[3] or opts[5]) and not (rest == "" and cur == full and seg > 1 and finfo
                                          is not None and not stat.S_ISDIR(finfo.st_mode)):
-            all_fast = False
+            all_fast = plain = False
             found = walker.htaccess.lookup(r.server, test, ss.access_names, opts[3],
                                            opts[4], opts[5])
             if found is not None:
@@ -455,12 +459,15 @@ def directory_walk(r, walker: Walker, log) -> int:
         if piece == "/":            # a trailing slash: nothing more to look at
             break
         o = opts[0]
-        if (finfo is not None and (o & (OPT_SYM_OWNER | OPT_SYM_LINKS)) == OPT_SYM_LINKS
+        if ((o & (OPT_SYM_OWNER | OPT_SYM_LINKS)) == OPT_SYM_LINKS
                 and (not root or not cur.startswith(root_slash) or _explicit_symlinks(opts))):
-            # Apache's fast path: the whole path exists and links may be followed (above
-            # the root always; below it only by an explicit FollowSymLinks)
-            seg += 1
-            continue
+            if finfo is not None:
+                # Apache's fast path: the whole path exists and links may be followed
+                # (above the root always; below it only by an explicit FollowSymLinks)
+                seg += 1
+                continue
+        else:
+            plain = False
         all_fast = False
         try:
             thisinfo = (_dirwalk_stat(r, walker, cur, False) if walker.stat_hooks
@@ -506,11 +513,11 @@ def directory_walk(r, walker: Walker, log) -> int:
             matched = matched + tuple(extra)
     base = r.per_dir_config
     r.per_dir_config = walker.merger.onto(base, matched)
-    if (all_fast or path_hit) and not rest and cur == full:
-        if full == entry:
-            walker.fast_for = r
-        if fkey is not None and not saved and stat.S_ISREG(finfo.st_mode):
-            _put(ss.files, fkey, (base, cur, r.per_dir_config))
+    if plain and full == entry and r.finfo is not None:
+        walker.fast_for = r
+    if (fkey is not None and (all_fast or path_hit) and not rest and cur == full and not saved
+            and stat.S_ISREG(finfo.st_mode)):
+        _put(ss.files, fkey, (base, cur, r.per_dir_config))
     return OK
 
 

@@ -56,6 +56,7 @@ class Generation:
         self.memo_whens = whens
         self.memo: Optional[dict] = (
             {} if whens is not None and not self.walker.stat_hooks else None)
+        self.checked = None         # (subrequest, the config its access check saw)
 
 
 _GENERATIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -233,18 +234,20 @@ def process_request_internal(r: Request, gen: Optional[Generation] = None) -> in
     one stat; any other runs the phases (_pipeline)."""
     gen = gen or generation(r.process)
     memo = gen.memo
-    if (memo is not None and r.main is None and r.prev is None and r.filename is None
-            and r.finfo is None and r.handler is None and r.content_type is None
-            and not r.path_info and r.per_dir_config is r.server.lookup_defaults):
-        entry = memo.get((r.server, r.uri, r.method_number))
+    if (memo is not None and r.prev is None and r.filename is None and r.finfo is None
+            and r.handler is None and r.content_type is None and not r.path_info
+            and r.per_dir_config is r.server.lookup_defaults):
+        main = r.main
+        entry = memo.get((r.server, r.uri, r.method_number, main is None))
         if entry is not None:
-            path, mode, ino, dev, fields, notes, env = entry
+            path, mode, ino, dev, fields, notes, env, rconf, checked = entry
             try:
                 st = os.stat(path)
             except OSError:
                 st = None
             if (st is not None and st.st_mode == mode and st.st_ino == ino
-                    and st.st_dev == dev):
+                    and st.st_dev == dev
+                    and (main is None or (checked[0] is main.per_dir_config) is checked[1])):
                 for name, value, is_list in fields:
                     setattr(r, name, list(value) if is_list else value)
                 r.finfo = st
@@ -252,6 +255,10 @@ def process_request_internal(r: Request, gen: Optional[Generation] = None) -> in
                     r.notes.update(notes)
                 if env:
                     r.subprocess_env.update(env)
+                if rconf:
+                    r.request_config.update(rconf)
+                if main is not None and checked[1]:     # the parent's access decision
+                    r.user, r.ap_auth_type = main.user, main.ap_auth_type
                 return OK
         return _record(r, gen, memo)
     return _pipeline(r, gen)
@@ -259,14 +266,15 @@ def process_request_internal(r: Request, gen: Optional[Generation] = None) -> in
 
 # the phases the memo replays (those of _pipeline for a main request), and the
 # per-request fields it leaves out of its snapshot: the connection's and the
-# protocol's, and those it treats on their own (finfo is stat'ed again; notes and the
-# environment are diffed; the tables and filter chains must be left as they were)
+# protocol's, and those it treats on their own (finfo is stat'ed again; notes, the
+# environment and the module state are diffed; the tables must be left as they were)
 MEMO_PHASES = ("translate_name", "map_to_storage", "post_perdir_config", "header_parser",
                "access_checker", "access_checker_ex", "force_authn", "check_user_id",
                "auth_checker", "type_checker", "fixups")
 _MEMO_APART = frozenset(("conn", "server", "process", "headers_in", "finfo", "notes",
                          "subprocess_env", "request_config", "headers_out",
                          "err_headers_out", "trailers_in", "trailers_out"))
+_MEMO_KEEP = frozenset(("filters", "input_filters", "output_filters"))
 _MEMO_FIELDS = tuple(a.name for a in attrs.fields(Request) if a.name not in _MEMO_APART)
 _memo_snapshot = operator.attrgetter(*_MEMO_FIELDS)
 MAX_MEMO = 4096
@@ -291,13 +299,15 @@ def _record(r: Request, gen: Generation, memo: dict) -> int:
     declarations holds; the directory walk took Apache's fast path to an existing file
     (Walker.fast_for: no lstat, no .htaccess, so the answer depends on the config and
     on that file's stat alone); no <If> was evaluated; the response tables, filter
-    chains and module state were left alone; notes and environment only gained
+    chains were left alone; notes, environment and module state only gained
     entries; no LogLevel above notice was in force.  The replay stats the file again
     and runs the phases instead when its type, inode or device changed."""
-    key = (r.server, r.uri, r.method_number)
+    main = r.main
+    key = (r.server, r.uri, r.method_number, main is None)
     walker = gen.walker
     walker.fast_for = None
     walker.if_walked = False
+    gen.checked = None
     before = _memo_snapshot(r)
     lists = {i: list(v) for i, v in enumerate(before) if v.__class__ is list}
     notes, env, rconf = dict(r.notes), dict(r.subprocess_env), dict(r.request_config)
@@ -306,6 +316,13 @@ def _record(r: Request, gen: Generation, memo: dict) -> int:
     if (status != OK or walker.fast_for is not r or walker.if_walked
             or r.finfo is None or r.filename is None):
         return status
+    checked = None
+    if main is not None:
+        # a subrequest's access phases are skipped when it lands in its parent's
+        # config: keep the config the check saw, and whether it was the parent's
+        if gen.checked is None or gen.checked[0] is not r:
+            return status
+        checked = (gen.checked[1], gen.checked[1] is main.per_dir_config)
     server = r.server
     core = server.module_config[CORE]
     if not (_quiet(core) and _quiet(server.lookup_defaults.get(CORE))
@@ -314,14 +331,15 @@ def _record(r: Request, gen: Generation, memo: dict) -> int:
     for when in gen.memo_whens:
         if not when(r):
             return status
-    if (r.request_config != rconf or r.headers_out.items() != out_items
-            or r.err_headers_out.items() != err_items):
+    if r.headers_out.items() != out_items or r.err_headers_out.items() != err_items:
         return status
     fields = []
     for i, (name, old, new) in enumerate(zip(_MEMO_FIELDS, before, _memo_snapshot(r))):
         if new is old and (i not in lists or new == lists[i]):
             continue
         cls = new.__class__
+        if name in _MEMO_KEEP:
+            return status               # a filter chain (its records may hold state)
         if cls is list:
             fields.append((name, tuple(new), True))
         elif cls is dict and name != "per_dir_config" or cls is set:
@@ -330,13 +348,14 @@ def _record(r: Request, gen: Generation, memo: dict) -> int:
             fields.append((name, new, False))
     added_notes = _added(notes, r.notes)
     added_env = _added(env, r.subprocess_env)
-    if added_notes is None or added_env is None:
+    added_rconf = _added(rconf, r.request_config)
+    if added_notes is None or added_env is None or added_rconf is None:
         return status
     st = r.finfo
     if len(memo) >= MAX_MEMO:
         memo.clear()
     memo[key] = (fs_path(r.filename), st.st_mode, st.st_ino, st.st_dev, tuple(fields),
-                 added_notes, added_env)
+                 added_notes, added_env, added_rconf, checked)
     return status
 
 
@@ -479,6 +498,8 @@ def _check_access(r: Request, run, gen: Generation) -> int:
     when a redirect or a subrequest keeps its parent's config.  ``run``: the hook
     table's compiled chains (HookTable.runners)."""
     if r.prev is not None or r.main is not None:
+        if r.prev is None:
+            gen.checked = (r, r.per_dir_config)     # for the memo (_record)
         for prev in (r.prev, r.main):
             if prev is not None and prev.per_dir_config is r.per_dir_config:
                 r.user, r.ap_auth_type = prev.user, prev.ap_auth_type
