@@ -240,7 +240,7 @@ def process_request_internal(r: Request, gen: Optional[Generation] = None) -> in
         main = r.main
         entry = memo.get((r.server, r.uri, r.method_number, main is None))
         if entry is not None:
-            path, mode, ino, dev, fields, notes, env, rconf, checked = entry
+            path, mode, ino, dev, replay, values, checked = entry
             try:
                 st = os.stat(path)
             except OSError:
@@ -248,15 +248,7 @@ def process_request_internal(r: Request, gen: Optional[Generation] = None) -> in
             if (st is not None and st.st_mode == mode and st.st_ino == ino
                     and st.st_dev == dev
                     and (main is None or (checked[0] is main.per_dir_config) is checked[1])):
-                for name, value, is_list in fields:
-                    setattr(r, name, list(value) if is_list else value)
-                r.finfo = st
-                if notes:
-                    r.notes.update(notes)
-                if env:
-                    r.subprocess_env.update(env)
-                if rconf:
-                    r.request_config.update(rconf)
+                replay(r, st, values)
                 if main is not None and checked[1]:     # the parent's access decision
                     r.user, r.ap_auth_type = main.user, main.ap_auth_type
                 return OK
@@ -352,11 +344,42 @@ def _record(r: Request, gen: Generation, memo: dict) -> int:
     if added_notes is None or added_env is None or added_rconf is None:
         return status
     st = r.finfo
+    values = tuple(f[1] for f in fields)
+    shape = (tuple((f[0], f[2]) for f in fields), bool(added_notes), bool(added_env),
+             bool(added_rconf))
+    values += tuple(d for d in (added_notes, added_env, added_rconf) if d)
     if len(memo) >= MAX_MEMO:
         memo.clear()
-    memo[key] = (fs_path(r.filename), st.st_mode, st.st_ino, st.st_dev, tuple(fields),
-                 added_notes, added_env, added_rconf, checked)
+    memo[key] = (fs_path(r.filename), st.st_mode, st.st_ino, st.st_dev, _replayer(shape),
+                 values, checked)
     return status
+
+
+_REPLAYERS: dict = {}
+
+
+def _replayer(shape: tuple):
+    """``replay(r, st, values)`` for entries of one shape (the fields a run set, and
+    whether it added notes, environment, module state): generated once per shape (a
+    handful in a server), so a replay is a run of attribute stores, no loop."""
+    fn = _REPLAYERS.get(shape)
+    if fn is not None:
+        return fn
+    names, notes, env, rconf = shape
+    lines = ["def replay(r, st, v):", "    r.finfo = st"]
+    i = 0
+    for i, (name, is_list) in enumerate(names):
+        lines.append(f"    r.{name} = list(v[{i}])" if is_list else f"    r.{name} = v[{i}]")
+    i = len(names)
+    for flag, table in ((notes, "notes"), (env, "subprocess_env"),
+                        (rconf, "request_config")):
+        if flag:
+            lines.append(f"    r.{table}.update(v[{i}])")
+            i += 1
+    scope: dict = {}
+    exec("\n".join(lines), scope)
+    fn = _REPLAYERS[shape] = scope["replay"]
+    return fn
 
 
 def _added(before: dict, after: dict) -> Optional[dict]:
