@@ -247,6 +247,8 @@ def compile_chain(name: str, kind: Kind, fns: tuple) -> Any:
             except Exception as e:
                 hook_failed(r, name, fn, e)
         return run_one_void
+    if len(fns) == 2 and kind is not Kind.VOID:
+        return _compile_two(name, kind, fns[0], fns[1])
     if kind is Kind.RUN_FIRST:
         def run_first(r: Any) -> int:
             for fn in fns:
@@ -277,6 +279,39 @@ def compile_chain(name: str, kind: Kind, fns: tuple) -> Any:
             except Exception as e:
                 hook_failed(r, name, fn, e)
     return run_void
+
+
+def _compile_two(name: str, kind: Kind, fn1: Callable, fn2: Callable) -> Any:
+    """compile_chain's runner for a chain of two functions, unrolled (a handler and
+    the default handler, two loggers, two fixups: the common case of a chain)."""
+    if kind is Kind.RUN_FIRST:
+        def run_two_first(r: Any) -> int:
+            try:
+                rv = fn1(r)
+            except Exception as e:
+                rv = hook_failed(r, name, fn1, e)
+            if rv != DECLINED:
+                return rv
+            try:
+                rv = fn2(r)
+            except Exception as e:
+                rv = hook_failed(r, name, fn2, e)
+            return rv if rv != DECLINED else DECLINED
+        return run_two_first
+
+    def run_two_all(r: Any) -> int:
+        try:
+            rv = fn1(r)
+        except Exception as e:
+            rv = hook_failed(r, name, fn1, e)
+        if rv != OK and rv != DECLINED:
+            return rv
+        try:
+            rv = fn2(r)
+        except Exception as e:
+            rv = hook_failed(r, name, fn2, e)
+        return rv if rv != OK and rv != DECLINED else OK
+    return run_two_all
 
 
 _UNSET = object()
