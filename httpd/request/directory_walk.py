@@ -220,7 +220,9 @@ class Walker:
         # all) and ended on an existing file: its answer then depends only on the
         # config and on that file's stat (the pipeline memo asks)
         self.fast_for = None
-        self.if_walked = False      # set when an <If> walk ran (process.py's memo asks)
+        # <If> walks run so far (process.py's memo keeps no run during which one ran, in
+        # any thread: a count, so another thread's request cannot hide one)
+        self.if_walks = 0
 
     def sections_of(self, server) -> ServerSections:
         hit = self.servers.get(id(server))

@@ -223,15 +223,21 @@ def _walk_location_and_if(r, walker: Walker) -> int:
             return status
     dconf = r.per_dir_config.get(CORE)
     if dconf is not None and dconf.sec_if:
-        walker.if_walked = True         # an expression's answer: no memo (_record)
+        walker.if_walks += 1            # an expression's answer: no memo (_record)
         return if_walk(r, walker, evaluate, log_rerror)
     return OK
 
 
 def process_request_internal(r: Request, gen: Optional[Generation] = None) -> int:
-    """ap_process_request_internal: from the URI to the fixups; OK or a status.  A fresh
-    main request to a URI whose run was memoised (see _replay) replays that run after
-    one stat; any other runs the phases (_pipeline)."""
+    """ap_process_request_internal: from the URI to the fixups; OK or a status.
+
+    The pipeline memo: a fresh request (no file name, type, handler or finfo yet, the
+    server's default config, not an internal redirect) to a (server, URI path, method
+    number, main or subrequest) whose run was kept (_record) replays that run after
+    one stat of its file: the same mode, inode and device, and for a subrequest the
+    same answer to "is the config its access check saw its parent's?".  Any other
+    request, or a replay whose stat differs, runs the phases (_pipeline), which may
+    keep the run for the next one."""
     gen = gen or generation(r.process)
     memo = gen.memo
     if (memo is not None and r.prev is None and r.filename is None and r.finfo is None
@@ -285,27 +291,29 @@ def _quiet(conf) -> bool:
 
 
 def _record(r: Request, gen: Generation, memo: dict) -> int:
-    """The phases for a fresh main request, and what they did to the record kept for
-    the next request to the same (server, URI path, method number) when the run
-    depended on nothing else: it ended OK; every ``when`` of the determined
-    declarations holds; the directory walk took Apache's fast path to an existing file
-    (Walker.fast_for: no lstat, no .htaccess, so the answer depends on the config and
-    on that file's stat alone); no <If> was evaluated; the response tables, filter
-    chains were left alone; notes, environment and module state only gained
-    entries; no LogLevel above notice was in force.  The replay stats the file again
-    and runs the phases instead when its type, inode or device changed."""
+    """The phases for a fresh request, and what they did to the record, kept for the
+    next request to the same (server, URI path, method number, main or sub) when the
+    run depended on nothing else: it ended OK; every function of the phases is
+    declared determined (the generation's memo is off otherwise) and every ``when``
+    of those declarations holds; the directory walk's answer depends on the config
+    and the last file's stat alone (Walker.fast_for: no .htaccess looked up, links
+    followed unconditionally, an existing file); no <If> was evaluated (in any
+    thread meanwhile); the response tables and filter chains were left alone; notes,
+    environment and module state only gained entries; no LogLevel above notice is in
+    force (a replay logs nothing).  A subrequest's entry also keeps the config its
+    access check saw and whether that was its parent's."""
     main = r.main
     key = (r.server, r.uri, r.method_number, main is None)
     walker = gen.walker
     walker.fast_for = None
-    walker.if_walked = False
+    if_walks = walker.if_walks
     gen.checked = None
     before = _memo_snapshot(r)
     lists = {i: list(v) for i, v in enumerate(before) if v.__class__ is list}
     notes, env, rconf = dict(r.notes), dict(r.subprocess_env), dict(r.request_config)
     out_items, err_items = r.headers_out.items(), r.err_headers_out.items()
     status = _pipeline(r, gen)
-    if (status != OK or walker.fast_for is not r or walker.if_walked
+    if (status != OK or walker.fast_for is not r or walker.if_walks != if_walks
             or r.finfo is None or r.filename is None):
         return status
     checked = None

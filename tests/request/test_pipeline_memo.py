@@ -289,3 +289,32 @@ def test_off_when_an_undeclared_function_joins_a_phase(server):
     s = server(OPEN, FILES, prefix=PREFIX + "LoadModule setenvif_module "
                "modules/mod_setenvif.so\n")
     assert generation(s.process).memo is None
+
+
+def test_threads_meeting_if_sections_and_memo_hits(server):
+    # worker and event serve requests in threads: one request's <If> walk must keep
+    # its run out of the memo whatever the other threads record meanwhile
+    import threading
+    s = server(OPEN + "<Directory $ROOT/htdocs/d>\n<If \"%{QUERY_STRING} == 'x'\">\n"
+               "ForceType text/x-if\n</If>\n</Directory>\n", FILES)
+    wrong = []
+
+    def work(n: int) -> None:
+        for i in range(150):
+            if (i + n) % 2:
+                r = s.get("/a.txt")
+                if r.content_type != "text/plain":
+                    wrong.append(("/a.txt", r.content_type))
+            else:
+                q = "x" if i % 4 < 2 else "y"
+                r = s.get(f"/d/index.html?{q}")
+                want = "text/x-if" if q == "x" else "text/html"
+                if r.content_type != want:
+                    wrong.append((q, r.content_type))
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not wrong
+    assert all(not e[0].endswith("index.html") for e in generation(s.process).memo.values())
