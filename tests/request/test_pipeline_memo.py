@@ -50,7 +50,8 @@ def runs(monkeypatch):
 def view(r) -> dict:
     """What the phases left on the final request (the stat by identity and type)."""
     fields = dict(zip(P._MEMO_FIELDS, P._memo_snapshot(r)))
-    for name in ("prev", "next", "main", "read_body", "discard_body", "request_time"):
+    for name in ("prev", "next", "main", "read_body", "discard_body", "request_time",
+                 "log_id"):
         fields.pop(name, None)
     fields["per_dir_config"] = id(fields["per_dir_config"])
     st = r.finfo
@@ -285,9 +286,9 @@ def test_the_memo_is_bounded(server, runs, monkeypatch):
 
 
 def test_off_when_an_undeclared_function_joins_a_phase(server):
-    # mod_setenvif's header_parser reads the request's headers
-    s = server(OPEN, FILES, prefix=PREFIX + "LoadModule setenvif_module "
-               "modules/mod_setenvif.so\n")
+    # mod_rewrite's hooks read whatever the rules name (headers, the client, time)
+    s = server(OPEN, FILES, prefix=PREFIX + "LoadModule rewrite_module "
+               "modules/mod_rewrite.so\n")
     assert generation(s.process).memo is None
 
 
@@ -318,3 +319,43 @@ def test_threads_meeting_if_sections_and_memo_hits(server):
         t.join(timeout=60)
     assert not wrong
     assert all(not e[0].endswith("index.html") for e in generation(s.process).memo.values())
+
+
+DEBIANISH = PREFIX + "".join(
+    f"LoadModule {m}_module modules/mod_{m}.so\n"
+    for m in ("env", "setenvif", "negotiation", "access_compat", "headers")) + \
+    'BrowserMatch "Mozilla/2" nokeepalive\nAddEncoding x-gzip .gz\n'
+
+
+def test_a_debian_like_module_set_keeps_the_memo_on(server, runs):
+    s = server(OPEN, {**FILES, "htdocs/t.txt.gz": "z"}, prefix=DEBIANISH)
+    assert generation(s.process).memo is not None
+    for ua in ("Mozilla/2.0", "curl/8"):
+        with_memo, without = both(s, "/a.txt", headers=[("User-Agent", ua)])
+        assert with_memo == without
+        assert ("nokeepalive" in with_memo["env"]) is (ua == "Mozilla/2.0")
+    # the server's BrowserMatch ran before the phases: the replays kept it
+    assert len([u for u in runs if u == "/a.txt"]) == 3
+    # an encoded file: fix_encoding reads Accept-Encoding, so it is asked every time
+    for accept in ("x-gzip", "gzip"):
+        with_memo, without = both(s, "/t.txt.gz", headers=[("Accept-Encoding", accept)])
+        assert with_memo == without
+        assert with_memo["fields"]["content_encoding"] == accept
+
+
+def test_section_lines_of_the_declared_modules_are_asked_every_time(server, runs):
+    s = server(OPEN + "<Directory $ROOT/htdocs/d>\nBrowserMatch curl is_curl\n"
+               "SetEnv FROM_SETENV yes\nRequestHeader set X-Edit 1\n"
+               "Order deny,allow\nDeny from 10.0.0.0/8\n</Directory>\n", FILES,
+               prefix=DEBIANISH)
+    for ua, ip in (("curl/8", "127.0.0.1"), ("other", "127.0.0.1"), ("curl/8", "10.1.1.1"),
+                   ("curl/8", "127.0.0.1")):
+        with_memo, without = both(s, "/d/index.html", headers=[("User-Agent", ua)],
+                                  client_ip=ip)
+        assert with_memo == without
+        if ip.startswith("10."):
+            assert with_memo["status"] == 403
+        else:
+            assert ("is_curl" in with_memo["env"]) is (ua == "curl/8")
+            assert with_memo["env"]["FROM_SETENV"] == "yes"
+    assert not [e for e in generation(s.process).memo.values() if "index.html" in e[0]]
