@@ -358,8 +358,9 @@ def _record(r: Request, gen: Generation, memo: dict) -> int:
     values += tuple(d for d in (added_notes, added_env, added_rconf) if d)
     if len(memo) >= MAX_MEMO:
         memo.clear()
-    memo[key] = (fs_path(r.filename), st.st_mode, st.st_ino, st.st_dev, _replayer(shape),
-                 values, checked)
+    path = fs_path(r.filename)         # as bytes: the replay's stat encodes nothing
+    path = os.fsencode(path) if path.__class__ is str else path
+    memo[key] = (path, st.st_mode, st.st_ino, st.st_dev, _replayer(shape), values, checked)
     return status
 
 
