@@ -216,9 +216,9 @@ class Walker:
         self.realpaths: dict[str, str] = {}
         self.htaccess = HtaccessCache(process)
         # the request whose last directory walk read no .htaccess, followed links
-        # unconditionally wherever it lstat'ed (or took Apache's fast path, no lstat at
-        # all) and ended on an existing file: its answer then depends only on the
-        # config and on that file's stat (the pipeline memo asks)
+        # unconditionally wherever it lstat'ed (no mapping root), or took Apache's
+        # fast path (no lstat at all), and ended on an existing file: its answer then
+        # depends only on the config and on that file's stat (the pipeline memo asks)
         self.fast_for = None
         # <If> walks run so far (process.py's memo keeps no run during which one ran, in
         # any thread: a count, so another thread's request cannot hide one)
@@ -416,8 +416,9 @@ def directory_walk(r, walker: Walker, log) -> int:
         matched, cur, rest = hit, full, ""
     all_fast = hit is None and fast_key is not None
     path_hit = hit is not None
-    # no .htaccess looked up, and at every lstat links were followed unconditionally:
-    # then the walk's answer depends on the config and the type of the last file alone
+    # no .htaccess looked up, and at every lstat links were followed unconditionally
+    # (FollowSymLinks without a mapping root): then the walk's answer depends on the
+    # config and the type of the last file alone
     plain = True
     while hit is None:
         # the sections of this level (every level tested here exists on disk)
@@ -461,14 +462,16 @@ def directory_walk(r, walker: Walker, log) -> int:
         if piece == "/":            # a trailing slash: nothing more to look at
             break
         o = opts[0]
-        if ((o & (OPT_SYM_OWNER | OPT_SYM_LINKS)) == OPT_SYM_LINKS
+        if (finfo is not None and (o & (OPT_SYM_OWNER | OPT_SYM_LINKS)) == OPT_SYM_LINKS
                 and (not root or not cur.startswith(root_slash) or _explicit_symlinks(opts))):
-            if finfo is not None:
-                # Apache's fast path: the whole path exists and links may be followed
-                # (above the root always; below it only by an explicit FollowSymLinks)
-                seg += 1
-                continue
-        else:
+            # Apache's fast path: the whole path exists and links may be followed (above
+            # the root always; below it only by an explicit FollowSymLinks)
+            seg += 1
+            continue
+        if plain and (finfo is not None or root
+                      or (o & (OPT_SYM_OWNER | OPT_SYM_LINKS)) != OPT_SYM_LINKS):
+            # a link here might be followed only conditionally (a walk with a mapping
+            # root is not told apart: a 404 under the DocumentRoot would pay for it)
             plain = False
         all_fast = False
         try:

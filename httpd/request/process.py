@@ -244,8 +244,13 @@ def process_request_internal(r: Request, gen: Optional[Generation] = None) -> in
             and r.handler is None and r.content_type is None and not r.path_info
             and r.per_dir_config is r.server.lookup_defaults):
         main = r.main
-        entry = memo.get((r.server, r.uri, r.method_number, main is None))
-        if entry is not None:
+        key = (r.server, r.uri, r.method_number, main is None)
+        entry = memo.get(key)
+        if entry is None:
+            return _probe(r, gen, memo, key)
+        if entry is _NEVER:
+            return _pipeline(r, gen)
+        if entry is not _CANDIDATE:
             path, mode, ino, dev, replay, values, checked = entry
             try:
                 st = os.stat(path)
@@ -258,7 +263,7 @@ def process_request_internal(r: Request, gen: Optional[Generation] = None) -> in
                 if main is not None and checked[1]:     # the parent's access decision
                     r.user, r.ap_auth_type = main.user, main.ap_auth_type
                 return OK
-        return _record(r, gen, memo)
+        return _record(r, gen, memo, key)
     return _pipeline(r, gen)
 
 
@@ -290,7 +295,58 @@ def _quiet(conf) -> bool:
     return not lc.module_levels or max(lc.module_levels.values()) <= _NOTICE
 
 
-def _record(r: Request, gen: Generation, memo: dict) -> int:
+# an entry for a key whose last run could have been kept: the next request for it
+# records its run (_record); a key seen once and never storable (a 404, a walk that
+# reads .htaccess) costs only _probe's few tests on top of the phases
+_CANDIDATE = object()
+# a key whose run passed _storable but changed what a replay cannot give (a filter
+# chain, a response field, a removed note): the phases run, nothing is recorded
+_NEVER = object()
+
+
+def _storable(r: Request, gen: Generation, status: int, if_walks: int):
+    """_record's tests that need no snapshot (see there): None when the run cannot be
+    kept, else the subrequest's (config its access check saw, was it the parent's),
+    or () for a main request."""
+    walker = gen.walker
+    if (status != OK or walker.fast_for is not r or walker.if_walks != if_walks
+            or r.finfo is None or r.filename is None):
+        return None
+    checked = ()
+    main = r.main
+    if main is not None:
+        # a subrequest's access phases are skipped when it lands in its parent's
+        # config: keep the config the check saw, and whether it was the parent's
+        if gen.checked is None or gen.checked[0] is not r:
+            return None
+        checked = (gen.checked[1], gen.checked[1] is main.per_dir_config)
+    server = r.server
+    if not (_quiet(server.module_config[CORE]) and _quiet(server.lookup_defaults.get(CORE))
+            and _quiet(r.per_dir_config.get(CORE))):
+        return None
+    for when in gen.memo_whens:
+        if not when(r):
+            return None
+    return checked
+
+
+def _probe(r: Request, gen: Generation, memo: dict, key: tuple) -> int:
+    """The phases for a key not in the memo; if the run could be kept, the key becomes
+    a candidate, so the next request for it records (without a snapshot of the record:
+    most runs that cannot be kept are never asked to pay for one)."""
+    walker = gen.walker
+    walker.fast_for = None
+    if_walks = walker.if_walks
+    gen.checked = None
+    status = _pipeline(r, gen)
+    if _storable(r, gen, status, if_walks) is not None:
+        if len(memo) >= MAX_MEMO:
+            memo.clear()
+        memo[key] = _CANDIDATE
+    return status
+
+
+def _record(r: Request, gen: Generation, memo: dict, key: tuple) -> int:
     """The phases for a fresh request, and what they did to the record, kept for the
     next request to the same (server, URI path, method number, main or sub) when the
     run depended on nothing else: it ended OK; every function of the phases is
@@ -302,8 +358,6 @@ def _record(r: Request, gen: Generation, memo: dict) -> int:
     environment and module state only gained entries; no LogLevel above notice is in
     force (a replay logs nothing).  A subrequest's entry also keeps the config its
     access check saw and whether that was its parent's."""
-    main = r.main
-    key = (r.server, r.uri, r.method_number, main is None)
     walker = gen.walker
     walker.fast_for = None
     if_walks = walker.if_walks
@@ -313,24 +367,11 @@ def _record(r: Request, gen: Generation, memo: dict) -> int:
     notes, env, rconf = dict(r.notes), dict(r.subprocess_env), dict(r.request_config)
     out_items, err_items = r.headers_out.items(), r.err_headers_out.items()
     status = _pipeline(r, gen)
-    if (status != OK or walker.fast_for is not r or walker.if_walks != if_walks
-            or r.finfo is None or r.filename is None):
+    checked = _storable(r, gen, status, if_walks)
+    if checked is None:
+        memo.pop(key, None)     # a stale entry or candidate: the next run probes
         return status
-    checked = None
-    if main is not None:
-        # a subrequest's access phases are skipped when it lands in its parent's
-        # config: keep the config the check saw, and whether it was the parent's
-        if gen.checked is None or gen.checked[0] is not r:
-            return status
-        checked = (gen.checked[1], gen.checked[1] is main.per_dir_config)
-    server = r.server
-    core = server.module_config[CORE]
-    if not (_quiet(core) and _quiet(server.lookup_defaults.get(CORE))
-            and _quiet(r.per_dir_config.get(CORE))):
-        return status
-    for when in gen.memo_whens:
-        if not when(r):
-            return status
+    memo[key] = _NEVER          # until the run is kept below
     if r.headers_out.items() != out_items or r.err_headers_out.items() != err_items:
         return status
     fields = []
