@@ -23,7 +23,7 @@ from directives.mod_authz_host import double_reverse, InvalidSubnet, in_domain, 
 from httpd.http.request import OPTIONAL_FN, SATISFY_ALL, SATISFY_ANY, SATISFY_NOSPEC, \
     log_rerror
 from httpd.module import OR_AUTHCFG, OR_LIMIT, Args, Module, directive
-from httpd.module.hooks import OK
+from httpd.module.hooks import OK, determined
 
 MODULE_NAME = "access_compat_module"
 DENY_THEN_ALLOW, ALLOW_THEN_DENY, MUTUAL_FAILURE = 0, 1, 2
@@ -201,10 +201,16 @@ def check_dir_access(r) -> int:
     return ret
 
 
+def no_host_rules(r) -> bool:
+    """Without Allow or Deny lines the answer is the Order's alone (hooks.determined)."""
+    a = r.module_config(MODULE_NAME)
+    return a is None or not (a.allows or a.denys)
+
+
 MODULE = Module(
     MODULE_NAME, "mod_access_compat.c", (order, allow_cmd, deny_cmd, satisfy),
     create_dir_config=create_dir_config,
-    hooks={"access_checker": check_dir_access},
+    hooks={"access_checker": determined(check_dir_access, no_host_rules)},
     providers={OPTIONAL_FN: {"access_compat_ap_satisfies": access_compat_ap_satisfies}},
     doc="Group authorizations based on host (name or IP address)",
 )

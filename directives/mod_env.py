@@ -13,7 +13,7 @@ from typing import Optional
 
 import attrs
 
-from httpd.module.hooks import DECLINED, MIDDLE, OK
+from httpd.module.hooks import DECLINED, MIDDLE, OK, determined
 from httpd.module import OR_FILEINFO, Args, Module, directive
 
 MODULE_NAME = "env_module"
@@ -113,11 +113,18 @@ def fixup_env_module(r) -> int:
     return OK
 
 
+def no_vars(r) -> bool:
+    """Without SetEnv/PassEnv the fixup does nothing (hooks.determined; with them it
+    reads the environment other modules set first)."""
+    conf = r.module_config(MODULE_NAME)
+    return conf is None or not conf.vars
+
+
 MODULE = Module(
     MODULE_NAME, "mod_env.c",
     (add_env_module_vars_passed, add_env_module_vars_set, add_env_module_vars_unset),
     create_dir_config=create_dir_config,
     merge_dir_config=merge_dir_config,
-    hooks={"fixups": (fixup_env_module, MIDDLE)},
+    hooks={"fixups": (determined(fixup_env_module, no_vars), MIDDLE)},
     doc="Modifies the environment which is passed to CGI scripts and SSI pages",
 )

@@ -39,7 +39,7 @@ from httpd.http.header_filter import (allow_methods, set_accept_ranges, set_cont
 from httpd.http.request import internal_redirect, log_rerror
 from httpd.module import CORE_MODULE as CORE
 from httpd.module import OR_FILEINFO, RSRC_CONF, Args, Module, directive
-from httpd.module.hooks import DECLINED, FIRST, MIDDLE, OK
+from httpd.module.hooks import DECLINED, FIRST, MIDDLE, OK, determined
 from httpd.protocol import M_GET, M_OPTIONS, M_POST
 from httpd.request.record import FileRange
 from httpd.request.subrequest import (internal_fast_redirect, sub_req_lookup_dirent,
@@ -1101,6 +1101,16 @@ def fix_encoding(r) -> int:
     return DECLINED
 
 
+def _file_exists(r) -> bool:
+    """MultiViews looks only for a file that does not exist (hooks.determined)."""
+    return r.finfo is not None
+
+
+def _no_encoding(r) -> bool:
+    """fix_encoding reads Accept-Encoding only for a response with an encoding."""
+    return not r.content_encoding
+
+
 MODULE = Module(
     MODULE_NAME, "mod_negotiation.c",
     (cache_negotiated_docs, set_language_priority, set_force_priority),
@@ -1108,7 +1118,8 @@ MODULE = Module(
     merge_dir_config=merge_dir_config,
     create_server_config=create_server_config,
     merge_server_config=merge_server_config,
-    hooks={"fixups": (fix_encoding, MIDDLE), "type_checker": (handle_multi, FIRST),
+    hooks={"fixups": (determined(fix_encoding, _no_encoding), MIDDLE),
+           "type_checker": (determined(handle_multi, _file_exists), FIRST),
            "handler": (handle_map_file, MIDDLE)},
     doc="Provides for content negotiation",
 )

@@ -20,7 +20,7 @@ from typing import Optional
 import attrs
 
 from httpd import expr as ap_expr
-from httpd.module.hooks import DECLINED, MIDDLE
+from httpd.module.hooks import DECLINED, MIDDLE, determined
 from httpd.module import OR_FILEINFO, Args, Module, directive
 from httpd.config.grammar import getword_conf
 
@@ -320,6 +320,14 @@ def _env_unset(env: dict, name: str) -> None:
         del env[key]
 
 
+def no_section_lines(r) -> bool:
+    """header_parser runs the sections' lines only (the server's ran in
+    post_read_request, before the phases): without any it does nothing
+    (hooks.determined)."""
+    conf = r.module_config(MODULE_NAME)
+    return conf is None or not conf.conditionals
+
+
 MODULE = Module(
     MODULE_NAME, "mod_setenvif.c",
     (add_setenvif, add_setenvif_nocase, add_setenvifexpr, add_browser, add_browser_nocase),
@@ -327,7 +335,7 @@ MODULE = Module(
     merge_dir_config=merge_config,
     create_server_config=create_config,
     merge_server_config=merge_config,
-    hooks={"header_parser": (match_headers, MIDDLE),
+    hooks={"header_parser": (determined(match_headers, no_section_lines), MIDDLE),
            "post_read_request": (match_headers, MIDDLE)},
     doc="Allows the setting of environment variables based on characteristics of the "
         "request",

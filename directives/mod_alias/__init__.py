@@ -18,7 +18,7 @@ from httpd import expr as ap_expr
 from httpd.core.sections import parse_expr, regex_cflags
 from directives.mod_alias import runtime
 from directives.mod_alias.runtime import alias_matches
-from httpd.module.hooks import MIDDLE
+from httpd.module.hooks import MIDDLE, determined
 from httpd.util.uri import is_url
 from httpd.module import (ACCESS_CONF, NOT_IN_DIR_LOC_FILE, NOT_IN_DIRECTORY, NOT_IN_FILES,
                           OR_FILEINFO, RSRC_CONF, Args, Module, directive)
@@ -320,8 +320,9 @@ MODULE = Module(
     merge_dir_config=merge_dir_config,
     create_server_config=create_server_config,
     merge_server_config=merge_server_config,
-    hooks={"translate_name": (runtime.translate_alias_redir, MIDDLE),
-           "fixups": (runtime.fixup_redir, MIDDLE)},
+    hooks={"translate_name": (determined(runtime.translate_alias_redir,
+                                         runtime.no_expression), MIDDLE),
+           "fixups": (determined(runtime.fixup_redir, runtime.no_expression), MIDDLE)},
     doc="Mapping URLs to filesystem locations, and URL redirection",
 )
 

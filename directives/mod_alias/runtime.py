@@ -160,6 +160,13 @@ def translate_alias_redir(r) -> int:
     return DECLINED
 
 
+def no_expression(r) -> bool:
+    """Without a <Location>'s Alias or Redirect expression, both hooks are determined by
+    the URI (hooks.determined)."""
+    dirconf = r.module_config(MODULE_NAME)
+    return dirconf is None or (dirconf.alias is None and dirconf.redirect is None)
+
+
 def fixup_redir(r) -> int:
     """The fixups hook: Redirect lines of the sections that apply (they may differ from
     what translate_name saw once the directory walk is done)."""

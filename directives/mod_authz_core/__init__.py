@@ -24,7 +24,7 @@ from httpd.core.sections import container_arg, method_number, parse_expr
 from httpd.protocol import M_INVALID
 from directives.mod_authz_core import runtime
 from httpd.config.grammar import getword_conf
-from httpd.module.hooks import LAST
+from httpd.module.hooks import LAST, determined
 from httpd.module import (ACCESS_CONF, GLOBAL_ONLY, OR_AUTHCFG, RSRC_CONF, Args, Module,
                           directive)
 
@@ -416,8 +416,10 @@ MODULE = Module(
     merge_server_config=merge_server_config,
     check_config=check_config,
     hooks={"pre_config": pre_config,
-           "access_checker_ex": (runtime.authorize_userless, LAST),
-           "auth_checker": (runtime.authorize_user, LAST)},
+           "access_checker_ex": (determined(runtime.authorize_userless,
+                                            runtime.determined_by_method), LAST),
+           "auth_checker": (determined(runtime.authorize_user,
+                                       runtime.determined_by_method), LAST)},
     providers={"authz": PROVIDERS},
     doc="Core Authorization",
 )

@@ -165,6 +165,14 @@ def _method_only(section) -> bool:
     return all(_method_only(child) for child in section.children)
 
 
+def determined_by_method(r) -> bool:
+    """Is the Require tree in force answered by the method alone (or absent)?  Then the
+    access hooks are determined by the URI (hooks.determined)."""
+    conf = r.per_dir_config.get(MODULE_NAME) or r.server.lookup_defaults.get(MODULE_NAME)
+    section = conf.section if conf is not None else None
+    return section is None or _method_only(section)
+
+
 def authorize_user(r) -> int:
     """The auth_checker hook: after authentication."""
     return authorize_user_core(r, True)

@@ -7,7 +7,7 @@ from typing import Optional
 import attrs
 
 from httpd.config.grammar import getword_conf
-from httpd.module.hooks import LAST
+from httpd.module.hooks import LAST, determined
 from httpd.module import OR_INDEXES, Args, Module, directive
 
 from directives.mod_dir import runtime as mod_dir_runtime
@@ -115,6 +115,8 @@ MODULE = Module(
     (set_fallback, add_index, configure_slash, configure_checkhandler, configure_redirect),
     create_dir_config=create_dir_config,
     merge_dir_config=merge_dir_config,
-    hooks={"fixups": (mod_dir_runtime.dir_fixups, LAST)},
+    # determined by the URI for a file (for a directory it makes subrequests)
+    hooks={"fixups": (determined(mod_dir_runtime.dir_fixups,
+                                 mod_dir_runtime.on_a_file), LAST)},
     doc="Directory index files and trailing-slash redirects",
 )

@@ -106,6 +106,11 @@ def fixup_dir(r, d) -> int:
     return DECLINED
 
 
+def on_a_file(r) -> bool:
+    """dir_fixups declines a request for an existing file whatever it holds."""
+    return r.finfo is not None and not _is_dir(r.finfo)
+
+
 def dir_fixups(r) -> int:
     """The fixups hook (LAST)."""
     d = r.module_config(MODULE_NAME)

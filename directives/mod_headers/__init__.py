@@ -16,7 +16,7 @@ import attrs
 
 from httpd import expr as ap_expr
 from httpd.config.grammar import getword_conf
-from httpd.module.hooks import FIRST, LAST
+from httpd.module.hooks import FIRST, LAST, determined
 from httpd.module import OR_FILEINFO, Args, Module, directive
 
 from httpd.core.sections import parse_expr, regex_cflags
@@ -272,7 +272,7 @@ MODULE = Module(
     MODULE_NAME, "mod_headers.c", (header_cmd, request_header_cmd),
     create_dir_config=create_dir_config,
     merge_dir_config=merge_dir_config,
-    hooks={"fixups": (runtime.headers_fixup, LAST),
+    hooks={"fixups": (determined(runtime.headers_fixup, runtime.no_request_edits), LAST),
            "post_read_request": (runtime.headers_early, FIRST),
            "insert_filter": (runtime.insert_output_filter, LAST),
            "insert_error_filter": (runtime.insert_error_filter, LAST)},

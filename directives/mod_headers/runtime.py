@@ -256,6 +256,12 @@ def _conf(r):
     return r.module_config(MODULE_NAME)
 
 
+def no_request_edits(r) -> bool:
+    """Without RequestHeader lines the fixup does nothing (hooks.determined)."""
+    conf = _conf(r)
+    return conf is None or not conf.fixup_in
+
+
 def headers_fixup(r) -> int:
     """fixups (LAST): RequestHeader on headers_in."""
     conf = _conf(r)

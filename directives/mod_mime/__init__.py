@@ -20,6 +20,7 @@ from httpd.module import (ACCESS_CONF, NOT_IN_LOCATION, OR_FILEINFO, RSRC_CONF, 
                           directive)
 
 from directives.mod_mime import runtime as mod_mime_runtime
+from httpd.module.hooks import determined
 
 MODULE_NAME = "mime_module"
 AP_TYPES_CONFIG_FILE = "conf/mime.types"
@@ -279,7 +280,7 @@ MODULE = Module(
     merge_dir_config=merge_dir_config,
     create_server_config=create_server_config,
     merge_server_config=merge_server_config,
-    hooks={"post_config": post_config, "type_checker": mod_mime_runtime.find_ct},
+    hooks={"post_config": post_config, "type_checker": determined(mod_mime_runtime.find_ct)},
     doc="Associates the requested filename's extensions with the file's behavior "
         "(handlers and filters) and content (mime-type, language, character set and "
         "encoding)",

@@ -18,7 +18,7 @@ translate_name and the handler, ``daemon.py`` the daemon processes.
 """
 from __future__ import annotations
 
-from httpd.module.hooks import MIDDLE, REALLY_LAST
+from httpd.module.hooks import MIDDLE, REALLY_LAST, determined
 from httpd.module import Module
 
 from directives.mod_wsgi import config as cfg
@@ -38,7 +38,7 @@ MODULE = Module(
            "child_init": handler.child_init,
            # after mod_alias (mod_wsgi names mod_alias.c as its predecessor): an Alias
            # inside a WSGIScriptAlias's URL space (static files) wins
-           "translate_name": (handler.translate_name, MIDDLE + 1),
+           "translate_name": (determined(handler.translate_name), MIDDLE + 1),
            "handler": (handler.wsgi_handler, MIDDLE),
            "log_transaction": (handler.log_transaction, REALLY_LAST)},
     # /server-status lists the daemon processes (mod_status declares the hook)

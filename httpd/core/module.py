@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from httpd.log import piped
 from httpd.module import Module
-from httpd.module.hooks import REALLY_FIRST
+from httpd.module.hooks import REALLY_FIRST, determined
 
 from httpd.module import CORE_MODULE
 from httpd.core import config, handler, read, runtime, sections
@@ -41,6 +41,11 @@ ORDER = [
 def core_child_init(process, server) -> None:
     """child_init (REALLY_FIRST): ap_logs_child_init (the piped logs)."""
     piped.child_init()
+
+
+# header_parser's TRACE / OPTIONS * answers depend on the method and the URI alone (the
+# pipeline memo may replay the phases: hooks.determined)
+determined(handler.core_methods)
 
 
 def _ordered(directives):

@@ -7,7 +7,7 @@ The walks themselves are httpd/request/directory_walk.py; their caches belong to
 """
 from __future__ import annotations
 
-from httpd.module.hooks import OK, REALLY_FIRST, REALLY_LAST
+from httpd.module.hooks import OK, REALLY_FIRST, REALLY_LAST, determined
 from httpd.http.filter import add_input_filters, add_output_filters
 from httpd.http.request import evaluate_str, generation, log_rerror
 from httpd.module import CORE_MODULE as CORE
@@ -112,10 +112,19 @@ def core_insert_filter(r) -> None:
             add_input_filters(conf.input_filters, r)
 
 
+def _no_handler_expr(r) -> bool:
+    """core_override_type is determined by the URI unless SetHandler is an expression."""
+    conf = r.per_dir_config.get(CORE) or r.server.lookup_defaults.get(CORE)
+    return conf is None or conf.expr_handler is None
+
+
+# the request phases' functions are determined by the URI (hooks.determined: the
+# pipeline memo may replay them); the map_to_storage walk only when it took Apache's
+# fast path, which the memo checks itself (Walker.fast_for)
 HOOKS: dict = {
     "insert_filter": core_insert_filter,
-    "translate_name": (core_translate, REALLY_LAST),
-    "map_to_storage": (core_map_to_storage, REALLY_LAST),
-    "type_checker": (do_nothing, REALLY_LAST),
-    "fixups": (core_override_type, REALLY_FIRST),
+    "translate_name": (determined(core_translate), REALLY_LAST),
+    "map_to_storage": (determined(core_map_to_storage), REALLY_LAST),
+    "type_checker": (determined(do_nothing), REALLY_LAST),
+    "fixups": (determined(core_override_type, _no_handler_expr), REALLY_FIRST),
 }

@@ -247,6 +247,8 @@ def compile_chain(name: str, kind: Kind, fns: tuple) -> Any:
             except Exception as e:
                 hook_failed(r, name, fn, e)
         return run_one_void
+    if len(fns) == 2 and kind is not Kind.VOID:
+        return _compile_two(name, kind, fns[0], fns[1])
     if kind is Kind.RUN_FIRST:
         def run_first(r: Any) -> int:
             for fn in fns:
@@ -277,6 +279,39 @@ def compile_chain(name: str, kind: Kind, fns: tuple) -> Any:
             except Exception as e:
                 hook_failed(r, name, fn, e)
     return run_void
+
+
+def _compile_two(name: str, kind: Kind, fn1: Callable, fn2: Callable) -> Any:
+    """compile_chain's runner for a chain of two functions, unrolled (a handler and
+    the default handler, two loggers, two fixups: the common case of a chain)."""
+    if kind is Kind.RUN_FIRST:
+        def run_two_first(r: Any) -> int:
+            try:
+                rv = fn1(r)
+            except Exception as e:
+                rv = hook_failed(r, name, fn1, e)
+            if rv != DECLINED:
+                return rv
+            try:
+                rv = fn2(r)
+            except Exception as e:
+                rv = hook_failed(r, name, fn2, e)
+            return rv if rv != DECLINED else DECLINED
+        return run_two_first
+
+    def run_two_all(r: Any) -> int:
+        try:
+            rv = fn1(r)
+        except Exception as e:
+            rv = hook_failed(r, name, fn1, e)
+        if rv != OK and rv != DECLINED:
+            return rv
+        try:
+            rv = fn2(r)
+        except Exception as e:
+            rv = hook_failed(r, name, fn2, e)
+        return rv if rv != OK and rv != DECLINED else OK
+    return run_two_all
 
 
 _UNSET = object()
@@ -317,6 +352,20 @@ class HookTable:
         self._first: dict[str, Any] = {}        # run_first's chains, and so on
         self._all: dict[str, Any] = {}
         self._void: dict[str, Any] = {}
+
+    def determined(self, names: Iterable[str]) -> Any:
+        """The ``when`` predicates of every function joined to the hooks ``names`` (the
+        unconditional ones left out), or None when one of them is not declared
+        :func:`determined`."""
+        whens = []
+        for name in names:
+            for fn in self.hooks[name]:
+                if fn not in DETERMINED:
+                    return None
+                when = DETERMINED[fn]
+                if when is not None and when not in whens:
+                    whens.append(when)
+        return tuple(whens)
 
     def functions(self, name: str) -> tuple[Callable, ...]:
         """The functions joined to ``name``, in run order."""
@@ -363,6 +412,29 @@ class HookTable:
             if failed(rv):
                 return rv
         return OK
+
+
+# -- "determined by the URI": what lets the core replay a pipeline it ran before --------
+
+# fn -> None (always) or when(r) -> bool (asked after the phases ran, on the record they
+# left): see determined()
+DETERMINED: dict = {}
+
+
+def determined(fn: Callable, when: Callable[[Any], bool] = None) -> Callable:
+    """Declare a request-phase hook function *determined*: given the same server, URI
+    path and method number, on a fresh main request whose file has the same type, it
+    answers the same, makes the same changes to the record (fields set, notes and
+    environment entries added) and reads nothing else (no request header, client
+    address, time or earlier note), and logs nothing on an ``OK`` path that an
+    effective LogLevel of notice would let through.  ``when(r)``, if given, says on the
+    record the phases left whether this request's run was such a one (mod_authz_core:
+    only for a Require tree of ``all``/``method``).  The core replays the phases from
+    translate_name to the fixups (httpd/request/process.py's memo) only while every
+    function joined to them is declared.  Returns ``fn`` (usable as a decorator, or
+    inline in ``Module.hooks``)."""
+    DETERMINED[fn] = when
+    return fn
 
 
 HTTP_INTERNAL_SERVER_ERROR = 500

@@ -215,6 +215,14 @@ class Walker:
         self.fnmatchers: dict[str, Any] = {}
         self.realpaths: dict[str, str] = {}
         self.htaccess = HtaccessCache(process)
+        # the request whose last directory walk read no .htaccess, followed links
+        # unconditionally wherever it lstat'ed (no mapping root), or took Apache's
+        # fast path (no lstat at all), and ended on an existing file: its answer then
+        # depends only on the config and on that file's stat (the pipeline memo asks)
+        self.fast_for = None
+        # <If> walks run so far (process.py's memo keeps no run during which one ran, in
+        # any thread: a count, so another thread's request cannot hide one)
+        self.if_walks = 0
 
     def sections_of(self, server) -> ServerSections:
         hit = self.servers.get(id(server))
@@ -364,6 +372,7 @@ def directory_walk(r, walker: Walker, log) -> int:
                 r.filename = r.canonical_filename = hit[1]
                 r.path_info = ""
                 r.per_dir_config = hit[2]
+                walker.fast_for = r
                 return OK
             fkey = None         # gone or no longer a file: the whole walk below
         else:
@@ -407,6 +416,10 @@ def directory_walk(r, walker: Walker, log) -> int:
         matched, cur, rest = hit, full, ""
     all_fast = hit is None and fast_key is not None
     path_hit = hit is not None
+    # no .htaccess looked up, and at every lstat links were followed unconditionally
+    # (FollowSymLinks without a mapping root): then the walk's answer depends on the
+    # config and the type of the last file alone
+    plain = True
     while hit is None:
         # the sections of this level (every level tested here exists on disk)
         test = cur if seg == 1 or cur.endswith("/") else cur + "/"
@@ -426,7 +439,7 @@ def directory_walk(r, walker: Walker, log) -> int:
         # (not for "file/" of the fast path: a file has no .htaccess below it)
         if (opts[3] or opts[5]) and not (rest == "" and cur == full and seg > 1 and finfo
                                          is not None and not stat.S_ISDIR(finfo.st_mode)):
-            all_fast = False
+            all_fast = plain = False
             found = walker.htaccess.lookup(r.server, test, ss.access_names, opts[3],
                                            opts[4], opts[5])
             if found is not None:
@@ -455,6 +468,11 @@ def directory_walk(r, walker: Walker, log) -> int:
             # the root always; below it only by an explicit FollowSymLinks)
             seg += 1
             continue
+        if plain and (finfo is not None or root
+                      or (o & (OPT_SYM_OWNER | OPT_SYM_LINKS)) != OPT_SYM_LINKS):
+            # a link here might be followed only conditionally (a walk with a mapping
+            # root is not told apart: a 404 under the DocumentRoot would pay for it)
+            plain = False
         all_fast = False
         try:
             thisinfo = (_dirwalk_stat(r, walker, cur, False) if walker.stat_hooks
@@ -500,6 +518,8 @@ def directory_walk(r, walker: Walker, log) -> int:
             matched = matched + tuple(extra)
     base = r.per_dir_config
     r.per_dir_config = walker.merger.onto(base, matched)
+    if plain and full == entry and r.finfo is not None:
+        walker.fast_for = r
     if (fkey is not None and (all_fast or path_hit) and not rest and cur == full and not saved
             and stat.S_ISREG(finfo.st_mode)):
         _put(ss.files, fkey, (base, cur, r.per_dir_config))

@@ -5,16 +5,19 @@ expression helpers the phases use.  The HTTP module (httpd/http/request.py) runs
 request; subrequests (subrequest.py) run it for theirs."""
 from __future__ import annotations
 
+import operator
 import os
 import re
 import weakref
 from typing import Optional
 
+import attrs
+
 from httpd.log import errorlog as _errorlog
 from httpd.request.expr_context import RequestExprContext
 from httpd.module.hooks import DECLINED, OK, HookTable
 from httpd.request.record import Request
-from httpd.request.directory_walk import Walker
+from httpd.request.directory_walk import Walker, fs_path
 from httpd.request.section_walks import if_walk, location_walk
 from httpd.module import CORE_MODULE as CORE
 
@@ -47,6 +50,13 @@ class Generation:
         self.auth_type_fn = optional(OPTIONAL_FN, "authn_ap_auth_type")
         self.auth_name_fn = optional(OPTIONAL_FN, "authn_ap_auth_name")
         self.satisfies_fn = optional(OPTIONAL_FN, "access_compat_ap_satisfies")
+        # the pipeline memo (see _replay): on while every function of the phases is
+        # declared determined and no module stats for the directory walk
+        whens = self.hooks.determined(MEMO_PHASES)
+        self.memo_whens = whens
+        self.memo: Optional[dict] = (
+            {} if whens is not None and not self.walker.stat_hooks else None)
+        self.checked = None         # (subrequest, the config its access check saw)
 
 
 _GENERATIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -213,15 +223,231 @@ def _walk_location_and_if(r, walker: Walker) -> int:
             return status
     dconf = r.per_dir_config.get(CORE)
     if dconf is not None and dconf.sec_if:
+        walker.if_walks += 1            # an expression's answer: no memo (_record)
         return if_walk(r, walker, evaluate, log_rerror)
     return OK
 
 
 def process_request_internal(r: Request, gen: Optional[Generation] = None) -> int:
-    """ap_process_request_internal: from the URI to the fixups; OK or a status.  The
-    hooks run through their compiled chains (HookTable.runners): a phase nothing joined
-    costs a test, a phase of one function one guarded call."""
+    """ap_process_request_internal: from the URI to the fixups; OK or a status.
+
+    The pipeline memo: a fresh request (no file name, type, handler or finfo yet, the
+    server's default config, not an internal redirect) to a (server, URI path, method
+    number, main or subrequest) whose run was kept (_record) replays that run after
+    one stat of its file: the same mode, inode and device, and for a subrequest the
+    same answer to "is the config its access check saw its parent's?".  Any other
+    request, or a replay whose stat differs, runs the phases (_pipeline), which may
+    keep the run for the next one."""
     gen = gen or generation(r.process)
+    memo = gen.memo
+    if (memo is not None and r.prev is None and r.filename is None and r.finfo is None
+            and r.handler is None and r.content_type is None and not r.path_info
+            and r.per_dir_config is r.server.lookup_defaults):
+        main = r.main
+        key = (r.server, r.uri, r.method_number, main is None)
+        entry = memo.get(key)
+        if entry is None:
+            return _probe(r, gen, memo, key)
+        if entry is _NEVER:
+            return _pipeline(r, gen)
+        if entry is not _CANDIDATE:
+            path, mode, ino, dev, replay, values, checked = entry
+            try:
+                st = os.stat(path)
+            except OSError:
+                st = None
+            if (st is not None and st.st_mode == mode and st.st_ino == ino
+                    and st.st_dev == dev
+                    and (main is None or (checked[0] is main.per_dir_config) is checked[1])):
+                replay(r, st, values)
+                if main is not None and checked[1]:     # the parent's access decision
+                    r.user, r.ap_auth_type = main.user, main.ap_auth_type
+                return OK
+        return _record(r, gen, memo, key)
+    return _pipeline(r, gen)
+
+
+# the phases the memo replays (those of _pipeline for a main request), and the
+# per-request fields it leaves out of its snapshot: the connection's and the
+# protocol's, and those it treats on their own (finfo is stat'ed again; notes, the
+# environment and the module state are diffed; the tables must be left as they were)
+MEMO_PHASES = ("translate_name", "map_to_storage", "post_perdir_config", "header_parser",
+               "access_checker", "access_checker_ex", "force_authn", "check_user_id",
+               "auth_checker", "type_checker", "fixups")
+_MEMO_APART = frozenset(("conn", "server", "process", "headers_in", "finfo", "notes",
+                         "subprocess_env", "request_config", "headers_out",
+                         "err_headers_out", "trailers_in", "trailers_out"))
+_MEMO_KEEP = frozenset(("filters", "input_filters", "output_filters"))
+_MEMO_FIELDS = tuple(a.name for a in attrs.fields(Request) if a.name not in _MEMO_APART)
+_memo_snapshot = operator.attrgetter(*_MEMO_FIELDS)
+MAX_MEMO = 4096
+_NOTICE = 5
+
+
+def _quiet(conf) -> bool:
+    """Does the LogLevel of a core config let nothing below notice through (so a
+    replay, which logs nothing, misses no info or debug line of the phases)?"""
+    lc = conf.log if conf is not None else None
+    if lc is None:
+        return True
+    if lc.level is not None and lc.level > _NOTICE:
+        return False
+    return not lc.module_levels or max(lc.module_levels.values()) <= _NOTICE
+
+
+# an entry for a key whose last run could have been kept: the next request for it
+# records its run (_record); a key seen once and never storable (a 404, a walk that
+# reads .htaccess) costs only _probe's few tests on top of the phases
+_CANDIDATE = object()
+# a key whose run passed _storable but changed what a replay cannot give (a filter
+# chain, a response field, a removed note): the phases run, nothing is recorded
+_NEVER = object()
+
+
+def _storable(r: Request, gen: Generation, status: int, if_walks: int):
+    """_record's tests that need no snapshot (see there): None when the run cannot be
+    kept, else the subrequest's (config its access check saw, was it the parent's),
+    or () for a main request."""
+    walker = gen.walker
+    if (status != OK or walker.fast_for is not r or walker.if_walks != if_walks
+            or r.finfo is None or r.filename is None):
+        return None
+    checked = ()
+    main = r.main
+    if main is not None:
+        # a subrequest's access phases are skipped when it lands in its parent's
+        # config: keep the config the check saw, and whether it was the parent's
+        if gen.checked is None or gen.checked[0] is not r:
+            return None
+        checked = (gen.checked[1], gen.checked[1] is main.per_dir_config)
+    server = r.server
+    if not (_quiet(server.module_config[CORE]) and _quiet(server.lookup_defaults.get(CORE))
+            and _quiet(r.per_dir_config.get(CORE))):
+        return None
+    for when in gen.memo_whens:
+        if not when(r):
+            return None
+    return checked
+
+
+def _probe(r: Request, gen: Generation, memo: dict, key: tuple) -> int:
+    """The phases for a key not in the memo; if the run could be kept, the key becomes
+    a candidate, so the next request for it records (without a snapshot of the record:
+    most runs that cannot be kept are never asked to pay for one)."""
+    walker = gen.walker
+    walker.fast_for = None
+    if_walks = walker.if_walks
+    gen.checked = None
+    status = _pipeline(r, gen)
+    if _storable(r, gen, status, if_walks) is not None:
+        if len(memo) >= MAX_MEMO:
+            memo.clear()
+        memo[key] = _CANDIDATE
+    return status
+
+
+def _record(r: Request, gen: Generation, memo: dict, key: tuple) -> int:
+    """The phases for a fresh request, and what they did to the record, kept for the
+    next request to the same (server, URI path, method number, main or sub) when the
+    run depended on nothing else: it ended OK; every function of the phases is
+    declared determined (the generation's memo is off otherwise) and every ``when``
+    of those declarations holds; the directory walk's answer depends on the config
+    and the last file's stat alone (Walker.fast_for: no .htaccess looked up, links
+    followed unconditionally, an existing file); no <If> was evaluated (in any
+    thread meanwhile); the response tables and filter chains were left alone; notes,
+    environment and module state only gained entries; no LogLevel above notice is in
+    force (a replay logs nothing).  A subrequest's entry also keeps the config its
+    access check saw and whether that was its parent's."""
+    walker = gen.walker
+    walker.fast_for = None
+    if_walks = walker.if_walks
+    gen.checked = None
+    before = _memo_snapshot(r)
+    lists = {i: list(v) for i, v in enumerate(before) if v.__class__ is list}
+    notes, env, rconf = dict(r.notes), dict(r.subprocess_env), dict(r.request_config)
+    out_items, err_items = r.headers_out.items(), r.err_headers_out.items()
+    status = _pipeline(r, gen)
+    checked = _storable(r, gen, status, if_walks)
+    if checked is None:
+        memo.pop(key, None)     # a stale entry or candidate: the next run probes
+        return status
+    memo[key] = _NEVER          # until the run is kept below
+    if r.headers_out.items() != out_items or r.err_headers_out.items() != err_items:
+        return status
+    fields = []
+    for i, (name, old, new) in enumerate(zip(_MEMO_FIELDS, before, _memo_snapshot(r))):
+        if new is old and (i not in lists or new == lists[i]):
+            continue
+        cls = new.__class__
+        if name in _MEMO_KEEP:
+            return status               # a filter chain (its records may hold state)
+        if cls is list:
+            fields.append((name, tuple(new), True))
+        elif cls is dict and name != "per_dir_config" or cls is set:
+            return status               # a container the replay could not copy
+        else:
+            fields.append((name, new, False))
+    added_notes = _added(notes, r.notes)
+    added_env = _added(env, r.subprocess_env)
+    added_rconf = _added(rconf, r.request_config)
+    if added_notes is None or added_env is None or added_rconf is None:
+        return status
+    st = r.finfo
+    values = tuple(f[1] for f in fields)
+    shape = (tuple((f[0], f[2]) for f in fields), bool(added_notes), bool(added_env),
+             bool(added_rconf))
+    values += tuple(d for d in (added_notes, added_env, added_rconf) if d)
+    if len(memo) >= MAX_MEMO:
+        memo.clear()
+    path = fs_path(r.filename)         # as bytes: the replay's stat encodes nothing
+    path = os.fsencode(path) if path.__class__ is str else path
+    memo[key] = (path, st.st_mode, st.st_ino, st.st_dev, _replayer(shape), values, checked)
+    return status
+
+
+_REPLAYERS: dict = {}
+
+
+def _replayer(shape: tuple):
+    """``replay(r, st, values)`` for entries of one shape (the fields a run set, and
+    whether it added notes, environment, module state): generated once per shape (a
+    handful in a server), so a replay is a run of attribute stores, no loop."""
+    fn = _REPLAYERS.get(shape)
+    if fn is not None:
+        return fn
+    names, notes, env, rconf = shape
+    lines = ["def replay(r, st, v):", "    r.finfo = st"]
+    i = 0
+    for i, (name, is_list) in enumerate(names):
+        lines.append(f"    r.{name} = list(v[{i}])" if is_list else f"    r.{name} = v[{i}]")
+    i = len(names)
+    for flag, table in ((notes, "notes"), (env, "subprocess_env"),
+                        (rconf, "request_config")):
+        if flag:
+            lines.append(f"    r.{table}.update(v[{i}])")
+            i += 1
+    scope: dict = {}
+    exec("\n".join(lines), scope)
+    fn = _REPLAYERS[shape] = scope["replay"]
+    return fn
+
+
+def _added(before: dict, after: dict) -> Optional[dict]:
+    """The entries ``after`` gained or changed over ``before`` (None: one was removed,
+    or holds a mutable container a replay would share)."""
+    if len(after) < len(before) or any(k not in after for k in before):
+        return None
+    out = {k: v for k, v in after.items() if k not in before or before[k] is not v}
+    for v in out.values():
+        if v.__class__ in (list, dict, set):
+            return None
+    return out
+
+
+def _pipeline(r: Request, gen: Generation) -> int:
+    """The phases of ap_process_request_internal, as Apache runs them.  The hooks run
+    through their compiled chains (HookTable.runners): a phase nothing joined costs a
+    test, a phase of one function one guarded call."""
     table, walker = gen.hooks, gen.walker
     run = table.runners
     file_req = r.main is not None and r.filename is not None
@@ -345,6 +571,8 @@ def _check_access(r: Request, run, gen: Generation) -> int:
     when a redirect or a subrequest keeps its parent's config.  ``run``: the hook
     table's compiled chains (HookTable.runners)."""
     if r.prev is not None or r.main is not None:
+        if r.prev is None:
+            gen.checked = (r, r.per_dir_config)     # for the memo (_record)
         for prev in (r.prev, r.main):
             if prev is not None and prev.per_dir_config is r.per_dir_config:
                 r.user, r.ap_auth_type = prev.user, prev.ap_auth_type
