@@ -20,7 +20,8 @@ from httpd.protocol._events import (M_CONNECT, METHODS, ConnectionClosed, Limits
 from httpd.protocol._fields import (AH00567, INVALID, NEED, TOO_LONG, FieldReader, merged_too_long,
                               read_line)
 from httpd.protocol._reqline import RequestLine, error, parse_request_line, semantic_errors, semantics
-from httpd.protocol._uri import construct_host_header, field_name_len, fix_host_header, fix_hostname
+from httpd.protocol._uri import (_HOST_CACHES, construct_host_header, field_name_len,
+                                 fix_host_header, fix_hostname)
 from httpd.util.tokens import is_chunked
 
 _TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+"
@@ -274,7 +275,10 @@ def fast_head(buf, limits: Limits):
     if (shape and number != M_CONNECT and target[0] == "/" and target[1:2] != "/"
             and "#" not in target):
         host, conn, cl = shape
-        res = fix_host_header(fields[host][1], limits.strict)
+        host = fields[host][1]
+        res = _HOST_CACHES[limits.strict].get(host)
+        if res is None:
+            res = fix_host_header(host, limits.strict)
         hostname = res.hostname
         if not res.log and hostname is not None:
             if cl < 0:
