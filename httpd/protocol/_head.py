@@ -240,13 +240,13 @@ def fast_head(buf, limits: Limits):
     if first.translate(_REQUEST_LINE_TABLE) is not first:
         return _fast_head_found(buf, limits)
     line = first.decode("latin-1")
-    parts = line.split(" ")
-    if len(parts) != 3 or len(line) > limits.line + 1:
+    try:
+        method, target, protocol = line.split(" ")
+    except ValueError:
         return _fast_head_found(buf, limits)
-    method, target, protocol = parts
     number = METHODS.get(method)
     proto_num = _PROTO_NUMS.get(protocol)
-    if number is None or proto_num is None or not target:
+    if number is None or proto_num is None or not target or len(line) > limits.line + 1:
         return _fast_head_found(buf, limits)
     if len(_KEYS) > _LINES_MAX:
         _ITEMS.clear()
