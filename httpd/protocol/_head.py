@@ -272,31 +272,11 @@ def fast_head(buf, limits: Limits):
             return None
         if merged_too_long(fields, limits.fieldsize) is not None:
             return None
-    if (shape and number != M_CONNECT and target[0] == "/" and target[1:2] != "/"
-            and "#" not in target):
-        host, conn, cl = shape
-        host = fields[host][1]
-        res = _HOST_CACHES[limits.strict].get(host)
-        if res is None:
-            res = fix_host_header(host, limits.strict)
-        hostname = res.hostname
-        if not res.log and hostname is not None:
-            if cl < 0:
-                body, length = "none", None
-            else:
-                cl = fields[cl][1]
-                if cl.isdigit() and cl.isascii() and len(cl) < 19:
-                    body, length = "length", int(cl)
-                else:
-                    body = None
-            if body is not None:
-                q = target.find("?")
-                return RequestHead(
-                    method, target, (1, 1) if proto_num >= 1001 else (1, 0), fields,
-                    line, False, body, length, protocol, proto_num, number,
-                    method == "HEAD", target if q < 0 else target[:q],
-                    None if q < 0 else target[q + 1:], None, hostname, res.port, False,
-                    None if conn < 0 else fields[conn][1], (fields, list(keys))), len(buf)
+    if shape and number != M_CONNECT:
+        done = _one_go(method, target, protocol, proto_num, number, line, fields, list(keys),
+                       shape, limits.strict)
+        if done is not None:
+            return done, len(buf)
     return _fast_head_found(buf, limits)
 
 
@@ -345,29 +325,11 @@ def _fast_head_found(buf, limits: Limits):
             return None
     method, target, protocol = m.groups()
     number = METHODS.get(method)
-    if (shape and number is not None and number != M_CONNECT and target[0] == "/"
-            and target[1:2] != "/" and "#" not in target):
-        host, conn, cl = shape
-        res = fix_host_header(fields[host][1], limits.strict)
-        hostname = res.hostname
-        if not res.log and hostname is not None:
-            if cl < 0:
-                body, length = "none", None
-            else:
-                cl = fields[cl][1]
-                if cl.isdigit() and cl.isascii() and len(cl) < 19:
-                    body, length = "length", int(cl)
-                else:
-                    body = None
-            if body is not None:
-                q = target.find("?")
-                proto_num = _PROTO_NUMS[protocol]
-                return RequestHead(
-                    method, target, (1, 1) if proto_num >= 1001 else (1, 0), fields,
-                    line, False, body, length, protocol, proto_num, number,
-                    method == "HEAD", target if q < 0 else target[:q],
-                    None if q < 0 else target[q + 1:], None, hostname, res.port, False,
-                    None if conn < 0 else fields[conn][1], (fields, keys)), end + 4
+    if shape and number is not None and number != M_CONNECT:
+        done = _one_go(method, target, protocol, _PROTO_NUMS[protocol], number, line, fields,
+                       keys, shape, limits.strict)
+        if done is not None:
+            return done, end + 4
     by_name = dict(zip(keys, fields))
     rl, bad_uri = semantics(line, method, target, protocol, _PROTO_NUMS[protocol], limits)
     rl = semantic_errors(rl, bad_uri, limits)
@@ -389,6 +351,38 @@ def _fast_head_found(buf, limits: Limits):
     if type(done) is RequestHead and done.headers is fields:
         done.merged = (fields, keys)
     return done, end + 4
+
+
+def _one_go(method: str, target: str, protocol: str, proto_num: int, number: int,
+            line: str, fields: list, keys: list, shape: tuple,
+            strict: bool) -> Optional[RequestHead]:
+    """The RequestHead of a GET-like head (a known method, not CONNECT, no name twice,
+    one Host, no Transfer-Encoding or Expect: ``shape`` says where Host, Connection and
+    Content-Length are) with an origin-form target without a fragment, a good Host and
+    a plain Content-Length; None: finish it the general way."""
+    if target[0] != "/" or target[1:2] == "/" or "#" in target:
+        return None
+    host, conn, cl = shape
+    host = fields[host][1]
+    res = _HOST_CACHES[strict].get(host)
+    if res is None:
+        res = fix_host_header(host, strict)
+    hostname = res.hostname
+    if res.log or hostname is None:
+        return None
+    if cl < 0:
+        body, length = "none", None
+    else:
+        cl = fields[cl][1]
+        if not (cl.isdigit() and cl.isascii() and len(cl) < 19):
+            return None
+        body, length = "length", int(cl)
+    q = target.find("?")
+    return RequestHead(
+        method, target, (1, 1) if proto_num >= 1001 else (1, 0), fields, line, False, body,
+        length, protocol, proto_num, number, method == "HEAD",
+        target if q < 0 else target[:q], None if q < 0 else target[q + 1:], None, hostname,
+        res.port, False, None if conn < 0 else fields[conn][1], (fields, keys))
 
 
 def head_09(rl: RequestLine) -> RequestHead:

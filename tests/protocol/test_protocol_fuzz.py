@@ -142,6 +142,18 @@ def describe(ev):
     return ("other", repr(ev))
 
 
+def byte_at_a_time(raw: bytes, lim: Limits):
+    """The first event of ``raw`` fed one byte at a time (the line-by-line reader)."""
+    conn = HTTPConnection(lim)
+    ev = NEED_DATA
+    for i in range(len(raw)):
+        conn.receive_data(raw[i:i + 1])
+        ev = conn.next_event()
+        if ev is not NEED_DATA:
+            break
+    return ev
+
+
 @SETTINGS
 @given(method=methods, target=targets, version=versions, fields=fields, lim=limits)
 def test_fast_and_slow_paths_agree(method, target, version, fields, lim):
@@ -150,13 +162,7 @@ def test_fast_and_slow_paths_agree(method, target, version, fields, lim):
     whole = HTTPConnection(lim)
     whole.receive_data(raw)
     fast = whole.next_event()
-    slow_conn = HTTPConnection(lim)
-    slow = NEED_DATA
-    for i in range(len(raw)):
-        slow_conn.receive_data(raw[i:i + 1])
-        slow = slow_conn.next_event()
-        if slow is not NEED_DATA:
-            break
+    slow = byte_at_a_time(raw, lim)
     assert describe(fast) == describe(slow)
 
 
@@ -169,13 +175,7 @@ def test_one_read_and_slow_paths_agree(method, target, version, fields, lim, mor
     twice, so that the second time its lines are the remembered ones."""
     raw = (f"{method} {target} {version}\r\n"
            + "".join(f"{n}: {v}\r\n" for n, v in fields) + "\r\n").encode("latin-1")
-    slow_conn = HTTPConnection(lim)
-    slow = NEED_DATA
-    for i in range(len(raw)):
-        slow_conn.receive_data(raw[i:i + 1])
-        slow = slow_conn.next_event()
-        if slow is not NEED_DATA:
-            break
+    slow = byte_at_a_time(raw, lim)
     for _ in range(2):
         one = HTTPConnection(lim).next_event_with(raw + more)
         assert describe(one) == describe(slow)
