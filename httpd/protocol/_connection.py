@@ -265,8 +265,13 @@ class HTTPConnection:
             self._close()
             return False
         self.keepalives += 1
-        if state == HEAD and head.body == "none":
-            self._begin_next()          # no body to skip: straight to the next head
+        if state == HEAD and head.body == "none" and self._reader is None:
+            # no body to skip, none read, no 100 sent: straight to the next head
+            # (_begin_next; what it resets beside these is unchanged on this path)
+            self._state = IDLE
+            self.head = None
+            self._continue_sent = False
+            self._discard_limit = DEFAULT_LIMIT_REQ_BODY
         elif state == HEAD:
             self._body = self._reader_for(head, self._discard_limit or DEFAULT_LIMIT_REQ_BODY)
             self._state = NEXT

@@ -20,7 +20,8 @@ from httpd.protocol._events import (M_CONNECT, METHODS, ConnectionClosed, Limits
 from httpd.protocol._fields import (AH00567, INVALID, NEED, TOO_LONG, FieldReader, merged_too_long,
                               read_line)
 from httpd.protocol._reqline import RequestLine, error, parse_request_line, semantic_errors, semantics
-from httpd.protocol._uri import construct_host_header, field_name_len, fix_host_header, fix_hostname
+from httpd.protocol._uri import (_HOST_CACHES, construct_host_header, field_name_len,
+                                 fix_host_header, fix_hostname)
 from httpd.util.tokens import is_chunked
 
 _TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+"
@@ -39,6 +40,7 @@ _LINES_MAX = 2048
 _PROTO_NUMS = {f"HTTP/{major}.{minor}": 1000 * major + minor
                for major in range(1, 10) for minor in range(10)}
 _LINE_KEPT_MAX = 512
+_WHOLE_MAX = 16384                  # a larger buffer is searched for its head's end
 _TE_TOKEN = re.compile(_TOKEN)
 _FRAMING = frozenset({"host", "connection", "content-length", "transfer-encoding", "expect"})
 _FRAMING_NAMES = {n: n.lower() for n in (
@@ -154,7 +156,131 @@ def _shape_of(keys: tuple):
     return shape
 
 
+# The whole-buffer path (fast_head): a head that is all of the bytes read, split at its
+# CRLFs as bytes.  A field line already accepted is known by its bytes: _ITEMS gives its
+# (name, value), _KEYS its lowercased name (the two tables hold the same lines; both are
+# emptied together, at the start of a head, when full).  A line not yet seen is checked
+# by _Items.__missing__: its characters by one translate (any CTL but HT, or DEL, changes
+# the line: a CR or LF inside it too), then a token name and the colon.
+_CTL = bytes(range(0, 9)) + bytes(range(10, 32)) + b"\x7f"
+
+
+def _changed_by(bad: bytes) -> bytes:
+    """A translate table keeping every byte but those of ``bad`` (each made another)."""
+    table = bytearray(range(256))
+    for c in bad:
+        table[c] = 2 if c == 1 else 1
+    return bytes(table)
+
+
+_VALUE_TABLE = _changed_by(_CTL)                 # a field line: VCHAR, obs-text, SP, HT
+_REQUEST_LINE_TABLE = _changed_by(_CTL + b"\t")  # the request line: no HT either
+_NAME = re.compile(_TOKEN)
+_NAMES: dict = {}                                # a field name -> lowercased (bounded)
+_LONG: list = []                                 # lines over _LINE_KEPT_MAX just read
+
+
+class _Items(dict):
+    """field line (bytes, no CRLF) -> (name, value); a line not yet seen is checked by
+    ``__missing__`` (None when refused: nothing is kept then)."""
+
+    def __missing__(self, line: bytes) -> Optional[tuple]:
+        if line.translate(_VALUE_TABLE) is not line:
+            return None
+        name, colon, value = line.decode("latin-1").partition(":")
+        if not colon:
+            return None
+        key = _NAMES.get(name)
+        if key is None:
+            if _NAME.fullmatch(name) is None:
+                return None
+            if len(_NAMES) >= _SHAPES_MAX:
+                _NAMES.clear()
+            key = _NAMES[name] = name.lower()
+        # leading OWS, and the trailing SP/HT the slow path drops
+        item = (name, value.strip(" \t"))
+        _KEYS[line] = key
+        if len(line) <= _LINE_KEPT_MAX:
+            self[line] = item
+        else:
+            _LONG.append(line)           # not kept: dropped from _KEYS once read
+        return item
+
+
+_ITEMS = _Items()
+_KEYS: dict = {}
+_item_of = _ITEMS.__getitem__
+_key_of = _KEYS.__getitem__
+
+
 def fast_head(buf, limits: Limits):
+    """The common case: the whole head is there and plainly valid.  None: use the slow
+    path (which also finds every error and logs Apache's lines for it).
+
+    The strict grammar: a request line of a token method, single spaces, a target of
+    VCHAR / obs-text and ``HTTP/d.d``; field lines of a token name, a colon and a value
+    of VCHAR / obs-text / SP / HT; every line ends in CRLF (a bare CR or LF, a folded
+    line, a bad name make a line that does not pass).  A head that is all of ``buf``
+    (what one read brought, the common case) is split at its CRLFs as bytes and its
+    field lines are looked up whole (_ITEMS, _KEYS: most of a browser's lines are the
+    same from one request to the next, and a line's verdict is its bytes'); any other
+    (more bytes after the head, not all there yet) goes by ``_fast_head_found``.
+
+    A GET-like head (a known method, an origin-form target without a fragment, one
+    Host, no name twice, no Transfer-Encoding or Expect) is finished here in one go;
+    any other goes through ``semantics`` and ``finish_head``, the slow path's own."""
+    if type(buf) is not bytes:
+        if len(buf) > _WHOLE_MAX:
+            return _fast_head_found(buf, limits)
+        buf = bytes(buf)
+    if buf[-4:] != b"\r\n\r\n" or len(buf) > _WHOLE_MAX:
+        return _fast_head_found(buf, limits)
+    lines = buf.split(b"\r\n")
+    first = lines[0]
+    if first.translate(_REQUEST_LINE_TABLE) is not first:
+        return _fast_head_found(buf, limits)
+    line = first.decode("latin-1")
+    try:
+        method, target, protocol = line.split(" ")
+    except ValueError:
+        return _fast_head_found(buf, limits)
+    number = METHODS.get(method)
+    proto_num = _PROTO_NUMS.get(protocol)
+    if number is None or proto_num is None or not target or len(line) > limits.line + 1:
+        return _fast_head_found(buf, limits)
+    if len(_KEYS) > _LINES_MAX:
+        _ITEMS.clear()
+        _KEYS.clear()
+    del lines[0]
+    del lines[-2:]
+    fields = list(map(_item_of, lines))
+    if not all(fields):
+        return _fast_head_found(buf, limits)
+    keys = tuple(map(_key_of, lines))
+    if _LONG:
+        for long_line in _LONG:
+            _KEYS.pop(long_line, None)
+        _LONG.clear()
+    nfields = len(fields)
+    if nfields > limits.fields and limits.fields:
+        return None
+    shape = _SHAPES.get(keys)
+    if shape is None:
+        shape = _shape_of(keys)
+    if len(buf) - len(line) > limits.fieldsize + 1:
+        if max(map(len, lines)) > limits.fieldsize + 1:
+            return None
+        if merged_too_long(fields, limits.fieldsize) is not None:
+            return None
+    if shape and number != M_CONNECT:
+        done = _one_go(method, target, protocol, proto_num, number, line, fields, list(keys),
+                       shape, limits.strict)
+        if done is not None:
+            return done, len(buf)
+    return _fast_head_found(buf, limits)
+
+
+def _fast_head_found(buf, limits: Limits):
     """The common case: the whole head is there and plainly valid.  None: use the slow
     path (which also finds every error and logs Apache's lines for it).
 
@@ -199,29 +325,11 @@ def fast_head(buf, limits: Limits):
             return None
     method, target, protocol = m.groups()
     number = METHODS.get(method)
-    if (shape and number is not None and number != M_CONNECT and target[0] == "/"
-            and target[1:2] != "/" and "#" not in target):
-        host, conn, cl = shape
-        res = fix_host_header(fields[host][1], limits.strict)
-        hostname = res.hostname
-        if not res.log and hostname is not None:
-            if cl < 0:
-                body, length = "none", None
-            else:
-                cl = fields[cl][1]
-                if cl.isdigit() and cl.isascii() and len(cl) < 19:
-                    body, length = "length", int(cl)
-                else:
-                    body = None
-            if body is not None:
-                q = target.find("?")
-                proto_num = _PROTO_NUMS[protocol]
-                return RequestHead(
-                    method, target, (1, 1) if proto_num >= 1001 else (1, 0), fields,
-                    line, False, body, length, protocol, proto_num, number,
-                    method == "HEAD", target if q < 0 else target[:q],
-                    None if q < 0 else target[q + 1:], None, hostname, res.port, False,
-                    None if conn < 0 else fields[conn][1], (fields, keys)), end + 4
+    if shape and number is not None and number != M_CONNECT:
+        done = _one_go(method, target, protocol, _PROTO_NUMS[protocol], number, line, fields,
+                       keys, shape, limits.strict)
+        if done is not None:
+            return done, end + 4
     by_name = dict(zip(keys, fields))
     rl, bad_uri = semantics(line, method, target, protocol, _PROTO_NUMS[protocol], limits)
     rl = semantic_errors(rl, bad_uri, limits)
@@ -243,6 +351,38 @@ def fast_head(buf, limits: Limits):
     if type(done) is RequestHead and done.headers is fields:
         done.merged = (fields, keys)
     return done, end + 4
+
+
+def _one_go(method: str, target: str, protocol: str, proto_num: int, number: int,
+            line: str, fields: list, keys: list, shape: tuple,
+            strict: bool) -> Optional[RequestHead]:
+    """The RequestHead of a GET-like head (a known method, not CONNECT, no name twice,
+    one Host, no Transfer-Encoding or Expect: ``shape`` says where Host, Connection and
+    Content-Length are) with an origin-form target without a fragment, a good Host and
+    a plain Content-Length; None: finish it the general way."""
+    if target[0] != "/" or target[1:2] == "/" or "#" in target:
+        return None
+    host, conn, cl = shape
+    host = fields[host][1]
+    res = _HOST_CACHES[strict].get(host)
+    if res is None:
+        res = fix_host_header(host, strict)
+    hostname = res.hostname
+    if res.log or hostname is None:
+        return None
+    if cl < 0:
+        body, length = "none", None
+    else:
+        cl = fields[cl][1]
+        if not (cl.isdigit() and cl.isascii() and len(cl) < 19):
+            return None
+        body, length = "length", int(cl)
+    q = target.find("?")
+    return RequestHead(
+        method, target, (1, 1) if proto_num >= 1001 else (1, 0), fields, line, False, body,
+        length, protocol, proto_num, number, method == "HEAD",
+        target if q < 0 else target[:q], None if q < 0 else target[q + 1:], None, hostname,
+        res.port, False, None if conn < 0 else fields[conn][1], (fields, keys))
 
 
 def head_09(rl: RequestLine) -> RequestHead:

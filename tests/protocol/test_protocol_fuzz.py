@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from httpd.protocol import (NEED_DATA, PAUSED, BodyData, ConnectionClosed, EndOfBody,
-                            HTTPConnection, Limits, ProtocolError, RequestHead)
+                            HTTPConnection, Limits, ProtocolError, RequestHead,
+                            merge_headers)
 
 # FUZZ_EXAMPLES=5000 for a longer run (passes: about 45 s)
 SETTINGS = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "300")), deadline=None,
@@ -47,7 +48,8 @@ names = st.sampled_from(["Host", "host", "X-A", "Content-Length", "Transfer-Enco
                          "Connection", "Cookie", "Via", "!#$%&'*+-.^_`|~"])
 values = st.sampled_from(["localhost", "LOCALHOST.", "[::1]:80", "a b", "1.2.3", "5", "0005",
                           "5, 5", "chunked", "gzip, chunked", "100-continue", "x", "close",
-                          "keep-alive", "", "a\tb", "\xe9\xff", "x" * 40])
+                          "keep-alive", "", "a\tb", "\xe9\xff", "x" * 40, "y \t", "\x01",
+                          "a\x7fb", "a\rb", "z" * 600])
 fields = st.lists(st.tuples(names, values), max_size=8)
 
 
@@ -140,6 +142,18 @@ def describe(ev):
     return ("other", repr(ev))
 
 
+def byte_at_a_time(raw: bytes, lim: Limits):
+    """The first event of ``raw`` fed one byte at a time (the line-by-line reader)."""
+    conn = HTTPConnection(lim)
+    ev = NEED_DATA
+    for i in range(len(raw)):
+        conn.receive_data(raw[i:i + 1])
+        ev = conn.next_event()
+        if ev is not NEED_DATA:
+            break
+    return ev
+
+
 @SETTINGS
 @given(method=methods, target=targets, version=versions, fields=fields, lim=limits)
 def test_fast_and_slow_paths_agree(method, target, version, fields, lim):
@@ -148,14 +162,29 @@ def test_fast_and_slow_paths_agree(method, target, version, fields, lim):
     whole = HTTPConnection(lim)
     whole.receive_data(raw)
     fast = whole.next_event()
-    slow_conn = HTTPConnection(lim)
-    slow = NEED_DATA
-    for i in range(len(raw)):
-        slow_conn.receive_data(raw[i:i + 1])
-        slow = slow_conn.next_event()
-        if slow is not NEED_DATA:
-            break
+    slow = byte_at_a_time(raw, lim)
     assert describe(fast) == describe(slow)
+
+
+@SETTINGS
+@given(method=methods, target=targets, version=versions, fields=fields, lim=limits,
+       more=st.sampled_from([b"", b"x", b"GET / HTTP/1.1\r\n"]))
+def test_one_read_and_slow_paths_agree(method, target, version, fields, lim, more):
+    """The head as all of one read (next_event_with: split whole, lines looked up by
+    their bytes), or followed by more bytes, answers as the line-by-line reader does;
+    twice, so that the second time its lines are the remembered ones."""
+    raw = (f"{method} {target} {version}\r\n"
+           + "".join(f"{n}: {v}\r\n" for n, v in fields) + "\r\n").encode("latin-1")
+    slow = byte_at_a_time(raw, lim)
+    for _ in range(2):
+        one = HTTPConnection(lim).next_event_with(raw + more)
+        assert describe(one) == describe(slow)
+        if isinstance(one, RequestHead):
+            assert one.connection == slow.connection
+            if one.merged is not None:        # the request's headers_in, handed over
+                items, keys = one.merged
+                assert items == merge_headers(one.headers)
+                assert keys == [k.lower() for k, _ in items]
 
 
 # --- chunked bodies -----------------------------------------------------------------------
