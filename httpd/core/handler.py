@@ -23,8 +23,8 @@ import stat as _stat
 
 from httpd.log import errorlog as _errorlog
 from httpd.http.byterange import apply_byterange
-from httpd.http.conditional import (ETAG_DIGEST, ETAG_NONE, etag_components,
-                                    meets_conditions, set_etag)
+from httpd.http.conditional import (CONDITIONAL_FIELDS, ETAG_DIGEST, ETAG_NONE,
+                                    etag_components, meets_conditions, set_etag)
 from httpd.module.hooks import DECLINED, DONE, OK, REALLY_FIRST, REALLY_LAST
 from httpd.http.header_filter import (make_allow,
                                  set_accept_ranges, set_content_length, set_last_modified,
@@ -110,10 +110,6 @@ _FILE_FIELDS: dict = {}
 _FILE_FIELDS_MAX = 4096
 _FILE_KEYS = ("last-modified", "etag", "accept-ranges", "content-length")
 _NOT_CACHED_ETAG = ETAG_NONE | ETAG_DIGEST
-# the fields that make a request conditional (ap_meets_conditions reads nothing else
-# unless one is there)
-_CONDITIONALS = frozenset(("if-match", "if-unmodified-since", "if-none-match",
-                           "if-modified-since"))
 _GET_OPTIONS_POST = (1 << M_GET) | (1 << M_OPTIONS) | (1 << M_POST)
 
 
@@ -125,28 +121,26 @@ def _set_file_fields(r: Request, d, st) -> None:
     the table of those already made."""
     out = r.headers_out
     bits = etag_components(d)
-    if (out._items or r.mtime is not None or bits & _NOT_CACHED_ETAG or r.vlist_validator
+    key = None
+    if not (out._items or r.mtime is not None or bits & _NOT_CACHED_ETAG
+            or r.vlist_validator
             or int(r.request_time * 1_000_000) - st.st_mtime_ns // 1000 < 1_000_000):
-        update_mtime(r, st.st_mtime)
-        set_last_modified(r)
-        set_etag(r, d)
-        set_accept_ranges(r, d)
-        set_content_length(r, st.st_size)
-        return
-    key = (st.st_ino, st.st_size, st.st_mtime_ns, bits, d.max_ranges == 0)
-    items = _FILE_FIELDS.get(key)
-    r.mtime = st.st_mtime
-    if items is None:
-        set_last_modified(r)
-        set_etag(r, d)
-        set_accept_ranges(r, d)
-        set_content_length(r, st.st_size)
+        key = (st.st_ino, st.st_size, st.st_mtime_ns, bits, d.max_ranges == 0)
+        items = _FILE_FIELDS.get(key)
+        if items is not None:
+            r.mtime = st.st_mtime           # ap_update_mtime on a record without one
+            out._items = list(items)
+            out._keys = list(_FILE_KEYS)
+            return
+    update_mtime(r, st.st_mtime)
+    set_last_modified(r)
+    set_etag(r, d)
+    set_accept_ranges(r, d)
+    set_content_length(r, st.st_size)
+    if key is not None:
         if len(_FILE_FIELDS) >= _FILE_FIELDS_MAX:
             _FILE_FIELDS.clear()
         _FILE_FIELDS[key] = tuple(out._items)
-        return
-    out._items = list(items)
-    out._keys = list(_FILE_KEYS)
 
 
 def _serve_file(r: Request, d) -> int:
@@ -182,7 +176,7 @@ def _serve_file(r: Request, d) -> int:
                 r.headers_out.set("Content-MD5", _content_md5(path))
             except OSError as e:
                 return _open_error(r, e)
-        status = OK if _CONDITIONALS.isdisjoint(r.headers_in._keys) else meets_conditions(r)
+        status = OK if CONDITIONAL_FIELDS.isdisjoint(r.headers_in._keys) else meets_conditions(r)
         if status != OK:
             r.status = status    # Apache sends 304/412 itself: headers kept, empty body
             r.body = b""
@@ -229,7 +223,7 @@ def default_handler(r: Request) -> int:
     d = r.module_config(CORE)
     if r.handler == "cgi-script":
         return cgi_script(r, d)
-    r.allowed |= _GET_OPTIONS_POST       # ap_allow_standard_methods(r, MERGE_ALLOW, ...)
+    r.allowed |= _GET_OPTIONS_POST  # ap_allow_standard_methods(r, MERGE_ALLOW, GET, OPTIONS, POST)
     if r.remaining or r.read_chunked or r.status != 200:   # else it would do nothing
         status = discard_request_body(r)
         if status != OK:

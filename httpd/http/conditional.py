@@ -443,6 +443,11 @@ HTTP_NOT_MODIFIED, HTTP_PRECONDITION_FAILED = 304, 412
 OK = 0
 
 
+# the fields that make a request conditional: ap_meets_conditions reads nothing else
+CONDITIONAL_FIELDS = frozenset(("if-match", "if-unmodified-since", "if-none-match",
+                                "if-modified-since"))
+
+
 def meets_conditions(r: Request) -> int:
     """ap_meets_conditions: OK, 304 or 412 from the conditional request fields and the
     validators already in r.headers_out (set them first)."""
@@ -451,8 +456,7 @@ def meets_conditions(r: Request) -> int:
     hin = r.headers_in
     keys = getattr(hin, "_keys", None)
     if keys is not None:          # the lower-cased names: no lower() per test
-        if not ("if-match" in keys or "if-unmodified-since" in keys
-                or "if-none-match" in keys or "if-modified-since" in keys):
+        if CONDITIONAL_FIELDS.isdisjoint(keys):
             return OK             # the common case: nothing to compare
     elif not ("If-Match" in hin or "If-Unmodified-Since" in hin or "If-None-Match" in hin
               or "If-Modified-Since" in hin):

@@ -147,11 +147,12 @@ _METHOD_NAMES = tuple(sorted(METHODS, key=lambda m: (METHODS[m], m != "GET")))
 
 def allow_methods(r: Request, reset: bool, *numbers: int) -> None:
     """ap_allow_standard_methods: add (or, with reset, set) methods to r.allowed."""
+    mask = 0 if reset else r.allowed
     if reset:
-        r.allowed = 0
         r.allowed_xmethods = []
     for n in numbers:
-        r.allowed |= 1 << n
+        mask |= 1 << n
+    r.allowed = mask
 
 
 def make_allow(r: Request) -> str:
@@ -186,6 +187,28 @@ def make_content_type(r: Request, ctype: Optional[str]) -> Optional[str]:
 
 # -- the keep-alive decision (ap_set_keepalive) ---------------------------------------------
 
+def _policy_of(r: Request) -> KeepAlive:
+    http = r.server.module_config.get(HTTP)
+    return http.policy if http is not None else KEEPALIVE_DEFAULTS
+
+
+def _plainly_kept_alive(r: Request) -> bool:
+    """ap_set_keepalive's common case, read only (the response's own framing fields
+    aside): an HTTP/1.1 request with no Connection or Via field and no 100-continue on
+    a connection not closing, a status that keeps it, keep-alive on with requests
+    left, no ``nokeepalive``, the MPM not stopping."""
+    in_keys = r.headers_in._keys
+    if (r.proto_num < 1001 or "connection" in in_keys or "via" in in_keys
+            or r.expecting_100 or r.status in STATUS_DROPS):
+        return False
+    conn = r.conn
+    policy = _policy_of(r)
+    return (conn.keepalive is not False and policy.enabled and policy.timeout > 0
+            and (policy.max_requests == 0 or policy.max_requests - conn.keepalives > 0)
+            and table_get(r.subprocess_env, "nokeepalive") is None
+            and not getattr(r.process, "mpm_stopping", False))
+
+
 def set_keepalive(r: Request) -> bool:
     """ap_set_keepalive at the header filter: the request record's view of
     httpd.protocol.set_keepalive (the one implementation, condition by condition as
@@ -193,29 +216,19 @@ def set_keepalive(r: Request) -> bool:
     (bumped here, as c->keepalives is), r.chunked (HTTP/1.1 without a length), the
     Keep-Alive field set and Connection merged (apr_table_mergen)."""
     conn = r.conn
-    http = r.server.module_config.get(HTTP)
-    policy = http.effective.policy if http is not None else KEEPALIVE_DEFAULTS
     out = r.headers_out
-    headers_in = r.headers_in
-    # The common case answered without the general call: an HTTP/1.1 request with no
-    # Connection or Via field, a response of known length with no Connection or
-    # Transfer-Encoding field, keep-alive on and requests left.  Every condition of
-    # ap_set_keepalive below then holds the same way: kept alive, not chunked, no field
-    # to add (no "Keep-Alive" asked for), one more keep-alive.
-    in_keys = headers_in._keys
     out_keys = out._keys
-    status = r.status
-    if (r.proto_num >= 1001 and "connection" not in in_keys and "via" not in in_keys
-            and "content-length" in out_keys and "connection" not in out_keys
-            and "transfer-encoding" not in out_keys
-            and conn.keepalive is not False and not r.expecting_100
-            and status not in STATUS_DROPS and policy.enabled and policy.timeout > 0
-            and (policy.max_requests == 0 or policy.max_requests - conn.keepalives > 0)
-            and table_get(r.subprocess_env, "nokeepalive") is None
-            and not getattr(r.process, "mpm_stopping", False)):
+    # The common case answered without the general call: a response of known length
+    # with no Connection or Transfer-Encoding field, and _plainly_kept_alive.  Every
+    # condition of ap_set_keepalive below then holds the same way: kept alive, not
+    # chunked, no field to add (no "Keep-Alive" asked for), one more keep-alive.
+    if ("content-length" in out_keys and "connection" not in out_keys
+            and "transfer-encoding" not in out_keys and _plainly_kept_alive(r)):
         conn.keepalive = True
         conn.keepalives += 1
         return True
+    policy = _policy_of(r)
+    headers_in = r.headers_in
     d = decide_keepalive(
         policy=policy, keepalives=conn.keepalives, proto_num=r.proto_num,
         request_connection=headers_in.get("Connection"), status=r.status,
@@ -416,9 +429,8 @@ def finalize_head(r: Request) -> bytes:
 
 def _usual_head(r: Request) -> Optional[bytes]:
     line = r.status_line
-    if (r.status != 200 or (line and line != _USUAL_LINE) or r.chunked or r.header_only or r.no_cache
-            or r.content_encoding or r.content_languages or r.proto_num < 1001
-            or r.expecting_100 or r.err_headers_out._items):
+    if (r.status != 200 or (line and line != _USUAL_LINE) or r.chunked or r.header_only
+            or r.no_cache or r.content_encoding or r.content_languages or r.err_headers_out._items):
         return None
     body = r.body
     kind = type(body)
@@ -434,23 +446,14 @@ def _usual_head(r: Request) -> Optional[bytes]:
     keys = out._keys
     if not _UNUSUAL_FIELDS.isdisjoint(keys):
         return None
-    in_keys = r.headers_in._keys
-    if "connection" in in_keys or "via" in in_keys:
-        return None
     env = r.subprocess_env
     if env and (env.get("force-no-vary") is not None or env.get("downgrade-1.0") is not None
-                or env.get("force-response-1.0") is not None
-                or table_get(env, "nokeepalive") is not None):
+                or env.get("force-response-1.0") is not None):
         return None
     notes = r.notes
     if notes and notes.get("no-etag") is not None:
         return None
-    conn = r.conn
-    http = r.server.module_config.get(HTTP)
-    policy = (http._policy or http.policy) if http is not None else KEEPALIVE_DEFAULTS
-    if (conn.keepalive is False or not policy.enabled or policy.timeout <= 0
-            or (policy.max_requests and policy.max_requests - conn.keepalives <= 0)
-            or getattr(r.process, "mpm_stopping", False)):
+    if not _plainly_kept_alive(r):
         return None
     length = str(n)
     items = out._items
@@ -487,6 +490,7 @@ def _usual_head(r: Request) -> Optional[bytes]:
         out._items.append(("Content-Type", ctype))      # Headers.add, inline
         keys.append("content-type")
     r.status_line = _USUAL_LINE
+    conn = r.conn
     conn.keepalive = True
     conn.keepalives += 1
     sec = int(r.request_time)
