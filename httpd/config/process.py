@@ -50,6 +50,9 @@ class Process:
         self.skip_docroot_check = False         # -T
         self.foreground = False                 # -X / -DFOREGROUND
         self.mpm_state: object = None           # the MPM's checked settings
+        # ap_mpm_query(AP_MPMQ_MPM_STATE) == AP_MPMQ_STOPPING: the child is going
+        # (graceful), so no response keeps its connection alive (ap_set_keepalive)
+        self.mpm_stopping = False
         self.name_cache: dict = {}              # host name -> addresses, for this generation
         # ap_extended_status when ExtendedStatus is not configured (modules may set it
         # at pre_config: mod_status turns it on)

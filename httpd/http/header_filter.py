@@ -202,11 +202,13 @@ def _plainly_kept_alive(r: Request) -> bool:
             or r.expecting_100 or r.status in STATUS_DROPS):
         return False
     conn = r.conn
-    policy = _policy_of(r)
+    http = r.server.module_config.get(HTTP)             # _policy_of, inline (hot)
+    policy = http.policy if http is not None else KEEPALIVE_DEFAULTS
+    env = r.subprocess_env
     return (conn.keepalive is not False and policy.enabled and policy.timeout > 0
             and (policy.max_requests == 0 or policy.max_requests - conn.keepalives > 0)
-            and table_get(r.subprocess_env, "nokeepalive") is None
-            and not getattr(r.process, "mpm_stopping", False))
+            and (not env or table_get(env, "nokeepalive") is None)
+            and not r.process.mpm_stopping)
 
 
 def set_keepalive(r: Request) -> bool:
@@ -237,7 +239,7 @@ def set_keepalive(r: Request) -> bool:
         conn_close=conn.keepalive is False, expecting_100=r.expecting_100,
         response_close=find_token(out.get("Connection"), "close"),
         nokeepalive=table_get(r.subprocess_env, "nokeepalive") is not None,
-        via="Via" in headers_in, stopping=getattr(r.process, "mpm_stopping", False))
+        via="Via" in headers_in, stopping=r.process.mpm_stopping)
     if d.chunked:
         r.chunked = True        # "THIS CODE IS CORRECT": the test itself chooses chunking
     for name, value in d.headers:

@@ -37,6 +37,7 @@ def child_main(process: Any, serving: Any, listeners: list, pod: Any, slot: Any,
 
     def on_usr1(_signum, _frame):
         state["graceful"] = True
+        process.mpm_stopping = True     # stop_listening: mpm_state = AP_MPMQ_STOPPING
         if state["idle"]:
             raise _Graceful()
 

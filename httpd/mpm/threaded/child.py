@@ -303,6 +303,7 @@ class ThreadedChild:
         if self.graceful.is_set():
             return
         self.graceful.set()
+        self.process.mpm_stopping = True    # signal_threads: mpm_state = AP_MPMQ_STOPPING
         self.ps.quiescing = 1
         self.wake()
         try:
