@@ -430,9 +430,11 @@ def finalize_head(r: Request) -> bytes:
 
 
 def _usual_head(r: Request) -> Optional[bytes]:
+    if (r.status != 200 or r.chunked or r.header_only or r.no_cache or r.content_encoding
+            or r.content_languages or r.err_headers_out._items):
+        return None
     line = r.status_line
-    if (r.status != 200 or (line and line != _USUAL_LINE) or r.chunked or r.header_only
-            or r.no_cache or r.content_encoding or r.content_languages or r.err_headers_out._items):
+    if line and line != _USUAL_LINE:
         return None
     body = r.body
     kind = type(body)
@@ -457,37 +459,29 @@ def _usual_head(r: Request) -> Optional[bytes]:
         return None
     if not _plainly_kept_alive(r):
         return None
-    length = str(n)
-    items = out._items
-    if "content-length" in keys:
-        i = keys.index("content-length")
-        if items[i][1] != length or keys.count("content-length") > 1:
-            return None
-    else:
-        items = [*items, ("Content-Length", length)]
     ctype = r.content_type
-    if ctype and r.module_config(CORE).add_default_charset:     # else it stays as it is
-        ctype = make_content_type(r, ctype)
-    passed = _PASSED
-    if not passed.issuperset(items) or (ctype and ("Content-Type", ctype) not in passed):
-        return None
-    # every condition holds: what finalize_headers would do, done
-    if items is not out._items:
-        out.add("Content-Length", length)
+    if ctype:
+        d = r.per_dir_config.get(CORE)          # r.module_config(CORE), inline (hot)
+        if d is None:
+            d = r.server.lookup_defaults.get(CORE)
+        if d.add_default_charset:               # else it stays as it is
+            ctype = make_content_type(r, ctype)
     banner = _BANNER_OF.get(r.server)
     if banner is None:
         banner = _banner_of_server(r)
-    key = (banner, ctype, *items)
-    tail = _HEADS.get(key)
-    if tail is None:
-        fields = [("Server", key[0]), *items]
-        if ctype:
-            fields.append(("Content-Type", ctype))
-        tail = ("".join([f"\r\n{k}: {v}" for k, v in fields]) + "\r\n\r\n").encode(
-            "latin-1", "replace")
-        if len(_HEADS) >= _HEADS_MAX:
-            _HEADS.clear()
-        _HEADS[key] = tail
+    items = out._items
+    # the head after Date by everything it is made of: a key seen before passed the
+    # checks below (they are a function of the key alone), so a hit skips them
+    key = (n, banner, ctype, *items)
+    entry = _HEADS.get(key)
+    if entry is None:
+        entry = _usual_tail(key, keys, items)
+        if entry is None:
+            return None
+    tail, length = entry
+    # every condition holds: what finalize_headers would do, done
+    if length is not None:
+        out.add("Content-Length", length)
     if ctype:
         out._items.append(("Content-Type", ctype))      # Headers.add, inline
         keys.append("content-type")
@@ -500,6 +494,35 @@ def _usual_head(r: Request) -> Optional[bytes]:
     if start[0] != sec:
         start[:] = [sec, b"HTTP/1.1 200 OK\r\nDate: " + ap_http_date(sec).encode("ascii")]
     return start[1] + tail
+
+
+def _usual_tail(key: tuple, keys: list, items: list) -> Optional[tuple]:
+    """_usual_head's checks on a key not yet seen (a Content-Length the body's length,
+    only once; every field, and the Content-Type, one that passed check_headers), and
+    the head after Date they allow, with the Content-Length to add (None when the
+    handler set it), kept in _HEADS; None: the general path."""
+    n, banner, ctype = key[0], key[1], key[2]
+    length = str(n)
+    if "content-length" in keys:
+        i = keys.index("content-length")
+        if items[i][1] != length or keys.count("content-length") > 1:
+            return None
+        fields = [("Server", banner), *items]
+        added = None
+    else:
+        fields = [("Server", banner), *items, ("Content-Length", length)]
+        added = length
+    passed = _PASSED
+    if not passed.issuperset(fields[1:]) or (ctype and ("Content-Type", ctype) not in passed):
+        return None
+    if ctype:
+        fields.append(("Content-Type", ctype))
+    tail = ("".join([f"\r\n{k}: {v}" for k, v in fields]) + "\r\n\r\n").encode(
+        "latin-1", "replace")
+    if len(_HEADS) >= _HEADS_MAX:
+        _HEADS.clear()
+    entry = _HEADS[key] = (tail, added)
+    return entry
 
 
 def response_head(status_line: str, fields: list[tuple[str, str]]) -> bytes:
