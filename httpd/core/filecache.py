@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from typing import Optional
 
-from httpd.request.record import SMALL_FILE
+from httpd.request.record import SMALL_FILE, FileRange
 
 MAX_BYTES = 4 << 20
 MAX_FILE = SMALL_FILE
@@ -28,7 +28,7 @@ class SmallFileCache:
     __slots__ = ("_files", "_bytes", "max_bytes")
 
     def __init__(self, max_bytes: int = MAX_BYTES):
-        self._files: dict[str, tuple[tuple, bytes]] = {}
+        self._files: dict[str, tuple[tuple, bytes, FileRange]] = {}
         self._bytes = 0
         self.max_bytes = max_bytes
 
@@ -40,6 +40,16 @@ class SmallFileCache:
             return entry[1]
         return None
 
+    def whole(self, path: str, st: os.stat_result) -> Optional[FileRange]:
+        """The whole file as a response body (a FileRange holding its bytes: immutable,
+        so one serves every response) when what was read is still what the stat
+        describes."""
+        entry = self._files.get(path)
+        if entry is not None and entry[0] == (st.st_ino, st.st_dev, st.st_size,
+                                              st.st_mtime_ns, st.st_ctime_ns):
+            return entry[2]
+        return None
+
     def put(self, path: str, st: os.stat_result, data: bytes) -> None:
         if len(data) != st.st_size or len(data) > MAX_FILE:
             return                       # it changed while we read it: do not keep it
@@ -49,7 +59,7 @@ class SmallFileCache:
         old = self._files.get(path)
         if old is not None:
             self._bytes -= len(old[1])
-        self._files[path] = (_identity(st), data)
+        self._files[path] = (_identity(st), data, FileRange(path, 0, len(data), data))
         self._bytes += len(data)
 
     def __len__(self) -> int:

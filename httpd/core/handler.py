@@ -41,6 +41,7 @@ HTTP_BAD_REQUEST, HTTP_REQUEST_ENTITY_TOO_LARGE = 400, 413
 HTTP_NOT_IMPLEMENTED, HTTP_SERVICE_UNAVAILABLE = 501, 503
 TRACE_BODY_MAX = 65536
 _O_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+_S_IFMT, _S_IFREG = _stat.S_IFMT(0o177777), _stat.S_IFREG
 
 
 def log_rerror(r: Request, level: str, msg: str) -> None:
@@ -122,10 +123,11 @@ def _set_file_fields(r: Request, d, st) -> None:
     out = r.headers_out
     bits = etag_components(d)
     key = None
+    mtime_ns = st.st_mtime_ns
     if not (out._items or r.mtime is not None or bits & _NOT_CACHED_ETAG
             or r.vlist_validator
-            or int(r.request_time * 1_000_000) - st.st_mtime_ns // 1000 < 1_000_000):
-        key = (st.st_ino, st.st_size, st.st_mtime_ns, bits, d.max_ranges == 0)
+            or int(r.request_time * 1_000_000) - mtime_ns // 1000 < 1_000_000):
+        key = (st.st_ino, st.st_size, mtime_ns, bits, d.max_ranges == 0)
         items = _FILE_FIELDS.get(key)
         if items is not None:
             r.mtime = st.st_mtime           # ap_update_mtime on a record without one
@@ -143,8 +145,9 @@ def _set_file_fields(r: Request, d, st) -> None:
         _FILE_FIELDS[key] = tuple(out._items)
 
 
-def _serve_file(r: Request, d) -> int:
-    st = r.finfo
+def _unservable(r: Request, d, st) -> int:
+    """default_handler's refusals of what the walk mapped, in its order: no file, a
+    directory, path info it does not accept, anything but a regular file (0: none)."""
     if st is None:
         log_rerror(r, "info", f"AH00128: File does not exist: {r.filename}{r.path_info}")
         return HTTP_NOT_FOUND
@@ -159,49 +162,75 @@ def _serve_file(r: Request, d) -> int:
         # Apache would open and read a FIFO or a device, and a FIFO blocks the worker
         log_rerror(r, "info", f"AH00128: File does not exist: {r.filename}")
         return HTTP_NOT_FOUND
+    return 0
+
+
+def _serve_file(r: Request, d) -> int:
+    st = r.finfo
+    if st is None or st.st_mode & _S_IFMT != _S_IFREG or r.path_info:
+        refused = _unservable(r, d, st)
+        if refused:
+            return refused
     path = r.filename
-    cached = _FILES.get(path, st) if not d.content_md5 else None
-    if cached is None:
-        try:
-            fd = os.open(path, _O_READ)     # the permission check Apache's open makes
-        except OSError as e:
-            return _open_error(r, e)
-    else:
-        fd = -1          # read before with this very inode, size, mtime and ctime
+    body = None if d.content_md5 else _FILES.whole(path, st)
+    if body is None:
+        status, data = _read_file(r, d, st, path)
+        if status is not None:
+            return status
+        body = FileRange(path, 0, st.st_size, data)
+    else:                # read before with this very inode, size, mtime and ctime
+        _set_file_fields(r, d, st)
+        if not CONDITIONAL_FIELDS.isdisjoint(r.headers_in._keys) and _conditions_answer(r):
+            return OK
+    # a content filter gets the whole file (the byterange filter comes after it:
+    # httpd.http.filter.run); no Range: the byterange filter passes it on
+    if r.filters or "range" not in r.headers_in._keys:
+        r.body = body
+        return OK
+    return apply_byterange(r, body)
+
+
+def _conditions_answer(r: Request) -> bool:
+    """ap_meets_conditions: a 304 or 412 is answered by the handler itself (headers
+    kept, empty body): True then."""
+    status = meets_conditions(r)
+    if status == OK:
+        return False
+    r.status = status
+    r.body = b""
+    return True
+
+
+def _read_file(r: Request, d, st, path: str) -> tuple:
+    """_serve_file for a file not in the cache of small files (or under ContentDigest
+    On): opened (the permission check Apache's open makes), its fields set, its
+    Content-MD5 computed, the conditions checked, a small file read whole while it is
+    open (the writer sends these bytes) and kept.  (status, None) when that answered
+    the request, else (None, the bytes or None)."""
+    try:
+        fd = os.open(path, _O_READ)
+    except OSError as e:
+        return _open_error(r, e), None
     try:
         _set_file_fields(r, d, st)
-        size = st.st_size
         if d.content_md5:
             try:
                 r.headers_out.set("Content-MD5", _content_md5(path))
             except OSError as e:
-                return _open_error(r, e)
-        status = OK if CONDITIONAL_FIELDS.isdisjoint(r.headers_in._keys) else meets_conditions(r)
-        if status != OK:
-            r.status = status    # Apache sends 304/412 itself: headers kept, empty body
-            r.body = b""
-            return OK
-        data = cached
-        if data is None and size <= SMALL_FILE and not r.header_only:
-            try:               # read now, while it is open: the writer sends these bytes
-                data = os.read(fd, size)
-            except OSError:
-                data = None
-            else:
-                _FILES.put(path, st, data)
+                return _open_error(r, e), None
+        if not CONDITIONAL_FIELDS.isdisjoint(r.headers_in._keys) and _conditions_answer(r):
+            return OK, None
+        size = st.st_size
+        if size > SMALL_FILE or r.header_only:
+            return None, None
+        try:
+            data = os.read(fd, size)
+        except OSError:
+            return None, None
+        _FILES.put(path, st, data)
+        return None, data
     finally:
-        if fd >= 0:
-            os.close(fd)
-    if r.filters:
-        # a content filter applies: it gets the whole file, and the byterange filter
-        # comes after it (httpd.http.filter.run)
-        r.body = FileRange(path, 0, size, data)
-        return OK
-    body = FileRange(path, 0, size, data)
-    if "range" not in r.headers_in._keys:     # no Range: the byterange filter passes it on
-        r.body = body
-        return OK
-    return apply_byterange(r, body)
+        os.close(fd)
 
 
 def cgi_script(r: Request, d) -> int:
