@@ -16,6 +16,9 @@ class BodyReader:
     """r.read_body(n): the request body through the protocol, with LimitRequestBody of
     the mapped directory; the client gets 100 Continue when it waits for it."""
 
+    __slots__ = ("ch", "hconn", "r", "timeout", "stage", "deadline", "started", "done",
+                 "buf", "source")
+
     def __init__(self, ch: Channel, hconn: proto.HTTPConnection, r: Request, timeout: float,
                  stage: Any):
         self.ch, self.hconn, self.r, self.timeout = ch, hconn, r, timeout
@@ -23,8 +26,14 @@ class BodyReader:
         self.deadline: Optional[Deadline] = None
         self.started = False
         self.done = False
-        self.buf = bytearray()
         self.source = None     # the body's pieces (through the input filters), once read
+        # (self.buf, a bytearray, is made when reading starts: most requests never read)
+
+    def _start(self, first: bytes, r: Request) -> None:
+        self.started = True
+        self.buf = bytearray()
+        self._interim(first, r)
+        self.source = self._raw()
 
     def _limit(self) -> int:
         from httpd.core.config import get_limit_req_body
@@ -34,15 +43,13 @@ class BodyReader:
         """Up to ``n`` bytes of the body (all of it for -1); b"" at its end.  With
         input filters on the request (r.input_filters), the body they give; a filter's
         failure raises its InputFilterError (``status``: the answer)."""
-        if self.done and not self.buf:
-            return b""
         if not self.started:
-            self.started = True
-            self._interim(self.hconn.start_body(self._limit(), self.r.status), self.r)
-            self.source = self._raw()
+            self._start(self.hconn.start_body(self._limit(), self.r.status), self.r)
             if self.r.input_filters:
                 from httpd.http.filter import run_input
                 self.source = run_input(self.r, self.source)
+        elif self.done and not self.buf:
+            return b""
         while not self.done and (n < 0 or len(self.buf) < n):
             try:
                 self.buf += next(self.source)
@@ -83,9 +90,7 @@ class BodyReader:
         (an ErrorDocument's, after an internal redirect): the protocol's discard_body,
         with 100 Continue only when r.status is a 2xx; raises BodyError."""
         if not self.started:
-            self.started = True
-            self._interim(self.hconn.discard_body(self._limit(), r.status), r)
-            self.source = self._raw()
+            self._start(self.hconn.discard_body(self._limit(), r.status), r)
         elif not self.done:
             self.hconn.discard_body()
         self.buf.clear()

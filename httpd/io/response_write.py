@@ -58,11 +58,11 @@ def send_response(serving: Any, ch: Channel, r: Request, timeout: float,
     if no_body or r.body is None:
         ch.send(head, timeout)
     else:
-        send_body(ch, head, r, timeout, http_protocol.sendfile_enabled(r))
+        send_body(ch, head, r, timeout)
     return r
 
 
-def send_body(ch: Channel, head: bytes, r: Request, timeout: float, use_sendfile: bool) -> None:
+def send_body(ch: Channel, head: bytes, r: Request, timeout: float) -> None:
     chunked = bool(r.chunked)
     body = r.body
     if not chunked:
@@ -84,6 +84,7 @@ def send_body(ch: Channel, head: bytes, r: Request, timeout: float, use_sendfile
             return
     pending = head
     sent = 0
+    use_sendfile = http_protocol.sendfile_enabled(r)    # (not needed by the bytes above)
     try:
         for piece in body_iter(r.body):
             if piece is FLUSH:          # send what is buffered now
