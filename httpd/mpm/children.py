@@ -55,15 +55,28 @@ class Slot:
     """A child's handle on its own slot: the status byte, and the scoreboard's worker
     record when the scoreboard exists.  ``set_status`` is what httpd.io.connection calls."""
 
+    __slots__ = ("status", "index", "worker", "_map", "_cell", "_extended")
+
     def __init__(self, status: StatusArray, index: int, worker=None):
         self.status = status
         self.index = index
         self.worker = worker
+        self._map = status._map
+        # the worker's status letter, written in place for the letters that reset
+        # nothing (WorkerScore.set_status does the same, with a call per letter), and
+        # whether the request fields are kept at all (ExtendedStatus)
+        self._cell = worker.status_cell() if worker is not None else None
+        self._extended = worker is not None and worker.extended
 
     def set_status(self, letter: str) -> None:
-        self.status._map[self.index] = ord(letter)      # StatusArray.set, inlined (hot)
-        if self.worker is not None:
-            self.worker.set_status(letter)
+        byte = ord(letter)
+        self._map[self.index] = byte                    # StatusArray.set, inlined (hot)
+        cell = self._cell
+        if cell is not None:
+            if letter == READY or letter == DEAD:
+                self.worker.set_status(letter)
+            else:
+                cell[0][cell[1]] = byte
 
     def connection_started(self, client_ip: str) -> None:
         self.status.set(self.index, BUSY_READ)
@@ -73,12 +86,15 @@ class Slot:
     def request_started(self, r) -> None:
         """The head was read: status W (ap_update_child_status(SERVER_BUSY_WRITE, r)),
         the scoreboard's request fields with it."""
-        self.status._map[self.index] = _BUSY_WRITE_BYTE
-        if self.worker is not None:
+        self._map[self.index] = _BUSY_WRITE_BYTE
+        if self._extended:
             self.worker.request_started(r)
+        elif self._cell is not None:
+            cell = self._cell
+            cell[0][cell[1]] = _BUSY_WRITE_BYTE
 
     def request_done(self, r) -> None:
-        if self.worker is not None:
+        if self._extended:
             self.worker.request_done(r)
 
     def connection_done(self) -> None:

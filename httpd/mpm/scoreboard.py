@@ -109,6 +109,16 @@ class WorkerScore(_WorkerBase):
         self._extended = bool(global_score.extended_status)
 
     @property
+    def extended(self) -> bool:
+        return self._extended
+
+    def status_cell(self) -> tuple:
+        """(the board's buffer, the offset of this slot's status letter): for a writer
+        that sets letters other than READY and DEAD (no counts to reset) many times a
+        request, as set_status does for them."""
+        return self._buf, self._base + _STATUS_OFF
+
+    @property
     def times(self) -> tuple[float, float, float, float]:
         return (self.utime, self.stime, self.cutime, self.cstime)
 
