@@ -163,7 +163,8 @@ class Conn:
     """One client connection between requests: what serving it again needs."""
 
     __slots__ = ("serving", "sock", "info", "ch", "base", "hconn", "timeout", "ka_timeout",
-                 "header_stage", "body_stage", "_linger_end", "_lingered", "_keep")
+                 "header_stage", "body_stage", "_linger_end", "_lingered", "_keep",
+                 "host_check")
 
     def __init__(self, serving: Serving, sock: socket.socket, addr: tuple, local: tuple,
                  keep_head: bool = False):
@@ -179,6 +180,7 @@ class Conn:
             pass
         self.ch = Channel(sock, info)
         base = self.base = vhost_select.update_vhost_given_ip(serving.process, info)
+        self.host_check = vhost_select.host_check_needed(info, base)
         limits, self.timeout, self.ka_timeout, self.header_stage, self.body_stage = \
             serving.conn_settings(base)
         self.hconn = proto.HTTPConnection(limits)
@@ -217,7 +219,7 @@ class Conn:
                                 self.header_stage, idle)
                 if isinstance(ev, proto.RequestHead):
                     keep = _serve_request(serving, ch, hconn, info, base, ev, timeout,
-                                          self.body_stage, score, route)
+                                          self.body_stage, score, route, self.host_check)
                     if keep is HANDED_OFF:
                         return
                 elif isinstance(ev, proto.ProtocolError):
@@ -390,11 +392,12 @@ HANDED_OFF = object()       # _serve_request's answer when route() took the conn
 
 def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, info: ConnInfo,
                    base: Any, head: Any, timeout: float, body_stage: Any,
-                   score: Any = None, route: Any = None) -> Any:
-    """One request: build the record, run the pipeline, write and log the response.
-    Returns the keep-alive decision, or HANDED_OFF."""
+                   score: Any = None, route: Any = None, host_check: bool = True) -> Any:
+    """One request: build the record, run the pipeline, write and log the response
+    (``host_check``: the connection may need check_request_host at all).  Returns the
+    keep-alive decision, or HANDED_OFF."""
     r = request_from_head(serving.process, info, base, head)
-    status = vhost_select.check_request_host(r)
+    status = vhost_select.check_request_host(r) if host_check else 200
     if route is not None and status == 200 and route(r, hconn):
         return HANDED_OFF
     if score is not None:

@@ -191,6 +191,13 @@ def update_vhost_from_headers(r, require_match: bool = False) -> int:
     return HTTP_OK
 
 
+def host_check_needed(conn, base) -> bool:
+    """Can check_request_host answer anything but 200 or change r.server on the
+    connection ``conn`` (base server ``base``)?  Not when the address has no name-based
+    chain and StrictHostCheck is off: the connection asks once, not every request."""
+    return conn.notes.get(_CHAIN) is not None or bool(base.module_config[CORE].strict_host_check)
+
+
 def check_request_host(r) -> int:
     """ap_check_request_header's vhost part (protocol.c): StrictHostCheck is read from
     the connection's base server -- the default virtual host of the address, or the
