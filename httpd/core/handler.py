@@ -249,7 +249,9 @@ def cgi_script(r: Request, d) -> int:
 
 def default_handler(r: Request) -> int:
     """default_handler: the last handler of every request."""
-    d = r.module_config(CORE)
+    d = r.per_dir_config.get(CORE)          # r.module_config(CORE), inline (hot)
+    if d is None:
+        d = r.server.lookup_defaults.get(CORE)
     if r.handler == "cgi-script":
         return cgi_script(r, d)
     r.allowed |= _GET_OPTIONS_POST  # ap_allow_standard_methods(r, MERGE_ALLOW, GET, OPTIONS, POST)

@@ -58,6 +58,10 @@ def final_request(r: Request) -> Request:
 
 # -- the handler ---------------------------------------------------------------------------
 
+# a content type -> the handler it names (its media type, parameters dropped): bounded
+_HANDLER_OF: dict = {}
+
+
 def invoke_handler(r: Request, table: HookTable) -> int:
     """ap_invoke_handler: the insert_filter hook, then the handler; without a handler,
     the content type names one ("" if none)."""
@@ -68,7 +72,15 @@ def invoke_handler(r: Request, table: HookTable) -> int:
     old = r.handler
     if not old:
         ctype = r.content_type
-        r.handler = ctype.partition(";")[0].rstrip(" ") if ctype else ""
+        if ctype:
+            handler = _HANDLER_OF.get(ctype)
+            if handler is None:
+                if len(_HANDLER_OF) >= 256:
+                    _HANDLER_OF.clear()
+                handler = _HANDLER_OF[ctype] = ctype.partition(";")[0].rstrip(" ")
+            r.handler = handler
+        else:
+            r.handler = ""
     fn = run["handler"]
     result = fn(r) if fn is not None else DECLINED
     r.handler = old

@@ -402,7 +402,8 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
         return HANDED_OFF
     if score is not None:
         score.request_started(r)        # status W, and the request's scoreboard fields
-    r.per_dir_config = r.server.lookup_defaults
+    if r.server is not base:            # the name-based host: its defaults
+        r.per_dir_config = r.server.lookup_defaults
     body = BodyReader(ch, hconn, r, timeout, body_stage)
     r.read_body = body.read
     r.discard_body = body.discard
@@ -411,7 +412,7 @@ def _serve_request(serving: Serving, ch: Channel, hconn: proto.HTTPConnection, i
             http_request.die(status, r)
         else:
             http_request.process_request(r, serving.hooks)
-        final = http_request.final_request(r)
+        final = r if r.next is None else http_request.final_request(r)
     except Exception as e:      # a bug outside any hook (hooks are guarded by HookTable)
         final = http_request.internal_error(r, e)
     try:
