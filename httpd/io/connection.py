@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from typing import Any
+from typing import Any, Optional
 
 from httpd import protocol as proto
 from httpd.http import request as http_request
@@ -207,8 +207,10 @@ class Conn:
                 resumed = False
             while go_on:
                 idle = hconn.keepalives > 0
+                first = None
                 if idle and park is not None and not hconn.buffered and not resumed:
-                    if peek is None or not self._peek(peek(), score):
+                    first = self._peek(peek(), score) if peek is not None else None
+                    if first is None:
                         if score is not None:
                             score.set_status("_")
                         park(self, "keepalive", self.ka_timeout)
@@ -216,7 +218,7 @@ class Conn:
                 if score is not None:
                     score.set_status("K" if idle else "R")
                 ev = _next_head(ch, hconn, self.ka_timeout if idle else timeout, timeout,
-                                self.header_stage, idle)
+                                self.header_stage, idle, first)
                 if isinstance(ev, proto.RequestHead):
                     keep = _serve_request(serving, ch, hconn, info, base, ev, timeout,
                                           self.body_stage, score, route, self.host_check)
@@ -258,20 +260,19 @@ class Conn:
             return
         ch.lingering_close()
 
-    def _peek(self, wait: float, score: Any) -> bool:
-        """Wait up to ``wait`` for the next request's first bytes (or the client's close);
-        False when nothing came.  One recv: the kernel timeout stays at ``wait`` from
-        one request to the next, so a steady client costs no extra system call."""
+    def _peek(self, wait: float, score: Any) -> Optional[bytes]:
+        """Wait up to ``wait`` for the next request's first bytes (b"": the client's
+        close); None when nothing came.  One recv: the kernel timeout stays at ``wait``
+        from one request to the next, so a steady client costs no extra system call.
+        The bytes go to _next_head, which reads a whole head from them directly."""
         if wait <= 0:
-            return False
+            return None
         if score is not None:
             score.set_status("K")
         try:
-            data = self.ch.recv(wait)
+            return self.ch.recv(wait)
         except Timeout:
-            return False
-        self.hconn.receive_data(data)
-        return True
+            return None
 
     # -- the event MPM's side of closing ---------------------------------------------------
     def _start_linger(self) -> bool:
@@ -310,17 +311,20 @@ def _ip(host: str) -> str:
 
 
 def _next_head(ch: Channel, hconn: proto.HTTPConnection, first_timeout: float,
-               timeout: float, stage: Any, idle: bool) -> Any:
+               timeout: float, stage: Any, idle: bool, data: Optional[bytes] = None) -> Any:
     """The next request head (or error / close), reading as needed.  A new connection's
     header deadline runs from the start; a kept-alive one waits KeepAliveTimeout for the
     first byte, then the deadline runs (as mod_reqtimeout does).  The deadline is made
-    only when the first bytes are not a whole head (most heads come in one read)."""
-    if idle and hconn.waiting_for_bytes:
+    only when the first bytes are not a whole head (most heads come in one read).
+    ``data``: a kept-alive connection's first bytes, already read (the event MPM's
+    peek)."""
+    if data is not None or idle and hconn.waiting_for_bytes:
         # kept alive, nothing buffered: KeepAliveTimeout for the first bytes
-        try:
-            data = ch.recv(first_timeout)
-        except Timeout:
-            return hconn.timed_out()
+        if data is None:
+            try:
+                data = ch.recv(first_timeout)
+            except Timeout:
+                return hconn.timed_out()
         ev = hconn.next_event_with(data)
         if ev is not proto.NEED_DATA:
             return ev
