@@ -165,11 +165,26 @@ class Channel:
         """Write what the socket takes without blocking; block (up to ``timeout`` per
         wait) only while more than WRITE_BACKLOG_MAX bytes would be left over."""
         backlog = self.backlog
-        for b in bufs:
-            if b:
-                backlog.append(b)
-                self.info.bytes_out += len(b)
-        self._write_ready()
+        if not backlog and len(bufs) == 1:
+            # the usual write: one buffer and nothing waiting, most often taken whole
+            b = bufs[0]
+            try:
+                n = self.sock.send(b, socket.MSG_DONTWAIT)
+            except (BlockingIOError, InterruptedError):
+                n = 0
+            except OSError:                # reset or closed
+                self.info.aborted = True
+                raise ClientGone() from None
+            self.info.bytes_out += len(b)
+            if n == len(b):
+                return
+            backlog.append(memoryview(b)[n:] if n else b)
+        else:
+            for b in bufs:
+                if b:
+                    backlog.append(b)
+                    self.info.bytes_out += len(b)
+            self._write_ready()
         while _pending(backlog) > WRITE_BACKLOG_MAX:
             self._wait_writable(timeout)
             self._write_ready()
