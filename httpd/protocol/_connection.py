@@ -7,7 +7,7 @@ from httpd.protocol._body import ChunkedReader, LengthReader, length_over_limit
 from httpd.protocol._events import (DEFAULT_LIMIT_REQ_BODY, NEED_DATA, PAUSED, BodyData,
                                     ConnectionClosed, EndOfBody, Event, KeepAlive, Limits,
                                     ProtocolError, RequestHead, merge_headers)
-from httpd.protocol._head import HeadReader, fast_head
+from httpd.protocol._head import _WHOLE_MAX, HeadReader, _fast_head_found, fast_head, whole_head
 from httpd.protocol._response import (CONTINUE, KeepAliveDecision, set_keepalive,
                                       status_drops_connection)
 
@@ -90,7 +90,18 @@ class HTTPConnection:
         whole in one read of an idle connection is parsed from ``data`` itself (not
         copied into the buffer first)."""
         if data and self._state == IDLE and not self._buf and not self._eof:
-            fast = fast_head(data, self.limits)
+            if data[-4:] == b"\r\n\r\n" and type(data) is bytes and len(data) <= _WHOLE_MAX:
+                # all of it one head: whole_head, else what fast_head does after it
+                ev = whole_head(data, self.limits)
+                if ev is not None:
+                    if self.keep_head:
+                        self.head_bytes = data
+                    self.head = ev
+                    self._state = HEAD
+                    return ev           # (must_close is False on this path)
+                fast = _fast_head_found(data, self.limits)
+            else:
+                fast = fast_head(data, self.limits)
             if fast is not None and type(fast[0]) is RequestHead:
                 ev, used = fast
                 if self.keep_head:

@@ -12,6 +12,7 @@ Transfer-Encoding, Host, Expect), plus this server's stricter rules (reliability
 """
 from __future__ import annotations
 
+import operator
 import re
 from typing import Optional, Union
 
@@ -47,6 +48,7 @@ _FRAMING_NAMES = {n: n.lower() for n in (
     "Host", "host", "Connection", "connection", "Content-Length", "content-length",
     "Transfer-Encoding", "transfer-encoding", "Expect", "expect")}
 MAX_BLANK_LINES = 10                     # DEFAULT_LIMIT_BLANK_LINES
+_new = object.__new__
 
 
 class HeadReader:
@@ -156,12 +158,14 @@ def _shape_of(keys: tuple):
     return shape
 
 
-# The whole-buffer path (fast_head): a head that is all of the bytes read, split at its
+# The whole-buffer path (whole_head): a head that is all of the bytes read, split at its
 # CRLFs as bytes.  A field line already accepted is known by its bytes: _ITEMS gives its
-# (name, value), _KEYS its lowercased name (the two tables hold the same lines; both are
-# emptied together, at the start of a head, when full).  A line not yet seen is checked
-# by _Items.__missing__: its characters by one translate (any CTL but HT, or DEL, changes
-# the line: a CR or LF inside it too), then a token name and the colon.
+# (name, value) (emptied at the start of a head when full).  A line not yet seen is
+# checked by _Items.__missing__: its characters by one translate (any CTL but HT, or
+# DEL, changes the line: a CR or LF inside it too), then a known token name (_NAMES, a
+# name checked once) and the colon.  The names of a head, as sent, give its shape and
+# lowercased names at once (_NAME_SHAPES: a browser sends the same names in the same
+# order from one request to the next).
 _CTL = bytes(range(0, 9)) + bytes(range(10, 32)) + b"\x7f"
 
 
@@ -176,108 +180,121 @@ def _changed_by(bad: bytes) -> bytes:
 _VALUE_TABLE = _changed_by(_CTL)                 # a field line: VCHAR, obs-text, SP, HT
 _REQUEST_LINE_TABLE = _changed_by(_CTL + b"\t")  # the request line: no HT either
 _NAME = re.compile(_TOKEN)
-_NAMES: dict = {}                                # a field name -> lowercased (bounded)
-_LONG: list = []                                 # lines over _LINE_KEPT_MAX just read
+_NAMES: set = set()                              # field names found tokens (bounded)
+
+
+def _name_known(name: str) -> bool:
+    """Is ``name`` a token (then kept in _NAMES)?"""
+    if _NAME.fullmatch(name) is None:
+        return False
+    if len(_NAMES) >= _SHAPES_MAX:
+        _NAMES.clear()
+    _NAMES.add(name)
+    return True
 
 
 class _Items(dict):
     """field line (bytes, no CRLF) -> (name, value); a line not yet seen is checked by
-    ``__missing__`` (None when refused: nothing is kept then)."""
+    ``__missing__`` (None when refused: nothing is kept then).  Lines over
+    _LINE_KEPT_MAX bytes are checked every time and not kept."""
 
     def __missing__(self, line: bytes) -> Optional[tuple]:
         if line.translate(_VALUE_TABLE) is not line:
             return None
         name, colon, value = line.decode("latin-1").partition(":")
-        if not colon:
+        if not colon or (name not in _NAMES and not _name_known(name)):
             return None
-        key = _NAMES.get(name)
-        if key is None:
-            if _NAME.fullmatch(name) is None:
-                return None
-            if len(_NAMES) >= _SHAPES_MAX:
-                _NAMES.clear()
-            key = _NAMES[name] = name.lower()
         # leading OWS, and the trailing SP/HT the slow path drops
         item = (name, value.strip(" \t"))
-        _KEYS[line] = key
         if len(line) <= _LINE_KEPT_MAX:
             self[line] = item
-        else:
-            _LONG.append(line)           # not kept: dropped from _KEYS once read
         return item
 
 
 _ITEMS = _Items()
-_KEYS: dict = {}
 _item_of = _ITEMS.__getitem__
-_key_of = _KEYS.__getitem__
+_first = operator.itemgetter(0)
+# the names of a head as sent -> (its shape (see _SHAPES), its lowercased names)
+_NAME_SHAPES: dict = {}
+
+
+def _shape_of_names(names: tuple) -> tuple:
+    keys = tuple(name.lower() for name in names)
+    shape = _SHAPES.get(keys)
+    if shape is None:
+        shape = _shape_of(keys)
+    if len(_NAME_SHAPES) >= _SHAPES_MAX:
+        _NAME_SHAPES.clear()
+    found = _NAME_SHAPES[names] = (shape, keys)
+    return found
 
 
 def fast_head(buf, limits: Limits):
-    """The common case: the whole head is there and plainly valid.  None: use the slow
-    path (which also finds every error and logs Apache's lines for it).
-
-    The strict grammar: a request line of a token method, single spaces, a target of
-    VCHAR / obs-text and ``HTTP/d.d``; field lines of a token name, a colon and a value
-    of VCHAR / obs-text / SP / HT; every line ends in CRLF (a bare CR or LF, a folded
-    line, a bad name make a line that does not pass).  A head that is all of ``buf``
-    (what one read brought, the common case) is split at its CRLFs as bytes and its
-    field lines are looked up whole (_ITEMS, _KEYS: most of a browser's lines are the
-    same from one request to the next, and a line's verdict is its bytes'); any other
-    (more bytes after the head, not all there yet) goes by ``_fast_head_found``.
-
-    A GET-like head (a known method, an origin-form target without a fragment, one
-    Host, no name twice, no Transfer-Encoding or Expect) is finished here in one go;
-    any other goes through ``semantics`` and ``finish_head``, the slow path's own."""
+    """The common case: the whole head is there and plainly valid: (RequestHead or
+    ProtocolError, bytes used).  None: use the slow path (which also finds every error
+    and logs Apache's lines for it).  A head that is all of ``buf`` (what one read
+    brought, the common case) goes by ``whole_head``; any other (more bytes after the
+    head, not all there yet), or one ``whole_head`` leaves, by ``_fast_head_found``."""
     if type(buf) is not bytes:
         if len(buf) > _WHOLE_MAX:
             return _fast_head_found(buf, limits)
         buf = bytes(buf)
-    if buf[-4:] != b"\r\n\r\n" or len(buf) > _WHOLE_MAX:
-        return _fast_head_found(buf, limits)
+    if buf[-4:] == b"\r\n\r\n" and len(buf) <= _WHOLE_MAX:
+        head = whole_head(buf, limits)
+        if head is not None:
+            return head, len(buf)
+    return _fast_head_found(buf, limits)
+
+
+def whole_head(buf: bytes, limits: Limits) -> Optional[RequestHead]:
+    """The RequestHead of ``buf`` (bytes ending in CRLF CRLF, at most _WHOLE_MAX long:
+    the caller checked) when it is all one plainly valid GET-like head; None: leave it
+    to ``_fast_head_found`` (the same answers, found another way).
+
+    The strict grammar: a request line of a token method, single spaces, a target of
+    VCHAR / obs-text and ``HTTP/d.d``; field lines of a token name, a colon and a value
+    of VCHAR / obs-text / SP / HT; every line ends in CRLF (a bare CR or LF, a folded
+    line, a bad name make a line that does not pass).  ``buf`` is split at its CRLFs as
+    bytes and its field lines are looked up whole (_ITEMS: most of a browser's lines
+    are the same from one request to the next, and a line's verdict is its bytes').
+    GET-like: a known method, an origin-form target without a fragment, one Host, no
+    name twice, no Transfer-Encoding or Expect (``_one_go``)."""
     lines = buf.split(b"\r\n")
     first = lines[0]
     if first.translate(_REQUEST_LINE_TABLE) is not first:
-        return _fast_head_found(buf, limits)
+        return None
     line = first.decode("latin-1")
     try:
         method, target, protocol = line.split(" ")
     except ValueError:
-        return _fast_head_found(buf, limits)
+        return None
     number = METHODS.get(method)
     proto_num = _PROTO_NUMS.get(protocol)
     if number is None or proto_num is None or not target or len(line) > limits.line + 1:
-        return _fast_head_found(buf, limits)
-    if len(_KEYS) > _LINES_MAX:
+        return None
+    if len(_ITEMS) > _LINES_MAX:
         _ITEMS.clear()
-        _KEYS.clear()
     del lines[0]
     del lines[-2:]
     fields = list(map(_item_of, lines))
     if not all(fields):
-        return _fast_head_found(buf, limits)
-    keys = tuple(map(_key_of, lines))
-    if _LONG:
-        for long_line in _LONG:
-            _KEYS.pop(long_line, None)
-        _LONG.clear()
-    nfields = len(fields)
-    if nfields > limits.fields and limits.fields:
         return None
-    shape = _SHAPES.get(keys)
-    if shape is None:
-        shape = _shape_of(keys)
+    if len(fields) > limits.fields and limits.fields:
+        return None
+    names = tuple(map(_first, fields))
+    found = _NAME_SHAPES.get(names)
+    if found is None:
+        found = _shape_of_names(names)
+    shape = found[0]
     if len(buf) - len(line) > limits.fieldsize + 1:
         if max(map(len, lines)) > limits.fieldsize + 1:
             return None
         if merged_too_long(fields, limits.fieldsize) is not None:
             return None
     if shape and number != M_CONNECT:
-        done = _one_go(method, target, protocol, proto_num, number, line, fields, list(keys),
-                       shape, limits.strict)
-        if done is not None:
-            return done, len(buf)
-    return _fast_head_found(buf, limits)
+        return _one_go(method, target, protocol, proto_num, number, line, fields,
+                       list(found[1]), shape, limits.strict)
+    return None
 
 
 def _fast_head_found(buf, limits: Limits):
@@ -378,11 +395,34 @@ def _one_go(method: str, target: str, protocol: str, proto_num: int, number: int
             return None
         body, length = "length", int(cl)
     q = target.find("?")
-    return RequestHead(
-        method, target, (1, 1) if proto_num >= 1001 else (1, 0), fields, line, False, body,
-        length, protocol, proto_num, number, method == "HEAD",
-        target if q < 0 else target[:q], None if q < 0 else target[q + 1:], None, hostname,
-        res.port, False, None if conn < 0 else fields[conn][1], (fields, keys))
+    # RequestHead(...) field by field (tests/protocol/test_protocol_head.py checks that
+    # every field is set as the constructor sets it)
+    head = _new(RequestHead)
+    head.method = method
+    head.target = target
+    head.http_version = (1, 1) if proto_num >= 1001 else (1, 0)
+    head.headers = fields
+    head.request_line = line
+    head.expect_continue = False
+    head.body = body
+    head.content_length = length
+    head.protocol = protocol
+    head.proto_num = proto_num
+    head.method_number = number
+    head.header_only = method == "HEAD"
+    if q < 0:
+        head.path = target
+        head.args = None
+    else:
+        head.path = target[:q]
+        head.args = target[q + 1:]
+    head.scheme = None
+    head.hostname = hostname
+    head.port = res.port
+    head.must_close = False
+    head.connection = None if conn < 0 else fields[conn][1]
+    head.merged = (fields, keys)
+    return head
 
 
 def head_09(rl: RequestLine) -> RequestHead:

@@ -452,3 +452,22 @@ def test_a_cached_head_gives_each_request_its_own_fields(tmp_path):
         data += chunk
     client.close()
     assert data.count(b"X-Seen: client, yes\r\n") == 3, data
+
+
+def test_one_go_head_sets_every_field_as_the_constructor_does():
+    """whole_head builds its RequestHead field by field (no constructor call): every
+    field is set, to what the line-by-line reader's RequestHead(...) holds."""
+    import attrs
+    raw = (b"GET /a/b?x=1&y HTTP/1.1\r\nHost: Example.COM:8080\r\nUser-Agent: t/1\r\n"
+           b"Connection: keep-alive\r\nContent-Length: 0\r\nAccept: */*\r\n\r\n")
+    one = HTTPConnection().next_event_with(raw)
+    slow = HTTPConnection()
+    for i in range(len(raw)):
+        slow.receive_data(raw[i:i + 1])
+        ev = slow.next_event()
+    assert isinstance(one, RequestHead) and isinstance(ev, RequestHead)
+    assert one.merged is not None
+    for f in attrs.fields(RequestHead):
+        if f.name != "merged":
+            assert getattr(one, f.name) == getattr(ev, f.name), f.name
+    assert one.merged == (merge_headers(one.headers), [k.lower() for k, _ in one.headers])
