@@ -365,7 +365,7 @@ def _next_head(ch: Channel, hconn: proto.HTTPConnection, first_timeout: float,
 # the request record of a parsed head in one call: ap_read_request's fields of
 # request_rec from the head, the rest their defaults
 _request_of_head = record.request_maker(
-    ("conn", "server", "process", "request_time", "per_dir_config", "headers_in", "head"),
+    ("conn", "server", "process", "request_time", "per_dir_config", "merged", "head"),
     {"the_request": "head.request_line", "method": "head.method",
      "method_number": "head.method_number", "header_only": "head.header_only",
      "protocol": "head.protocol", "proto_num": "head.proto_num",
@@ -373,7 +373,9 @@ _request_of_head = record.request_maker(
      "hostname": "head.hostname", "parsed_port": "head.port",
      "expecting_100": "head.expect_continue",
      "remaining": "head.content_length if head.body == 'length' else 0",
-     "read_chunked": "head.body == 'chunked'"})
+     "read_chunked": "head.body == 'chunked'"},
+    {"headers_in": "merged"})
+_time = time.time
 
 
 def request_from_head(process: Any, info: ConnInfo, base: Any, head: Any) -> Request:
@@ -384,11 +386,9 @@ def request_from_head(process: Any, info: ConnInfo, base: Any, head: Any) -> Req
     if merged is None:
         items = proto.merge_headers(head.headers)
         merged = head.merged = (items, [k.lower() for k, _ in items])
-    r = _request_of_head(info, base, process, time.time(), base.lookup_defaults,
-                         Headers.taking(*merged), head)
     # CL with TE (and TE on HTTP/1.0): never reused, as ap_read_request's AP_CONN_CLOSE
     info.keepalive = False if head.must_close else None
-    return r
+    return _request_of_head(info, base, process, _time(), base.lookup_defaults, merged, head)
 
 
 HANDED_OFF = object()       # _serve_request's answer when route() took the connection

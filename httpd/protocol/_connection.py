@@ -271,19 +271,22 @@ class HTTPConnection:
         first) are parsed by the following ``next_event`` calls.  False: close it
         (as when the protocol itself must: an error, CL with TE)."""
         state = self._state
+        if (state == HEAD and keep_alive and not self._conn_close and self._reader is None
+                and self.head.body == "none"):
+            # the usual case: no body to skip, none read, no 100 sent: straight to the
+            # next head (_begin_next; what it resets beside these is unchanged here)
+            self.keepalives += 1
+            self._state = IDLE
+            self.head = None
+            self._continue_sent = False
+            self._discard_limit = DEFAULT_LIMIT_REQ_BODY
+            return True
         head = self.head
         if not keep_alive or self._conn_close or state >= ERROR or head is None:
             self._close()
             return False
         self.keepalives += 1
-        if state == HEAD and head.body == "none" and self._reader is None:
-            # no body to skip, none read, no 100 sent: straight to the next head
-            # (_begin_next; what it resets beside these is unchanged on this path)
-            self._state = IDLE
-            self.head = None
-            self._continue_sent = False
-            self._discard_limit = DEFAULT_LIMIT_REQ_BODY
-        elif state == HEAD:
+        if state == HEAD:
             self._body = self._reader_for(head, self._discard_limit or DEFAULT_LIMIT_REQ_BODY)
             self._state = NEXT
         elif state == BODY or state == DISCARD:

@@ -72,6 +72,18 @@ class Limits:
     registered_methods: bool = False
     extension_methods: Mapping[str, int] = attrs.field(
         factory=dict, converter=_freeze_methods, eq=False, hash=False)
+    # derived, for the one-read head path: a head at most this long is within both
+    # LimitRequestLine and LimitRequestFieldsize; the field count allowed (0: any)
+    short_head: int = attrs.field(init=False, eq=False, hash=False, repr=False)
+    fields_max: int = attrs.field(init=False, eq=False, hash=False, repr=False)
+
+    @short_head.default
+    def _short_head(self) -> int:
+        return min(self.line, self.fieldsize) + 1
+
+    @fields_max.default
+    def _fields_max(self) -> int:
+        return self.fields or 1 << 62
 
     def method_number(self, method: str) -> int:
         """ap_method_number_of with this server's registered methods."""

@@ -270,27 +270,29 @@ def whole_head(buf: bytes, limits: Limits) -> Optional[RequestHead]:
         return None
     number = METHODS.get(method)
     proto_num = _PROTO_NUMS.get(protocol)
-    if number is None or proto_num is None or not target or len(line) > limits.line + 1:
+    if number is None or proto_num is None or not target:
         return None
     if len(_ITEMS) > _LINES_MAX:
         _ITEMS.clear()
     del lines[0]
     del lines[-2:]
     fields = list(map(_item_of, lines))
-    if not all(fields):
+    if not all(fields) or len(fields) > limits.fields_max:
         return None
-    if len(fields) > limits.fields and limits.fields:
-        return None
+    if len(buf) > limits.short_head:
+        # LimitRequestLine, LimitRequestFieldsize (also after merging) may be passed
+        if len(line) > limits.line + 1:
+            return None
+        if len(buf) - len(line) > limits.fieldsize + 1:
+            if max(map(len, lines)) > limits.fieldsize + 1:
+                return None
+            if merged_too_long(fields, limits.fieldsize) is not None:
+                return None
     names = tuple(map(_first, fields))
     found = _NAME_SHAPES.get(names)
     if found is None:
         found = _shape_of_names(names)
     shape = found[0]
-    if len(buf) - len(line) > limits.fieldsize + 1:
-        if max(map(len, lines)) > limits.fieldsize + 1:
-            return None
-        if merged_too_long(fields, limits.fieldsize) is not None:
-            return None
     if shape and number != M_CONNECT:
         return _one_go(method, target, protocol, proto_num, number, line, fields,
                        list(found[1]), shape, limits.strict)

@@ -317,14 +317,19 @@ class Request:
         return self.server.module_config.get(module)
 
 
-def request_maker(given: tuple, computed: Optional[dict] = None):
+def request_maker(given: tuple, computed: Optional[dict] = None,
+                  tables: Optional[dict] = None):
     """A function ``f(*given)`` making what ``Request(...)`` makes, without the call's
     70 keyword defaults: generated once from the field list (so it cannot fall out of
     step with it), the ``given`` fields set from the arguments, the ``computed`` ones
-    (field -> a Python expression over the arguments) from their expression, every
-    other field from its default as a constant, the empty tables made inline.  The
-    connection makes one request per head this way (httpd/io/connection.py)."""
-    computed = computed or {}
+    (field -> a Python expression over the arguments) from their expression, the
+    ``tables`` ones (field -> an expression giving the (items, keys) lists a Headers
+    takes, as ``Headers.taking``) made inline around them, every other field from its
+    default as a constant, the empty tables made inline.  The connection makes one
+    request per head this way (httpd/io/connection.py)."""
+    computed = dict(computed or {})
+    tables = tables or {}
+    computed.update({name: None for name in tables})
     # an argument that is no field (a record the expressions read) is only an input
     names = {a.name for a in attrs.fields(Request)}
     unknown = set(computed) - names
@@ -336,6 +341,10 @@ def request_maker(given: tuple, computed: Optional[dict] = None):
     consts: dict = {"_new": object.__new__, "Request": Request, "Headers": Headers}
     for a in attrs.fields(Request):
         name = a.name
+        if name in tables:
+            lines += ["    h = _new(Headers)", f"    h._items, h._keys = {tables[name]}",
+                      f"    r.{name} = h"]
+            continue
         if name in computed:
             lines.append(f"    r.{name} = {computed[name]}")
             continue
