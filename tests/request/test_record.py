@@ -30,7 +30,8 @@ def test_request_maker_tables_take_the_lists():
     """A ``tables`` field is a Headers holding the given (items, keys) lists themselves,
     as Headers.taking makes it; the other fields are the constructor's."""
     from httpd.request.record import request_maker
-    make = request_maker(("conn", "pair"), {"method": "'HEAD'"}, {"headers_in": "pair"})
+    make = request_maker(("conn", "pair"), {"method": "'HEAD'", "server": "None",
+                                            "process": "None"}, {"headers_in": "pair"})
     conn = ConnInfo("127.0.0.1", 1, "127.0.0.1", 80)
     items, keys = [("Host", "x")], ["host"]
     r = make(conn, (items, keys))
