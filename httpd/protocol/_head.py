@@ -162,10 +162,11 @@ def _shape_of(keys: tuple):
 # CRLFs as bytes.  A field line already accepted is known by its bytes: _ITEMS gives its
 # (name, value) (emptied at the start of a head when full).  A line not yet seen is
 # checked by _Items.__missing__: its characters by one translate (any CTL but HT, or
-# DEL, changes the line: a CR or LF inside it too), then a known token name (_NAMES, a
-# name checked once) and the colon.  The names of a head, as sent, give its shape and
-# lowercased names at once (_NAME_SHAPES: a browser sends the same names in the same
-# order from one request to the next).
+# DEL, changes the line: a CR or LF inside it too), then the colon and a token name
+# (_NAMES: a name's bytes checked once give its str, one object for every line of it).
+# The names of a head, as sent, give its shape and lowercased names at once
+# (_NAME_SHAPES: a browser sends the same names in the same order from one request to
+# the next).
 _CTL = bytes(range(0, 9)) + bytes(range(10, 32)) + b"\x7f"
 
 
@@ -180,17 +181,19 @@ def _changed_by(bad: bytes) -> bytes:
 _VALUE_TABLE = _changed_by(_CTL)                 # a field line: VCHAR, obs-text, SP, HT
 _REQUEST_LINE_TABLE = _changed_by(_CTL + b"\t")  # the request line: no HT either
 _NAME = re.compile(_TOKEN)
-_NAMES: set = set()                              # field names found tokens (bounded)
+_NAMES: dict = {}                # a field name's bytes -> its str, once found a token
 
 
-def _name_known(name: str) -> bool:
-    """Is ``name`` a token (then kept in _NAMES)?"""
-    if _NAME.fullmatch(name) is None:
-        return False
+def _name_of(name: bytes) -> Optional[str]:
+    """The str of a field name not yet in _NAMES, kept there when it is a token; None
+    when it is not."""
+    text = name.decode("latin-1")
+    if _NAME.fullmatch(text) is None:
+        return None
     if len(_NAMES) >= _SHAPES_MAX:
         _NAMES.clear()
-    _NAMES.add(name)
-    return True
+    _NAMES[name] = text
+    return text
 
 
 class _Items(dict):
@@ -201,11 +204,14 @@ class _Items(dict):
     def __missing__(self, line: bytes) -> Optional[tuple]:
         if line.translate(_VALUE_TABLE) is not line:
             return None
-        name, colon, value = line.decode("latin-1").partition(":")
-        if not colon or (name not in _NAMES and not _name_known(name)):
+        name, colon, value = line.partition(b":")
+        if not colon:
+            return None
+        name = _NAMES.get(name) or _name_of(name)
+        if name is None:
             return None
         # leading OWS, and the trailing SP/HT the slow path drops
-        item = (name, value.strip(" \t"))
+        item = (name, value.decode("latin-1").strip(" \t"))
         if len(line) <= _LINE_KEPT_MAX:
             self[line] = item
         return item
