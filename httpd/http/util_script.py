@@ -37,7 +37,7 @@ from httpd.protocol import M_GET
 from httpd.request.context import context_document_root, context_prefix
 from httpd.request.record import Headers, Request
 from httpd.request.server_name import get_server_name_for_url, get_server_port, http_scheme
-from httpd.request.subrequest import sub_req_lookup_uri
+from httpd.request.subrequest import lookup_uri_path
 from httpd.util.cparse import atoi
 from httpd.util.escape import escape_html
 from httpd.util.uri import escape_uri
@@ -244,9 +244,9 @@ def add_cgi_vars(r: Request) -> None:
         e["SCRIPT_NAME"] = r.uri[:find_path_info(r.uri, r.path_info)]
         e["PATH_INFO"] = r.path_info
     if r.path_info:
-        pa = sub_req_lookup_uri(escape_uri(r.path_info), r)
-        if pa.filename:
-            e["PATH_TRANSLATED"] = pa.filename + (pa.path_info or "")
+        found = lookup_uri_path(escape_uri(r.path_info), r)
+        if found is not None:
+            e["PATH_TRANSLATED"] = found
 
 
 def create_environment(table: dict) -> dict:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import stat
+from typing import Optional
 
-from httpd.request.process import (HTTP_INTERNAL_SERVER_ERROR, parse_uri,
+from httpd.request.process import (HTTP_INTERNAL_SERVER_ERROR, generation, parse_uri,
                            process_request_internal, recursion_limit_exceeded)
 from httpd.module import CORE_MODULE
 from httpd.request.record import Headers, Request, request_maker
@@ -62,6 +63,57 @@ def sub_req_lookup_uri(new_uri: str, r: Request, method: str = "GET") -> Request
         udir = r.uri[:r.uri.rfind("/") + 1] if "/" in r.uri else ""
         parse_uri(rnew, escape_uri(udir) + new_uri)
     return _run_phases(r, rnew)
+
+
+# lookup_uri_path's answers: memo key -> (the memo entry it came from, the answer);
+# per generation (Generation.caches), bounded
+_PATHS = "core:subrequest-paths"
+_PATHS_MAX = 1024
+
+
+def lookup_uri_path(new_uri: str, r: Request) -> Optional[str]:
+    """What ap_add_cgi_vars keeps of ``ap_sub_req_lookup_uri(new_uri, r)``: the
+    subrequest's filename and path info joined (None when it has no filename).
+
+    When the generation's pipeline memo holds a kept run for this subrequest (same
+    server, URI and method, the parent a main request), the answer a replay of that
+    run gives is kept beside it and served after the replay's own checks (the entry
+    still the memo's, the stat of its file the same, the same answer to "is the config
+    its access check saw the parent's?"), without making the record: the same answer
+    the subrequest gives.  Otherwise the subrequest runs, and its answer is kept when
+    it was a replay (the memo's entry the same before and after the run)."""
+    gen = generation(r.process)
+    memo = gen.memo
+    key = entry = None
+    if (memo is not None and r.main is None and r.prev is None and new_uri[:1] == "/"
+            and new_uri[1:2] != "/" and "?" not in new_uri and "#" not in new_uri):
+        key = (r.server, new_uri, M_GET, False)     # process_request_internal's key
+        entry = memo.get(key)
+        if entry.__class__ is tuple:
+            hit = gen.caches.get(_PATHS, _NO_PATHS).get(key)
+            if hit is not None and hit[0] is entry:
+                # (path, mode, ino, dev, replay, values, checked): the replay's tests
+                path, mode, ino, dev, _, _, checked = entry
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    st = None
+                if (st is not None and st.st_mode == mode and st.st_ino == ino
+                        and st.st_dev == dev
+                        and (checked[0] is r.per_dir_config) is checked[1]):
+                    return hit[1]
+    pa = sub_req_lookup_uri(new_uri, r)
+    found = pa.filename + (pa.path_info or "") if pa.filename else None
+    if key is not None and entry.__class__ is tuple and pa.status == 200:
+        if memo.get(key) is entry:          # the run was a replay of that entry
+            paths = gen.caches.setdefault(_PATHS, {})
+            if len(paths) >= _PATHS_MAX:
+                paths.clear()
+            paths[key] = (entry, found)
+    return found
+
+
+_NO_PATHS: dict = {}
 
 
 def _run_phases(r: Request, rnew: Request) -> Request:
