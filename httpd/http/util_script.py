@@ -26,6 +26,7 @@ script's output and feeds the lines.
 from __future__ import annotations
 
 import os
+from operator import itemgetter
 from typing import Optional
 
 from httpd.http.conditional import meets_conditions, parse_http_date
@@ -34,7 +35,7 @@ from httpd.log import errorlog
 from httpd.module import CORE_MODULE
 from httpd.module.hooks import OK
 from httpd.protocol import M_GET
-from httpd.request.context import context_document_root, context_prefix
+from httpd.request.context import context_info
 from httpd.request.record import Headers, Request
 from httpd.request.server_name import get_server_name_for_url, get_server_port, http_scheme
 from httpd.request.subrequest import lookup_uri_path
@@ -85,6 +86,59 @@ def _env_of(key: str) -> Optional[str]:
     return env
 
 
+def _header_vars_walk(items: list) -> dict:
+    """The fields as variables, field by field (the reference of header_vars): the
+    first value of a name repeated in the request is kept, as apr_table_addn then a
+    SET overlap does; a name that is not exported is left out."""
+    e: dict = {}
+    setdefault = e.setdefault
+    env_of = _ENV_OF.get
+    for key, val in items:
+        env = env_of(key, _MISSING)
+        if env is _MISSING:
+            env = _env_of(key)
+        if env is not None:
+            setdefault(env, val)
+    return e
+
+
+# the field names of a request, in order -> (the variables made, which fields give
+# them): browsers and clients send the same names request after request, so the
+# variables are made by zip over the values (bounded: cleared past _PLANS_MAX)
+_PLANS: dict = {}
+_PLANS_MAX = 512
+_first, _second = itemgetter(0), itemgetter(1)
+
+
+def _plan(names: tuple) -> tuple:
+    seen: dict = {}
+    for i, env in enumerate(_ENV_OF[k] if k in _ENV_OF else _env_of(k) for k in names):
+        if env is not None and env not in seen:
+            seen[env] = i
+    envs, idx = tuple(seen), tuple(seen.values())
+    if len(idx) == len(names):
+        pick = None                     # every field, in order
+    elif len(idx) > 1:
+        pick = itemgetter(*idx)
+    else:
+        pick = (lambda items, i=idx[0]: (items[i],)) if idx else (lambda items: ())
+    if len(_PLANS) >= _PLANS_MAX:
+        _PLANS.clear()
+    plan = _PLANS[names] = (envs, pick)
+    return plan
+
+
+def header_vars(items: list) -> dict:
+    """The request's fields (``Headers._items``) as ``HTTP_*`` variables,
+    ``CONTENT_TYPE`` and ``CONTENT_LENGTH``: what _header_vars_walk gives."""
+    names = tuple(map(_first, items))
+    plan = _PLANS.get(names)
+    if plan is None:
+        plan = _plan(names)
+    envs, pick = plan
+    return dict(zip(envs, map(_second, items if pick is None else pick(items))))
+
+
 # PATH and LD_LIBRARY_PATH of the server's environment: decoded again only when a raw
 # value changed (os.environ keeps putenv and its mapping in step)
 _OS_PATHS: list = [0, 0, None]
@@ -104,32 +158,34 @@ def _os_paths() -> tuple:
     return vals
 
 
-# what depends only on the server, the per-directory settings that name it, the
-# request's host and port and the connection's local address: made once (bounded)
+# what depends only on the server, its per-directory core config (the settings that
+# name it), the request's host and port and the connection's local address: made once
+# (bounded)
 _SERVER_VARS: dict = {}
 
 
-def _server_vars(r: Request, d, sconf) -> dict:
-    ucn = d.use_canonical_name if d is not None else None
-    conn = r.conn
-    key = (id(r.server), id(r.process), ucn, d.use_canonical_phys_port if d is not None
-           else None, d.server_signature if d is not None else None, r.hostname,
-           r.parsed_port, conn.local_ip, conn.local_port)
+def _server_vars(r: Request, d) -> tuple:
+    """(SERVER_SIGNATURE, _SOFTWARE, _NAME, _ADDR and _PORT as a dict, DOCUMENT_ROOT,
+    REQUEST_SCHEME, SERVER_ADMIN)."""
+    server, conn = r.server, r.conn
+    key = (id(server), id(d), r.hostname, r.parsed_port, conn.local_ip, conn.local_port)
     found = _SERVER_VARS.get(key)
-    if found is not None and found[0] is r.server and found[1] is r.process:
-        return found[2]
-    out = {
+    if found is not None and found[0] is server and found[1] is d \
+            and found[2] is r.process:
+        return found[3]
+    sconf = server.module_config[CORE_MODULE]
+    out = ({
         "SERVER_SIGNATURE": signature(r),
         "SERVER_SOFTWARE": banner_of(r),
         "SERVER_NAME": escape_html(get_server_name_for_url(r)),
         "SERVER_ADDR": conn.local_ip,
         "SERVER_PORT": str(get_server_port(r)),
-    }
-    if ucn == "dns":                   # the local name is the connection's: not kept
-        return out
+    }, sconf.ap_document_root or "", http_scheme(r), sconf.server_admin or "")
+    if d is not None and d.use_canonical_name == "dns":
+        return out                     # the local name is the connection's: not kept
     if len(_SERVER_VARS) >= 256:
         _SERVER_VARS.clear()
-    _SERVER_VARS[key] = (r.server, r.process, out)
+    _SERVER_VARS[key] = (server, d, r.process, out)
     return out
 
 
@@ -137,17 +193,10 @@ def add_common_vars(r: Request) -> None:
     """ap_add_common_vars: fills ``r.subprocess_env`` (the values it sets replace
     those of the same name, apr_table_overlap SET; HTTP_* fields repeated in the
     request keep their first value, as apr_table_addn then a SET overlap does)."""
-    d = r.module_config(CORE_MODULE)
-    sconf = r.server.module_config[CORE_MODULE]
-    e: dict = {}
-    setdefault = e.setdefault
-    env_of = _ENV_OF.get
-    for key, val in r.headers_in:
-        env = env_of(key, _MISSING)
-        if env is _MISSING:
-            env = _env_of(key)
-        if env is not None:
-            setdefault(env, val)
+    d = r.per_dir_config.get(CORE_MODULE)      # r.module_config(CORE_MODULE), inline
+    if d is None:
+        d = r.server.lookup_defaults.get(CORE_MODULE)
+    e = header_vars(r.headers_in._items)
     if not getattr(d, "cgi_pass_auth", None):
         # only these two come from the two fields
         if "HTTP_AUTHORIZATION" in e:
@@ -157,24 +206,25 @@ def add_common_vars(r: Request) -> None:
     senv = r.subprocess_env
     os_path, os_ld = _os_paths()
     val = senv.get("PATH")
-    if val is None:
-        val = DEFAULT_PATH if os_path is None else os_path
-    e.setdefault("PATH", val)
+    # (e holds HTTP_*, CONTENT_TYPE and CONTENT_LENGTH only: nothing to keep here)
+    e["PATH"] = val if val is not None else DEFAULT_PATH if os_path is None else os_path
     val = senv.get("LD_LIBRARY_PATH")
     if val is None:
         val = os_ld
     if val is not None:
-        e.setdefault("LD_LIBRARY_PATH", val)
-    e.update(_server_vars(r, d, sconf))
+        e["LD_LIBRARY_PATH"] = val
+    names, docroot, scheme, admin = _server_vars(r, d)
+    e.update(names)
     conn = r.conn
     if conn.remote_host:
         e["REMOTE_HOST"] = conn.remote_host
     e["REMOTE_ADDR"] = conn.client_ip
-    e["DOCUMENT_ROOT"] = sconf.ap_document_root or ""
-    e["REQUEST_SCHEME"] = http_scheme(r)
-    e["CONTEXT_PREFIX"] = context_prefix(r)
-    e["CONTEXT_DOCUMENT_ROOT"] = context_document_root(r)
-    e["SERVER_ADMIN"] = sconf.server_admin or ""
+    e["DOCUMENT_ROOT"] = docroot
+    e["REQUEST_SCHEME"] = scheme
+    prefix, root = context_info(r)     # ap_context_prefix, ap_context_document_root
+    e["CONTEXT_PREFIX"] = prefix or ""
+    e["CONTEXT_DOCUMENT_ROOT"] = root or docroot
+    e["SERVER_ADMIN"] = admin
     e["SCRIPT_FILENAME"] = r.filename or ""
     e["REMOTE_PORT"] = str(conn.client_port)
     if r.user:
@@ -188,17 +238,17 @@ def add_common_vars(r: Request) -> None:
             back = back.prev
     if r.ap_auth_type:
         e["AUTH_TYPE"] = r.ap_auth_type
-    if r.prev is not None:
-        if r.prev.uri is not None:
-            e["REDIRECT_URL"] = r.prev.uri
-        if r.prev.args is not None:
-            e["REDIRECT_QUERY_STRING"] = r.prev.args
+    prev = r.prev
+    if prev is not None:
+        if prev.uri is not None:
+            e["REDIRECT_URL"] = prev.uri
+        if prev.args is not None:
+            e["REDIRECT_QUERY_STRING"] = prev.args
     senv.update(e)
 
 
-def find_path_info(uri: str, path_info: str) -> int:
-    """ap_find_path_info: where the path info starts in ``uri`` (the two may differ
-    in repeated slashes), so that SCRIPT_NAME is ``uri`` up to there."""
+def _find_path_info_walk(uri: str, path_info: str) -> int:
+    """ap_find_path_info as Apache walks it (find_path_info's reference)."""
     lu, lp = len(uri), len(path_info)
     while True:
         lu -= 1
@@ -217,6 +267,16 @@ def find_path_info(uri: str, path_info: str) -> int:
     return lu
 
 
+def find_path_info(uri: str, path_info: str) -> int:
+    """ap_find_path_info: where the path info starts in ``uri`` (the two may differ
+    in repeated slashes), so that SCRIPT_NAME is ``uri`` up to there.  The usual case,
+    the path info (from '/') the end of a URI without runs of slashes, is where the
+    walk ends: the end less its length."""
+    if path_info[:1] == "/" and uri.endswith(path_info) and "//" not in uri:
+        return len(uri) - len(path_info)
+    return _find_path_info_walk(uri, path_info)
+
+
 def original_uri(r: Request) -> str:
     """original_uri: the target of the request line as received."""
     parts = (r.the_request or "").split(None, 2)
@@ -226,25 +286,30 @@ def original_uri(r: Request) -> str:
 def add_cgi_vars(r: Request) -> None:
     """ap_add_cgi_vars."""
     e = r.subprocess_env
-    core = r.module_config(CORE_MODULE)
     e["GATEWAY_INTERFACE"] = "CGI/1.1"
-    e["SERVER_PROTOCOL"] = r.protocol
+    protocol = r.protocol
+    e["SERVER_PROTOCOL"] = protocol
     e["REQUEST_METHOD"] = r.method
-    e["QUERY_STRING"] = r.args if r.args is not None else ""
-    rules = getattr(core, "cgi_var_rules", None) or {}
-    e["REQUEST_URI"] = r.uri if rules.get("REQUEST_URI") == "current-uri" \
+    args = r.args
+    e["QUERY_STRING"] = args if args is not None else ""
+    core = r.per_dir_config.get(CORE_MODULE)   # r.module_config(CORE_MODULE), inline
+    if core is None:
+        core = r.server.lookup_defaults.get(CORE_MODULE)
+    rules = getattr(core, "cgi_var_rules", None)
+    uri, path_info = r.uri, r.path_info
+    e["REQUEST_URI"] = uri if rules and rules.get("REQUEST_URI") == "current-uri" \
         else original_uri(r)
-    if r.protocol == "INCLUDED":
-        e["SCRIPT_NAME"] = r.uri
-        if r.path_info:
-            e["PATH_INFO"] = r.path_info
-    elif not r.path_info:
-        e["SCRIPT_NAME"] = r.uri
+    if protocol == "INCLUDED":
+        e["SCRIPT_NAME"] = uri
+        if path_info:
+            e["PATH_INFO"] = path_info
+    elif not path_info:
+        e["SCRIPT_NAME"] = uri
     else:
-        e["SCRIPT_NAME"] = r.uri[:find_path_info(r.uri, r.path_info)]
-        e["PATH_INFO"] = r.path_info
-    if r.path_info:
-        found = lookup_uri_path(escape_uri(r.path_info), r)
+        e["SCRIPT_NAME"] = uri[:find_path_info(uri, path_info)]
+        e["PATH_INFO"] = path_info
+    if path_info:
+        found = lookup_uri_path(escape_uri(path_info), r)
         if found is not None:
             e["PATH_TRANSLATED"] = found
 
