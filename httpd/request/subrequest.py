@@ -65,8 +65,8 @@ def sub_req_lookup_uri(new_uri: str, r: Request, method: str = "GET") -> Request
     return _run_phases(r, rnew)
 
 
-# lookup_uri_path's answers: memo key -> (the memo entry it came from, the answer);
-# per generation (Generation.caches), bounded
+# lookup_uri_path's answers: (server, URI) -> (the memo's key and the entry the answer
+# came from, the answer); per generation (Generation.caches), bounded
 _PATHS = "core:subrequest-paths"
 _PATHS_MAX = 1024
 
@@ -82,16 +82,18 @@ def lookup_uri_path(new_uri: str, r: Request) -> Optional[str]:
     its access check saw the parent's?"), without making the record: the same answer
     the subrequest gives.  Otherwise the subrequest runs, and its answer is kept when
     it was a replay (the memo's entry the same before and after the run)."""
-    gen = generation(r.process)
-    memo = gen.memo
-    key = entry = None
-    if (memo is not None and r.main is None and r.prev is None and new_uri[:1] == "/"
-            and new_uri[1:2] != "/" and "?" not in new_uri and "#" not in new_uri):
-        key = (r.server, new_uri, M_GET, False)     # process_request_internal's key
-        entry = memo.get(key)
-        if entry.__class__ is tuple:
-            hit = gen.caches.get(_PATHS, _NO_PATHS).get(key)
-            if hit is not None and hit[0] is entry:
+    try:
+        gen = r.process.http_generation        # generation(r.process), its usual case
+    except AttributeError:
+        gen = generation(r.process)
+    main = r.main is None and r.prev is None
+    if main:
+        paths = gen.caches.get(_PATHS)
+        hit = paths.get((r.server, new_uri)) if paths is not None else None
+        if hit is not None:
+            key, entry, found = hit
+            memo = gen.memo
+            if memo is not None and memo.get(key) is entry:
                 # (path, mode, ino, dev, replay, values, checked): the replay's tests
                 path, mode, ino, dev, _, _, checked = entry
                 try:
@@ -101,19 +103,22 @@ def lookup_uri_path(new_uri: str, r: Request) -> Optional[str]:
                 if (st is not None and st.st_mode == mode and st.st_ino == ino
                         and st.st_dev == dev
                         and (checked[0] is r.per_dir_config) is checked[1]):
-                    return hit[1]
+                    return found
+    memo = gen.memo
+    key = entry = None
+    if (main and memo is not None and new_uri[:1] == "/" and new_uri[1:2] != "/"
+            and "?" not in new_uri and "#" not in new_uri):
+        key = (r.server, new_uri, M_GET, False)     # process_request_internal's
+        entry = memo.get(key)
     pa = sub_req_lookup_uri(new_uri, r)
     found = pa.filename + (pa.path_info or "") if pa.filename else None
-    if key is not None and entry.__class__ is tuple and pa.status == 200:
-        if memo.get(key) is entry:          # the run was a replay of that entry
-            paths = gen.caches.setdefault(_PATHS, {})
-            if len(paths) >= _PATHS_MAX:
-                paths.clear()
-            paths[key] = (entry, found)
+    if entry.__class__ is tuple and pa.status == 200 and memo.get(key) is entry:
+        # the run was a replay of that entry
+        paths = gen.caches.setdefault(_PATHS, {})
+        if len(paths) >= _PATHS_MAX:
+            paths.clear()
+        paths[(r.server, new_uri)] = (key, entry, found)
     return found
-
-
-_NO_PATHS: dict = {}
 
 
 def _run_phases(r: Request, rnew: Request) -> Request:
