@@ -129,8 +129,8 @@ _SERVER_VARS: dict = {}
 
 
 def _server_vars(r: Request, d) -> tuple:
-    """(SERVER_SIGNATURE, _SOFTWARE, _NAME, _ADDR and _PORT as a dict, DOCUMENT_ROOT,
-    REQUEST_SCHEME, SERVER_ADMIN)."""
+    """(SERVER_SIGNATURE, _SOFTWARE, _NAME, _ADDR, _PORT, DOCUMENT_ROOT,
+    REQUEST_SCHEME and SERVER_ADMIN as a dict, the document root)."""
     server, conn = r.server, r.conn
     key = (id(server), id(d), r.hostname, r.parsed_port, conn.local_ip, conn.local_port)
     found = _SERVER_VARS.get(key)
@@ -138,13 +138,17 @@ def _server_vars(r: Request, d) -> tuple:
             and found[2] is r.process:
         return found[3]
     sconf = server.module_config[CORE_MODULE]
+    docroot = sconf.ap_document_root or ""
     out = ({
         "SERVER_SIGNATURE": signature(r),
         "SERVER_SOFTWARE": banner_of(r),
         "SERVER_NAME": escape_html(get_server_name_for_url(r)),
         "SERVER_ADDR": conn.local_ip,
         "SERVER_PORT": str(get_server_port(r)),
-    }, sconf.ap_document_root or "", http_scheme(r), sconf.server_admin or "")
+        "DOCUMENT_ROOT": docroot,
+        "REQUEST_SCHEME": http_scheme(r),
+        "SERVER_ADMIN": sconf.server_admin or "",
+    }, docroot)
     if d is not None and d.use_canonical_name == "dns":
         return out                     # the local name is the connection's: not kept
     if len(_SERVER_VARS) >= 256:
@@ -177,18 +181,15 @@ def add_common_vars(r: Request) -> None:
         val = os_ld
     if val is not None:
         e["LD_LIBRARY_PATH"] = val
-    names, docroot, scheme, admin = _server_vars(r, d)
+    names, docroot = _server_vars(r, d)
     e.update(names)
     conn = r.conn
     if conn.remote_host:
         e["REMOTE_HOST"] = conn.remote_host
     e["REMOTE_ADDR"] = conn.client_ip
-    e["DOCUMENT_ROOT"] = docroot
-    e["REQUEST_SCHEME"] = scheme
     prefix, root = context_info(r)     # ap_context_prefix, ap_context_document_root
     e["CONTEXT_PREFIX"] = prefix or ""
     e["CONTEXT_DOCUMENT_ROOT"] = root or docroot
-    e["SERVER_ADMIN"] = admin
     e["SCRIPT_FILENAME"] = r.filename or ""
     e["REMOTE_PORT"] = str(conn.client_port)
     if r.user:
