@@ -32,6 +32,26 @@ def test_find_path_info_usual_case_is_the_walk():
                 util_script._find_path_info_walk(uri, path_info), (uri, path_info)
 
 
+def test_header_vars_is_the_field_by_field_walk(monkeypatch):
+    """header_vars's one comprehension gives what the walk over the fields gives:
+    first values of repeated names, unexported names left out, in order."""
+    monkeypatch.setattr(util_script, "_ENV_OF", {})
+    heads = [
+        [("Host", "h"), ("User-Agent", "u"), ("Accept", "*/*")],
+        [("Host", "h"), ("X_Bad", "b"), ("Proxy", "p"), ("Accept", "a")],
+        [("Cookie", "1"), ("cookie", "2"), ("COOKIE", "3"), ("Content-Type", "t/p")],
+        [("Proxy", "p")],
+        [("X_Bad", "b"), ("Content-Length", "3")],
+        [],
+        [("A-B", "1"), ("A_B", "2"), ("a-b", "3")],
+        [("Authorization", "Basic x"), ("Proxy-Authorization", "y")],
+    ]
+    for _ in range(3):
+        for items in heads:
+            got, want = util_script.header_vars(items), util_script._header_vars_walk(items)
+            assert got == want and list(got) == list(want), items
+
+
 def test_http2env():
     assert http2env("X-Foo-Bar") == "HTTP_X_FOO_BAR"
     assert http2env("x_under") is None           # not exported, as Apache
