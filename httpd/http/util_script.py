@@ -181,45 +181,46 @@ def add_common_vars(r: Request) -> None:
             del e["HTTP_AUTHORIZATION"]
         if "HTTP_PROXY_AUTHORIZATION" in e:
             del e["HTTP_PROXY_AUTHORIZATION"]
+    # the fields' variables, then the rest set one by one: what a table of them all
+    # overlapping r.subprocess_env gives (PATH and LD_LIBRARY_PATH read before theirs)
     senv = r.subprocess_env
+    path, ld = senv.get("PATH"), senv.get("LD_LIBRARY_PATH")
+    senv.update(e)
     os_path, os_ld = _os_paths()
-    val = senv.get("PATH")
-    # (e holds HTTP_*, CONTENT_TYPE and CONTENT_LENGTH only: nothing to keep here)
-    e["PATH"] = val if val is not None else DEFAULT_PATH if os_path is None else os_path
-    val = senv.get("LD_LIBRARY_PATH")
-    if val is None:
-        val = os_ld
-    if val is not None:
-        e["LD_LIBRARY_PATH"] = val
+    senv["PATH"] = path if path is not None else DEFAULT_PATH if os_path is None \
+        else os_path
+    if ld is None:
+        ld = os_ld
+    if ld is not None:
+        senv["LD_LIBRARY_PATH"] = ld
     names, docroot = _server_vars(r, d)
-    e.update(names)
+    senv.update(names)
     conn = r.conn
     if conn.remote_host:
-        e["REMOTE_HOST"] = conn.remote_host
-    e["REMOTE_ADDR"] = conn.client_ip
+        senv["REMOTE_HOST"] = conn.remote_host
+    senv["REMOTE_ADDR"] = conn.client_ip
     prefix, root = context_info(r)     # ap_context_prefix, ap_context_document_root
-    e["CONTEXT_PREFIX"] = prefix or ""
-    e["CONTEXT_DOCUMENT_ROOT"] = root or docroot
-    e["SCRIPT_FILENAME"] = r.filename or ""
-    e["REMOTE_PORT"] = str(conn.client_port)
+    senv["CONTEXT_PREFIX"] = prefix or ""
+    senv["CONTEXT_DOCUMENT_ROOT"] = root or docroot
+    senv["SCRIPT_FILENAME"] = r.filename or ""
+    senv["REMOTE_PORT"] = str(conn.client_port)
     if r.user:
-        e["REMOTE_USER"] = r.user
+        senv["REMOTE_USER"] = r.user
     else:
         back = r.prev
         while back is not None:
             if back.user:
-                e["REDIRECT_REMOTE_USER"] = back.user
+                senv["REDIRECT_REMOTE_USER"] = back.user
                 break
             back = back.prev
     if r.ap_auth_type:
-        e["AUTH_TYPE"] = r.ap_auth_type
+        senv["AUTH_TYPE"] = r.ap_auth_type
     prev = r.prev
     if prev is not None:
         if prev.uri is not None:
-            e["REDIRECT_URL"] = prev.uri
+            senv["REDIRECT_URL"] = prev.uri
         if prev.args is not None:
-            e["REDIRECT_QUERY_STRING"] = prev.args
-    senv.update(e)
+            senv["REDIRECT_QUERY_STRING"] = prev.args
 
 
 def _find_path_info_walk(uri: str, path_info: str) -> int:

@@ -86,3 +86,24 @@ def test_isindex_argument_escaping():
     assert escape_shell_cmd(unescape_url("a%3Bb")) == "a\\;b"
     assert escape_shell_cmd("$(x)`y`") == "\\$\\(x\\)\\`y\\`"
     assert unescape_url("bad%zz%41%00rest") == "bad%zzA"
+
+
+def test_common_vars_overlap_what_the_environment_held(server):
+    """ap_add_common_vars' values replace those of the same name already in
+    r.subprocess_env (apr_table_overlap SET), a field repeated arrives merged,
+    and PATH / LD_LIBRARY_PATH set before (SetEnv) are kept."""
+    s = server("DocumentRoot $ROOT/htdocs\n", {"htdocs/a.txt": "a"})
+    r = s.get("/a.txt", headers=[("X-A", "1"), ("x-a", "2"), ("Authorization", "B x"),
+                                 ("Proxy", "p")])
+    r.subprocess_env.update({"HTTP_X_A": "old", "PATH": "/mine", "LD_LIBRARY_PATH": "/l",
+                             "REMOTE_ADDR": "old", "HTTP_AUTHORIZATION": "kept",
+                             "OTHER": "o"})
+    util_script.add_common_vars(r)
+    e = r.subprocess_env
+    assert (e["HTTP_X_A"], e["PATH"], e["LD_LIBRARY_PATH"], e["REMOTE_ADDR"]) == \
+        ("1, 2", "/mine", "/l", "127.0.0.1")
+    assert e["HTTP_AUTHORIZATION"] == "kept" and "HTTP_PROXY" not in e
+    assert e["OTHER"] == "o" and e["SERVER_NAME"] == "localhost"
+    assert e["DOCUMENT_ROOT"].endswith("/htdocs") and e["SCRIPT_FILENAME"].endswith("/a.txt")
+    assert list(e)[:7] == ["HTTP_X_A", "PATH", "LD_LIBRARY_PATH", "REMOTE_ADDR",
+                           "HTTP_AUTHORIZATION", "OTHER", "HTTP_HOST"]
