@@ -25,6 +25,7 @@ from httpd.util.regsub import pregsub
 from httpd.util.uri import alias_matches
 
 from directives.mod_wsgi import embedded
+from directives.mod_wsgi.embedded import ErrorStream, FileWrapper, Input, Response, load_script
 from directives.mod_wsgi.config import MODULE_NAME
 from directives.mod_wsgi.environ import wsgi_environ
 
@@ -201,7 +202,9 @@ def wsgi_handler(r) -> int:
     if r.handler not in HANDLERS:
         return DECLINED
     aliased = r.notes.get("alias-forced-type") == "wsgi-script"
-    core = r.module_config(CORE_MODULE)
+    core = r.per_dir_config.get(CORE_MODULE)       # r.module_config(CORE_MODULE), inline
+    if core is None:
+        core = r.server.lookup_defaults.get(CORE_MODULE)
     if not aliased and not (getattr(core, "opts", 0) & OPT_EXECCGI):
         log_rerror(r, "wsgi", "error",
                    f"Options ExecCGI is off in this directory: {r.filename}")
@@ -229,7 +232,7 @@ def wsgi_handler(r) -> int:
     if settings.process_group:
         from directives.mod_wsgi import daemon
         return daemon.handle(r, settings)
-    conf = r.server_config(MODULE_NAME)
+    conf = r.server.module_config.get(MODULE_NAME)
     if conf is not None and conf.restrict_embedded:
         log_rerror(r, "wsgi", "error", "Embedded mode of mod_wsgi disabled by runtime "
                    f"configuration: {r.filename}")
@@ -258,8 +261,8 @@ def _mpm_flags(r) -> tuple[bool, bool]:
 def run_embedded(r, settings: Settings) -> int:
     filename = r.filename
     try:
-        module = embedded.load_script(filename, settings.application_group,
-                                      r.finfo.st_mtime, settings.script_reloading)
+        module = load_script(filename, settings.application_group,
+                             r.finfo.st_mtime, settings.script_reloading)
         lines = getattr(module, "__mod_wsgi_lines__", None)
         if lines:
             _log_lines(r, lines, "info")
@@ -272,10 +275,10 @@ def run_embedded(r, settings: Settings) -> int:
         return 500
     mt, mp = _mpm_flags(r)
     env = wsgi_environ(r, settings, mt, mp)
-    stream = embedded.Input(r.read_body)
+    stream = Input(r.read_body)
     env["wsgi.input"] = stream
-    env["wsgi.errors"] = embedded.ErrorStream(lambda line: log_rerror(r, "wsgi", "error", line))
-    env["wsgi.file_wrapper"] = embedded.FileWrapper
+    env["wsgi.errors"] = ErrorStream(lambda line: log_rerror(r, "wsgi", "error", line))
+    env["wsgi.file_wrapper"] = FileWrapper
     return start(r, app, env, stream)
 
 
@@ -287,14 +290,14 @@ def _exception(r, path: str) -> None:
 def start(r, app, env: dict, stream: Any) -> int:
     """Call the application and leave its response on ``r``: status, headers, and the
     body as the rest of its iterable (closed at log_transaction)."""
-    resp = embedded.Response()
+    resp = Response()
     result = None
     try:
         result = app(env, resp.start_response)
         if type(result) is list and len(result) == 1 and type(result[0]) is bytes \
                 and resp.status is not None and not resp.written:
             return _one_piece(r, resp, result[0])   # a plain list: nothing to close
-        if isinstance(result, embedded.FileWrapper):
+        if isinstance(result, FileWrapper):
             src = result.sendfile_source()
             if src is not None and resp.status is not None:
                 remember_close(r, result)
