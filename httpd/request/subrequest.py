@@ -12,7 +12,8 @@ import os
 import stat
 from typing import Optional
 
-from httpd.request.process import (HTTP_INTERNAL_SERVER_ERROR, generation, parse_uri,
+from httpd.request.process import (HTTP_INTERNAL_SERVER_ERROR, generation, memo_holds,
+                           parse_uri,
                            process_request_internal, recursion_limit_exceeded)
 from httpd.module import CORE_MODULE
 from httpd.request.record import Headers, Request, request_maker
@@ -93,17 +94,9 @@ def lookup_uri_path(new_uri: str, r: Request) -> Optional[str]:
         if hit is not None:
             key, entry, found = hit
             memo = gen.memo
-            if memo is not None and memo.get(key) is entry:
-                # (path, mode, ino, dev, replay, values, checked): the replay's tests
-                path, mode, ino, dev, _, _, checked = entry
-                try:
-                    st = os.stat(path)
-                except OSError:
-                    st = None
-                if (st is not None and st.st_mode == mode and st.st_ino == ino
-                        and st.st_dev == dev
-                        and (checked[0] is r.per_dir_config) is checked[1]):
-                    return found
+            if memo is not None and memo.get(key) is entry and memo_holds(entry, r) \
+                    is not None:            # the replay's own tests
+                return found
     memo = gen.memo
     key = entry = None
     if (main and memo is not None and new_uri[:1] == "/" and new_uri[1:2] != "/"
