@@ -61,6 +61,11 @@ def conf(root: Path, name: str, port: int, mpm: str, procs: int, threads: int,
     d = root / name
     d.mkdir(exist_ok=True)
     (d / "logs").mkdir(exist_ok=True)
+    # a document root that exists, as every site has (PATH_TRANSLATED's subrequest maps
+    # the path info in it; the built-in defaults differ: Debian's apache2 has
+    # /var/www/html, httpd /etc/httpd/htdocs, which is absent here), and Debian's
+    # apache2.conf's <Directory />: no .htaccess looked for
+    (d / "htdocs").mkdir(exist_ok=True)
     if mpm == "prefork":
         pool = (f"StartServers {procs}\nMinSpareServers {procs}\nMaxSpareServers {procs}\n"
                 f"ServerLimit {procs}\nMaxRequestWorkers {procs}\n")
@@ -78,6 +83,11 @@ def conf(root: Path, name: str, port: int, mpm: str, procs: int, threads: int,
         ServerName localhost
         PidFile {d}/httpd.pid
         ErrorLog {d}/error_log
+        DocumentRoot {d}/htdocs
+        <Directory />
+            Options FollowSymLinks
+            AllowOverride None
+        </Directory>
         KeepAlive On
         MaxKeepAliveRequests 0
         """) + user + pool + wsgi)

@@ -270,6 +270,23 @@ def _check_name(name: Any, value: Any) -> None:
         _GOOD_NAMES.add(name)
 
 
+# status lines found valid (exact str), bounded
+_GOOD_STATUSES: set = set()
+
+
+def _check_status(status: Any) -> None:
+    """start_response's checks of the status line, remembered when it passes."""
+    if not isinstance(status, str):
+        raise TypeError(f"expected unicode object, value of type "
+                        f"{type(status).__name__} found")
+    if len(status) < 4 or not status[:3].isdigit() or status[3] != " ":
+        raise ValueError(f"status '{status}' is not a valid WSGI status line")
+    if status.__class__ is str:
+        if len(_GOOD_STATUSES) >= _GOOD_NAMES_MAX:
+            _GOOD_STATUSES.clear()
+        _GOOD_STATUSES.add(status)
+
+
 class Response:
     """start_response and write() for one request: the status and headers the
     application gave, and what it wrote before returning."""
@@ -291,11 +308,8 @@ class Response:
                 exc_info = None
         elif self.status is not None:
             raise RuntimeError("headers have already been set")
-        if not isinstance(status, str):
-            raise TypeError(f"expected unicode object, value of type "
-                            f"{type(status).__name__} found")
-        if len(status) < 4 or not status[:3].isdigit() or status[3] != " ":
-            raise ValueError(f"status '{status}' is not a valid WSGI status line")
+        if status.__class__ is not str or status not in _GOOD_STATUSES:   # (seen valid)
+            _check_status(status)
         if headers.__class__ is not list and not isinstance(headers, list):
             raise TypeError("response headers must be a list")
         good = _GOOD_NAMES

@@ -44,13 +44,13 @@ def _base(r, settings: Any, multithread: bool, multiprocess: bool) -> tuple:
     """What depends only on the server, the request's WSGI settings and the listener
     it came on, made once: mod_wsgi's keys of ``r.subprocess_env`` (strings), and the
     environ's Python keys."""
-    conn = r.conn
-    key = (id(r.server), settings.process_group, settings.application_group,
-           settings.callable_object, settings.script_reloading, multithread, multiprocess,
-           conn.local_ip, conn.local_port)
+    server, conn = r.server, r.conn
+    # (the settings: resolve's object, kept while its entry is, so its id is its own)
+    key = (id(settings), id(server), multithread, multiprocess, conn.local_ip,
+           conn.local_port)
     found = _BASES.get(key)
-    if found is not None and found[0] is r.server:
-        return found[1]
+    if found is not None and found[0] is server and found[1] is settings:
+        return found[2]
     table = {
         "mod_wsgi.process_group": settings.process_group,
         "mod_wsgi.application_group": settings.application_group,
@@ -69,7 +69,7 @@ def _base(r, settings: Any, multithread: bool, multiprocess: bool) -> tuple:
                            "wsgi.multiprocess": multiprocess})
     if len(_BASES) >= _BASES_MAX:
         _BASES.clear()
-    _BASES[key] = (r.server, (table, py))
+    _BASES[key] = (server, settings, (table, py))
     return table, py
 
 
@@ -86,19 +86,18 @@ def wsgi_environ(r, settings: Any, multithread: bool, multiprocess: bool) -> dic
             e["HTTP_AUTHORIZATION"] = value
     script_name = e.get("SCRIPT_NAME", "")
     if "//" in script_name:             # (no run of slashes: _no2slash_lead's identity)
-        script_name = _no2slash_lead(script_name)
-    path_info = e.get("PATH_INFO", "")
-    if "//" in path_info:
-        path_info = _no2slash_lead(path_info)
-    e["SCRIPT_NAME"] = script_name
-    e["PATH_INFO"] = path_info
+        script_name = e["SCRIPT_NAME"] = _no2slash_lead(script_name)
+    path_info = e.get("PATH_INFO")
+    if path_info is None:
+        path_info = e["PATH_INFO"] = ""
+    elif "//" in path_info:
+        path_info = e["PATH_INFO"] = _no2slash_lead(path_info)
     e["mod_wsgi.script_name"] = script_name
     e["mod_wsgi.path_info"] = path_info
     table, py = _base(r, settings, multithread, multiprocess)
     e.update(table)
     e["mod_wsgi.request_start"] = str(int(r.request_time * 1e6))
-    env = e.copy()
-    env.update(py)
+    env = {**e, **py}
     env["mod_wsgi.script_start"] = str(int(time.time() * 1e6))
     env["wsgi.url_scheme"] = e["REQUEST_SCHEME"]
     return env

@@ -25,6 +25,7 @@ from httpd.util.regsub import pregsub
 from httpd.util.uri import alias_matches
 
 from directives.mod_wsgi import embedded
+from directives.mod_wsgi.embedded import ErrorStream, FileWrapper, Input, Response, load_script
 from directives.mod_wsgi.config import MODULE_NAME
 from directives.mod_wsgi.environ import wsgi_environ
 
@@ -143,9 +144,13 @@ def _resolve(r) -> Settings:
     return s
 
 
-# resolved settings, kept: (id(per-dir config), id(alias entry), the request's server,
-# port and host name, and its script's URI) -> (config, entry, Settings); only when
-# neither group names an %{ENV:...} (a per-request value).  Bounded.
+# resolved settings, kept: (id(per-dir config table), id(alias entry), the request's
+# server, host name, port as named and local port, and its script's URI) -> (table,
+# entry, Settings); only when neither group names an %{ENV:...} (a per-request
+# value).  The table (the generation's merge of the sections, shared by the requests
+# that land in them) gives both the WSGI and the core per-directory configs, so with
+# the server, the port as named and the local port the server port
+# (ap_get_server_port) the groups expand with.  Bounded.
 _SETTINGS: dict = {}
 _SETTINGS_MAX = 1024
 
@@ -165,25 +170,25 @@ def _groups_of(d, entry) -> tuple:
 def resolve(r) -> Settings:
     """_resolve's answer, made once per config, alias, server, port, host name and
     script (treated as immutable by its users)."""
-    d = r.module_config(MODULE_NAME)
     notes = r.notes
     entry = notes.get("mod_wsgi.alias_entry")
     if entry is not None and notes.get("alias-forced-type") != "wsgi-script":
         entry = None
+    pdc = r.per_dir_config
     path_info = r.path_info
     uri = r.uri
-    key = (id(d), id(entry), r.server, get_server_port(r), r.hostname,
+    key = (id(pdc), id(entry), r.server, r.hostname, r.parsed_port, r.conn.local_port,
            uri[:len(uri) - len(path_info)] if path_info else uri)
     hit = _SETTINGS.get(key)
-    if hit is not None and hit[0] is d and hit[1] is entry:
+    if hit is not None and hit[0] is pdc and hit[1] is entry:
         return hit[2]
     s = _resolve(r)
-    pg, ag = _groups_of(d, entry)
+    pg, ag = _groups_of(r.module_config(MODULE_NAME), entry)
     if "%{ENV:" in (pg or "") or "%{ENV:" in (ag or ""):
         return s
     if len(_SETTINGS) >= _SETTINGS_MAX:
         _SETTINGS.clear()
-    _SETTINGS[key] = (d, entry, s)
+    _SETTINGS[key] = (pdc, entry, s)
     return s
 
 
@@ -197,7 +202,9 @@ def wsgi_handler(r) -> int:
     if r.handler not in HANDLERS:
         return DECLINED
     aliased = r.notes.get("alias-forced-type") == "wsgi-script"
-    core = r.module_config(CORE_MODULE)
+    core = r.per_dir_config.get(CORE_MODULE)       # r.module_config(CORE_MODULE), inline
+    if core is None:
+        core = r.server.lookup_defaults.get(CORE_MODULE)
     if not aliased and not (getattr(core, "opts", 0) & OPT_EXECCGI):
         log_rerror(r, "wsgi", "error",
                    f"Options ExecCGI is off in this directory: {r.filename}")
@@ -225,7 +232,7 @@ def wsgi_handler(r) -> int:
     if settings.process_group:
         from directives.mod_wsgi import daemon
         return daemon.handle(r, settings)
-    conf = r.server_config(MODULE_NAME)
+    conf = r.server.module_config.get(MODULE_NAME)
     if conf is not None and conf.restrict_embedded:
         log_rerror(r, "wsgi", "error", "Embedded mode of mod_wsgi disabled by runtime "
                    f"configuration: {r.filename}")
@@ -237,35 +244,41 @@ def wsgi_handler(r) -> int:
 
 # wsgi.multithread / wsgi.multiprocess of embedded mode: the MPM's answer, except under
 # -X (the process that ran post_config serves, with a pool of threads, alone)
-_PROCESS = {"multithread": None, "multiprocess": True, "post_config_pid": 0}
+_PROCESS = {"multithread": None, "multiprocess": True, "post_config_pid": 0, "flags": None}
 
 
 def _mpm_flags(r) -> tuple[bool, bool]:
-    mt = _PROCESS["multithread"]
-    if mt is None:
-        mpm = getattr(r.process.registry.mpm, "mpm", None)
-        mt = _PROCESS["multithread"] = bool(mpm is not None and mpm.threaded != "no")
-    return mt, _PROCESS["multiprocess"]
+    flags = _PROCESS.get("flags")
+    if flags is None:
+        mt = _PROCESS["multithread"]
+        if mt is None:
+            mpm = getattr(r.process.registry.mpm, "mpm", None)
+            mt = _PROCESS["multithread"] = bool(mpm is not None and mpm.threaded != "no")
+        flags = _PROCESS["flags"] = (mt, _PROCESS["multiprocess"])
+    return flags
 
 
 def run_embedded(r, settings: Settings) -> int:
+    filename = r.filename
     try:
-        module = embedded.load_script(r.filename, settings.application_group,
-                                      r.finfo.st_mtime, settings.script_reloading)
+        module = load_script(filename, settings.application_group,
+                             r.finfo.st_mtime, settings.script_reloading)
         lines = getattr(module, "__mod_wsgi_lines__", None)
         if lines:
             _log_lines(r, lines, "info")
             module.__mod_wsgi_lines__ = []
-        app = embedded.find_callable(module, r.filename, settings.callable_object)
+        app = getattr(module, settings.callable_object, None)   # (find_callable's)
+        if app is None:
+            app = embedded.find_callable(module, filename, settings.callable_object)
     except embedded.ScriptError as e:
         _log_lines(r, e.lines)
         return 500
     mt, mp = _mpm_flags(r)
     env = wsgi_environ(r, settings, mt, mp)
-    stream = embedded.Input(r.read_body)
+    stream = Input(r.read_body)
     env["wsgi.input"] = stream
-    env["wsgi.errors"] = embedded.ErrorStream(lambda line: log_rerror(r, "wsgi", "error", line))
-    env["wsgi.file_wrapper"] = embedded.FileWrapper
+    env["wsgi.errors"] = ErrorStream(lambda line: log_rerror(r, "wsgi", "error", line))
+    env["wsgi.file_wrapper"] = FileWrapper
     return start(r, app, env, stream)
 
 
@@ -277,14 +290,14 @@ def _exception(r, path: str) -> None:
 def start(r, app, env: dict, stream: Any) -> int:
     """Call the application and leave its response on ``r``: status, headers, and the
     body as the rest of its iterable (closed at log_transaction)."""
-    resp = embedded.Response()
+    resp = Response()
     result = None
     try:
         result = app(env, resp.start_response)
         if type(result) is list and len(result) == 1 and type(result[0]) is bytes \
                 and resp.status is not None and not resp.written:
             return _one_piece(r, resp, result[0])   # a plain list: nothing to close
-        if isinstance(result, embedded.FileWrapper):
+        if isinstance(result, FileWrapper):
             src = result.sendfile_source()
             if src is not None and resp.status is not None:
                 remember_close(r, result)
@@ -299,7 +312,8 @@ def start(r, app, env: dict, stream: Any) -> int:
         status = getattr(stream, "error_status", 0)
         return status if status in (400, 408, 413) else 500
     remember_close(r, result)
-    status = apply_head(r, resp)
+    apply_head(r, resp)
+    status = OK
     pieces = resp.written
     if first is not None:
         pieces = pieces + [first]
@@ -315,35 +329,42 @@ def _one_piece(r, resp: embedded.Response, data: bytes) -> int:
     """The commonest answer, ``[body]``: the same response as the general path's, without
     its iterator (the body is all here; a length that does not match it still goes
     through ``body`` for its truncation and its log line)."""
-    status = apply_head(r, resp)
+    cl = apply_head(r, resp)
+    if cl is _NO_LENGTH:                        # (none from the application)
+        cl = r.headers_out.get("Content-Length")
     pieces = [data] if data else []
-    cl = r.headers_out.get("Content-Length")
     if cl is None or cl == str(len(data)):      # the length the core would set
         if data:
             resp.sent = True
         r.body = pieces          # the core frames it with its length
-        return status
+        return OK
     r.body = body(r, iter(()), pieces)
-    return status
+    return OK
 
 
-def apply_head(r, resp: embedded.Response) -> int:
-    """The application's status and headers onto the request record."""
-    status = int(resp.status[:3])
-    r.status = status
-    r.status_line = resp.status
+_NO_LENGTH = object()
+
+
+def apply_head(r, resp: embedded.Response):
+    """The application's status and headers onto the request record; returns the
+    Content-Length it set (the last one the application gave), else _NO_LENGTH."""
+    status_line = resp.status
+    r.status = int(status_line[:3])
+    r.status_line = status_line
     out = r.headers_out
+    length = _NO_LENGTH
     for name, value in resp.headers:
         low = name.lower()
         if low == "content-type":
             r.content_type = value
         elif low == "content-length":
-            out.set("Content-Length", value.strip())
+            length = value.strip()
+            out.set("Content-Length", length)
         elif low == "transfer-encoding":
             continue        # the server frames the body (PEP 3333: no hop-by-hop fields)
         else:
             out.add(name, value)
-    return OK
+    return length
 
 
 def _apply_file(r, resp, wrapper, src) -> int:
@@ -457,6 +478,7 @@ def child_init(process, server) -> None:
     one_process = os.getpid() == _PROCESS["post_config_pid"]
     _PROCESS["multithread"] = True if one_process else None
     _PROCESS["multiprocess"] = not one_process
+    _PROCESS["flags"] = None
     # WSGIImportScript for embedded mode: preload now, once per process
     for s in _all_servers(process):
         conf = s.module_config.get(MODULE_NAME)

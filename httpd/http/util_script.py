@@ -34,10 +34,10 @@ from httpd.log import errorlog
 from httpd.module import CORE_MODULE
 from httpd.module.hooks import OK
 from httpd.protocol import M_GET
-from httpd.request.context import context_document_root, context_prefix
+from httpd.request.context import context_info
 from httpd.request.record import Headers, Request
 from httpd.request.server_name import get_server_name_for_url, get_server_port, http_scheme
-from httpd.request.subrequest import sub_req_lookup_uri
+from httpd.request.subrequest import lookup_uri_path
 from httpd.util.cparse import atoi
 from httpd.util.escape import escape_html
 from httpd.util.uri import escape_uri
@@ -85,6 +85,34 @@ def _env_of(key: str) -> Optional[str]:
     return env
 
 
+def _header_vars_walk(items: list) -> dict:
+    """header_vars field by field (its reference): the first value of a name repeated
+    in the request is kept, as apr_table_addn then a SET overlap does; a name that is
+    not exported is left out."""
+    e: dict = {}
+    setdefault = e.setdefault
+    env_of = _ENV_OF.get
+    for key, val in items:
+        env = env_of(key, _MISSING)
+        if env is _MISSING:
+            env = _env_of(key)
+        if env is not None:
+            setdefault(env, val)
+    return e
+
+
+def header_vars(items: list) -> dict:
+    """The request's fields (``Headers._items``) as ``HTTP_*`` variables,
+    ``CONTENT_TYPE`` and ``CONTENT_LENGTH``, as _header_vars_walk makes them.  The
+    usual request, every field's name translated before and each its own variable,
+    in one comprehension (a name repeated, not exported or new: the walk)."""
+    env_of = _ENV_OF.get
+    e = {env_of(k): v for k, v in items}
+    if len(e) != len(items) or None in e:
+        return _header_vars_walk(items)
+    return e
+
+
 # PATH and LD_LIBRARY_PATH of the server's environment: decoded again only when a raw
 # value changed (os.environ keeps putenv and its mapping in step)
 _OS_PATHS: list = [0, 0, None]
@@ -104,32 +132,38 @@ def _os_paths() -> tuple:
     return vals
 
 
-# what depends only on the server, the per-directory settings that name it, the
-# request's host and port and the connection's local address: made once (bounded)
+# what depends only on the server, its per-directory core config (the settings that
+# name it), the request's host and port and the connection's local address: made once
+# (bounded)
 _SERVER_VARS: dict = {}
 
 
-def _server_vars(r: Request, d, sconf) -> dict:
-    ucn = d.use_canonical_name if d is not None else None
-    conn = r.conn
-    key = (id(r.server), id(r.process), ucn, d.use_canonical_phys_port if d is not None
-           else None, d.server_signature if d is not None else None, r.hostname,
-           r.parsed_port, conn.local_ip, conn.local_port)
+def _server_vars(r: Request, d) -> tuple:
+    """(SERVER_SIGNATURE, _SOFTWARE, _NAME, _ADDR, _PORT, DOCUMENT_ROOT,
+    REQUEST_SCHEME and SERVER_ADMIN as a dict, the document root)."""
+    server, conn = r.server, r.conn
+    key = (id(server), id(d), r.hostname, r.parsed_port, conn.local_ip, conn.local_port)
     found = _SERVER_VARS.get(key)
-    if found is not None and found[0] is r.server and found[1] is r.process:
-        return found[2]
-    out = {
+    if found is not None and found[0] is server and found[1] is d \
+            and found[2] is r.process:
+        return found[3]
+    sconf = server.module_config[CORE_MODULE]
+    docroot = sconf.ap_document_root or ""
+    out = ({
         "SERVER_SIGNATURE": signature(r),
         "SERVER_SOFTWARE": banner_of(r),
         "SERVER_NAME": escape_html(get_server_name_for_url(r)),
         "SERVER_ADDR": conn.local_ip,
         "SERVER_PORT": str(get_server_port(r)),
-    }
-    if ucn == "dns":                   # the local name is the connection's: not kept
-        return out
+        "DOCUMENT_ROOT": docroot,
+        "REQUEST_SCHEME": http_scheme(r),
+        "SERVER_ADMIN": sconf.server_admin or "",
+    }, docroot)
+    if d is not None and d.use_canonical_name == "dns":
+        return out                     # the local name is the connection's: not kept
     if len(_SERVER_VARS) >= 256:
         _SERVER_VARS.clear()
-    _SERVER_VARS[key] = (r.server, r.process, out)
+    _SERVER_VARS[key] = (server, d, r.process, out)
     return out
 
 
@@ -137,68 +171,60 @@ def add_common_vars(r: Request) -> None:
     """ap_add_common_vars: fills ``r.subprocess_env`` (the values it sets replace
     those of the same name, apr_table_overlap SET; HTTP_* fields repeated in the
     request keep their first value, as apr_table_addn then a SET overlap does)."""
-    d = r.module_config(CORE_MODULE)
-    sconf = r.server.module_config[CORE_MODULE]
-    e: dict = {}
-    setdefault = e.setdefault
-    env_of = _ENV_OF.get
-    for key, val in r.headers_in:
-        env = env_of(key, _MISSING)
-        if env is _MISSING:
-            env = _env_of(key)
-        if env is not None:
-            setdefault(env, val)
+    d = r.per_dir_config.get(CORE_MODULE)      # r.module_config(CORE_MODULE), inline
+    if d is None:
+        d = r.server.lookup_defaults.get(CORE_MODULE)
+    e = header_vars(r.headers_in._items)
     if not getattr(d, "cgi_pass_auth", None):
         # only these two come from the two fields
         if "HTTP_AUTHORIZATION" in e:
             del e["HTTP_AUTHORIZATION"]
         if "HTTP_PROXY_AUTHORIZATION" in e:
             del e["HTTP_PROXY_AUTHORIZATION"]
+    # the fields' variables, then the rest set one by one: what a table of them all
+    # overlapping r.subprocess_env gives (PATH and LD_LIBRARY_PATH read before theirs)
     senv = r.subprocess_env
+    path, ld = senv.get("PATH"), senv.get("LD_LIBRARY_PATH")
+    senv.update(e)
     os_path, os_ld = _os_paths()
-    val = senv.get("PATH")
-    if val is None:
-        val = DEFAULT_PATH if os_path is None else os_path
-    e.setdefault("PATH", val)
-    val = senv.get("LD_LIBRARY_PATH")
-    if val is None:
-        val = os_ld
-    if val is not None:
-        e.setdefault("LD_LIBRARY_PATH", val)
-    e.update(_server_vars(r, d, sconf))
+    senv["PATH"] = path if path is not None else DEFAULT_PATH if os_path is None \
+        else os_path
+    if ld is None:
+        ld = os_ld
+    if ld is not None:
+        senv["LD_LIBRARY_PATH"] = ld
+    names, docroot = _server_vars(r, d)
+    senv.update(names)
     conn = r.conn
     if conn.remote_host:
-        e["REMOTE_HOST"] = conn.remote_host
-    e["REMOTE_ADDR"] = conn.client_ip
-    e["DOCUMENT_ROOT"] = sconf.ap_document_root or ""
-    e["REQUEST_SCHEME"] = http_scheme(r)
-    e["CONTEXT_PREFIX"] = context_prefix(r)
-    e["CONTEXT_DOCUMENT_ROOT"] = context_document_root(r)
-    e["SERVER_ADMIN"] = sconf.server_admin or ""
-    e["SCRIPT_FILENAME"] = r.filename or ""
-    e["REMOTE_PORT"] = str(conn.client_port)
+        senv["REMOTE_HOST"] = conn.remote_host
+    senv["REMOTE_ADDR"] = conn.client_ip
+    prefix, root = context_info(r)     # ap_context_prefix, ap_context_document_root
+    senv["CONTEXT_PREFIX"] = prefix or ""
+    senv["CONTEXT_DOCUMENT_ROOT"] = root or docroot
+    senv["SCRIPT_FILENAME"] = r.filename or ""
+    senv["REMOTE_PORT"] = str(conn.client_port)
     if r.user:
-        e["REMOTE_USER"] = r.user
+        senv["REMOTE_USER"] = r.user
     else:
         back = r.prev
         while back is not None:
             if back.user:
-                e["REDIRECT_REMOTE_USER"] = back.user
+                senv["REDIRECT_REMOTE_USER"] = back.user
                 break
             back = back.prev
     if r.ap_auth_type:
-        e["AUTH_TYPE"] = r.ap_auth_type
-    if r.prev is not None:
-        if r.prev.uri is not None:
-            e["REDIRECT_URL"] = r.prev.uri
-        if r.prev.args is not None:
-            e["REDIRECT_QUERY_STRING"] = r.prev.args
-    senv.update(e)
+        senv["AUTH_TYPE"] = r.ap_auth_type
+    prev = r.prev
+    if prev is not None:
+        if prev.uri is not None:
+            senv["REDIRECT_URL"] = prev.uri
+        if prev.args is not None:
+            senv["REDIRECT_QUERY_STRING"] = prev.args
 
 
-def find_path_info(uri: str, path_info: str) -> int:
-    """ap_find_path_info: where the path info starts in ``uri`` (the two may differ
-    in repeated slashes), so that SCRIPT_NAME is ``uri`` up to there."""
+def _find_path_info_walk(uri: str, path_info: str) -> int:
+    """ap_find_path_info as Apache walks it (find_path_info's reference)."""
     lu, lp = len(uri), len(path_info)
     while True:
         lu -= 1
@@ -217,6 +243,16 @@ def find_path_info(uri: str, path_info: str) -> int:
     return lu
 
 
+def find_path_info(uri: str, path_info: str) -> int:
+    """ap_find_path_info: where the path info starts in ``uri`` (the two may differ
+    in repeated slashes), so that SCRIPT_NAME is ``uri`` up to there.  The usual case,
+    the path info (from '/') the end of a URI without runs of slashes, is where the
+    walk ends: the end less its length."""
+    if path_info[:1] == "/" and uri.endswith(path_info) and "//" not in uri:
+        return len(uri) - len(path_info)
+    return _find_path_info_walk(uri, path_info)
+
+
 def original_uri(r: Request) -> str:
     """original_uri: the target of the request line as received."""
     parts = (r.the_request or "").split(None, 2)
@@ -226,27 +262,32 @@ def original_uri(r: Request) -> str:
 def add_cgi_vars(r: Request) -> None:
     """ap_add_cgi_vars."""
     e = r.subprocess_env
-    core = r.module_config(CORE_MODULE)
     e["GATEWAY_INTERFACE"] = "CGI/1.1"
-    e["SERVER_PROTOCOL"] = r.protocol
+    protocol = r.protocol
+    e["SERVER_PROTOCOL"] = protocol
     e["REQUEST_METHOD"] = r.method
-    e["QUERY_STRING"] = r.args if r.args is not None else ""
-    rules = getattr(core, "cgi_var_rules", None) or {}
-    e["REQUEST_URI"] = r.uri if rules.get("REQUEST_URI") == "current-uri" \
+    args = r.args
+    e["QUERY_STRING"] = args if args is not None else ""
+    core = r.per_dir_config.get(CORE_MODULE)   # r.module_config(CORE_MODULE), inline
+    if core is None:
+        core = r.server.lookup_defaults.get(CORE_MODULE)
+    rules = getattr(core, "cgi_var_rules", None)
+    uri, path_info = r.uri, r.path_info
+    e["REQUEST_URI"] = uri if rules and rules.get("REQUEST_URI") == "current-uri" \
         else original_uri(r)
-    if r.protocol == "INCLUDED":
-        e["SCRIPT_NAME"] = r.uri
-        if r.path_info:
-            e["PATH_INFO"] = r.path_info
-    elif not r.path_info:
-        e["SCRIPT_NAME"] = r.uri
+    if protocol == "INCLUDED":
+        e["SCRIPT_NAME"] = uri
+        if path_info:
+            e["PATH_INFO"] = path_info
+    elif not path_info:
+        e["SCRIPT_NAME"] = uri
     else:
-        e["SCRIPT_NAME"] = r.uri[:find_path_info(r.uri, r.path_info)]
-        e["PATH_INFO"] = r.path_info
-    if r.path_info:
-        pa = sub_req_lookup_uri(escape_uri(r.path_info), r)
-        if pa.filename:
-            e["PATH_TRANSLATED"] = pa.filename + (pa.path_info or "")
+        e["SCRIPT_NAME"] = uri[:find_path_info(uri, path_info)]
+        e["PATH_INFO"] = path_info
+    if path_info:
+        found = lookup_uri_path(escape_uri(path_info), r)
+        if found is not None:
+            e["PATH_TRANSLATED"] = found
 
 
 def create_environment(table: dict) -> dict:

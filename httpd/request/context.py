@@ -19,6 +19,15 @@ def set_context_info(r, prefix: Optional[str], document_root: Optional[str]) -> 
                               document_root if document_root is not None else old_root)
 
 
+def context_info(r) -> tuple:
+    """(prefix, document root) as ap_set_context_info left them, each None when unset
+    (what context_prefix and context_document_root read, in one look-up)."""
+    return r.request_config.get(_KEY, _UNSET)
+
+
+_UNSET = (None, None)
+
+
 def context_prefix(r) -> str:
     """ap_context_prefix: the URL prefix of the matched Alias, else ""."""
     return r.request_config.get(_KEY, (None, None))[0] or ""

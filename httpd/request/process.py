@@ -267,6 +267,23 @@ def process_request_internal(r: Request, gen: Optional[Generation] = None) -> in
     return _pipeline(r, gen)
 
 
+def memo_holds(entry: tuple, main: Optional[Request]):
+    """The replay's tests of a kept run (a memo entry: path, mode, inode, device,
+    replay, values, checked) for a record whose main request is ``main``: the stat of
+    its file (returned) when it has the same mode, inode and device and, for a
+    subrequest, the config its access check saw is its parent's as it was; else None.
+    (process_request_internal makes the same tests inline, on every request's path.)"""
+    path, mode, ino, dev, _, _, checked = entry
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if (st.st_mode == mode and st.st_ino == ino and st.st_dev == dev
+            and (main is None or (checked[0] is main.per_dir_config) is checked[1])):
+        return st
+    return None
+
+
 # the phases the memo replays (those of _pipeline for a main request), and the
 # per-request fields it leaves out of its snapshot: the connection's and the
 # protocol's, and those it treats on their own (finfo is stat'ed again; notes, the

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import stat
+from typing import Optional
 
-from httpd.request.process import (HTTP_INTERNAL_SERVER_ERROR, parse_uri,
+from httpd.request.process import (HTTP_INTERNAL_SERVER_ERROR, generation, memo_holds,
+                           parse_uri,
                            process_request_internal, recursion_limit_exceeded)
 from httpd.module import CORE_MODULE
 from httpd.request.record import Headers, Request, request_maker
@@ -62,6 +64,54 @@ def sub_req_lookup_uri(new_uri: str, r: Request, method: str = "GET") -> Request
         udir = r.uri[:r.uri.rfind("/") + 1] if "/" in r.uri else ""
         parse_uri(rnew, escape_uri(udir) + new_uri)
     return _run_phases(r, rnew)
+
+
+# lookup_uri_path's answers: (server, URI) -> (the memo's key and the entry the answer
+# came from, the answer); per generation (Generation.caches), bounded
+_PATHS = "core:subrequest-paths"
+_PATHS_MAX = 1024
+
+
+def lookup_uri_path(new_uri: str, r: Request) -> Optional[str]:
+    """What ap_add_cgi_vars keeps of ``ap_sub_req_lookup_uri(new_uri, r)``: the
+    subrequest's filename and path info joined (None when it has no filename).
+
+    When the generation's pipeline memo holds a kept run for this subrequest (same
+    server, URI and method, the parent a main request), the answer a replay of that
+    run gives is kept beside it and served after the replay's own checks (the entry
+    still the memo's, the stat of its file the same, the same answer to "is the config
+    its access check saw the parent's?"), without making the record: the same answer
+    the subrequest gives.  Otherwise the subrequest runs, and its answer is kept when
+    it was a replay (the memo's entry the same before and after the run)."""
+    try:
+        gen = r.process.http_generation        # generation(r.process), its usual case
+    except AttributeError:
+        gen = generation(r.process)
+    main = r.main is None and r.prev is None
+    if main:
+        paths = gen.caches.get(_PATHS)
+        hit = paths.get((r.server, new_uri)) if paths is not None else None
+        if hit is not None:
+            key, entry, found = hit
+            memo = gen.memo
+            if memo is not None and memo.get(key) is entry and memo_holds(entry, r) \
+                    is not None:            # the replay's own tests
+                return found
+    memo = gen.memo
+    key = entry = None
+    if (main and memo is not None and new_uri[:1] == "/" and new_uri[1:2] != "/"
+            and "?" not in new_uri and "#" not in new_uri):
+        key = (r.server, new_uri, M_GET, False)     # process_request_internal's
+        entry = memo.get(key)
+    pa = sub_req_lookup_uri(new_uri, r)
+    found = pa.filename + (pa.path_info or "") if pa.filename else None
+    if entry.__class__ is tuple and pa.status == 200 and memo.get(key) is entry:
+        # the run was a replay of that entry
+        paths = gen.caches.setdefault(_PATHS, {})
+        if len(paths) >= _PATHS_MAX:
+            paths.clear()
+        paths[(r.server, new_uri)] = (key, entry, found)
+    return found
 
 
 def _run_phases(r: Request, rnew: Request) -> Request:

@@ -5,18 +5,30 @@ from __future__ import annotations
 from typing import Optional
 
 
+# the names of a table, in order -> {(name lowered, its length): the first such name}:
+# the tables looked up (a request's environment: a WSGI request's ~45 variables) have
+# the same names request after request (bounded: cleared past _LOWERED_MAX)
+_LOWERED: dict = {}
+_LOWERED_MAX = 256
+
+
 def table_get(table: dict, key: str) -> Optional[str]:
-    """apr_table_get on a dict: the exact key first, then case-insensitively."""
+    """apr_table_get on a dict: the exact key first, then case-insensitively (the
+    first name, in order, of the key's length that lowers to the key's lowering)."""
     value = table.get(key)
     if value is not None:
         return value
     if table:
-        low, n = key.lower(), len(key)
-        # one pass in C over every name first (most lookups find nothing), then the
-        # Python scan only when some name is equal case-insensitively
-        if f"\0{low}\0" not in f"\0{chr(0).join(table).lower()}\0":
-            return None
-        for k in table:         # (keys alone: no pair to unpack for every entry)
-            if len(k) == n and k.lower() == low:    # (the length first: no lower())
-                return table[k]
+        names = tuple(table)
+        lowered = _LOWERED.get(names)
+        if lowered is None:
+            lowered = {}
+            for k in names:
+                lowered.setdefault((k.lower(), len(k)), k)
+            if len(_LOWERED) >= _LOWERED_MAX:
+                _LOWERED.clear()
+            _LOWERED[names] = lowered
+        k = lowered.get((key.lower(), len(key)))
+        if k is not None:
+            return table[k]
     return None

@@ -20,6 +20,38 @@ def test_find_path_info(uri, path_info, script_name):
     assert uri[:find_path_info(uri, path_info)] == script_name
 
 
+def test_find_path_info_usual_case_is_the_walk():
+    """find_path_info's shortcut (the path info the end of a URI without "//") gives
+    what Apache's walk gives, over URIs with and without runs of slashes."""
+    import itertools
+    parts = ["", "/", "//", "a", "/a", "/a/", "a/b", "/a//b", "/app/x.wsgi", "/%2f/"]
+    for u1, u2, p in itertools.product(parts, parts, parts):
+        uri = "/" + u1 + u2
+        for path_info in (p, u2, u2 + p, "/" + u2, uri, uri[1:]):
+            assert find_path_info(uri, path_info) == \
+                util_script._find_path_info_walk(uri, path_info), (uri, path_info)
+
+
+def test_header_vars_is_the_field_by_field_walk(monkeypatch):
+    """header_vars's one comprehension gives what the walk over the fields gives:
+    first values of repeated names, unexported names left out, in order."""
+    monkeypatch.setattr(util_script, "_ENV_OF", {})
+    heads = [
+        [("Host", "h"), ("User-Agent", "u"), ("Accept", "*/*")],
+        [("Host", "h"), ("X_Bad", "b"), ("Proxy", "p"), ("Accept", "a")],
+        [("Cookie", "1"), ("cookie", "2"), ("COOKIE", "3"), ("Content-Type", "t/p")],
+        [("Proxy", "p")],
+        [("X_Bad", "b"), ("Content-Length", "3")],
+        [],
+        [("A-B", "1"), ("A_B", "2"), ("a-b", "3")],
+        [("Authorization", "Basic x"), ("Proxy-Authorization", "y")],
+    ]
+    for _ in range(3):
+        for items in heads:
+            got, want = util_script.header_vars(items), util_script._header_vars_walk(items)
+            assert got == want and list(got) == list(want), items
+
+
 def test_http2env():
     assert http2env("X-Foo-Bar") == "HTTP_X_FOO_BAR"
     assert http2env("x_under") is None           # not exported, as Apache
@@ -54,3 +86,24 @@ def test_isindex_argument_escaping():
     assert escape_shell_cmd(unescape_url("a%3Bb")) == "a\\;b"
     assert escape_shell_cmd("$(x)`y`") == "\\$\\(x\\)\\`y\\`"
     assert unescape_url("bad%zz%41%00rest") == "bad%zzA"
+
+
+def test_common_vars_overlap_what_the_environment_held(server):
+    """ap_add_common_vars' values replace those of the same name already in
+    r.subprocess_env (apr_table_overlap SET), a field repeated arrives merged,
+    and PATH / LD_LIBRARY_PATH set before (SetEnv) are kept."""
+    s = server("DocumentRoot $ROOT/htdocs\n", {"htdocs/a.txt": "a"})
+    r = s.get("/a.txt", headers=[("X-A", "1"), ("x-a", "2"), ("Authorization", "B x"),
+                                 ("Proxy", "p")])
+    r.subprocess_env.update({"HTTP_X_A": "old", "PATH": "/mine", "LD_LIBRARY_PATH": "/l",
+                             "REMOTE_ADDR": "old", "HTTP_AUTHORIZATION": "kept",
+                             "OTHER": "o"})
+    util_script.add_common_vars(r)
+    e = r.subprocess_env
+    assert (e["HTTP_X_A"], e["PATH"], e["LD_LIBRARY_PATH"], e["REMOTE_ADDR"]) == \
+        ("1, 2", "/mine", "/l", "127.0.0.1")
+    assert e["HTTP_AUTHORIZATION"] == "kept" and "HTTP_PROXY" not in e
+    assert e["OTHER"] == "o" and e["SERVER_NAME"] == "localhost"
+    assert e["DOCUMENT_ROOT"].endswith("/htdocs") and e["SCRIPT_FILENAME"].endswith("/a.txt")
+    assert list(e)[:7] == ["HTTP_X_A", "PATH", "LD_LIBRARY_PATH", "REMOTE_ADDR",
+                           "HTTP_AUTHORIZATION", "OTHER", "HTTP_HOST"]

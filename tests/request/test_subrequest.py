@@ -119,3 +119,53 @@ def test_the_compiled_sub_request_is_the_reference_record(server):
             r.headers_in._keys and got.subprocess_env is not r.subprocess_env
         got.headers_in.add("Y", "2")
         assert "Y" not in r.headers_in
+
+
+# no .htaccess looked up: the pipeline memo keeps these runs
+KEPT = CONF.replace("<Directory />\n",
+                    "<Directory />\nAllowOverride None\nOptions FollowSymLinks\n")
+
+
+def _subrequest_path(rr):
+    return rr.filename + (rr.path_info or "") if rr.filename else None
+
+
+def test_lookup_uri_path_is_the_subrequests_answer(server):
+    """lookup_uri_path (PATH_TRANSLATED's subrequest) answers what sub_req_lookup_uri's
+    record says, whether it serves a kept answer or runs the subrequest, and sees a
+    change of the file (the memo's stat) and of the parent's config."""
+    from httpd.request.subrequest import lookup_uri_path
+    s = server(KEPT + "<Location /d/sub>\nRequire all granted\n</Location>\n", FILES)
+    uris = ("/", "/d/a%20b.txt", "/d/a%20b.txt/more", "/closed/y", "/nope/x", "/d/sub/x")
+    for target in ("/d/index.html", "/d/sub/x", "/d/index.html"):
+        for _ in range(3):
+            r = s.get(target)
+            for uri in uris:
+                assert lookup_uri_path(uri, r) == _subrequest_path(sub_req_lookup_uri(uri, r)), \
+                    (target, uri)
+    r = s.get("/d/index.html")
+    assert lookup_uri_path("/d/a%20b.txt", r).endswith("/htdocs/d/a b.txt")
+    os.rename(s.root / "htdocs/d/a b.txt", s.root / "htdocs/d/gone")
+    os.mkdir(s.root / "htdocs/d/a b.txt")       # another inode, a directory now
+    for _ in range(2):
+        r = s.get("/d/index.html")
+        got = lookup_uri_path("/d/a%20b.txt/more", r)
+        assert got == _subrequest_path(sub_req_lookup_uri("/d/a%20b.txt/more", r))
+        assert got.endswith("/htdocs/d/a b.txt/more")
+    os.rmdir(s.root / "htdocs/d/a b.txt")
+    r = s.get("/d/index.html")
+    assert lookup_uri_path("/d/a%20b.txt/more", r) == \
+        _subrequest_path(sub_req_lookup_uri("/d/a%20b.txt/more", r))
+
+
+def test_lookup_uri_path_serves_a_kept_answer_without_the_record(server, monkeypatch):
+    from httpd.request import subrequest
+    s = server(KEPT, FILES)
+    for _ in range(3):
+        want = subrequest.lookup_uri_path("/d/a%20b.txt", s.get("/d/index.html"))
+    made = []
+    real = subrequest.make_sub_request
+    monkeypatch.setattr(subrequest, "make_sub_request", lambda r: made.append(r) or real(r))
+    r = s.get("/d/index.html")
+    assert subrequest.lookup_uri_path("/d/a%20b.txt", r) == want and not made
+    assert subrequest.lookup_uri_path("/d/a%20b.txt?q", r) == want and made
