@@ -8,24 +8,13 @@ from __future__ import annotations
 import shutil
 import signal
 import socket
-import time
 
 import pytest
 
 from tests.e2e.mpm import start_server, wait_for
+from tests.mpms.clients import response as _response
 
 ONE_CHILD = "StartServers 1\nMinSpareServers 1\nMaxSpareServers 1\nMaxRequestWorkers 1\n"
-
-
-def _response(s: socket.socket) -> bytes:
-    data = b""
-    end = time.monotonic() + 5
-    while not data.endswith(b"hello\n") and time.monotonic() < end:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    return data
 
 
 @pytest.mark.parametrize("mpm", ["prefork", "worker"])
