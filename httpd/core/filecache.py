@@ -28,17 +28,14 @@ class SmallFileCache:
     __slots__ = ("_files", "_bytes", "max_bytes")
 
     def __init__(self, max_bytes: int = MAX_BYTES):
-        self._files: dict[str, tuple[tuple, bytes, FileRange]] = {}
+        self._files: dict[str, tuple[tuple, FileRange]] = {}   # the body holds the bytes
         self._bytes = 0
         self.max_bytes = max_bytes
 
     def get(self, path: str, st: os.stat_result) -> Optional[bytes]:
         """The file's bytes when what was read is still what the stat describes."""
-        entry = self._files.get(path)
-        if entry is not None and entry[0] == (st.st_ino, st.st_dev, st.st_size,
-                                              st.st_mtime_ns, st.st_ctime_ns):
-            return entry[1]
-        return None
+        body = self.whole(path, st)
+        return body.data if body is not None else None
 
     def whole(self, path: str, st: os.stat_result) -> Optional[FileRange]:
         """The whole file as a response body (a FileRange holding its bytes: immutable,
@@ -47,7 +44,7 @@ class SmallFileCache:
         entry = self._files.get(path)
         if entry is not None and entry[0] == (st.st_ino, st.st_dev, st.st_size,
                                               st.st_mtime_ns, st.st_ctime_ns):
-            return entry[2]
+            return entry[1]
         return None
 
     def put(self, path: str, st: os.stat_result, data: bytes) -> None:
@@ -58,8 +55,8 @@ class SmallFileCache:
             self._bytes = 0
         old = self._files.get(path)
         if old is not None:
-            self._bytes -= len(old[1])
-        self._files[path] = (_identity(st), data, FileRange(path, 0, len(data), data))
+            self._bytes -= old[1].length
+        self._files[path] = (_identity(st), FileRange(path, 0, len(data), data))
         self._bytes += len(data)
 
     def __len__(self) -> int:

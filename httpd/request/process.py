@@ -251,16 +251,10 @@ def process_request_internal(r: Request, gen: Optional[Generation] = None) -> in
         if entry is _NEVER:
             return _pipeline(r, gen)
         if entry is not _CANDIDATE:
-            path, mode, ino, dev, replay, values, checked = entry
-            try:
-                st = os.stat(path)
-            except OSError:
-                st = None
-            if (st is not None and st.st_mode == mode and st.st_ino == ino
-                    and st.st_dev == dev
-                    and (main is None or (checked[0] is main.per_dir_config) is checked[1])):
-                replay(r, st, values)
-                if main is not None and checked[1]:     # the parent's access decision
+            st = memo_holds(entry, main)
+            if st is not None:
+                entry[4](r, st, entry[5])               # replay(r, st, values)
+                if main is not None and entry[6][1]:    # the parent's access decision
                     r.user, r.ap_auth_type = main.user, main.ap_auth_type
                 return OK
         return _record(r, gen, memo, key)
@@ -271,8 +265,8 @@ def memo_holds(entry: tuple, main: Optional[Request]):
     """The replay's tests of a kept run (a memo entry: path, mode, inode, device,
     replay, values, checked) for a record whose main request is ``main``: the stat of
     its file (returned) when it has the same mode, inode and device and, for a
-    subrequest, the config its access check saw is its parent's as it was; else None.
-    (process_request_internal makes the same tests inline, on every request's path.)"""
+    subrequest, the config its access check saw is its parent's as it was; else None
+    (process_request_internal's replay, and lookup_uri_path's kept answers)."""
     path, mode, ino, dev, _, _, checked = entry
     try:
         st = os.stat(path)

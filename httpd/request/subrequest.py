@@ -83,10 +83,7 @@ def lookup_uri_path(new_uri: str, r: Request) -> Optional[str]:
     its access check saw the parent's?"), without making the record: the same answer
     the subrequest gives.  Otherwise the subrequest runs, and its answer is kept when
     it was a replay (the memo's entry the same before and after the run)."""
-    try:
-        gen = r.process.http_generation        # generation(r.process), its usual case
-    except AttributeError:
-        gen = generation(r.process)
+    gen = generation(r.process)
     main = r.main is None and r.prev is None
     if main:
         paths = gen.caches.get(_PATHS)
