@@ -205,7 +205,8 @@ def _read_file(r: Request, d, st, path: str) -> tuple:
     """_serve_file for a file not in the cache of small files (or under ContentDigest
     On): opened (the permission check Apache's open makes), its fields set, its
     Content-MD5 computed, the conditions checked, a small file read whole while it is
-    open (the writer sends these bytes) and kept.  (status, None) when that answered
+    open (the writer sends these bytes) and kept (also when the conditions answered:
+    the next revalidation is then a cached one).  (status, None) when that answered
     the request, else (None, the bytes or None)."""
     try:
         fd = os.open(path, _O_READ)
@@ -218,17 +219,19 @@ def _read_file(r: Request, d, st, path: str) -> tuple:
                 r.headers_out.set("Content-MD5", _content_md5(path))
             except OSError as e:
                 return _open_error(r, e), None
-        if not CONDITIONAL_FIELDS.isdisjoint(r.headers_in._keys) and _conditions_answer(r):
-            return OK, None
+        answered = (not CONDITIONAL_FIELDS.isdisjoint(r.headers_in._keys)
+                    and _conditions_answer(r))
         size = st.st_size
         if size > SMALL_FILE or r.header_only:
-            return None, None
+            return (OK if answered else None), None
+        # a 304 reads the small file too, once: the browser's next revalidations of
+        # it then take the cached path (no open, no read)
         try:
             data = os.read(fd, size)
         except OSError:
-            return None, None
+            return (OK if answered else None), None
         _FILES.put(path, st, data)
-        return None, data
+        return (OK, None) if answered else (None, data)
     finally:
         os.close(fd)
 

@@ -58,11 +58,29 @@ def _checkmask(data: str, mask: str) -> bool:
     return len(data) == len(mask)
 
 
+_parsed_dates: dict[str, int] = {}
+
+
 def parse_http_date(date: Optional[str]) -> int:
     """apr_date_parse_http in whole seconds: RFC 1123, RFC 850 or asctime, ignoring the
-    weekday and anything after the time; 0 (APR_DATE_BAD) when it does not parse."""
+    weekday and anything after the time; 0 (APR_DATE_BAD) when it does not parse.
+
+    Answers are kept by the text (a function of it alone; bounded): a revalidating
+    browser sends back the Last-Modified it was given, and the conditions parse it
+    beside that same Last-Modified."""
     if not date:
         return 0
+    t = _parsed_dates.get(date)
+    if t is None:
+        t = _parse_http_date(date)
+        if len(_parsed_dates) >= 4096:
+            _parsed_dates.clear()
+        _parsed_dates[date] = t
+    return t
+
+
+def _parse_http_date(date: str) -> int:
+    """parse_http_date's work for a text not yet kept."""
     date = date.lstrip(" \t\n\r\v\f")
     sp = date.find(" ")
     if not date or sp < 0:
@@ -463,27 +481,34 @@ def meets_conditions(r: Request) -> int:
         return OK
     out = r.headers_out
     not_modified = -1
-    if condition_if_match(r, out) == CONDITION_NOMATCH:
+    # each ap_condition_if_* answers CONDITION_NONE without its field: asked only for
+    # the fields the request has (the lowered names, when the table keeps them)
+    if keys is None:
+        keys = [k.lower() for k, _ in hin.items()]
+    if "if-match" in keys and condition_if_match(r, out) == CONDITION_NOMATCH:
         return HTTP_PRECONDITION_FAILED
-    cond = condition_if_unmodified_since(r, out)
-    if cond == CONDITION_NOMATCH:
-        not_modified = 0
-    elif cond >= CONDITION_WEAK:
-        return HTTP_PRECONDITION_FAILED
-    cond = condition_if_none_match(r, out)
-    if cond == CONDITION_NOMATCH:
-        not_modified = 0
-    elif cond >= CONDITION_WEAK:
-        if r.method_number == M_GET:
-            if not_modified:
-                not_modified = 1
-        else:
+    if "if-unmodified-since" in keys:
+        cond = condition_if_unmodified_since(r, out)
+        if cond == CONDITION_NOMATCH:
+            not_modified = 0
+        elif cond >= CONDITION_WEAK:
             return HTTP_PRECONDITION_FAILED
-    cond = condition_if_modified_since(r, out)
-    if cond == CONDITION_NOMATCH:
-        not_modified = 0
-    elif cond >= CONDITION_WEAK and r.method_number == M_GET and not_modified:
-        not_modified = 1
-    if condition_if_range(r, out) > CONDITION_NONE:
+    if "if-none-match" in keys:
+        cond = condition_if_none_match(r, out)
+        if cond == CONDITION_NOMATCH:
+            not_modified = 0
+        elif cond >= CONDITION_WEAK:
+            if r.method_number == M_GET:
+                if not_modified:
+                    not_modified = 1
+            else:
+                return HTTP_PRECONDITION_FAILED
+    if "if-modified-since" in keys:
+        cond = condition_if_modified_since(r, out)
+        if cond == CONDITION_NOMATCH:
+            not_modified = 0
+        elif cond >= CONDITION_WEAK and r.method_number == M_GET and not_modified:
+            not_modified = 1
+    if "if-range" in keys and condition_if_range(r, out) > CONDITION_NONE:
         return OK
     return HTTP_NOT_MODIFIED if not_modified == 1 else OK

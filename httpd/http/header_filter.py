@@ -432,7 +432,7 @@ def finalize_head(r: Request) -> bytes:
 def _usual_head(r: Request) -> Optional[bytes]:
     if (r.status != 200 or r.chunked or r.header_only or r.no_cache or r.content_encoding
             or r.content_languages or r.err_headers_out._items):
-        return None
+        return _usual_304(r) if r.status == 304 else None
     line = r.status_line
     if line and line != _USUAL_LINE:
         return None
@@ -493,6 +493,74 @@ def _usual_head(r: Request) -> Optional[bytes]:
     start = _USUAL_START
     if start[0] != sec:
         start[:] = [sec, b"HTTP/1.1 200 OK\r\nDate: " + ap_http_date(sec).encode("ascii")]
+    return start[1] + tail
+
+
+_USUAL_304 = "304 Not Modified"
+_START_304 = [-1, b""]      # its status line and Date of the current second
+
+
+def _usual_304(r: Request) -> Optional[bytes]:
+    """_usual_head for a 304 (a browser's revalidation): what finalize_headers does to
+    one, done when the same conditions hold (the default status line, a body of known
+    length, no err_headers_out, Expires to add, environment or note the filter obeys,
+    no field it would fold or replace, every field one that passed check_headers, kept
+    alive without a field to add).  The framing fields and the content type, encoding
+    and languages are dropped, as there; the head after Date is kept by (banner,
+    fields) in _HEADS, as the 200's."""
+    if r.no_cache or r.err_headers_out._items:
+        return None
+    line = r.status_line
+    if line and line != _USUAL_304:
+        return None
+    body = r.body
+    if body.__class__ is not bytes and body_length(body) is None:
+        return None
+    out = r.headers_out
+    keys = out._keys
+    if not _UNUSUAL_FIELDS.isdisjoint(keys):
+        return None
+    env = r.subprocess_env
+    if env and (env.get("force-no-vary") is not None or env.get("downgrade-1.0") is not None
+                or env.get("force-response-1.0") is not None):
+        return None
+    notes = r.notes
+    if notes and notes.get("no-etag") is not None:
+        return None
+    if not _plainly_kept_alive(r):
+        return None
+    banner = _BANNER_OF.get(r.server)
+    if banner is None:
+        banner = _banner_of_server(r)
+    items = out._items
+    length = "content-length" in keys
+    if length:          # dropped, as the general path drops it (unchecked)
+        items = [kv for k, kv in zip(keys, items) if k != "content-length"]
+    key = (_USUAL_304, banner, *items)
+    tail = _HEADS.get(key)
+    if tail is None:
+        if not _PASSED.issuperset(items):
+            return None
+        tail = ("".join([f"\r\nServer: {banner}", *[f"\r\n{k}: {v}" for k, v in items]])
+                + "\r\n\r\n").encode("latin-1", "replace")
+        if len(_HEADS) >= _HEADS_MAX:
+            _HEADS.clear()
+        _HEADS[key] = tail
+    if length:          # Headers.unset, inline: the fields kept above
+        out._items = items
+        out._keys = [k for k in keys if k != "content-length"]
+    r.content_type = r.content_encoding = None
+    r.content_languages = []
+    r.chunked = False
+    r.status_line = _USUAL_304
+    conn = r.conn
+    conn.keepalive = True
+    conn.keepalives += 1
+    sec = int(r.request_time)
+    start = _START_304
+    if start[0] != sec:
+        start[:] = [sec, b"HTTP/1.1 304 Not Modified\r\nDate: "
+                    + ap_http_date(sec).encode("ascii")]
     return start[1] + tail
 
 

@@ -45,7 +45,8 @@ def build(process, raw, *, status=200, ctype="application/octet-stream", body=b"
 
 def outcome(r, head):
     return (head, r.status_line, r.conn.keepalive, r.conn.keepalives, r.chunked, r.proto_num,
-            r.headers_out.items(), r.err_headers_out.items())
+            r.headers_out.items(), r.err_headers_out.items(), r.content_type,
+            r.content_encoding, r.content_languages)
 
 
 def both(process, raw, **kw):
@@ -91,6 +92,26 @@ CASES = {
     "201": dict(status=201),
     "404": dict(status=404),
     "304": dict(status=304, fields=VALIDATORS),
+    "304 no body": dict(status=304, body=None, fields=VALIDATORS),
+    "304 length field": dict(status=304, body=None,
+                             fields=VALIDATORS + (("Content-Length", "10"),)),
+    "304 two length fields": dict(status=304, fields=(("Content-Length", "1"),
+                                                      ("Content-Length", "x"))),
+    "304 no fields": dict(status=304, body=None, ctype=None),
+    "304 status line": dict(status=304, status_line="304 Not Modified", fields=VALIDATORS),
+    "304 odd status line": dict(status=304, status_line="304 Same", fields=VALIDATORS),
+    "304 header only": dict(status=304, header_only=True, fields=VALIDATORS),
+    "304 encoding and languages": dict(status=304, content_encoding="gzip",
+                                       content_languages=["en"], fields=VALIDATORS),
+    "304 bad field": dict(status=304, fields=(("X-Bad", "a\x01b"),)),
+    "304 vary": dict(status=304, fields=(("Vary", "Accept, accept"),)),
+    "304 type field": dict(status=304, fields=(("Content-Type", "text/plain"),)),
+    "304 err fields": dict(status=304, err=(("X-Err", "1"),)),
+    "304 no cache": dict(status=304, no_cache=True),
+    "304 unknown length": dict(status=304, body=iter([b"ab"])),
+    "304 nokeepalive": dict(status=304, env={"nokeepalive": "1"}),
+    "304 no-etag": dict(status=304, fields=VALIDATORS, notes={"no-etag": "omit"}),
+    "304 keep-alives used up": dict(status=304, keepalives=3),
     "status line": dict(status_line="200 Fine"),
     "chunked": dict(chunked=True),
     "no cache": dict(no_cache=True),
@@ -127,7 +148,9 @@ def test_usual_path_answers_as_the_general_one(process, name, raw):
 
 @pytest.mark.parametrize("name", ["file", "file range", "no length field", "empty body",
                                   "parts", "text gets a charset", "other env", "other note",
-                                  "last keep-alive"])
+                                  "last keep-alive", "304", "304 no body", "304 length field",
+                                  "304 status line", "304 header only",
+                                  "304 encoding and languages"])
 def test_the_usual_cases_take_the_shortcut(process, name):
     both(process, GET11, **CASES[name])        # the general path's checks pass the fields
     r = build(process, GET11, **CASES[name])
@@ -136,7 +159,10 @@ def test_the_usual_cases_take_the_shortcut(process, name):
 
 @pytest.mark.parametrize("name", ["bad field", "vary", "err fields", "404", "chunked",
                                   "nokeepalive", "NoKeepAlive", "keep-alives used up",
-                                  "unknown length", "wrong length field"])
+                                  "unknown length", "wrong length field", "304 odd status line",
+                                  "304 bad field", "304 vary", "304 err fields",
+                                  "304 no cache", "304 unknown length", "304 no-etag",
+                                  "304 keep-alives used up"])
 def test_the_unusual_cases_do_not(process, name):
     both(process, GET11, **CASES[name])
     r = build(process, GET11, **CASES[name])
