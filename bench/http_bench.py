@@ -55,6 +55,13 @@ URLS = {"1 KB file": "/1k.bin", "100 KB file": "/100k.bin", "404": "/missing.txt
         "1 KB file (no keep-alive)": "/1k.bin|close"}
 
 
+def interpreter() -> str:
+    """The Python the servers run on: its version and its installation.  The build
+    matters: pyenv's default one (no --enable-optimizations) costs this server ~15 %
+    more CPU per request than Debian's python3 (docs/performance.md)."""
+    return f"{platform.python_version()} ({sys.base_prefix})"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -439,7 +446,7 @@ def main() -> None:
         shutil.rmtree(root, ignore_errors=True)
     print(f"command: {' '.join(sys.argv)}")
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}, {platform.platform()}")
+          f"{interpreter()}, {platform.platform()}")
     print(f"load: wrk -t2 -d{args.duration}s, keep-alive, 127.0.0.1; "
           f"{args.runs} interleaved run(s), median shown\n")
     for mode in modes:

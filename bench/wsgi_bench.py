@@ -35,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from http_bench import free_port, start, stop, wrk  # noqa: E402 (the bench's one copy)
+from http_bench import free_port, interpreter, start, stop, wrk  # noqa: E402 (one copy)
 import statistics  # noqa: E402
 MODDIR = "/usr/lib/apache2/modules"
 APP = '''
@@ -202,7 +202,7 @@ def main() -> None:
           f"--duration {a.duration} --connections {a.connections} --mode {a.mode} "
           f"--rounds {a.rounds}`, "
           f"{time.strftime('%Y-%m-%d %H:%M')}, {platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}\n")
+          f"Python {interpreter()}\n")
     print("| server | " + " | ".join(c[0] for c in columns) + " |")
     print("|---|" + "---|" * len(columns))
     for name, row in cells.items():
