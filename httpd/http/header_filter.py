@@ -442,6 +442,8 @@ def _usual_head(r: Request) -> Optional[bytes]:
         n = len(body)
     elif kind is FileRange:
         n = body.length
+    elif kind is list and len(body) == 1 and body[0].__class__ is bytes:
+        n = len(body[0])            # an application's one piece (mod_wsgi, CGI)
     else:
         n = body_length(body)
         if n is None:
