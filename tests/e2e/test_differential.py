@@ -251,11 +251,16 @@ def parse(data: bytes) -> tuple[int, dict, bytes]:
 def servers(tmp_path_factory):
     root = tmp_path_factory.mktemp("diff")
     docs = make_tree(root)
-    ap = start_apache(root, config(root, docs), modules=MODULES,
-                      env={"ACCESS_LOG": str(root / "logs" / "apache_access_log")})
+    # each server its own folder (config, PidFile, error log): a restart signal makes
+    # apache2 read its own file again, never the other's (another port)
+    theirs, mine = root / "theirs", root / "ours"
+    theirs.mkdir()
+    mine.mkdir()
+    ap = start_apache(theirs, config(root, docs), modules=MODULES,
+                      env={"ACCESS_LOG": str(theirs / "logs" / "apache_access_log")})
     try:
-        ours = start_httpd(root, config(root, docs), modules=MODULES,
-                           env={"ACCESS_LOG": str(root / "logs" / "httpd_access_log")})
+        ours = start_httpd(mine, config(root, docs), modules=MODULES,
+                           env={"ACCESS_LOG": str(mine / "logs" / "httpd_access_log")})
     except Exception:          # Apache is already running: never leave it behind
         if ap is not None:
             ap.stop()
@@ -273,6 +278,10 @@ def normalise(value: str, port: int) -> str:
 @pytest.mark.parametrize("name", list(REQUESTS))
 def test_same_answer(servers, name):
     ap, ours = servers
+    for server in servers:          # one that died says why, not "connection refused"
+        if server.proc.poll() is not None:
+            pytest.fail(f"{server.kind} exited ({server.proc.returncode}); its error log "
+                        f"ends:\n{server.error_log[-3000:]}")
     raw = REQUESTS[name].encode("latin-1")
     theirs = parse(raw_request(ap.port, raw, wait=2.0)[0])
     mine = parse(raw_request(ours.port, raw, wait=2.0)[0])
@@ -313,8 +322,9 @@ def test_access_log_lines_are_apaches(servers):
         raw_request(ap.port, raw, wait=2.0)
         raw_request(ours.port, raw, wait=2.0)
     time.sleep(0.5)
-    logs = ap.root / "logs"
-    theirs = STAMP.sub("[T]", (logs / "apache_access_log").read_text("latin-1")).splitlines()
-    mine = STAMP.sub("[T]", (logs / "httpd_access_log").read_text("latin-1")).splitlines()
+    theirs = STAMP.sub("[T]", (ap.root / "logs" / "apache_access_log").read_text(
+        "latin-1")).splitlines()
+    mine = STAMP.sub("[T]", (ours.root / "logs" / "httpd_access_log").read_text(
+        "latin-1")).splitlines()
     assert len(mine) == len(theirs)
     assert mine == theirs
