@@ -220,6 +220,13 @@ class Walker:
         # fast path (no lstat at all), and ended on an existing file: its answer then
         # depends only on the config and on that file's stat (the pipeline memo asks)
         self.fast_for = None
+        # the request whose last directory walk ended on a file that does not exist
+        # (lstat ENOENT) after reading no .htaccess and with links followed
+        # unconditionally at every existing component (see _storable in process.py),
+        # and what a replay of it must find again: (the deepest existing directory, its
+        # stat as the walk saw it or None for "/", the missing component)
+        self.missing_for = None
+        self.missing = None
         # <If> walks run so far (process.py's memo keeps no run during which one ran, in
         # any thread: a count, so another thread's request cannot hide one)
         self.if_walks = 0
@@ -420,6 +427,12 @@ def directory_walk(r, walker: Walker, log) -> int:
     # (FollowSymLinks without a mapping root): then the walk's answer depends on the
     # config and the type of the last file alone
     plain = True
+    # no .htaccess looked up, and every existing component lstat'ed is one whose link
+    # would be followed unconditionally (as Apache's fast path would): with ``missing``
+    # (the walk stopped at ENOENT), the answer depends on the config and on "the
+    # deepest existing directory resolves, the next component does not exist" alone
+    neg = True
+    missing = False
     while hit is None:
         # the sections of this level (every level tested here exists on disk)
         test = cur if seg == 1 or cur.endswith("/") else cur + "/"
@@ -439,7 +452,7 @@ def directory_walk(r, walker: Walker, log) -> int:
         # (not for "file/" of the fast path: a file has no .htaccess below it)
         if (opts[3] or opts[5]) and not (rest == "" and cur == full and seg > 1 and finfo
                                          is not None and not stat.S_ISDIR(finfo.st_mode)):
-            all_fast = plain = False
+            all_fast = plain = neg = False
             found = walker.htaccess.lookup(r.server, test, ss.access_names, opts[3],
                                            opts[4], opts[5])
             if found is not None:
@@ -462,26 +475,35 @@ def directory_walk(r, walker: Walker, log) -> int:
         if piece == "/":            # a trailing slash: nothing more to look at
             break
         o = opts[0]
-        if (finfo is not None and (o & (OPT_SYM_OWNER | OPT_SYM_LINKS)) == OPT_SYM_LINKS
+        if ((o & (OPT_SYM_OWNER | OPT_SYM_LINKS)) == OPT_SYM_LINKS
                 and (not root or not cur.startswith(root_slash) or _explicit_symlinks(opts))):
-            # Apache's fast path: the whole path exists and links may be followed (above
-            # the root always; below it only by an explicit FollowSymLinks)
-            seg += 1
-            continue
-        if plain and (finfo is not None or root
-                      or (o & (OPT_SYM_OWNER | OPT_SYM_LINKS)) != OPT_SYM_LINKS):
-            # a link here might be followed only conditionally (a walk with a mapping
-            # root is not told apart: a 404 under the DocumentRoot would pay for it)
-            plain = False
+            # a link here is followed unconditionally (above the root always; below it
+            # only by an explicit FollowSymLinks)
+            if finfo is not None:
+                # Apache's fast path: the whole path exists and links may be followed
+                seg += 1
+                continue
+            if root:
+                # a walk with a mapping root is not told apart for the positive memo
+                plain = False
+            uncond = True
+        else:
+            plain = uncond = False
         all_fast = False
         try:
-            thisinfo = (_dirwalk_stat(r, walker, cur, False) if walker.stat_hooks
-                        else os.lstat(cur if cur.isascii() else fs_path(cur)))
+            thisinfo_ = (_dirwalk_stat(r, walker, cur, False) if walker.stat_hooks
+                         else os.lstat(cur if cur.isascii() else fs_path(cur)))
         except OSError as e:
             if e.errno in (errno.ENOENT, errno.ENOTDIR):
-                thisinfo = None
+                # thisinfo: the deepest existing directory's stat (None: "/")
+                missing = True
+                if e.errno == errno.ENOTDIR:
+                    neg = False
                 break
             return _stat_error(r, e, log)
+        if not uncond:
+            neg = False                 # this link might be followed conditionally
+        thisinfo = thisinfo_
         mode = thisinfo.st_mode & 0o170000      # stat.S_IFMT, inline: the loop is hot
         if mode == 0o120000:                    # S_ISLNK
             thisinfo = _resolve_symlink(cur, thisinfo, o)
@@ -503,6 +525,11 @@ def directory_walk(r, walker: Walker, log) -> int:
         seg += 1
     if all_fast and not rest and cur == full and len(ss.paths) < MAX_CACHE:
         ss.paths[fast_key] = matched
+    if missing:
+        if neg and full == entry and not walker.stat_hooks:
+            walker.missing_for = r
+            walker.missing = (cur[:cur.rfind("/")] or "/", thisinfo, cur)
+        thisinfo = None
     r.finfo = finfo if finfo is not None else thisinfo
     r.filename = r.canonical_filename = cur
     r.path_info = _join_path_info(rest, saved)
