@@ -202,6 +202,15 @@ class ServerSections:
         # match (no path_info, no <DirectoryMatch>), so the next request for it costs a
         # stat; the entry keeps the base alive, so its id is not reused under it
         self.files: dict[tuple, tuple] = {}
+        # (existing directory D, mapping root) -> (its depth, the sections and Options in
+        # force above it): where a walk for a name that does not exist (the file, or a
+        # name below a file: path info) may start instead of "/", after a stat saying D
+        # still resolves to a directory.  Kept only from walks that read no .htaccess
+        # and at whose every existing component a link would have been followed
+        # unconditionally: then each component above D, being a directory or a link to
+        # one (D resolves), is one the walk passes, whatever it is now (see
+        # directory_walk).  Keys are directories the walk found, as in ``levels``.
+        self.resume: dict[tuple, tuple] = {}
 
 
 class Walker:
@@ -433,6 +442,27 @@ def directory_walk(r, walker: Walker, log) -> int:
     # deepest existing directory resolves, the next component does not exist" alone
     neg = True
     missing = False
+    resume = ss.resume
+    if finfo is None and resume:
+        # a walk for a missing name: start at the deepest directory a walk like this
+        # one found before (ServerSections.resume), if it still is one
+        i = len(full)
+        for _ in range(16):
+            i = full.rfind("/", 0, i)
+            if i <= 0:
+                break
+            got = resume.get((full[:i], root))
+            if got is not None:
+                d = full[:i]
+                try:
+                    st = os.stat(d if d.isascii() else fs_path(d))
+                except OSError:
+                    break
+                if st.st_mode & 0o170000 == 0o040000:       # S_ISDIR
+                    seg, matched, opts = got
+                    cur, rest, thisinfo = d, full[i:], st
+                    plain = not root
+                break
     while hit is None:
         # the sections of this level (every level tested here exists on disk)
         test = cur if seg == 1 or cur.endswith("/") else cur + "/"
@@ -517,6 +547,8 @@ def directory_walk(r, walker: Walker, log) -> int:
                 return HTTP_FORBIDDEN
             mode = thisinfo.st_mode & 0o170000
         if mode == 0o100000:                    # S_ISREG
+            if neg:
+                _resume_at(ss, cur, root)
             break
         if mode != 0o040000:                    # not S_ISDIR
             log(r, "core", "error", f"AH00038: Forbidden: {cur} doesn't point to a file or "
@@ -526,9 +558,11 @@ def directory_walk(r, walker: Walker, log) -> int:
     if all_fast and not rest and cur == full and len(ss.paths) < MAX_CACHE:
         ss.paths[fast_key] = matched
     if missing:
-        if neg and full == entry and not walker.stat_hooks:
-            walker.missing_for = r
-            walker.missing = (cur[:cur.rfind("/")] or "/", thisinfo, cur)
+        if neg and not walker.stat_hooks:
+            _resume_at(ss, cur, root)
+            if full == entry:
+                walker.missing_for = r
+                walker.missing = (cur[:cur.rfind("/")] or "/", thisinfo, cur)
         thisinfo = None
     r.finfo = finfo if finfo is not None else thisinfo
     r.filename = r.canonical_filename = cur
@@ -551,6 +585,20 @@ def directory_walk(r, walker: Walker, log) -> int:
             and stat.S_ISREG(finfo.st_mode)):
         _put(ss.files, fkey, (base, cur, r.per_dir_config))
     return OK
+
+
+def _resume_at(ss: ServerSections, cur: str, root: str) -> None:
+    """Keep the parent of ``cur`` (the last component a walk lstat'ed: missing, or a
+    file) as a place where a walk may resume (ServerSections.resume), with the
+    sections and Options in force above it (its parent's level)."""
+    d = cur[:cur.rfind("/")]
+    if not d or (d, root) in ss.resume:
+        return
+    parent = d[:d.rfind("/")]
+    info = ss.levels.get(parent + "/" if parent else "/")
+    test = d + "/"
+    if info is not None and test in ss.levels:
+        _put(ss.resume, (d, root), (d.count("/") + 1, info[0], info[1]))
 
 
 def _put(cache: dict, key, value) -> None:
