@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Optional
 
 from httpd.request.expr_context import exec_str
+from httpd.request.process import generation
 from httpd.log import errorlog
 from httpd.http.header_filter import make_allow, signature
 from httpd.request.record import Headers, Request
@@ -239,7 +240,7 @@ def send_error_response(r: Request, recursive_error: int = 0) -> None:
     # the response starts over: the request's filters go, the error path's come
     r.output_filters = ()
     r.filters = ()
-    r.process.registry.hooks.run_void("insert_error_filter", r)
+    generation(r.process).hooks.run_void("insert_error_filter", r)
     status = r.status
     out = r.headers_out
     location = out.get("Location")
