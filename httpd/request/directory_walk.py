@@ -229,12 +229,11 @@ class Walker:
         # fast path (no lstat at all), and ended on an existing file: its answer then
         # depends only on the config and on that file's stat (the pipeline memo asks)
         self.fast_for = None
-        # the request whose last directory walk ended on a file that does not exist
-        # (lstat ENOENT) after reading no .htaccess and with links followed
-        # unconditionally at every existing component (see _storable in process.py),
-        # and what a replay of it must find again: (the deepest existing directory, its
-        # stat as the walk saw it or None for "/", the missing component)
-        self.missing_for = None
+        # (the request, the deepest existing directory, its stat as the walk saw it or
+        # None for "/", the missing component) of the last directory walk that ended on
+        # a file that does not exist (lstat ENOENT) after reading no .htaccess and with
+        # links followed unconditionally at every existing component (see _record in
+        # process.py): one attribute, so a thread reads one walk's whole answer
         self.missing = None
         # <If> walks run so far (process.py's memo keeps no run during which one ran, in
         # any thread: a count, so another thread's request cannot hide one)
@@ -561,8 +560,7 @@ def directory_walk(r, walker: Walker, log) -> int:
         if neg and not walker.stat_hooks:
             _resume_at(ss, cur, root)
             if full == entry:
-                walker.missing_for = r
-                walker.missing = (cur[:cur.rfind("/")] or "/", thisinfo, cur)
+                walker.missing = (r, cur[:cur.rfind("/")] or "/", thisinfo, cur)
         thisinfo = None
     r.finfo = finfo if finfo is not None else thisinfo
     r.filename = r.canonical_filename = cur

@@ -333,7 +333,8 @@ def _storable(r: Request, gen: Generation, status: int, if_walks: int):
     if status != OK or walker.if_walks != if_walks or r.filename is None:
         return None
     if r.finfo is None:
-        if walker.missing_for is not r:
+        m = walker.missing
+        if m is None or m[0] is not r:
             return None
     elif walker.fast_for is not r:
         return None
@@ -360,7 +361,7 @@ def _probe(r: Request, gen: Generation, memo: dict, key: tuple) -> int:
     a candidate, so the next request for it records (without a snapshot of the record:
     most runs that cannot be kept are never asked to pay for one)."""
     walker = gen.walker
-    walker.fast_for = walker.missing_for = None
+    walker.fast_for = walker.missing = None
     if_walks = walker.if_walks
     gen.checked = None
     status = _pipeline(r, gen)
@@ -386,7 +387,7 @@ def _record(r: Request, gen: Generation, memo: dict, key: tuple) -> int:
 
     A negative entry: a run that ended OK on a file that does not exist (r.finfo None;
     the handler answers 404, a PATH_TRANSLATED subrequest keeps its name) is kept only
-    when the walk said so (Walker.missing_for): it stopped at an lstat giving ENOENT,
+    when the walk said so (Walker.missing): it stopped at an lstat giving ENOENT,
     read no .htaccess, and at every existing component it lstat'ed a link would have
     been followed unconditionally (FollowSymLinks without SymLinksIfOwnerMatch, and
     below a mapping root only by an explicit Options, so no owner or link-leaving-the-
@@ -400,7 +401,7 @@ def _record(r: Request, gen: Generation, memo: dict, key: tuple) -> int:
     file or directory created there, a link put there (even a dangling one), D
     replaced or removed, a component above it made unreachable: each fails a test."""
     walker = gen.walker
-    walker.fast_for = walker.missing_for = None
+    walker.fast_for = walker.missing = None
     if_walks = walker.if_walks
     gen.checked = None
     before = _memo_snapshot(r)
@@ -436,11 +437,16 @@ def _record(r: Request, gen: Generation, memo: dict, key: tuple) -> int:
     st = r.finfo
     missing = None
     if st is None:                     # a negative entry (_storable: the walk's word)
-        path, st, missing = walker.missing
+        m = walker.missing              # (read once: another thread may walk)
+        if m is None or m[0] is not r:
+            memo.pop(key, None)         # another walk meanwhile: the next run probes
+            return status
+        _, path, st, missing = m
         if st is None:
             try:
-                st = os.stat(path)
+                st = os.stat(fs_path(path))
             except OSError:
+                memo.pop(key, None)
                 return status
         missing = _bytes_path(missing)
     else:
