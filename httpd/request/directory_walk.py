@@ -442,7 +442,7 @@ def directory_walk(r, walker: Walker, log) -> int:
     neg = True
     missing = False
     resume = ss.resume
-    if finfo is None and resume:
+    if finfo is None and resume and not walker.stat_hooks:
         # a walk for a missing name: start at the deepest directory a walk like this
         # one found before (ServerSections.resume), if it still is one
         i = len(full)
@@ -546,7 +546,7 @@ def directory_walk(r, walker: Walker, log) -> int:
                 return HTTP_FORBIDDEN
             mode = thisinfo.st_mode & 0o170000
         if mode == 0o100000:                    # S_ISREG
-            if neg:
+            if neg and not walker.stat_hooks:
                 _resume_at(ss, cur, root)
             break
         if mode != 0o040000:                    # not S_ISDIR
