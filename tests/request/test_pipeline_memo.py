@@ -490,3 +490,22 @@ def test_section_lines_of_the_declared_modules_are_asked_every_time(server, runs
             assert ("is_curl" in with_memo["env"]) is (ua == "curl/8")
             assert with_memo["env"]["FROM_SETENV"] == "yes"
     assert not [p for p in kept(s) if p.endswith("index.html")]
+
+
+def test_a_missing_file_under_fallback_resource_or_multiviews_is_asked_every_time(server,
+                                                                                  runs):
+    # FallbackResource's subrequest carries the query; MultiViews reads the directory
+    s = server(OPEN + "<Directory $ROOT/htdocs/fb>\nFallbackResource /a.txt\n</Directory>\n"
+               "<Directory $ROOT/htdocs/mv>\nOptions +MultiViews\n</Directory>\n",
+               {**FILES, "htdocs/fb/x": "x", "htdocs/mv/x": "x"},
+               prefix=PREFIX + "LoadModule negotiation_module modules/mod_negotiation.so\n")
+    for q in ("1", "2", "3"):
+        r = s.get(f"/fb/gone?{q}")
+        assert r.status == 200 and r.filename == str(s.root / "htdocs" / "a.txt")
+    assert [u for u in runs if u.startswith("/fb/")] == ["/fb/gone"] * 3
+    for _ in range(3):
+        assert s.get("/mv/page").status == 404
+    (s.root / "htdocs" / "mv" / "page.html").write_text("p")
+    with_memo, without = both(s, "/mv/page")
+    assert with_memo == without and with_memo["status"] == 200
+    assert runs.count("/mv/page") == 5            # every request ran the phases
