@@ -1102,8 +1102,12 @@ def fix_encoding(r) -> int:
 
 
 def _file_exists(r) -> bool:
-    """MultiViews looks only for a file that does not exist (hooks.determined)."""
-    return r.finfo is not None
+    """MultiViews looks only for a file that does not exist, and only where it is on
+    (hooks.determined)."""
+    if r.finfo is not None:
+        return True
+    d = r.module_config(CORE)
+    return d is None or not d.opts & OPT_MULTI
 
 
 def _no_encoding(r) -> bool:

@@ -170,7 +170,12 @@ def determined_by_method(r) -> bool:
     access hooks are determined by the URI (hooks.determined)."""
     conf = r.per_dir_config.get(MODULE_NAME) or r.server.lookup_defaults.get(MODULE_NAME)
     section = conf.section if conf is not None else None
-    return section is None or _method_only(section)
+    if section is None:
+        return True
+    fixed = section.fixed           # _method_only's answer, kept on the tree (as above)
+    if fixed is None:
+        fixed = section.fixed = {} if _method_only(section) else False
+    return fixed is not False
 
 
 def authorize_user(r) -> int:

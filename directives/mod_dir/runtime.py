@@ -107,8 +107,13 @@ def fixup_dir(r, d) -> int:
 
 
 def on_a_file(r) -> bool:
-    """dir_fixups declines a request for an existing file whatever it holds."""
-    return r.finfo is not None and not _is_dir(r.finfo)
+    """dir_fixups declines a request for an existing file whatever it holds, and one
+    for a file that does not exist when no FallbackResource is in force."""
+    st = r.finfo
+    if st is None:
+        name = r.module_config(MODULE_NAME).dflt
+        return name is None or name.lower() == "disabled"
+    return not _is_dir(st)
 
 
 def dir_fixups(r) -> int:

@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Optional
 
 from httpd.request.expr_context import exec_str
+from httpd.request.process import generation
 from httpd.log import errorlog
-from httpd.http.header_filter import signature
+from httpd.http.header_filter import make_allow, signature
 from httpd.request.record import Headers, Request
 from httpd.http.status import get_status_line, index_of_response
 from httpd.util.escape import escape_html
@@ -165,8 +166,29 @@ def _title(r, status: int) -> str:
     return get_status_line(status)
 
 
+# error_page's pages for a status with a fixed text (404, 403...): a function of the
+# status, the record's status_line and the signature alone, so kept by those (bounded)
+_PAGES: dict = {}
+_PAGES_MAX = 256
+
+
 def error_page(r, status: int, location: str = "", recursive_error: int = 0) -> bytes:
     """The HTML body ap_send_error_response writes for ``status``."""
+    if not recursive_error and status in _FIXED:
+        sig = signature(r, "<hr>\n")
+        key = (status, r.status_line, sig)
+        page = _PAGES.get(key)
+        if page is None:
+            page = _error_page(r, status, location, 0)
+            if len(_PAGES) >= _PAGES_MAX:
+                _PAGES.clear()
+            _PAGES[key] = page
+        return page
+    return _error_page(r, status, location, recursive_error)
+
+
+def _error_page(r, status: int, location: str, recursive_error: int) -> bytes:
+    """error_page's work (the canned text, the title, the signature)."""
     title = _title(r, status)
     parts = [DOCTYPE, "<html><head>\n<title>", title, "</title>\n</head><body>\n<h1>",
              title[4:], "</h1>\n", canned_text(r, index_of_response(status), location)]
@@ -215,11 +237,10 @@ def copy_response(src: Request, dst: Request) -> None:
 
 def send_error_response(r: Request, recursive_error: int = 0) -> None:
     """ap_send_error_response: the error's header fields and its page."""
-    from httpd.http.header_filter import make_allow
     # the response starts over: the request's filters go, the error path's come
     r.output_filters = ()
     r.filters = ()
-    r.process.registry.hooks.run_void("insert_error_filter", r)
+    generation(r.process).hooks.run_void("insert_error_filter", r)
     status = r.status
     out = r.headers_out
     location = out.get("Location")

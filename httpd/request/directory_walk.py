@@ -202,6 +202,15 @@ class ServerSections:
         # match (no path_info, no <DirectoryMatch>), so the next request for it costs a
         # stat; the entry keeps the base alive, so its id is not reused under it
         self.files: dict[tuple, tuple] = {}
+        # (existing directory D, mapping root) -> (its depth, the sections and Options in
+        # force above it): where a walk for a name that does not exist (the file, or a
+        # name below a file: path info) may start instead of "/", after a stat saying D
+        # still resolves to a directory.  Kept only from walks that read no .htaccess
+        # and at whose every existing component a link would have been followed
+        # unconditionally: then each component above D, being a directory or a link to
+        # one (D resolves), is one the walk passes, whatever it is now (see
+        # directory_walk).  Keys are directories the walk found, as in ``levels``.
+        self.resume: dict[tuple, tuple] = {}
 
 
 class Walker:
@@ -220,6 +229,12 @@ class Walker:
         # fast path (no lstat at all), and ended on an existing file: its answer then
         # depends only on the config and on that file's stat (the pipeline memo asks)
         self.fast_for = None
+        # (the request, the deepest existing directory, its stat as the walk saw it or
+        # None for "/", the missing component) of the last directory walk that ended on
+        # a file that does not exist (lstat ENOENT) after reading no .htaccess and with
+        # links followed unconditionally at every existing component (see _record in
+        # process.py): one attribute, so a thread reads one walk's whole answer
+        self.missing = None
         # <If> walks run so far (process.py's memo keeps no run during which one ran, in
         # any thread: a count, so another thread's request cannot hide one)
         self.if_walks = 0
@@ -420,6 +435,33 @@ def directory_walk(r, walker: Walker, log) -> int:
     # (FollowSymLinks without a mapping root): then the walk's answer depends on the
     # config and the type of the last file alone
     plain = True
+    # no .htaccess looked up, and every existing component lstat'ed is one whose link
+    # would be followed unconditionally (as Apache's fast path would): with ``missing``
+    # (the walk stopped at ENOENT), the answer depends on the config and on "the
+    # deepest existing directory resolves, the next component does not exist" alone
+    neg = True
+    missing = False
+    resume = ss.resume
+    if finfo is None and resume and not walker.stat_hooks:
+        # a walk for a missing name: start at the deepest directory a walk like this
+        # one found before (ServerSections.resume), if it still is one
+        i = len(full)
+        for _ in range(16):
+            i = full.rfind("/", 0, i)
+            if i <= 0:
+                break
+            got = resume.get((full[:i], root))
+            if got is not None:
+                d = full[:i]
+                try:
+                    st = os.stat(d if d.isascii() else fs_path(d))
+                except OSError:
+                    break
+                if st.st_mode & 0o170000 == 0o040000:       # S_ISDIR
+                    seg, matched, opts = got
+                    cur, rest, thisinfo = d, full[i:], st
+                    plain = not root
+                break
     while hit is None:
         # the sections of this level (every level tested here exists on disk)
         test = cur if seg == 1 or cur.endswith("/") else cur + "/"
@@ -439,7 +481,7 @@ def directory_walk(r, walker: Walker, log) -> int:
         # (not for "file/" of the fast path: a file has no .htaccess below it)
         if (opts[3] or opts[5]) and not (rest == "" and cur == full and seg > 1 and finfo
                                          is not None and not stat.S_ISDIR(finfo.st_mode)):
-            all_fast = plain = False
+            all_fast = plain = neg = False
             found = walker.htaccess.lookup(r.server, test, ss.access_names, opts[3],
                                            opts[4], opts[5])
             if found is not None:
@@ -462,26 +504,35 @@ def directory_walk(r, walker: Walker, log) -> int:
         if piece == "/":            # a trailing slash: nothing more to look at
             break
         o = opts[0]
-        if (finfo is not None and (o & (OPT_SYM_OWNER | OPT_SYM_LINKS)) == OPT_SYM_LINKS
+        if ((o & (OPT_SYM_OWNER | OPT_SYM_LINKS)) == OPT_SYM_LINKS
                 and (not root or not cur.startswith(root_slash) or _explicit_symlinks(opts))):
-            # Apache's fast path: the whole path exists and links may be followed (above
-            # the root always; below it only by an explicit FollowSymLinks)
-            seg += 1
-            continue
-        if plain and (finfo is not None or root
-                      or (o & (OPT_SYM_OWNER | OPT_SYM_LINKS)) != OPT_SYM_LINKS):
-            # a link here might be followed only conditionally (a walk with a mapping
-            # root is not told apart: a 404 under the DocumentRoot would pay for it)
-            plain = False
+            # a link here is followed unconditionally (above the root always; below it
+            # only by an explicit FollowSymLinks)
+            if finfo is not None:
+                # Apache's fast path: the whole path exists and links may be followed
+                seg += 1
+                continue
+            if root:
+                # a walk with a mapping root is not told apart for the positive memo
+                plain = False
+            uncond = True
+        else:
+            plain = uncond = False
         all_fast = False
         try:
-            thisinfo = (_dirwalk_stat(r, walker, cur, False) if walker.stat_hooks
-                        else os.lstat(cur if cur.isascii() else fs_path(cur)))
+            thisinfo_ = (_dirwalk_stat(r, walker, cur, False) if walker.stat_hooks
+                         else os.lstat(cur if cur.isascii() else fs_path(cur)))
         except OSError as e:
             if e.errno in (errno.ENOENT, errno.ENOTDIR):
-                thisinfo = None
+                # thisinfo: the deepest existing directory's stat (None: "/")
+                missing = True
+                if e.errno == errno.ENOTDIR:
+                    neg = False
                 break
             return _stat_error(r, e, log)
+        if not uncond:
+            neg = False                 # this link might be followed conditionally
+        thisinfo = thisinfo_
         mode = thisinfo.st_mode & 0o170000      # stat.S_IFMT, inline: the loop is hot
         if mode == 0o120000:                    # S_ISLNK
             thisinfo = _resolve_symlink(cur, thisinfo, o)
@@ -495,6 +546,8 @@ def directory_walk(r, walker: Walker, log) -> int:
                 return HTTP_FORBIDDEN
             mode = thisinfo.st_mode & 0o170000
         if mode == 0o100000:                    # S_ISREG
+            if neg and not walker.stat_hooks:
+                _resume_at(ss, cur, root)
             break
         if mode != 0o040000:                    # not S_ISDIR
             log(r, "core", "error", f"AH00038: Forbidden: {cur} doesn't point to a file or "
@@ -503,6 +556,12 @@ def directory_walk(r, walker: Walker, log) -> int:
         seg += 1
     if all_fast and not rest and cur == full and len(ss.paths) < MAX_CACHE:
         ss.paths[fast_key] = matched
+    if missing:
+        if neg and not walker.stat_hooks:
+            _resume_at(ss, cur, root)
+            if full == entry:
+                walker.missing = (r, cur[:cur.rfind("/")] or "/", thisinfo, cur)
+        thisinfo = None
     r.finfo = finfo if finfo is not None else thisinfo
     r.filename = r.canonical_filename = cur
     r.path_info = _join_path_info(rest, saved)
@@ -524,6 +583,20 @@ def directory_walk(r, walker: Walker, log) -> int:
             and stat.S_ISREG(finfo.st_mode)):
         _put(ss.files, fkey, (base, cur, r.per_dir_config))
     return OK
+
+
+def _resume_at(ss: ServerSections, cur: str, root: str) -> None:
+    """Keep the parent of ``cur`` (the last component a walk lstat'ed: missing, or a
+    file) as a place where a walk may resume (ServerSections.resume), with the
+    sections and Options in force above it (its parent's level)."""
+    d = cur[:cur.rfind("/")]
+    if not d or (d, root) in ss.resume:
+        return
+    parent = d[:d.rfind("/")]
+    info = ss.levels.get(parent + "/" if parent else "/")
+    test = d + "/"
+    if info is not None and test in ss.levels:
+        _put(ss.resume, (d, root), (d.count("/") + 1, info[0], info[1]))
 
 
 def _put(cache: dict, key, value) -> None:

@@ -263,18 +263,28 @@ def process_request_internal(r: Request, gen: Optional[Generation] = None) -> in
 
 def memo_holds(entry: tuple, main: Optional[Request]):
     """The replay's tests of a kept run (a memo entry: path, mode, inode, device,
-    replay, values, checked) for a record whose main request is ``main``: the stat of
-    its file (returned) when it has the same mode, inode and device and, for a
+    replay, values, checked, missing) for a record whose main request is ``main``: the
+    stat of its file (returned) when it has the same mode, inode and device and, for a
     subrequest, the config its access check saw is its parent's as it was; else None
-    (process_request_internal's replay, and lookup_uri_path's kept answers)."""
-    path, mode, ino, dev, _, _, checked = entry
+    (process_request_internal's replay, and lookup_uri_path's kept answers).
+
+    A negative entry (``missing`` set: a run whose file does not exist) names the
+    deepest existing directory of the walk instead of the file, and also asks that
+    its missing component (``missing``, that directory's child) still gives ENOENT to
+    lstat: see _record for why those two tests are the walk's whole answer."""
+    path, mode, ino, dev, _, _, checked, missing = entry
     try:
         st = os.stat(path)
     except OSError:
         return None
     if (st.st_mode == mode and st.st_ino == ino and st.st_dev == dev
             and (main is None or (checked[0] is main.per_dir_config) is checked[1])):
-        return st
+        if missing is None:
+            return st
+        try:                    # a negative entry: the missing component still is
+            os.lstat(missing)
+        except FileNotFoundError:
+            return st
     return None
 
 
@@ -320,8 +330,13 @@ def _storable(r: Request, gen: Generation, status: int, if_walks: int):
     kept, else the subrequest's (config its access check saw, was it the parent's),
     or () for a main request."""
     walker = gen.walker
-    if (status != OK or walker.fast_for is not r or walker.if_walks != if_walks
-            or r.finfo is None or r.filename is None):
+    if status != OK or walker.if_walks != if_walks or r.filename is None:
+        return None
+    if r.finfo is None:
+        m = walker.missing
+        if m is None or m[0] is not r:
+            return None
+    elif walker.fast_for is not r:
         return None
     checked = ()
     main = r.main
@@ -346,7 +361,7 @@ def _probe(r: Request, gen: Generation, memo: dict, key: tuple) -> int:
     a candidate, so the next request for it records (without a snapshot of the record:
     most runs that cannot be kept are never asked to pay for one)."""
     walker = gen.walker
-    walker.fast_for = None
+    walker.fast_for = walker.missing = None
     if_walks = walker.if_walks
     gen.checked = None
     status = _pipeline(r, gen)
@@ -368,9 +383,25 @@ def _record(r: Request, gen: Generation, memo: dict, key: tuple) -> int:
     thread meanwhile); the response tables and filter chains were left alone; notes,
     environment and module state only gained entries; no LogLevel above notice is in
     force (a replay logs nothing).  A subrequest's entry also keeps the config its
-    access check saw and whether that was its parent's."""
+    access check saw and whether that was its parent's.
+
+    A negative entry: a run that ended OK on a file that does not exist (r.finfo None;
+    the handler answers 404, a PATH_TRANSLATED subrequest keeps its name) is kept only
+    when the walk said so (Walker.missing): it stopped at an lstat giving ENOENT,
+    read no .htaccess, and at every existing component it lstat'ed a link would have
+    been followed unconditionally (FollowSymLinks without SymLinksIfOwnerMatch, and
+    below a mapping root only by an explicit Options, so no owner or link-leaving-the-
+    root test could answer).  Then its answer is a function of the config and of the
+    path strings alone, given that (a) the deepest existing directory D still resolves
+    to a directory -- so does every component above it, each then being a directory
+    or a link to one, each of which the walk passes -- and (b) D's child the walk
+    stopped at still gives ENOENT.  The replay tests (memo_holds) check more than
+    that: D's stat has the mode, inode and device the walk saw (the stat it made,
+    not one made here: no race), and lstat of the missing component is ENOENT.  A
+    file or directory created there, a link put there (even a dangling one), D
+    replaced or removed, a component above it made unreachable: each fails a test."""
     walker = gen.walker
-    walker.fast_for = None
+    walker.fast_for = walker.missing = None
     if_walks = walker.if_walks
     gen.checked = None
     before = _memo_snapshot(r)
@@ -404,16 +435,37 @@ def _record(r: Request, gen: Generation, memo: dict, key: tuple) -> int:
     if added_notes is None or added_env is None or added_rconf is None:
         return status
     st = r.finfo
+    missing = None
+    if st is None:                     # a negative entry (_storable: the walk's word)
+        m = walker.missing              # (read once: another thread may walk)
+        if m is None or m[0] is not r:
+            memo.pop(key, None)         # another walk meanwhile: the next run probes
+            return status
+        _, path, st, missing = m
+        if st is None:
+            try:
+                st = os.stat(fs_path(path))
+            except OSError:
+                memo.pop(key, None)
+                return status
+        missing = _bytes_path(missing)
+    else:
+        path = r.filename
     values = tuple(f[1] for f in fields)
     shape = (tuple((f[0], f[2]) for f in fields), bool(added_notes), bool(added_env),
-             bool(added_rconf))
+             bool(added_rconf), missing is not None)
     values += tuple(d for d in (added_notes, added_env, added_rconf) if d)
     if len(memo) >= MAX_MEMO:
         memo.clear()
-    path = fs_path(r.filename)         # as bytes: the replay's stat encodes nothing
-    path = os.fsencode(path) if path.__class__ is str else path
-    memo[key] = (path, st.st_mode, st.st_ino, st.st_dev, _replayer(shape), values, checked)
+    memo[key] = (_bytes_path(path), st.st_mode, st.st_ino, st.st_dev, _replayer(shape),
+                 values, checked, missing)
     return status
+
+
+def _bytes_path(path: str) -> bytes:
+    """A request path as bytes: the replay's stat encodes nothing."""
+    path = fs_path(path)
+    return os.fsencode(path) if path.__class__ is str else path
 
 
 _REPLAYERS: dict = {}
@@ -426,8 +478,9 @@ def _replayer(shape: tuple):
     fn = _REPLAYERS.get(shape)
     if fn is not None:
         return fn
-    names, notes, env, rconf = shape
-    lines = ["def replay(r, st, v):", "    r.finfo = st"]
+    names, notes, env, rconf, negative = shape
+    # a negative entry's record keeps finfo None (st is its directory's)
+    lines = ["def replay(r, st, v):", "    pass" if negative else "    r.finfo = st"]
     i = 0
     for i, (name, is_list) in enumerate(names):
         lines.append(f"    r.{name} = list(v[{i}])" if is_list else f"    r.{name} = v[{i}]")

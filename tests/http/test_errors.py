@@ -133,3 +133,24 @@ def test_error_document_with_a_non_ascii_scheme_is_text(tmp_path):
     r = s.get("/ed/nothere")
     assert r.status == 404 and r.headers_out.get("Location") is None
     assert r.body == b"\xe9:x"
+
+
+def test_kept_pages_follow_the_signature_and_the_status_line(server):
+    # error_page keeps a fixed-text page by (status, status_line, signature)
+    s = server("DocumentRoot $ROOT\nServerSignature On\n<Directory $ROOT/quiet>\n"
+               "ServerSignature Off\n</Directory>\n<VirtualHost *:80>\nServerName other\n"
+               "DocumentRoot $ROOT\nServerSignature On\n</VirtualHost>\n", {"quiet/q": "q"})
+    loud = s.get("/nothing").body.decode()
+    assert "<address>" in loud and "Server at localhost Port 80" in loud
+    assert s.get("/nothing").body.decode() == loud
+    other = s.get("/nothing", host="other").body.decode()
+    assert "Server at other Port 80" in other
+    quiet = s.get("/quiet/nothing").body.decode()
+    assert "<address>" not in quiet and quiet.endswith("</h1>\n<p>The requested URL was "
+                                                       "not found on this server.</p>\n"
+                                                       "</body></html>\n")
+    r = s.get("/nothing")
+    r.status_line = "404 Gone Fishing"
+    assert "<title>404 Gone Fishing</title>" in error_page(r, 404).decode()
+    r.status_line = None
+    assert error_page(r, 404).decode() == loud

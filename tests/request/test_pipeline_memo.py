@@ -104,27 +104,148 @@ def test_each_uri_and_method_its_own_entry(server, runs):
     assert len(runs) == 5 and head.content_type == post.content_type == "text/plain"
 
 
-def test_denied_and_not_found_are_never_kept(server, runs):
+def test_denied_is_never_kept(server, runs):
     s = server(OPEN, FILES)
     for _ in range(2):
         assert s.get("/closed/c.txt").status == 403
         assert s.get("/x.secret").status == 403
-        assert s.get("/nothing.txt").status == 404
-    assert len(runs) == 6
+    assert len(runs) == 4
     assert kept(s) == []
     s.get("/a.txt")
     s.get("/a.txt")
     assert [os.path.basename(p) for p in kept(s)] == ["a.txt"]
 
 
+def test_not_found_is_kept_as_a_negative_entry(server, runs):
+    s = server(OPEN, FILES)
+    for _ in range(2):
+        assert s.get("/nothing.txt").status == 404
+    assert len(runs) == 2                       # a probe, a recorded run
+    with_memo, without = both(s, "/nothing.txt?q=1")
+    assert len(runs) == 3                       # the replay ran no phase
+    assert with_memo == without and with_memo["status"] == 404
+    assert with_memo["finfo"] is None
+    assert with_memo["fields"]["filename"] == str(s.root / "htdocs" / "nothing.txt")
+    # the entry names the deepest existing directory (and the missing component)
+    assert kept(s) == [str(s.root / "htdocs")]
+
+
+def _negative(s, target: str, runs) -> None:
+    """``target`` answered twice (kept), then replayed once."""
+    for _ in range(2):
+        s.get(target)
+    n = len(runs)
+    with_memo, without = both(s, target)
+    assert with_memo == without and len(runs) == n + 1
+
+
 def test_a_404_then_a_created_file(server, runs):
     s = server(OPEN, FILES)
-    assert s.get("/new.txt").status == 404
+    _negative(s, "/new.txt", runs)
     (s.root / "htdocs" / "new.txt").write_text("new")
     for _ in range(3):
         r = s.get("/new.txt")
         assert r.status == 200 and r.content_type == "text/plain"
+
+
+def test_a_missing_directory_created_then_its_file(server, runs):
+    s = server(OPEN, FILES)
+    doc = s.root / "htdocs"
+    _negative(s, "/sub/x.txt", runs)
+    assert s.get("/sub/x.txt").filename == str(doc / "sub")
+    (doc / "sub").mkdir()
+    for _ in range(3):          # now the walk stops one level lower: another entry
+        with_memo, without = both(s, "/sub/x.txt")
+        assert with_memo == without and with_memo["status"] == 404
+        assert with_memo["fields"]["filename"] == str(doc / "sub" / "x.txt")
+    (doc / "sub" / "x.txt").write_text("x")
+    with_memo, without = both(s, "/sub/x.txt")
+    assert with_memo == without and with_memo["status"] == 200
+
+
+def test_a_replaced_directory_and_a_file_in_its_place(server, runs):
+    s = server(OPEN.replace("Require all granted", "Require all granted\n"
+                            "AcceptPathInfo On"), {**FILES, "htdocs/sub/y.txt": "y"})
+    doc = s.root / "htdocs"
+    _negative(s, "/sub/x.txt", runs)
+    (doc / "sub2").mkdir()                       # another inode, the same answer
+    shutil.rmtree(doc / "sub")
+    os.rename(doc / "sub2", doc / "sub")
+    n = len(runs)
+    with_memo, without = both(s, "/sub/x.txt")
+    assert with_memo == without and len(runs) == n + 2
+    shutil.rmtree(doc / "sub")
+    (doc / "sub").write_text("a file")           # /sub with path info /x.txt
+    for _ in range(3):
+        with_memo, without = both(s, "/sub/x.txt")
+        assert with_memo == without and with_memo["status"] == 200
+        assert with_memo["fields"]["path_info"] == "/x.txt"
+
+
+def test_a_link_put_where_the_file_was_missing(server, runs):
+    s = server(OPEN, FILES)
+    doc = s.root / "htdocs"
+    _negative(s, "/l.txt", runs)
+    os.symlink(s.root / "nowhere", doc / "l.txt")      # dangling: 403 (AH00037)
+    with_memo, without = both(s, "/l.txt")
+    assert with_memo == without and with_memo["status"] == 403
+    os.unlink(doc / "l.txt")
+    os.symlink(doc / "a.txt", doc / "l.txt")
+    with_memo, without = both(s, "/l.txt")
+    assert with_memo == without and with_memo["status"] == 200
+
+
+def test_a_directory_swapped_for_a_link_to_itself(server, runs):
+    # explicit FollowSymLinks: the link is followed, the same 404 (the replay may stand)
+    s = server(OPEN, {**FILES, "htdocs/sub/y.txt": "y"})
+    doc = s.root / "htdocs"
+    _negative(s, "/sub/x.txt", runs)
+    os.rename(doc / "sub", s.root / "moved")
+    os.symlink(s.root / "moved", doc / "sub")
+    with_memo, without = both(s, "/sub/x.txt")
+    assert with_memo == without and with_memo["status"] == 404
+
+
+def test_without_explicit_symlink_options_below_the_root_no_negative_entry(server, runs):
+    # the built-in default checks where a link below the root leads: a 404 under an
+    # existing subdirectory depends on more than its stat, so it is never kept
+    s = server(OPEN.replace("Options FollowSymLinks\n", ""),
+               {**FILES, "htdocs/sub/y.txt": "y"})
+    doc = s.root / "htdocs"
+    for _ in range(3):
+        assert s.get("/sub/x.txt").status == 404
+    assert len(runs) == 3 and kept(s) == []
+    os.rename(doc / "sub", s.root / "moved")     # the same directory, outside the root
+    os.symlink(s.root / "moved", doc / "sub")
+    with_memo, without = both(s, "/sub/x.txt")
+    assert with_memo == without and with_memo["status"] == 403
+    # directly under the root, the missing name alone is lstat'ed below it: kept
+    _negative(s, "/gone.txt", runs)
+
+
+def test_symlinks_if_owner_match_keeps_no_negative_entry(server, runs):
+    s = server(OPEN.replace("Options FollowSymLinks", "Options SymLinksIfOwnerMatch"),
+               {**FILES, "htdocs/sub/y.txt": "y"})
+    for _ in range(3):
+        assert s.get("/sub/x.txt").status == 404
     assert len(runs) == 3
+
+
+def test_a_negative_subrequest_for_path_translated(server, runs):
+    from httpd.request.subrequest import lookup_uri_path
+    s = server(OPEN, FILES)
+    doc = s.root / "htdocs"
+    answers = []
+    for _ in range(4):
+        r = s.get("/a.txt")
+        answers.append(lookup_uri_path("/api/items/3", r))
+    assert answers == [str(doc / "api/items/3")] * 4
+    (doc / "api").mkdir()
+    (doc / "api" / "items").write_text("a file")
+    r = s.get("/a.txt")
+    assert lookup_uri_path("/api/items/3", r) == str(doc / "api/items/3")
+    rr = sub_req_lookup_uri("/api/items/3", r)
+    assert (rr.filename, rr.path_info) == (str(doc / "api/items"), "/3")
 
 
 def test_a_removed_file_and_a_file_become_a_directory(server, runs):
@@ -369,3 +490,22 @@ def test_section_lines_of_the_declared_modules_are_asked_every_time(server, runs
             assert ("is_curl" in with_memo["env"]) is (ua == "curl/8")
             assert with_memo["env"]["FROM_SETENV"] == "yes"
     assert not [p for p in kept(s) if p.endswith("index.html")]
+
+
+def test_a_missing_file_under_fallback_resource_or_multiviews_is_asked_every_time(server,
+                                                                                  runs):
+    # FallbackResource's subrequest carries the query; MultiViews reads the directory
+    s = server(OPEN + "<Directory $ROOT/htdocs/fb>\nFallbackResource /a.txt\n</Directory>\n"
+               "<Directory $ROOT/htdocs/mv>\nOptions +MultiViews\n</Directory>\n",
+               {**FILES, "htdocs/fb/x": "x", "htdocs/mv/x": "x"},
+               prefix=PREFIX + "LoadModule negotiation_module modules/mod_negotiation.so\n")
+    for q in ("1", "2", "3"):
+        r = s.get(f"/fb/gone?{q}")
+        assert r.status == 200 and r.filename == str(s.root / "htdocs" / "a.txt")
+    assert [u for u in runs if u.startswith("/fb/")] == ["/fb/gone"] * 3
+    for _ in range(3):
+        assert s.get("/mv/page").status == 404
+    (s.root / "htdocs" / "mv" / "page.html").write_text("p")
+    with_memo, without = both(s, "/mv/page")
+    assert with_memo == without and with_memo["status"] == 200
+    assert runs.count("/mv/page") == 5            # every request ran the phases
