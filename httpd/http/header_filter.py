@@ -400,6 +400,11 @@ _HEADS: dict = {}
 _HEADS_MAX = 1024
 _USUAL_LINE = "200 OK"
 _USUAL_START = [-1, b""]    # the status line and Date of the current second
+# the other statuses the usual path takes (an error page: a 404, a 403, a redirect's
+# body; never one of STATUS_DROPS, which close the connection): status -> [the second,
+# the status line and Date of that second, the default status line]
+_USUAL_OTHER = {status: [-1, b"", get_status_line(status)]
+                for status in (301, 302, 303, 307, 308, 401, 403, 404, 405, 410)}
 # the Server field's value by server record (ServerTokens is the main server's, per
 # generation; emptied when the version components change)
 _BANNER_OF: dict = {}
@@ -430,11 +435,22 @@ def finalize_head(r: Request) -> bytes:
 
 
 def _usual_head(r: Request) -> Optional[bytes]:
-    if (r.status != 200 or r.chunked or r.header_only or r.no_cache or r.content_encoding
+    status = r.status
+    if status != 200:
+        if status == 304:
+            return _usual_304(r)
+        other = _USUAL_OTHER.get(status)
+        if other is None:
+            return None
+        usual_line = other[2]
+    else:
+        other = None
+        usual_line = _USUAL_LINE
+    if (r.chunked or r.header_only or r.no_cache or r.content_encoding
             or r.content_languages or r.err_headers_out._items):
-        return _usual_304(r) if r.status == 304 else None
+        return None
     line = r.status_line
-    if line and line != _USUAL_LINE:
+    if line and line != usual_line:
         return None
     body = r.body
     kind = type(body)
@@ -487,14 +503,15 @@ def _usual_head(r: Request) -> Optional[bytes]:
     if ctype:
         out._items.append(("Content-Type", ctype))      # Headers.add, inline
         keys.append("content-type")
-    r.status_line = _USUAL_LINE
+    r.status_line = usual_line
     conn = r.conn
     conn.keepalive = True
     conn.keepalives += 1
     sec = int(r.request_time)
-    start = _USUAL_START
+    start = _USUAL_START if other is None else other
     if start[0] != sec:
-        start[:] = [sec, b"HTTP/1.1 200 OK\r\nDate: " + ap_http_date(sec).encode("ascii")]
+        start[:2] = [sec, f"HTTP/1.1 {usual_line}\r\nDate: {ap_http_date(sec)}".encode(
+            "ascii")]
     return start[1] + tail
 
 

@@ -91,6 +91,19 @@ CASES = {
     "err fields": dict(err=(("X-Err", "1"),)),
     "201": dict(status=201),
     "404": dict(status=404),
+    "404 page": dict(status=404, ctype="text/html; charset=iso-8859-1",
+                     body=b"<html>not found</html>"),
+    "404 status line": dict(status=404, status_line="404 Not Found"),
+    "404 odd status line": dict(status=404, status_line="404 Gone Fishing"),
+    "403": dict(status=403, ctype="text/html; charset=iso-8859-1"),
+    "301 with location": dict(status=301, fields=(("Location", "http://x/a/"),),
+                              ctype="text/html; charset=iso-8859-1"),
+    "302": dict(status=302, fields=(("Location", "http://x/b"),)),
+    "405 with allow": dict(status=405, fields=(("Allow", "GET,HEAD,POST,OPTIONS"),)),
+    "410": dict(status=410),
+    "400": dict(status=400),
+    "500": dict(status=500),
+    "503": dict(status=503),
     "304": dict(status=304, fields=VALIDATORS),
     "304 no body": dict(status=304, body=None, fields=VALIDATORS),
     "304 length field": dict(status=304, body=None,
@@ -150,19 +163,22 @@ def test_usual_path_answers_as_the_general_one(process, name, raw):
                                   "parts", "text gets a charset", "other env", "other note",
                                   "last keep-alive", "304", "304 no body", "304 length field",
                                   "304 status line", "304 header only",
-                                  "304 encoding and languages"])
+                                  "304 encoding and languages", "404", "404 page",
+                                  "404 status line", "403", "301 with location", "302",
+                                  "405 with allow", "410"])
 def test_the_usual_cases_take_the_shortcut(process, name):
     both(process, GET11, **CASES[name])        # the general path's checks pass the fields
     r = build(process, GET11, **CASES[name])
     assert P._usual_head(r) is not None
 
 
-@pytest.mark.parametrize("name", ["bad field", "vary", "err fields", "404", "chunked",
+@pytest.mark.parametrize("name", ["bad field", "vary", "err fields", "201", "chunked",
                                   "nokeepalive", "NoKeepAlive", "keep-alives used up",
                                   "unknown length", "wrong length field", "304 odd status line",
                                   "304 bad field", "304 vary", "304 err fields",
                                   "304 no cache", "304 unknown length", "304 no-etag",
-                                  "304 keep-alives used up"])
+                                  "304 keep-alives used up", "404 odd status line", "400",
+                                  "500", "503"])
 def test_the_unusual_cases_do_not(process, name):
     both(process, GET11, **CASES[name])
     r = build(process, GET11, **CASES[name])
