@@ -361,6 +361,9 @@ def compile_format(items, functions: dict[str, Callable]) -> Callable:
         if it.tag is None:
             text.append(it.arg)
             continue
+        if not it.conditions and _inline(it, functions) == "'-'":
+            text.append("-")            # %l: constant text
+            continue
         if text:
             parts.append(repr("".join(text)))
             text = []
