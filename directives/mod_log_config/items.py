@@ -312,6 +312,42 @@ SPECIALISED = {"t": make_time_item, "i": make_header_in_item}
 
 # -- compiled formats ------------------------------------------------------------------
 
+# The commonest items written into a compiled format as expressions (no call), each
+# giving what its function gives (never None, so no "-" test), when ``functions`` holds
+# this module's own function for the tag (a provider's own is called as it is).
+# ``{r}``: the request the item reads, ``{f}``/``{a}``: its function and argument.
+_INLINE = {
+    "l": (log_remote_logname, "'-'"),
+    "u": (log_remote_user,
+          "('-' if (v := {r}.user) is None else '\"\"' if v == '' else _esc(v))"),
+    "h": (log_remote_host, "_esc(_rhost({r}))"),
+    # the request line as it is when it needs neither masking nor escaping
+    "r": (log_request_line,
+          "(v if (v := {r}.the_request).isascii() and v.isprintable() and '@' not in v "
+          "and '\"' not in v and '\\\\' not in v else {f}({r}, {a}))"),
+    "s": (log_status, "(str(v) if (v := {r}.status) > 0 else '-')"),
+    "b": (clf_log_bytes_sent,
+          "(str({r}.bytes_sent) if {r}.sent_bodyct and {r}.bytes_sent else '-')"),
+    "B": (log_bytes_sent,
+          "(str({r}.bytes_sent) if {r}.sent_bodyct and {r}.bytes_sent else '0')"),
+}
+_INLINE_NAMES = {"_esc": escape_logitem, "_rhost": _remote_host, "_clf": clf_time}
+
+
+def _inline(it, functions: dict) -> Optional[str]:
+    """The expression standing for item ``it`` in a compiled format, or None (a call)."""
+    if it.tag == "t":
+        if functions.get("t") is not log_request_time or _time_parts(it.arg) != (
+                False, "clf", ""):
+            return None
+        # %t: the request's start, as make_time_item's clf item computes it
+        return "_clf(round({r}.request_time * 1000000) // 1000000)"
+    found = _INLINE.get(it.tag)
+    if found is None or functions.get(it.tag) is not found[0]:
+        return None
+    return found[1]
+
+
 def compile_format(items, functions: dict[str, Callable]) -> Callable:
     """LogItems to one function ``line(r, orig) -> str`` (config_log_transaction's
     loop, unrolled once per format when the logs open).
@@ -325,13 +361,22 @@ def compile_format(items, functions: dict[str, Callable]) -> Callable:
         if it.tag is None:
             text.append(it.arg)
             continue
+        if not it.conditions and _inline(it, functions) == "'-'":
+            text.append("-")            # %l: constant text
+            continue
         if text:
             parts.append(repr("".join(text)))
             text = []
         special = SPECIALISED.get(it.tag)
         env[f"f{i}"] = special(it.arg) if special is not None else functions[it.tag]
         env[f"a{i}"] = it.arg
-        call = f"('-' if (v := f{i}({'o' if it.want_orig else 'r'}, a{i})) is None else v)"
+        req = 'o' if it.want_orig else 'r'
+        inline = _inline(it, functions)
+        if inline is not None:
+            env.update(_INLINE_NAMES)
+            call = inline.format(r=req, f=f"f{i}", a=f"a{i}")
+        else:
+            call = f"('-' if (v := f{i}({req}, a{i})) is None else v)"
         if it.conditions:
             env[f"c{i}"] = frozenset(it.conditions)
             call = (f"('-' if s in c{i} else {call})" if it.negated

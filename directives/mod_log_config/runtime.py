@@ -27,7 +27,7 @@ from httpd.module.hooks import OK
 from httpd.log.piped import open_piped_log
 from httpd.request.expr_context import RequestExprContext
 
-from directives.mod_log_config.items import compile_format, render
+from directives.mod_log_config.items import compile_format
 from httpd.util.table import table_get
 
 LOG_BUFSIZE = getattr(select, "PIPE_BUF", 512)
@@ -43,9 +43,11 @@ class FileWriter:
 
     def write(self, data: bytes) -> None:
         # one write() per line: appends from several processes do not interleave
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.fd, view):]
+        n = os.write(self.fd, data)
+        if n < len(data):           # a short write (a pipe): the rest, as it goes
+            view = memoryview(data)[n:]
+            while view:
+                view = view[os.write(self.fd, view):]
 
     def flush(self) -> None:
         pass
@@ -285,7 +287,7 @@ def log_transaction(r) -> int:
         if (target.condition_var is not None or target.condition_expr is not None) and \
                 not _wanted(target, r):
             continue
-        line = render(target.compiled, final, orig)
+        line = target.compiled(final, orig)         # render(), without its call
         try:
             target.writer.write(line.encode("latin-1", "backslashreplace"))
         except OSError as e:

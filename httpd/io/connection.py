@@ -46,6 +46,8 @@ class Serving:
         self._conn_settings: dict[int, tuple] = {}
         self._next_id = 0
         self._process_connection = self.hooks.functions("process_connection")
+        # log_transaction's RUN_ALL runner (None: nothing joined it), looked up once
+        self.log_run = self.hooks.runners["log_transaction"]
 
     def limits_for(self, server: Any) -> proto.Limits:
         return proto.Limits.from_core(server.module_config[CORE_MODULE])
@@ -480,10 +482,10 @@ def _answer_protocol_error(serving: Serving, ch: Channel, info: ConnInfo, base: 
 
 
 def _log_transaction(serving: Serving, r: Request, final: Request) -> None:
-    r.request_time_end = time.time()
+    r.request_time_end = end = _time()
     if final is not r:
-        final.request_time_end = r.request_time_end
-    run = serving.hooks.runners["log_transaction"]    # RUN_ALL, compiled once
+        final.request_time_end = end
+    run = serving.log_run       # RUN_ALL, compiled once
     if run is None:
         return
     try:
