@@ -479,6 +479,34 @@ def main() -> None:
                     cells.append(cell + ")")
                 print(f"| {n} | " + " | ".join(cells) + " |")
             print()
+            _paired_ratios(table, names, urls)
+
+
+def _paired_ratios(table: dict, names: list, urls: dict) -> None:
+    """httpd's rate over Apache's of the same MPM, round by round (the two measured
+    within one round, minutes apart at most: the machine's speed drifts between
+    rounds by more than the servers differ), the median and range of those ratios."""
+    lines = []
+    for n in names:
+        rest = n.partition(" ")[2]
+        other = f"Apache {rest}"
+        if not n.startswith("httpd ") or other not in names:
+            continue
+        cells = []
+        for label in urls:
+            a, b = table.get((n, label)) or [], table.get((other, label)) or []
+            ratios = sorted(x["rps"] / y["rps"] for x, y in zip(a, b) if y["rps"])
+            if not ratios:
+                cells.append("-")
+                continue
+            mid = ratios[len(ratios) // 2]
+            spread = (f" [{ratios[0]:.2f}-{ratios[-1]:.2f}]" if len(ratios) > 1 else "")
+            cells.append(f"{mid:.2f}x{spread}")
+        lines.append(f"| {n} / {other} | " + " | ".join(cells) + " |")
+    if lines:
+        print("| ratio, round by round (median [range]) | " + " | ".join(urls) + " |")
+        print("|---|" + "---|" * len(urls))
+        print("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
