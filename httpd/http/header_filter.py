@@ -434,6 +434,22 @@ def finalize_head(r: Request) -> bytes:
     return head
 
 
+def _left_alone(r: Request, keys: list) -> bool:
+    """The usual paths' common conditions: no field the header filter would fold,
+    replace or drop (``keys``: headers_out's lowered names), none of the environment
+    variables or notes it obeys, and kept alive without a field to add."""
+    if not _UNUSUAL_FIELDS.isdisjoint(keys):
+        return False
+    env = r.subprocess_env
+    if env and (env.get("force-no-vary") is not None or env.get("downgrade-1.0") is not None
+                or env.get("force-response-1.0") is not None):
+        return False
+    notes = r.notes
+    if notes and notes.get("no-etag") is not None:
+        return False
+    return _plainly_kept_alive(r)
+
+
 def _usual_head(r: Request) -> Optional[bytes]:
     status = r.status
     if status != 200:
@@ -466,16 +482,7 @@ def _usual_head(r: Request) -> Optional[bytes]:
             return None
     out = r.headers_out
     keys = out._keys
-    if not _UNUSUAL_FIELDS.isdisjoint(keys):
-        return None
-    env = r.subprocess_env
-    if env and (env.get("force-no-vary") is not None or env.get("downgrade-1.0") is not None
-                or env.get("force-response-1.0") is not None):
-        return None
-    notes = r.notes
-    if notes and notes.get("no-etag") is not None:
-        return None
-    if not _plainly_kept_alive(r):
+    if not _left_alone(r, keys):
         return None
     ctype = r.content_type
     if ctype:
@@ -537,16 +544,7 @@ def _usual_304(r: Request) -> Optional[bytes]:
         return None
     out = r.headers_out
     keys = out._keys
-    if not _UNUSUAL_FIELDS.isdisjoint(keys):
-        return None
-    env = r.subprocess_env
-    if env and (env.get("force-no-vary") is not None or env.get("downgrade-1.0") is not None
-                or env.get("force-response-1.0") is not None):
-        return None
-    notes = r.notes
-    if notes and notes.get("no-etag") is not None:
-        return None
-    if not _plainly_kept_alive(r):
+    if not _left_alone(r, keys):
         return None
     banner = _BANNER_OF.get(r.server)
     if banner is None:
