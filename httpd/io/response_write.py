@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from httpd.http import header_filter as http_protocol
+from httpd.http import usual_head
 from httpd.http.filter import run as run_filters
 from httpd.io.channel import READ_SIZE, Channel, ClientGone, body_iter
 from httpd.request.record import FLUSH, BodyAborted, FileRange, Part, Request
@@ -32,7 +33,7 @@ def send_response(serving: Any, ch: Channel, r: Request, timeout: float,
         output_filter(r)
     r.conn.keepalive = r.conn.keepalive if r.conn.keepalive is False else None
     try:
-        head = http_protocol.finalize_head(r)
+        head = usual_head.finalize_head(r)
     except http_protocol.BadResponseHeader as e:
         if str(e):
             from httpd.log import errorlog

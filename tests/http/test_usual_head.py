@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from httpd.http import header_filter as P
+from httpd.http import usual_head as U
 from httpd.request.record import ConnInfo, FileRange
 from httpd.io.connection import request_from_head
 from tests.io.serve import head_of, load_process
@@ -52,7 +53,7 @@ def outcome(r, head):
 def both(process, raw, **kw):
     """(general, usual) outcomes; a BadResponseHeader is an outcome too."""
     results = []
-    for fn in (lambda r: P.response_head(*P.finalize_headers(r)), P.finalize_head):
+    for fn in (lambda r: P.response_head(*P.finalize_headers(r)), U.finalize_head):
         r = build(process, raw, **kw)
         try:
             results.append(outcome(r, fn(r)))
@@ -169,7 +170,7 @@ def test_usual_path_answers_as_the_general_one(process, name, raw):
 def test_the_usual_cases_take_the_shortcut(process, name):
     both(process, GET11, **CASES[name])        # the general path's checks pass the fields
     r = build(process, GET11, **CASES[name])
-    assert P._usual_head(r) is not None
+    assert U._usual_head(r) is not None
 
 
 @pytest.mark.parametrize("name", ["bad field", "vary", "err fields", "201", "chunked",
@@ -182,4 +183,4 @@ def test_the_usual_cases_take_the_shortcut(process, name):
 def test_the_unusual_cases_do_not(process, name):
     both(process, GET11, **CASES[name])
     r = build(process, GET11, **CASES[name])
-    assert P._usual_head(r) is None
+    assert U._usual_head(r) is None
