@@ -131,6 +131,12 @@ def sendfile_enabled(r: Request) -> bool:
     return r.module_config(CORE).enable_sendfile is True
 
 
+def mmap_enabled(r: Request) -> bool:
+    """EnableMMAP for this request's directory (On unless configured Off, as in 2.4):
+    whether a file body may be sent from a memory map of the file."""
+    return r.module_config(CORE).enable_mmap is not False
+
+
 def set_accept_ranges(r: Request, d: Any = None) -> None:
     """ap_set_accept_ranges: "none" when MaxRanges none turns ranges off (``d``: the
     request's merged core config when the caller has it)."""

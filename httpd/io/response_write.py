@@ -3,6 +3,7 @@ body (bytes, a file read by the handler, file ranges, multipart parts) framed by
 Content-Length or chunked, in as few writes as the pieces allow."""
 from __future__ import annotations
 
+import mmap
 import os
 import time
 from typing import Any
@@ -86,6 +87,7 @@ def send_body(ch: Channel, head: bytes, r: Request, timeout: float) -> None:
     pending = head
     sent = 0
     use_sendfile = http_protocol.sendfile_enabled(r)    # (not needed by the bytes above)
+    use_mmap = http_protocol.mmap_enabled(r)
     try:
         for piece in body_iter(r.body):
             if piece is FLUSH:          # send what is buffered now
@@ -109,6 +111,18 @@ def send_body(ch: Channel, head: bytes, r: Request, timeout: float) -> None:
                     if len(data) < p.length:       # the file shrank: close after it
                         r.conn.keepalive = False
                     p = data
+                if isinstance(p, FileRange) and not use_sendfile and use_mmap \
+                        and p.length <= MMAP_LIMIT:
+                    mapped = _map_range(p)
+                    if mapped is not None:       # one writev: the head and the mapping
+                        sent += p.length
+                        if chunked:
+                            ch.sendv(pending + b"%x\r\n" % p.length, mapped, timeout)
+                            pending = b"\r\n"
+                        else:
+                            ch.sendv(pending, mapped, timeout)
+                            pending = b""
+                        continue
                 if isinstance(p, FileRange):
                     if chunked:
                         ch.send(pending + b"%x\r\n" % p.length, timeout)
@@ -149,6 +163,37 @@ def send_body(ch: Channel, head: bytes, r: Request, timeout: float) -> None:
 
 
 COALESCE = 16384          # a file range up to this size is read and sent with the head
+
+
+# Apache reads a file bucket through a memory map when EnableMMAP is on (the default)
+# and the file is at most APR_MMAP_LIMIT bytes (apr_buckets.h: 4 MB); larger ones, and
+# every file with EnableMMAP Off, are read in pieces.
+MMAP_LIMIT = 4 * 1024 * 1024
+_MAP_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+_GRANULARITY = mmap.ALLOCATIONGRANULARITY
+
+
+def _map_range(fr: FileRange) -> Any:
+    """A file range as a read-only view of a memory map (apr_mmap_create), or None when
+    the file cannot be mapped or is now shorter than the range (the read path then
+    finds out how much is left).  The pages are populated at once (one fault-free
+    pass); the kernel copies them into the socket, nothing copies them in Python.  The
+    map goes when the last view of it does (a write-completion backlog may keep one)."""
+    try:
+        fd = os.open(fr.path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        start = fr.offset - fr.offset % _GRANULARITY
+        skip = fr.offset - start
+        m = mmap.mmap(fd, skip + fr.length, flags=_MAP_FLAGS, prot=mmap.PROT_READ,
+                      offset=start)
+    except (OSError, ValueError, OverflowError):     # shorter than the range, or special
+        return None
+    finally:
+        os.close(fd)
+    view = memoryview(m)
+    return view[skip:] if skip else view
 
 
 def _read_range(fr: FileRange) -> bytes:
