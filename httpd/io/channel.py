@@ -152,9 +152,12 @@ class Channel:
         total = len(first) + len(second)
         try:
             n = self.sock.sendmsg((first, second))
-            if n < total:
-                rest = memoryview(first + second if n < len(first) else second)
-                self.sock.sendall(rest[n if n < len(first) else n - len(first):])
+            if n < total:          # on from where it stopped, copying nothing (``second``
+                if n < len(first):   # may be a file's memory map: only the kernel reads it)
+                    self.sock.sendall(memoryview(first)[n:])
+                    self.sock.sendall(second)
+                else:
+                    self.sock.sendall(memoryview(second)[n - len(first):])
         except OSError:                    # reset, closed, or SO_SNDTIMEO passed
             self.info.aborted = True
             raise ClientGone() from None

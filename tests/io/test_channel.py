@@ -36,6 +36,32 @@ def test_sendv_survives_partial_writes_and_counts_bytes():
     assert ch.info.bytes_out == len(head) + len(body)
 
 
+def test_sendv_stopping_in_the_head_sends_a_mapped_body_uncopied(tmp_path):
+    """A partial write that stops inside the first buffer goes on with the rest of it,
+    then the second as it is (a file's memory map: no copy made in Python)."""
+    import mmap
+    ch, peer = _pair()
+    head = b"H" * (3 << 20)                  # larger than the socket's buffer
+    f = tmp_path / "body"
+    f.write_bytes(bytes(range(256)) * 1024)
+    with open(f, "rb") as fh:
+        body = memoryview(mmap.mmap(fh.fileno(), 0, prot=mmap.PROT_READ))
+    got = bytearray()
+
+    def reader():
+        while len(got) < len(head) + len(body):
+            data = peer.recv(65536)
+            if not data:
+                break
+            got.extend(data)
+    t = threading.Thread(target=reader)
+    t.start()
+    ch.sendv(head, body, 10.0)
+    t.join(10)
+    assert bytes(got) == head + bytes(body)
+    assert ch.info.bytes_out == len(head) + len(body)
+
+
 def test_recv_timeout_is_the_kernels():
     ch, peer = _pair()
     t = time.monotonic()
