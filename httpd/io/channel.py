@@ -233,8 +233,10 @@ class Channel:
             self.info.aborted = True
             raise ClientGone()
 
-    def sendfile(self, fr: FileRange, timeout: float, use_sendfile: bool) -> int:
-        """Send a file range; returns the bytes sent (short if the file shrank)."""
+    def sendfile(self, fr: FileRange, timeout: float, use_sendfile: bool,
+                 read_size: int = READ_SIZE) -> int:
+        """Send a file range; returns the bytes sent (short if the file shrank).  Without
+        sendfile the file is read ``read_size`` bytes at a time (ReadBufferSize)."""
         if self.backlog:
             self.drain(timeout)
         sent = 0
@@ -261,7 +263,7 @@ class Channel:
             f.seek(fr.offset)
             left = fr.length
             while left > 0:
-                chunk = f.read(min(left, READ_SIZE))
+                chunk = f.read(min(left, read_size))
                 if not chunk:
                     break
                 self.send(chunk, timeout)

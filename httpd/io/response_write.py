@@ -86,8 +86,8 @@ def send_body(ch: Channel, head: bytes, r: Request, timeout: float) -> None:
             return
     pending = head
     sent = 0
-    use_sendfile = http_protocol.sendfile_enabled(r)    # (not needed by the bytes above)
-    use_mmap = http_protocol.mmap_enabled(r)
+    # (not needed by the bytes above)
+    use_sendfile, use_mmap, read_size = http_protocol.file_reading(r)
     try:
         for piece in body_iter(r.body):
             if piece is FLUSH:          # send what is buffered now
@@ -127,12 +127,12 @@ def send_body(ch: Channel, head: bytes, r: Request, timeout: float) -> None:
                     if chunked:
                         ch.send(pending + b"%x\r\n" % p.length, timeout)
                         pending = b""
-                        n = ch.sendfile(p, timeout, use_sendfile)
+                        n = ch.sendfile(p, timeout, use_sendfile, read_size)
                         ch.send(b"\r\n", timeout)
                     else:
                         ch.send(pending, timeout)
                         pending = b""
-                        n = ch.sendfile(p, timeout, use_sendfile)
+                        n = ch.sendfile(p, timeout, use_sendfile, read_size)
                     sent += n
                     if n < p.length:       # the file shrank: the framing is broken, close
                         r.conn.keepalive = False

@@ -319,9 +319,12 @@ def test_server_name_and_port(make):
     assert S.get_server_port(r) == 8080
 
 
-def test_sendfile_is_off_unless_configured(make):
+def test_sendfile_is_off_and_the_map_on_unless_configured(make):
+    """EnableSendfile Off, EnableMMAP On, ReadBufferSize 64 KB (this server's) unless
+    the directory says otherwise."""
     r = make()
-    assert P.sendfile_enabled(r) is False
+    assert P.file_reading(r) == (False, True, 65536)
     d = r.per_dir_config["core_module"]
-    r.per_dir_config["core_module"] = type(d)(enable_sendfile=True)
-    assert P.sendfile_enabled(r) is True
+    r.per_dir_config["core_module"] = type(d)(enable_sendfile=True, enable_mmap=False,
+                                              read_buf_size=4096)
+    assert P.file_reading(r) == (True, False, 4096)
