@@ -116,7 +116,32 @@ def unixd_drop_privileges(process: Any, server: Any) -> Any:
     """drop_privileges (mod_unixd.c unixd_drop_privileges, APR_HOOK_MIDDLE): become User
     and Group; an error line when that fails (the MPM logs it and the child exits)."""
     err = setup_child(process)
+    if err is None:
+        err = _coredumps(process)
     return OK if err is None else err
+
+
+def _coredumps(process: Any) -> Optional[str]:
+    """With CoreDumpDirectory set: Linux's dumpable flag back on after setuid
+    (prctl(PR_SET_DUMPABLE, 1), as unixd_drop_privileges does; its failure is fatal,
+    AH02163), and the process's working directory there.  Apache changes to it in the
+    handler of a fatal signal; a Python process cannot run code on a fault, so the
+    child works in that directory from its start (every path it uses is absolute)."""
+    from httpd.module import CORE_MODULE
+    where = process.main_server.module_config[CORE_MODULE].coredump_dir
+    if not where:
+        return None
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(4, 1, 0, 0, 0) != 0:          # PR_SET_DUMPABLE
+        e = ctypes.get_errno()
+        return (f"({e}){os.strerror(e)}: AH02163: set dumpable failed - this child will "
+                "not coredump after software errors")
+    try:
+        os.chdir(where)
+    except OSError:
+        pass
+    return None
 
 
 def unixd_dump_config(process: Any, server: Any) -> None:

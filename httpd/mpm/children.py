@@ -12,7 +12,7 @@ import mmap
 import os
 import signal
 import time
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import attrs
 
@@ -115,8 +115,9 @@ class Child:
     signalled: bool = False        # told to go (pod or SIGUSR1)
 
 
-def describe_exit(pid: int, status: int) -> Optional[tuple[str, str]]:
-    """(level, message) for an exit worth logging, Apache's process_child_status."""
+def describe_exit(pid: int, status: int, coredump_dir: str = "") -> Optional[tuple[str, str]]:
+    """(level, message) for an exit worth logging, Apache's process_child_status
+    (``coredump_dir``: ap_coredump_dir, the CoreDumpDirectory or else the ServerRoot)."""
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         if sig == signal.SIGKILL and pid not in _SENT_KILL:
@@ -129,9 +130,17 @@ def describe_exit(pid: int, status: int) -> Optional[tuple[str, str]]:
         name = signal.strsignal(sig) or f"signal {sig}"
         if os.WCOREDUMP(status):
             return ("notice", f"AH00051: child pid {pid} exit signal {name} ({sig}), "
-                              "possible coredump in /tmp")
+                              f"possible coredump in {coredump_dir}")
         return ("notice", f"AH00052: child pid {pid} exit signal {name} ({sig})")
     return None
+
+
+def coredump_dir(process: Any) -> str:
+    """ap_coredump_dir: CoreDumpDirectory, else the ServerRoot (each MPM's pre_config
+    copies it there)."""
+    from httpd.module import CORE_MODULE
+    core = process.main_server.module_config[CORE_MODULE]
+    return core.coredump_dir or str(process.server_root)
 
 
 class Children:

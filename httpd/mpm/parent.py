@@ -150,7 +150,7 @@ class MPMParent:
         """process_child_status: log how a child ended.  (exit code when the server must
         stop: CHILDFATAL from the running generation, AH00050; whether it was sick:
         CHILDSICK, which resets the spawn rate)."""
-        said = ch.describe_exit(child.pid, status)
+        said = ch.describe_exit(child.pid, status, ch.coredump_dir(self.process))
         if said is not None:
             self.log(said[0], said[1], module="core")
         if os.WIFEXITED(status):

@@ -240,7 +240,7 @@ class WinNTRuntime(MPMParent):
             return None
         self.current = None
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else os.WTERMSIG(status)
-        said = ch.describe_exit(child.pid, status)
+        said = ch.describe_exit(child.pid, status, ch.coredump_dir(self.process))
         if said is not None:
             self.log(said[0], said[1], module="core")
         if os.WIFEXITED(status) and code in (APEXIT_CHILDFATAL, APEXIT_CHILDINIT):

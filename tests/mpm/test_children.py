@@ -63,7 +63,7 @@ def test_describe_exit_reports_crashes_but_not_our_own_signals():
     assert describe_exit(12, signal.SIGSEGV) == (
         "notice", "AH00052: child pid 12 exit signal Segmentation fault (11)")
     assert describe_exit(12, segv)[1].startswith("AH00051: child pid 12 exit signal "
-                                                 "Segmentation fault (11), possible coredump")
+                                                 "Segmentation fault (11), possible coredump in ")
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1):
         assert describe_exit(12, sig) is None
     assert describe_exit(12, 0) is None
