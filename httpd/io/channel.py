@@ -90,7 +90,7 @@ class Channel:
     SO_SNDTIMEO), set only when they change: a read or a write is one system call, where
     a Python socket timeout costs a poll and a mode switch around every call."""
 
-    __slots__ = ("sock", "info", "_rcv", "_snd", "deferrable", "backlog")
+    __slots__ = ("sock", "info", "_rcv", "_snd", "deferrable", "backlog", "backlog_max")
 
     def __init__(self, sock: socket.socket, info: ConnInfo):
         self.sock = sock
@@ -100,6 +100,7 @@ class Channel:
         # selector to finish (write completion) instead of blocking the worker thread
         self.deferrable = False
         self.backlog: list = []
+        self.backlog_max = WRITE_BACKLOG_MAX     # FlushMaxThreshold (the connection's)
         sock.settimeout(None)      # blocking: an accepted socket may come non-blocking
 
     def _recv_timeout(self, timeout: float) -> None:
@@ -166,7 +167,7 @@ class Channel:
     # -- write completion (event) -----------------------------------------------------------
     def _send_deferring(self, bufs: tuple, timeout: float) -> None:
         """Write what the socket takes without blocking; block (up to ``timeout`` per
-        wait) only while more than WRITE_BACKLOG_MAX bytes would be left over."""
+        wait) only while more than ``backlog_max`` bytes (FlushMaxThreshold) would be left over."""
         backlog = self.backlog
         if not backlog and len(bufs) == 1:
             # the usual write: one buffer and nothing waiting, most often taken whole
@@ -188,7 +189,7 @@ class Channel:
                     backlog.append(b)
                     self.info.bytes_out += len(b)
             self._write_ready()
-        while _pending(backlog) > WRITE_BACKLOG_MAX:
+        while _pending(backlog) > self.backlog_max:
             self._wait_writable(timeout)
             self._write_ready()
 

@@ -23,8 +23,8 @@ from httpd.io.request_body import BodyReader
 from httpd.io.response_write import send_response
 
 from httpd.io.channel import (DEFAULT_BODY_STAGE, DEFAULT_HEADER_STAGE, LINGER_BYTES,
-                              LINGER_SECONDS, READ_SIZE, Channel, ClientGone, Deadline,
-                              Timeout)
+                              LINGER_SECONDS, READ_SIZE, WRITE_BACKLOG_MAX, Channel,
+                              ClientGone, Deadline, Timeout)
 from httpd.module.hooks import DECLINED
 from httpd.module import CORE_MODULE
 from httpd.http.core import HTTP_MODULE
@@ -67,13 +67,15 @@ class Serving:
         return http.effective.keep_alive_timeout if http is not None else 5.0
 
     def conn_settings(self, server: Any) -> tuple:
-        """(limits, Timeout, KeepAliveTimeout, header stage, body stage) for connections
-        whose base server is ``server``, worked out once per server."""
+        """(limits, Timeout, KeepAliveTimeout, header stage, body stage, write backlog
+        limit, pipelined responses held) for connections whose base server is
+        ``server``, worked out once per server."""
         found = self._conn_settings.get(id(server))
         if found is None:
             found = self._conn_settings[id(server)] = (
                 self.limits_for(server), self.timeout_for(server),
-                self.keepalive_timeout_for(server), *self.read_stages(server))
+                self.keepalive_timeout_for(server), *self.read_stages(server),
+                *flush_limits(server))
         return found
 
     def next_id(self) -> int:
@@ -122,6 +124,20 @@ class Serving:
                                   f"AH00099: could not create {path}")
 
 
+def flush_limits(server: Any) -> tuple:
+    """(FlushMaxThreshold, FlushMaxPipelined) of a server, as core_output_filter reads
+    them: 0 / unset threshold -> THRESHOLD_MAX_BUFFER (64 KB), the most of a response
+    the event MPM's write completion may hold; unset (-1) pipelined -> 5
+    (MAX_REQUESTS_IN_PIPELINE).  With FlushMaxPipelined 0 every response is flushed
+    before the next request (the worker waits for the socket; no write completion);
+    otherwise a connection whose response is not all out goes to write completion at
+    once, so no more than one response is ever held (below any limit of 1 or more)."""
+    core = server.module_config[CORE_MODULE]
+    threshold = core.flush_max_threshold or WRITE_BACKLOG_MAX
+    pipelined = core.flush_max_pipelined
+    return threshold, 5 if pipelined is None or pipelined < 0 else pipelined
+
+
 def serve_connection(serving: Serving, sock: socket.socket, addr: tuple, local: tuple,
                      score: Any = None, park: Any = None, peek: Any = None,
                      route: Any = None, preread: bytes = b"", keepalives: int = 0) -> None:
@@ -166,7 +182,7 @@ class Conn:
 
     __slots__ = ("serving", "sock", "info", "ch", "base", "hconn", "timeout", "ka_timeout",
                  "header_stage", "body_stage", "_linger_end", "_lingered", "_keep",
-                 "host_check")
+                 "host_check", "flush_each")
 
     def __init__(self, serving: Serving, sock: socket.socket, addr: tuple, local: tuple,
                  keep_head: bool = False):
@@ -183,8 +199,9 @@ class Conn:
         self.ch = Channel(sock, info)
         base = self.base = vhost_select.update_vhost_given_ip(serving.process, info)
         self.host_check = vhost_select.host_check_needed(info, base)
-        limits, self.timeout, self.ka_timeout, self.header_stage, self.body_stage = \
-            serving.conn_settings(base)
+        (limits, self.timeout, self.ka_timeout, self.header_stage, self.body_stage,
+         self.ch.backlog_max, self.flush_each) = serving.conn_settings(base)
+        self.flush_each = self.flush_each == 0
         self.hconn = proto.HTTPConnection(limits)
         self.hconn.keep_head = keep_head
         self._linger_end = 0.0
@@ -234,6 +251,8 @@ class Conn:
                         from httpd.log import errorlog
                         errorlog.log_cerror(info, "reqtimeout", "info", ev.reason)
                     keep = False
+                if ch.backlog and self.flush_each:      # FlushMaxPipelined 0
+                    ch.drain(timeout)
                 if ch.backlog and park is not None:
                     # the response's last bytes wait for the socket: the selector holds
                     # the connection (write completion) and this thread goes free
