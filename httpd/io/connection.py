@@ -251,9 +251,7 @@ class Conn:
                         from httpd.log import errorlog
                         errorlog.log_cerror(info, "reqtimeout", "info", ev.reason)
                     keep = False
-                if ch.backlog and self.flush_each:      # FlushMaxPipelined 0
-                    ch.drain(timeout)
-                if ch.backlog and park is not None:
+                if ch.backlog and park is not None and not self._flushed(timeout):
                     # the response's last bytes wait for the socket: the selector holds
                     # the connection (write completion) and this thread goes free
                     self._keep = keep
@@ -280,6 +278,14 @@ class Conn:
             park(self, "linger", LINGER_SECONDS)
             return
         ch.lingering_close()
+
+    def _flushed(self, timeout: float) -> bool:
+        """FlushMaxPipelined 0: the response goes all out before the next request (the
+        worker waits for the socket); True when it has."""
+        if self.flush_each:
+            self.ch.drain(timeout)
+            return True
+        return False
 
     def _peek(self, wait: float, score: Any) -> Optional[bytes]:
         """Wait up to ``wait`` for the next request's first bytes (b"": the client's
