@@ -18,7 +18,8 @@ from httpd.module import GLOBAL_ONLY, RSRC_CONF, Args, Directive
 
 from httpd.util.cparse import atoi
 from httpd.mpm.listen import (DEFAULT_LISTENBACKLOG, DEFAULT_TCP_DEFER_ACCEPT, ListenRec,
-                              ListenSettings, open_listeners, set_listener)
+                              ListenSettings, deferred_protocols, open_listeners,
+                              set_listener)
 from httpd.mpm.oneprocess import run_one_process
 
 __all__ = ["atoi", "MPMQ", "MPM", "MPMConfig", "ListenSettings", "ListenRec", "Clamp",
@@ -125,7 +126,7 @@ class MPM:
     def open_listeners(self, process: Any) -> list:
         """Bind the Listen records before the first fork (each MPM's open_logs hook
         calling ap_setup_listeners); raises httpd.mpm.listen.BindError."""
-        return open_listeners(process.mpm_state.listen)
+        return open_listeners(process.mpm_state.listen, defer=deferred_protocols(process))
 
     def __repr__(self) -> str:
         return f"<MPM {self.name}>"

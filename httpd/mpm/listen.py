@@ -253,6 +253,9 @@ def duplicate_listeners(settings: ListenSettings, listeners: list[Listener], buc
                                  f"ap_duplicate_listeners: for address "
                                  f"{_label(ln.family, ln.address)}, cannot duplicate a new "
                                  "socket!"]) from None
+            opt = getattr(socket, "TCP_DEFER_ACCEPT", None)
+            if opt is not None:      # the duplicate filters as its original does
+                _defer_accept(s, ln.sock.getsockopt(socket.IPPROTO_TCP, opt))
             dup.append(Listener(s, ln.family, s.getsockname(), ln.protocol))
         out.append(dup)
     for rest in old:                   # addresses or buckets no longer configured
@@ -266,8 +269,32 @@ def _label(family: int, sockaddr: tuple) -> str:
     return f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
 
 
-def open_listeners(settings: ListenSettings, keep: Optional[list[Listener]] = None) -> list[Listener]:
-    """Bind every address of every Listen record; reuse sockets from ``keep``.
+def deferred_protocols(process: Any) -> frozenset:
+    """The protocols whose listeners get TCP_DEFER_ACCEPT (ap_apply_accept_filter on
+    Linux): those whose AcceptFilter is not "none" (http and https are "data" unless
+    configured)."""
+    from httpd.module import CORE_MODULE
+    accf = process.main_server.module_config[CORE_MODULE].accf_map or {}
+    return frozenset(proto for proto, name in accf.items() if name != "none")
+
+
+def _defer_accept(s: socket.socket, seconds: int) -> None:
+    """TCP_DEFER_ACCEPT: the kernel hands a connection to accept() once its first bytes
+    have come (or ``seconds`` have passed); 0 turns it off.  Where the option is
+    missing nothing is done (APR's ENOTIMPL)."""
+    opt = getattr(socket, "TCP_DEFER_ACCEPT", None)
+    if opt is not None:
+        try:
+            s.setsockopt(socket.IPPROTO_TCP, opt, seconds)
+        except OSError:
+            pass
+
+
+def open_listeners(settings: ListenSettings, keep: Optional[list[Listener]] = None,
+                   defer: frozenset = frozenset()) -> list[Listener]:
+    """Bind every address of every Listen record; reuse sockets from ``keep``.  A
+    listener whose protocol is in ``defer`` (deferred_protocols) gets TCP_DEFER_ACCEPT
+    for ListenTCPDeferAccept seconds, as Apache's do on Linux.
 
     Errors come back as Apache's lines: AH00072 per address, then the summary.
     """
@@ -311,6 +338,8 @@ def open_listeners(settings: ListenSettings, keep: Optional[list[Listener]] = No
                               f"bind to address {_label(family, sockaddr)}")
                 continue
             out.append(Listener(s, family, s.getsockname(), rec.protocol))
+    for ln in out:                 # new and kept alike: a restart may change the filter
+        _defer_accept(ln.sock, settings.tcp_defer_accept if ln.protocol in defer else 0)
     for ln in reuse.values():      # no longer configured
         ln.sock.close()
     if errors or not out:

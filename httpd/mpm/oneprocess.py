@@ -17,7 +17,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from httpd.mpm.lifecycle import child_startup
-from httpd.mpm.listen import BindError, Listener, open_listeners
+from httpd.mpm.listen import BindError, Listener, deferred_protocols, open_listeners
 
 WORKERS = 25          # like one worker/event child's ThreadsPerChild
 
@@ -31,7 +31,8 @@ class OneProcess:
         self._wake_r, self._wake_w = os.pipe()
 
     def open(self) -> None:
-        self.listeners = open_listeners(self.generation.listen_settings)
+        self.listeners = open_listeners(self.generation.listen_settings,
+                                        defer=deferred_protocols(self.generation.process))
 
     def stop(self, *_args) -> None:
         self.stopping.set()

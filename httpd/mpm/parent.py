@@ -25,7 +25,8 @@ from typing import Any, Callable, Optional
 
 from httpd.mpm import children as ch
 from httpd.mpm.children import Children
-from httpd.mpm.listen import BindError, bucket_count, duplicate_listeners, open_listeners
+from httpd.mpm.listen import (BindError, bucket_count, deferred_protocols, duplicate_listeners,
+                              open_listeners)
 
 HOLD_OFF_AFTER_GRACEFUL = 10     # maintenance ticks that do not ramp the spawn rate
 
@@ -279,7 +280,8 @@ class MPMParent:
                               f"configuration: {new.error}", module="core")
             return None
         try:
-            listeners = open_listeners(new.process.mpm_state.listen, keep=self.listeners)
+            listeners = open_listeners(new.process.mpm_state.listen, keep=self.listeners,
+                                       defer=deferred_protocols(new.process))
         except BindError as e:
             for line in e.lines:
                 self.log("error", line, module="core")

@@ -37,7 +37,7 @@ from httpd.mpm.lifecycle import (child_exit, child_init, child_stopped, child_st
                                  max_connections_per_child)
 from httpd.mpm.parent import MPMParent, Reloaded, close_inherited
 from httpd.mpm.threaded.child import STOP, ThreadedChild, _stack_size
-from httpd.mpm.listen import BindError, open_listeners
+from httpd.mpm.listen import BindError, deferred_protocols, open_listeners
 from httpd.module import CORE_MODULE
 
 SHUTDOWN_WAIT = 30.0            # master_main's timeout for the child at shutdown
@@ -294,7 +294,8 @@ class WinNTRuntime(MPMParent):
             self._shutdown(signal.SIGTERM)
             return 1
         try:
-            listeners = open_listeners(new.process.mpm_state.listen, keep=self.listeners)
+            listeners = open_listeners(new.process.mpm_state.listen, keep=self.listeners,
+                                       defer=deferred_protocols(new.process))
         except BindError as e:
             for line in e.lines:
                 self.log("emerg", line, module="core")
