@@ -125,22 +125,6 @@ def set_content_length(r: Request, length: int) -> None:
     r.headers_out.set("Content-Length", str(length))
 
 
-def sendfile_enabled(r: Request) -> bool:
-    """EnableSendfile for this request's directory (Off unless configured, as in 2.4):
-    whether the connection may hand a FileRange body to sendfile."""
-    return r.module_config(CORE).enable_sendfile is True
-
-
-def file_reading(r: Request) -> tuple:
-    """(EnableSendfile, EnableMMAP, ReadBufferSize) for this request's directory: how
-    the connection may send a FileRange body.  Sendfile is Off unless configured (as in
-    2.4), the map On unless configured Off; the read size (ap_get_read_buf_size) of a
-    file sent neither way is 64 KB unless configured (Apache's 8 KB costs eight times
-    the calls)."""
-    d = r.module_config(CORE)
-    return d.enable_sendfile is True, d.enable_mmap is not False, d.read_buf_size or 65536
-
-
 def set_accept_ranges(r: Request, d: Any = None) -> None:
     """ap_set_accept_ranges: "none" when MaxRanges none turns ranges off (``d``: the
     request's merged core config when the caller has it)."""

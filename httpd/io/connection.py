@@ -182,7 +182,7 @@ class Conn:
 
     __slots__ = ("serving", "sock", "info", "ch", "base", "hconn", "timeout", "ka_timeout",
                  "header_stage", "body_stage", "_linger_end", "_lingered", "_keep",
-                 "host_check", "flush_each")
+                 "host_check", "max_pipelined")
 
     def __init__(self, serving: Serving, sock: socket.socket, addr: tuple, local: tuple,
                  keep_head: bool = False):
@@ -200,8 +200,7 @@ class Conn:
         base = self.base = vhost_select.update_vhost_given_ip(serving.process, info)
         self.host_check = vhost_select.host_check_needed(info, base)
         (limits, self.timeout, self.ka_timeout, self.header_stage, self.body_stage,
-         self.ch.backlog_max, self.flush_each) = serving.conn_settings(base)
-        self.flush_each = self.flush_each == 0
+         self.ch.backlog_max, self.max_pipelined) = serving.conn_settings(base)
         self.hconn = proto.HTTPConnection(limits)
         self.hconn.keep_head = keep_head
         self._linger_end = 0.0
@@ -282,7 +281,7 @@ class Conn:
     def _flushed(self, timeout: float) -> bool:
         """FlushMaxPipelined 0: the response goes all out before the next request (the
         worker waits for the socket); True when it has."""
-        if self.flush_each:
+        if self.max_pipelined == 0:
             self.ch.drain(timeout)
             return True
         return False

@@ -12,6 +12,7 @@ from httpd.http import header_filter as http_protocol
 from httpd.http import usual_head
 from httpd.http.filter import run as run_filters
 from httpd.io.channel import READ_SIZE, Channel, ClientGone, body_iter
+from httpd.module import CORE_MODULE
 from httpd.request.record import FLUSH, BodyAborted, FileRange, Part, Request
 
 
@@ -86,8 +87,7 @@ def send_body(ch: Channel, head: bytes, r: Request, timeout: float) -> None:
             return
     pending = head
     sent = 0
-    # (not needed by the bytes above)
-    use_sendfile, use_mmap, read_size = http_protocol.file_reading(r)
+    use_sendfile, use_mmap, read_size = file_reading(r)   # (not needed by the bytes above)
     try:
         for piece in body_iter(r.body):
             if piece is FLUSH:          # send what is buffered now
@@ -111,9 +111,9 @@ def send_body(ch: Channel, head: bytes, r: Request, timeout: float) -> None:
                     if len(data) < p.length:       # the file shrank: close after it
                         r.conn.keepalive = False
                     p = data
-                if isinstance(p, FileRange) and not use_sendfile and use_mmap \
-                        and p.length <= MMAP_LIMIT:
-                    mapped = _map_range(p)
+                if isinstance(p, FileRange):
+                    mapped = (_map_range(p) if use_mmap and not use_sendfile
+                              and p.length <= MMAP_LIMIT else None)
                     if mapped is not None:       # one writev: the head and the mapping
                         sent += p.length
                         if chunked:
@@ -123,7 +123,6 @@ def send_body(ch: Channel, head: bytes, r: Request, timeout: float) -> None:
                             ch.sendv(pending, mapped, timeout)
                             pending = b""
                         continue
-                if isinstance(p, FileRange):
                     if chunked:
                         ch.send(pending + b"%x\r\n" % p.length, timeout)
                         pending = b""
@@ -163,6 +162,16 @@ def send_body(ch: Channel, head: bytes, r: Request, timeout: float) -> None:
 
 
 COALESCE = 16384          # a file range up to this size is read and sent with the head
+
+
+def file_reading(r: Request) -> tuple:
+    """(EnableSendfile, EnableMMAP, ReadBufferSize) for this request's directory: how a
+    FileRange body may go out.  Sendfile is Off unless configured (as in 2.4), the map
+    On unless configured Off; the read size (ap_get_read_buf_size) of a file sent
+    neither way is READ_SIZE (64 KB) unless configured (Apache's 8 KB costs eight times
+    the calls)."""
+    d = r.module_config(CORE_MODULE)
+    return d.enable_sendfile is True, d.enable_mmap is not False, d.read_buf_size or READ_SIZE
 
 
 # Apache reads a file bucket through a memory map when EnableMMAP is on (the default)

@@ -253,9 +253,8 @@ def duplicate_listeners(settings: ListenSettings, listeners: list[Listener], buc
                                  f"ap_duplicate_listeners: for address "
                                  f"{_label(ln.family, ln.address)}, cannot duplicate a new "
                                  "socket!"]) from None
-            opt = getattr(socket, "TCP_DEFER_ACCEPT", None)
-            if opt is not None:      # the duplicate filters as its original does
-                _defer_accept(s, ln.sock.getsockopt(socket.IPPROTO_TCP, opt))
+            if _DEFER_ACCEPT is not None:     # the duplicate filters as its original does
+                _defer_accept(s, ln.sock.getsockopt(socket.IPPROTO_TCP, _DEFER_ACCEPT))
             dup.append(Listener(s, ln.family, s.getsockname(), ln.protocol))
         out.append(dup)
     for rest in old:                   # addresses or buckets no longer configured
@@ -278,14 +277,16 @@ def deferred_protocols(process: Any) -> frozenset:
     return frozenset(proto for proto, name in accf.items() if name != "none")
 
 
+_DEFER_ACCEPT = getattr(socket, "TCP_DEFER_ACCEPT", None)     # Linux's
+
+
 def _defer_accept(s: socket.socket, seconds: int) -> None:
     """TCP_DEFER_ACCEPT: the kernel hands a connection to accept() once its first bytes
     have come (or ``seconds`` have passed); 0 turns it off.  Where the option is
     missing nothing is done (APR's ENOTIMPL)."""
-    opt = getattr(socket, "TCP_DEFER_ACCEPT", None)
-    if opt is not None:
+    if _DEFER_ACCEPT is not None:
         try:
-            s.setsockopt(socket.IPPROTO_TCP, opt, seconds)
+            s.setsockopt(socket.IPPROTO_TCP, _DEFER_ACCEPT, seconds)
         except OSError:
             pass
 

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from httpd.http import header_filter as P
+from httpd.io import response_write as W
 from httpd.request import server_name as S
 from httpd.request.record import FileRange, Part
 from tests.e2e import static as harness
@@ -323,8 +324,8 @@ def test_sendfile_is_off_and_the_map_on_unless_configured(make):
     """EnableSendfile Off, EnableMMAP On, ReadBufferSize 64 KB (this server's) unless
     the directory says otherwise."""
     r = make()
-    assert P.file_reading(r) == (False, True, 65536)
+    assert W.file_reading(r) == (False, True, 65536)
     d = r.per_dir_config["core_module"]
     r.per_dir_config["core_module"] = type(d)(enable_sendfile=True, enable_mmap=False,
                                               read_buf_size=4096)
-    assert P.file_reading(r) == (True, False, 4096)
+    assert W.file_reading(r) == (True, False, 4096)

@@ -16,20 +16,27 @@ def _pair():
     return Channel(a, ConnInfo("127.0.0.1", 1, "127.0.0.1", 2)), b
 
 
-def test_sendv_survives_partial_writes_and_counts_bytes():
-    ch, peer = _pair()
-    head, body = b"H" * 100, bytes(range(256)) * 8192        # 2 MB: many partial writes
-    got = bytearray()
-
-    def slow_reader():
-        while len(got) < len(head) + len(body):
+def _reader(peer, want: int, got: bytearray, pause: float = 0.0) -> threading.Thread:
+    """A started thread that reads ``want`` bytes from ``peer`` into ``got`` (``pause``
+    after each read: a slow client)."""
+    def run():
+        while len(got) < want:
             data = peer.recv(65536)
             if not data:
                 break
             got.extend(data)
-            time.sleep(0.001)
-    t = threading.Thread(target=slow_reader)
+            if pause:
+                time.sleep(pause)
+    t = threading.Thread(target=run)
     t.start()
+    return t
+
+
+def test_sendv_survives_partial_writes_and_counts_bytes():
+    ch, peer = _pair()
+    head, body = b"H" * 100, bytes(range(256)) * 8192        # 2 MB: many partial writes
+    got = bytearray()
+    t = _reader(peer, len(head) + len(body), got, pause=0.001)
     ch.sendv(head, body, 10.0)
     t.join(10)
     assert bytes(got) == head + body
@@ -47,19 +54,27 @@ def test_sendv_stopping_in_the_head_sends_a_mapped_body_uncopied(tmp_path):
     with open(f, "rb") as fh:
         body = memoryview(mmap.mmap(fh.fileno(), 0, prot=mmap.PROT_READ))
     got = bytearray()
-
-    def reader():
-        while len(got) < len(head) + len(body):
-            data = peer.recv(65536)
-            if not data:
-                break
-            got.extend(data)
-    t = threading.Thread(target=reader)
-    t.start()
+    t = _reader(peer, len(head) + len(body), got)
     ch.sendv(head, body, 10.0)
     t.join(10)
     assert bytes(got) == head + bytes(body)
     assert ch.info.bytes_out == len(head) + len(body)
+
+
+def test_write_completion_holds_at_most_the_threshold():
+    """A deferring channel returns once no more than ``backlog_max`` bytes
+    (FlushMaxThreshold) are left."""
+    ch, peer = _pair()
+    ch.deferrable = True
+    ch.backlog_max = 200_000
+    got = bytearray()
+    body = b"x" * 1_000_000
+    t = _reader(peer, len(body), got)
+    ch.send(body, 10.0)
+    assert sum(map(len, ch.backlog)) <= 200_000
+    ch.drain(10.0)
+    t.join(10)
+    assert bytes(got) == body
 
 
 def test_recv_timeout_is_the_kernels():

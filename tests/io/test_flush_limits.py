@@ -4,12 +4,8 @@ response must be all out before the next request is read (FlushMaxPipelined 0); 
 virtual host has its own."""
 from __future__ import annotations
 
-import socket
-import threading
-
-from httpd.io.channel import WRITE_BACKLOG_MAX, Channel
+from httpd.io.channel import WRITE_BACKLOG_MAX
 from httpd.io.connection import Serving, flush_limits
-from httpd.request.record import ConnInfo
 from tests.directives import harness
 
 
@@ -28,32 +24,6 @@ def test_configured_and_per_virtual_host(tmp_path):
     vhost = p.vhosts[0]
     assert flush_limits(vhost)[0] == 99
     assert Serving(p).conn_settings(p.main_server)[-2:] == (1000, 0)
-
-
-def test_write_completion_holds_at_most_the_threshold():
-    """A deferring channel returns once no more than ``backlog_max`` bytes are left."""
-    a, b = socket.socketpair()
-    ch = Channel(a, ConnInfo("127.0.0.1", 1, "127.0.0.1", 2))
-    ch.deferrable = True
-    ch.backlog_max = 200_000
-    got = bytearray()
-    body = b"x" * 1_000_000
-
-    def reader():
-        while len(got) < len(body):
-            data = b.recv(65536)
-            if not data:
-                break
-            got.extend(data)
-    t = threading.Thread(target=reader)
-    t.start()
-    ch.send(body, 10.0)
-    assert sum(map(len, ch.backlog)) <= 200_000
-    ch.drain(10.0)
-    t.join(10)
-    assert bytes(got) == body
-    a.close()
-    b.close()
 
 
 def test_pipelined_responses_all_arrive_with_flush_each(tmp_path):
