@@ -5,7 +5,7 @@ virtual host has its own."""
 from __future__ import annotations
 
 from httpd.io.channel import WRITE_BACKLOG_MAX
-from httpd.io.connection import Serving, flush_limits
+from httpd.io.serving import Serving, flush_limits
 from tests.directives import harness
 
 
