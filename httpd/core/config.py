@@ -316,7 +316,7 @@ class CoreServerConfig:
     see_request_tail: bool = False
     max_requests_per_child: int = 0
     coredump_dir: Optional[str] = None
-    max_mem_free: int = 0                          # bytes; 0 is unlimited
+    max_mem_free: int = 2048 * 1024    # bytes, ALLOCATOR_MAX_FREE_DEFAULT; 0 unlimited
     thread_stacksize: int = 0
     mutexes: dict = attrs.field(factory=dict)      # mutex type -> MutexConfig
     regex_default_cflags: Optional[int] = None

@@ -2,13 +2,15 @@
 drop_privileges and child_init when a process is about to serve, child_stopping when it
 begins to stop, child_stopped when it leaves.  The MPMs call these and name no module:
 mod_unixd joins drop_privileges (User, Group, ChrootDir), the core joins child_init
-(the piped logs), mod_log_config joins child_stopped (BufferedLogs).
+(the piped logs), mod_log_config joins child_stopped (BufferedLogs).  Before them a
+serving process takes its MaxMemFree (allocator.py).
 """
 from __future__ import annotations
 
 from typing import Any, Optional
 
 from httpd.module.hooks import failed
+from httpd.mpm.allocator import limit_free_memory
 
 
 def child_startup(process: Any) -> Optional[str]:
@@ -16,6 +18,7 @@ def child_startup(process: Any) -> Optional[str]:
     error line when dropping privileges failed (the caller logs it at alert and the child
     exits with APEXIT_CHILDFATAL), else None.  No module joined: nothing is dropped."""
     hooks, server = process.registry.hooks, process.main_server
+    limit_free_memory(process)            # MaxMemFree, as child_main's pchild allocator
     rv = hooks.run("drop_privileges", process, server)
     if failed(rv):
         return rv if isinstance(rv, str) else f"AH00000: drop_privileges failed ({rv!r})"
@@ -45,6 +48,7 @@ def child_init(process: Any) -> None:
     """ap_run_child_init alone: what the MPMs of platforms without user ids (mpm_winnt,
     mpm_netware, mpmt_os2, beos) run when a process is about to serve; they never run
     drop_privileges, as only Apache's Unix MPMs call it."""
+    limit_free_memory(process)
     process.registry.hooks.run("child_init", process, process.main_server)
 
 
