@@ -18,7 +18,7 @@ from httpd.request.process import (HTTP_INTERNAL_SERVER_ERROR, generation, memo_
 from httpd.module import CORE_MODULE
 from httpd.request.record import Headers, Request, request_maker
 from httpd.protocol import M_GET, method_number_of
-from httpd.util.uri import escape_uri
+from httpd.util.uri import escape_uri, make_dirstr_parent
 
 
 # the subrequest record, every field but these from its default (request_maker: no
@@ -129,11 +129,6 @@ def _full_path(a: str, b: str) -> str:
     return a + b if a.endswith("/") else f"{a}/{b}"
 
 
-def _parent(path: str) -> str:
-    """ap_make_dirstr_parent: up to and including the last '/'."""
-    return path[:path.rfind("/") + 1]
-
-
 def _file_subrequest(r: Request, rnew: Request) -> Request:
     # the same mapping: a link check keeps the parent's root (walks.py)
     root = r.notes.get("storage-root")
@@ -148,13 +143,13 @@ def sub_req_lookup_dirent(name: str, r: Request, merge_args: bool = False) -> Re
     rnew = make_sub_request(r)
     if r.path_info:
         udir = r.uri[:-len(r.path_info)] if r.uri.endswith(r.path_info) else r.uri
-        uri = _full_path(_parent(udir), name)
+        uri = _full_path(make_dirstr_parent(udir), name)
         if merge_args:
             uri = _full_path(uri, r.path_info[1:])
             rnew.path_info = r.path_info
     else:
-        uri = _full_path(_parent(r.uri), name)
-    filename = _parent(r.filename or "") + name
+        uri = _full_path(make_dirstr_parent(r.uri), name)
+    filename = make_dirstr_parent(r.filename or "") + name
     try:
         is_dir = stat.S_ISDIR(os.stat(filename if filename.isascii()
                                       else filename.encode("latin-1")).st_mode)
@@ -174,7 +169,7 @@ def sub_req_lookup_file(new_file: str, r: Request) -> Request:
     -F asks it."""
     from httpd.request.directory_walk import canonical_filename
     rnew = make_sub_request(r)
-    fdir = _parent(r.filename or "/")
+    fdir = make_dirstr_parent(r.filename or "/")
     target = new_file if new_file.startswith("/") else fdir + new_file
     filename = canonical_filename(target)
     if filename is None:
@@ -184,7 +179,7 @@ def sub_req_lookup_file(new_file: str, r: Request) -> Request:
     rest = filename[len(fdir):] if filename.startswith(fdir) else None
     if rest and "/" not in rest:
         if r.uri:
-            parse_uri(rnew, _full_path(_parent(r.uri), rest))
+            parse_uri(rnew, _full_path(make_dirstr_parent(r.uri), rest))
     else:
         parse_uri(rnew, new_file)
         rnew.uri = ""

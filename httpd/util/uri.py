@@ -135,3 +135,8 @@ def no2slash(name: str) -> str:
             out.append(c)
         prev = c
     return "".join(out)
+
+
+def make_dirstr_parent(path: str) -> str:
+    """ap_make_dirstr_parent: ``path`` up to and including its last '/' ("" without one)."""
+    return path[:path.rfind("/") + 1]
