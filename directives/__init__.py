@@ -43,6 +43,7 @@ CATALOGUE = {
     "cgid_module": "directives.mod_cgid",
     "wsgi_module": "directives.mod_wsgi",
     "rewrite_module": "directives.mod_rewrite",
+    "expires_module": "directives.mod_expires",
 }
 
 PRELINKED = ("core_module", "so_module", "watchdog_module", "http_module",

@@ -98,3 +98,12 @@ def get_token(line: str, pos: int = 0, accept_white: bool = False) -> tuple[str,
     while pos < n and line[pos] in _C_SPACE:
         pos += 1
     return token, pos
+
+
+def field_noparam(intype: str) -> str:
+    """ap_field_noparam: a field value up to its first ';', without the white space
+    before it (``text/html; charset=utf-8`` -> ``text/html``)."""
+    semi = intype.find(";")
+    if semi < 0:
+        return intype
+    return intype[:semi].rstrip(" \t\n\v\f\r")
