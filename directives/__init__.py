@@ -44,6 +44,7 @@ CATALOGUE = {
     "wsgi_module": "directives.mod_wsgi",
     "rewrite_module": "directives.mod_rewrite",
     "expires_module": "directives.mod_expires",
+    "allowmethods_module": "directives.mod_allowmethods",
 }
 
 PRELINKED = ("core_module", "so_module", "watchdog_module", "http_module",
