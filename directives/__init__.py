@@ -45,6 +45,7 @@ CATALOGUE = {
     "rewrite_module": "directives.mod_rewrite",
     "expires_module": "directives.mod_expires",
     "allowmethods_module": "directives.mod_allowmethods",
+    "userdir_module": "directives.mod_userdir",
 }
 
 PRELINKED = ("core_module", "so_module", "watchdog_module", "http_module",
