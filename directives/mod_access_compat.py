@@ -19,7 +19,8 @@ from typing import Optional
 import attrs
 
 from directives.mod_authz_core import METHODS
-from directives.mod_authz_host import double_reverse, InvalidSubnet, in_domain, ipsubnet_create
+from directives.mod_authz_host import double_reverse, in_domain
+from httpd.util.ipsubnet import InvalidSubnet, ipsubnet_create
 from httpd.http.request import OPTIONAL_FN, SATISFY_ALL, SATISFY_ANY, SATISFY_NOSPEC, \
     log_rerror
 from httpd.module import OR_AUTHCFG, OR_LIMIT, Args, Module, directive
@@ -151,7 +152,7 @@ def find_allowdeny(r, entries: list, method: int) -> bool:
         if kind == T_ALL:
             return True
         if kind == T_IP:
-            if e.what.matches(r.conn.client_ip):
+            if e.what.matches(r.useragent_ip):
                 return True
         elif kind == T_ENV:
             if _env_get(r.subprocess_env, e.what) is not None:

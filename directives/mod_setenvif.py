@@ -220,12 +220,12 @@ def _attribute(r, entry: SeiEntry) -> Optional[str]:
     """The value a SetEnvIf line tests."""
     kind = entry.special_type
     if kind == SPECIAL_REMOTE_ADDR:
-        return r.conn.client_ip
+        return r.useragent_ip
     if kind == SPECIAL_SERVER_ADDR:
         return r.conn.local_ip
     if kind == SPECIAL_REMOTE_HOST:
         # ap_get_useragent_host(REMOTE_NAME): the name if looked up, else the address
-        return r.conn.remote_host or r.conn.client_ip
+        return r.useragent_host()
     if kind == SPECIAL_REQUEST_URI:
         return r.uri
     if kind == SPECIAL_REQUEST_METHOD:

@@ -66,7 +66,7 @@ def bare_subrequest(r: Request, name: str, filename: str, st, lst=None) -> Reque
     rr = Request(conn=r.conn, server=r.server, process=r.process, method="GET",
                  uri=r.uri + name, filename=filename, finfo=st,
                  per_dir_config=r.per_dir_config, headers_in=r.headers_in, main=r)
-    rr.status = 200
+    rr.status, rr.useragent = 200, r.useragent
     if lst is not None and not _symlink_allowed(r, st, lst):
         rr.status, rr.finfo = HTTP_FORBIDDEN, None
         return rr

@@ -38,8 +38,12 @@ def _header(headers: Any, name: str, lname: str = "") -> Optional[str]:
 
 # -- the connection and the client ----------------------------------------------------------
 
-def _remote_host(r) -> str:
-    """ap_get_remote_host(REMOTE_NAME): the name when HostnameLookups found one."""
+def _remote_host(r, conn: bool = False) -> str:
+    """%h: ap_get_useragent_host(REMOTE_NAME), %{c}h: ap_get_remote_host(REMOTE_NAME),
+    the name when HostnameLookups found one (a user agent address mod_remoteip set is
+    not looked up)."""
+    if not conn and r.useragent is not None:
+        return r.useragent_ip
     c = r.conn
     host = c.remote_host
     if host is None:
@@ -61,11 +65,12 @@ def _reverse_lookup(ip: str, double: bool) -> str:
 
 
 def log_remote_host(r, a):
-    return escape_logitem(_remote_host(r))
+    return escape_logitem(_remote_host(r, a == "c"))
 
 
 def log_remote_address(r, a):
-    return r.conn.client_ip         # no mod_remoteip: %a and %{c}a agree
+    """%a the user agent's address (mod_remoteip's), %{c}a the connection's peer."""
+    return r.conn.client_ip if a == "c" else r.useragent_ip
 
 
 def log_local_address(r, a):
@@ -246,7 +251,7 @@ def log_server_port(r, a):
     if which in ("", "canonical"):
         return str(getattr(_core(r.server), "port", 0) or default_port(r))
     if which == "remote":
-        return str(r.conn.client_port)
+        return str(r.useragent_port)
     if which == "local":
         return str(r.conn.local_port)
     return a
@@ -345,6 +350,8 @@ def _inline(it, functions: dict) -> Optional[str]:
     found = _INLINE.get(it.tag)
     if found is None or functions.get(it.tag) is not found[0]:
         return None
+    if it.tag == "h" and it.arg == "c":        # %{c}h: the connection's peer
+        return "_esc(_rhost({r}, True))"
     return found[1]
 
 

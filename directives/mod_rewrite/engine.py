@@ -502,7 +502,7 @@ def _script_group(r) -> str:
 
 
 def _ipv6(r) -> str:
-    ip = r.conn.client_ip or ""
+    ip = r.useragent_ip or ""
     return "on" if ":" in ip and not ip.lower().startswith("::ffff:") else "off"
 
 
@@ -528,15 +528,15 @@ _VARIABLES = {
     "AUTH_TYPE": lambda c: c.r.ap_auth_type,
     "HTTP_HOST": lambda c: lookup_header("Host", c),
     "SERVER_NAME": lambda c: get_server_name_for_url(c.r),
-    "REMOTE_ADDR": lambda c: c.r.conn.client_ip,
+    "REMOTE_ADDR": lambda c: c.r.useragent_ip,
     "SERVER_ADDR": lambda c: c.r.conn.local_ip,
     "HTTP_ACCEPT": lambda c: lookup_header("Accept", c),
     "THE_REQUEST": lambda c: c.r.the_request,
     "API_VERSION": lambda c: MODULE_MAGIC,
     "HTTP_COOKIE": lambda c: lookup_header("Cookie", c),
     "SERVER_PORT": lambda c: str(get_server_port(c.r)),
-    "REMOTE_HOST": lambda c: c.r.conn.remote_host or c.r.conn.client_ip,
-    "REMOTE_PORT": lambda c: str(c.r.conn.client_port),
+    "REMOTE_HOST": lambda c: c.r.useragent_host(),
+    "REMOTE_PORT": lambda c: str(c.r.useragent_port),
     "REMOTE_USER": lambda c: c.r.user,
     "SCRIPT_USER": lambda c: _script_user(c.r),
     "REQUEST_URI": lambda c: c.r.uri,

@@ -16,6 +16,7 @@ import time
 from typing import TYPE_CHECKING, Optional
 
 from httpd.util.b64 import pbase64decode
+from httpd.util.ipsubnet import InvalidSubnet, ipsubnet_create
 from httpd.util.uri import escape_uri
 
 if TYPE_CHECKING:  # the parser's node type, only for annotations
@@ -49,17 +50,11 @@ LIST_FUNCS: dict = {}
 
 
 def parse_subnet(arg: str):
-    """apr_ipsubnet_create: ``addr[/bits|/mask]``, or a partial IPv4 address."""
-    addr, _, mask = arg.partition("/")
+    """apr_ipsubnet_create for ``addr[/bits|/mask]`` (None when APR refuses it)."""
+    addr, slash, mask = arg.partition("/")
     try:
-        if not mask and ":" not in addr and addr.count(".") < 3 and addr.rstrip("."):
-            parts = addr.rstrip(".").split(".")
-            if not all(p.isdigit() and int(p) < 256 for p in parts):
-                return None
-            return ipaddress.ip_network(".".join(parts + ["0"] * (4 - len(parts)))
-                                        + f"/{8 * len(parts)}")
-        return ipaddress.ip_network(f"{addr}/{mask}" if mask else addr, strict=False)
-    except ValueError:
+        return ipsubnet_create(addr, mask if slash else None)
+    except InvalidSubnet:
         return None
 
 
@@ -211,18 +206,17 @@ def _unary(ctx: EvalContext, info, arg: str) -> bool:
 
 
 def _in_subnet(net, ip: Optional[str]) -> bool:
+    """apr_ipsubnet_test of ``ip`` (a name is looked up, as apr_sockaddr_info_get does)."""
     if not ip:
         return False
     try:
-        addr = ipaddress.ip_address(ip.split("%")[0])
+        ipaddress.ip_address(ip.split("%")[0])
     except ValueError:
         try:
-            addr = ipaddress.ip_address(socket.gethostbyname(ip))
-        except (OSError, ValueError):
+            ip = socket.gethostbyname(ip)
+        except (OSError, UnicodeError):
             return False
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped and net.version == 4:
-        addr = addr.ipv4_mapped
-    return addr.version == net.version and addr in net
+    return net.matches(ip)
 
 
 def _binary(info, a: str, b: str) -> bool:

@@ -185,6 +185,7 @@ def _internal_internal_redirect(new_uri: str, r: Request) -> Optional[Request]:
     new.protocol, new.proto_num = r.protocol, r.proto_num
     new.hostname, new.parsed_port = r.hostname, r.parsed_port
     new.request_time = r.request_time
+    new.useragent = r.useragent
     new.main = r.main
     new.headers_in = r.headers_in
     if "redirect-keeps-vary" in r.notes:         # a module (mod_rewrite) keeps Vary

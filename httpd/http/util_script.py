@@ -196,14 +196,14 @@ def add_common_vars(r: Request) -> None:
     names, docroot = _server_vars(r, d)
     senv.update(names)
     conn = r.conn
-    if conn.remote_host:
+    if conn.remote_host and r.useragent is None:    # ap_get_useragent_host
         senv["REMOTE_HOST"] = conn.remote_host
-    senv["REMOTE_ADDR"] = conn.client_ip
+    senv["REMOTE_ADDR"] = r.useragent_ip
     prefix, root = context_info(r)     # ap_context_prefix, ap_context_document_root
     senv["CONTEXT_PREFIX"] = prefix or ""
     senv["CONTEXT_DOCUMENT_ROOT"] = root or docroot
     senv["SCRIPT_FILENAME"] = r.filename or ""
-    senv["REMOTE_PORT"] = str(conn.client_port)
+    senv["REMOTE_PORT"] = str(r.useragent_port)
     if r.user:
         senv["REMOTE_USER"] = r.user
     else:

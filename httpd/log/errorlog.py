@@ -252,7 +252,9 @@ def error_log(server, module: str, level: str, msg: str, r=None, conn=None,
     if conn_lines or req_lines:
         _extra_lines(slog, info, conn_lines, req_lines)
     client = None
-    if r is not None or conn is not None:
+    if r is not None:           # r->useragent_ip, as log.c prints it for a request
+        client = f"{r.useragent_ip}:{r.useragent_port}"
+    elif conn is not None:
         client = f"{conn.client_ip}:{conn.client_port}"
     ah = msg[:7] if msg.startswith("AH") and msg[2:7].isdigit() and msg[7:9] == ": " else None
     core = server.module_config.get(CORE_MODULE) if server is not None else None
@@ -313,7 +315,9 @@ def render_default(info: Info, msg: str) -> str:
     if st:
         parts.append(st + ": ")
     c = info.c
-    if c is not None:
+    if info.r is not None:
+        parts.append(f"[client {info.r.useragent_ip}:{info.r.useragent_port}] ")
+    elif c is not None:
         parts.append(f"[client {c.client_ip}:{c.client_port}] ")
     parts.append(escape_errorlog_item(msg[:MAX_STRING_LEN - 1]))
     if info.r is not None:

@@ -48,10 +48,13 @@ def ctime(now: float, usec: bool = False, msec: bool = False,
 
 
 def log_remote_address(info, arg):
+    """%a: the user agent's address and port for a request, %{c}a the connection's."""
+    if info.r is not None and arg != "c":
+        return f"{info.r.useragent_ip}:{info.r.useragent_port}"
     c = info.c
     if c is None:
         return ""
-    return f"{c.client_ip}:{c.client_port}"      # no mod_remoteip: %a and %{c}a agree
+    return f"{c.client_ip}:{c.client_port}"
 
 
 def log_local_address(info, arg):

@@ -78,7 +78,7 @@ class RequestExprContext(EvalContext):
         return None
 
     def useragent_ip(self) -> Optional[str]:
-        return self.r.conn.client_ip
+        return self.r.useragent_ip
 
     def subrequest_ok(self, kind: str, arg: str) -> bool:
         """-U and -A (op_url_subr): a URI subrequest answered below 400; never when
@@ -131,7 +131,7 @@ _VARS = {
     "REQUEST_URI": lambda r: r.uri,
     "REQUEST_FILENAME": lambda r: r.filename or "",
     "SCRIPT_FILENAME": lambda r: r.filename or "",
-    "REMOTE_HOST": lambda r: r.conn.remote_host or r.conn.client_ip,
+    "REMOTE_HOST": lambda r: r.useragent_host(),
     "REMOTE_IDENT": lambda r: "",
     "REMOTE_USER": lambda r: r.user or "",
     "SERVER_ADMIN": lambda r: getattr(_core_server(r), "server_admin", "") or "",
@@ -152,11 +152,11 @@ _VARS = {
     "CONTEXT_PREFIX": context_prefix,
     "CONTEXT_DOCUMENT_ROOT": context_document_root,
     "REQUEST_STATUS": lambda r: str(r.status),
-    "REMOTE_ADDR": lambda r: r.conn.client_ip,
-    "REMOTE_PORT": lambda r: str(r.conn.client_port),
+    "REMOTE_ADDR": lambda r: r.useragent_ip,
+    "REMOTE_PORT": lambda r: str(r.useragent_port),
     "HTTP2": lambda r: "off",
     "HTTPS": lambda r: "off",
-    "IPV6": lambda r: "on" if ":" in (r.conn.client_ip or "") else "off",
+    "IPV6": lambda r: "on" if ":" in (r.useragent_ip or "") else "off",
     "CONN_LOG_ID": lambda r: str(r.conn.id),
     "CONN_REMOTE_ADDR": lambda r: r.conn.client_ip,
 }

@@ -258,6 +258,10 @@ class Request:
     # per-request module state (Apache's r->request_config), keyed by module name:
     # e.g. mod_setenvif marks there that its server-level pass already ran
     request_config: dict = attrs.field(factory=dict)
+    # r->useragent_addr when a module (mod_remoteip) says the user agent is not the
+    # peer: (ip, port); None while it is the connection's client (the usual case, so
+    # nothing is copied per request).  Read it as ``useragent_ip`` / ``useragent_port``.
+    useragent: Optional[tuple] = None
     # the response
     status: int = 200
     status_line: Optional[str] = None
@@ -305,6 +309,28 @@ class Request:
     log_id: Optional[str] = None                # set by the error log when it first logs for r
     trailers_in: Optional[Headers] = None       # for %^ti
     trailers_out: Optional[Headers] = None      # for %^to
+
+    @property
+    def useragent_ip(self) -> str:
+        """r->useragent_ip: the client's address as the request sees it (REMOTE_ADDR,
+        ``%a``, ``Require ip``); the connection's client_ip unless a module set it."""
+        ua = self.useragent
+        return self.conn.client_ip if ua is None else ua[0]
+
+    @property
+    def useragent_port(self) -> int:
+        """r->useragent_addr->port (0 once mod_remoteip set the address)."""
+        ua = self.useragent
+        return self.conn.client_port if ua is None else ua[1]
+
+    def useragent_host(self) -> str:
+        """ap_get_useragent_host(REMOTE_NAME): the name HostnameLookups found for the
+        connection's client, else the address; an address a module set (mod_remoteip)
+        is not looked up here (its name is the address)."""
+        ua = self.useragent
+        if ua is None:
+            return self.conn.remote_host or self.conn.client_ip
+        return ua[0]
 
     def module_config(self, module: str) -> Any:
         """This request's merged per-directory config for ``module``."""

@@ -28,7 +28,7 @@ _new_sub_request = request_maker(
     ("parent", "headers_in"),
     {"conn": "parent.conn", "server": "parent.server", "process": "parent.process",
      "method": "'GET'", "method_number": str(M_GET), "hostname": "parent.hostname",
-     "request_time": "parent.request_time",
+     "request_time": "parent.request_time", "useragent": "parent.useragent",
      "per_dir_config": "parent.server.lookup_defaults", "allowed": "parent.allowed",
      "the_request": "parent.the_request", "no_local_copy": "True",
      "protocol": "'INCLUDED'", "proto_num": "parent.proto_num",
