@@ -46,6 +46,7 @@ CATALOGUE = {
     "expires_module": "directives.mod_expires",
     "allowmethods_module": "directives.mod_allowmethods",
     "userdir_module": "directives.mod_userdir",
+    "remoteip_module": "directives.mod_remoteip",
 }
 
 PRELINKED = ("core_module", "so_module", "watchdog_module", "http_module",
