@@ -24,6 +24,7 @@ from httpd.io.response_write import send_response
 from httpd.io.channel import (LINGER_BYTES, LINGER_SECONDS, READ_SIZE, Channel, ClientGone,
                               Deadline, Timeout)
 from httpd.io.serving import Serving
+from httpd.module.hooks import DECLINED, OK
 
 
 def serve_connection(serving: Serving, sock: socket.socket, addr: tuple, local: tuple,
@@ -55,7 +56,29 @@ def serve_connection(serving: Serving, sock: socket.socket, addr: tuple, local: 
     if preread or keepalives:
         conn.hconn.receive_data(preread)
         conn.hconn.keepalives = keepalives
+    elif serving.pre_connection and not _pre_connection(conn, serving.pre_connection):
+        conn.close()
+        return
     conn.run(score, park, peek=peek, route=route)
+
+
+def _pre_connection(conn: "Conn", functions: tuple) -> bool:
+    """ap_run_pre_connection: False when a module ended the connection (it failed, or
+    the client went or was too slow while a module read)."""
+    for fn in functions:
+        try:
+            rv = fn(conn)
+        except (ClientGone, Timeout):
+            rv = None
+        except Exception as e:     # a module's bug costs this connection only
+            from httpd.log import errorlog
+            errorlog.log_cerror(conn.info, "core", "error", "AH00000: pre_connection hook "
+                                f"{getattr(fn, '__qualname__', fn)} failed: {e!r}")
+            rv = None
+        if rv != OK and rv != DECLINED:
+            conn.info.aborted = True
+            return False
+    return True
 
 
 def resume_connection(conn: "Conn", score: Any = None, park: Any = None,

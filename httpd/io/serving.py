@@ -29,6 +29,7 @@ class Serving:
         self._conn_settings: dict[int, tuple] = {}
         self._next_id = 0
         self._process_connection = self.hooks.functions("process_connection")
+        self.pre_connection = self.hooks.functions("pre_connection")
         # log_transaction's RUN_ALL runner (None: nothing joined it), looked up once
         self.log_run = self.hooks.runners["log_transaction"]
 

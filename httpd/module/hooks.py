@@ -124,6 +124,14 @@ _core("process_connection", RF, ("serving", "sock", "addr", "listener", "score")
       "An accepted connection, before the core reads from it: a function that serves "
       "it (or has it served elsewhere) answers OK, and the core leaves it alone "
       "(mpm-itk forks a process per connection here).  Declined: the core serves it.")
+_core("pre_connection", RA, ("conn",),
+      "A new connection, before its first request is read (ap_run_pre_connection): "
+      "``conn`` is httpd.io.connection.Conn, its channel ``conn.ch``, its addresses "
+      "``conn.info``.  A module may read what comes in front of HTTP (mod_remoteip's "
+      "PROXY header) and give back the bytes after it with "
+      "``conn.hconn.receive_data``.  Anything but OK or DECLINED closes the connection "
+      "unanswered (c->aborted).  Not run again for a connection handed to another "
+      "process.")
 # the request, from ap_read_request to the log
 _core("post_read_request", RA, ("r",), "The request line and headers are read.")
 _core("quick_handler", RF, ("r",), "Serve before any mapping (a cache).")

@@ -5,6 +5,7 @@ X-Forwarded-For values, and grant ``Require ip`` alike."""
 from __future__ import annotations
 
 import os
+import re
 import time
 
 import pytest
@@ -107,3 +108,102 @@ def test_same_answers(pair):
         if o[0] == "127.0.0.1" and t[0] == "127.0.0.1":
             o[3] = t[3] = "PEER"            # the peer's own port: each connection's
         assert o == t, value
+
+
+# -- the PROXY protocol -------------------------------------------------------------------
+
+V2 = b"\r\n\r\n\x00\r\nQUIT\n"
+GET = b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+PROXIED = [
+    b"PROXY TCP4 192.168.192.66 192.168.192.77 1111 2222\r\n" + GET,
+    b"PROXY TCP6 2001:DB8::21f:5bff:febf:ce22:8a2e 2001:DB8::12f:8baa:eafc:ce29:6b2e 3333 "
+    b"4444\r\n" + GET,
+    b"PROXY UNKNOWN\r\n" + GET,
+    b"PROXY UNKNOWN 1.2.3.4 5.6.7.8 1 2\r\n" + GET,
+    b"PROXY FOO 192.168.192.66 192.168.192.77 1111 2222\r\n" + GET,
+    b"PROXY TCP4 192.168.192.66\r\n" + GET,
+    b"PROXY TCP4 192.168.1x.66 1.2.3.4 1 2\r\n" + GET,
+    b"PROXY TCP4 192.168.1.66 1.2.3.4 port 2\r\n" + GET,
+    b"PROXY TCP4 1.2.3.4 5.6.7.8 70000 2\r\n" + GET,
+    b"PROXY TCP4 999.2.3.4 5.6.7.8 1 2\r\n" + GET,
+    b"PROXY  TCP4  1.2.3.4  5.6.7.8  9  2\r\n" + GET,
+    b"PROXY TCP4 1.2.3.4 5.6.7.8 9 2\n" + GET,
+    b"PROXY TCP4 1.2.3.4 5.6.7.8 9 " + b"2" * 120 + b"\r\n" + GET,
+    V2 + b"\x21\x11\x00\x0c" + bytes([192, 168, 192, 66, 192, 168, 192, 77, 1, 240, 1, 241])
+    + GET,
+    V2 + b"\x21\x21\x00\x24" + bytes(range(16)) + bytes(16) + b"\x12\x34\x00\x50" + GET,
+    V2 + b"\x20\x00\x00\x00" + GET,
+    V2 + b"\x22\x11\x00\x0c" + bytes(12) + GET,
+    V2 + b"\x21\x31\x00\x0c" + bytes(12) + GET,
+    V2 + b"\x21\x11\x00\x04" + bytes(4) + GET,
+    V2 + b"\x21\x11\x01\x00" + bytes(256) + GET,
+    GET,
+    b"PROXY TCP4 203.0.113.9 5.6.7.8 4321 80\r\n" + GET.replace(b"close", b"keep-alive")
+    + GET.replace(b"a.txt", b"ip/a.txt"),
+]
+
+
+@pytest.fixture(scope="module", params=["on", "excepted"])
+def proxy_pair(request, tmp_path_factory):
+    if S.APACHE is None or not os.path.exists(f"{S.MODDIR}/mod_remoteip.so"):
+        pytest.skip("apache2 with mod_remoteip is needed")
+    root = tmp_path_factory.mktemp("proxyproto")
+    docs = root / "docs"
+    (docs / "ip").mkdir(parents=True)
+    (docs / "a.txt").write_text("a\n")
+    (docs / "ip" / "a.txt").write_text("ip\n")
+    extra = "RemoteIPProxyProtocolExceptions 127.0.0.0/8\n" if request.param == "excepted" \
+        else ""
+    body = (f"LoadModule remoteip_module {S.MODDIR}/mod_remoteip.so\n{FORMAT}"
+            "RemoteIPHeader X-Forwarded-For\nRemoteIPProxyProtocol On\n" + extra +
+            f"DocumentRoot {docs}\n<Directory />\nRequire all granted\n</Directory>\n"
+            f"<Directory {docs}/ip>\nRequire ip 203.0.113.0/24\n</Directory>\n")
+    servers = S.start_pair(root, body, modules=("authz_core", "authz_host", "mime"))
+    yield request.param, servers
+    S.stop_pair(servers)
+
+
+def _statuses(data: bytes) -> list:
+    return [int(m) for m in re.findall(rb"HTTP/1\.1 (\d{3}) ", data)]
+
+
+def test_proxy_protocol_as_apache(proxy_pair):
+    name, (ours, theirs) = proxy_pair
+    answers = []
+    for raw in PROXIED:
+        a = _statuses(S.raw_request(ours.port, raw, wait=1.0)[0])
+        b = _statuses(S.raw_request(theirs.port, raw, wait=1.0)[0])
+        assert a == b, raw
+        answers.append(a)
+    served = sum(len(a) for a in answers)
+    ours_lines = [ln.split("|") for ln in _lines(ours, served)]
+    theirs_lines = [ln.split("|") for ln in _lines(theirs, served)]
+    assert len(ours_lines) == len(theirs_lines) == served
+    for o, t in zip(ours_lines, theirs_lines):
+        if o[0] == "127.0.0.1" and t[0] == "127.0.0.1":
+            o[3] = t[3] = "PEER"
+        assert o == t
+    if name == "on":
+        assert answers[0] == [200] and answers[4] == [] and answers[-2] == []
+    else:
+        assert answers[-2] == [200]
+
+
+def test_proxy_protocol_split_over_writes(proxy_pair):
+    """The header may come in pieces (a byte at a time here)."""
+    name, (ours, _) = proxy_pair
+    if name != "on":
+        pytest.skip("the PROXY protocol is on for the first config only")
+    import socket as _socket
+    with _socket.create_connection(("127.0.0.1", ours.port), timeout=5) as s:
+        for i in range(0, len(PROXIED[0])):
+            s.sendall(PROXIED[0][i:i + 1])
+            if i < 60:
+                time.sleep(0.002)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    assert _statuses(data) == [200]
