@@ -47,6 +47,7 @@ CATALOGUE = {
     "allowmethods_module": "directives.mod_allowmethods",
     "userdir_module": "directives.mod_userdir",
     "remoteip_module": "directives.mod_remoteip",
+    "asis_module": "directives.mod_asis",
 }
 
 PRELINKED = ("core_module", "so_module", "watchdog_module", "http_module",

@@ -207,6 +207,22 @@ def _internal_internal_redirect(new_uri: str, r: Request) -> Optional[Request]:
     return new
 
 
+def internal_redirect_handler(new_uri: str, r: Request) -> None:
+    """ap_internal_redirect_handler: as internal_redirect, but the new request starts
+    with this one's content type when this one had a handler, and no quick_handler
+    runs (mod_asis's local Location)."""
+    new = _internal_internal_redirect(new_uri, r)
+    if new is None:
+        return
+    if r.handler:
+        new.content_type = r.content_type
+    gen = generation(r.process)
+    status = process_request_internal(new, gen)
+    if status == OK:
+        status = invoke_handler(new, gen.hooks)
+    die(status, new)
+
+
 def internal_redirect(new_uri: str, r: Request) -> None:
     """ap_internal_redirect: serve ``new_uri`` instead, as a new request in r.next."""
     new = _internal_internal_redirect(new_uri, r)

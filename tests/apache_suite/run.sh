@@ -34,7 +34,7 @@ sed -i 's|util_strlen(%{REQUEST_FILENAME}) -le @limitrequestlinex2@|%{REQUEST_FI
 if [ "$which" = apache ]; then
     bin=/usr/sbin/apache2
 else
-    py=$repo/.venv/bin/python
+    py=${HTTPD_PYTHON:-$repo/.venv/bin/python}     # one the atest user can read
     bin=$work/httpd
     printf '#!/bin/sh\nPYTHONPATH=%s exec %s -m httpd "$@"\n' "$repo" "$py" > "$bin"
     chmod 755 "$bin"
@@ -43,7 +43,8 @@ mods=/usr/lib/apache2/modules
 {
     for m in mpm_prefork alias mime dir authz_core authz_host macro autoindex headers env \
              setenvif reqtimeout status authn_core auth_basic authn_file authz_user \
-             authz_groupfile access_compat deflate filter negotiation cgi rewrite; do
+             authz_groupfile access_compat deflate filter negotiation cgi rewrite \
+             expires allowmethods userdir remoteip; do
         echo "LoadModule ${m}_module $mods/mod_$m.so"
     done
 } > "$work/base.conf"
