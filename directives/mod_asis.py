@@ -19,6 +19,7 @@ from httpd.module import Module
 from httpd.module.hooks import DECLINED, MIDDLE, OK
 from httpd.protocol import M_GET
 from httpd.request.record import FileRange
+from httpd.util.fspath import fs_path
 
 MODULE_NAME = "asis_module"
 ASIS_MAGIC_TYPE = "httpd/send-as-is"
@@ -35,7 +36,7 @@ def asis_handler(r) -> int:
         log_rerror(r, "asis", "info", f"AH01233: File does not exist: {r.filename}")
         return HTTP_NOT_FOUND
     try:
-        f = open(r.filename, "rb")
+        f = open(fs_path(r.filename), "rb")
     except OSError as e:
         log_rerror(r, "asis", "error", f"({e.errno}){os.strerror(e.errno)}: AH01234: file "
                    f"permissions deny server access: {r.filename}")

@@ -32,6 +32,7 @@ from httpd.config.grammar import getword_conf
 from httpd.module import RSRC_CONF, Args, Module, directive
 from httpd.module.hooks import DECLINED, MIDDLE, OK, determined
 from httpd.request.context import set_context_info
+from httpd.util.fspath import fs_path
 
 MODULE_NAME = "userdir_module"
 O_DEFAULT, O_ENABLE, O_DISABLE = 0, 1, 2
@@ -103,7 +104,7 @@ def _home(user: str) -> Optional[str]:
 
 def _exists(path: str) -> bool:
     try:
-        os.stat(path)
+        os.stat(fs_path(path))
         return True
     except (OSError, ValueError):
         return False

@@ -27,6 +27,7 @@ from directives.mod_autoindex import html
 from directives.mod_autoindex.lookup import find_default_item, find_item, lookup_dirent
 from httpd.util.escape import escape_html
 from httpd.protocol import M_GET
+from httpd.util.fspath import fs_path
 
 DIR_MAGIC_TYPE = "httpd/unix-directory"
 HTTP_FORBIDDEN = 403
@@ -156,7 +157,7 @@ def find_title(rr: Request) -> Optional[str]:
                          and rr.content_type != "text/x-server-parsed-html"):
         return None
     try:
-        with open(_fs(rr.filename), "rb") as f:
+        with open(fs_path(rr.filename), "rb") as f:
             buf = f.read(MAX_STRING_LEN - 1).decode("latin-1")
     except OSError:
         return None
@@ -173,11 +174,6 @@ def find_title(rr: Request) -> Optional[str]:
     while title[:1] in ("\r", "\n") and title:
         title = title[1:]
     return title.replace("\r", " ").replace("\n", " ")
-
-
-def _fs(path: str):
-    """Request paths are latin-1 strings of the raw bytes."""
-    return path if path.isascii() else path.encode("latin-1", "replace")
 
 
 def make_autoindex_entry(name: str, st, opts: int, d, r: Request, keyid: str,

@@ -27,6 +27,7 @@ from httpd.module import GLOBAL_ONLY, RSRC_CONF, Args, Module, directive
 
 from directives.mod_log_config import runtime
 from directives.mod_log_config.items import ITEMS
+from httpd.util.fspath import fs_path
 
 MODULE_NAME = "log_config_module"
 DEFAULT_LOG_FORMAT = '%h %l %u %t "%r" %>s %b'
@@ -317,7 +318,7 @@ def _check_log_dir(process, log: ConfigLog) -> Optional[str]:
     path = process.server_root_relative(log.fname)
     folder = path[:path.rfind("/") + 1]
     try:
-        if not stat.S_ISDIR(os.stat(folder).st_mode):
+        if not stat.S_ISDIR(os.stat(fs_path(folder)).st_mode):
             raise NotADirectoryError(20, os.strerror(20))
     except OSError as e:
         return (f"({e.errno}){os.strerror(e.errno)}: AH02297: Cannot access directory "

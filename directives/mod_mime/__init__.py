@@ -21,6 +21,7 @@ from httpd.module import (ACCESS_CONF, NOT_IN_LOCATION, OR_FILEINFO, RSRC_CONF, 
 
 from directives.mod_mime import runtime as mod_mime_runtime
 from httpd.module.hooks import determined
+from httpd.util.fspath import fs_path
 
 MODULE_NAME = "mime_module"
 AP_TYPES_CONFIG_FILE = "conf/mime.types"
@@ -236,7 +237,7 @@ MAX_STRING_LEN = 8192
 def read_types(path: str) -> dict[str, str]:
     """A mime.types file: ``type ext ext ...`` per line, ``#`` comments; extensions are
     lower-cased, a later line wins.  Raises OSError when the file cannot be read."""
-    with open(path, "rb") as f:
+    with open(fs_path(path), "rb") as f:
         cfg = ConfigFile(path, f.read().decode("latin-1"))
     types: dict[str, str] = {}
     while True:

@@ -3,6 +3,7 @@ charset, encoding), then is_variant_better or RVSA/1.0 (best_match)."""
 from __future__ import annotations
 
 import os
+from httpd.util.fspath import fs_path
 from typing import Optional
 
 from .config import (DISCARD_ALL_BUT_HTML, DISCARD_ALL_ENCODINGS, FLP_DEFAULT, FLP_FALLBACK,
@@ -126,7 +127,7 @@ def find_content_length(neg: Negotiation, variant: Variant) -> int:
             variant.bytes = sub.finfo.st_size
         else:
             try:
-                variant.bytes = os.stat(neg.dir_name + variant.file_name).st_size
+                variant.bytes = os.stat(fs_path(neg.dir_name + variant.file_name)).st_size
             except OSError:
                 pass
     return variant.bytes

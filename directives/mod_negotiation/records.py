@@ -14,6 +14,7 @@ from httpd.http.header_filter import update_mtime
 from httpd.util.cparse import atoi
 from httpd.util.tokens import get_token
 from httpd.util.uri import make_dirstr_parent
+from httpd.util.fspath import fs_path
 from .config import (SPACE, CGI_MAGIC_TYPE, INCLUDES_MAGIC_TYPE, INCLUDES_MAGIC_TYPE3,
                      MODULE_NAME, NegDirConfig)
 
@@ -237,7 +238,7 @@ def set_vlist_validator(r, vlistr, dir_name: Optional[str] = None) -> None:
         r.vlist_validator = make_etag(vlistr, False)
         return
     try:
-        mtime_us = os.stat(dir_name).st_mtime_ns // 1000 if dir_name else 0
+        mtime_us = os.stat(fs_path(dir_name)).st_mtime_ns // 1000 if dir_name else 0
     except OSError:
         mtime_us = 0
     weak = "W/" if int(r.request_time * 1_000_000) - mtime_us < 1_000_000 else ""

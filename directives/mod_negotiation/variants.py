@@ -10,6 +10,7 @@ from httpd.http.request import log_rerror
 from httpd.module.hooks import DECLINED, OK
 from httpd.request.subrequest import sub_req_lookup_dirent
 from httpd.util.tokens import get_token
+from httpd.util.fspath import fs_path, listdir
 from .config import SPACE, CGI_MAGIC_TYPE, MAP_FILE_MAGIC_TYPE, MAX_STRING_LEN
 from .records import (do_languages_line, get_entry, Negotiation, set_mime_fields,
                       set_vlist_validator, Variant)
@@ -107,7 +108,7 @@ def read_type_map(neg: Negotiation, rr) -> int:
     neg.count_multiviews_variants = 0
     path = rr.filename
     try:
-        with open(path, "rb") as f:
+        with open(fs_path(path), "rb") as f:
             data = f.read()
     except OSError as e:
         log_rerror(r, "negotiation", "error", f"({e.errno}){os.strerror(e.errno)}: AH00683: "
@@ -160,7 +161,7 @@ def read_types_multi(neg: Negotiation) -> int:
     filp = r.filename.rpartition("/")[2]
     prefix_len = len(filp)
     try:
-        names = os.listdir(neg.dir_name)
+        names = listdir(neg.dir_name)
     except OSError as e:
         log_rerror(r, "negotiation", "error", f"({e.errno}){os.strerror(e.errno)}: AH00686: "
                    f"cannot read directory for multi: {neg.dir_name}")
@@ -170,7 +171,7 @@ def read_types_multi(neg: Negotiation) -> int:
         if not name.startswith(filp) or name[prefix_len:prefix_len + 1] != ".":
             continue
         try:
-            if _stat.S_ISDIR(os.lstat(neg.dir_name + name).st_mode):
+            if _stat.S_ISDIR(os.lstat(fs_path(neg.dir_name + name)).st_mode):
                 continue
         except OSError:
             continue

@@ -300,7 +300,7 @@ def prefix_stat(ctx: Ctx, path: str, lastsub) -> bool:
         return False
     statpath = "/" if seg in ("", ".") else "/" + seg
     try:
-        os.stat(statpath)
+        os.stat(fs_path(statpath))
     except (OSError, ValueError):
         return False
     if lastsub is None:
@@ -798,7 +798,7 @@ def add_cookie(ctx: Ctx, s: str) -> None:
 
 def _stat(path: str, follow: bool = True):
     try:
-        return os.stat(path) if follow else os.lstat(path)
+        return os.stat(fs_path(path)) if follow else os.lstat(fs_path(path))
     except (OSError, ValueError):
         return None
 
@@ -1095,3 +1095,4 @@ def apply_rewrite_list(r, rules, perdir: Optional[str]):
 
 
 from httpd.module import CORE_MODULE as _CORE  # noqa: E402
+from httpd.util.fspath import fs_path

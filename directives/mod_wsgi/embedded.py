@@ -15,6 +15,7 @@ import threading
 import traceback
 import types
 from typing import Any, Callable, Iterable, Optional
+from httpd.util.fspath import fs_path
 
 # -- scripts -------------------------------------------------------------------------------
 
@@ -59,10 +60,10 @@ def load_script(path: str, application_group: str, mtime: Optional[float],
         module.__file__ = path
         module.__mod_wsgi_application_group__ = application_group
         try:
-            with open(path, "rb") as f:
+            with open(fs_path(path), "rb") as f:
                 source = f.read()
             if mtime is None:
-                mtime = os.stat(path).st_mtime
+                mtime = os.stat(fs_path(path)).st_mtime
             code = compile(source, path, "exec", dont_inherit=True)
             sys.modules[name] = module
             exec(code, module.__dict__)

@@ -30,6 +30,7 @@ from httpd.config.lines import ConfigFile, LineTooLong
 from httpd.config.reader import build_config
 from httpd.config.walk import CmdParms, walk_config
 from httpd.log import errorlog
+from httpd.util.fspath import fs_path
 
 MAX_ENTRIES = 4096
 HTTP_FORBIDDEN = 403
@@ -66,10 +67,6 @@ def split_access_names(access_name: Any) -> tuple:
                 names.append(w)
         return tuple(names)
     return tuple(access_name)
-
-
-def _fs(path: str):
-    return path if path.isascii() else path.encode("latin-1", "replace")
 
 
 def _identity(st: os.stat_result) -> tuple:
@@ -116,7 +113,7 @@ class HtaccessCache:
         for name in access_names:
             filename = directory + name
             try:
-                st = os.stat(_fs(filename))
+                st = os.stat(fs_path(filename))
             except OSError as e:
                 if e.errno in (errno.ENOENT, errno.ENOTDIR):
                     continue
@@ -149,7 +146,7 @@ class HtaccessCache:
 
     def _read(self, server, filename, directory, st, override, override_opts, override_list):
         try:
-            with open(_fs(filename), "rb") as f:
+            with open(fs_path(filename), "rb") as f:
                 data = f.read()
         except OSError as e:
             if e.errno in (errno.ENOENT, errno.ENOTDIR):

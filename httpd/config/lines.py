@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+from httpd.util.fspath import fs_path
+
 WS = " \t\n\r\v\f"
 MAX_LINE = 16 * 1024 * 1024
 
@@ -88,7 +90,7 @@ def pcfg_lines(path: str):
     """ap_pcfg_openfile and ap_cfg_getline over a text file a module reads at request
     time (htpasswd, group files): its logical lines, trimmed, without the empty ones
     and those starting with ``#``.  Raises OSError (the file cannot be read)."""
-    with open(path, "rb") as f:
+    with open(fs_path(path), "rb") as f:
         text = f.read().decode("latin-1")
     source = ConfigFile(path, text)
     while True:

@@ -18,6 +18,7 @@ from httpd.config.grammar import first_word, getword_conf
 from httpd.config.lines import ConfigFile, LineTooLong
 from httpd.config.tree import Node
 from httpd.config.walk import CmdParms, invoke_cmd
+from httpd.util.fspath import fs_path, listdir
 
 MAX_INCLUDE_DEPTH = 128
 MAX_INCLUDE_DIR_DEPTH = 128
@@ -164,12 +165,12 @@ def conditional(parms: CmdParms, sub_tree: list[Node], condition: bool) -> None:
 
 def open_config(process, fname: str) -> ConfigFile:
     try:
-        st = os.stat(fname)
+        st = os.stat(fs_path(fname))
         if not stat.S_ISREG(st.st_mode):
             process.log.error("core", "error", f"AH00554: Access to file {fname} denied by "
                               "server: not a regular file")
             raise ConfigError(f"Could not open configuration file {fname}: Bad file descriptor")
-        with open(fname, "rb") as f:
+        with open(fs_path(fname), "rb") as f:
             data = f.read()
     except OSError as e:
         raise ConfigError(f"Could not open configuration file {fname}: "
@@ -195,16 +196,16 @@ def _nofnmatch(process, fname: str, top: list[Node], depth: int, optional: bool)
         raise ConfigError(f"Directory {fname} exceeds the maximum include directory nesting "
                           f"level of {MAX_INCLUDE_DIR_DEPTH}. You have probably a recursion "
                           "somewhere.")
-    if os.path.isdir(fname):
+    if os.path.isdir(fs_path(fname)):
         try:
-            names = sorted(os.listdir(fname), key=os.fsencode)
+            names = sorted(listdir(fname))       # byte order: latin-1 strings
         except OSError as e:
             raise ConfigError(f"Could not open config directory {fname}: "
                               f"{os.strerror(e.errno)}") from None
         for n in names:
             _nofnmatch(process, os.path.join(fname, n), top, depth + 1, optional)
         return
-    if optional and not os.path.exists(fname):
+    if optional and not os.path.exists(fs_path(fname)):
         return
     process_resource_config(process, fname, top)
 
@@ -223,7 +224,8 @@ def _fnmatch(process, path: str, fname: str, top: list[Node], optional: bool) ->
             _fnmatch(process, path, rest, top, optional)
         return
     try:
-        entries = list(os.scandir(path))
+        p = fs_path(path)
+        entries = list(os.scandir(p if isinstance(p, bytes) else p.encode("ascii")))
     except OSError as e:
         if e.errno == errno.ENOENT and optional:
             return
@@ -231,7 +233,7 @@ def _fnmatch(process, path: str, fname: str, top: list[Node], optional: bool) ->
                           f"{os.strerror(e.errno)}") from None
     found = []
     for ent in entries:
-        n = ent.name
+        n = ent.name.decode("latin-1")
         if n.startswith(".") and not first.startswith("."):
             continue  # APR_FNM_PERIOD: a wildcard never matches a leading dot
         if not fnmatchcase(n, first):
@@ -244,7 +246,7 @@ def _fnmatch(process, path: str, fname: str, top: list[Node], optional: bool) ->
             raise ConfigError(f"Include/IncludeOptional: No matches for the wildcard '{first}' "
                               f"in '{path}', failing")
         return
-    found.sort(key=os.fsencode)
+    found.sort()                 # byte order: latin-1 strings
     for full in found:
         if sep:
             _fnmatch(process, full, rest, top, optional)

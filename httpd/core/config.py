@@ -26,6 +26,7 @@ OPT_UNSET, OPT_INC_WITH_EXEC, OPT_SYM_OWNER, OPT_MULTI = 16, 32, 64, 128
 OPT_ALL = OPT_INDEXES | OPT_INCLUDES | OPT_INC_WITH_EXEC | OPT_SYM_LINKS | OPT_EXECCGI
 
 from httpd.module import NONFATAL_ALL, NONFATAL_OVERRIDE, NONFATAL_UNKNOWN  # noqa: F401,E402
+from httpd.util.fspath import fs_path
 
 ETAG_UNSET, ETAG_NONE, ETAG_MTIME, ETAG_INODE, ETAG_SIZE, ETAG_DIGEST = 0, 1, 2, 4, 8, 16
 ETAG_ALL = ETAG_MTIME | ETAG_INODE | ETAG_SIZE
@@ -396,7 +397,7 @@ def _check_errorlog_dir(process, server, seen: dict) -> Optional[str]:
         err = seen[folder]
     else:
         try:
-            err = None if stat.S_ISDIR(os.stat(folder).st_mode) else errno.ENOTDIR
+            err = None if stat.S_ISDIR(os.stat(fs_path(folder)).st_mode) else errno.ENOTDIR
         except OSError as e:
             err = e.errno
         seen[folder] = err

@@ -20,6 +20,7 @@ from httpd.log.startup import ALWAYS, LEVEL_NUM, LEVELS, log_time
 
 from .config import LogConfig, MutexConfig
 from httpd.util.fnmatch import fnmatch_test
+from httpd.util.fspath import fs_path
 
 from .sections import CORE, core_server, main_core
 
@@ -52,7 +53,7 @@ def set_document_root(cmd, mconfig, arg):
     path = cmd.server_root_relative(arg)
     if arg.endswith(("/.", "/..")) and not path.endswith("/"):
         path += "/"                     # apr_filepath_merge keeps a final separator
-    if os.path.isdir(path):
+    if os.path.isdir(fs_path(path)):
         conf.ap_document_root = path
         return None
     if cmd.server.is_virtual:

@@ -35,6 +35,7 @@ from httpd.request.record import SMALL_FILE, FileRange, Request
 
 from httpd.http.cgi_common import ScriptLogConf, check_request
 from httpd.module import CORE_MODULE as CORE
+from httpd.util.fspath import fs_path
 _NO_SCRIPTLOG = ScriptLogConf()
 HTTP_NOT_FOUND, HTTP_FORBIDDEN, HTTP_METHOD_NOT_ALLOWED = 404, 403, 405
 HTTP_BAD_REQUEST, HTTP_REQUEST_ENTITY_TOO_LARGE = 400, 413
@@ -98,7 +99,7 @@ def _open_error(r: Request, err: OSError) -> int:
 def _content_md5(path: str) -> str:
     """ap_md5digest: base64 of the MD5 of the whole file, read in blocks."""
     h = hashlib.md5()
-    with open(path, "rb") as f:
+    with open(fs_path(path), "rb") as f:
         for block in iter(lambda: f.read(65536), b""):
             h.update(block)
     return base64.b64encode(h.digest()).decode("ascii")
@@ -209,7 +210,7 @@ def _read_file(r: Request, d, st, path: str) -> tuple:
     the next revalidation is then a cached one).  (status, None) when that answered
     the request, else (None, the bytes or None)."""
     try:
-        fd = os.open(path, _O_READ)
+        fd = os.open(fs_path(path), _O_READ)
     except OSError as e:
         return _open_error(r, e), None
     try:

@@ -10,6 +10,7 @@ import os
 
 from httpd.config import reader
 from httpd.module import ACCESS_CONF, EXEC_ON_READ, OR_ALL, RSRC_CONF, Args, directive
+from httpd.util.fspath import fs_path
 
 ANYWHERE = RSRC_CONF | ACCESS_CONF | EXEC_ON_READ
 COND = OR_ALL | EXEC_ON_READ
@@ -70,7 +71,7 @@ def undefine(cmd, sub_tree, name):
 def server_root(cmd, sub_tree, path):
     # A relative ServerRoot is taken from the working directory, not the old root.
     full = os.path.abspath(path)
-    if not os.path.isdir(full):
+    if not os.path.isdir(fs_path(full)):
         return "ServerRoot must be a valid directory"
     cmd.process.server_root = os.path.normpath(full)
     return None
@@ -80,7 +81,7 @@ def server_root(cmd, sub_tree, path):
            "Common directory for run-time files (shared memory, locks, etc.)")
 def default_runtime_dir(cmd, sub_tree, path):
     full = cmd.server_root_relative(path)
-    if not os.path.isdir(full):
+    if not os.path.isdir(fs_path(full)):
         return "DefaultRuntimeDir must be a valid directory, absolute or relative to ServerRoot"
     cmd.process.runtime_dir = full
     return None
@@ -104,7 +105,7 @@ def _if_define(cmd, word):
 
 
 def _if_file(cmd, word):
-    return os.path.exists(cmd.server_root_relative(word))
+    return os.path.exists(fs_path(cmd.server_root_relative(word)))
 
 
 def _if_directive(cmd, word):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Optional
 from httpd.util.b64 import pbase64decode
 from httpd.util.ipsubnet import InvalidSubnet, ipsubnet_create
 from httpd.util.uri import escape_uri
+from httpd.util.fspath import fs_path
 
 if TYPE_CHECKING:  # the parser's node type, only for annotations
     from httpd.expr import Node
@@ -147,16 +148,16 @@ def _func(ctx: EvalContext, name: str, arg: str) -> Optional[str]:
         return "".join("\\%02x" % ord(c) if c in "\\*()\0" else c for c in arg)
     if name == "filesize":
         try:
-            st = os.stat(arg)
-        except OSError:
+            st = os.stat(fs_path(arg))
+        except (OSError, ValueError):
             return "0"
-        return str(st.st_size) if os.path.isfile(arg) and st.st_size > 0 else "0"
+        return str(st.st_size) if stat.S_ISREG(st.st_mode) and st.st_size > 0 else "0"
     if name == "file":
         try:
-            if os.path.getsize(arg) > 10 * 1024 * 1024:
+            if os.path.getsize(fs_path(arg)) > 10 * 1024 * 1024:
                 ctx.err = f"File {arg} too large"
                 return ""
-            with open(arg, "rb") as f:
+            with open(fs_path(arg), "rb") as f:
                 return f.read().decode("latin-1")
         except OSError:
             ctx.err = f"Cannot open file {arg}"
@@ -196,7 +197,7 @@ def _unary(ctx: EvalContext, info, arg: str) -> bool:
     if name in ("F", "U", "A"):
         return ctx.subrequest_ok(name, arg)
     try:   # -L -h and -x (APR_FINFO_LINK) look at a link itself, the others follow it
-        st = os.lstat(arg) if name in ("L", "h", "x") else os.stat(arg)
+        st = os.lstat(fs_path(arg)) if name in ("L", "h", "x") else os.stat(fs_path(arg))
     except (OSError, ValueError):
         return False
     return {"d": stat.S_ISDIR(st.st_mode), "e": True, "f": stat.S_ISREG(st.st_mode),

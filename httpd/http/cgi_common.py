@@ -42,6 +42,7 @@ from httpd.util.escape import escape_shell_cmd
 from httpd.util.uri import unescape_url
 
 from httpd.core.config import OPT_EXECCGI
+from httpd.util.fspath import fs_path
 
 HTTP_FORBIDDEN, HTTP_NOT_FOUND, HTTP_INTERNAL_SERVER_ERROR = 403, 404, 500
 HTTP_MOVED_TEMPORARILY, HTTP_NOT_MODIFIED = 302, 304
@@ -155,7 +156,7 @@ def build_command(r: Request) -> tuple[str, list, dict, str]:
     if args and "=" not in args:
         words = args.split("+")[:APACHE_ARG_MAX - 2]
         argv += [escape_shell_cmd(unescape_url(w)) for w in words]
-    cwd = os.path.dirname(command) or "/"
+    cwd = fs_path(os.path.dirname(command) or "/")
     return command, argv, create_environment(r.subprocess_env), cwd
 
 

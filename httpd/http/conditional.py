@@ -17,6 +17,7 @@ from typing import Any, Optional
 from httpd.request.record import Request
 from httpd.protocol import M_GET
 from httpd.module import CORE_MODULE as CORE
+from httpd.util.fspath import fs_path
 
 # ap_condition_e
 CONDITION_NONE, CONDITION_NOMATCH, CONDITION_WEAK, CONDITION_STRONG = 0, 1, 2, 3
@@ -186,7 +187,7 @@ def file_digest(path: str, st: os.stat_result) -> Optional[str]:
         return found
     h = hashlib.sha1()
     try:
-        with open(path, "rb") as f:
+        with open(fs_path(path), "rb") as f:
             for block in iter(lambda: f.read(65536), b""):
                 h.update(block)
     except OSError:

@@ -50,6 +50,7 @@ import attrs
 from httpd.log import errorlog
 from httpd.http.header_filter import body_length
 from httpd.request.record import FLUSH, FileRange, Part, Request
+from httpd.util.fspath import fs_path
 
 AP_FTYPE_RESOURCE = 10
 AP_FTYPE_CONTENT_SET = 20
@@ -243,7 +244,7 @@ def _file_blocks(fr: FileRange) -> Iterator[bytes]:
             data = data[fr.offset:fr.offset + fr.length]
         yield data
         return
-    fd = os.open(fr.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    fd = os.open(fs_path(fr.path), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
         pos, end = fr.offset, fr.offset + fr.length
         while pos < end:

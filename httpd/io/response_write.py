@@ -14,6 +14,7 @@ from httpd.http.filter import run as run_filters
 from httpd.io.channel import READ_SIZE, Channel, ClientGone, body_iter
 from httpd.module import CORE_MODULE
 from httpd.request.record import FLUSH, BodyAborted, FileRange, Part, Request
+from httpd.util.fspath import fs_path
 
 
 def send_response(serving: Any, ch: Channel, r: Request, timeout: float,
@@ -189,7 +190,7 @@ def _map_range(fr: FileRange) -> Any:
     pass); the kernel copies them into the socket, nothing copies them in Python.  The
     map goes when the last view of it does (a write-completion backlog may keep one)."""
     try:
-        fd = os.open(fr.path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(fs_path(fr.path), os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
     try:
@@ -208,7 +209,7 @@ def _map_range(fr: FileRange) -> Any:
 def _read_range(fr: FileRange) -> bytes:
     """A small file range in one pread (no Python file object on the hot path)."""
     try:
-        fd = os.open(fr.path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(fs_path(fr.path), os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return b""
     try:

@@ -53,6 +53,7 @@ from httpd.core.config import (DEFAULT_ACCESS_FNAME, OPT_SYM_LINKS, OPT_SYM_OWNE
 
 from httpd.module.hooks import DECLINED, OK
 from httpd.module import CORE_MODULE as CORE
+from httpd.util.fspath import fs_path
 
 HTTP_FORBIDDEN = 403
 HTTP_NOT_FOUND = 404
@@ -262,11 +263,6 @@ class Walker:
 
 
 # -- the directory walk -------------------------------------------------------------------
-
-def fs_path(path: str):
-    """A path for the os module: request paths are latin-1 strings of the raw bytes."""
-    return path if path.isascii() else path.encode("latin-1", "replace")
-
 
 def _realpath(path: str) -> str:
     rp = os.path.realpath(fs_path(path))

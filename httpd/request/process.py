@@ -17,7 +17,8 @@ from httpd.log import errorlog as _errorlog
 from httpd.request.expr_context import RequestExprContext
 from httpd.module.hooks import DECLINED, OK, HookTable
 from httpd.request.record import Request
-from httpd.request.directory_walk import Walker, fs_path
+from httpd.request.directory_walk import Walker
+from httpd.util.fspath import fs_path
 from httpd.request.section_walks import if_walk, location_walk
 from httpd.module import CORE_MODULE as CORE
 
@@ -274,7 +275,7 @@ def memo_holds(entry: tuple, main: Optional[Request]):
     lstat: see _record for why those two tests are the walk's whole answer."""
     path, mode, ino, dev, _, _, checked, missing = entry
     try:
-        st = os.stat(path)
+        st = os.stat(fs_path(path))
     except OSError:
         return None
     if (st.st_mode == mode and st.st_ino == ino and st.st_dev == dev
@@ -282,7 +283,7 @@ def memo_holds(entry: tuple, main: Optional[Request]):
         if missing is None:
             return st
         try:                    # a negative entry: the missing component still is
-            os.lstat(missing)
+            os.lstat(fs_path(missing))
         except FileNotFoundError:
             return st
     return None
@@ -590,7 +591,7 @@ def stat_cached(r: Request, module: str, path: str, parse):
     reads at request time (AuthUserFile) costs a stat while it is unchanged.  Raises
     OSError."""
     cache = generation(r.process).caches.setdefault(module, {})
-    st = os.stat(path)
+    st = os.stat(fs_path(path))
     key = (st.st_ino, st.st_size, st.st_mtime_ns)
     hit = cache.get(path)
     if hit is not None and hit[0] == key:

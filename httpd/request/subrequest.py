@@ -19,6 +19,7 @@ from httpd.module import CORE_MODULE
 from httpd.request.record import Headers, Request, request_maker
 from httpd.protocol import M_GET, method_number_of
 from httpd.util.uri import escape_uri, make_dirstr_parent
+from httpd.util.fspath import fs_path
 
 
 # the subrequest record, every field but these from its default (request_maker: no
@@ -151,8 +152,7 @@ def sub_req_lookup_dirent(name: str, r: Request, merge_args: bool = False) -> Re
         uri = _full_path(make_dirstr_parent(r.uri), name)
     filename = make_dirstr_parent(r.filename or "") + name
     try:
-        is_dir = stat.S_ISDIR(os.stat(filename if filename.isascii()
-                                      else filename.encode("latin-1")).st_mode)
+        is_dir = stat.S_ISDIR(os.stat(fs_path(filename)).st_mode)
     except OSError:
         is_dir = False
     if is_dir:
