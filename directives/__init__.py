@@ -48,6 +48,11 @@ CATALOGUE = {
     "userdir_module": "directives.mod_userdir",
     "remoteip_module": "directives.mod_remoteip",
     "asis_module": "directives.mod_asis",
+    "speling_module": "directives.mod_speling",
+    "unique_id_module": "directives.mod_unique_id",
+    "actions_module": "directives.mod_actions",
+    "usertrack_module": "directives.mod_usertrack",
+    "vhost_alias_module": "directives.mod_vhost_alias",
 }
 
 PRELINKED = ("core_module", "so_module", "watchdog_module", "http_module",

@@ -11,6 +11,7 @@ from httpd.module.hooks import OK, REALLY_FIRST, REALLY_LAST, determined
 from httpd.http.filter import add_input_filters, add_output_filters
 from httpd.http.request import evaluate_str, generation, log_rerror
 from httpd.module import CORE_MODULE as CORE
+from httpd.request.context import request_document_root
 from httpd.request.directory_walk import directory_walk
 from httpd.request.section_walks import file_walk
 
@@ -20,8 +21,8 @@ HTTP_INTERNAL_SERVER_ERROR = 500
 
 
 def document_root(r) -> str:
-    """ap_document_root."""
-    return r.server.module_config[CORE].ap_document_root or ""
+    """ap_document_root: the request's own (ap_set_document_root), else the server's."""
+    return request_document_root(r) or r.server.module_config[CORE].ap_document_root or ""
 
 
 def merge_filepath(root: str, path: str) -> str:

@@ -34,7 +34,7 @@ from httpd.log import errorlog
 from httpd.module import CORE_MODULE
 from httpd.module.hooks import OK
 from httpd.protocol import M_GET
-from httpd.request.context import context_info
+from httpd.request.context import context_info, request_document_root
 from httpd.request.record import Headers, Request
 from httpd.request.server_name import get_server_name_for_url, get_server_port, http_scheme
 from httpd.request.subrequest import lookup_uri_path
@@ -195,6 +195,9 @@ def add_common_vars(r: Request) -> None:
         senv["LD_LIBRARY_PATH"] = ld
     names, docroot = _server_vars(r, d)
     senv.update(names)
+    own = request_document_root(r)
+    if own:                                  # ap_set_document_root (mod_vhost_alias)
+        senv["DOCUMENT_ROOT"] = docroot = own
     conn = r.conn
     if conn.remote_host and r.useragent is None:    # ap_get_useragent_host
         senv["REMOTE_HOST"] = conn.remote_host

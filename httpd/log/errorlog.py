@@ -185,6 +185,17 @@ def generate_log_id(when: Optional[float] = None) -> str:
     return base64.b64encode((n & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")).decode()[:11]
 
 
+def _log_id(server, conn, r) -> str:
+    """ap_run_generate_log_id: a module's id for the connection or request (mod_unique_id
+    gives the request's UNIQUE_ID), else the core's."""
+    process = getattr(r, "process", None)
+    if process is not None:
+        rv = process.registry.hooks.run("generate_log_id", conn, r)
+        if isinstance(rv, str):
+            return rv
+    return generate_log_id(r.request_time if r is not None else None)
+
+
 # -- the message record ---------------------------------------------------------------
 
 
@@ -238,13 +249,13 @@ def error_log(server, module: str, level: str, msg: str, r=None, conn=None,
     if slog is not None:
         core = slog.core
         if conn is not None and conn.log_id is None:
-            conn.log_id = generate_log_id()
+            conn.log_id = _log_id(server, conn, None)
             conn_lines = getattr(core, "error_log_conn", None)
         if r is not None:
             rmain = r.main or r
             if rmain.log_id is None:
                 req_lines = getattr(core, "error_log_req", None)
-                rmain.log_id = generate_log_id(rmain.request_time)
+                rmain.log_id = _log_id(server, conn, rmain)
     file, line = _caller()
     module = _short(module)
     info = Info(server, conn, r, rmain, n, module, file, line, status,

@@ -124,6 +124,9 @@ _core("process_connection", RF, ("serving", "sock", "addr", "listener", "score")
       "An accepted connection, before the core reads from it: a function that serves "
       "it (or has it served elsewhere) answers OK, and the core leaves it alone "
       "(mpm-itk forks a process per connection here).  Declined: the core serves it.")
+_core("generate_log_id", RF, ("c", "r"),
+      "The id of a connection (``r`` None) or request in the error log (``%L``): a "
+      "string, or DECLINED for the core's (ap_run_generate_log_id).")
 _core("pre_connection", RA, ("conn",),
       "A new connection, before its first request is read (ap_run_pre_connection): "
       "``conn`` is httpd.io.connection.Conn, its channel ``conn.ch``, its addresses "

@@ -28,6 +28,19 @@ def context_info(r) -> tuple:
 _UNSET = (None, None)
 
 
+_ROOT_KEY = CORE_MODULE + ":document_root"
+
+
+def set_document_root(r, root: str) -> None:
+    """ap_set_document_root: this request's DOCUMENT_ROOT (mod_vhost_alias's)."""
+    r.request_config[_ROOT_KEY] = root
+
+
+def request_document_root(r) -> Optional[str]:
+    """The document root a module set for this request (None: the server's)."""
+    return r.request_config.get(_ROOT_KEY)
+
+
 def context_prefix(r) -> str:
     """ap_context_prefix: the URL prefix of the matched Alias, else ""."""
     return r.request_config.get(_KEY, (None, None))[0] or ""
@@ -38,4 +51,5 @@ def context_document_root(r) -> str:
     root = r.request_config.get(_KEY, (None, None))[1]
     if root:
         return root
-    return r.server.module_config[CORE_MODULE].ap_document_root or ""
+    return request_document_root(r) or r.server.module_config[CORE_MODULE].ap_document_root \
+        or ""

@@ -9,9 +9,11 @@ from typing import Optional
 
 from httpd.expr.eval import EvalContext
 from httpd.module import CORE_MODULE
-from httpd.request.context import context_document_root, context_prefix
+from httpd.request.context import (context_document_root, context_prefix,
+                                   request_document_root)
 from httpd.request.server_name import get_server_name_for_url, get_server_port, http_scheme
 from httpd.util.table import table_get
+from httpd.util.fspath import fs_path
 
 
 def _merge_vary(r, ctx) -> None:
@@ -41,7 +43,7 @@ def exec_str(r, expr) -> str:
 def _exists(path: str) -> bool:
     """apr_stat(APR_FINFO_MIN) succeeds: the path names anything (links followed)."""
     try:
-        os.stat(path)
+        os.stat(fs_path(path))
     except (OSError, ValueError):
         return False
     return True
@@ -113,6 +115,9 @@ def _server_port(r) -> str:
 
 
 def _document_root(r) -> str:
+    own = request_document_root(r)
+    if own:
+        return own
     core = _core_server(r)
     return getattr(core, "ap_document_root", None) or "" if core is not None else ""
 

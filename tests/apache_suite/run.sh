@@ -44,7 +44,8 @@ mods=/usr/lib/apache2/modules
     for m in mpm_prefork alias mime dir authz_core authz_host macro autoindex headers env \
              setenvif reqtimeout status authn_core auth_basic authn_file authz_user \
              authz_groupfile access_compat deflate filter negotiation cgi rewrite \
-             expires allowmethods userdir remoteip; do
+             expires allowmethods userdir remoteip asis speling unique_id actions \
+             usertrack vhost_alias; do
         echo "LoadModule ${m}_module $mods/mod_$m.so"
     done
 } > "$work/base.conf"
