@@ -189,11 +189,10 @@ def test_proxy_protocol_as_apache(proxy_pair):
         assert answers[-2] == [200]
 
 
+@pytest.mark.parametrize("proxy_pair", ["on"], indirect=True)
 def test_proxy_protocol_split_over_writes(proxy_pair):
     """The header may come in pieces (a byte at a time here)."""
-    name, (ours, _) = proxy_pair
-    if name != "on":
-        pytest.skip("the PROXY protocol is on for the first config only")
+    _, (ours, _) = proxy_pair
     import socket as _socket
     with _socket.create_connection(("127.0.0.1", ours.port), timeout=5) as s:
         for i in range(0, len(PROXIED[0])):
