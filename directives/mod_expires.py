@@ -31,16 +31,11 @@ from httpd.http.conditional import ap_http_date
 from httpd.http.request import log_rerror
 from httpd.module import OR_INDEXES, Args, Module, directive
 from httpd.module.hooks import MIDDLE
-from httpd.util.cparse import atoi
+from httpd.util.cparse import atoi, time_unit_seconds
 from httpd.util.tokens import field_noparam
 
 MODULE_NAME = "expires_module"
 ACTIVE_OFF, ACTIVE_ON, ACTIVE_DONTCARE = 0, 1, 2
-
-# check_code's <type> words: each compared over its first n characters (strncasecmp)
-_UNITS = (("years", 1, 60 * 60 * 24 * 365), ("months", 2, 60 * 60 * 24 * 30),
-          ("weeks", 1, 60 * 60 * 24 * 7), ("days", 1, 60 * 60 * 24),
-          ("hours", 1, 60 * 60), ("minutes", 2, 60), ("seconds", 1, 1))
 
 
 @attrs.define
@@ -92,11 +87,8 @@ def check_code(code: str) -> tuple[Optional[str], Optional[str]]:
         word, pos = getword_conf(code, pos)
         if not word:
             return None, "bad expires code, missing <type>"
-        for name, n, seconds in _UNITS:
-            if _ncase(word, name, n):
-                factor = seconds
-                break
-        else:
+        factor = time_unit_seconds(word)
+        if factor is None:
             return None, f"bad expires code, unrecognised <type>'{word}'"
         modifier = _int32(modifier + factor * num)
         word, pos = getword_conf(code, pos)

@@ -15,12 +15,11 @@ symlink) is left alone.
 """
 from __future__ import annotations
 
-import os
 
 import attrs
 
 from httpd.http.request import log_rerror
-from httpd.module import OR_OPTIONS, Args, Module, directive
+from httpd.module import OR_OPTIONS, Args, Module, directive, flag_slot
 from httpd.module.hooks import DECLINED, LAST, OK, determined
 from httpd.protocol import M_GET
 from httpd.request.server_name import construct_url
@@ -48,22 +47,15 @@ def create_config(_) -> SpelingConfig:
     return SpelingConfig()
 
 
-def _flag(field: str):
-    def handler(cmd, conf: SpelingConfig, flag):
-        setattr(conf, field, bool(flag))
-        return None
-    return handler
-
-
 check_spelling = directive("CheckSpelling", Args.FLAG, OR_OPTIONS,
                            "whether or not to fix miscapitalized/misspelled requests"
-                           )(_flag("enabled"))
+                           )(flag_slot("enabled"))
 check_case_only = directive("CheckCaseOnly", Args.FLAG, OR_OPTIONS,
                             "whether or not to fix only miscapitalized requests"
-                            )(_flag("check_case_only"))
+                            )(flag_slot("check_case_only"))
 check_basename_match = directive("CheckBasenameMatch", Args.FLAG, OR_OPTIONS,
                                  "whether or not to fix files with the same base name"
-                                 )(_flag("check_basename_match"))
+                                 )(flag_slot("check_basename_match"))
 
 
 def _lower(s: str) -> str:

@@ -22,9 +22,9 @@ from typing import Optional
 import attrs
 
 from httpd.config.grammar import getword_conf
-from httpd.module import OR_FILEINFO, Args, Module, directive
+from httpd.module import OR_FILEINFO, Args, Module, directive, flag_slot
 from httpd.module.hooks import DECLINED, OK, REALLY_FIRST, determined
-from httpd.util.cparse import atoi
+from httpd.util.cparse import atoi, time_unit_seconds
 
 MODULE_NAME = "usertrack_module"
 COOKIE_NAME = "Apache"
@@ -32,9 +32,6 @@ CT_UNSET, CT_NETSCAPE, CT_COOKIE, CT_COOKIE2 = range(4)
 _DAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
            "Dec")
-_UNITS = (("years", 1, 60 * 60 * 24 * 365), ("months", 2, 60 * 60 * 24 * 30),
-          ("weeks", 1, 60 * 60 * 24 * 7), ("days", 1, 60 * 60 * 24),
-          ("hours", 1, 60 * 60), ("minutes", 2, 60), ("seconds", 1, 1))
 
 
 def _cookie_regexp(name: str):
@@ -93,12 +90,10 @@ def set_cookie_exp(cmd, conf, arg):
         word, pos = getword_conf(arg, pos)
         if not word:
             return "bad expires code, missing <type>"
-        for name, n, seconds in _UNITS:
-            if _ncase(word, name, n):
-                modifier += seconds * num
-                break
-        else:
+        seconds = time_unit_seconds(word)
+        if seconds is None:
             return "bad expires code, unrecognized type"
+        modifier += seconds * num
         word, pos = getword_conf(arg, pos)
     cls.expires = modifier
     return None
@@ -130,10 +125,8 @@ def set_cookie_style(cmd, conf: CookieDirConfig, name):
     return None
 
 
-@directive("CookieTracking", Args.FLAG, OR_FILEINFO, "whether or not to enable cookies")
-def set_cookie_tracking(cmd, conf: CookieDirConfig, flag):
-    conf.enabled = bool(flag)
-    return None
+set_cookie_tracking = directive("CookieTracking", Args.FLAG, OR_FILEINFO,
+                                "whether or not to enable cookies")(flag_slot("enabled"))
 
 
 @directive("CookieName", Args.TAKE1, OR_FILEINFO, "name of the tracking cookie")
@@ -160,16 +153,10 @@ def set_samesite(cmd, conf: CookieDirConfig, name):
     return None
 
 
-@directive("CookieSecure", Args.FLAG, OR_FILEINFO, "is cookie secure")
-def set_cookie_secure(cmd, conf: CookieDirConfig, flag):
-    conf.is_secure = bool(flag)
-    return None
-
-
-@directive("CookieHttpOnly", Args.FLAG, OR_FILEINFO, "is cookie http only")
-def set_cookie_httponly(cmd, conf: CookieDirConfig, flag):
-    conf.is_httponly = bool(flag)
-    return None
+set_cookie_secure = directive("CookieSecure", Args.FLAG, OR_FILEINFO,
+                              "is cookie secure")(flag_slot("is_secure"))
+set_cookie_httponly = directive("CookieHttpOnly", Args.FLAG, OR_FILEINFO,
+                                "is cookie http only")(flag_slot("is_httponly"))
 
 
 # -- request time -----------------------------------------------------------------------

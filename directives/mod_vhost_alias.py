@@ -49,37 +49,35 @@ def merge_server_config(parent: VhostAliasConfig, child: VhostAliasConfig):
 
 
 def _check_format(fmt: str) -> Optional[str]:
-    """vhost_alias_set's sanity check of the % specifiers."""
+    """vhost_alias_set's sanity check of the % specifiers: ``%p``, ``%%``, or
+    ``-?N+?`` with an optional ``.-?M+?`` (a '.' must be followed by one)."""
     i, n = 0, len(fmt)
-
-    def at(k):
-        return fmt[k] if k < n else ""
     while i < n:
         c = fmt[i]
         i += 1
         if c != "%":
             continue
-        if at(i) in ("p", "%"):
+        if fmt[i:i + 1] in ("p", "%"):
             i += 1
             continue
-        if at(i) == "-":
-            i += 1
-        if not at(i).isdigit():
+        i = _number(fmt, i)
+        if i is None:
             return "syntax error in format string"
-        i += 1
-        if at(i) == "+":
-            i += 1
-        if at(i) != ".":
-            continue
-        i += 1
-        if at(i) == "-":
-            i += 1
-        if not at(i).isdigit():
-            return "syntax error in format string"
-        i += 1
-        if at(i) == "+":
-            i += 1
+        if fmt[i:i + 1] == ".":
+            i = _number(fmt, i + 1)
+            if i is None:
+                return "syntax error in format string"
     return None
+
+
+def _number(fmt: str, i: int) -> Optional[int]:
+    """Past an optional '-', one digit and an optional '+' at ``i`` (None: no digit)."""
+    if fmt[i:i + 1] == "-":
+        i += 1
+    if not "0" <= fmt[i:i + 1] <= "9":        # apr_isdigit: ASCII digits only
+        return None
+    i += 1
+    return i + 1 if fmt[i:i + 1] == "+" else i
 
 
 def _setter(root: str, mode: int):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from httpd.config.grammar import getword_conf
 from httpd.module import (ACCESS_CONF, GLOBAL_ONLY, NOT_IN_DIR_CONTEXT, OR_ALL, OR_AUTHCFG,
-                          OR_FILEINFO, OR_OPTIONS, RSRC_CONF, Args, Directive)
+                          OR_FILEINFO, OR_OPTIONS, RSRC_CONF, Args, Directive, flag_slot)
 
 from . import directives_options as O
 from . import directives_process as P
@@ -43,12 +43,6 @@ def _choice(attr: str, values: tuple, error: str):
             return error
         setattr(d, attr, value)
         return None
-    return handler
-
-
-def _flag(attr: str):
-    def handler(cmd, d, flag):
-        setattr(d, attr, flag)
     return handler
 
 
@@ -289,7 +283,7 @@ DIRECTIVES = [
     _d("ServerPath", S._server_slot("path"), T1, RSRC_CONF,
        "The pathname the server can be reached at", SRV),
     _d("Timeout", S.set_timeout, T1, RSRC_CONF, "Timeout duration (sec)", SRV),
-    _d("ContentDigest", _flag("content_md5"), FLAG, OR_OPTIONS,
+    _d("ContentDigest", flag_slot("content_md5"), FLAG, OR_OPTIONS,
        "whether or not to send a Content-MD5 header with each request"),
     _d("UseCanonicalName", _choice("use_canonical_name", ("on", "off", "dns"),
                                    "parameter must be 'on', 'off', or 'dns'"), T1, ANY,
@@ -329,10 +323,10 @@ DIRECTIVES = [
        "default options for regexes (prefixed by '+' to add, '-' to del)", GLOBAL_ONLY),
     _d("LimitInternalRecursion", S.set_recursion_limit, T12, RSRC_CONF,
        "maximum recursion depth of internal redirects and subrequests"),
-    _d("CGIPassAuth", _flag("cgi_pass_auth"), FLAG, OR_AUTHCFG, "Controls whether HTTP "
+    _d("CGIPassAuth", flag_slot("cgi_pass_auth"), FLAG, OR_AUTHCFG, "Controls whether HTTP "
        "authorization headers, normally hidden, will be passed to scripts"),
     _d("CGIVar", set_cgi_var, T2, OR_FILEINFO, "Controls how some CGI variables are set"),
-    _d("QualifyRedirectURL", _flag("qualify_redirect_url"), FLAG, OR_FILEINFO,
+    _d("QualifyRedirectURL", flag_slot("qualify_redirect_url"), FLAG, OR_FILEINFO,
        "Controls whether the REDIRECT_URL environment variable is fully qualified"),
     _d("StrictHostCheck", P.set_strict_host_check, FLAG, RSRC_CONF,
        "Controls whether a hostname match is required"),

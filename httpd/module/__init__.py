@@ -103,6 +103,16 @@ def directive(name: str, args: Args, req_override: int, help: Optional[str] = No
     return wrap
 
 
+def flag_slot(attr: str) -> Handler:
+    """ap_set_flag_slot: a FLAG directive's handler storing On/Off in ``attr`` of the
+    section's config."""
+    def handler(cmd, conf, flag):
+        setattr(conf, attr, bool(flag))
+        return None
+    handler.__name__ = f"set_{attr}"
+    return handler
+
+
 @attrs.frozen
 class Module:
     """A module's declaration: names, directive table, config classes, hooks.

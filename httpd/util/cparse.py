@@ -85,3 +85,19 @@ def strtod(s: str) -> tuple[Optional[float], int]:
     else:
         v = float(m.group("dec"))
     return (-v if neg else v), m.end()
+
+
+# the <type> words of mod_expires' and mod_usertrack's "{<num> <type>}*" codes, each
+# compared with strncasecmp over its first n characters ("m" alone is neither)
+_TIME_UNITS = (("years", 1, 60 * 60 * 24 * 365), ("months", 2, 60 * 60 * 24 * 30),
+               ("weeks", 1, 60 * 60 * 24 * 7), ("days", 1, 60 * 60 * 24),
+               ("hours", 1, 60 * 60), ("minutes", 2, 60), ("seconds", 1, 1))
+
+
+def time_unit_seconds(word: str) -> Optional[int]:
+    """The seconds of one <type> word of an expiry code, None when it is none."""
+    low = word.lower()
+    for name, n, seconds in _TIME_UNITS:
+        if low[:n] == name[:n]:
+            return seconds
+    return None

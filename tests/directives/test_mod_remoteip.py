@@ -59,20 +59,24 @@ VALUES = ["203.0.113.5", "10.0.0.1", "203.0.113.5, 198.51.100.7", "198.51.100.7,
           "203.0.113.5, 203.0.113.6, 198.51.100.8", "fe80::1", "8.8.8.8 , 127.0.0.1", None]
 
 
-@pytest.fixture(scope="module", params=sorted(CONFIGS))
-def pair(request, tmp_path_factory):
-    if S.APACHE is None or not os.path.exists(f"{S.MODDIR}/mod_remoteip.so"):
-        pytest.skip("apache2 with mod_remoteip is needed")
-    root = tmp_path_factory.mktemp("remoteip")
+def _start(root, settings: str):
+    """Both servers on a DocumentRoot with /a.txt and /ip/a.txt (Require ip
+    203.0.113.0/24), the rip_log and ``settings``."""
     docs = root / "docs"
     (docs / "ip").mkdir(parents=True)
     (docs / "a.txt").write_text("a\n")
     (docs / "ip" / "a.txt").write_text("ip\n")
     body = (f"LoadModule remoteip_module {S.MODDIR}/mod_remoteip.so\n{FORMAT}"
             f"DocumentRoot {docs}\n<Directory />\nRequire all granted\n</Directory>\n"
-            f"<Directory {docs}/ip>\nRequire ip 203.0.113.0/24\n</Directory>\n"
-            + CONFIGS[request.param])
-    servers = S.start_pair(root, body, modules=("authz_core", "authz_host", "mime"))
+            f"<Directory {docs}/ip>\nRequire ip 203.0.113.0/24\n</Directory>\n" + settings)
+    return S.start_pair(root, body, modules=("authz_core", "authz_host", "mime"))
+
+
+@pytest.fixture(scope="module", params=sorted(CONFIGS))
+def pair(request, tmp_path_factory):
+    if S.APACHE is None or not os.path.exists(f"{S.MODDIR}/mod_remoteip.so"):
+        pytest.skip("apache2 with mod_remoteip is needed")
+    servers = _start(tmp_path_factory.mktemp("remoteip"), CONFIGS[request.param])
     yield servers
     S.stop_pair(servers)
 
@@ -147,18 +151,10 @@ PROXIED = [
 def proxy_pair(request, tmp_path_factory):
     if S.APACHE is None or not os.path.exists(f"{S.MODDIR}/mod_remoteip.so"):
         pytest.skip("apache2 with mod_remoteip is needed")
-    root = tmp_path_factory.mktemp("proxyproto")
-    docs = root / "docs"
-    (docs / "ip").mkdir(parents=True)
-    (docs / "a.txt").write_text("a\n")
-    (docs / "ip" / "a.txt").write_text("ip\n")
     extra = "RemoteIPProxyProtocolExceptions 127.0.0.0/8\n" if request.param == "excepted" \
         else ""
-    body = (f"LoadModule remoteip_module {S.MODDIR}/mod_remoteip.so\n{FORMAT}"
-            "RemoteIPHeader X-Forwarded-For\nRemoteIPProxyProtocol On\n" + extra +
-            f"DocumentRoot {docs}\n<Directory />\nRequire all granted\n</Directory>\n"
-            f"<Directory {docs}/ip>\nRequire ip 203.0.113.0/24\n</Directory>\n")
-    servers = S.start_pair(root, body, modules=("authz_core", "authz_host", "mime"))
+    servers = _start(tmp_path_factory.mktemp("proxyproto"), "RemoteIPHeader X-Forwarded-For\n"
+                     "RemoteIPProxyProtocol On\n" + extra)
     yield request.param, servers
     S.stop_pair(servers)
 
