@@ -53,6 +53,8 @@ CATALOGUE = {
     "actions_module": "directives.mod_actions",
     "usertrack_module": "directives.mod_usertrack",
     "vhost_alias_module": "directives.mod_vhost_alias",
+    "data_module": "directives.mod_data",
+    "reflector_module": "directives.mod_reflector",
 }
 
 PRELINKED = ("core_module", "so_module", "watchdog_module", "http_module",

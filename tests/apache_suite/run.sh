@@ -45,7 +45,7 @@ mods=/usr/lib/apache2/modules
              setenvif reqtimeout status authn_core auth_basic authn_file authz_user \
              authz_groupfile access_compat deflate filter negotiation cgi rewrite \
              expires allowmethods userdir remoteip asis speling unique_id actions \
-             usertrack vhost_alias; do
+             usertrack vhost_alias data reflector; do
         echo "LoadModule ${m}_module $mods/mod_$m.so"
     done
 } > "$work/base.conf"
