@@ -228,7 +228,8 @@ def test_display_name_and_import_script(daemon, tmp_path):
     pre.write_text(f"import os\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\n")
     srv = daemon("processes=1 threads=1 display-name=%{GROUP}",
                  extra=f"WSGIImportScript {pre} process-group=tg application-group=%{{GLOBAL}}\n")
-    assert _wait(marker.exists)                    # before any request
+    # before any request; the file exists a moment before its pid is written in it
+    assert _wait(lambda: marker.exists() and marker.read_text() != "")
     pid = int(marker.read_text())
     assert Path(f"/proc/{pid}/comm").read_text().strip() == "(wsgi:tg)"
     assert _env(srv)["pid"] == pid
