@@ -4,8 +4,9 @@ The server keeps a path as Apache keeps it, one character per byte: the config i
 as latin-1 and a request's URI is decoded to latin-1 characters, so ``/caf%C3%A9``
 names the file whose name is the bytes ``caf\\xc3\\xa9``.  Python's os functions would
 encode such a string as UTF-8 (``\\xc3\\x83\\xc2\\xa9``): every call that takes a path
-from the config or the request goes through :func:`fs_path`, and names read from the
-file system come back through :func:`from_fs`.
+from the config or the request goes through :func:`fs_path`, and names read from a
+directory come back as their bytes' latin-1 strings (:func:`listdir`, or a bytes
+scandir decoded so).
 """
 from __future__ import annotations
 
@@ -23,11 +24,6 @@ def fs_path(path: str) -> Union[str, bytes]:
         return path.encode("latin-1")
     except UnicodeEncodeError:
         return os.fsencode(path)
-
-
-def from_fs(name: Union[str, bytes]) -> str:
-    """A name the file system gave (bytes, from a bytes call) as the server keeps it."""
-    return name.decode("latin-1") if isinstance(name, bytes) else name
 
 
 def listdir(path: str) -> list:
