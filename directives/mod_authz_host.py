@@ -9,7 +9,6 @@ At request time each provider answers granted or denied for the client address
 """
 from __future__ import annotations
 
-import ipaddress
 import socket
 from typing import Optional
 
@@ -18,7 +17,7 @@ from httpd.module import Module
 
 from directives.mod_authz_core import AuthzProvider, parse_expr
 from httpd.http.request import evaluate_str, log_rerror
-from httpd.util.ipsubnet import InvalidSubnet, IPSubnet, ipsubnet_create
+from httpd.util.ipsubnet import InvalidSubnet, IPSubnet, ipsubnet_create, sockaddr_equal
 
 def ip_parse_config(cmd, require_line: str):
     """``Require ip addr[/mask] ...`` -> a tuple of IPSubnet, or Apache's message."""
@@ -73,19 +72,9 @@ def ip_check(r, require_line: str, subnets) -> int:
 def local_check(r, require_line: str, parsed) -> int:
     """``Require local``: the client is the local address, 127.0.0.0/8 or ::1."""
     ip = r.useragent_ip
-    if _same_ip(ip, r.conn.local_ip) or any(s.matches(ip) for s in _LOCALHOST):
+    if sockaddr_equal(ip, r.conn.local_ip) or any(s.matches(ip) for s in _LOCALHOST):
         return AUTHZ_GRANTED
     return AUTHZ_DENIED
-
-
-def _same_ip(a: str, b: str) -> bool:
-    try:
-        x, y = ipaddress.ip_address(a.split("%")[0]), ipaddress.ip_address(b.split("%")[0])
-    except ValueError:
-        return False
-    x = x.ipv4_mapped or x if x.version == 6 else x
-    y = y.ipv4_mapped or y if y.version == 6 else y
-    return x == y
 
 
 def double_reverse(r) -> Optional[str]:
@@ -156,7 +145,7 @@ def forward_dns_check(r, require_line: str, expr) -> int:
         except (OSError, UnicodeError):
             _log(r, "error", f'AH03356: No sockaddr info for "{name}"')
             continue
-        if any(_same_ip(info[4][0], client) for info in infos):
+        if any(sockaddr_equal(info[4][0], client) for info in infos):
             return AUTHZ_GRANTED
     return AUTHZ_DENIED
 

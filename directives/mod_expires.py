@@ -31,7 +31,7 @@ from httpd.http.conditional import ap_http_date
 from httpd.http.request import log_rerror
 from httpd.module import OR_INDEXES, Args, Module, directive
 from httpd.module.hooks import MIDDLE
-from httpd.util.cparse import atoi, time_unit_seconds
+from httpd.util.cparse import atoi, strncasecmp_eq, time_unit_seconds
 from httpd.util.tokens import field_noparam
 
 MODULE_NAME = "expires_module"
@@ -60,24 +60,19 @@ def merge_dir_config(base: ExpiresDirConfig, add: ExpiresDirConfig) -> ExpiresDi
         {**base.by_type, **add.by_type})
 
 
-def _ncase(word: str, name: str, n: int) -> bool:
-    """strncasecmp(word, name, n) == 0 (word ends at its end, as a C string)."""
-    return word[:n].lower() == name[:n]
-
-
 def check_code(code: str) -> tuple[Optional[str], Optional[str]]:
     """check_code: (the code in the short form, None) or (None, the error)."""
     if code[:1] in ("A", "M"):          # 0.0.4 compatibility: taken as it is
         return code, None
     word, pos = getword_conf(code, 0)
-    if _ncase(word, "now", 1) or _ncase(word, "access", 1):
+    if strncasecmp_eq(word, "now", 1) or strncasecmp_eq(word, "access", 1):
         base = "A"
-    elif _ncase(word, "modification", 1):
+    elif strncasecmp_eq(word, "modification", 1):
         base = "M"
     else:
         return None, f"bad expires code, unrecognised <base> '{word}'"
     word, pos = getword_conf(code, pos)
-    if _ncase(word, "plus", 1):
+    if strncasecmp_eq(word, "plus", 1):
         word, pos = getword_conf(code, pos)
     modifier = 0
     while word:

@@ -23,6 +23,7 @@ from httpd.module import OR_OPTIONS, Args, Module, directive, flag_slot
 from httpd.module.hooks import DECLINED, LAST, OK, determined
 from httpd.protocol import M_GET
 from httpd.request.server_name import construct_url
+from httpd.util.cparse import ascii_lower
 from httpd.util.escape import escape_html
 from httpd.util.fspath import listdir
 from httpd.util.uri import escape_uri
@@ -58,17 +59,9 @@ check_basename_match = directive("CheckBasenameMatch", Args.FLAG, OR_OPTIONS,
                                  )(flag_slot("check_basename_match"))
 
 
-def _lower(s: str) -> str:
-    """apr_tolower over a latin-1 string: ASCII letters only."""
-    return s.translate(_ASCII_LOWER)
-
-
-_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
-
-
 def spdist(s: str, t: str) -> int:
     """spdist: how ``s`` (the request) differs from ``t`` (an entry), case aside."""
-    ls, lt = _lower(s), _lower(t)
+    ls, lt = ascii_lower(s), ascii_lower(t)
     i = 0
     while i < len(ls) and i < len(lt) and ls[i] == lt[i]:
         i += 1
@@ -115,12 +108,12 @@ def check_speling(r) -> int:
         return DECLINED
     dot = bad.find(".")
     dotloc = dot if dot >= 0 else len(bad)
-    low_bad = _lower(bad)
+    low_bad = ascii_lower(bad)
     candidates = []
     for name in names:
         if name == bad:
             return OK               # a broken symlink or some such: no loop
-        if _lower(name) == low_bad:
+        if ascii_lower(name) == low_bad:
             candidates.append((name, SP_MISCAPITALIZED))
             continue
         if not cfg.check_case_only:
@@ -131,7 +124,7 @@ def check_speling(r) -> int:
         if cfg.check_basename_match:
             e = name.find(".")
             entloc = e if e >= 0 else len(name)
-            if dotloc == entloc and _lower(bad[:dotloc]) == _lower(name[:dotloc]):
+            if dotloc == entloc and ascii_lower(bad[:dotloc]) == ascii_lower(name[:dotloc]):
                 candidates.append((name, SP_VERYDIFFERENT))
     if not candidates:
         return OK

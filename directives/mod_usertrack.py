@@ -22,16 +22,14 @@ from typing import Optional
 import attrs
 
 from httpd.config.grammar import getword_conf
+from httpd.http.conditional import MONTHS, WEEKDAYS
 from httpd.module import OR_FILEINFO, Args, Module, directive, flag_slot
 from httpd.module.hooks import DECLINED, OK, REALLY_FIRST, determined
-from httpd.util.cparse import atoi, time_unit_seconds
+from httpd.util.cparse import atoi, strncasecmp_eq, time_unit_seconds
 
 MODULE_NAME = "usertrack_module"
 COOKIE_NAME = "Apache"
 CT_UNSET, CT_NETSCAPE, CT_COOKIE, CT_COOKIE2 = range(4)
-_DAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-           "Dec")
 
 
 def _cookie_regexp(name: str):
@@ -69,10 +67,6 @@ def create_server_config(server) -> CookieServerConfig:
     return CookieServerConfig()
 
 
-def _ncase(word: str, name: str, n: int) -> bool:
-    return word[:n].lower() == name[:n]
-
-
 @directive("CookieExpires", Args.TAKE1, OR_FILEINFO, "an expiry date code")
 def set_cookie_exp(cmd, conf, arg):
     cls: CookieServerConfig = cmd.server.module_config[MODULE_NAME]
@@ -80,7 +74,7 @@ def set_cookie_exp(cmd, conf, arg):
         cls.expires = atoi(arg)
         return None
     word, pos = getword_conf(arg, 0)
-    if _ncase(word, "plus", 1):
+    if strncasecmp_eq(word, "plus", 1):
         word, pos = getword_conf(arg, pos)
     modifier = 0
     while word:
@@ -169,8 +163,8 @@ def make_cookie(r, dcfg: CookieDirConfig) -> None:
     if cls.expires:
         if dcfg.style in (CT_UNSET, CT_NETSCAPE):
             tm = time.gmtime(now_us // 1_000_000 + cls.expires)
-            cookie += (f"; expires={_DAYS[(tm.tm_wday + 1) % 7]}, {tm.tm_mday:02d}-"
-                       f"{_MONTHS[tm.tm_mon - 1]}-{tm.tm_year % 100:02d} {tm.tm_hour:02d}:"
+            cookie += (f"; expires={WEEKDAYS[tm.tm_wday]}, {tm.tm_mday:02d}-"
+                       f"{MONTHS[tm.tm_mon - 1]}-{tm.tm_year % 100:02d} {tm.tm_hour:02d}:"
                        f"{tm.tm_min:02d}:{tm.tm_sec:02d} GMT")
         else:
             cookie += f"; max-age={cls.expires}"

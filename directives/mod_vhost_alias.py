@@ -22,6 +22,7 @@ from httpd.module import RSRC_CONF, Args, Module, directive
 from httpd.module.hooks import DECLINED, MIDDLE, OK, determined
 from httpd.request.context import set_context_info, set_document_root
 from httpd.request.server_name import get_server_name, get_server_port
+from httpd.util.cparse import ascii_lower
 
 MODULE_NAME = "vhost_alias_module"
 UNSET, NONE, BY_NAME, BY_IP = range(4)
@@ -178,14 +179,11 @@ def interpolate(r, name: str, fmt: str) -> str:
                 if not mp:
                     start = end - m
                 end = end - m + 1
-        out.append(text[start:end].translate(_ASCII_LOWER))
+        out.append(ascii_lower(text[start:end]))
     root = "".join(out)
     if root.endswith("/"):
         root = root[:-1]
     return root
-
-
-_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 
 
 def translate(r) -> int:

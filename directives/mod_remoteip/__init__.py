@@ -35,10 +35,11 @@ from httpd.config.grammar import getword_conf
 from httpd.http.request import log_rerror
 from httpd.module import RSRC_CONF, Args, Module, directive
 from httpd.module.hooks import FIRST, OK
-from httpd.util.ipsubnet import InvalidSubnet, ipsubnet_create
+from httpd.util.ipsubnet import (InvalidSubnet, ipsubnet_create, looks_like_ip,
+                                 sockaddr_equal)
 
 from .config import (HTTP_BAD_REQUEST, MAX_STRING_LEN, MODULE_NAME, RemoteIPConfig, compat,
-                     create_server_config, merge_server_config, same_ip, server_addresses)
+                     create_server_config, merge_server_config, server_addresses)
 from .proxy_protocol import CONN_KEY, ip_string, pre_connection
 
 
@@ -61,18 +62,13 @@ def proxies_header_name_set(cmd, mconfig, arg):
     return None
 
 
-def _looks_like_ip(text: str) -> bool:
-    """looks_like_ip: a ':' (IPv6 meant), or only digits and dots."""
-    return ":" in text or all(c == "." or "0" <= c <= "9" for c in text)
-
-
 def _proxies_set(cmd, arg: str, internal: bool) -> Optional[str]:
     conf = _conf(cmd)
     ip, slash, mask = arg.partition("/")
     if conf.proxymatch is None:
         conf.proxymatch = []
     name = cmd.cmd.name
-    if _looks_like_ip(ip):
+    if not ip or looks_like_ip(ip):      # mod_remoteip's test takes "" for an address
         try:
             conf.proxymatch.append((ipsubnet_create(ip, mask if slash else None), internal))
         except InvalidSubnet as e:
@@ -156,7 +152,7 @@ def proxy_protocol(cmd, mconfig, flag):
                 else (conf.proxy_protocol_disabled, conf.proxy_protocol_enabled))
     for addr in server_addresses(cmd.server):
         for i, old in enumerate(rem):
-            if same_ip(old[0], addr[0]) and old[1] == addr[1]:
+            if sockaddr_equal(old[0], addr[0]) and old[1] == addr[1]:
                 del rem[i]
                 break
         if not any(compat(old, addr) for old in add):

@@ -6,6 +6,8 @@ from typing import Optional
 
 import attrs
 
+from httpd.util.ipsubnet import sockaddr_equal
+
 MODULE_NAME = "remoteip_module"
 MAX_STRING_LEN = 8192
 HTTP_BAD_REQUEST = 400
@@ -49,15 +51,9 @@ def wildcard(ip: str) -> bool:
 def compat(a: tuple, b: tuple) -> bool:
     """remoteip_sockaddr_compat: the same address on the same port (or either port 0),
     or a wildcard address on any port (its port 0) or on the other's port."""
-    if same_ip(a[0], b[0]) and (a[1] == b[1] or a[1] == 0 or b[1] == 0):
+    if sockaddr_equal(a[0], b[0]) and (a[1] == b[1] or a[1] == 0 or b[1] == 0):
         return True
     if wildcard(a[0]) and (a[1] == 0 or a[1] == b[1]):
         return True
     return wildcard(b[0]) and (b[1] == 0 or b[1] == a[1])
 
-
-def same_ip(a: str, b: str) -> bool:
-    """apr_sockaddr_equal: an IPv4-mapped IPv6 address equals its IPv4 one."""
-    def norm(ip: str) -> str:
-        return ip[7:] if ip.startswith("::ffff:") and "." in ip else ip
-    return norm(a) == norm(b)

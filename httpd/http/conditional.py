@@ -136,8 +136,9 @@ def _parse_http_date(date: str) -> int:
 
 # -- and printing them (apr_rfc822_date) ----------------------------------------------------
 
-_WDAY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MON = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# apr_day_snames and apr_month_snames, in time.struct_time's order (Monday first)
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _date_cache: dict[int, str] = {}
 
 
@@ -151,7 +152,7 @@ def ap_http_date(t: float) -> str:
     if text is not None:
         return text
     tm = time.gmtime(sec)
-    text = (f"{_WDAY[tm.tm_wday]}, {tm.tm_mday:02d} {_MON[tm.tm_mon - 1]} {tm.tm_year} "
+    text = (f"{WEEKDAYS[tm.tm_wday]}, {tm.tm_mday:02d} {MONTHS[tm.tm_mon - 1]} {tm.tm_year} "
             f"{tm.tm_hour:02d}:{tm.tm_min:02d}:{tm.tm_sec:02d} GMT")
     if len(_date_cache) >= 4096:
         _date_cache.clear()

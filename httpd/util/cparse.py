@@ -96,8 +96,22 @@ _TIME_UNITS = (("years", 1, 60 * 60 * 24 * 365), ("months", 2, 60 * 60 * 24 * 30
 
 def time_unit_seconds(word: str) -> Optional[int]:
     """The seconds of one <type> word of an expiry code, None when it is none."""
-    low = word.lower()
     for name, n, seconds in _TIME_UNITS:
-        if low[:n] == name[:n]:
+        if strncasecmp_eq(word, name, n):
             return seconds
     return None
+
+
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+
+
+def ascii_lower(s: str) -> str:
+    """apr_tolower over a string: ASCII letters only (a latin-1 string's other
+    characters stay as they are, as C's tolower in the "C" locale leaves them)."""
+    return s.translate(_ASCII_LOWER)
+
+
+def strncasecmp_eq(word: str, name: str, n: int) -> bool:
+    """strncasecmp(word, name, n) == 0 for a lower-case ``name`` (``word`` ends at its
+    end, as a C string)."""
+    return ascii_lower(word[:n]) == name[:n]

@@ -70,7 +70,8 @@ def _inet_pton6(text: str) -> Optional[int]:
         return None
 
 
-def _looks_like_ip(text: str) -> bool:
+def looks_like_ip(text: str) -> bool:
+    """APR's looks_like_ip: an IPv6 address (a ':') or only digits and dots."""
     if not text:
         return False
     if ":" in text:
@@ -110,7 +111,7 @@ def _strtol_bits(text: str) -> Optional[int]:
 
 def ipsubnet_create(ipstr: str, mask_or_bits: Optional[str]) -> IPSubnet:
     """apr_ipsubnet_create; raises InvalidSubnet."""
-    if not _looks_like_ip(ipstr):
+    if not looks_like_ip(ipstr):
         raise InvalidSubnet(None)
     v6 = _inet_pton6(ipstr)
     if v6 is not None:
@@ -136,3 +137,15 @@ def ipsubnet_create(ipstr: str, mask_or_bits: Optional[str]) -> IPSubnet:
         else:
             raise InvalidSubnet(APR_EBADMASK)
     return IPSubnet(family, sub & mask, mask)
+
+
+def sockaddr_equal(a: str, b: str) -> bool:
+    """apr_sockaddr_equal of two numeric addresses: an IPv4-mapped IPv6 address equals
+    its IPv4 one; anything that is no address equals nothing."""
+    try:
+        x, y = ipaddress.ip_address(a.split("%")[0]), ipaddress.ip_address(b.split("%")[0])
+    except ValueError:
+        return False
+    x = x.ipv4_mapped or x if x.version == 6 else x
+    y = y.ipv4_mapped or y if y.version == 6 else y
+    return x == y
